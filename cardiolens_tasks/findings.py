@@ -1,0 +1,267 @@
+"""Structured CMR findings and the QA items they imply.
+
+One :class:`Findings` record describes a study the way the taxonomy asks about it. The
+phantom derives it from the parameters that draw the pixels; importers derive it from
+segmentations or reports. :func:`build_items` turns it into the dataset's items, so every
+source labels items by the same rules (applicability, option texts, cross-sequence logic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .anatomy import LEVELS, WALL6_TO_4, WALLS4, WALLS6, Site, territory
+from .dataset import Item
+from .taxonomy import Subtask, Taxonomy, load_taxonomy
+
+LAYERS = ("Subendocardial", "Mid-wall", "Subepicardial", "Transmural")
+DISTRIBUTIONS = ("Focal", "Patchy or multifocal", "Diffuse")
+TRANSMURALITY_BANDS = ("<= 25%", "26-50%", "51-75%", "> 75%")
+EF_BANDS = ("Normal (EF >= 50%)", "Mildly reduced (40-49%)", "Moderately reduced (30-39%)",
+            "Severely reduced (< 30%)")
+ETIOLOGIES = ("Normal", "Ischemic cardiomyopathy", "Non-ischemic cardiomyopathy")
+
+
+def ef_band(ef_percent: float) -> str:
+    """The cine_lv_function option for an ejection fraction in percent."""
+    if ef_percent >= 50:
+        return EF_BANDS[0]
+    if ef_percent >= 40:
+        return EF_BANDS[1]
+    if ef_percent >= 30:
+        return EF_BANDS[2]
+    return EF_BANDS[3]
+
+
+def transmurality_band(fraction: float) -> str:
+    """The lge_transmurality option for a transmural extent in [0, 1]."""
+    if fraction <= 0.25:
+        return TRANSMURALITY_BANDS[0]
+    if fraction <= 0.50:
+        return TRANSMURALITY_BANDS[1]
+    if fraction <= 0.75:
+        return TRANSMURALITY_BANDS[2]
+    return TRANSMURALITY_BANDS[3]
+
+
+def _ordered(values: Iterable[str], order: Iterable[str]) -> list[str]:
+    wanted = set(values)
+    return [v for v in order if v in wanted]
+
+
+def site_levels(sites: Iterable[Site]) -> list[str]:
+    return _ordered((level for level, _ in sites), LEVELS)
+
+
+def site_walls(sites: Iterable[Site]) -> list[str]:
+    return _ordered((wall for _, wall in sites if wall), WALLS6)
+
+
+def site_walls4(sites: Iterable[Site]) -> list[str]:
+    return _ordered((WALL6_TO_4[wall] for _, wall in sites if wall), WALLS4)
+
+
+def site_territories(sites: Iterable[Site]) -> list[str]:
+    return _ordered((territory(s) for s in sites), ("LAD", "LCx", "RCA"))
+
+
+@dataclass(frozen=True)
+class CineFindings:
+    lv_size: str
+    wall_thickness: str
+    hypertrophy_pattern: str | None
+    thickened_walls: tuple[str, ...]
+    ef_percent: float
+    rwma_sites: tuple[Site, ...]
+    rwma_severity: str | None
+    rv_status: str
+    effusion: str
+
+
+@dataclass(frozen=True)
+class LgeFindings:
+    sites: tuple[Site, ...]
+    papillary: bool
+    distribution: str
+    layers: tuple[str, ...]
+    transmural_extent: float
+    rv_insertion: bool
+    ischemic: bool
+
+
+@dataclass(frozen=True)
+class EdemaFindings:
+    sites: tuple[Site, ...]
+    distribution: str
+    layers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PerfusionFindings:
+    sites: tuple[Site, ...]
+    depth: str
+
+
+@dataclass(frozen=True)
+class Findings:
+    cine: CineFindings
+    lge: LgeFindings | None
+    edema: EdemaFindings | None
+    perfusion: PerfusionFindings | None
+    etiology: str
+    subtype: str | None
+
+    def section(self, name: str) -> dict[str, Any]:
+        """JSON-ready findings of one report section (``cine``, ``lge``, ``t2``, ...)."""
+        if name == "cine":
+            return _jsonable(asdict(self.cine))
+        if name == "impression":
+            return {"etiology": self.etiology, "subtype": self.subtype}
+        part = {"lge": self.lge, "t2": self.edema, "perfusion": self.perfusion}[name]
+        return {"present": False} if part is None else {"present": True,
+                                                        **_jsonable(asdict(part))}
+
+
+_SITE_KEYS = ("sites", "rwma_sites")
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    """Sites as "Basal Anterior" strings, tuples as lists, floats to one decimal."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key in _SITE_KEYS:
+            value = [" ".join(part for part in site if part) for site in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, float):
+            value = round(value, 1)
+        out[key] = value
+    return out
+
+
+# ------------------------------------------------------------------ applicability rules
+
+CONDITIONS: dict[str, Callable[[Findings], bool]] = {
+    "always": lambda f: True,
+    "wall_thickened": lambda f: f.cine.wall_thickness == "Thickened",
+    "rwma_present": lambda f: bool(f.cine.rwma_sites),
+    "lge_present": lambda f: f.lge is not None,
+    "lge_ischemic": lambda f: f.lge is not None and f.lge.ischemic,
+    "edema_present": lambda f: f.edema is not None,
+    "defect_present": lambda f: f.perfusion is not None,
+    "nonischemic": lambda f: f.etiology == "Non-ischemic cardiomyopathy",
+}
+
+
+def _lge_levels(lge: LgeFindings) -> list[str]:
+    names = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical segment",
+             "Apex": "Apex"}
+    levels = [names[level] for level in site_levels(lge.sites)]
+    return [*levels, "Papillary muscle"] if lge.papillary else levels
+
+
+def _cross_lge_t2(f: Findings) -> str:
+    if f.lge is None and f.edema is None:
+        return "Neither"
+    if f.edema is None:
+        return "LGE without edema"
+    if f.lge is None:
+        return "Edema without LGE"
+    if set(f.lge.sites) & set(f.edema.sites):
+        return "LGE and edema in the same region"
+    return "LGE and edema in different regions"
+
+
+def _cross_perf_lge(f: Findings) -> str:
+    if f.perfusion is None:
+        return "No perfusion defect"
+    defect = set(f.perfusion.sites)
+    scar = {s for s in (f.lge.sites if f.lge else ()) if s[0] != "Apex"}
+    if not defect & scar:
+        return "Defect without LGE"
+    if defect <= scar:
+        return "Defect matched by LGE"
+    return "Defect larger than LGE"
+
+
+def _need(value: Any) -> Any:
+    assert value is not None
+    return value
+
+
+ANSWERS: dict[str, Callable[[Findings], str | list[str]]] = {
+    "cine_lv_size": lambda f: f.cine.lv_size,
+    "cine_wall_thickness": lambda f: f.cine.wall_thickness,
+    "cine_hypertrophy_pattern": lambda f: _need(f.cine.hypertrophy_pattern),
+    "cine_thickened_walls": lambda f: _ordered(f.cine.thickened_walls, WALLS4),
+    "cine_lv_function": lambda f: ef_band(f.cine.ef_percent),
+    "cine_rwma_presence": lambda f: "Yes" if f.cine.rwma_sites else "No",
+    "cine_rwma_levels": lambda f: site_levels(f.cine.rwma_sites),
+    "cine_rwma_walls": lambda f: site_walls4(f.cine.rwma_sites),
+    "cine_rwma_severity": lambda f: _need(f.cine.rwma_severity),
+    "cine_rv_status": lambda f: f.cine.rv_status,
+    "cine_pericardial_effusion": lambda f: f.cine.effusion,
+    "lge_presence": lambda f: "Yes" if f.lge else "No",
+    "lge_levels": lambda f: _lge_levels(_need(f.lge)),
+    "lge_walls": lambda f: site_walls(_need(f.lge).sites),
+    "lge_distribution": lambda f: _need(f.lge).distribution,
+    "lge_layer": lambda f: _ordered(_need(f.lge).layers, LAYERS),
+    "lge_transmurality": lambda f: transmurality_band(_need(f.lge).transmural_extent),
+    "lge_rv_insertion": lambda f: "Yes" if _need(f.lge).rv_insertion else "No",
+    "lge_pattern": lambda f: ("Ischemic (follows a coronary territory)"
+                              if _need(f.lge).ischemic else "Non-ischemic"),
+    "lge_territories": lambda f: site_territories(_need(f.lge).sites),
+    "t2_edema_presence": lambda f: "Yes" if f.edema else "No",
+    "t2_edema_levels": lambda f: site_levels(_need(f.edema).sites),
+    "t2_edema_walls": lambda f: site_walls(_need(f.edema).sites),
+    "t2_edema_distribution": lambda f: _need(f.edema).distribution,
+    "t2_edema_layer": lambda f: _ordered(_need(f.edema).layers, LAYERS),
+    "perf_defect_presence": lambda f: "Yes" if f.perfusion else "No",
+    "perf_defect_levels": lambda f: site_levels(_need(f.perfusion).sites),
+    "perf_defect_walls": lambda f: site_walls(_need(f.perfusion).sites),
+    "perf_defect_territories": lambda f: site_territories(_need(f.perfusion).sites),
+    "perf_defect_depth": lambda f: _need(f.perfusion).depth,
+    "cross_lge_t2": _cross_lge_t2,
+    "cross_perf_lge": _cross_perf_lge,
+    "diagnosis_etiology": lambda f: f.etiology,
+    "diagnosis_nicm_subtype": lambda f: _need(f.subtype),
+}
+
+REPORT_SECTIONS = {"report_cine": "cine", "report_lge": "lge", "report_t2": "t2",
+                   "report_perfusion": "perfusion", "report_impression": "impression"}
+
+
+def has_sequences(subtask: Subtask, sequences_present: Iterable[str]) -> bool:
+    present = set(sequences_present)
+    hits = [s in present for s in subtask.sequences]
+    return all(hits) if subtask.needs == "all" else any(hits)
+
+
+def build_items(study_id: str, findings: Findings, series_present: Iterable[str],
+                reports: Mapping[str, str] | None = None,
+                taxonomy: Taxonomy | None = None) -> list[Item]:
+    """Every applicable item of a study, in taxonomy order, answers as option texts.
+
+    An item is made when the study has the subtask's sequences and the subtask's
+    condition holds; report items need a reference text in ``reports``.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    sequences = {key.split("_")[0] for key in series_present}
+    items: list[Item] = []
+    for subtask in taxonomy.subtasks.values():
+        if not has_sequences(subtask, sequences) or not CONDITIONS[subtask.when](findings):
+            continue
+        item_id = f"{study_id}/{subtask.id}"
+        if subtask.answer_type == "report":
+            reference = (reports or {}).get(subtask.id)
+            if reference is None:
+                continue
+            section = findings.section(REPORT_SECTIONS[subtask.id])
+            items.append(Item(item_id, study_id, subtask.level, subtask.id,
+                              reference=reference, findings=section))
+            continue
+        answer = ANSWERS[subtask.id](findings)
+        items.append(Item(item_id, study_id, subtask.level, subtask.id, answer=answer))
+    return items

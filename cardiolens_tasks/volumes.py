@@ -1,0 +1,178 @@
+"""NIfTI volume access: safe paths, a size guard before any read, lazy frame access.
+
+A series volume is stored as (H, W, Z) with Z packing slices x frames (slice-major by
+default, frame-major on request) or as 4D (H, W, slices, frames). :class:`SeriesVolume`
+hides the packing and the slice order: callers address frames as ``(slice, frame)`` with
+slice 0 at the base. Only pixel data and voxel spacing leave this module; header free-text
+fields (descrip, aux_file, db_name, intent_name) are never read out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+
+from .dataset import SeriesInfo
+from .errors import VolumeError
+
+MAX_VOXELS = 2**31
+MAX_BYTES = 4 * 1024**3
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+
+FrameRef = tuple[int, int]
+"""``(slice, frame)``: slice 0 is the base; frame 0 is the first phase or dynamic."""
+
+
+def resolve_inside(root: Path, relative: str) -> Path:
+    """Resolve ``relative`` under ``root``; refuse absolute paths, ``..`` and escaping symlinks."""
+    if os.path.isabs(relative) or relative.startswith(("/", "\\")):
+        raise VolumeError(f"{relative}: absolute paths are not allowed")
+    if ".." in Path(relative).parts:
+        raise VolumeError(f"{relative}: path leaves the dataset folder")
+    path = root / relative
+    real_root = root.resolve()
+    real = path.resolve()
+    if real != real_root and real_root not in real.parents:
+        raise VolumeError(f"{relative}: path leaves the dataset folder (symlink)")
+    if not relative.endswith(NIFTI_SUFFIXES):
+        raise VolumeError(f"{relative}: not a NIfTI file name (.nii or .nii.gz)")
+    return path
+
+
+def _open_image(path: Path) -> Any:
+    if not path.is_file():
+        raise VolumeError(f"{path}: file is missing")
+    try:
+        image = nib.load(str(path))
+    except Exception as exc:  # nibabel raises many types for foreign or broken files
+        raise VolumeError(f"{path}: not a readable NIfTI file ({_reason(exc)})") from None
+    if not isinstance(image, (nib.Nifti1Image, nib.Nifti2Image)):
+        raise VolumeError(f"{path}: not a NIfTI image")
+    return image
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return text[:120]
+
+
+def check_size(path: Path, shape: Sequence[int], itemsize: int) -> None:
+    """Refuse a header that claims an absurd size, before any voxel is read."""
+    voxels = 1
+    for dim in shape:
+        voxels *= int(dim)
+    if voxels > MAX_VOXELS or voxels * itemsize > MAX_BYTES:
+        raise VolumeError(
+            f"{path}: header claims {'x'.join(map(str, shape))} voxels "
+            f"({voxels * itemsize / 1024**3:.1f} GiB), over the 2^31-voxel / 4 GiB limit"
+        )
+
+
+@dataclass
+class SeriesVolume:
+    """Lazy access to one series' frames, normalised to base-to-apex slice order."""
+
+    path: Path
+    info: SeriesInfo
+    shape: tuple[int, ...]
+    spacing: tuple[float, float, float]
+    _image: Any
+
+    @classmethod
+    def open(cls, root: str | Path, info: SeriesInfo) -> SeriesVolume:
+        """Open the volume of ``info`` under dataset ``root``; checks path, size and shape."""
+        path = resolve_inside(Path(root), info.path)
+        image = _open_image(path)
+        shape = tuple(int(d) for d in image.shape)
+        check_size(path, shape, np.dtype(image.get_data_dtype()).itemsize)
+        expected = info.slices * info.frames
+        if len(shape) == 3 and shape[2] == expected:
+            pass
+        elif len(shape) == 4 and shape[2:] == (info.slices, info.frames):
+            pass
+        elif len(shape) == 2 and expected == 1:
+            pass
+        else:
+            raise VolumeError(
+                f"{path}: shape {shape} does not match slices x frames = "
+                f"{info.slices} x {info.frames}"
+            )
+        zooms = tuple(float(z) for z in image.header.get_zooms()[:3])
+        spacing = (zooms + (1.0, 1.0, 1.0))[:3]
+        return cls(path, info, shape, (spacing[0], spacing[1], spacing[2]), image)
+
+    @property
+    def in_plane_shape(self) -> tuple[int, int]:
+        return self.shape[0], self.shape[1]
+
+    def _stored_slice(self, slice_index: int) -> int:
+        if not 0 <= slice_index < self.info.slices:
+            raise IndexError(f"slice {slice_index} out of range [0, {self.info.slices})")
+        if self.info.slice_order == "apex_to_base":
+            return self.info.slices - 1 - slice_index
+        return slice_index
+
+    def _z(self, ref: FrameRef) -> int:
+        s, f = self._stored_slice(ref[0]), ref[1]
+        if not 0 <= f < self.info.frames:
+            raise IndexError(f"frame {f} out of range [0, {self.info.frames})")
+        if self.info.packing == "frame-major":
+            return f * self.info.slices + s
+        return s * self.info.frames + f
+
+    def read_frames(self, refs: Sequence[FrameRef]) -> np.ndarray:
+        """Frames as float32 (len(refs), H, W), decoding the file once for all of them."""
+        if not refs:
+            return np.zeros((0, *self.in_plane_shape), np.float32)
+        proxy = self._image.dataobj
+        try:
+            if len(self.shape) == 4:
+                stored = [(self._stored_slice(s), f) for s, f in refs]
+                for (_, f) in stored:
+                    if not 0 <= f < self.info.frames:
+                        raise IndexError(f"frame {f} out of range [0, {self.info.frames})")
+                s_lo = min(s for s, _ in stored)
+                s_hi = max(s for s, _ in stored)
+                f_lo = min(f for _, f in stored)
+                f_hi = max(f for _, f in stored)
+                block = np.asarray(proxy[:, :, s_lo:s_hi + 1, f_lo:f_hi + 1], np.float32)
+                out = [block[:, :, s - s_lo, f - f_lo] for s, f in stored]
+            elif len(self.shape) == 2:
+                for ref in refs:
+                    self._z(ref)
+                out = [np.asarray(proxy[:, :], np.float32)] * len(refs)
+            else:
+                zs = [self._z(r) for r in refs]
+                z_lo, z_hi = min(zs), max(zs)
+                block = np.asarray(proxy[:, :, z_lo:z_hi + 1], np.float32)
+                out = [block[:, :, z - z_lo] for z in zs]
+        except (OSError, EOFError, ValueError) as exc:
+            raise VolumeError(f"{self.path}: cannot read voxels ({_reason(exc)})") from None
+        return np.stack(out)
+
+    def read_all(self) -> np.ndarray:
+        """The whole series as float32 (H, W, slices, frames), base to apex."""
+        refs = [(s, f) for s in range(self.info.slices) for f in range(self.info.frames)]
+        frames = self.read_frames(refs)
+        h, w = self.in_plane_shape
+        return frames.reshape(self.info.slices, self.info.frames, h, w).transpose(2, 3, 0, 1)
+
+
+def write_volume(path: str | Path, data: np.ndarray, spacing: tuple[float, float, float]) -> None:
+    """Write (H, W, slices, frames) as a 3D slice-major int16 NIfTI with byte-stable output."""
+    if data.ndim != 4:
+        raise ValueError("write_volume expects (H, W, slices, frames)")
+    h, w, slices, frames = data.shape
+    packed = np.ascontiguousarray(data.reshape(h, w, slices * frames))
+    packed = np.clip(np.rint(packed), -32768, 32767).astype(np.int16)
+    affine = np.diag([spacing[0], spacing[1], spacing[2], 1.0])
+    image = nib.Nifti1Image(packed, affine)
+    image.header.set_xyzt_units("mm", "sec")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    nib.save(image, str(path))

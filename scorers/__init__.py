@@ -1,0 +1,1 @@
+"""Scorers: framework-free scoring functions (``cardiolens.scorers``)."""

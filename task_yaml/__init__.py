@@ -1,0 +1,1 @@
+"""lm-eval task configurations shipped with the package (``cardiolens.task_yaml``)."""

@@ -1,0 +1,194 @@
+"""Generate a phantom cohort in the CardioLens dataset format.
+
+Study ``i`` of a cohort depends only on ``(seed, i)`` and its planned diagnosis, so the
+output is the same bytes whatever the number of worker processes. Diagnoses follow the
+prevalence exactly (largest-remainder counts, seeded order), so small cohorts still hold
+every diagnosis. The cohort is written to a temporary folder and renamed into place, so
+an interrupted run never leaves a half-written dataset behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+from tqdm import tqdm
+
+from .. import __version__
+from ..dataset import (
+    CARD_FILE,
+    DatasetCard,
+    Item,
+    SeriesInfo,
+    Study,
+    write_card,
+    write_jsonl,
+)
+from ..errors import CardiolensError
+from ..findings import build_items
+from ..taxonomy import load_taxonomy
+from ..volumes import write_volume
+from .disease import sample_study
+from .labels import findings_from_params
+from .params import DEFAULT_PREVALENCE, StudyParams
+from .reports import write_reports
+from .sequences import Renderer
+
+PHANTOM_VERSION = "1"
+CANARY = "cardiolens-canary-5f0c8a2e-3d1b-4c7a-9e62-b84f1d0a7c33"
+DEFAULT_STUDIES = 60
+DEFAULT_SEED = 0
+LAX_SLICE_MM = 8.0
+
+
+def plan_diagnoses(studies: int, seed: int,
+                   prevalence: dict[str, float] | None = None) -> list[str]:
+    """Diagnosis of each study: exact prevalence counts in a seeded order."""
+    prevalence = prevalence or DEFAULT_PREVALENCE
+    total = sum(prevalence.values())
+    quotas = {d: studies * p / total for d, p in prevalence.items()}
+    counts = {d: int(q) for d, q in quotas.items()}
+    by_remainder = sorted(quotas, key=lambda d: (-(quotas[d] - counts[d]), d))
+    for d in by_remainder[: studies - sum(counts.values())]:
+        counts[d] += 1
+    plan = [d for d in prevalence for _ in range(counts[d])]
+    order = np.random.default_rng([seed, 2**20]).permutation(len(plan))
+    return [plan[i] for i in order]
+
+
+def cohort_params(seed: int, index: int, studies: int,
+                  prevalence: dict[str, float] | None = None) -> StudyParams:
+    """Parameters of study ``index`` of a cohort as ``generate_cohort`` draws them."""
+    return sample_params(seed, index, plan_diagnoses(studies, seed, prevalence)[index])
+
+
+def study_id(index: int) -> str:
+    return f"P{index:04d}"
+
+
+def sample_params(seed: int, index: int, diagnosis: str) -> StudyParams:
+    """The drawing parameters of study ``index`` (tests use this to know the geometry)."""
+    return sample_study(np.random.default_rng([seed, index]), study_id(index), diagnosis)
+
+
+def _spacing(p: StudyParams, renderer: Renderer, series: str) -> tuple[float, float, float]:
+    px = p.acq.pixel_mm
+    u = renderer.model.slice_u
+    if series == "perf_sax":
+        k = renderer.perf_slices()
+        return (px, px, float(u[k[1]] - u[k[0]]))
+    if series.endswith("_sax"):
+        return (px, px, float(u[1] - u[0]))
+    return (px, px, LAX_SLICE_MM)
+
+
+def make_study(root: Path, seed: int, index: int, diagnosis: str) -> tuple[Study, list[Item]]:
+    """Draw, render and write one study's volumes; return its study record and items."""
+    p = sample_params(seed, index, diagnosis)
+    renderer = Renderer(p)
+    series: dict[str, SeriesInfo] = {}
+    for name, data in renderer.series().items():
+        rel = f"volumes/{p.study_id}/{name}.nii.gz"
+        write_volume(root / rel, data, _spacing(p, renderer, name))
+        _, _, slices, frames = data.shape
+        cine = name.startswith("cine_")
+        series[name] = SeriesInfo(rel, slices, frames,
+                                  ed_frame=0 if cine else None,
+                                  es_frame=p.acq.es_phase if cine else None)
+    findings = findings_from_params(p)
+    reports = write_reports(findings, np.random.default_rng([seed, index, 1]))
+    items = build_items(p.study_id, findings, series, reports)
+    return Study(p.study_id, series, dict(p.meta)), items
+
+
+def _make_study_task(args: tuple[Path, int, int, str]) -> tuple[Study, list[Item]]:
+    return make_study(*args)
+
+
+def _run(tasks: list[tuple[Path, int, int, str]], workers: int) -> Iterator[tuple[Study,
+                                                                                  list[Item]]]:
+    if workers <= 1 or len(tasks) <= 1:
+        yield from map(_make_study_task, tasks)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_make_study_task, tasks, chunksize=1)
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not overwrite:
+            raise CardiolensError(f"{out}: already exists and is not empty (use --force)")
+        if not (out / CARD_FILE).is_file():
+            raise CardiolensError(f"{out}: not a CardioLens dataset; refusing to replace it")
+
+
+def generate_cohort(out: str | Path, studies: int = DEFAULT_STUDIES, seed: int = DEFAULT_SEED,
+                    workers: int | None = None, progress: bool = True,
+                    overwrite: bool = False,
+                    prevalence: dict[str, float] | None = None) -> Path:
+    """Write a phantom cohort of ``studies`` studies to ``out``; same seed, same bytes."""
+    out = Path(out)
+    _prepare_out(out, overwrite)
+    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        plan = plan_diagnoses(studies, seed, prevalence)
+        tasks = [(tmp, seed, i, diagnosis) for i, diagnosis in enumerate(plan)]
+        workers = workers or os.cpu_count() or 1
+        records: list[Study] = []
+        items: list[Item] = []
+        bar = tqdm(total=studies, desc="phantom studies", unit="study", disable=not progress)
+        with bar:
+            for study, study_items in _run(tasks, workers):
+                records.append(study)
+                items.extend(study_items)
+                bar.update(1)
+        write_card(tmp, _card(studies, seed))
+        write_jsonl(tmp / "studies.jsonl", (s.to_json() for s in records))
+        write_jsonl(tmp / "items.jsonl", (i.to_json() for i in items))
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _card(studies: int, seed: int) -> DatasetCard:
+    return DatasetCard(
+        name="cardiolens-phantom",
+        description=(f"Procedural CMR phantom cohort (phantom v{PHANTOM_VERSION}): {studies} "
+                     f"studies, seed {seed}. Synthetic; every label is drawn, not read."),
+        taxonomy_version=load_taxonomy().version,
+        license="Apache-2.0",
+        source="phantom",
+        canary=CANARY,
+        created_by=f"cardiolens {__version__}",
+    )
+
+
+def cache_root() -> Path:
+    """Where generated cohorts live: $CARDIOLENS_CACHE_DIR or the platform user cache."""
+    env = os.environ.get("CARDIOLENS_CACHE_DIR")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("cardiolens"))
+
+
+def default_cohort(studies: int = DEFAULT_STUDIES, seed: int = DEFAULT_SEED,
+                   progress: bool = True) -> Path:
+    """The tasks' default dataset: generated on first use into the user cache."""
+    path = cache_root() / f"phantom-v{PHANTOM_VERSION}-n{studies}-seed{seed}"
+    if (path / CARD_FILE).is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        generate_cohort(path, studies=studies, seed=seed, progress=progress)
+    except (CardiolensError, OSError):
+        if not (path / CARD_FILE).is_file():   # another process may have won the race
+            raise
+    return path

@@ -1,0 +1,242 @@
+"""The phantom's continuous heart model and the planes that cut it.
+
+The LV is a truncated ellipsoidal shell along the long axis u (0 at the base, growing to
+the apex); its wall thickness and motion are tabulated per level and per degree. Every
+image plane, short-axis or long-axis, is a set of pixels with coordinates (u, rho, phi):
+distance along the long axis, distance from it and anatomical angle (see
+:mod:`cardiolens.anatomy`). Along each ray the tissue classes are consecutive radial
+intervals (LV blood, LV myocardium, RV blood, RV wall, effusion), so their soft-edged
+fractions add up to one and partial volume comes for free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..anatomy import LEVELS, WALL_CENTRE_DEG, WALLS6, slice_levels
+from .params import Heart, Lesion
+
+RV_WALL_MM = 3.0
+PAPILLARY_DEG = (195.0, 285.0)
+LEVEL_INDEX = {name: i for i, name in enumerate(LEVELS)}
+
+
+def _smooth_circular(table: np.ndarray, width: int) -> np.ndarray:
+    """Box-smooth each row of a (levels, 360) table around the circle."""
+    if width <= 1:
+        return table
+    kernel = np.ones(width) / width
+    padded = np.concatenate([table[:, -width:], table, table[:, :width]], axis=1)
+    out = np.stack([np.convolve(row, kernel, mode="same") for row in padded])
+    return out[:, width:-width]
+
+
+def wall_table(values: dict[str, float] | list[float] | tuple[float, ...],
+               smooth_deg: int = 9) -> np.ndarray:
+    """A 360-entry angular profile from six per-wall values (smooth at the borders)."""
+    row = np.empty(360)
+    for i, wall in enumerate(WALLS6):
+        centre = int(WALL_CENTRE_DEG[wall])
+        idx = np.arange(centre - 30, centre + 30) % 360
+        row[idx] = values[wall] if isinstance(values, dict) else values[i]
+    return _smooth_circular(row[None], smooth_deg)[0]
+
+
+@dataclass(frozen=True)
+class HeartModel:
+    """Lookup tables derived once per study from :class:`Heart`."""
+
+    heart: Heart
+    thickness: np.ndarray   # (4, 360) by level index, mm
+    motion: np.ndarray      # (4, 360)
+    apex_thickness: float
+    slice_u: tuple[float, ...]
+    level_bounds: tuple[float, ...]   # u where Basal->Mid, Mid->Apical, Apical->Apex
+
+    @classmethod
+    def build(cls, heart: Heart, n_slices: int) -> HeartModel:
+        thick = np.stack([wall_table(row) for row in heart.thickness])
+        apex = float(np.mean(heart.thickness[2]))
+        thick = np.concatenate([thick, np.full((1, 360), apex)])
+        motion = np.stack([wall_table(row) for row in heart.motion])
+        length = heart.long_axis
+        cavity = n_slices - 1
+        slice_u = [(k + 0.5) / cavity * length * 0.95 for k in range(cavity)]
+        slice_u.append(length + 0.45 * apex)
+        levels = slice_levels(n_slices)
+        bounds = []
+        for k in range(1, n_slices):
+            if levels[k] != levels[k - 1]:
+                bounds.append(0.5 * (slice_u[k] + slice_u[k - 1]))
+        return cls(heart, thick, motion, apex, tuple(slice_u), tuple(bounds))
+
+    def level_of(self, u: np.ndarray) -> np.ndarray:
+        return np.searchsorted(np.asarray(self.level_bounds), u).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class Plane:
+    """Pixel coordinates of one image plane in the heart's frame (all (H, W) arrays)."""
+
+    u: np.ndarray
+    rho: np.ndarray
+    phi: np.ndarray      # degrees, anatomical
+    level: np.ndarray    # level index 0..3 per pixel
+    pixel_mm: float
+
+    @property
+    def deg(self) -> np.ndarray:
+        return np.mod(self.phi.astype(np.int32), 360)
+
+
+Window = tuple[int, int, int, int]
+"""Pixel window ``(row0, row1, col0, col1)`` of an image that a plane covers."""
+
+
+def _grid(window: Window) -> tuple[np.ndarray, np.ndarray]:
+    r0, r1, c0, c1 = window
+    rows, cols = np.mgrid[r0:r1, c0:c1].astype(np.float32)
+    return rows, cols
+
+
+def sax_plane(model: HeartModel, slice_index: int, window: Window, pixel_mm: float,
+              centre: tuple[float, float], rotation: float) -> Plane:
+    """The short-axis plane of one slice; anterior is image-up, septum image-left."""
+    rows, cols = _grid(window)
+    dy = (rows - centre[0]) * pixel_mm
+    dx = (cols - centre[1]) * pixel_mm
+    rho = np.hypot(dx, dy)
+    phi = np.mod(np.degrees(np.arctan2(-dx, -dy)) - rotation, 360.0)
+    u = np.full_like(rho, model.slice_u[slice_index])
+    level = np.full(rho.shape, LEVEL_INDEX[slice_levels(len(model.slice_u))[slice_index]],
+                    np.int8)
+    return Plane(u, rho, phi, level, pixel_mm)
+
+
+LAX_ANGLE = {"4ch": 300.0, "3ch": 240.0, "2ch": 0.0}
+"""Anatomical angle shown on the image right of each long-axis view (left is +180)."""
+
+
+def lax_base_row(model: HeartModel, pixel_mm: float, centre: tuple[float, float]) -> float:
+    """Image row of the base plane in long-axis views (the LV is centred vertically)."""
+    return centre[0] + 0.5 * (model.heart.long_axis + model.apex_thickness) / pixel_mm
+
+
+def lax_plane(model: HeartModel, view: str, window: Window, pixel_mm: float,
+              centre: tuple[float, float], tilt: float) -> tuple[Plane, np.ndarray, np.ndarray]:
+    """A long-axis plane, apex at the top; also returns its in-plane (x, u) grids in mm."""
+    rows, cols = _grid(window)
+    base_row = lax_base_row(model, pixel_mm, centre)
+    y = (base_row - rows) * pixel_mm
+    x = (cols - centre[1]) * pixel_mm
+    t = np.radians(tilt)
+    x, y = x * np.cos(t) - y * np.sin(t), x * np.sin(t) + y * np.cos(t)
+    psi = LAX_ANGLE[view]
+    phi = np.where(x >= 0, psi, (psi + 180.0) % 360.0).astype(np.float32)
+    plane = Plane(y, np.abs(x), phi, model.level_of(y), pixel_mm)
+    return plane, x, y
+
+
+def _edge(distance_mm: np.ndarray, pixel_mm: float) -> np.ndarray:
+    """Soft inside-fraction of a boundary at signed distance (positive = inside)."""
+    return np.clip(distance_mm / pixel_mm + 0.5, 0.0, 1.0)
+
+
+@dataclass
+class Tissue:
+    """Fractions of each class per pixel, shape (T, H, W); they sum to one with ``outside``."""
+
+    lv_blood: np.ndarray
+    papillary: np.ndarray
+    lv_myo: np.ndarray
+    rv_blood: np.ndarray
+    rv_wall: np.ndarray
+    effusion: np.ndarray
+    outside: np.ndarray
+    endo: np.ndarray      # endocardial radius per pixel ray, mm
+    epi: np.ndarray       # epicardial radius, mm
+
+
+def tissue(model: HeartModel, plane: Plane, phase: np.ndarray) -> Tissue:
+    """Class fractions of a plane at the given systolic phase factors (0 = ED, 1 = ES)."""
+    heart = model.heart
+    px = plane.pixel_mm
+    s = np.asarray(phase, np.float32)[:, None, None]
+    lvl, deg, u, rho = plane.level, plane.deg, plane.u, plane.rho
+    thick = model.thickness[lvl, deg].astype(np.float32)
+    motion = model.motion[lvl, deg].astype(np.float32)
+    length = heart.long_axis
+    on_lv = _edge(u, px)                     # 0 above the base plane (atria side)
+    uu = np.maximum(u, 0.0)
+    endo_ed = heart.r_endo * np.sqrt(np.clip(1.0 - (uu / length) ** 2, 0.0, None))
+    epi_ed = (heart.r_endo + thick) * np.sqrt(
+        np.clip(1.0 - (uu / (length + model.apex_thickness)) ** 2, 0.0, None))
+    endo = endo_ed * (1.0 - heart.shortening * motion * s)
+    epi = np.sqrt(np.maximum(endo**2 + epi_ed**2 - endo_ed**2, 0.0))
+
+    a0, a1 = heart.rv_arc
+    frac = np.clip((plane.phi - a0) / (a1 - a0), 0.0, 1.0)
+    profile = np.where((plane.phi > a0) & (plane.phi < a1), np.clip(np.sin(np.pi * frac), 0.0, 1.0) ** 0.6, 0.0)
+    taper = np.sqrt(np.clip(1.0 - (uu / (0.9 * length)) ** 2, 0.0, None))
+    rv_d = (heart.rv_depth * profile * taper)[None] * (1.0 - heart.rv_shortening * s)
+    in_arc = np.clip(profile * 6.0, 0.0, 1.0)[None] * (taper > 0)[None]
+    b2 = epi + rv_d
+    b3 = b2 + RV_WALL_MM * in_arc
+    b4 = b3 + heart.effusion
+
+    on_lv = on_lv * (epi_ed > 0)             # nothing beyond the epicardial apex
+    e0, e1, e2, e3, e4 = (_edge(b - rho, px) * on_lv for b in (endo, epi, b2, b3, b4))
+    pap = np.zeros_like(e0)
+    if LEVEL_INDEX["Mid"] in np.unique(lvl):
+        mid = (lvl == LEVEL_INDEX["Mid"])[None]
+        r_pap = 0.13 * heart.r_endo
+        for angle in PAPILLARY_DEG:
+            rc = 0.55 * endo
+            d2 = rho**2 + rc**2 - 2.0 * rho * rc * np.cos(np.radians(plane.phi - angle))
+            pap = np.maximum(pap, _edge(r_pap - np.sqrt(np.maximum(d2, 0.0)), px) * mid)
+    return Tissue(
+        lv_blood=e0 * (1.0 - pap), papillary=e0 * pap, lv_myo=e1 - e0, rv_blood=e2 - e1,
+        rv_wall=e3 - e2, effusion=e4 - e3, outside=1.0 - e4, endo=endo, epi=epi,
+    )
+
+
+def site_table(lesion: Lesion) -> np.ndarray:
+    """(4, 360) angular coverage of a lesion per level index, soft at sector borders."""
+    table = np.zeros((4, 360))
+    for level, wall in lesion.sites:
+        row = LEVEL_INDEX[level]
+        if level == "Apex":
+            table[row] = 1.0
+            continue
+        centre = int(WALL_CENTRE_DEG[wall])
+        arcs = lesion.arcs or ((centre - 30.0, centre + 30.0),)
+        for lo, hi in arcs:
+            if lo >= centre + 30 or hi <= centre - 30:
+                continue
+            lo_i, hi_i = max(int(lo), centre - 30), min(int(hi), centre + 30)
+            table[row, np.arange(lo_i, hi_i) % 360] = 1.0
+    return _smooth_circular(table, 5)
+
+
+def lesion_fraction(lesions: tuple[Lesion, ...], plane: Plane, t: Tissue,
+                    texture: np.ndarray | None) -> np.ndarray:
+    """Fraction of the myocardium in each pixel that belongs to any lesion, (T, H, W)."""
+    out = np.zeros_like(t.lv_myo)
+    px = plane.pixel_mm
+    depth = plane.rho - t.endo
+    wall = np.maximum(t.epi - t.endo, 1e-3)
+    for lesion in lesions:
+        angular = site_table(lesion)[plane.level, plane.deg][None]
+        lo, hi = lesion.band
+        radial = np.ones_like(depth)
+        if lo > 0.0:
+            radial = radial * _edge(depth - lo * wall, px)
+        if hi < 1.0:
+            radial = radial * _edge(hi * wall - depth, px)
+        part = angular * radial
+        if lesion.patchy and texture is not None:
+            part = part * texture[None]
+        out = np.maximum(out, part)
+    return out.astype(np.float32)

@@ -1,0 +1,101 @@
+"""Parameters of one phantom study: everything that draws pixels, and nothing else.
+
+Labels (findings, items, reports) are derived from these same parameters by
+:func:`cardiolens.phantom.labels.findings_from_params`, never set apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..anatomy import Site
+
+DIAGNOSES = ("normal", "ischemic", "hcm", "dcm", "myocarditis", "amyloidosis", "sarcoidosis")
+
+# Normal 20%, Ischemic 30%, Non-ischemic 50% split HCM 35, DCM 25, Myocarditis 20,
+# Amyloidosis 10, Sarcoidosis 10 (taxonomy.md, "Default phantom prevalence").
+DEFAULT_PREVALENCE: dict[str, float] = {
+    "normal": 0.20, "ischemic": 0.30, "hcm": 0.175, "dcm": 0.125, "myocarditis": 0.10,
+    "amyloidosis": 0.05, "sarcoidosis": 0.05,
+}
+
+ETIOLOGY = {
+    "normal": ("Normal", None),
+    "ischemic": ("Ischemic cardiomyopathy", None),
+    "hcm": ("Non-ischemic cardiomyopathy", "Hypertrophic cardiomyopathy"),
+    "dcm": ("Non-ischemic cardiomyopathy", "Dilated cardiomyopathy"),
+    "myocarditis": ("Non-ischemic cardiomyopathy", "Myocarditis"),
+    "amyloidosis": ("Non-ischemic cardiomyopathy", "Cardiac amyloidosis"),
+    "sarcoidosis": ("Non-ischemic cardiomyopathy", "Cardiac sarcoidosis"),
+}
+
+
+@dataclass(frozen=True)
+class Lesion:
+    """A drawn myocardial region: LGE scar, T2 edema or a perfusion defect.
+
+    ``band`` is the radial band of the wall it fills, as fractions from endocardium (0) to
+    epicardium (1). ``arcs`` optionally restricts it to angular ranges in degrees (used for
+    RV insertion-point enhancement); ``patchy`` draws it with a blotchy texture.
+    """
+
+    sites: tuple[Site, ...]
+    layer: str
+    band: tuple[float, float]
+    patchy: bool = False
+    arcs: tuple[tuple[float, float], ...] | None = None
+
+    @property
+    def extent(self) -> float:
+        return self.band[1] - self.band[0]
+
+
+@dataclass(frozen=True)
+class Heart:
+    """Geometry and motion of the phantom heart (lengths in mm, angles in degrees)."""
+
+    r_endo: float                 # base end-diastolic endocardial radius
+    long_axis: float              # base to endocardial apex
+    thickness: tuple[tuple[float, ...], ...]   # [Basal, Mid, Apical][6 walls], end-diastole
+    motion: tuple[tuple[float, ...], ...]      # [Basal, Mid, Apical, Apex][6 walls]; 1 normal
+    shortening: float             # radial endocardial shortening at end-systole (motion 1)
+    rv_depth: float               # RV cavity depth at end-diastole
+    rv_arc: tuple[float, float]   # angular extent of the RV crescent
+    rv_shortening: float
+    effusion: float               # pericardial effusion width (0 = none)
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """How the study was imaged: matrix, spacing, pose, frames, intensity and noise."""
+
+    matrix: int
+    pixel_mm: float
+    n_slices: int
+    n_phases: int
+    es_phase: int
+    n_dynamics: int
+    centre: tuple[float, float]   # heart centre in pixels (row, col)
+    rotation: float               # in-plane rotation of the short-axis images
+    scale: float                  # intensity scale of the stored integers
+    noise: float                  # noise sigma relative to the brightest tissue
+    shading: tuple[float, float, float]   # coil shading: amplitude and direction
+    bolus_start: int              # perfusion frame at which contrast reaches the RV
+
+
+@dataclass(frozen=True)
+class StudyParams:
+    study_id: str
+    diagnosis: str
+    heart: Heart
+    acq: Acquisition
+    rwma_severity: str | None
+    rwma_sites: tuple[Site, ...]
+    hypertrophy_pattern: str | None
+    scar: tuple[Lesion, ...]
+    papillary_scar: bool
+    edema: tuple[Lesion, ...]
+    defect: Lesion | None
+    ef_percent: float
+    texture_seed: int
+    meta: dict[str, str] = field(default_factory=dict)

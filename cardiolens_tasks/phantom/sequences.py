@@ -89,8 +89,8 @@ def body_fractions(p: StudyParams) -> tuple[np.ndarray, np.ndarray]:
     m = p.acq.matrix
     rows, cols = np.mgrid[0:m, 0:m].astype(np.float64)
     body = _ellipse(rows, cols, (m * 0.5, m * 0.5), (m * 0.42, m * 0.48))
-    lung_r = _ellipse(rows, cols, (m * 0.42, m * 0.20), (m * 0.22, m * 0.12))
-    lung_l = _ellipse(rows, cols, (m * 0.42, m * 0.82), (m * 0.20, m * 0.10))
+    lung_r = _ellipse(rows, cols, (m * 0.42, m * 0.17), (m * 0.22, m * 0.09))
+    lung_l = _ellipse(rows, cols, (m * 0.42, m * 0.86), (m * 0.20, m * 0.07))
     lung = np.maximum(lung_r, lung_l) * body
     return body - lung, lung
 

@@ -1,0 +1,320 @@
+"""Label truth: measure the phantom's written pixels and check them against its written labels.
+
+The generator's geometry tells where the heart is (centre, myocardium, sectors); the voxels
+come from the NIfTI files and the answers from items.jsonl. A label that the pixels do not
+show fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cardiolens.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
+from cardiolens.dataset import read_dataset
+from cardiolens.findings import ef_band
+from cardiolens.phantom.cohort import cohort_params, generate_cohort
+from cardiolens.phantom.geometry import tissue
+from cardiolens.phantom.sequences import Renderer
+from cardiolens.volumes import SeriesVolume
+
+SEED, STUDIES = int(os.environ.get("LABEL_TRUTH_SEED", 7)), 40
+CORE_MARGIN_DEG = 6.0
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("label_truth") / "cohort"
+    return generate_cohort(root, studies=STUDIES, seed=SEED, progress=False)
+
+
+@pytest.fixture(scope="module")
+def answers(cohort: Path) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = defaultdict(dict)
+    for line in (cohort / "items.jsonl").read_text().splitlines():
+        item = json.loads(line)
+        out[item["study_id"]][item["subtask"]] = item.get("answer")
+    return out
+
+
+def _index(study_id: str) -> int:
+    return int(study_id[1:])
+
+
+def _frames(cohort: Path, study_id: str, series: str) -> np.ndarray:
+    """(slices, frames, H, W) float voxels of one written series."""
+    info = read_dataset(cohort).studies[study_id].series[series]
+    volume = SeriesVolume.open(cohort, info)
+    data = volume.read_all()
+    return data.transpose(2, 3, 0, 1)
+
+
+class SliceGeometry:
+    """Where to look in one short-axis slice at end-diastole (from the drawing geometry)."""
+
+    def __init__(self, renderer: Renderer, k: int) -> None:
+        plane = renderer.sax_plane(k)
+        t = tissue(renderer.model, plane, np.zeros(1))
+        self.window = renderer.sax_window
+        self.myo_fraction = t.lv_myo[0]
+        self.core_myo = self.myo_fraction > 0.95
+        self.depth = np.clip((plane.rho - t.endo[0]) / np.maximum(t.epi[0] - t.endo[0], 1e-3),
+                             0, 1)
+        self.blood = t.lv_blood[0] > 0.95
+        self.phi = plane.phi
+        self.rho = plane.rho
+
+    def crop(self, frame: np.ndarray) -> np.ndarray:
+        r0, r1, c0, c1 = self.window
+        return frame[r0:r1, c0:c1]
+
+    def wall_core(self, wall: str) -> np.ndarray:
+        """Pixels well inside a wall's 60-degree sector (away from its borders)."""
+        delta = (self.phi - WALL_CENTRE_DEG[wall] + 180.0) % 360.0 - 180.0
+        return np.abs(delta) <= 30.0 - CORE_MARGIN_DEG
+
+
+def _study_ids(answers: dict, subtask: str, value: object) -> list[str]:
+    return [sid for sid, a in answers.items() if a.get(subtask) == value]
+
+
+def _site_fractions(cohort: Path, study_id: str, series: str, rel_threshold: float,
+                    reference: str, min_myo: float = 0.95) -> dict[tuple[str, str], float]:
+    """Per (level, wall): share of core-myocardium pixels brighter than a relative threshold.
+
+    ``reference`` normalises intensities: 'blood' (LV blood median, LGE) or 'myo' (median
+    of all core myocardium of the stack, T2).
+    """
+    frames = _frames(cohort, study_id, series)
+    renderer = Renderer(cohort_params(SEED, _index(study_id), STUDIES))
+    geoms = [SliceGeometry(renderer, k) for k in range(frames.shape[0])]
+    if reference == "blood":
+        ref = np.median(np.concatenate([g.crop(frames[k, 0])[g.blood]
+                                        for k, g in enumerate(geoms) if g.blood.any()]))
+    else:
+        ref = np.median(np.concatenate([g.crop(frames[k, 0])[g.core_myo]
+                                        for k, g in enumerate(geoms)]))
+    levels = slice_levels(frames.shape[0])
+    out: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for k, g in enumerate(geoms):
+        pixels = g.crop(frames[k, 0]) / ref
+        walls = WALLS6 if levels[k] != "Apex" else ("",)
+        for wall in walls:
+            mask = (g.myo_fraction > min_myo) & (g.wall_core(wall) if wall else True)
+            if mask.sum() >= 5:
+                out[(levels[k], wall)].append(float(np.mean(pixels[mask] > rel_threshold)))
+    return {site: max(v) for site, v in out.items()}
+
+
+def _check_regional(fractions: dict[tuple[str, str], float], levels: list[str],
+                    walls: list[str], level_names: dict[str, str], study_id: str) -> None:
+    enhanced = {site for site, frac in fractions.items() if frac >= 0.05}
+    clean = {site for site, frac in fractions.items() if frac <= 0.02}
+    for level, wall in enhanced:
+        assert level_names[level] in levels, f"{study_id}: signal at unlabelled level {level}"
+        if wall:
+            assert wall in walls, f"{study_id}: signal in unlabelled wall {wall}"
+    for level, wall in set(fractions) - enhanced:
+        if level_names[level] in levels and wall in walls:
+            continue   # a labelled level x wall pair need not be a lesion site itself
+        assert (level, wall) in clean, f"{study_id}: faint signal at {level} {wall}"
+    shown_levels = {level_names[lv] for lv, _ in enhanced}
+    shown_walls = {w for _, w in enhanced if w}
+    assert set(levels) - {"Papillary muscle"} <= shown_levels, f"{study_id}: level not shown"
+    assert set(walls) <= shown_walls, f"{study_id}: labelled wall shows no signal"
+
+
+LGE_LEVELS = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical segment",
+              "Apex": "Apex"}
+PLAIN_LEVELS = {lv: lv for lv in ("Basal", "Mid", "Apical", "Apex")}
+
+
+def test_lge_enhancement_sits_in_labelled_levels_and_walls(cohort: Path, answers: dict) -> None:
+    with_lge = _study_ids(answers, "lge_presence", "Yes")
+    without = _study_ids(answers, "lge_presence", "No")
+    assert len(with_lge) >= 10 and len(without) >= 5
+    for sid in with_lge:
+        fractions = _site_fractions(cohort, sid, "lge_sax", 0.72 / 0.42, "blood", 0.5)
+        a = answers[sid]
+        _check_regional(fractions, list(a["lge_levels"]), list(a["lge_walls"]),
+                        LGE_LEVELS, sid)
+    for sid in without[:5]:
+        fractions = _site_fractions(cohort, sid, "lge_sax", 0.72 / 0.42, "blood", 0.5)
+        assert max(fractions.values()) <= 0.02, f"{sid}: enhancement without an LGE label"
+
+
+def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -> None:
+    checked = defaultdict(int)
+    for sid in _study_ids(answers, "lge_presence", "Yes"):
+        layers = answers[sid]["lge_layer"]
+        if len(layers) != 1 or answers[sid]["lge_rv_insertion"] == "Yes":
+            continue
+        layer = layers[0]
+        frames = _frames(cohort, sid, "lge_sax")
+        renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
+        levels = slice_levels(frames.shape[0])
+        bands = {"inner": [], "middle": [], "outer": []}
+        for k in range(frames.shape[0]):
+            if levels[k] == "Apex":
+                continue
+            g = SliceGeometry(renderer, k)
+            pixels = g.crop(frames[k, 0])
+            sector = np.zeros_like(g.core_myo)
+            for wall in answers[sid]["lge_walls"]:
+                sector |= g.wall_core(wall)
+            for name, (lo, hi) in {"inner": (0.03, 0.22), "middle": (0.4, 0.6),
+                                   "outer": (0.8, 0.97)}.items():
+                sel = sector & (g.depth >= lo) & (g.depth <= hi) & (g.rho > 0)
+                bands[name].extend(pixels[sel].tolist())
+        mean = {name: float(np.mean(v)) for name, v in bands.items() if v}
+        if len(mean) < 3:
+            continue
+        if layer == "Subendocardial":
+            assert mean["inner"] > 1.5 * mean["outer"], (sid, mean)
+        elif layer == "Subepicardial":
+            assert mean["outer"] > 1.5 * mean["inner"], (sid, mean)
+        elif layer == "Mid-wall":
+            assert mean["middle"] > 1.3 * max(mean["inner"], mean["outer"]), (sid, mean)
+        else:
+            assert min(mean.values()) > 0.6 * max(mean.values()), (sid, mean)
+        checked[layer] += 1
+    assert checked["Subendocardial"] >= 2 and checked["Mid-wall"] + checked["Subepicardial"] >= 2
+
+
+def test_edema_sectors_are_brighter_on_t2(cohort: Path, answers: dict) -> None:
+    with_edema = _study_ids(answers, "t2_edema_presence", "Yes")
+    assert len(with_edema) >= 3
+    for sid in with_edema:
+        fractions = _site_fractions(cohort, sid, "t2_sax", 1.6, "myo")
+        a = answers[sid]
+        _check_regional(fractions, list(a["t2_edema_levels"]), list(a["t2_edema_walls"]),
+                        PLAIN_LEVELS, sid)
+    for sid in _study_ids(answers, "t2_edema_presence", "No")[:5]:
+        fractions = _site_fractions(cohort, sid, "t2_sax", 1.6, "myo")
+        assert max(fractions.values()) <= 0.02, f"{sid}: bright T2 signal without edema label"
+
+
+def _lv_blood_area(frame: np.ndarray, g: SliceGeometry, blood: float) -> int:
+    """Pixels of the bright region connected to the LV centre (flood fill, 4-neighbours)."""
+    bright = g.crop(frame) / blood > 0.64
+    region = np.zeros_like(bright)
+    region[np.unravel_index(np.argmin(g.rho), g.rho.shape)] = True
+    while True:
+        grown = region.copy()
+        grown[1:] |= region[:-1]
+        grown[:-1] |= region[1:]
+        grown[:, 1:] |= region[:, :-1]
+        grown[:, :-1] |= region[:, 1:]
+        grown &= bright
+        if (grown == region).all():
+            return int(region.sum())
+        region = grown
+
+
+def test_ejection_fraction_band_matches_blood_pool_areas(cohort: Path, answers: dict) -> None:
+    data = read_dataset(cohort)
+    for sid, a in answers.items():
+        info = data.studies[sid].series["cine_sax"]
+        frames = _frames(cohort, sid, "cine_sax")
+        renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
+        ed = es = 0
+        for k in range(info.slices - 1):
+            g = SliceGeometry(renderer, k)
+            ed_frame = frames[k, info.ed_frame or 0]
+            blood = float(np.median(g.crop(ed_frame)[g.blood]))
+            ed += _lv_blood_area(ed_frame, g, blood)
+            es += _lv_blood_area(frames[k, info.es_frame or 0], g, blood)
+        measured = 100.0 * (1.0 - es / ed)
+        assert ef_band(measured) == a["cine_lv_function"], (sid, round(measured, 1))
+
+
+def test_perfusion_defect_sectors_enhance_later_and_less(cohort: Path, answers: dict) -> None:
+    defects = _study_ids(answers, "perf_defect_presence", "Yes")
+    assert len(defects) >= 4
+    for sid in defects + _study_ids(answers, "perf_defect_presence", "No")[:4]:
+        frames = _frames(cohort, sid, "perf_sax")
+        renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
+        labelled = set(answers[sid].get("perf_defect_walls") or [])
+        labelled_levels = set(answers[sid].get("perf_defect_levels") or [])
+        peaks: dict[tuple[str, str], tuple[float, int]] = {}
+        for j, k in enumerate(renderer.perf_slices()):
+            g = SliceGeometry(renderer, k)
+            level = ("Basal", "Mid", "Apical")[j]
+            for wall in WALLS6:
+                mask = g.core_myo & g.wall_core(wall) & (g.depth > 0.1) & (g.depth < 0.45)
+                curve = np.array([g.crop(frames[j, t])[mask].mean()
+                                  for t in range(frames.shape[1])])
+                enhancement = curve - curve[:3].mean()
+                peaks[(level, wall)] = (float(enhancement.max()), int(enhancement.argmax()))
+        normal = [p for (lv, w), p in peaks.items()
+                  if not (lv in labelled_levels and w in labelled)]
+        ref_peak = float(np.median([p for p, _ in normal]))
+        ref_time = float(np.median([t for _, t in normal]))
+        for (lv, w), (peak, when) in peaks.items():
+            if lv in labelled_levels and w in labelled:
+                continue
+            assert peak > 0.7 * ref_peak, f"{sid}: {lv} {w} enhances too little unlabelled"
+        lit = [peaks[(lv, w)] for lv in labelled_levels for w in labelled
+               if (lv, w) in peaks and peaks[(lv, w)][0] < 0.6 * ref_peak]
+        if labelled:
+            assert lit, f"{sid}: no labelled defect sector enhances less"
+            assert all(when >= ref_time for _, when in lit), f"{sid}: defect not later"
+
+
+def _wall_thickness_mm(frame: np.ndarray, g: SliceGeometry, wall: str, renderer: Renderer,
+                       start_mm: float) -> float:
+    """Median radial run of myocardium-level pixels beyond ``start_mm``, across a sector."""
+    acq = renderer.p.acq
+    pixel_mm = acq.pixel_mm
+    ref = np.median(g.crop(frame)[g.blood])
+    runs = []
+    centre = WALL_CENTRE_DEG[wall]
+    for delta in np.arange(-30 + CORE_MARGIN_DEG, 30 - CORE_MARGIN_DEG, 2.0):
+        angle = np.radians(centre + delta + acq.rotation)
+        steps = np.arange(start_mm, start_mm + 40.0, 0.25)
+        rows = acq.centre[0] - steps * np.cos(angle) / pixel_mm
+        cols = acq.centre[1] - steps * np.sin(angle) / pixel_mm
+        values = frame[np.clip(np.round(rows).astype(int), 0, frame.shape[0] - 1),
+                       np.clip(np.round(cols).astype(int), 0, frame.shape[1] - 1)] / ref
+        dark = (values < 0.42) & (values > 0.12)   # myocardium, not blood, body or lung
+        start = int(np.argmax(dark)) if dark.any() else 0
+        end = start + int(np.argmin(dark[start:])) if (~dark[start:]).any() else len(dark)
+        runs.append((end - start) * 0.25)
+    return float(np.median(runs))
+
+
+def test_wall_thickness_pattern_in_labelled_walls(cohort: Path, answers: dict) -> None:
+    checked = defaultdict(int)
+    for sid, a in answers.items():
+        if a.get("cine_wall_thickness") not in ("Thickened", "Normal"):
+            continue
+        frames = _frames(cohort, sid, "cine_sax")
+        renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
+        levels = slice_levels(frames.shape[0])
+        thick4 = set(a.get("cine_thickened_walls") or [])
+        measured: dict[str, list[float]] = defaultdict(list)
+        for k, level in enumerate(levels):
+            if level == "Apex":
+                continue
+            g = SliceGeometry(renderer, k)
+            start = float(g.rho[g.blood].max()) - 4.0 if g.blood.any() else 0.0
+            for wall in WALLS6:
+                measured[WALL6_TO_4[wall]].append(
+                    _wall_thickness_mm(frames[k, 0], g, wall, renderer, max(start, 0.0)))
+        peak = {w: max(v) for w, v in measured.items()}
+        if a["cine_wall_thickness"] == "Normal":
+            assert max(peak.values()) <= 12.0, (sid, peak)
+            checked["normal"] += 1
+            continue
+        for wall, value in peak.items():
+            if wall in thick4:
+                assert value >= 12.5, (sid, wall, peak)
+            else:
+                assert value <= 12.0, (sid, wall, peak)
+        checked["thickened"] += 1
+    assert checked["thickened"] >= 4 and checked["normal"] >= 10

@@ -60,7 +60,7 @@ def slice_levels(n_slices: int) -> list[str]:
     if n_slices < 1:
         return []
     if n_slices < 4:
-        return list(LEVELS[:n_slices - 1]) + ["Apex"] if n_slices > 1 else ["Mid"]
+        return [*list(LEVELS[:n_slices - 1]), "Apex"] if n_slices > 1 else ["Mid"]
     body = n_slices - 1
     base, rest = divmod(body, 3)
     sizes = [base + (1 if i < rest else 0) for i in range(3)]

@@ -92,19 +92,16 @@ class SeriesVolume:
         shape = tuple(int(d) for d in image.shape)
         check_size(path, shape, np.dtype(image.get_data_dtype()).itemsize)
         expected = info.slices * info.frames
-        if len(shape) == 3 and shape[2] == expected:
-            pass
-        elif len(shape) == 4 and shape[2:] == (info.slices, info.frames):
-            pass
-        elif len(shape) == 2 and expected == 1:
-            pass
-        else:
+        fits = ((len(shape) == 3 and shape[2] == expected)
+                or (len(shape) == 4 and shape[2:] == (info.slices, info.frames))
+                or (len(shape) == 2 and expected == 1))
+        if not fits:
             raise VolumeError(
                 f"{path}: shape {shape} does not match slices x frames = "
                 f"{info.slices} x {info.frames}"
             )
         zooms = tuple(float(z) for z in image.header.get_zooms()[:3])
-        spacing = (zooms + (1.0, 1.0, 1.0))[:3]
+        spacing = ((*zooms, 1.0, 1.0, 1.0))[:3]
         return cls(path, info, shape, (spacing[0], spacing[1], spacing[2]), image)
 
     @property

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from cardiolens.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
 from cardiolens.dataset import read_dataset
 from cardiolens.findings import ef_band
@@ -255,7 +254,7 @@ def test_perfusion_defect_sectors_enhance_later_and_less(cohort: Path, answers: 
                   if not (lv in labelled_levels and w in labelled)]
         ref_peak = float(np.median([p for p, _ in normal]))
         ref_time = float(np.median([t for _, t in normal]))
-        for (lv, w), (peak, when) in peaks.items():
+        for (lv, w), (peak, _when) in peaks.items():
             if lv in labelled_levels and w in labelled:
                 continue
             assert peak > 0.7 * ref_peak, f"{sid}: {lv} {w} enhances too little unlabelled"

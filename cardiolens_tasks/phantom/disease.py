@@ -16,8 +16,8 @@ from .params import Acquisition, Heart, Lesion, StudyParams
 
 Rng = np.random.Generator
 CAVITY_LEVELS = LEVELS[:3]
-ALL_SITES: tuple[Site, ...] = tuple((lv, w) for lv in CAVITY_LEVELS for w in WALLS6) + (
-    ("Apex", ""),)
+ALL_SITES: tuple[Site, ...] = (
+    *((lv, w) for lv in CAVITY_LEVELS for w in WALLS6), ("Apex", ""))
 EF_RANGES = {"normal": (54.0, 70.0), "mild": (42.5, 47.5), "moderate": (32.5, 37.5),
              "severe": (15.0, 27.5)}
 CORE_SITES = {
@@ -302,7 +302,7 @@ def _acquisition(rng: Rng, n_slices: int) -> Acquisition:
         pixel_mm=_uniform(rng, 1.5, 1.75),
         n_slices=n_slices,
         n_phases=n_phases,
-        es_phase=int(round(n_phases * _uniform(rng, 0.35, 0.40))),
+        es_phase=round(n_phases * _uniform(rng, 0.35, 0.40)),
         n_dynamics=int(rng.integers(30, 35)),
         centre=(matrix / 2 + _uniform(rng, -6, 6), matrix / 2 + _uniform(rng, -6, 6)),
         rotation=_uniform(rng, -15.0, 15.0),

@@ -178,7 +178,8 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray) -> Tissue:
 
     a0, a1 = heart.rv_arc
     frac = np.clip((plane.phi - a0) / (a1 - a0), 0.0, 1.0)
-    profile = np.where((plane.phi > a0) & (plane.phi < a1), np.clip(np.sin(np.pi * frac), 0.0, 1.0) ** 0.6, 0.0)
+    crescent = np.clip(np.sin(np.pi * frac), 0.0, 1.0) ** 0.6
+    profile = np.where((plane.phi > a0) & (plane.phi < a1), crescent, 0.0)
     taper = np.sqrt(np.clip(1.0 - (uu / (0.9 * length)) ** 2, 0.0, None))
     rv_d = (heart.rv_depth * profile * taper)[None] * (1.0 - heart.rv_shortening * s)
     in_arc = np.clip(profile * 6.0, 0.0, 1.0)[None] * (taper > 0)[None]

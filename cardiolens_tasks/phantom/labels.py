@@ -22,8 +22,7 @@ REDUCED_RV_SHORTENING = 0.25
 SMALL_EFFUSION_MM = 6.0
 DIFFUSE_SITES = 12
 
-_SITE_ORDER: tuple[Site, ...] = tuple(
-    (lv, w) for lv in LEVELS[:3] for w in WALLS6) + (("Apex", ""),)
+_SITE_ORDER: tuple[Site, ...] = (*tuple((lv, w) for lv in LEVELS[:3] for w in WALLS6), ("Apex", ""))
 
 
 def _union_sites(lesions: tuple[Lesion, ...]) -> tuple[Site, ...]:

@@ -23,7 +23,7 @@ from cardiolens.phantom.sequences import Renderer
 from cardiolens.volumes import SeriesVolume
 
 SEED, STUDIES = int(os.environ.get("LABEL_TRUTH_SEED", 7)), 40
-CORE_MARGIN_DEG = 6.0
+CORE_MARGIN_DEG = 3.0
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def _study_ids(answers: dict, subtask: str, value: object) -> list[str]:
 
 def _site_fractions(cohort: Path, study_id: str, series: str, rel_threshold: float,
                     reference: str, min_myo: float = 0.95) -> dict[tuple[str, str], float]:
-    """Per (level, wall): share of core-myocardium pixels brighter than a relative threshold.
+    """Per (level, wall): share of myocardium pixels brighter than a relative threshold.
 
     ``reference`` normalises intensities: 'blood' (LV blood median, LGE) or 'myo' (median
     of all core myocardium of the stack, T2).
@@ -106,24 +106,34 @@ def _site_fractions(cohort: Path, study_id: str, series: str, rel_threshold: flo
         for wall in walls:
             mask = (g.myo_fraction > min_myo) & (g.wall_core(wall) if wall else True)
             if mask.sum() >= 5:
-                out[(levels[k], wall)].append(float(np.mean(pixels[mask] > rel_threshold)))
+                count = int(np.sum(pixels[mask] > rel_threshold))
+                # one stray noisy pixel is not a finding
+                out[(levels[k], wall)].append(max(count - 1, 0) / int(mask.sum()))
     return {site: max(v) for site, v in out.items()}
 
 
 def _check_regional(fractions: dict[tuple[str, str], float], levels: list[str],
                     walls: list[str], level_names: dict[str, str], study_id: str) -> None:
-    enhanced = {site for site, frac in fractions.items() if frac >= 0.05}
-    clean = {site for site, frac in fractions.items() if frac <= 0.02}
-    for level, wall in enhanced:
+    """Signal only at labelled levels x walls; every labelled level and wall shows signal.
+
+    A site is lit at >= 5% of its core pixels (>= 2% for the small apex cap) and clean at
+    <= 2%; labelled level x wall pairs may be either (a label names levels and walls, not
+    pairs).
+    """
+    def labelled(level: str, wall: str) -> bool:
+        return level_names[level] in levels and (wall in walls or level == "Apex")
+
+    lit = {site for site, frac in fractions.items()
+           if frac >= (0.02 if site[0] == "Apex" else 0.05)}
+    for level, wall in lit:
         assert level_names[level] in levels, f"{study_id}: signal at unlabelled level {level}"
         if wall:
             assert wall in walls, f"{study_id}: signal in unlabelled wall {wall}"
-    for level, wall in set(fractions) - enhanced:
-        if level_names[level] in levels and wall in walls:
-            continue   # a labelled level x wall pair need not be a lesion site itself
-        assert (level, wall) in clean, f"{study_id}: faint signal at {level} {wall}"
-    shown_levels = {level_names[lv] for lv, _ in enhanced}
-    shown_walls = {w for _, w in enhanced if w}
+    for (level, wall), frac in fractions.items():
+        if not labelled(level, wall):
+            assert frac <= 0.02, f"{study_id}: faint signal at {level} {wall}"
+    shown_levels = {level_names[lv] for lv, _ in lit}
+    shown_walls = {w for _, w in lit if w}
     assert set(levels) - {"Papillary muscle"} <= shown_levels, f"{study_id}: level not shown"
     assert set(walls) <= shown_walls, f"{study_id}: labelled wall shows no signal"
 

@@ -168,6 +168,8 @@ def _ischemic(d: Draft) -> None:
         d.rwma_severity, d.rwma_factor = ("Dyskinetic", -0.3) if aneurysm else ("Akinetic", 0.0)
     else:
         extent = SUBENDO_EXTENTS[int(d.rng.integers(3))]
+        if ("Apex", "") in sites:   # the apex cap is cut en face: a thin layer would not show
+            extent = max(extent, SUBENDO_EXTENTS[1])
         scar = Lesion(sites, "Subendocardial", (0.0, extent))
         d.rwma_severity, d.rwma_factor = (("Hypokinetic", 0.4) if extent < 0.5
                                           else ("Akinetic", 0.0))
@@ -189,8 +191,9 @@ def _ischemic(d: Draft) -> None:
         defect_sites = visible
     depth = (0.0, 1.0) if transmural else (0.0, 0.6)
     d.defect = Lesion(defect_sites, "Transmural" if transmural else "Subendocardial", depth)
-    if d.chance(0.2):   # acute: edema over the infarct
-        d.edema = [Lesion(sites, scar.layer, scar.band)]
+    if d.chance(0.2):   # acute: edema over the infarct, at least half the wall deep
+        band = (0.0, max(0.5, scar.band[1]))
+        d.edema = [Lesion(sites, "Transmural" if band[1] == 1.0 else "Subendocardial", band)]
 
 
 def _hcm(d: Draft) -> None:
@@ -216,7 +219,7 @@ def _hcm(d: Draft) -> None:
             levels = sorted({lv for lv, _ in chosen}, key=LEVELS.index)
             ins = tuple((lv, w) for lv in levels for w in ("Anteroseptal", "Inferoseptal"))
             d.scar.append(Lesion(ins, "Mid-wall", (0.3, 0.7),
-                                 arcs=((30.0, 44.0), (136.0, 150.0))))
+                                 arcs=((30.0, 48.0), (132.0, 150.0))))
 
 
 def _dcm(d: Draft) -> None:
@@ -306,7 +309,7 @@ def _acquisition(rng: Rng, n_slices: int) -> Acquisition:
         n_dynamics=int(rng.integers(30, 35)),
         centre=(matrix / 2 + _uniform(rng, -6, 6), matrix / 2 + _uniform(rng, -6, 6)),
         rotation=_uniform(rng, -15.0, 15.0),
-        scale=_uniform(rng, 300.0, 500.0),
+        scale=_uniform(rng, 200.0, 350.0),
         noise=_uniform(rng, 0.03, 0.05),
         shading=(_uniform(rng, 0.1, 0.3), _uniform(rng, 0, 2 * np.pi), _uniform(rng, 0.0, 0.15)),
         bolus_start=int(rng.integers(3, 6)),

@@ -74,8 +74,11 @@ def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], sigma_px: fl
 
 
 def patch_texture(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """Blotchy 0..1 mask covering about 60% of the plane (patchy enhancement)."""
-    return np.clip((_smooth_field(rng, shape, 2.5) + 0.25) * 1.5 + 0.5, 0.0, 1.0)
+    """Blotchy 0..1 mask covering about two thirds of the plane in small blobs.
+
+    Blobs are small next to a wall sector, so every drawn site keeps visible enhancement.
+    """
+    return np.clip((_smooth_field(rng, shape, 1.5) + 0.45) * 1.5 + 0.5, 0.0, 1.0)
 
 
 def _ellipse(rows: np.ndarray, cols: np.ndarray, centre: tuple[float, float],

@@ -53,14 +53,14 @@ def territory(site: Site) -> str:
 def slice_levels(n_slices: int) -> list[str]:
     """Level of each short-axis slice, base to apex.
 
-    The last slice is the apex cap; the others split into basal, mid and apical thirds
-    (a remainder goes to the basal, then the mid third). Used by the phantom to draw and
-    by prompts to caption real stacks.
+    A full stack (4 slices or more) ends with the apex cap; the others split into basal,
+    mid and apical thirds (a remainder goes to the basal, then the mid third). Shorter
+    stacks, such as the three perfusion slices, are basal / mid / apical samples. Used by
+    the phantom to draw and by prompts to caption real stacks.
     """
-    if n_slices < 1:
-        return []
+    short = {1: ["Mid"], 2: ["Basal", "Apical"], 3: ["Basal", "Mid", "Apical"]}
     if n_slices < 4:
-        return [*list(LEVELS[:n_slices - 1]), "Apex"] if n_slices > 1 else ["Mid"]
+        return list(short.get(n_slices, []))
     body = n_slices - 1
     base, rest = divmod(body, 3)
     sizes = [base + (1 if i < rest else 0) for i in range(3)]

@@ -9,8 +9,10 @@ fields (descrip, aux_file, db_name, intent_name) are never read out.
 
 from __future__ import annotations
 
+import gzip
 import os
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +53,7 @@ def _open_image(path: Path) -> Any:
     try:
         image = nib.load(str(path))
     except Exception as exc:  # nibabel raises many types for foreign or broken files
-        raise VolumeError(f"{path}: not a readable NIfTI file ({_reason(exc)})") from None
+        raise VolumeError(f"{path}: {_unreadable_reason(path, exc)}") from None
     if not isinstance(image, (nib.Nifti1Image, nib.Nifti2Image)):
         raise VolumeError(f"{path}: not a NIfTI image")
     return image
@@ -60,6 +62,23 @@ def _open_image(path: Path) -> Any:
 def _reason(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
     return text[:120]
+
+
+def _unreadable_reason(path: Path, exc: BaseException) -> str:
+    """Name the likely cause when nibabel cannot load a file (only on the failure path)."""
+    size = path.stat().st_size
+    if size == 0:
+        return "file is empty"
+    if path.name.endswith(".gz"):
+        try:
+            with gzip.open(path, "rb") as stream:
+                while stream.read(1 << 24):
+                    pass
+        except (EOFError, OSError, zlib.error) as gz_exc:
+            return f"truncated or corrupt gzip data ({_reason(gz_exc)})"
+    elif size < 348:
+        return f"truncated: {size} bytes, shorter than a NIfTI header"
+    return "not a readable NIfTI file (bad header or unknown format)"
 
 
 def check_size(path: Path, shape: Sequence[int], itemsize: int) -> None:
@@ -152,6 +171,18 @@ class SeriesVolume:
         except (OSError, EOFError, ValueError) as exc:
             raise VolumeError(f"{self.path}: cannot read voxels ({_reason(exc)})") from None
         return np.stack(out)
+
+    def iter_slabs(self, max_bytes: int) -> Iterator[np.ndarray]:
+        """The stored voxels as float32 slabs along the last axis, each under ``max_bytes``.
+
+        Storage order, not frame order: for whole-volume checks that must not hold the
+        whole volume in memory.
+        """
+        proxy = self._image.dataobj
+        per_index = int(np.prod(self.shape[:-1])) * 4
+        step = max(1, max_bytes // max(per_index, 1))
+        for start in range(0, self.shape[-1], step):
+            yield np.asarray(proxy[..., start:start + step], dtype=np.float32)
 
     def read_all(self) -> np.ndarray:
         """The whole series as float32 (H, W, slices, frames), base to apex."""

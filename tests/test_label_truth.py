@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from cardiolens.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
 from cardiolens.dataset import read_dataset
 from cardiolens.findings import ef_band
@@ -22,12 +23,18 @@ from cardiolens.phantom.geometry import tissue
 from cardiolens.phantom.sequences import Renderer
 from cardiolens.volumes import SeriesVolume
 
+from conftest import COHORT_SEED, COHORT_STUDIES
+
 SEED, STUDIES = int(os.environ.get("LABEL_TRUTH_SEED", 7)), 40
 CORE_MARGIN_DEG = 3.0
 
 
 @pytest.fixture(scope="module")
-def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def cohort(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared README cohort, or a fresh one when LABEL_TRUTH_SEED asks for another seed."""
+    if SEED == COHORT_SEED and STUDIES == COHORT_STUDIES:
+        shared: Path = request.getfixturevalue("cohort40")
+        return shared
     root = tmp_path_factory.mktemp("label_truth") / "cohort"
     return generate_cohort(root, studies=STUDIES, seed=SEED, progress=False)
 

@@ -1,0 +1,52 @@
+"""Small hand-built datasets for format and validation tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cardiolens.dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
+from cardiolens.taxonomy import load_taxonomy
+from cardiolens.volumes import write_volume
+
+SPACING = (1.5, 1.5, 8.0)
+
+
+def card() -> DatasetCard:
+    return DatasetCard(name="tiny", description="test", taxonomy_version=load_taxonomy().version,
+                       license="CC0", source="test", canary="canary-test", created_by="tests")
+
+
+def volume(slices: int, frames: int, seed: int = 0) -> np.ndarray:
+    """(16, 16, slices, frames) int-valued test data with distinct frames."""
+    rng = np.random.default_rng(seed)
+    data = rng.integers(0, 500, size=(16, 16, slices, frames)).astype(np.float32)
+    data += np.arange(slices)[None, None, :, None] * 1000 + np.arange(frames) * 10
+    return data
+
+
+def make_tiny_dataset(root: Path, studies: int = 2) -> Path:
+    """A valid dataset: cine_sax 3x4 and lge_sax 3x1 per study, five kinds of items."""
+    records, items = [], []
+    for n in range(studies):
+        sid = f"S{n}"
+        series = {"cine_sax": SeriesInfo(f"volumes/{sid}/cine_sax.nii.gz", 3, 4, ed_frame=0,
+                                         es_frame=2),
+                  "lge_sax": SeriesInfo(f"volumes/{sid}/lge_sax.nii.gz", 3, 1)}
+        for _key, info in series.items():
+            write_volume(root / info.path, volume(info.slices, info.frames, n), SPACING)
+        records.append(Study(sid, series, {"sex": "F"}))
+        items += [
+            Item(f"{sid}/lge_presence", sid, "image_understanding", "lge_presence", "Yes"),
+            Item(f"{sid}/lge_walls", sid, "image_understanding", "lge_walls",
+                 ["Anterior", "Inferior"]),
+            Item(f"{sid}/report_lge", sid, "report_generation", "report_lge",
+                 reference="Focal subendocardial late enhancement."),
+            Item(f"{sid}/diagnosis_etiology", sid, "diagnosis", "diagnosis_etiology",
+                 "Ischemic cardiomyopathy"),
+            Item(f"{sid}/custom", sid, "image_understanding", "cine_lv_size", "Big",
+                 question="Is it big?", options=["Big", "Not big"]),
+        ]
+    write_dataset(root, card(), records, items)
+    return root

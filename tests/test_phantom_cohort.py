@@ -1,0 +1,86 @@
+"""The phantom cohort: determinism, coverage of the taxonomy, the demo command."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cardiolens.cli import main
+from cardiolens.dataset import read_dataset
+from cardiolens.phantom.cohort import default_cohort, generate_cohort
+from cardiolens.taxonomy import load_taxonomy
+
+SEQUENCES = ("cine", "lge", "t2", "perf")
+
+
+def _same_tree(a: Path, b: Path) -> bool:
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    return files_a == files_b and all(
+        filecmp.cmp(a / f, b / f, shallow=False) for f in files_a)
+
+
+def test_same_seed_same_bytes_whatever_the_worker_count(tmp_path: Path) -> None:
+    one = generate_cohort(tmp_path / "one", studies=3, seed=11, workers=1, progress=False)
+    two = generate_cohort(tmp_path / "two", studies=3, seed=11, workers=2, progress=False)
+    assert _same_tree(one, two)
+    other = generate_cohort(tmp_path / "other", studies=3, seed=12, workers=1, progress=False)
+    assert not _same_tree(one, other)
+
+
+def test_cohort_covers_every_subtask_and_sequence(cohort40: Path) -> None:
+    ds = read_dataset(cohort40)
+    tax = load_taxonomy()
+    assert {item.subtask for item in ds.items} == set(tax.subtasks)
+    for study in ds.studies.values():
+        assert {key.split("_")[0] for key in study.series} >= set(SEQUENCES)
+    for item in ds.items:
+        sub = tax.get(item.subtask)
+        if sub.answer_type == "report":
+            assert item.reference and item.findings is not None
+            continue
+        values = item.answer if isinstance(item.answer, list) else [item.answer]
+        assert values and set(values) <= set(sub.options), item.item_id
+
+
+def test_cohort_follows_the_default_prevalence(cohort40: Path) -> None:
+    ds = read_dataset(cohort40)
+    etiology = Counter(i.answer for i in ds.items if i.subtask == "diagnosis_etiology")
+    assert etiology == {"Normal": 8, "Ischemic cardiomyopathy": 12,
+                        "Non-ischemic cardiomyopathy": 20}
+    subtypes = Counter(i.answer for i in ds.items if i.subtask == "diagnosis_nicm_subtype")
+    assert len(subtypes) == 5 and sum(subtypes.values()) == 20
+
+
+def test_reports_vary_in_wording(cohort40: Path) -> None:
+    ds = read_dataset(cohort40)
+    no_scar_reports = {i.reference for i in ds.items if i.subtask == "report_lge"
+                   and i.findings == {"present": False}}
+    assert len(no_scar_reports) >= 2
+
+
+def test_demo_refuses_to_overwrite_without_force(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["demo", "--out", str(out), "--studies", "1", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "not empty" in err and "Traceback" not in err
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_default_cohort_is_made_once_in_the_cache(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARDIOLENS_CACHE_DIR", str(tmp_path / "cache"))
+    first = default_cohort(studies=2, seed=5, progress=False)
+    stamp = (first / "items.jsonl").stat().st_mtime_ns
+    assert default_cohort(studies=2, seed=5, progress=False) == first
+    assert (first / "items.jsonl").stat().st_mtime_ns == stamp
+    assert first.is_relative_to(tmp_path / "cache")
+    card = json.loads((first / "cardiolens.json").read_text())
+    assert card["source"] == "phantom"

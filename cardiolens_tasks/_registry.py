@@ -1,5 +1,6 @@
-"""Inspect AI entry point (``[project.entry-points.inspect_ai] cardiolens``).
+"""Inspect AI entry point: registers the cardiolens tasks and the ``cardiolens/`` models."""
 
-Inspect imports this module to discover the package's tasks and model providers; each
-adapter module registered here is imported for its decorators' side effects.
-"""
+from .inspect_adapter.models import cardiolens_models
+from .inspect_adapter.tasks import diagnosis, image_understanding, report_generation
+
+__all__ = ["cardiolens_models", "diagnosis", "image_understanding", "report_generation"]

@@ -9,7 +9,7 @@ the first problem (tasks use it after ``cardiolens validate`` or on trusted data
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,11 +227,23 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
                 yield number, ValueError(f"malformed JSON ({exc.msg})")
 
 
-def read_dataset(root: str | Path) -> Dataset:
-    """Read a dataset folder; raises :class:`DatasetError` naming the file at the first problem."""
+def read_dataset(root: str | Path, on_problem: Callable[[str], None] | None = None) -> Dataset:
+    """Read a dataset folder.
+
+    Strict by default: raises :class:`DatasetError` naming the file (and line) at the first
+    problem. With ``on_problem``, a bad study or item line is reported there as one line
+    (``<file>:<line>: <reason>``) and skipped, and items of skipped studies are dropped, so
+    one broken record never stops a run. A missing or unreadable card or file still raises.
+    """
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"{root}: not a dataset folder")
+
+    def problem(message: str) -> None:
+        if on_problem is None:
+            raise DatasetError(message)
+        on_problem(message)
+
     card_path = root / CARD_FILE
     try:
         card = card_from_json(json.loads(card_path.read_text(encoding="utf-8")))
@@ -239,35 +251,44 @@ def read_dataset(root: str | Path) -> Dataset:
         raise DatasetError(f"{card_path}: {exc}") from None
     studies: dict[str, Study] = {}
     for number, raw in _read_lines(root / STUDIES_FILE):
+        where = f"{root / STUDIES_FILE}:{number}"
         try:
+            if isinstance(raw, ValueError):
+                raise raw
             study = study_from_json(raw)
         except ValueError as exc:
-            raise DatasetError(f"{root / STUDIES_FILE}:{number}: {exc}") from None
+            problem(f"{where}: {exc}")
+            continue
         if study.study_id in studies:
-            raise DatasetError(f"{root / STUDIES_FILE}:{number}: duplicate study_id")
+            problem(f"{where}: duplicate study_id")
+            continue
         studies[study.study_id] = study
     items: list[Item] = []
     seen: set[str] = set()
     for number, raw in _read_lines(root / ITEMS_FILE):
+        where = f"{root / ITEMS_FILE}:{number}"
         try:
+            if isinstance(raw, ValueError):
+                raise raw
             item = item_from_json(raw)
         except ValueError as exc:
-            raise DatasetError(f"{root / ITEMS_FILE}:{number}: {exc}") from None
+            problem(f"{where}: {exc}")
+            continue
         if item.item_id in seen:
-            raise DatasetError(f"{root / ITEMS_FILE}:{number}: duplicate item_id")
+            problem(f"{where}: duplicate item_id")
+            continue
         if item.study_id not in studies:
-            raise DatasetError(f"{root / ITEMS_FILE}:{number}: study {item.study_id!r} missing")
+            problem(f"{where}: study {item.study_id!r} missing")
+            continue
         seen.add(item.item_id)
         items.append(item)
     return Dataset(root, card, studies, items)
 
 
 def _read_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """Parsed lines; a malformed line comes back as a ValueError in its place."""
     try:
-        for number, raw in iter_jsonl(path):
-            if isinstance(raw, ValueError):
-                raise DatasetError(f"{path}:{number}: {raw}")
-            yield number, raw
+        yield from iter_jsonl(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise DatasetError(f"{path}: cannot read ({exc.__class__.__name__})") from None
 

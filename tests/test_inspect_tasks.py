@@ -1,0 +1,192 @@
+"""The registered Inspect tasks end to end, offline, with the cardiolens/random model."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from inspect_ai import eval as inspect_eval
+from inspect_ai.log import EvalLog
+from inspect_ai.model import (
+    ChatMessageUser,
+    ContentImage,
+    Model,
+    ModelOutput,
+    ModelUsage,
+    get_model,
+)
+from openai_stub import images_in, loopback_available, openai_stub, texts_in
+from PIL import Image
+
+from cardiolens.dataset import read_dataset
+from cardiolens.scorers.diagnosis import diagnosis_metrics
+from cardiolens.scorers.parsing import parse_choice
+
+STUDIES = 3
+
+
+def run(task_name: str, log_dir: Path, model: str | Model = "cardiolens/random",
+        **task_args: object) -> EvalLog:
+    args = {"limit_studies": STUDIES, **task_args}
+    log = inspect_eval(f"cardiolens/{task_name}", model=model, task_args=args,
+                       log_dir=str(log_dir), display="none")[0]
+    assert log.status == "success", log.error
+    return log
+
+
+def metric_values(log: EvalLog) -> dict[str, float]:
+    assert log.results is not None
+    return {name: m.value for score in log.results.scores for name, m in score.metrics.items()}
+
+
+def images_of(log: EvalLog) -> dict[str, list[str]]:
+    out = {}
+    for sample in log.samples or []:
+        user = next(m for m in sample.messages if isinstance(m, ChatMessageUser))
+        assert isinstance(user.content, list)
+        out[str(sample.id)] = [p.image for p in user.content if isinstance(p, ContentImage)]
+    return out
+
+
+@pytest.fixture(scope="module")
+def private_data(cohort40: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first studies of the cohort, relabelled as a hospital dataset."""
+    root = tmp_path_factory.mktemp("private") / "ds"
+    shutil.copytree(cohort40, root)
+    card = json.loads((root / "cardiolens.json").read_text())
+    card["source"] = "hospital"
+    (root / "cardiolens.json").write_text(json.dumps(card))
+    return root
+
+
+def test_diagnosis_log_has_the_paper_metrics_and_they_recompute(cohort40: Path,
+                                                                tmp_path: Path) -> None:
+    log = run("diagnosis", tmp_path, data=str(cohort40))
+    values = metric_values(log)
+    for name in ("accuracy", "stderr", "macro_f1", "balanced_accuracy", "top_class_share",
+                 "predicted_entropy", "true_entropy", "unparsed_rate"):
+        assert f"diagnosis_etiology/{name}" in values or name in values, name
+    answers = {i.item_id: i.answer for i in read_dataset(cohort40).items}
+    predicted, target = [], []
+    for sample in log.samples or []:
+        if sample.metadata["subtask"] != "diagnosis_etiology":
+            continue
+        options = sample.metadata["options"] if "options" in sample.metadata else \
+            sample.store.get("options")
+        options = options or (sample.scores or {})["diagnosis_scorer"].metadata["options"]
+        parsed = parse_choice(sample.output.completion, options, multi=False)
+        predicted.append(options[parsed.indices[0]] if parsed.parsed else None)
+        target.append(str(answers[str(sample.id)]))
+    classes = sorted(set(options))
+    expected = diagnosis_metrics(predicted, target, classes)
+    assert values["diagnosis_etiology/accuracy"] == pytest.approx(expected.accuracy)
+    assert values["diagnosis_etiology/macro_f1"] == pytest.approx(expected.macro_f1)
+    assert values["diagnosis_etiology/balanced_accuracy"] == pytest.approx(
+        expected.balanced_accuracy)
+
+
+def test_image_understanding_and_reports_run(cohort40: Path, tmp_path: Path) -> None:
+    log = run("image_understanding", tmp_path, data=str(cohort40), sequence="lge",
+              budget=4)
+    values = metric_values(log)
+    assert {"accuracy", "mean_item_f1", "corpus_micro_f1", "unparsed_rate"} <= set(values)
+    assert any(name.startswith("sequence/lge") for name in values)
+    assert all(len(v) <= 4 for v in images_of(log).values())
+    report = run("report_generation", tmp_path, data=str(cohort40), section="report_lge")
+    assert {"bleu4", "rouge_l"} <= {n.split("/")[-1] for n in metric_values(report)}
+
+
+def test_same_seed_same_prompts_and_random_protocol_follows_the_seed(cohort40: Path,
+                                                                     tmp_path: Path) -> None:
+    args = {"data": str(cohort40), "subtask": "cine_lv_function", "selection": "random",
+            "budget": 4, "cache": False}
+    a = images_of(run("image_understanding", tmp_path / "a", seed=1, **args))
+    b = images_of(run("image_understanding", tmp_path / "b", seed=1, **args))
+    c = images_of(run("image_understanding", tmp_path / "c", seed=2, **args))
+    assert a == b and all(len(v) == 4 for v in a.values())
+    assert a != c
+
+
+def test_blind_control_sends_no_images(cohort40: Path, tmp_path: Path) -> None:
+    log = run("diagnosis", tmp_path, data=str(cohort40), images=False)
+    assert all(v == [] for v in images_of(log).values())
+
+
+def _log_text(log: EvalLog, samples_only: bool = False) -> str:
+    with zipfile.ZipFile(log.location) as archive:
+        return "".join(archive.read(name).decode("utf-8", "replace")
+                       for name in archive.namelist()
+                       if not samples_only or name.startswith("samples/"))
+
+
+def test_private_data_keeps_images_out_of_the_log(private_data: Path, cohort40: Path,
+                                                  tmp_path: Path) -> None:
+    private = run("diagnosis", tmp_path / "p", data=str(private_data), task="diagnosis_etiology")
+    assert "data:image/png;base64" not in _log_text(private)
+    samples = _log_text(private, samples_only=True)
+    assert str(private_data.resolve()) not in samples and "volumes/" not in samples
+    asked = run("diagnosis", tmp_path / "q", data=str(private_data),
+                task="diagnosis_etiology", log_images=True)
+    assert "data:image/png;base64" in _log_text(asked)
+    phantom = run("diagnosis", tmp_path / "r", data=str(cohort40), task="diagnosis_etiology")
+    assert "data:image/png;base64" in _log_text(phantom)
+
+
+def test_garbage_outputs_count_as_wrong_and_unparsed(cohort40: Path, tmp_path: Path) -> None:
+    garbage = ["", "\x00\x01", "I cannot provide a diagnosis.", "Z" * 5000, "{]", "Answer:"]
+    outputs = []
+    for text in garbage * 10:
+        output = ModelOutput.from_content("mockllm/model", text)
+        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        outputs.append(output)
+    model = get_model("mockllm/model", custom_outputs=outputs)
+    log = run("diagnosis", tmp_path, model=model, data=str(cohort40), limit_studies=8,
+              task="diagnosis_etiology")
+    values = metric_values(log)
+    assert values["accuracy"] == 0.0
+    assert values["diagnosis_etiology/unparsed_rate"] == 1.0
+    assert values["diagnosis_etiology/top_class_share"] == 0.0
+
+
+@pytest.mark.skipif(not loopback_available(), reason="no loopback network in this sandbox")
+def test_openai_api_requests_carry_the_budgeted_grayscale_images(
+        cohort40: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with openai_stub(lambda body: "B") as (base_url, requests):
+        monkeypatch.setenv("LOCAL_BASE_URL", base_url)
+        monkeypatch.setenv("LOCAL_API_KEY", "not-a-key")
+        run("diagnosis", tmp_path, model="openai-api/local/stub", data=str(cohort40),
+            budget=8, task="diagnosis_etiology")
+    assert len(requests) == STUDIES
+    for request in requests:
+        urls = images_in(request)
+        assert len(urls) == 8
+        for url in urls:
+            assert url.startswith("data:image/png;base64,")
+            image = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+            assert image.mode == "L"
+        texts = texts_in(request)
+        captions = [t for t in texts if t.startswith("Image ")]
+        assert [c.split(":")[0] for c in captions] == [f"Image {n}" for n in range(1, 9)]
+        assert captions[0].startswith("Image 1: Cine short-axis")
+        assert "Options:" in texts[-1]
+
+
+def test_readme_quickstart_command_runs_on_the_default_cohort(tmp_path: Path) -> None:
+    """``inspect eval cardiolens/diagnosis --model cardiolens/random`` with no data given."""
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "CARDIOLENS_CACHE_DIR": str(tmp_path / "cache")}
+    inspect_cli = Path(sys.executable).with_name("inspect")
+    result = subprocess.run([str(inspect_cli), "eval", "cardiolens/diagnosis", "--model",
+                             "cardiolens/random", "--limit", "6", "--log-dir",
+                             str(tmp_path / "logs"), "--display", "plain"],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "macro_f1" in result.stdout
+    assert any((tmp_path / "cache").glob("phantom-*/cardiolens.json"))

@@ -1,0 +1,136 @@
+"""Slice selection: the budget split, each protocol's rules, determinism, no label access."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cardiolens.dataset import SeriesInfo
+from cardiolens.selection import (
+    FrameChoice,
+    PixelStats,
+    centre_out,
+    estimate_ed_es,
+    key_layers,
+    perfusion_key_dynamics,
+    select_frames,
+    split_budget,
+)
+
+SERIES = {
+    "cine_sax": SeriesInfo("c.nii.gz", 10, 20, ed_frame=0, es_frame=8),
+    "cine_4ch": SeriesInfo("c4.nii.gz", 1, 20, ed_frame=0, es_frame=8),
+    "cine_2ch": SeriesInfo("c2.nii.gz", 1, 20, ed_frame=0, es_frame=8),
+    "lge_sax": SeriesInfo("l.nii.gz", 10, 1),
+    "lge_4ch": SeriesInfo("l4.nii.gz", 1, 1),
+    "lge_2ch": SeriesInfo("l2.nii.gz", 1, 1),
+    "t2_sax": SeriesInfo("t.nii.gz", 9, 1),
+    "perf_sax": SeriesInfo("p.nii.gz", 3, 30),
+}
+
+
+def _pixels(key: str) -> np.ndarray:
+    """Synthetic series: a bright disc whose area follows a cycle; perfusion bolus curves."""
+    info = SERIES[key]
+    yy, xx = np.mgrid[:32, :32]
+    r = np.hypot(yy - 16, xx - 16)
+    out = np.zeros((info.slices, info.frames, 32, 32), np.float32)
+    for f in range(info.frames):
+        if key.startswith("perf"):
+            pool = np.exp(-((f - 10) / 3.0) ** 2)
+            myo = np.exp(-((f - 15) / 4.0) ** 2)
+            frame = 100 + 900 * pool * (r < 4) + 300 * myo * (r < 12)
+        else:
+            radius = 8 - 4 * np.sin(np.pi * ((f - 3) % info.frames) / info.frames)
+            frame = 100 + 800 * (r < radius)
+        out[:, f] = frame
+    return out
+
+
+def _select(protocol: str, budget: int, routed: list[str], seed: int = 0,
+            item: str = "S/x") -> list[FrameChoice]:
+    return select_frames(protocol, budget, routed, SERIES, PixelStats(SERIES, _pixels),  # type: ignore[arg-type]
+                         seed, item)
+
+
+def test_primary_view_gets_three_quarters() -> None:
+    assert split_budget(16, ["cine_sax", "cine_4ch"], SERIES) == {"cine_sax": 12, "cine_4ch": 4}
+    assert split_budget(16, ["lge_sax", "lge_4ch", "lge_2ch"], SERIES) == {
+        "lge_sax": 10, "lge_4ch": 1, "lge_2ch": 1}  # LAX have one frame: spare goes to SAX
+
+
+def test_multi_sequence_items_share_equally_and_spare_passes_on() -> None:
+    routed = ["cine_sax", "lge_sax", "t2_sax", "perf_sax"]
+    assert split_budget(16, routed, SERIES) == {"cine_sax": 4, "lge_sax": 4, "t2_sax": 4,
+                                                "perf_sax": 4}
+    plan = split_budget(32, ["lge_sax", "t2_sax"], SERIES)   # 16 each, LGE has 10, T2 has 9
+    assert plan == {"lge_sax": 10, "t2_sax": 9, "lge_4ch": 1, "lge_2ch": 1}
+
+
+def test_short_axis_falls_back_to_long_axis_views() -> None:
+    plan = split_budget(205, ["cine_sax"], SERIES)
+    assert plan == {"cine_sax": 200, "cine_4ch": 5}
+
+
+def test_clinical_cine_starts_with_end_diastole_of_spread_slices() -> None:
+    chosen = _select("clinical", 4, ["cine_sax"])
+    assert all(c.frame == 0 for c in chosen)
+    assert [c.slice for c in chosen] == [0, 3, 6, 9]
+    ten = _select("clinical", 10, ["cine_sax"])
+    assert {c.slice for c in ten} == set(range(10)) and {c.frame for c in ten} == {0}
+    thirteen = _select("clinical", 13, ["cine_sax"])
+    extra = [c for c in thirteen if c.frame != 0]
+    assert {c.slice for c in extra} == set(key_layers(10)) and {c.frame for c in extra} == {8}
+
+
+def test_clinical_lge_small_k_is_basal_mid_apical_plus_long_axis() -> None:
+    chosen = _select("clinical", 4, ["lge_sax", "lge_4ch"])
+    sax = [c.slice for c in chosen if c.series == "lge_sax"]
+    assert sax == sorted(key_layers(10)) and ("lge_4ch", 0, 0) in [tuple(vars(c).values())
+                                                                  for c in chosen]
+
+
+def test_clinical_t2_is_centre_out_when_short() -> None:
+    chosen = _select("clinical", 3, ["t2_sax"])
+    assert [c.slice for c in chosen] == sorted(centre_out(9)[:3]) == [3, 4, 5]
+
+
+def test_clinical_perfusion_takes_key_dynamics_of_every_slice() -> None:
+    keys = perfusion_key_dynamics(_pixels("perf_sax"))
+    assert keys["blood_pool_peak"] == 10 and 13 <= keys["myocardial_peak"] <= 17
+    chosen = _select("clinical", 6, ["perf_sax"])
+    assert {c.frame for c in chosen} == {keys["myocardial_peak"], keys["blood_pool_peak"]}
+    assert {c.slice for c in chosen} == {0, 1, 2}
+
+
+def test_ed_es_estimated_from_blood_pool_area() -> None:
+    ed, es = estimate_ed_es(_pixels("cine_sax"))
+    assert ed in (2, 3) and es in (12, 13)
+
+
+def test_data_driven_spreads_over_slices_before_second_phase() -> None:
+    chosen = _select("data_driven", 10, ["cine_sax"])
+    assert len({c.slice for c in chosen}) == 10
+
+
+def test_random_is_seeded_per_item_and_ordered() -> None:
+    a = _select("random", 8, ["cine_sax"], seed=1)
+    assert a == _select("random", 8, ["cine_sax"], seed=1)
+    assert a != _select("random", 8, ["cine_sax"], seed=2)
+    assert a != _select("random", 8, ["cine_sax"], seed=1, item="S/y")
+    assert a == sorted(a)
+
+
+@pytest.mark.parametrize("protocol", ["random", "clinical", "data_driven"])
+@pytest.mark.parametrize("budget", [1, 4, 8, 16, 32])
+def test_budget_respected_without_duplicates(protocol: str, budget: int) -> None:
+    routed = ["cine_sax", "cine_4ch", "lge_sax", "lge_4ch", "t2_sax", "perf_sax"]
+    chosen = _select(protocol, budget, routed)
+    assert len(chosen) == budget and len(set(chosen)) == budget
+    order = [routed.index(c.series) for c in chosen]
+    assert order == sorted(order)
+
+
+def test_unknown_protocol_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown protocol"):
+        _select("best", 4, ["cine_sax"])

@@ -67,11 +67,18 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lm_eval_path(args: argparse.Namespace) -> int:
+    from .harness_docs import task_yaml_path
+
+    print(task_yaml_path())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cardiolens",
         description="CardioLens cardiac MRI benchmark: phantom cohorts, dataset checks, "
-                    "contact sheets.",
+                    "contact sheets, the lm-eval task folder.",
     )
     parser.add_argument("--version", action="version", version=f"cardiolens {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -106,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("study_id", help="study id as in studies.jsonl")
     show.add_argument("--out", required=True, help="output PNG file")
     show.set_defaults(func=_cmd_show)
+
+    path = sub.add_parser("lm-eval-path", help="print the folder of the lm-eval task YAMLs",
+                          description="Print the installed lm-eval task folder, for "
+                                      "lm_eval --include_path \"$(cardiolens lm-eval-path)\".")
+    path.set_defaults(func=_cmd_lm_eval_path)
     return parser
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SetScores:
+    """Per-item set scores, each in [0, 1]; ``exact`` is 1.0 for an exact set match."""
+
     precision: float
     recall: float
     f1: float
@@ -17,7 +19,7 @@ class SetScores:
 def set_scores(predicted: Collection[int], target: Collection[int]) -> SetScores:
     """Precision, recall, F1 and exact match of a predicted option set against the target.
 
-    Both empty: everything 1.0. Nothing predicted but something expected: all 0.0.
+    Both empty: everything 1.0. One side empty, the other not: all 0.0.
     """
     pred, true = set(predicted), set(target)
     if not pred and not true:
@@ -30,7 +32,10 @@ def set_scores(predicted: Collection[int], target: Collection[int]) -> SetScores
 
 
 def micro_f1(pairs: Iterable[tuple[Collection[int], Collection[int]]]) -> float:
-    """Corpus micro-F1 over (predicted, target) pairs: TP, FP, FN summed over items."""
+    """Corpus micro-F1 over (predicted, target) pairs: TP, FP, FN summed over items.
+
+    2 TP / (2 TP + FP + FN); 1.0 when every set is empty (nothing to find, nothing wrong).
+    """
     tp = fp = fn = 0
     for predicted, target in pairs:
         pred, true = set(predicted), set(target)

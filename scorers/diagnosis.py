@@ -16,6 +16,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class DiagnosisMetrics:
+    """Corpus diagnosis metrics; entropies are in bits."""
+
     accuracy: float
     macro_f1: float
     balanced_accuracy: float
@@ -28,6 +30,7 @@ class DiagnosisMetrics:
     unparsed_rate: float
 
     def to_dict(self) -> dict[str, Any]:
+        """The metrics as a plain (JSON-ready) dict; nested values are copies."""
         return asdict(self)
 
 
@@ -41,10 +44,21 @@ def entropy_bits(counts: Sequence[int]) -> float:
 
 def diagnosis_metrics(predicted: Sequence[str | None], target: Sequence[str],
                       classes: Sequence[str]) -> DiagnosisMetrics:
-    """Metrics of predicted class names (``None`` = unparsed, always wrong) against targets."""
+    """Metrics of predicted class names against target class names.
+
+    A prediction of ``None`` (or a name not in ``classes``) is unparsed: wrong for its item,
+    counted in the confusion matrix's last column and left out of the collapse figures.
+    Macro-F1 averages over classes seen in targets or predictions; balanced accuracy and
+    ``per_class_recall`` cover the classes seen in targets. With no items, the rates are NaN.
+    """
     if len(predicted) != len(target):
         raise ValueError("predicted and target differ in length")
     index = {name: i for i, name in enumerate(classes)}
+    if len(index) != len(classes):
+        raise ValueError("classes contain duplicates")
+    unknown = sorted(set(target) - index.keys())
+    if unknown:
+        raise ValueError(f"targets not among the classes: {unknown}")
     confusion = [[0] * (len(classes) + 1) for _ in classes]
     for pred, true in zip(predicted, target, strict=True):
         column = index.get(pred, len(classes)) if pred is not None else len(classes)

@@ -1,53 +1,114 @@
-"""Reading a chosen option out of free model text.
+"""Reading the chosen option(s) out of a model's free-text reply.
 
-Where the answer is looked for, in order: the last ``Answer:`` (or ``answer is``) line; the
-whole reply when it is short (``B``, ``(b)``, ``B, D``); the last non-empty line; the whole
-reply. In an answer line or a bare reply, letters may be lower case; elsewhere only capital
-letters standing alone count, and ``A`` followed by a word is read as the article. Letters
-win over option texts in the same place; option texts match whole words, longest first, so
-``Normal`` never matches inside ``Normal (EF >= 50%)``. A single-choice reply naming two
-options is ambiguous and counts as unparsed. Refusals are flagged.
+Where the answer is looked for, in order:
+
+1. The last ``Answer:`` line (``Final answer:``, ``**Answer:**``, ``Answers:`` too), or the
+   next non-empty line when the marker ends its line. When there is one, it decides alone.
+2. The whole reply when it is only letters (``b``, ``(B)``, ``B, D``, ``a/c``, ``B and D``).
+3. The text after the last ``answer is`` / ``option is`` / ``choice is`` phrase.
+4. The last non-empty line, then the whole reply.
+
+In 1-3 letters may be lower case; in 4 only capital letters standing alone count. Everywhere
+``A``/``a`` (and ``I``) followed by a word is read as the article or pronoun ("a dilated
+ventricle"), unless the word is one that follows an option letter ("A and C", "A is").
+Letters past the last option are ignored. Letters win over option texts in the same place;
+option texts match whole words, case-insensitively, longest first, so ``Normal`` never
+matches inside ``Normal (EF >= 50%)``; the part of an option before `` (`` also matches
+(``Ischemic`` for ``Ischemic (follows a coronary territory)``); a text right after ``not``,
+``no``, ``never`` or ``without`` is not chosen. A single-choice reply naming two options is
+ambiguous and counts as unparsed. A sentence holding a refusal ("I cannot provide a medical
+diagnosis") is not read up to a following ``but``/``however``; an unparsed reply with a
+refusal is flagged ``refused``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-ANSWER_LINE = re.compile(r"(?:final\s+)?answer\s*(?:is\s*:?|:|-)\s*(?P<rest>[^\n]*)",
-                         re.IGNORECASE)
+
+_MARKUP = str.maketrans({"*": " ", "_": " ", "`": " ", "#": " ", "’": "'", "‘": "'",
+                         "\u00a0": " "})
+_ANSWER_LINE = re.compile(r"\b(?:answers?|answer\s*\(s\))\s*[:=]", re.IGNORECASE)
+_ANSWER_PHRASE = re.compile(
+    r"\b(?:answer|option|choice)s?\s+(?:is|are|would\s+be|will\s+be|should\s+be)\b\s*:?",
+    re.IGNORECASE)
+_LETTER = re.compile(r"(?<![\w'.\-])([A-Za-z])(?![\w']|[.\-]\w)")
+_NEXT_WORD = re.compile(r"\s+([A-Za-z]{2,})\b")
+_LETTER_FOLLOWERS = frozenset({
+    "and", "or", "nor", "plus", "is", "are", "was", "were", "seems", "appears", "would",
+    "should", "must", "fits", "matches", "because", "since", "as", "only", "then"})
+_BARE_PUNCT = re.compile(r"[()\[\]{}<>.,;:/&+|\-]")
+_BARE_WORDS = frozenset({"and", "or", "answer", "option", "options", "letter", "letters",
+                         "choice"})
+_NEGATION = re.compile(
+    r"(?:\b(?:not|no|never|without)|n't)\s+(?:(?:a|an|the|be|been|very|significantly)\s+)?$",
+    re.IGNORECASE)
 REFUSAL = re.compile(
-    r"\b(?:i\s*(?:can ?not|can't|cannot|am unable|'m unable|am not able|'m not able)|"
-    r"unable to (?:provide|determine|answer|assess|interpret)|"
-    r"can ?not (?:be )?determined?|not possible to (?:determine|tell)|"
-    r"i'm sorry|i am sorry|as an ai)\b", re.IGNORECASE)
-BARE_REPLY_MAX = 40
-_MARKUP = str.maketrans({"*": " ", "_": " ", "`": " ", "#": " "})
+    r"\bi\s*(?:cannot|can ?not|can't|am unable to|'m unable to|am not able to|'m not able to)"
+    r"(?!\s+(?:(?:see|detect|identify|find|appreciate)\s+any|rule\s+out|exclude)\b)|"
+    r"\bunable to (?:provide|determine|answer|assess|interpret|view|see the|analy[sz]e|"
+    r"evaluate|make|give|comply|help|assist)\b|"
+    r"\bcan(?: ?not|'t) (?:be )?(?:determined?|assessed|established|made)\b|"
+    r"\bnot possible to (?:determine|tell|say|assess)\b|"
+    r"\bnot (?:able|qualified) to (?:provide|give|make|offer)\b|"
+    r"\bi(?:'m| am) sorry\b|\bas an ai\b|\bi (?:won't|will not|must decline)\b",
+    re.IGNORECASE)
+_CONTRAST = re.compile(r"\b(?:but|however|although|though|nevertheless)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?\n]")
 
 
 @dataclass(frozen=True)
 class ParsedChoice:
+    """Sorted 0-based option indices chosen; ``parsed`` False when nothing could be read."""
+
     indices: tuple[int, ...]
     parsed: bool
     refused: bool = False
 
 
-def format_letters(indices: Sequence[int]) -> str:
-    """``(1, 3)`` -> ``"B, D"``."""
-    return ", ".join(LETTERS[i] for i in sorted(indices))
+def format_letters(indices: Iterable[int]) -> str:
+    """``(1, 3)`` -> ``"B, D"`` (sorted, without repeats); empty for no indices."""
+    chosen = sorted(set(indices))
+    if chosen and not 0 <= chosen[0] <= chosen[-1] < len(LETTERS):
+        raise ValueError(f"option index out of range A-Z: {chosen}")
+    return ", ".join(LETTERS[i] for i in chosen)
+
+
+def is_refusal(text: str) -> bool:
+    """True when ``text`` holds a refusal phrase ("I cannot provide ...", "unable to ...")."""
+    return bool(REFUSAL.search(text.translate(_MARKUP)))
+
+
+def _mask_refusals(segment: str) -> str:
+    """Blank each refusal sentence, up to a following ``but``/``however`` if there is one."""
+    out = segment
+    for match in REFUSAL.finditer(segment):
+        start = max((m.end() for m in _SENTENCE_END.finditer(segment, 0, match.start())),
+                    default=0)
+        end_match = _SENTENCE_END.search(segment, match.end())
+        end = end_match.start() if end_match else len(segment)
+        contrast = _CONTRAST.search(segment, match.end(), end)
+        if contrast:
+            end = contrast.start()
+        out = out[:start] + " " * (end - start) + out[end:]
+    return out
 
 
 def _letters(segment: str, count: int, lenient: bool) -> set[int]:
     found: set[int] = set()
-    for match in re.finditer(r"(?<![A-Za-z0-9'])([A-Za-z])(?![A-Za-z0-9'])", segment):
+    for match in _LETTER.finditer(segment):
         char = match.group(1)
-        after = segment[match.end():]
-        if char in "aAI" and re.match(r" +[a-z]{2,}", after):
-            continue                           # "a dilated ventricle", "A dilated", "I think"
         if char.islower() and not lenient:
             continue
+        if _NEGATION.search(segment, 0, match.start()):
+            continue                          # "not A"
+        if char in "aAiI":
+            word = _NEXT_WORD.match(segment, match.end())
+            if word and word.group(1)[0].islower() and word.group(1) not in _LETTER_FOLLOWERS:
+                continue                      # "a dilated ventricle", "A thin wall", "I think"
         index = LETTERS.index(char.upper())
         if index < count:
             found.add(index)
@@ -55,48 +116,91 @@ def _letters(segment: str, count: int, lenient: bool) -> set[int]:
 
 
 def _option_texts(segment: str, options: Sequence[str]) -> set[int]:
-    text = segment.lower()
+    candidates: list[tuple[str, int, int]] = []         # (text, is_alias, option index)
+    for index, option in enumerate(options):
+        text = option.strip().lower()
+        if text:
+            candidates.append((text, 0, index))
+        alias = text.split(" (", 1)[0].strip()
+        if alias and alias != text:
+            candidates.append((alias, 1, index))
+    candidates.sort(key=lambda c: (-len(c[0]), c[1], c[2]))
+    work = segment.lower()
     found: set[int] = set()
-    for index in sorted(range(len(options)), key=lambda i: -len(options[i])):
-        pattern = r"(?<![a-z0-9])" + re.escape(options[index].lower()) + r"(?![a-z0-9])"
-        match = re.search(pattern, text)
-        if match:
-            found.add(index)
-            text = text[:match.start()] + " " * (match.end() - match.start()) + text[match.end():]
+    for text, _, index in candidates:
+        pattern = re.compile(r"(?<![\w-])" + re.escape(text) + r"(?![\w-])")
+        for match in list(pattern.finditer(work)):
+            if not _NEGATION.search(work, 0, match.start()):
+                found.add(index)
+            work = work[:match.start()] + " " * len(match.group()) + work[match.end():]
     return found
 
 
 def _read(segment: str, options: Sequence[str], lenient: bool) -> set[int]:
-    letters = _letters(segment, len(options), lenient)
-    return letters or _option_texts(segment, options)
+    """Option indices named in ``segment``: its letters if any, else its option texts."""
+    segment = _mask_refusals(segment)
+    count = min(len(options), len(LETTERS))
+    return _letters(segment, count, lenient) or _option_texts(segment, options)
 
 
-def _segments(text: str) -> list[tuple[str, bool, bool]]:
-    """(segment, lenient, decisive) in priority order; a decisive segment ends the search."""
-    out: list[tuple[str, bool, bool]] = []
-    answers = list(ANSWER_LINE.finditer(text))
-    if answers:
-        out.append((answers[-1].group("rest"), True, True))
-    if len(text) <= BARE_REPLY_MAX and "\n" not in text:
-        out.append((text, True, False))
+def _answer_line(text: str) -> str | None:
+    """What follows the last ``Answer:`` marker (or the next non-empty line); None if none."""
+    markers = list(_ANSWER_LINE.finditer(text))
+    if not markers:
+        return None
+    end = markers[-1].end()
+    rest, _, after = text[end:].partition("\n")
+    if rest.strip():
+        return rest
+    following = [line for line in after.splitlines() if line.strip()]
+    return following[0] if following else None
+
+
+def _answer_phrase(text: str) -> str | None:
+    markers = list(_ANSWER_PHRASE.finditer(text))
+    return text[markers[-1].end():].partition("\n")[0] if markers else None
+
+
+def _is_bare(text: str) -> bool:
+    """True when the reply is only letters, separators and words like ``and``/``option``."""
+    words = [w for w in _BARE_PUNCT.sub(" ", text).split() if w.lower() not in _BARE_WORDS]
+    return bool(words) and all(len(w) == 1 and w.isascii() and w.isalpha() for w in words)
+
+
+def _fallbacks(text: str) -> list[tuple[str, bool]]:
+    """(segment, lenient) to try in order when there is no ``Answer:`` line."""
+    out: list[tuple[str, bool]] = []
+    if _is_bare(text):
+        out.append((text, True))
+    phrase = _answer_phrase(text)
+    if phrase is not None:
+        out.append((phrase, True))
     lines = [line for line in text.splitlines() if line.strip()]
-    if lines:
-        out.append((lines[-1], False, False))
-    out.append((text, False, False))
+    if len(lines) > 1:
+        out.append((lines[-1], False))
+    out.append((text, False))
     return out
 
 
+def _result(found: set[int], multi: bool, text: str) -> ParsedChoice:
+    if not found or (not multi and len(found) > 1):
+        return ParsedChoice((), False, is_refusal(text))
+    return ParsedChoice(tuple(sorted(found)), True, False)
+
+
 def parse_choice(text: str, options: Sequence[str], multi: bool) -> ParsedChoice:
-    """The option indices a reply chooses; ``parsed`` is False when none can be read."""
+    """The option indices a reply chooses among ``options`` (lettered A, B, ...).
+
+    ``parsed`` is False for empty, unreadable, refused or (single-choice) ambiguous replies.
+    """
     clean = (text or "").translate(_MARKUP).strip()
-    if clean and options:
-        for segment, lenient, decisive in _segments(clean):
-            found = _read(segment, options, lenient)
-            if not found:
-                if decisive and segment.strip():
-                    break
-                continue
-            if not multi and len(found) > 1:
-                return ParsedChoice((), False, bool(REFUSAL.search(clean)))
-            return ParsedChoice(tuple(sorted(found)), True, False)
-    return ParsedChoice((), False, bool(REFUSAL.search(clean)))
+    if not clean or not options:
+        return ParsedChoice((), False, is_refusal(clean))
+    answer = _answer_line(clean)
+    if answer is not None:
+        return _result(_read(answer, options, lenient=True), multi, clean)
+    for segment, lenient in _fallbacks(clean):
+        found = _read(segment, options, lenient)
+        if found:
+            return _result(found, multi, clean)
+    return ParsedChoice((), False, is_refusal(clean))

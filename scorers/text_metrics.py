@@ -6,11 +6,15 @@ import math
 import re
 from collections import Counter
 
-TOKEN = re.compile(r"[a-z0-9]+(?:[.%-][a-z0-9%]+)*%?")
+TOKEN = re.compile(r"[^\W_]+(?:[.\-][^\W_]+)*%?")
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case word and number tokens; keeps ``50%``, ``2.5`` and ``mid-wall`` whole."""
+    """Lower-case word and number tokens; punctuation dropped.
+
+    ``50%``, ``2.5``, ``mid-wall`` and ``t2-weighted`` stay whole; a full stop or hyphen
+    counts only between letters or digits, so ``LV.`` gives ``lv``.
+    """
     return TOKEN.findall(text.lower())
 
 
@@ -19,11 +23,14 @@ def _ngrams(tokens: list[str], n: int) -> Counter[tuple[str, ...]]:
 
 
 def bleu4(hypothesis: str, reference: str) -> float:
-    """Sentence BLEU-4: uniform weights, brevity penalty, add-one smoothing for n > 1.
+    """Sentence BLEU-4 of one hypothesis against one reference, in [0, 1].
 
-    Modified n-gram precisions p_n = clipped matches / hypothesis n-grams; for n = 2..4
-    both counts get +1 (Lin and Och's smoothing), so short texts are not zeroed by one
-    missing 4-gram. Unigram precision is not smoothed: no shared word gives 0.
+    Uniform weights (1/4) over modified n-gram precisions p_n (clipped matches / hypothesis
+    n-grams) for n = 1..4, times the brevity penalty exp(1 - r/c) when c <= r. Smoothing is
+    Lin and Och's (2004) BLEU+1: for n = 2..4 both counts get +1, i.e. p_n = (m_n + 1) /
+    (h_n + 1) (Chen and Cherry's 2014 "method 2"; not their "method 1", which adds an
+    epsilon to zero counts only). Unigram precision is not smoothed, so a hypothesis sharing
+    no word with the reference scores 0. Empty hypothesis or reference: 0.0.
     """
     hyp, ref = tokenize(hypothesis), tokenize(reference)
     if not hyp or not ref:

@@ -53,7 +53,7 @@ def load_benchmark(data: str | None, level: Level, subtasks: str | Sequence[str]
         raise CardiolensError(f"unknown {level} subtask(s): {', '.join(sorted(wanted - known))}; "
                               f"choose from {', '.join(sorted(known))}")
     seqs = _split(sequences)
-    all_sequences = set(taxonomy.sequences)
+    all_sequences = {*taxonomy.sequences, "cross"}
     if seqs is not None and seqs - all_sequences:
         raise CardiolensError(f"unknown sequence(s): {', '.join(sorted(seqs - all_sequences))}; "
                               f"choose from {', '.join(sorted(all_sequences))}")
@@ -61,7 +61,7 @@ def load_benchmark(data: str | None, level: Level, subtasks: str | Sequence[str]
     for item in dataset.items:
         if item.subtask not in known or (wanted is not None and item.subtask not in wanted):
             continue
-        if seqs is not None and not seqs & set(taxonomy.get(item.subtask).sequences):
+        if seqs is not None and sequence_group(item, taxonomy) not in seqs:
             continue
         items.append(item)
     if limit_studies is not None:

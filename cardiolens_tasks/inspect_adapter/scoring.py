@@ -1,9 +1,9 @@
-"""Inspect wrappers around the framework-free scorers in ``cardiolens.scorers``.
+"""Inspect wrappers around the shared item scoring (``cardiolens.item_scoring``).
 
-Each scorer reads the model output, parses it against the options the solver displayed
-(so shuffled options score correctly) and stores what the corpus metrics need in the
-score's metadata. Corpus metrics (micro-F1, macro-F1, the confusion matrix, collapse
-figures) are computed over all samples, never as a mean of per-sample values.
+Each scorer parses the output against the options the solver displayed (so shuffled
+options score correctly) and stores the item's record in the score's metadata. Corpus
+metrics (micro-F1, macro-F1, the confusion matrix, collapse figures) are computed over
+all records, never as a mean of per-sample values; lm-eval uses the same functions.
 """
 
 from __future__ import annotations
@@ -28,20 +28,12 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import TaskState
 
-from ..prompts import REPORT_MARKER
-from ..scorers.choice import micro_f1, set_scores
-from ..scorers.diagnosis import diagnosis_metrics
-from ..scorers.parsing import format_letters, parse_choice
+from .. import item_scoring as core
 from ..scorers.stats import mean_stderr
-from ..scorers.text_metrics import bleu4, rouge_l
 
 
-def _meta(sample_score: SampleScore) -> dict[str, Any]:
-    return sample_score.score.metadata or {}
-
-
-def _multi(scores: list[SampleScore]) -> list[dict[str, Any]]:
-    return [_meta(s) for s in scores if _meta(s).get("answer_type") == "multi"]
+def _records(scores: list[SampleScore]) -> list[dict[str, Any]]:
+    return [s.score.metadata or {} for s in scores]
 
 
 @metric(scores="unreduced")
@@ -49,7 +41,7 @@ def item_f1() -> Metric:
     """Mean per-item F1 of multi-label items, with its standard error."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        value, err = mean_stderr([float(m["f1"]) for m in _multi(scores)])
+        value, err = core.mean_item_f1(_records(scores))
         return {"mean_item_f1": value, "mean_item_f1_stderr": err}
 
     return compute
@@ -60,12 +52,7 @@ def corpus_micro_f1() -> Metric:
     """Micro-F1 of multi-label items: true/false positives summed over the corpus."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        pairs = []
-        for m in _multi(scores):
-            options = m["options"]
-            pairs.append(({options.index(t) for t in m["predicted"]},
-                          {options.index(t) for t in m["target"] if t in options}))
-        return micro_f1(pairs) if pairs else float("nan")
+        return core.corpus_micro_f1(_records(scores))
 
     return compute
 
@@ -75,24 +62,16 @@ def unparsed_rate() -> Metric:
     """Share of outputs no answer could be read from (refusals included)."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        metas = [_meta(s) for s in scores]
-        return sum(not m.get("parsed", False) for m in metas) / len(metas) if metas else 0.0
+        return core.unparsed_rate(_records(scores))
 
     return compute
 
 
-def _read_choice(state: TaskState, target: Target) -> dict[str, Any]:
-    options: list[str] = list(state.metadata.get("options") or [])
-    answer_type = str(state.metadata.get("answer_type", "single"))
-    parsed = parse_choice(state.output.completion, options, multi=answer_type == "multi")
-    truth = list(target.target)
-    wanted = {options.index(t) for t in truth if t in options}
-    s = set_scores(parsed.indices, wanted)
-    return {"answer_type": answer_type, "options": options,
-            "predicted": [options[i] for i in parsed.indices], "target": truth,
-            "letters": format_letters(parsed.indices), "parsed": parsed.parsed,
-            "refused": parsed.refused, "precision": s.precision, "recall": s.recall,
-            "f1": s.f1, "exact": s.exact}
+def _choice_score(state: TaskState, target: Target) -> Score:
+    record = core.choice_record(state.output.completion, state.metadata.get("options") or [],
+                                str(state.metadata.get("answer_type", "single")),
+                                list(target.target))
+    return Score(value=record["exact"], answer=record["letters"] or None, metadata=record)
 
 
 def _grouped_with_stderr(key: str) -> list[Metric]:
@@ -106,32 +85,9 @@ def choice_scorer() -> Scorer:
     """Single choice: correct or not; multi-label: exact match as the value, F1 alongside."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        read = _read_choice(state, target)
-        return Score(value=read["exact"], answer=read["letters"] or None, metadata=read)
+        return _choice_score(state, target)
 
     return score
-
-
-@metric(scores="unreduced")
-def diagnosis_summary() -> Metric:
-    """Per diagnosis task: accuracy, macro-F1, balanced accuracy, per-class recall,
-    confusion counts and the collapse figures, named ``<task>/<metric>``."""
-
-    def compute(scores: list[SampleScore]) -> Value:
-        by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for s in scores:
-            by_task[str((s.sample_metadata or {}).get("subtask", "diagnosis"))].append(_meta(s))
-        out: dict[str, float] = {}
-        for task_name, metas in sorted(by_task.items()):
-            classes = list(dict.fromkeys(c for m in metas for c in sorted(m["options"])))
-            result = diagnosis_metrics([m["predicted"][0] if m["predicted"] else None
-                                        for m in metas], [m["target"][0] for m in metas],
-                                       classes)
-            for name, value in flatten_diagnosis(result.to_dict(), classes).items():
-                out[f"{task_name}/{name}"] = value
-        return out
-
-    return compute
 
 
 def flatten_diagnosis(result: dict[str, Any], classes: Sequence[str]) -> dict[str, float]:
@@ -148,22 +104,34 @@ def flatten_diagnosis(result: dict[str, Any], classes: Sequence[str]) -> dict[st
     return out
 
 
+@metric(scores="unreduced")
+def diagnosis_summary() -> Metric:
+    """Per diagnosis task: accuracy, macro-F1, balanced accuracy, per-class recall,
+    confusion counts and the collapse figures, named ``<task>/<metric>``."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for s in scores:
+            task_name = str((s.sample_metadata or {}).get("subtask", "diagnosis"))
+            by_task[task_name].append(s.score.metadata or {})
+        out: dict[str, float] = {}
+        for task_name, records in sorted(by_task.items()):
+            result, classes = core.diagnosis_of(records)
+            for name, value in flatten_diagnosis(result.to_dict(), classes).items():
+                out[f"{task_name}/{name}"] = value
+        return out
+
+    return compute
+
+
 @scorer(metrics=[accuracy(), stderr(), diagnosis_summary(), *_grouped_with_stderr("subtask")])
 def diagnosis_scorer() -> Scorer:
     """Single-choice diagnosis; the corpus metrics come from :func:`diagnosis_summary`."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        read = _read_choice(state, target)
-        return Score(value=read["exact"], answer=read["letters"] or None, metadata=read)
+        return _choice_score(state, target)
 
     return score
-
-
-def report_text(completion: str) -> str:
-    """The report section of an output: after the last ``Report:`` line when there is one."""
-    if REPORT_MARKER in completion:
-        return completion.rsplit(REPORT_MARKER, 1)[1].strip()
-    return completion.strip()
 
 
 @metric(scores="unreduced")
@@ -192,10 +160,8 @@ def report_scorer() -> Scorer:
     """Lexical overlap of the generated section with the reference (BLEU-4, ROUGE-L)."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        hypothesis = report_text(state.output.completion)
-        reference = target.text
-        return Score(value={"bleu4": bleu4(hypothesis, reference),
-                            "rouge_l": rouge_l(hypothesis, reference)},
-                     answer=hypothesis[:200], metadata={"answer_type": "report"})
+        values = core.report_scores(state.output.completion, target.text)
+        return Score(value=dict(values), answer=core.report_text(state.output.completion)[:200],
+                     metadata={"answer_type": "report"})
 
     return score

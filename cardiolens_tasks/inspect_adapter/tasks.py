@@ -54,7 +54,8 @@ def image_understanding(data: str | None = None, subtask: str | list[str] | None
         data: Dataset folder in the CardioLens format (default: the phantom cohort,
             generated into the user cache on first use).
         subtask: Subtask id(s) to keep, comma-separated (e.g. lge_walls,lge_layer).
-        sequence: Sequence(s) to keep: cine, lge, t2, perf (cross-sequence items match any).
+        sequence: Sequence group(s) to keep: cine, lge, t2, perf, or cross (the
+            cross-sequence subtasks), as in the sequence/... metrics.
         selection: Slice selection protocol: clinical, random or data_driven.
         budget: Images per prompt (the paper uses 8, 16, 32).
         prompt: Prompt style: standard (letters only) or reasoning (reasons, then Answer:).

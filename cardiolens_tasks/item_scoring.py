@@ -12,6 +12,7 @@ from typing import Any
 
 from .prompts import REPORT_MARKER
 from .scorers.choice import micro_f1, set_scores
+from .scorers.clinical_score import clinical_scores
 from .scorers.diagnosis import DiagnosisMetrics, diagnosis_metrics
 from .scorers.parsing import format_letters, parse_choice
 from .scorers.stats import mean_stderr
@@ -41,9 +42,17 @@ def report_text(output: str) -> str:
     return output.strip()
 
 
+REPORT_METRICS = ("bleu4", "rouge_l", "clinical_precision", "clinical_recall", "clinical_f1",
+                  "contradiction_rate")
+
+
 def report_scores(output: str, reference: str) -> dict[str, float]:
+    """Lexical (BLEU-4, ROUGE-L) and clinical (finding-level) scores of one section."""
     hypothesis = report_text(output)
-    return {"bleu4": bleu4(hypothesis, reference), "rouge_l": rouge_l(hypothesis, reference)}
+    clinical = clinical_scores(hypothesis, reference)
+    return {"bleu4": bleu4(hypothesis, reference), "rouge_l": rouge_l(hypothesis, reference),
+            "clinical_precision": clinical.precision, "clinical_recall": clinical.recall,
+            "clinical_f1": clinical.f1, "contradiction_rate": clinical.contradiction_rate}
 
 
 def accuracy(records: Sequence[Record]) -> tuple[float, float]:

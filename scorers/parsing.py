@@ -97,13 +97,18 @@ def _mask_refusals(segment: str) -> str:
     return out
 
 
+def _negated(text: str, start: int) -> bool:
+    """True when ``not``/``no``/``never``/``without`` (and maybe ``a``, ``be``) ends at start."""
+    return bool(_NEGATION.search(text, max(0, start - 40), start))
+
+
 def _letters(segment: str, count: int, lenient: bool) -> set[int]:
     found: set[int] = set()
     for match in _LETTER.finditer(segment):
         char = match.group(1)
         if char.islower() and not lenient:
             continue
-        if _NEGATION.search(segment, 0, match.start()):
+        if _negated(segment, match.start()):
             continue                          # "not A"
         if char in "aAiI":
             word = _NEXT_WORD.match(segment, match.end())
@@ -130,7 +135,7 @@ def _option_texts(segment: str, options: Sequence[str]) -> set[int]:
     for text, _, index in candidates:
         pattern = re.compile(r"(?<![\w-])" + re.escape(text) + r"(?![\w-])")
         for match in list(pattern.finditer(work)):
-            if not _NEGATION.search(work, 0, match.start()):
+            if not _negated(work, match.start()):
                 found.add(index)
             work = work[:match.start()] + " " * len(match.group()) + work[match.end():]
     return found

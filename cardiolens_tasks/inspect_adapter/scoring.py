@@ -136,7 +136,7 @@ def diagnosis_scorer() -> Scorer:
 
 @metric(scores="unreduced")
 def by_section() -> Metric:
-    """BLEU-4 and ROUGE-L means (and standard errors) per report section."""
+    """Every report metric's mean (and standard error) per report section."""
 
     def compute(scores: list[SampleScore]) -> Value:
         groups: dict[str, list[dict[str, float]]] = defaultdict(list)
@@ -146,7 +146,7 @@ def by_section() -> Metric:
             groups[str(section)].append({k: float(v) for k, v in s.score.value.items()})
         out: dict[str, float] = {}
         for section, values in sorted(groups.items()):
-            for name in ("bleu4", "rouge_l"):
+            for name in core.REPORT_METRICS:
                 m, err = mean_stderr([v[name] for v in values])
                 out[f"{section}/{name}"] = m
                 out[f"{section}/{name}_stderr"] = err
@@ -155,9 +155,9 @@ def by_section() -> Metric:
     return compute
 
 
-@scorer(metrics=[{"bleu4": [mean(), stderr()], "rouge_l": [mean(), stderr()]}, by_section()])
+@scorer(metrics=[{name: [mean(), stderr()] for name in core.REPORT_METRICS}, by_section()])
 def report_scorer() -> Scorer:
-    """Lexical overlap of the generated section with the reference (BLEU-4, ROUGE-L)."""
+    """Lexical (BLEU-4, ROUGE-L) and clinical (finding F1, contradictions) section scores."""
 
     async def score(state: TaskState, target: Target) -> Score:
         values = core.report_scores(state.output.completion, target.text)

@@ -190,3 +190,26 @@ def test_readme_quickstart_command_runs_on_the_default_cohort(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr[-2000:]
     assert "macro_f1" in result.stdout
     assert any((tmp_path / "cache").glob("phantom-*/cardiolens.json"))
+
+
+def test_llm_judge_grades_reports_with_a_scripted_model(cohort40: Path, tmp_path: Path) -> None:
+    replies = ['{"omissions": 1, "contradictions": 0, "hallucinations": 2, "score": 6}',
+               "Not JSON at all", 'Reasoning... {"omissions": 0, "contradictions": 1, '
+               '"hallucinations": 0, "score": 2}']
+    outputs = []
+    for text in replies * 10:
+        output = ModelOutput.from_content("mockllm/model", text)
+        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        outputs.append(output)
+    judge = get_model("mockllm/model", custom_outputs=outputs)
+    from cardiolens.inspect_adapter.tasks import report_generation
+    task = report_generation(data=str(cohort40), section="report_lge", limit_studies=3,
+                             judge=judge)
+    log = inspect_eval(task, model="cardiolens/random", log_dir=str(tmp_path),
+                       display="none", max_samples=1)[0]
+    assert log.status == "success"
+    values = metric_values(log)
+    assert values["judge_score"] == pytest.approx(0.4)          # (0.6 + 0.2) / 2 parsed
+    assert values["judge_unparsed_rate"] == pytest.approx(1 / 3)
+    assert values["judge_contradictions"] == pytest.approx(0.5)
+    assert "clinical_f1" in {n.split("/")[-1] for n in values}

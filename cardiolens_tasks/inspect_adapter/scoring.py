@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from inspect_ai.model import Model, get_model
 from inspect_ai.scorer import (
     Metric,
     SampleScore,
@@ -29,6 +30,7 @@ from inspect_ai.scorer import (
 from inspect_ai.solver import TaskState
 
 from .. import item_scoring as core
+from ..scorers.judge_rubric import judge_prompt, parse_verdict
 from ..scorers.stats import mean_stderr
 
 
@@ -163,5 +165,43 @@ def report_scorer() -> Scorer:
         values = core.report_scores(state.output.completion, target.text)
         return Score(value=dict(values), answer=core.report_text(state.output.completion)[:200],
                      metadata={"answer_type": "report"})
+
+    return score
+
+
+@metric(scores="unreduced")
+def judge_summary() -> Metric:
+    """Mean judge score and counts over the verdicts that parsed, and the unparsed rate."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        verdicts = [s.score.metadata or {} for s in scores]
+        parsed = [v for v in verdicts if v.get("judge_parsed")]
+        out: dict[str, float] = {"judge_unparsed_rate":
+                                 1 - len(parsed) / len(verdicts) if verdicts else 0.0}
+        for name in ("score", "omissions", "contradictions", "hallucinations"):
+            m, err = mean_stderr([float(v[f"judge_{name}"]) for v in parsed])
+            out[f"judge_{name}"] = m
+            out[f"judge_{name}_stderr"] = err
+        return out
+
+    return compute
+
+
+@scorer(metrics=[judge_summary()])
+def judge_scorer(judge: str | Model) -> Scorer:
+    """An LLM judge grades each generated section against the reference (CMR rubric)."""
+
+    async def score(state: TaskState, target: Target) -> Score:
+        generated = core.report_text(state.output.completion)
+        prompt = judge_prompt(str(state.metadata.get("subtask", "report")), target.text,
+                              generated)
+        reply = await get_model(judge).generate(prompt)
+        verdict = parse_verdict(reply.completion)
+        meta: dict[str, Any] = {"judge_parsed": verdict is not None}
+        if verdict is not None:
+            meta.update(judge_score=verdict.score, judge_omissions=verdict.omissions,
+                        judge_contradictions=verdict.contradictions,
+                        judge_hallucinations=verdict.hallucinations)
+        return Score(value=verdict.score if verdict else 0.0, metadata=meta)
 
     return score

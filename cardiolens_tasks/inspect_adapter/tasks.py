@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inspect_ai import Task, task
+from inspect_ai.model import Model
 from inspect_ai.scorer import Scorer
 
 from ..phantom.cohort import cache_root
@@ -16,13 +17,14 @@ from ..prompt_builder import PromptBuilder, PromptSettings
 from ..rendering import RenderCache
 from ..taxonomy import Level, load_taxonomy
 from .data import load_benchmark, to_dataset
-from .scoring import choice_scorer, diagnosis_scorer, report_scorer
+from .scoring import choice_scorer, diagnosis_scorer, judge_scorer, report_scorer
 from .solver import cmr_prompt
 
 
-def _task(level: Level, scorer: Scorer, data: str | None, subtasks: str | list[str] | None,
-          sequences: str | list[str] | None, settings: PromptSettings,
-          log_images: bool | None, cache: bool, limit_studies: int | None) -> Task:
+def _task(level: Level, scorer: Scorer | list[Scorer], data: str | None,
+          subtasks: str | list[str] | None, sequences: str | list[str] | None,
+          settings: PromptSettings, log_images: bool | None, cache: bool,
+          limit_studies: int | None) -> Task:
     taxonomy = load_taxonomy()
     bench = load_benchmark(data, level, subtasks, sequences, limit_studies, taxonomy)
     render_cache = RenderCache(cache_root() / "render" if cache else None)
@@ -80,7 +82,8 @@ def report_generation(data: str | None = None, section: str | list[str] | None =
                       selection: str = "clinical", budget: int = 16, prompt: str = "standard",
                       images: bool = True, layout: str = "separate", image_size: int = 256,
                       max_images: int = 4, seed: int = 0, log_images: bool | None = None,
-                      cache: bool = True, limit_studies: int | None = None) -> Task:
+                      cache: bool = True, limit_studies: int | None = None,
+                      judge: str | Model | None = None) -> Task:
     """CardioLens Level 2: report sections (cine, LGE, T2, perfusion, impression).
 
     Args:
@@ -98,10 +101,14 @@ def report_generation(data: str | None = None, section: str | list[str] | None =
         log_images: Embed images in the log (default: yes for the phantom, no otherwise).
         cache: Cache rendered PNGs in the user cache folder.
         limit_studies: Keep the items of the first N studies (by id).
+        judge: An Inspect model (e.g. openai/gpt-4o) that also grades each section
+            against the reference with a CMR rubric (omissions, contradictions,
+            hallucinations, 0-10 score). Off by default.
     """
     settings = PromptSettings(selection, budget, prompt, images, layout, image_size,  # type: ignore[arg-type]
                               max_images, False, seed)
-    return _task("report_generation", report_scorer(), data, section, None, settings,
+    scorers = [report_scorer(), *([judge_scorer(judge)] if judge else [])]
+    return _task("report_generation", scorers, data, section, None, settings,
                  log_images, cache, limit_studies)
 
 

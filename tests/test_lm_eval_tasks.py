@@ -30,6 +30,7 @@ from cardiolens.harness_docs import (
 from cardiolens.inspect_adapter.models import random_answer
 from cardiolens.lm_eval_adapter import task_manager
 from cardiolens.phantom.cohort import generate_cohort
+from cardiolens.results import read_lm_eval_folder
 
 YAML_TASKS = ["cardiolens", "cardiolens_image_understanding", "cardiolens_diagnosis",
               "cardiolens_report_generation"]
@@ -150,13 +151,19 @@ def test_local_chat_completions_requests_carry_every_budgeted_image(cohort5: Pat
              f"base_url={url}/chat/completions,model=stub,max_images=16,tokenizer_backend=none",
              "--include_path", str(task_yaml_path()), "--tasks", "cardiolens_diagnosis",
              "--apply_chat_template", "--metadata", json.dumps({"data": str(cohort5)}),
-             "--output_path", str(tmp_path / "out")],
+             "--output_path", str(tmp_path / "out"), "--log_samples"],
             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "macro_f1" in result.stdout
     assert len(requests) >= 5
     assert all(len(images_in(r)) == 16 for r in requests)
     assert all(u.startswith("data:image/png;base64,") for r in requests for u in images_in(r))
+
+    runs = read_lm_eval_folder(tmp_path / "out")        # cardiolens analyze reads it too
+    assert {run.level for run in runs} == {"diagnosis"}
+    rows = [row for run in runs for row in run.rows]
+    assert len(rows) == len(requests)
+    assert all(row.record["letters"] == "B" for row in rows)
 
 
 @pytest.mark.parametrize("layout, count", [("separate", 8), ("mosaic", 2)])

@@ -1,0 +1,45 @@
+"""Inspect logs to :class:`cardiolens.results.Run` rows (for ``cardiolens analyze``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.log import read_eval_log
+
+from ..errors import CardiolensError
+from ..results import Row, Run, settings_of
+
+SCORERS = ("choice_scorer", "diagnosis_scorer", "report_scorer")
+TASKS = ("image_understanding", "report_generation", "diagnosis")
+BOOKKEEPING = ("logs.json", "eval-set.json")
+
+
+def read_inspect_log(path: Path) -> Run:
+    """One run from an Inspect ``.eval`` / ``.json`` log of a cardiolens task."""
+    try:
+        log = read_eval_log(str(path))
+    except Exception as exc:  # any unreadable or foreign file: one line, the caller goes on
+        reason = (str(exc).splitlines() or [exc.__class__.__name__])[0][:120]
+        raise CardiolensError(f"{path}: cannot read Inspect log ({reason})") from None
+    task = log.eval.task.split("/")[-1]
+    if task not in TASKS or log.eval.task not in (task, f"cardiolens/{task}"):
+        raise CardiolensError(f"{path}: not a cardiolens task ({log.eval.task})")
+    args: dict[str, Any] = dict(log.eval.task_args or {})
+    run = Run(log.eval.model, task, settings_of(args), str(path))
+    for sample in log.samples or []:
+        if sample.error or not sample.scores:
+            run.errors += 1
+            continue
+        name = next((s for s in SCORERS if s in sample.scores), None)
+        if name is None:
+            run.errors += 1
+            continue
+        score = sample.scores[name]
+        meta = sample.metadata or {}
+        record = (dict(score.value) if isinstance(score.value, dict)
+                  else dict(score.metadata or {}))
+        run.rows.append(Row(str(sample.id), str(meta.get("study_id")), str(meta.get("level")),
+                            str(meta.get("subtask")), str(meta.get("sequence")),
+                            str(meta.get("answer_type")), record))
+    return run

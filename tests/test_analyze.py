@@ -1,0 +1,99 @@
+"""`cardiolens analyze` over a grid of offline runs: tables, CIs, paired tests, figures."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+from inspect_ai import eval as inspect_eval
+from scipy.stats import binomtest
+
+from cardiolens.cli import main
+from cardiolens.scorers.statistics import bootstrap_ci, mcnemar_exact, paired_bootstrap
+
+GRID = [(selection, budget, prompt) for selection in ("clinical", "random")
+        for budget in (4, 8) for prompt in ("standard", "reasoning")]
+
+
+@pytest.fixture(scope="module")
+def grid_logs(cohort40: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    log_dir = tmp_path_factory.mktemp("grid")
+    for selection, budget, prompt in GRID:
+        log = inspect_eval("cardiolens/diagnosis", model="cardiolens/random",
+                           task_args={"data": str(cohort40), "limit_studies": 12,
+                                      "selection": selection, "budget": budget,
+                                      "prompt": prompt, "task": "diagnosis_etiology"},
+                           log_dir=str(log_dir), display="none")[0]
+        assert log.status == "success"
+    return log_dir
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_analyze_writes_tables_and_figures_that_match_the_logs(
+        grid_logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (grid_logs / "broken.eval").write_bytes(b"not a log")
+    out = tmp_path / "analysis"
+    assert main(["analyze", str(grid_logs), "--out", str(out), "--replicates", "300",
+                 "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "broken.eval: cannot read Inspect log" in err and "Traceback" not in err
+    for name in ("report.md", "metrics.csv", "paired_tests.csv", "ablation.csv",
+                 "landscape.png"):
+        assert (out / name).stat().st_size > 0
+    assert len(list(out.glob("confusion_*.png"))) == len(GRID)
+
+    from inspect_ai.log import read_eval_log
+    metrics = _rows(out / "metrics.csv")
+    for log_file in sorted(grid_logs.glob("*.eval")):
+        if log_file.name == "broken.eval":
+            continue
+        log = read_eval_log(str(log_file))
+        assert log.results is not None
+        logged = {n: m.value for s in log.results.scores for n, m in s.metrics.items()}
+        args = log.eval.task_args
+        setting = f"{args['selection']} b{args['budget']} {args['prompt']}"
+        mine = {r["metric"]: r for r in metrics if r["setting"] == setting}
+        for name in ("accuracy", "macro_f1"):
+            value = float(mine[name]["value"])
+            assert value == pytest.approx(logged[f"diagnosis_etiology/{name}"], abs=1e-12)
+            assert float(mine[name]["ci_low"]) <= value <= float(mine[name]["ci_high"])
+
+    pairs = _rows(out / "paired_tests.csv")
+    assert len(pairs) == len(GRID) * (len(GRID) - 1) // 2
+    for row in pairs:
+        b, c = (int(x) for x in row["discordant_a_only/b_only"].split("/"))
+        expected = binomtest(b, b + c, 0.5).pvalue if b + c else 1.0
+        assert float(row["p_value"]) == pytest.approx(expected, rel=1e-9)
+    ablation = _rows(out / "ablation.csv")
+    assert {(r["selection"], r["budget"], r["prompt"]) for r in ablation} == {
+        (s, str(b), p) for s, b, p in GRID}
+
+
+@pytest.mark.parametrize("b, c", [(0, 0), (1, 0), (3, 7), (10, 2), (25, 25), (40, 11)])
+def test_mcnemar_matches_scipy(b: int, c: int) -> None:
+    expected = binomtest(b, b + c, 0.5).pvalue if b + c else 1.0
+    assert mcnemar_exact(b, c) == pytest.approx(expected, rel=1e-12)
+
+
+def test_bootstrap_resamples_studies_not_items() -> None:
+    # two studies: one with 9 correct items, one with 1 wrong item; item-level resampling
+    # would give a tight CI, study-level resampling spans the two studies' means
+    rows = [("s1", 1.0)] * 9 + [("s2", 0.0)]
+    est = bootstrap_ci(rows, lambda rs: sum(v for _, v in rs) / len(rs), lambda r: r[0],
+                       replicates=500, seed=1)
+    assert est.value == pytest.approx(0.9) and est.n_studies == 2
+    assert est.low == pytest.approx(0.0) and est.high == pytest.approx(1.0)
+
+
+def test_paired_bootstrap_detects_a_clear_difference() -> None:
+    rows = [(0.9, 0.2, f"s{i}") for i in range(30)]
+    result = paired_bootstrap(rows, replicates=200, seed=0)
+    assert result.difference == pytest.approx(0.7) and result.p_value == 0.0
+    same = paired_bootstrap([(0.5, 0.5, f"s{i}") for i in range(10)], replicates=50)
+    assert same.difference == 0.0 and not math.isnan(same.p_value)

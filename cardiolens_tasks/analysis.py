@@ -49,8 +49,9 @@ METRICS: dict[str, dict[str, Metric]] = {
 }
 HEADLINE = {"image_understanding": "accuracy", "diagnosis": "accuracy",
             "report_generation": "clinical_f1"}
-LEVEL_NAMES = {"image_understanding": "L1 image understanding",
-               "report_generation": "L2 report", "diagnosis": "L3 diagnosis"}
+LEVEL_NAMES = {"image_understanding": "L1 image understanding (accuracy)",
+               "report_generation": "L2 report (clinical F1)",
+               "diagnosis": "L3 diagnosis (etiology accuracy)"}
 
 
 @dataclass(frozen=True)

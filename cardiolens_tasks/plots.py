@@ -34,7 +34,7 @@ def confusion_png(result: DiagnosisMetrics, classes: Sequence[str], title: str,
                        f"{result.predicted_entropy:.2f} / true {result.true_entropy:.2f} bits",
               fill="black", font=font)
     for j, name in enumerate(columns):
-        draw.text((left + j * CELL + 2, top - 16), _short(name, 10), fill="black", font=font)
+        draw.text((left + j * CELL + 2, top - 16), _short(name, 12), fill="black", font=font)
     for i, row in enumerate(result.confusion):
         total = max(sum(row), 1)
         draw.text((6, top + i * CELL + CELL // 2 - 6), _short(classes[i], 20), fill="black",
@@ -77,8 +77,7 @@ def landscape_png(values: Mapping[str, Mapping[str, float]], levels: Sequence[st
     y = base + 22
     for k, level in enumerate(levels):
         draw.rectangle((left, y, left + 10, y + 10), fill=COLOURS[k % len(COLOURS)])
-        draw.text((left + 16, y), f"{level} (accuracy; reports: clinical F1)" if k == 0 else
-                  level, fill="black", font=font)
+        draw.text((left + 16, y), level, fill="black", font=font)
         y += 16
     for r, run in enumerate(runs):
         draw.text((left, y), f"{r + 1}: {run[:110]}", fill="black", font=font)

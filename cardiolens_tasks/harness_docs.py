@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import Image
 
-from .dataset import Item, read_dataset
+from .dataset import Dataset, Item, read_dataset
 from .errors import CardiolensError
 from .item_scoring import choice_record, report_scores
 from .phantom.cohort import cache_root, default_cohort
@@ -70,12 +70,11 @@ def settings_from(options: dict[str, Any]) -> PromptSettings:
     return PromptSettings(**values)
 
 
-def _items(root: Path, options: dict[str, Any]) -> list[Item]:
+def _items(dataset: Dataset, options: dict[str, Any]) -> list[Item]:
     taxonomy = load_taxonomy()
     level = str(options.get("level", ""))
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-    dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}"))
     wanted = {s.strip() for s in str(options.get("subtask") or "").split(",") if s.strip()}
     sequence = str(options.get("sequence") or "")
     out = []
@@ -102,11 +101,11 @@ def load_docs(**options: Any) -> dict[str, Any]:
     data = options.get("data")
     root = Path(str(data)).expanduser().resolve() if data else default_cohort()
     settings = settings_from(options)
-    items = _items(root, options)
+    dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}"))
+    items = _items(dataset, options)
     if not items:
         raise CardiolensError(f"{root}: no items for {options.get('level')} "
                               f"{options.get('subtask') or options.get('sequence') or ''}")
-    dataset = read_dataset(root, on_problem=lambda line: None)
     key = hashlib.sha256(f"{root}\x1f{settings}".encode()).hexdigest()[:16]
     cache = RenderCache(cache_root() / "render" if _coerce("cache", options.get("cache", True),
                                                             bool) else None)

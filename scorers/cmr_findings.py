@@ -314,6 +314,21 @@ def _site_facts(sites: Iterable[str], prefix: str, four_walls: bool) -> set[Find
     return out
 
 
+def _lesion_facts(prefix: str, record: Mapping[str, Any]) -> set[Finding]:
+    """Location, layer and distribution facts of an LGE or edema record.
+
+    A diffuse lesion is reported as "all segments", which names every level and wall.
+    """
+    if record["distribution"] == "Diffuse":
+        out = {(f"{prefix}_level", lv) for lv in ("basal", "mid", "apical")}
+        out |= {(f"{prefix}_wall", w) for w in WALLS6}
+    else:
+        out = _site_facts(record["sites"], prefix, four_walls=False)
+    out |= {(f"{prefix}_layer", LAYERS[str(x).lower()]) for x in record["layers"]}
+    out.add((f"{prefix}_distribution", str(record["distribution"]).lower()))
+    return out
+
+
 def _territories(sites: Iterable[str], slot: str) -> set[Finding]:
     out: set[Finding] = set()
     for site in sites:
@@ -353,13 +368,7 @@ def facts_from_structured(section: str, record: Mapping[str, Any]) -> set[Findin
         if not record.get("present"):
             return {("lge", "absent")}
         out.add(("lge", "present"))
-        if record["distribution"] == "Diffuse":
-            out |= {("lge_level", lv) for lv in ("basal", "mid", "apical")}
-            out |= {("lge_wall", w) for w in WALLS6}
-        else:
-            out |= _site_facts(record["sites"], "lge", four_walls=False)
-        out |= {("lge_layer", LAYERS[str(x).lower()]) for x in record["layers"]}
-        out.add(("lge_distribution", str(record["distribution"]).lower()))
+        out |= _lesion_facts("lge", record)
         out.add(("lge_transmurality", _band(float(record["transmural_extent"]))))
         out.add(("lge_pattern", "ischemic" if record["ischemic"] else "non-ischemic"))
         if record["ischemic"]:
@@ -372,13 +381,7 @@ def facts_from_structured(section: str, record: Mapping[str, Any]) -> set[Findin
         if not record.get("present"):
             return {("edema", "absent")}
         out.add(("edema", "present"))
-        if record["distribution"] == "Diffuse":
-            out |= {("edema_level", lv) for lv in ("basal", "mid", "apical")}
-            out |= {("edema_wall", w) for w in WALLS6}
-        else:
-            out |= _site_facts(record["sites"], "edema", four_walls=False)
-        out |= {("edema_layer", LAYERS[str(x).lower()]) for x in record["layers"]}
-        out.add(("edema_distribution", str(record["distribution"]).lower()))
+        out |= _lesion_facts("edema", record)
     elif section == "perfusion":
         if not record.get("present"):
             return {("perfusion_defect", "absent")}

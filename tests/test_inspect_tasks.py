@@ -39,6 +39,16 @@ def run(task_name: str, log_dir: Path, model: str | Model = "cardiolens/random",
     return log
 
 
+def scripted_model(texts: list[str]) -> Model:
+    """mockllm replaying ``texts``, with usage set so no tokenizer is downloaded."""
+    outputs = []
+    for text in texts:
+        output = ModelOutput.from_content("mockllm/model", text)
+        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        outputs.append(output)
+    return get_model("mockllm/model", custom_outputs=outputs)
+
+
 def metric_values(log: EvalLog) -> dict[str, float]:
     assert log.results is not None
     return {name: m.value for score in log.results.scores for name, m in score.metrics.items()}
@@ -139,12 +149,7 @@ def test_private_data_keeps_images_out_of_the_log(private_data: Path, cohort40: 
 
 def test_garbage_outputs_count_as_wrong_and_unparsed(cohort40: Path, tmp_path: Path) -> None:
     garbage = ["", "\x00\x01", "I cannot provide a diagnosis.", "Z" * 5000, "{]", "Answer:"]
-    outputs = []
-    for text in garbage * 10:
-        output = ModelOutput.from_content("mockllm/model", text)
-        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
-        outputs.append(output)
-    model = get_model("mockllm/model", custom_outputs=outputs)
+    model = scripted_model(garbage * 10)
     log = run("diagnosis", tmp_path, model=model, data=str(cohort40), limit_studies=8,
               task="diagnosis_etiology")
     values = metric_values(log)
@@ -196,12 +201,7 @@ def test_llm_judge_grades_reports_with_a_scripted_model(cohort40: Path, tmp_path
     replies = ['{"omissions": 1, "contradictions": 0, "hallucinations": 2, "score": 6}',
                "Not JSON at all", 'Reasoning... {"omissions": 0, "contradictions": 1, '
                '"hallucinations": 0, "score": 2}']
-    outputs = []
-    for text in replies * 10:
-        output = ModelOutput.from_content("mockllm/model", text)
-        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
-        outputs.append(output)
-    judge = get_model("mockllm/model", custom_outputs=outputs)
+    judge = scripted_model(replies * 10)
     from cardiolens.inspect_adapter.tasks import report_generation
     task = report_generation(data=str(cohort40), section="report_lge", limit_studies=3,
                              judge=judge)

@@ -7,6 +7,7 @@ and a non-zero exit; no traceback.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -134,6 +135,21 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .importers.acdc import import_acdc
+    from .phantom.cohort import prepare_out
+
+    out = Path(args.out)
+    prepare_out(out, args.force)
+    if out.exists():
+        shutil.rmtree(out)
+    summary = import_acdc(Path(args.src), out, progress=not args.quiet,
+                          on_problem=lambda line: print(line, file=sys.stderr))
+    print(f"imported {summary.imported} case(s) into {out}; skipped {len(summary.skipped)}",
+          file=sys.stderr)
+    return 0 if summary.imported else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cardiolens",
@@ -192,6 +208,20 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--seed", type=_seed, default=0, help="bootstrap seed (default: 0)")
     analyze.add_argument("--quiet", action="store_true", help="no progress bars")
     analyze.set_defaults(func=_cmd_analyze)
+
+    importer = sub.add_parser(
+        "import", help="import a public CMR dataset into the CardioLens format",
+        description="Import a dataset. acdc: patientNNN/Info.cfg, patientNNN_4d.nii.gz and "
+                    "the ED/ES _gt segmentations; items come from the segmentations and the "
+                    "diagnostic group. Cases with unknown groups or missing files are listed "
+                    "and skipped.")
+    importer.add_argument("name", choices=["acdc"], help="dataset layout")
+    importer.add_argument("src", help="folder of the downloaded dataset")
+    importer.add_argument("out", help="output dataset folder (created)")
+    importer.add_argument("--force", action="store_true",
+                          help="replace the output folder if it already holds a dataset")
+    importer.add_argument("--quiet", action="store_true", help="no progress bar")
+    importer.set_defaults(func=_cmd_import)
     return parser
 
 

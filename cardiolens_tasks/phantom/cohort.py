@@ -119,7 +119,8 @@ def _run(tasks: list[tuple[Path, int, int, str]], workers: int) -> Iterator[tupl
         yield from pool.map(_make_study_task, tasks, chunksize=1)
 
 
-def _prepare_out(out: Path, overwrite: bool) -> None:
+def prepare_out(out: Path, overwrite: bool) -> None:
+    """Refuse to overwrite a non-empty folder unless asked, and then only a dataset."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         if not overwrite:
             raise CardiolensError(f"{out}: already exists and is not empty (use --force)")
@@ -133,7 +134,7 @@ def generate_cohort(out: str | Path, studies: int = DEFAULT_STUDIES, seed: int =
                     prevalence: dict[str, float] | None = None) -> Path:
     """Write a phantom cohort of ``studies`` studies to ``out``; same seed, same bytes."""
     out = Path(out)
-    _prepare_out(out, overwrite)
+    prepare_out(out, overwrite)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -1,0 +1,1 @@
+"""Importers: public CMR datasets and hospital data into the CardioLens dataset format."""

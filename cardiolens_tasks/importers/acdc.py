@@ -1,0 +1,147 @@
+"""ACDC (Automated Cardiac Diagnosis Challenge) to the CardioLens format.
+
+Layout read: ``patientNNN/Info.cfg`` (ED, ES, Group, NbFrame, optional Height, Weight),
+``patientNNN/patientNNN_4d.nii.gz`` (X, Y, slices, frames) and the ED/ES segmentations
+``patientNNN_frameXX_gt.nii.gz`` (1 RV, 2 myocardium, 3 LV cavity; frames 1-based).
+Groups map to diagnoses as NOR -> Normal, MINF -> Ischemic, DCM -> NICM / Dilated,
+HCM -> NICM / Hypertrophic, RV -> NICM / Other. A case with an unknown group or a missing
+or inconsistent file is reported and skipped, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+from tqdm import tqdm
+
+from ..dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
+from ..taxonomy import load_taxonomy
+from ..volumes import MAX_BYTES, write_volume
+from .cardiac_geometry import Labels, bsa_mosteller, measure
+from .measured_items import measured_items
+
+LABELS = Labels(lv=3, myo=2, rv=1)
+NICM = "Non-ischemic cardiomyopathy"
+GROUPS: dict[str, tuple[str, str | None]] = {
+    "NOR": ("Normal", None), "MINF": ("Ischemic cardiomyopathy", None),
+    "DCM": (NICM, "Dilated cardiomyopathy"), "HCM": (NICM, "Hypertrophic cardiomyopathy"),
+    "RV": (NICM, "Other non-ischemic"),
+}
+
+
+class CaseError(Exception):
+    """A case that cannot be imported; the message is the reason."""
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    imported: int
+    skipped: list[str]
+
+
+def read_info(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        raise CaseError("Info.cfg is missing")
+    info: dict[str, str] = {}
+    for line in path.read_text(errors="replace").splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            info[key.strip()] = value.strip()
+    for key in ("ED", "ES", "Group", "NbFrame"):
+        if key not in info:
+            raise CaseError(f"Info.cfg has no {key}")
+    return info
+
+
+def _load(path: Path) -> tuple[np.ndarray, tuple[float, float, float]]:
+    if not path.is_file():
+        raise CaseError(f"{path.name} is missing")
+    try:
+        image: Any = nib.load(str(path))
+        shape = image.shape
+        if int(np.prod(shape)) * 4 > MAX_BYTES:
+            raise CaseError(f"{path.name}: volume too large")
+        data = np.asarray(image.dataobj)
+    except CaseError:
+        raise
+    except Exception as exc:
+        raise CaseError(f"{path.name}: unreadable ({str(exc).splitlines()[0][:80]})") from None
+    zooms = tuple(float(z) for z in image.header.get_zooms()[:3])
+    return data, (zooms[0], zooms[1], zooms[2])
+
+
+def _frame(info: dict[str, str], key: str, frames: int) -> int:
+    try:
+        value = int(info[key])
+    except ValueError:
+        raise CaseError(f"Info.cfg {key} is not an integer") from None
+    if not 1 <= value <= frames:
+        raise CaseError(f"Info.cfg {key}={value} is outside 1..{frames}")
+    return value
+
+
+def import_case(case: Path, out: Path) -> tuple[Study, list[Item]]:
+    info = read_info(case / "Info.cfg")
+    group = info["Group"]
+    if group not in GROUPS:
+        raise CaseError(f"unknown Group {group!r}")
+    cine, spacing = _load(case / f"{case.name}_4d.nii.gz")
+    if cine.ndim != 4:
+        raise CaseError(f"{case.name}_4d.nii.gz is not 4D (shape {cine.shape})")
+    frames = cine.shape[3]
+    if str(frames) != info["NbFrame"]:
+        raise CaseError(f"NbFrame {info['NbFrame']} but the 4D file has {frames} frames")
+    ed, es = _frame(info, "ED", frames), _frame(info, "ES", frames)
+    ed_seg, _ = _load(case / f"{case.name}_frame{ed:02d}_gt.nii.gz")
+    es_seg, _ = _load(case / f"{case.name}_frame{es:02d}_gt.nii.gz")
+    if ed_seg.shape != cine.shape[:3] or es_seg.shape != cine.shape[:3]:
+        raise CaseError("segmentation and image shapes differ")
+    ed_seg, es_seg = ed_seg.astype(np.int16), es_seg.astype(np.int16)
+    cavity = [(ed_seg[:, :, z] == LABELS.lv).sum() for z in range(ed_seg.shape[2])]
+    filled = [z for z, area in enumerate(cavity) if area]
+    if not filled:
+        raise CaseError("no LV cavity in the ED segmentation")
+    if cavity[filled[0]] < cavity[filled[-1]]:         # apex first: store base to apex
+        cine, ed_seg, es_seg = cine[:, :, ::-1], ed_seg[:, :, ::-1], es_seg[:, :, ::-1]
+    height = float(info["Height"]) if info.get("Height") else None
+    weight = float(info["Weight"]) if info.get("Weight") else None
+    m = measure(ed_seg, es_seg, LABELS, spacing, bsa_mosteller(height, weight))
+    if m.lv_edv_ml <= 0:
+        raise CaseError("empty LV cavity at ED")
+    study_id = f"acdc-{case.name}"
+    path = f"volumes/{study_id}/cine_sax.nii.gz"
+    write_volume(out / path, cine.astype(np.float32), spacing)
+    series = {"cine_sax": SeriesInfo(path, cine.shape[2], frames, ed_frame=ed - 1,
+                                     es_frame=es - 1)}
+    etiology, subtype = GROUPS[group]
+    return Study(study_id, series, {}), measured_items(study_id, m, etiology, subtype)
+
+
+def import_acdc(src: Path, out: Path, progress: bool = True,
+                on_problem: Callable[[str], None] = print) -> ImportSummary:
+    """Import every ``patient*`` case under ``src`` into a dataset at ``out``."""
+    cases = sorted(p for p in Path(src).rglob("patient*") if p.is_dir())
+    studies: list[Study] = []
+    items: list[Item] = []
+    skipped: list[str] = []
+    for case in tqdm(cases, desc="ACDC cases", unit="case", disable=not progress):
+        try:
+            study, case_items = import_case(case, out)
+        except CaseError as exc:
+            on_problem(f"{case}: {exc}")
+            skipped.append(case.name)
+            continue
+        studies.append(study)
+        items += case_items
+    card = DatasetCard(name="acdc", description="ACDC cine short-axis with items derived from "
+                       "the ED/ES segmentations and the diagnostic group.",
+                       taxonomy_version=load_taxonomy().version,
+                       license="ACDC terms of use (research, non-commercial)", source="acdc",
+                       canary="cardiolens-acdc-import", created_by="cardiolens import acdc")
+    write_dataset(out, card, studies, items)
+    return ImportSummary(len(studies), skipped)

@@ -1,0 +1,183 @@
+"""Measurements from short-axis cardiac segmentations (LV cavity, myocardium, RV).
+
+Geometry, documented because importers label items with it:
+
+- **Volumes** are voxel counts times the voxel volume (mm^3 -> ml); EF = (EDV - ESV) / EDV.
+- **Sectors** follow the project's angle convention (0 = anterior, counter-clockwise towards
+  the septum). In each slice the LV centre is the cavity centroid; the RV insertion points
+  are the angular ends of the myocardium that touches the RV, and the septum is centred
+  between them (falling back to the RV centroid direction). The standard short-axis display
+  (RV on image-left, anterior up) is assumed for which way round anterior and inferior lie.
+- **Wall thickness** of a 60-degree sector at end-diastole is its myocardial area divided
+  by the arc length at the sector's mean myocardial radius.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..anatomy import WALL6_TO_4, WALLS6
+
+# Thresholds (documented in the README's importer section)
+LV_EDV_INDEX_DILATED = 100.0    # ml/m^2
+LV_EDV_INDEX_SMALL = 45.0
+LV_EDV_DILATED = 210.0          # ml, when height/weight are unknown
+LV_EDV_SMALL = 80.0
+THICKENED_MM = 15.0             # maximal end-diastolic sector thickness
+THINNED_MM = 5.5                # mean end-diastolic thickness
+RV_EF_REDUCED = 45.0
+RV_EDV_INDEX_DILATED = 110.0
+RV_EDV_DILATED = 250.0
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Label values of one segmentation scheme."""
+
+    lv: int
+    myo: int
+    rv: int
+
+
+@dataclass(frozen=True)
+class Measurements:
+    lv_edv_ml: float
+    lv_esv_ml: float
+    rv_edv_ml: float
+    rv_esv_ml: float
+    wall_mm: dict[str, float]          # max ED thickness per 6-wall sector
+    mean_wall_mm: float
+    bsa_m2: float | None
+
+    @property
+    def lv_ef(self) -> float:
+        return 100.0 * (self.lv_edv_ml - self.lv_esv_ml) / self.lv_edv_ml
+
+    @property
+    def rv_ef(self) -> float:
+        return 100.0 * (self.rv_edv_ml - self.rv_esv_ml) / max(self.rv_edv_ml, 1e-6)
+
+
+def bsa_mosteller(height_cm: float | None, weight_kg: float | None) -> float | None:
+    if not height_cm or not weight_kg:
+        return None
+    return math.sqrt(height_cm * weight_kg / 3600.0)
+
+
+def volume_ml(mask: np.ndarray, voxel_mm3: float) -> float:
+    return float(mask.sum()) * voxel_mm3 / 1000.0
+
+
+def _angles(rows: np.ndarray, cols: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
+    """Display angle (degrees, 0 = up, counter-clockwise towards image-left)."""
+    dr, dc = rows - centre[0], cols - centre[1]
+    return np.degrees(np.arctan2(-dc, -dr)) % 360.0
+
+
+def _circular_span(angles: np.ndarray) -> tuple[float, float]:
+    """Start and end of the smallest arc containing all ``angles`` (degrees)."""
+    ordered = np.sort(angles % 360.0)
+    gaps = np.diff(np.concatenate([ordered, ordered[:1] + 360.0]))
+    k = int(np.argmax(gaps))
+    return float(ordered[(k + 1) % len(ordered)]), float(ordered[k])
+
+
+def septum_angle(seg: np.ndarray, labels: Labels) -> float | None:
+    """Display angle of the septum centre in one slice, from the RV insertion points."""
+    lv = np.argwhere(seg == labels.lv)
+    if lv.size == 0:
+        return None
+    centre = (float(lv[:, 0].mean()), float(lv[:, 1].mean()))
+    rv = seg == labels.rv
+    if not rv.any():
+        return None
+    touching = np.zeros_like(rv)
+    touching[1:, :] |= rv[:-1, :]
+    touching[:-1, :] |= rv[1:, :]
+    touching[:, 1:] |= rv[:, :-1]
+    touching[:, :-1] |= rv[:, 1:]
+    contact = np.argwhere((seg == labels.myo) & touching)
+    if len(contact) >= 2:
+        start, end = _circular_span(_angles(contact[:, 0], contact[:, 1], centre))
+        span = (end - start) % 360.0
+        return (start + span / 2.0) % 360.0
+    rv_pts = np.argwhere(rv)
+    return float(_angles(np.array([rv_pts[:, 0].mean()]), np.array([rv_pts[:, 1].mean()]),
+                         centre)[0])
+
+
+def sector_thickness(seg: np.ndarray, labels: Labels, spacing: tuple[float, float]
+                     ) -> dict[str, float]:
+    """Thickness (mm) of each 6-wall sector in one ED slice; empty when not measurable."""
+    septum = septum_angle(seg, labels)
+    lv = np.argwhere(seg == labels.lv)
+    myo = np.argwhere(seg == labels.myo)
+    if septum is None or lv.size == 0 or len(myo) < 12:
+        return {}
+    centre = (float(lv[:, 0].mean()), float(lv[:, 1].mean()))
+    # rotate so the septum centre sits at 90 degrees (between 60 and 120)
+    theta = (_angles(myo[:, 0], myo[:, 1], centre) - septum + 90.0) % 360.0
+    radius_mm = np.hypot((myo[:, 0] - centre[0]) * spacing[0],
+                         (myo[:, 1] - centre[1]) * spacing[1])
+    pixel_mm2 = spacing[0] * spacing[1]
+    out: dict[str, float] = {}
+    for index, wall in enumerate(WALLS6):
+        lo = (index * 60.0 - 30.0) % 360.0
+        inside = ((theta - lo) % 360.0) < 60.0
+        if inside.sum() < 2:
+            continue
+        mid_radius = float(radius_mm[inside].mean())
+        out[wall] = float(inside.sum()) * pixel_mm2 / (mid_radius * math.radians(60.0))
+    return out
+
+
+def measure(ed: np.ndarray, es: np.ndarray, labels: Labels,
+            spacing: tuple[float, float, float], bsa: float | None) -> Measurements:
+    """Volumes, EF and ED wall thickness from ED and ES label volumes (H, W, slices)."""
+    voxel = spacing[0] * spacing[1] * spacing[2]
+    walls: dict[str, list[float]] = {}
+    for z in range(ed.shape[2]):
+        for wall, mm in sector_thickness(ed[:, :, z], labels, spacing[:2]).items():
+            walls.setdefault(wall, []).append(mm)
+    wall_mm = {wall: max(values) for wall, values in walls.items()}
+    all_values = [v for values in walls.values() for v in values]
+    return Measurements(
+        lv_edv_ml=volume_ml(ed == labels.lv, voxel), lv_esv_ml=volume_ml(es == labels.lv, voxel),
+        rv_edv_ml=volume_ml(ed == labels.rv, voxel), rv_esv_ml=volume_ml(es == labels.rv, voxel),
+        wall_mm=wall_mm, mean_wall_mm=float(np.mean(all_values)) if all_values else float("nan"),
+        bsa_m2=bsa)
+
+
+def lv_size(m: Measurements) -> str:
+    if m.bsa_m2:
+        index = m.lv_edv_ml / m.bsa_m2
+        return ("Dilated" if index > LV_EDV_INDEX_DILATED else "Small"
+                if index < LV_EDV_INDEX_SMALL else "Normal")
+    return ("Dilated" if m.lv_edv_ml > LV_EDV_DILATED else "Small"
+            if m.lv_edv_ml < LV_EDV_SMALL else "Normal")
+
+
+def wall_thickness(m: Measurements) -> str:
+    if m.wall_mm and max(m.wall_mm.values()) >= THICKENED_MM:
+        return "Thickened"
+    if m.mean_wall_mm < THINNED_MM:
+        return "Thinned"
+    return "Normal"
+
+
+def thickened_walls(m: Measurements) -> list[str]:
+    """4-wall names of the sectors at or over the thickening threshold."""
+    walls = {WALL6_TO_4[w] for w, mm in m.wall_mm.items() if mm >= THICKENED_MM}
+    return [w for w in ("Anterior", "Septal", "Inferior", "Lateral") if w in walls]
+
+
+def rv_status(m: Measurements) -> str:
+    dilated = (m.rv_edv_ml / m.bsa_m2 > RV_EDV_INDEX_DILATED if m.bsa_m2
+               else m.rv_edv_ml > RV_EDV_DILATED)
+    reduced = m.rv_ef < RV_EF_REDUCED
+    if dilated and reduced:
+        return "Dilated with reduced function"
+    return "Dilated" if dilated else "Reduced function" if reduced else "Normal"

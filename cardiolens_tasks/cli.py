@@ -137,14 +137,17 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from .importers.acdc import import_acdc
+    from .importers.emidec import import_emidec
+    from .importers.mnms import import_mnms
     from .phantom.cohort import prepare_out
 
     out = Path(args.out)
     prepare_out(out, args.force)
     if out.exists():
         shutil.rmtree(out)
-    summary = import_acdc(Path(args.src), out, progress=not args.quiet,
-                          on_problem=lambda line: print(line, file=sys.stderr))
+    importer = {"acdc": import_acdc, "mnms": import_mnms, "emidec": import_emidec}[args.name]
+    summary = importer(Path(args.src), out, progress=not args.quiet,
+                       on_problem=lambda line: print(line, file=sys.stderr))
     print(f"imported {summary.imported} case(s) into {out}; skipped {len(summary.skipped)}",
           file=sys.stderr)
     return 0 if summary.imported else 1
@@ -212,10 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     importer = sub.add_parser(
         "import", help="import a public CMR dataset into the CardioLens format",
         description="Import a dataset. acdc: patientNNN/Info.cfg, patientNNN_4d.nii.gz and "
-                    "the ED/ES _gt segmentations; items come from the segmentations and the "
-                    "diagnostic group. Cases with unknown groups or missing files are listed "
-                    "and skipped.")
-    importer.add_argument("name", choices=["acdc"], help="dataset layout")
+                    "the ED/ES _gt segmentations. mnms: <code>/<code>_sa.nii.gz, "
+                    "<code>_sa_gt.nii.gz and the dataset CSV (ED, ES, Pathology). emidec: "
+                    "Case_*/Images and Case_*/Contours (LGE with infarct labels). Items come "
+                    "from the segmentations and the diagnosis label. Cases with unknown "
+                    "labels or missing files are listed and skipped.")
+    importer.add_argument("name", choices=["acdc", "mnms", "emidec"], help="dataset layout")
     importer.add_argument("src", help="folder of the downloaded dataset")
     importer.add_argument("out", help="output dataset folder (created)")
     importer.add_argument("--force", action="store_true",

@@ -13,17 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import nibabel as nib
-import numpy as np
 from tqdm import tqdm
 
-from ..dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
+from ..dataset import DatasetCard, Item, Study, write_dataset
 from ..taxonomy import load_taxonomy
-from ..volumes import MAX_BYTES, write_volume
-from .cardiac_geometry import Labels, bsa_mosteller, measure
-from .measured_items import measured_items
+from .cardiac_geometry import Labels, bsa_mosteller
+from .segmented_cine import CaseError, import_segmented_cine, load_nifti
 
 LABELS = Labels(lv=3, myo=2, rv=1)
 NICM = "Non-ischemic cardiomyopathy"
@@ -32,10 +28,6 @@ GROUPS: dict[str, tuple[str, str | None]] = {
     "DCM": (NICM, "Dilated cardiomyopathy"), "HCM": (NICM, "Hypertrophic cardiomyopathy"),
     "RV": (NICM, "Other non-ischemic"),
 }
-
-
-class CaseError(Exception):
-    """A case that cannot be imported; the message is the reason."""
 
 
 @dataclass(frozen=True)
@@ -58,23 +50,6 @@ def read_info(path: Path) -> dict[str, str]:
     return info
 
 
-def _load(path: Path) -> tuple[np.ndarray, tuple[float, float, float]]:
-    if not path.is_file():
-        raise CaseError(f"{path.name} is missing")
-    try:
-        image: Any = nib.load(str(path))
-        shape = image.shape
-        if int(np.prod(shape)) * 4 > MAX_BYTES:
-            raise CaseError(f"{path.name}: volume too large")
-        data = np.asarray(image.dataobj)
-    except CaseError:
-        raise
-    except Exception as exc:
-        raise CaseError(f"{path.name}: unreadable ({str(exc).splitlines()[0][:80]})") from None
-    zooms = tuple(float(z) for z in image.header.get_zooms()[:3])
-    return data, (zooms[0], zooms[1], zooms[2])
-
-
 def _frame(info: dict[str, str], key: str, frames: int) -> int:
     try:
         value = int(info[key])
@@ -90,36 +65,21 @@ def import_case(case: Path, out: Path) -> tuple[Study, list[Item]]:
     group = info["Group"]
     if group not in GROUPS:
         raise CaseError(f"unknown Group {group!r}")
-    cine, spacing = _load(case / f"{case.name}_4d.nii.gz")
+    cine, spacing = load_nifti(case / f"{case.name}_4d.nii.gz")
     if cine.ndim != 4:
         raise CaseError(f"{case.name}_4d.nii.gz is not 4D (shape {cine.shape})")
     frames = cine.shape[3]
     if str(frames) != info["NbFrame"]:
         raise CaseError(f"NbFrame {info['NbFrame']} but the 4D file has {frames} frames")
     ed, es = _frame(info, "ED", frames), _frame(info, "ES", frames)
-    ed_seg, _ = _load(case / f"{case.name}_frame{ed:02d}_gt.nii.gz")
-    es_seg, _ = _load(case / f"{case.name}_frame{es:02d}_gt.nii.gz")
-    if ed_seg.shape != cine.shape[:3] or es_seg.shape != cine.shape[:3]:
-        raise CaseError("segmentation and image shapes differ")
-    ed_seg, es_seg = ed_seg.astype(np.int16), es_seg.astype(np.int16)
-    cavity = [(ed_seg[:, :, z] == LABELS.lv).sum() for z in range(ed_seg.shape[2])]
-    filled = [z for z, area in enumerate(cavity) if area]
-    if not filled:
-        raise CaseError("no LV cavity in the ED segmentation")
-    if cavity[filled[0]] < cavity[filled[-1]]:         # apex first: store base to apex
-        cine, ed_seg, es_seg = cine[:, :, ::-1], ed_seg[:, :, ::-1], es_seg[:, :, ::-1]
+    ed_seg, _ = load_nifti(case / f"{case.name}_frame{ed:02d}_gt.nii.gz")
+    es_seg, _ = load_nifti(case / f"{case.name}_frame{es:02d}_gt.nii.gz")
     height = float(info["Height"]) if info.get("Height") else None
     weight = float(info["Weight"]) if info.get("Weight") else None
-    m = measure(ed_seg, es_seg, LABELS, spacing, bsa_mosteller(height, weight))
-    if m.lv_edv_ml <= 0:
-        raise CaseError("empty LV cavity at ED")
-    study_id = f"acdc-{case.name}"
-    path = f"volumes/{study_id}/cine_sax.nii.gz"
-    write_volume(out / path, cine.astype(np.float32), spacing)
-    series = {"cine_sax": SeriesInfo(path, cine.shape[2], frames, ed_frame=ed - 1,
-                                     es_frame=es - 1)}
     etiology, subtype = GROUPS[group]
-    return Study(study_id, series, {}), measured_items(study_id, m, etiology, subtype)
+    return import_segmented_cine(f"acdc-{case.name}", cine, spacing, ed_seg, es_seg, ed - 1,
+                                 es - 1, LABELS, bsa_mosteller(height, weight), etiology,
+                                 subtype, out)
 
 
 def import_acdc(src: Path, out: Path, progress: bool = True,

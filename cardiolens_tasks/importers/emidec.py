@@ -1,0 +1,132 @@
+"""EMIDEC (LGE short axis after myocardial infarction) to the CardioLens format.
+
+Layout read: ``Case_<N|P>NNN/Images/Case_...nii.gz`` (LGE SAX stack) and
+``Case_.../Contours/Case_...nii.gz`` (1 cavity, 2 myocardium, 3 infarct, 4 no-reflow).
+Items, from the labels only: ``lge_presence`` (infarct or no-reflow voxels), and for
+enhanced cases ``lge_levels`` (slice levels of the stack, base to apex), ``lge_layer``
+(subendocardial when the scar touches the cavity but not the outer myocardial border,
+transmural when it spans both) and ``lge_transmurality`` (the largest per-slice, per-30-degree
+share of the wall the scar occupies). EMIDEC has no RV label, so walls and territories,
+which need the RV insertion points, are not derived. P cases (infarction) get the
+diagnosis Ischemic cardiomyopathy; N cases get no diagnosis item (the dataset does not say).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..anatomy import slice_levels
+from ..dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
+from ..findings import transmurality_band
+from ..taxonomy import load_taxonomy
+from ..volumes import write_volume
+from .acdc import ImportSummary
+from .segmented_cine import CaseError, load_nifti
+
+CAVITY, MYO, INFARCT, NO_REFLOW = 1, 2, 3, 4
+LEVEL_OPTION = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical segment",
+                "Apex": "Apex"}
+
+
+def _touches(mask: np.ndarray, other: np.ndarray) -> bool:
+    grown = mask.copy()
+    grown[1:, :] |= mask[:-1, :]
+    grown[:-1, :] |= mask[1:, :]
+    grown[:, 1:] |= mask[:, :-1]
+    grown[:, :-1] |= mask[:, 1:]
+    return bool((grown & other).any())
+
+
+def _transmural_share(seg: np.ndarray) -> float:
+    """Largest share of the wall occupied by scar in any 30-degree sector of one slice."""
+    scar = (seg == INFARCT) | (seg == NO_REFLOW)
+    wall = scar | (seg == MYO)
+    cavity = np.argwhere(seg == CAVITY)
+    if not scar.any() or cavity.size == 0:
+        return 0.0
+    centre = cavity.mean(axis=0)
+    rows, cols = np.nonzero(wall)
+    sector = (np.degrees(np.arctan2(cols - centre[1], rows - centre[0])) % 360 // 30).astype(int)
+    best = 0.0
+    for k in range(12):
+        inside = sector == k
+        if inside.sum():
+            best = max(best, float(scar[rows[inside], cols[inside]].mean()))
+    return best
+
+
+def lge_items(study_id: str, seg: np.ndarray) -> list[Item]:
+    """Items from a base-to-apex (H, W, slices) label volume."""
+    def item(subtask: str, answer: str | list[str]) -> Item:
+        return Item(f"{study_id}/{subtask}", study_id, "image_understanding", subtask, answer)
+
+    scar = (seg == INFARCT) | (seg == NO_REFLOW)
+    if not scar.any():
+        return [item("lge_presence", "No")]
+    levels = slice_levels(seg.shape[2])
+    hit = [levels[z] for z in range(seg.shape[2]) if scar[:, :, z].any()]
+    inner = any(_touches(scar[:, :, z], seg[:, :, z] == CAVITY) for z in range(seg.shape[2]))
+    outside = ~((seg == CAVITY) | (seg == MYO) | scar)
+    outer = any(_touches(scar[:, :, z], outside[:, :, z]) for z in range(seg.shape[2]))
+    layer = "Transmural" if inner and outer else "Subendocardial" if inner else (
+        "Subepicardial" if outer else "Mid-wall")
+    share = max(_transmural_share(seg[:, :, z]) for z in range(seg.shape[2]))
+    return [item("lge_presence", "Yes"),
+            item("lge_levels", [LEVEL_OPTION[lv] for lv in dict.fromkeys(hit)]),
+            item("lge_layer", [layer]),
+            item("lge_transmurality", transmurality_band(share))]
+
+
+def import_case(case: Path, out: Path) -> tuple[Study, list[Item]]:
+    kind = case.name.split("_")[-1][:1].upper()
+    if kind not in ("N", "P"):
+        raise CaseError("case name does not say N (normal) or P (pathological)")
+    image, spacing = load_nifti(case / "Images" / f"{case.name}.nii.gz")
+    seg, _ = load_nifti(case / "Contours" / f"{case.name}.nii.gz")
+    if image.ndim != 3 or seg.shape != image.shape:
+        raise CaseError(f"image {image.shape} and contours {seg.shape} do not match as 3D")
+    seg = seg.astype(np.int16)
+    if not (seg == CAVITY).any():
+        raise CaseError("no cavity label")
+    cavity = [(seg[:, :, z] == CAVITY).sum() for z in range(seg.shape[2])]
+    filled = [z for z, area in enumerate(cavity) if area]
+    if cavity[filled[0]] < cavity[filled[-1]]:
+        image, seg = image[:, :, ::-1], seg[:, :, ::-1]
+    if kind == "P" and not ((seg == INFARCT) | (seg == NO_REFLOW)).any():
+        raise CaseError("P case without infarct label")
+    study_id = f"emidec-{case.name}"
+    path = f"volumes/{study_id}/lge_sax.nii.gz"
+    write_volume(out / path, image[..., None].astype(np.float32), spacing)
+    items = lge_items(study_id, seg)
+    if kind == "P":
+        items.append(Item(f"{study_id}/diagnosis_etiology", study_id, "diagnosis",
+                          "diagnosis_etiology", "Ischemic cardiomyopathy"))
+    return Study(study_id, {"lge_sax": SeriesInfo(path, image.shape[2], 1)}, {}), items
+
+
+def import_emidec(src: Path, out: Path, progress: bool = True,
+                  on_problem: Callable[[str], None] = print) -> ImportSummary:
+    """Import every ``Case_*`` folder under ``src``."""
+    cases = sorted(p for p in Path(src).rglob("Case_*") if p.is_dir())
+    studies: list[Study] = []
+    items: list[Item] = []
+    skipped: list[str] = []
+    for case in tqdm(cases, desc="EMIDEC cases", unit="case", disable=not progress):
+        try:
+            study, case_items = import_case(case, out)
+        except CaseError as exc:
+            on_problem(f"{case}: {exc}")
+            skipped.append(case.name)
+            continue
+        studies.append(study)
+        items += case_items
+    card = DatasetCard(name="emidec", description="EMIDEC LGE short-axis with items derived "
+                       "from the infarct labels.", taxonomy_version=load_taxonomy().version,
+                       license="EMIDEC terms of use (research)", source="emidec",
+                       canary="cardiolens-emidec-import", created_by="cardiolens import emidec")
+    write_dataset(out, card, studies, items)
+    return ImportSummary(len(studies), skipped)

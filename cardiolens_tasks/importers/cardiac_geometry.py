@@ -109,24 +109,47 @@ def septum_angle(seg: np.ndarray, labels: Labels) -> float | None:
                          centre)[0])
 
 
-def sector_thickness(seg: np.ndarray, labels: Labels, spacing: tuple[float, float]
-                     ) -> dict[str, float]:
-    """Thickness (mm) of each 6-wall sector in one ED slice; empty when not measurable."""
+def _myo_angles(seg: np.ndarray, labels: Labels) -> tuple[np.ndarray, np.ndarray,
+                                                          tuple[float, float]] | None:
+    """Myocardium pixels and their angles with the septum centre rotated to 90 degrees."""
     septum = septum_angle(seg, labels)
     lv = np.argwhere(seg == labels.lv)
     myo = np.argwhere(seg == labels.myo)
     if septum is None or lv.size == 0 or len(myo) < 12:
-        return {}
+        return None
     centre = (float(lv[:, 0].mean()), float(lv[:, 1].mean()))
-    # rotate so the septum centre sits at 90 degrees (between 60 and 120)
     theta = (_angles(myo[:, 0], myo[:, 1], centre) - septum + 90.0) % 360.0
+    return myo, theta, centre
+
+
+def _wall_index(theta: np.ndarray) -> np.ndarray:
+    return (((theta + 30.0) % 360.0) // 60.0).astype(int)
+
+
+def wall_map(seg: np.ndarray, labels: Labels) -> np.ndarray:
+    """Per pixel: index into WALLS6 for myocardium pixels, -1 elsewhere (or unplaceable)."""
+    out = np.full(seg.shape, -1, int)
+    placed = _myo_angles(seg, labels)
+    if placed is not None:
+        myo, theta, _ = placed
+        out[myo[:, 0], myo[:, 1]] = _wall_index(theta)
+    return out
+
+
+def sector_thickness(seg: np.ndarray, labels: Labels, spacing: tuple[float, float]
+                     ) -> dict[str, float]:
+    """Thickness (mm) of each 6-wall sector in one ED slice; empty when not measurable."""
+    placed = _myo_angles(seg, labels)
+    if placed is None:
+        return {}
+    myo, theta, centre = placed
     radius_mm = np.hypot((myo[:, 0] - centre[0]) * spacing[0],
                          (myo[:, 1] - centre[1]) * spacing[1])
+    index = _wall_index(theta)
     pixel_mm2 = spacing[0] * spacing[1]
     out: dict[str, float] = {}
-    for index, wall in enumerate(WALLS6):
-        lo = (index * 60.0 - 30.0) % 360.0
-        inside = ((theta - lo) % 360.0) < 60.0
+    for k, wall in enumerate(WALLS6):
+        inside = index == k
         if inside.sum() < 2:
             continue
         mid_radius = float(radius_mm[inside].mean())

@@ -19,44 +19,15 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..anatomy import slice_levels
 from ..dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
 from ..findings import transmurality_band
 from ..taxonomy import load_taxonomy
 from ..volumes import write_volume
 from .acdc import ImportSummary
+from .lesions import lesion_layer, lesion_levels, transmural_share
 from .segmented_cine import CaseError, load_nifti
 
 CAVITY, MYO, INFARCT, NO_REFLOW = 1, 2, 3, 4
-LEVEL_OPTION = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical segment",
-                "Apex": "Apex"}
-
-
-def _touches(mask: np.ndarray, other: np.ndarray) -> bool:
-    grown = mask.copy()
-    grown[1:, :] |= mask[:-1, :]
-    grown[:-1, :] |= mask[1:, :]
-    grown[:, 1:] |= mask[:, :-1]
-    grown[:, :-1] |= mask[:, 1:]
-    return bool((grown & other).any())
-
-
-def _transmural_share(seg: np.ndarray) -> float:
-    """Largest share of the wall occupied by scar in any 30-degree sector of one slice."""
-    scar = (seg == INFARCT) | (seg == NO_REFLOW)
-    wall = scar | (seg == MYO)
-    cavity = np.argwhere(seg == CAVITY)
-    if not scar.any() or cavity.size == 0:
-        return 0.0
-    centre = cavity.mean(axis=0)
-    rows, cols = np.nonzero(wall)
-    sector = (np.degrees(np.arctan2(cols - centre[1], rows - centre[0])) % 360 // 30).astype(int)
-    best = 0.0
-    for k in range(12):
-        inside = sector == k
-        if inside.sum():
-            best = max(best, float(scar[rows[inside], cols[inside]].mean()))
-    return best
 
 
 def lge_items(study_id: str, seg: np.ndarray) -> list[Item]:
@@ -67,18 +38,11 @@ def lge_items(study_id: str, seg: np.ndarray) -> list[Item]:
     scar = (seg == INFARCT) | (seg == NO_REFLOW)
     if not scar.any():
         return [item("lge_presence", "No")]
-    levels = slice_levels(seg.shape[2])
-    hit = [levels[z] for z in range(seg.shape[2]) if scar[:, :, z].any()]
-    inner = any(_touches(scar[:, :, z], seg[:, :, z] == CAVITY) for z in range(seg.shape[2]))
-    outside = ~((seg == CAVITY) | (seg == MYO) | scar)
-    outer = any(_touches(scar[:, :, z], outside[:, :, z]) for z in range(seg.shape[2]))
-    layer = "Transmural" if inner and outer else "Subendocardial" if inner else (
-        "Subepicardial" if outer else "Mid-wall")
-    share = max(_transmural_share(seg[:, :, z]) for z in range(seg.shape[2]))
+    cavity, wall = seg == CAVITY, (seg == MYO) | scar
     return [item("lge_presence", "Yes"),
-            item("lge_levels", [LEVEL_OPTION[lv] for lv in dict.fromkeys(hit)]),
-            item("lge_layer", [layer]),
-            item("lge_transmurality", transmurality_band(share))]
+            item("lge_levels", lesion_levels(scar, lge_names=True)),
+            item("lge_layer", [lesion_layer(scar, cavity, wall)]),
+            item("lge_transmurality", transmurality_band(transmural_share(scar, wall, cavity)))]
 
 
 def import_case(case: Path, out: Path) -> tuple[Study, list[Item]]:

@@ -139,6 +139,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from .importers.acdc import import_acdc
     from .importers.emidec import import_emidec
     from .importers.mnms import import_mnms
+    from .importers.mnms2 import import_mnms2
     from .importers.myops import import_myops
     from .phantom.cohort import prepare_out
 
@@ -146,9 +147,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     prepare_out(out, args.force)
     if out.exists():
         shutil.rmtree(out)
-    def report(line: str) -> None:
-        print(line, file=sys.stderr)
-
+    report = _report
     if args.name == "dicom":
         from .importers.dicom import import_dicom
 
@@ -160,12 +159,41 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(f"study ids are salted hashes; the salt is in {salt_file} (keep it private)",
               file=sys.stderr)
     else:
-        importer = {"acdc": import_acdc, "mnms": import_mnms, "emidec": import_emidec,
-                    "myops": import_myops}[args.name]
+        importer = {"acdc": import_acdc, "mnms": import_mnms, "mnms2": import_mnms2,
+                    "emidec": import_emidec, "myops": import_myops}[args.name]
         summary = importer(Path(args.src), out, progress=not args.quiet, on_problem=report)
     print(f"imported {summary.imported} case(s) into {out}; skipped {len(summary.skipped)}",
           file=sys.stderr)
     return 0 if summary.imported else 1
+
+
+def _report(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _cmd_build_qa(args: argparse.Namespace) -> int:
+    from .report_qa import build_qa
+
+    sheet = Path(args.review_sheet or Path(args.dataset) / "review.csv")
+    if args.model:
+        from .inspect_adapter.report_extraction import model_extractor
+
+        summary = build_qa(Path(args.reports), Path(args.dataset), sheet, on_problem=_report,
+                           extractor=model_extractor(args.model),
+                           method=f"inspect model {args.model}")
+    else:
+        summary = build_qa(Path(args.reports), Path(args.dataset), sheet, on_problem=_report)
+    print(f"{summary.items} proposed item(s) from {summary.reports} report(s); review sheet "
+          f"{sheet}", file=sys.stderr)
+    return 0 if summary.reports else 1
+
+
+def _cmd_apply_review(args: argparse.Namespace) -> int:
+    from .report_qa import apply_review
+
+    counts = apply_review(Path(args.sheet), Path(args.dataset), on_problem=_report)
+    print(", ".join(f"{n} {verdict}" for verdict, n in counts.items()), file=sys.stderr)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -231,13 +259,15 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="import a public CMR dataset into the CardioLens format",
         description="Import a dataset. acdc: patientNNN/Info.cfg, patientNNN_4d.nii.gz and "
                     "the ED/ES _gt segmentations. mnms: <code>/<code>_sa.nii.gz, "
-                    "<code>_sa_gt.nii.gz and the dataset CSV (ED, ES, Pathology). emidec: "
+                    "<code>_sa_gt.nii.gz and the dataset CSV (ED, ES, Pathology). mnms2: "
+                    "<code>_SA_CINE/_SA_ED(_gt)/_SA_ES(_gt)/_LA_CINE and "
+                    "dataset_information.csv. emidec: "
                     "Case_*/Images and Case_*/Contours (LGE with infarct labels). myops: "
                     "<name>_C0/_DE/_T2.nii.gz and <name>_gd.nii.gz. dicom: a hospital's DICOM "
                     "folder (no PHI is written; study ids are salted hashes). Items come "
                     "from the segmentations and the diagnosis label. Cases with unknown "
                     "labels or missing files are listed and skipped.")
-    importer.add_argument("name", choices=["acdc", "mnms", "emidec", "myops", "dicom"],
+    importer.add_argument("name", choices=["acdc", "mnms", "mnms2", "emidec", "myops", "dicom"],
                           help="dataset layout")
     importer.add_argument("src", help="folder of the downloaded dataset")
     importer.add_argument("out", help="output dataset folder (created)")
@@ -249,6 +279,30 @@ def build_parser() -> argparse.ArgumentParser:
                                "(default: ~/.config/cardiolens/dicom-salt)")
     importer.add_argument("--quiet", action="store_true", help="no progress bar")
     importer.set_defaults(func=_cmd_import)
+
+    build = sub.add_parser(
+        "build-qa", help="turn free-text CMR reports into QA items and a review sheet",
+        description="Read REPORTS.jsonl ({\"study_id\", \"sections\": {cine, lge, t2, "
+                    "perfusion, impression}} or {\"study_id\", \"report\"}), extract the "
+                    "findings with the rule-based extractor, add the items (and report "
+                    "references) to the dataset with provenance, and write a CSV review "
+                    "sheet for radiologists.")
+    build.add_argument("reports", help="reports JSONL file")
+    build.add_argument("--dataset", required=True, help="dataset folder (its studies)")
+    build.add_argument("--review-sheet", help="CSV to write (default: DATASET/review.csv)")
+    build.add_argument("--model", help="an Inspect model (e.g. openai/gpt-4o) that reads the "
+                                       "reports into JSON instead of the rule-based extractor, "
+                                       "for messy reports")
+    build.set_defaults(func=_cmd_build_qa)
+
+    review = sub.add_parser(
+        "apply-review", help="import radiologists' verdicts from a review sheet",
+        description="Apply the verdict column of a review sheet: accept, correct (with "
+                    "corrected_answer; options separated by ';') or reject; blank rows stay "
+                    "pending. Each item records its review in its provenance.")
+    review.add_argument("sheet", help="review sheet CSV")
+    review.add_argument("--dataset", required=True, help="dataset folder")
+    review.set_defaults(func=_cmd_apply_review)
     return parser
 
 

@@ -1,0 +1,110 @@
+"""M&Ms-2 (short-axis and 4-chamber cine) to the CardioLens format.
+
+Layout read: ``<code>/<code>_SA_CINE.nii.gz`` (4D), ``<code>_SA_ED.nii.gz``,
+``<code>_SA_ED_gt.nii.gz``, ``<code>_SA_ES.nii.gz``, ``<code>_SA_ES_gt.nii.gz`` (labels 1 LV,
+2 myocardium, 3 RV), optionally ``<code>_LA_CINE.nii.gz`` (4-chamber cine), and
+``dataset_information.csv`` (``SUBJECT_CODE``, ``DISEASE``). The ED and ES frame indices are
+the cine frames equal to the given ED / ES volumes. Disease codes: NOR -> Normal, LV (dilated
+LV) -> NICM / Dilated cardiomyopathy, HC -> NICM / Hypertrophic, ARR -> NICM / Other
+non-ischemic; FALL, CIA, TRI and DRV (congenital, valvular and right-heart disease) have no
+CardioLens diagnosis and are reported and skipped, as are unknown codes and missing files.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
+from ..errors import CardiolensError
+from ..taxonomy import load_taxonomy
+from ..volumes import write_volume
+from .acdc import NICM, ImportSummary
+from .cardiac_geometry import Labels
+from .segmented_cine import CaseError, import_segmented_cine, load_nifti
+
+LABELS = Labels(lv=1, myo=2, rv=3)
+DISEASES: dict[str, tuple[str, str | None]] = {
+    "NOR": ("Normal", None), "LV": (NICM, "Dilated cardiomyopathy"),
+    "HC": (NICM, "Hypertrophic cardiomyopathy"), "ARR": (NICM, "Other non-ischemic"),
+}
+UNMAPPED = {"FALL", "CIA", "TRI", "DRV"}
+
+
+def read_diseases(src: Path) -> dict[str, str]:
+    for path in sorted(src.rglob("*.csv")):
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+        if rows and "SUBJECT_CODE" in rows[0] and "DISEASE" in rows[0]:
+            return {row["SUBJECT_CODE"].strip().zfill(3): row["DISEASE"].strip()
+                    for row in rows}
+    raise CardiolensError(f"{src}: no M&Ms-2 CSV with SUBJECT_CODE and DISEASE columns")
+
+
+def matching_frame(cine: np.ndarray, volume: np.ndarray) -> int:
+    """The cine frame closest to a single-phase volume (they are the same acquisition)."""
+    if volume.ndim == 4:
+        volume = volume[..., 0]
+    errors = [float(np.abs(cine[..., f].astype(np.float32) - volume).mean())
+              for f in range(cine.shape[3])]
+    return int(np.argmin(errors))
+
+
+def import_case(case: Path, disease: str | None, out: Path) -> tuple[Study, list[Item]]:
+    if disease is None:
+        raise CaseError("not in dataset_information.csv")
+    if disease in UNMAPPED:
+        raise CaseError(f"disease {disease} has no CardioLens diagnosis")
+    if disease not in DISEASES:
+        raise CaseError(f"unknown DISEASE {disease!r}")
+    code = case.name
+    cine, spacing = load_nifti(case / f"{code}_SA_CINE.nii.gz")
+    if cine.ndim != 4:
+        raise CaseError(f"{code}_SA_CINE.nii.gz is not 4D")
+    ed = matching_frame(cine, load_nifti(case / f"{code}_SA_ED.nii.gz")[0])
+    es = matching_frame(cine, load_nifti(case / f"{code}_SA_ES.nii.gz")[0])
+    ed_seg, _ = load_nifti(case / f"{code}_SA_ED_gt.nii.gz")
+    es_seg, _ = load_nifti(case / f"{code}_SA_ES_gt.nii.gz")
+    etiology, subtype = DISEASES[disease]
+    study_id = f"mnms2-{code}"
+    study, items = import_segmented_cine(study_id, cine, spacing, ed_seg, es_seg, ed, es,
+                                         LABELS, None, etiology, subtype, out)
+    lax_path = case / f"{code}_LA_CINE.nii.gz"
+    if lax_path.is_file():
+        lax, lax_spacing = load_nifti(lax_path)
+        lax = lax if lax.ndim == 4 else lax[:, :, None, :]
+        path = f"volumes/{study_id}/cine_4ch.nii.gz"
+        write_volume(out / path, lax.astype(np.float32), lax_spacing)
+        study.series["cine_4ch"] = SeriesInfo(path, lax.shape[2], lax.shape[3])
+    return study, items
+
+
+def import_mnms2(src: Path, out: Path, progress: bool = True,
+                 on_problem: Callable[[str], None] = print) -> ImportSummary:
+    """Import every ``<code>`` folder under ``src`` holding ``<code>_SA_CINE.nii.gz``."""
+    diseases = read_diseases(Path(src))
+    cases = sorted(p.parent for p in Path(src).rglob("*_SA_CINE.nii.gz")
+                   if p.name == f"{p.parent.name}_SA_CINE.nii.gz")
+    studies: list[Study] = []
+    items: list[Item] = []
+    skipped: list[str] = []
+    for case in tqdm(cases, desc="M&Ms-2 cases", unit="case", disable=not progress):
+        try:
+            study, case_items = import_case(case, diseases.get(case.name.zfill(3)), out)
+        except CaseError as exc:
+            on_problem(f"{case}: {exc}")
+            skipped.append(case.name)
+            continue
+        studies.append(study)
+        items += case_items
+    card = DatasetCard(name="mnms2", description="M&Ms-2 short-axis and 4-chamber cine with "
+                       "items derived from the ED/ES labels and the disease code.",
+                       taxonomy_version=load_taxonomy().version,
+                       license="M&Ms-2 terms of use (research)", source="mnms2",
+                       canary="cardiolens-mnms2-import", created_by="cardiolens import mnms2")
+    write_dataset(out, card, studies, items)
+    return ImportSummary(len(studies), skipped)

@@ -1,0 +1,100 @@
+"""Reports to QA items, the review sheet, and the verdicts back: a round trip."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from cardiolens.cli import main
+from cardiolens.dataset import read_dataset
+from cardiolens.validate import validate_dataset
+
+from helpers import make_tiny_dataset
+
+REPORTS = [
+    {"study_id": "S0", "sections": {
+        "cine": "The left ventricle is dilated with thinned walls. LV ejection fraction is "
+                "28%. Hypokinesis of the basal and mid inferior wall.",
+        "lge": "There is focal transmural late gadolinium enhancement involving the basal and "
+               "mid inferior wall. The pattern is ischemic, in the RCA territory.",
+        "impression": "Ischemic cardiomyopathy with infarction in the RCA territory."}},
+    {"study_id": "S1", "report": "Normal LV size and systolic function (EF 61%). No late "
+                                 "enhancement. Possible pericardial effusion."},
+    {"study_id": "S9", "report": "No LGE."},
+    {"study_id": "S1", "sections": {"echo": "?"}},
+]
+
+
+def test_build_review_apply_round_trip(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    ds = make_tiny_dataset(tmp_path / "ds", studies=2)
+    reports = tmp_path / "reports.jsonl"
+    reports.write_text("\n".join(json.dumps(r) for r in REPORTS) + "\n{broken\n")
+    sheet = tmp_path / "review.csv"
+    assert main(["build-qa", str(reports), "--dataset", str(ds), "--review-sheet",
+                 str(sheet)]) == 0
+    err = capsys.readouterr().err
+    assert "study 'S9' is not in" in err and "reports.jsonl:4: unknown section" in err
+    assert "reports.jsonl:5:" in err
+    assert validate_dataset(ds) == []
+    items = {i.item_id: i for i in read_dataset(ds).items}
+    assert items["S0/lge_presence"].answer == "Yes"
+    assert items["S0/lge_walls"].answer == ["Inferior"]
+    assert items["S0/lge_layer"].answer == ["Transmural"]
+    assert items["S0/lge_territories"].answer == ["RCA"]
+    assert items["S0/cine_lv_size"].answer == "Dilated"
+    assert items["S0/cine_lv_function"].answer == "Severely reduced (< 30%)"
+    assert items["S0/cine_rwma_walls"].answer == ["Inferior"]
+    assert items["S0/diagnosis_etiology"].answer == "Ischemic cardiomyopathy"
+    assert items["S0/report_lge"].reference.startswith("There is focal transmural")
+    assert items["S1/lge_presence"].answer == "No"
+    assert "S1/cine_pericardial_effusion" not in items        # uncertain: no item
+    assert items["S0/lge_walls"].extra["provenance"]["review"] == "pending"
+
+    rows = list(csv.DictReader(sheet.open()))
+    verdicts = {"S0/lge_walls": ("correct", "Inferior; Inferolateral"),
+                "S0/cine_lv_size": ("reject", ""), "S0/lge_presence": ("accept", ""),
+                "S1/lge_presence": ("correct", "Maybe")}
+    for row in rows:
+        if row["item_id"] in verdicts:
+            row["verdict"], row["corrected_answer"] = verdicts[row["item_id"]]
+    with sheet.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert main(["apply-review", str(sheet), "--dataset", str(ds)]) == 0
+    err = capsys.readouterr().err
+    assert "'Maybe' is not among the options" in err
+    assert validate_dataset(ds) == []
+    items = {i.item_id: i for i in read_dataset(ds).items}
+    assert items["S0/lge_walls"].answer == ["Inferior", "Inferolateral"]
+    assert items["S0/lge_walls"].extra["provenance"]["review"] == "correct"
+    assert "S0/cine_lv_size" not in items
+    assert items["S0/lge_presence"].extra["provenance"]["review"] == "accept"
+    assert items["S1/lge_presence"].answer == "No"
+    assert items["S0/lge_layer"].extra["provenance"]["review"] == "pending"
+
+
+def test_a_model_can_read_messy_reports(tmp_path: Path) -> None:
+    from inspect_ai.model import ModelOutput, ModelUsage, get_model
+
+    from cardiolens.inspect_adapter.report_extraction import model_extractor
+    from cardiolens.report_qa import build_qa
+
+    ds = make_tiny_dataset(tmp_path / "ds", studies=1)
+    reports = tmp_path / "reports.jsonl"
+    reports.write_text(json.dumps({"study_id": "S0", "report": "scar inf wall, ?LAD"}) + "\n")
+    reply = ModelOutput.from_content("mockllm/model", 'Sure: {"lge_presence": "Yes", '
+                                     '"lge_walls": ["Inferior"], "lge_layer": ["Sideways"]}')
+    reply.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+    model = get_model("mockllm/model", custom_outputs=[reply])
+    summary = build_qa(reports, ds, tmp_path / "sheet.csv", extractor=model_extractor(model),
+                       method="inspect model mockllm/model")
+    assert summary.items == 2                       # the invalid layer answer is dropped
+    items = {i.item_id: i for i in read_dataset(ds).items}
+    assert items["S0/lge_walls"].answer == ["Inferior"]
+    assert items["S0/lge_walls"].extra["provenance"]["method"] == "inspect model mockllm/model"
+    assert validate_dataset(ds) == []

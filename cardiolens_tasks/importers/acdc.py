@@ -11,14 +11,12 @@ or inconsistent file is reported and skipped, never guessed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from tqdm import tqdm
-
-from ..dataset import DatasetCard, Item, Study, write_dataset
-from ..taxonomy import load_taxonomy
+from ..dataset import Item, Study
 from .cardiac_geometry import Labels, bsa_mosteller
+from .common import ImportSummary, import_cases
 from .segmented_cine import CaseError, import_segmented_cine, load_nifti
 
 LABELS = Labels(lv=3, myo=2, rv=1)
@@ -28,12 +26,6 @@ GROUPS: dict[str, tuple[str, str | None]] = {
     "DCM": (NICM, "Dilated cardiomyopathy"), "HCM": (NICM, "Hypertrophic cardiomyopathy"),
     "RV": (NICM, "Other non-ischemic"),
 }
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    imported: int
-    skipped: list[str]
 
 
 def read_info(path: Path) -> dict[str, str]:
@@ -86,22 +78,7 @@ def import_acdc(src: Path, out: Path, progress: bool = True,
                 on_problem: Callable[[str], None] = print) -> ImportSummary:
     """Import every ``patient*`` case under ``src`` into a dataset at ``out``."""
     cases = sorted(p for p in Path(src).rglob("patient*") if p.is_dir())
-    studies: list[Study] = []
-    items: list[Item] = []
-    skipped: list[str] = []
-    for case in tqdm(cases, desc="ACDC cases", unit="case", disable=not progress):
-        try:
-            study, case_items = import_case(case, out)
-        except CaseError as exc:
-            on_problem(f"{case}: {exc}")
-            skipped.append(case.name)
-            continue
-        studies.append(study)
-        items += case_items
-    card = DatasetCard(name="acdc", description="ACDC cine short-axis with items derived from "
-                       "the ED/ES segmentations and the diagnostic group.",
-                       taxonomy_version=load_taxonomy().version,
-                       license="ACDC terms of use (research, non-commercial)", source="acdc",
-                       canary="cardiolens-acdc-import", created_by="cardiolens import acdc")
-    write_dataset(out, card, studies, items)
-    return ImportSummary(len(studies), skipped)
+    return import_cases([(c.name, str(c), partial(import_case, c, out)) for c in cases], out,
+                        "acdc", "ACDC cine short-axis with items derived from the ED/ES "
+                        "segmentations and the diagnostic group.",
+                        "ACDC terms of use (research, non-commercial)", progress, on_problem)

@@ -77,6 +77,16 @@ def _angles(rows: np.ndarray, cols: np.ndarray, centre: tuple[float, float]) -> 
     return np.degrees(np.arctan2(-dc, -dr)) % 360.0
 
 
+def grow(mask: np.ndarray) -> np.ndarray:
+    """The mask and its 4-connected neighbours (one-pixel dilation)."""
+    out = mask.copy()
+    out[1:, :] |= mask[:-1, :]
+    out[:-1, :] |= mask[1:, :]
+    out[:, 1:] |= mask[:, :-1]
+    out[:, :-1] |= mask[:, 1:]
+    return out
+
+
 def _circular_span(angles: np.ndarray) -> tuple[float, float]:
     """Start and end of the smallest arc containing all ``angles`` (degrees)."""
     ordered = np.sort(angles % 360.0)
@@ -94,12 +104,7 @@ def septum_angle(seg: np.ndarray, labels: Labels) -> float | None:
     rv = seg == labels.rv
     if not rv.any():
         return None
-    touching = np.zeros_like(rv)
-    touching[1:, :] |= rv[:-1, :]
-    touching[:-1, :] |= rv[1:, :]
-    touching[:, 1:] |= rv[:, :-1]
-    touching[:, :-1] |= rv[:, 1:]
-    contact = np.argwhere((seg == labels.myo) & touching)
+    contact = np.argwhere((seg == labels.myo) & grow(rv))
     if len(contact) >= 2:
         start, end = _circular_span(_angles(contact[:, 0], contact[:, 1], centre))
         span = (end - start) % 360.0

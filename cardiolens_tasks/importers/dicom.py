@@ -31,7 +31,7 @@ from ..dataset import SeriesInfo as Info
 from ..errors import CardiolensError
 from ..taxonomy import load_taxonomy
 from ..volumes import write_volume
-from .acdc import ImportSummary
+from .common import ImportSummary
 
 SEQUENCE_KEYWORDS = (("perf", ("perf", "first pass", "firstpass")),
                      ("lge", ("lge", "psir", "delayed", "late", "de_", "mde", "viability")),

@@ -14,16 +14,15 @@ diagnosis Ischemic cardiomyopathy; N cases get no diagnosis item (the dataset do
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
-from ..dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
+from ..dataset import Item, SeriesInfo, Study
 from ..findings import transmurality_band
-from ..taxonomy import load_taxonomy
 from ..volumes import write_volume
-from .acdc import ImportSummary
+from .common import ImportSummary, import_cases
 from .lesions import lesion_layer, lesion_levels, transmural_share
 from .segmented_cine import CaseError, load_nifti
 
@@ -76,21 +75,6 @@ def import_emidec(src: Path, out: Path, progress: bool = True,
                   on_problem: Callable[[str], None] = print) -> ImportSummary:
     """Import every ``Case_*`` folder under ``src``."""
     cases = sorted(p for p in Path(src).rglob("Case_*") if p.is_dir())
-    studies: list[Study] = []
-    items: list[Item] = []
-    skipped: list[str] = []
-    for case in tqdm(cases, desc="EMIDEC cases", unit="case", disable=not progress):
-        try:
-            study, case_items = import_case(case, out)
-        except CaseError as exc:
-            on_problem(f"{case}: {exc}")
-            skipped.append(case.name)
-            continue
-        studies.append(study)
-        items += case_items
-    card = DatasetCard(name="emidec", description="EMIDEC LGE short-axis with items derived "
-                       "from the infarct labels.", taxonomy_version=load_taxonomy().version,
-                       license="EMIDEC terms of use (research)", source="emidec",
-                       canary="cardiolens-emidec-import", created_by="cardiolens import emidec")
-    write_dataset(out, card, studies, items)
-    return ImportSummary(len(studies), skipped)
+    return import_cases([(c.name, str(c), partial(import_case, c, out)) for c in cases], out,
+                        "emidec", "EMIDEC LGE short-axis with items derived from the infarct "
+                        "labels.", "EMIDEC terms of use (research)", progress, on_problem)

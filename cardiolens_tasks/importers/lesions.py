@@ -8,19 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..anatomy import LEVELS, WALLS6, slice_levels
-from .cardiac_geometry import Labels, wall_map
+from .cardiac_geometry import Labels, grow, wall_map
 
 LEVEL_OPTION = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical segment",
                 "Apex": "Apex"}
 
 
 def _touches(mask: np.ndarray, other: np.ndarray) -> bool:
-    grown = mask.copy()
-    grown[1:, :] |= mask[:-1, :]
-    grown[:-1, :] |= mask[1:, :]
-    grown[:, 1:] |= mask[:, :-1]
-    grown[:, :-1] |= mask[:, 1:]
-    return bool((grown & other).any())
+    return bool((grow(mask) & other).any())
 
 
 def lesion_layer(lesion: np.ndarray, cavity: np.ndarray, wall: np.ndarray) -> str:

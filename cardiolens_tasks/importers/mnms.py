@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from tqdm import tqdm
-
-from ..dataset import DatasetCard, Item, Study, write_dataset
+from ..dataset import Item, Study
 from ..errors import CardiolensError
-from ..taxonomy import load_taxonomy
-from .acdc import NICM, ImportSummary
+from .acdc import NICM
 from .cardiac_geometry import Labels, bsa_mosteller
+from .common import ImportSummary, import_cases
 from .segmented_cine import CaseError, import_segmented_cine, load_nifti
 
 LABELS = Labels(lv=1, myo=2, rv=3)
@@ -82,22 +81,7 @@ def import_mnms(src: Path, out: Path, progress: bool = True,
     table = read_table(Path(src))
     cases = sorted(p.parent for p in Path(src).rglob("*_sa.nii.gz")
                    if p.name == f"{p.parent.name}_sa.nii.gz")
-    studies: list[Study] = []
-    items: list[Item] = []
-    skipped: list[str] = []
-    for case in tqdm(cases, desc="M&Ms cases", unit="case", disable=not progress):
-        try:
-            study, case_items = import_case(case, table.get(case.name), out)
-        except CaseError as exc:
-            on_problem(f"{case}: {exc}")
-            skipped.append(case.name)
-            continue
-        studies.append(study)
-        items += case_items
-    card = DatasetCard(name="mnms", description="M&Ms-1 cine short-axis with items derived "
-                       "from the ED/ES labels and the pathology code.",
-                       taxonomy_version=load_taxonomy().version,
-                       license="M&Ms terms of use (research)", source="mnms",
-                       canary="cardiolens-mnms-import", created_by="cardiolens import mnms")
-    write_dataset(out, card, studies, items)
-    return ImportSummary(len(studies), skipped)
+    return import_cases([(c.name, str(c), partial(import_case, c, table.get(c.name), out))
+                         for c in cases], out, "mnms", "M&Ms-1 cine short-axis with items "
+                        "derived from the ED/ES labels and the pathology code.",
+                        "M&Ms terms of use (research)", progress, on_problem)

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
-from ..dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
+from ..dataset import Item, SeriesInfo, Study
 from ..errors import CardiolensError
-from ..taxonomy import load_taxonomy
 from ..volumes import write_volume
-from .acdc import NICM, ImportSummary
+from .acdc import NICM
 from .cardiac_geometry import Labels
+from .common import ImportSummary, import_cases
 from .segmented_cine import CaseError, import_segmented_cine, load_nifti
 
 LABELS = Labels(lv=1, myo=2, rv=3)
@@ -89,22 +89,8 @@ def import_mnms2(src: Path, out: Path, progress: bool = True,
     diseases = read_diseases(Path(src))
     cases = sorted(p.parent for p in Path(src).rglob("*_SA_CINE.nii.gz")
                    if p.name == f"{p.parent.name}_SA_CINE.nii.gz")
-    studies: list[Study] = []
-    items: list[Item] = []
-    skipped: list[str] = []
-    for case in tqdm(cases, desc="M&Ms-2 cases", unit="case", disable=not progress):
-        try:
-            study, case_items = import_case(case, diseases.get(case.name.zfill(3)), out)
-        except CaseError as exc:
-            on_problem(f"{case}: {exc}")
-            skipped.append(case.name)
-            continue
-        studies.append(study)
-        items += case_items
-    card = DatasetCard(name="mnms2", description="M&Ms-2 short-axis and 4-chamber cine with "
-                       "items derived from the ED/ES labels and the disease code.",
-                       taxonomy_version=load_taxonomy().version,
-                       license="M&Ms-2 terms of use (research)", source="mnms2",
-                       canary="cardiolens-mnms2-import", created_by="cardiolens import mnms2")
-    write_dataset(out, card, studies, items)
-    return ImportSummary(len(studies), skipped)
+    return import_cases([(c.name, str(c), partial(import_case, c,
+                                                  diseases.get(c.name.zfill(3)), out))
+                         for c in cases], out, "mnms2", "M&Ms-2 short-axis and 4-chamber "
+                        "cine with items derived from the ED/ES labels and the disease code.",
+                        "M&Ms-2 terms of use (research)", progress, on_problem)

@@ -14,18 +14,17 @@ infarction).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from ..anatomy import WALLS6, territory
-from ..dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
+from ..dataset import Item, SeriesInfo, Study
 from ..findings import transmurality_band
-from ..taxonomy import load_taxonomy
 from ..volumes import write_volume
-from .acdc import ImportSummary
 from .cardiac_geometry import Labels
+from .common import ImportSummary, import_cases
 from .lesions import lesion_layer, lesion_levels, lesion_sites, transmural_share
 from .segmented_cine import CaseError, load_nifti
 
@@ -125,22 +124,9 @@ def import_myops(src: Path, out: Path, progress: bool = True,
             images.setdefault(base, {})[code] = p
     for name in sorted(set(images) - set(labels)):
         on_problem(f"{src}/{name}: no label file {name}_gd.nii.gz")
-    studies: list[Study] = []
-    items: list[Item] = []
-    skipped = sorted(set(images) - set(labels))
-    for name in tqdm(sorted(labels), desc="MyoPS cases", unit="case", disable=not progress):
-        try:
-            study, case_items = import_case(name, images.get(name, {}), labels[name], out)
-        except CaseError as exc:
-            on_problem(f"{labels[name]}: {exc}")
-            skipped.append(name)
-            continue
-        studies.append(study)
-        items += case_items
-    card = DatasetCard(name="myops", description="MyoPS 2020 bSSFP, LGE and T2 with items "
-                       "derived from the scar and edema labels.",
-                       taxonomy_version=load_taxonomy().version,
-                       license="MyoPS 2020 terms of use (research)", source="myops",
-                       canary="cardiolens-myops-import", created_by="cardiolens import myops")
-    write_dataset(out, card, studies, items)
-    return ImportSummary(len(studies), skipped)
+    summary = import_cases([(name, str(labels[name]), partial(
+        import_case, name, images.get(name, {}), labels[name], out)) for name in sorted(labels)],
+        out, "myops", "MyoPS 2020 bSSFP, LGE and T2 with items derived from the scar and "
+        "edema labels.", "MyoPS 2020 terms of use (research)", progress, on_problem)
+    unlabelled = sorted(set(images) - set(labels))
+    return ImportSummary(summary.imported, [*unlabelled, *summary.skipped])

@@ -196,6 +196,13 @@ def _cmd_apply_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import main as bench_main
+
+    bench_main(args.quick, Path(args.json) if args.json else None)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cardiolens",
@@ -303,6 +310,16 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("sheet", help="review sheet CSV")
     review.add_argument("--dataset", required=True, help="dataset folder")
     review.set_defaults(func=_cmd_apply_review)
+
+    bench = sub.add_parser(
+        "bench", help="measure prompt building, memory, concurrency, log size, scoring",
+        description="Measure, on a fresh phantom cohort: prompt build per item (cold, warm, "
+                    "and the nibabel + Pillow floor), peak RSS of Inspect runs, throughput "
+                    "against a 0.5 s model at 32 connections, log bytes per sample, scorer "
+                    "throughput. Prints a table; --json writes the figures.")
+    bench.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    bench.add_argument("--json", help="also write the figures to this JSON file")
+    bench.set_defaults(func=_cmd_bench)
     return parser
 
 

@@ -1,6 +1,7 @@
 """``--model cardiolens/random``: an offline, seeded baseline that answers every task.
 
-It reads only the request text: the lettered options and the answer instructions. Choice
+It reads only the request text: the lettered options and the answer instructions.
+``-M latency=SECONDS`` makes each call wait, to measure throughput against a slow model. Choice
 items get a uniformly random valid answer (a non-empty random subset for multi-label
 items; the ``Answer:`` line style for reasoning prompts); report items get a minimal
 report. The same prompt and ``--seed`` give the same answer. Token usage is reported from
@@ -9,6 +10,7 @@ a character count, so no tokenizer download is ever needed.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from typing import Any
@@ -66,12 +68,15 @@ class RandomModel(ModelAPI):
         if model_name != "random":
             raise ValueError(f"unknown cardiolens model {model_name!r}; available: random")
         self.seed = int(model_args.get("seed", config.seed or 0))
+        self.latency = float(model_args.get("latency", 0.0))
 
     async def generate(self, input: list[ChatMessage], tools: list[ToolInfo],
                        tool_choice: ToolChoice, config: GenerateConfig) -> ModelOutput:
         prompt = "\n".join(_text(m) for m in input if isinstance(m, ChatMessageUser))
         seed = config.seed if config.seed is not None else self.seed
         answer = random_answer(prompt, seed)
+        if self.latency > 0:           # -M latency=0.5: a slow remote model, for benchmarks
+            await asyncio.sleep(self.latency)
         output = ModelOutput.from_content(model=f"cardiolens/{self.model_name}", content=answer)
         output.usage = ModelUsage(input_tokens=len(prompt) // 4,
                                   output_tokens=max(1, len(answer) // 4),

@@ -1,0 +1,21 @@
+"""`cardiolens bench` reports every figure (values are measurements; not checked here)."""
+
+from __future__ import annotations
+
+from cardiolens.bench import format_table
+
+
+def test_table_lists_every_figure() -> None:
+    result = {"mode": "quick", "studies": 2, "items_in_cohort": 50,
+              "prompt_build": {"items": 2, "cold_ms": 30.0, "warm_ms": 1.0, "floor_ms": 20.0,
+                               "cold_over_floor": 1.5},
+              "rss": [{"samples": 10, "peak_rss_mb": 300.0},
+                      {"samples": 40, "peak_rss_mb": 330.0}], "rss_ratio": 1.1,
+              "concurrency": {"samples": 64, "connections": 32, "latency_s": 0.5,
+                              "eval_s": 1.1, "ideal_s": 1.0, "share_of_ideal": 0.909},
+              "log_bytes_per_sample": {"with_images": 50000.0, "without_images": 3000.0},
+              "scoring": {"answers_per_s": 1000.0, "reports_per_s": 100.0}}
+    table = format_table(result)
+    for text in ("1.50x floor", "1.00 ms/item", "300 MB", "330 MB", "1.10", "91% of ideal",
+                 "48.8 KB", "2.9 KB", "1000 answers/s"):
+        assert text in table, text

@@ -37,13 +37,41 @@ class RenderOptions:
         return f"v{RENDER_VERSION}-s{self.image_size}"
 
 
-def series_window(data: np.ndarray) -> tuple[float, float]:
-    """The display window (low, high) of a whole series."""
-    finite = data[np.isfinite(data)]
-    if finite.size == 0:
-        return 0.0, 1.0
-    lo, hi = (float(v) for v in np.percentile(finite, WINDOW_PERCENTILES))
+def series_window(data: np.ndarray, slope: float = 1.0,
+                  inter: float = 0.0) -> tuple[float, float]:
+    """The display window (low, high) of a whole series of ``data * slope + inter``.
+
+    Integer data (as stored in most NIfTI files) takes an exact histogram path that gives
+    numpy's linear-interpolated percentiles without sorting.
+    """
+    if np.issubdtype(data.dtype, np.integer) and data.size and slope > 0:
+        lo, hi = (v * slope + inter for v in integer_percentiles(data, WINDOW_PERCENTILES))
+    else:
+        values = data * slope + inter if (slope != 1.0 or inter != 0.0) else data
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return 0.0, 1.0
+        lo, hi = (float(v) for v in np.percentile(finite, WINDOW_PERCENTILES))
     return lo, hi if hi > lo else lo + 1.0
+
+
+def integer_percentiles(data: np.ndarray, percentiles: Sequence[float]) -> list[float]:
+    """``np.percentile(data, percentiles)`` (linear method) for integer arrays, by counting."""
+    low = int(data.min())
+    counts = np.bincount((data.ravel() - low).astype(np.intp, copy=False))
+    cumulative = np.cumsum(counts)
+    n = int(cumulative[-1])
+
+    def order_stat(k: int) -> int:            # the k-th smallest value, 0-based
+        return low + int(np.searchsorted(cumulative, k, side="right"))
+
+    out = []
+    for q in percentiles:
+        position = q / 100.0 * (n - 1)
+        below = math.floor(position)
+        a, b = order_stat(below), order_stat(min(below + 1, n - 1))
+        out.append(a + (position - below) * (b - a))
+    return out
 
 
 def to_uint8(frame: np.ndarray, window: tuple[float, float]) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from .dataset import SeriesInfo, Study
 from .rendering import RenderCache, RenderOptions, render_png, series_window
 from .selection import FrameChoice, ed_es, estimate_ed_es, frame_scores, perfusion_key_dynamics
-from .volumes import SeriesVolume, resolve_inside
+from .volumes import SeriesVolume, resolve_inside, scale_stored
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class StudyImages:
         self.options = options
         self.cache = cache
         self._volumes: dict[str, SeriesVolume] = {}
+        self._stored: dict[str, tuple[np.ndarray, float, float]] = {}
         self._pixels: dict[str, np.ndarray] = {}
         self._digests: dict[str, str] = {}
 
@@ -49,11 +50,17 @@ class StudyImages:
             self._volumes[key] = SeriesVolume.open(self.root, self.info(key))
         return self._volumes[key]
 
+    def stored(self, key: str) -> tuple[np.ndarray, float, float]:
+        """The whole series in its stored dtype (slices, frames, H, W), slope, intercept;
+        decoded once per item."""
+        if key not in self._stored:
+            self._stored[key] = self.volume(key).read_all_stored()
+        return self._stored[key]
+
     def pixels(self, key: str) -> np.ndarray:
-        """The whole series as float32 (slices, frames, H, W); decoded once per item."""
+        """The whole series as float32 (slices, frames, H, W)."""
         if key not in self._pixels:
-            data = self.volume(key).read_all()          # (H, W, slices, frames)
-            self._pixels[key] = np.ascontiguousarray(data.transpose(2, 3, 0, 1))
+            self._pixels[key] = scale_stored(*self.stored(key))
         return self._pixels[key]
 
     def digest(self, key: str) -> str:
@@ -94,7 +101,7 @@ class StudyImages:
 
     # -- rendering ---------------------------------------------------------------------
     def window(self, key: str) -> tuple[float, float]:
-        lo, hi = self._cached("window", key, lambda: list(series_window(self.pixels(key))))
+        lo, hi = self._cached("window", key, lambda: list(series_window(*self.stored(key))))
         return float(lo), float(hi)
 
     def render(self, choices: Sequence[FrameChoice]) -> list[RenderedFrame]:
@@ -113,6 +120,9 @@ class StudyImages:
             refs = [(choices[i].slice, choices[i].frame) for i in indices]
             if key in self._pixels:
                 frames = np.stack([self._pixels[key][s, f] for s, f in refs])
+            elif key in self._stored:
+                frames = scale_stored(np.stack([self._stored[key][0][s, f] for s, f in refs]),
+                                      *self._stored[key][1:])
             else:
                 frames = volume.read_frames(refs)
             spacing = (volume.spacing[0], volume.spacing[1])

@@ -186,10 +186,44 @@ class SeriesVolume:
 
     def read_all(self) -> np.ndarray:
         """The whole series as float32 (H, W, slices, frames), base to apex."""
-        refs = [(s, f) for s in range(self.info.slices) for f in range(self.info.frames)]
-        frames = self.read_frames(refs)
+        stored, slope, inter = self.read_all_stored()
+        return scale_stored(stored, slope, inter).transpose(2, 3, 0, 1)
+
+    def read_all_stored(self) -> tuple[np.ndarray, float, float]:
+        """The whole series in its stored dtype as (slices, frames, H, W), base to apex,
+        with the header's scaling (value = stored * slope + inter). One decode, no copies
+        beyond the reorder; integer data keeps its integers for exact histograms."""
+        proxy = self._image.dataobj
+        try:
+            raw = np.asarray(proxy.get_unscaled())
+        except (OSError, EOFError, ValueError) as exc:
+            raise VolumeError(f"{self.path}: cannot read voxels ({_reason(exc)})") from None
+        slope = float(getattr(proxy, "slope", 1.0))
+        inter = float(getattr(proxy, "inter", 0.0))
+        if not np.isfinite(slope) or slope == 0:      # NIfTI: slope 0 or NaN means unscaled
+            slope, inter = 1.0, 0.0
         h, w = self.in_plane_shape
-        return frames.reshape(self.info.slices, self.info.frames, h, w).transpose(2, 3, 0, 1)
+        slices, frames = self.info.slices, self.info.frames
+        if raw.ndim == 2:
+            stacked = raw.reshape(1, 1, h, w)
+        elif raw.ndim == 4:
+            stacked = raw.transpose(2, 3, 0, 1)
+        elif self.info.packing == "frame-major":
+            stacked = raw.reshape(h, w, frames, slices).transpose(3, 2, 0, 1)
+        else:
+            stacked = raw.reshape(h, w, slices, frames).transpose(2, 3, 0, 1)
+        if self.info.slice_order == "apex_to_base":
+            stacked = stacked[::-1]
+        return np.ascontiguousarray(stacked), slope, inter
+
+
+def scale_stored(stored: np.ndarray, slope: float, inter: float) -> np.ndarray:
+    """Stored voxels to float32 values (``stored * slope + inter``)."""
+    values = stored.astype(np.float32)
+    if slope != 1.0 or inter != 0.0:
+        values *= np.float32(slope)
+        values += np.float32(inter)
+    return values
 
 
 def write_volume(path: str | Path, data: np.ndarray, spacing: tuple[float, float, float]) -> None:

@@ -11,11 +11,22 @@ def test_table_lists_every_figure() -> None:
                                "cold_over_floor": 1.5},
               "rss": [{"samples": 10, "peak_rss_mb": 300.0},
                       {"samples": 40, "peak_rss_mb": 330.0}], "rss_ratio": 1.1,
-              "concurrency": {"samples": 64, "connections": 32, "latency_s": 0.5,
-                              "eval_s": 1.1, "ideal_s": 1.0, "share_of_ideal": 0.909},
+              "concurrency": {"connections": 32, "latency_s": 0.5,
+                              "cardiolens": {"samples": 64, "items_per_s": 58.2,
+                                             "share_of_ideal": 0.909, "mean_in_flight": 29.0},
+                              "cardiolens_no_realtime": {"samples": 64, "items_per_s": 59.0,
+                                                         "share_of_ideal": 0.92,
+                                                         "mean_in_flight": 29.5},
+                              "inspect_same_messages": {"samples": 64, "items_per_s": 60.0,
+                                                        "share_of_ideal": 0.94,
+                                                        "mean_in_flight": 30.5},
+                              "inspect_text_only": {"samples": 64, "items_per_s": 61.0,
+                                                    "share_of_ideal": 0.95,
+                                                    "mean_in_flight": 30.7}},
               "log_bytes_per_sample": {"with_images": 50000.0, "without_images": 3000.0},
               "scoring": {"answers_per_s": 1000.0, "reports_per_s": 100.0}}
     table = format_table(result)
-    for text in ("1.50x floor", "1.00 ms/item", "300 MB", "330 MB", "1.10", "91% of ideal",
-                 "48.8 KB", "2.9 KB", "1000 answers/s"):
+    for text in ("1.50x floor", "1.00 ms/item", "300 MB", "330 MB", "1.10",
+                 "58.2 items/s = 91% of ideal", "92% of ideal", "94% of ideal",
+                 "95% of ideal", "48.8 KB", "2.9 KB", "1000 answers/s"):
         assert text in table, text

@@ -54,6 +54,19 @@ def test_series_window_and_aspect_true_resize() -> None:
     assert image.mode == "L" and image.size == (160, 128)
 
 
+def test_integer_window_equals_numpy_percentiles_with_scaling() -> None:
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 7, 5000):
+        stored = rng.integers(-400, 3000, size).astype(np.int16)
+        for slope, inter in ((1.0, 0.0), (0.5, -20.0)):
+            values = stored.astype(np.float64) * slope + inter
+            expected = np.percentile(values, (0.5, 99.5))
+            lo, hi = series_window(stored, slope, inter)
+            if expected[1] > expected[0]:
+                np.testing.assert_allclose((lo, hi), expected, rtol=0, atol=1e-9)
+    assert series_window(np.full(10, 7, np.int16)) == (7.0, 8.0)    # flat series: unit window
+
+
 def test_captions_name_sequence_view_level_and_phase() -> None:
     info = SeriesInfo("x.nii.gz", 10, 25)
     text = caption(2, FrameChoice("cine_sax", 4, 8), info, (0, 8))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 
 import anyio
 from inspect_ai.event import ModelEvent
@@ -15,6 +16,9 @@ from ..prompt_builder import PromptBuilder
 from ..prompts import Prompt
 
 IMAGE_PLACEHOLDER = "[image not logged]"
+BUILD_THREADS = min(8, os.cpu_count() or 2)
+"""Prompts built at once. Building is CPU-bound and holds decoded series, so more threads
+than cores only raise peak memory (40, anyio's default, took a cold run past 900 MB)."""
 
 
 def to_content(prompt: Prompt) -> list[Content]:
@@ -45,14 +49,25 @@ def strip_logged_images(state: TaskState) -> None:
             event.call = None   # the raw request body carries the images too
 
 
+def _build(builder: PromptBuilder, item: Item) -> tuple[Prompt, list[Content]]:
+    """Prompt and message parts, made off the event loop (base64 included)."""
+    prompt = builder.build(item)
+    return prompt, to_content(prompt)
+
+
 @solver
 def cmr_prompt(builder: PromptBuilder, items: dict[str, Item], log_images: bool) -> Solver:
     """Select, render and ask; store the displayed options for the scorer."""
 
+    limiter: list[anyio.CapacityLimiter] = []      # made in the event loop, on first use
+
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         item = items[str(state.sample_id)]
-        prompt = await anyio.to_thread.run_sync(builder.build, item)
-        state.messages = [ChatMessageUser(content=to_content(prompt))]
+        if not limiter:
+            limiter.append(anyio.CapacityLimiter(BUILD_THREADS))
+        prompt, content = await anyio.to_thread.run_sync(_build, builder, item,
+                                                         limiter=limiter[0])
+        state.messages = [ChatMessageUser(content=content)]
         state.metadata["options"] = prompt.options
         state.metadata["images"] = len(prompt.images)
         state = await generate(state)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .dataset import SeriesInfo, Study
+from .errors import VolumeError
 from .rendering import RenderCache, RenderOptions, render_png, series_window
 from .selection import FrameChoice, ed_es, estimate_ed_es, frame_scores, perfusion_key_dynamics
 from .volumes import SeriesVolume, resolve_inside, scale_stored
@@ -68,7 +69,13 @@ class StudyImages:
             from .rendering import file_digest
             info = self.info(key)
             path = resolve_inside(self.root, info.path)
-            self._digests[key] = (f"{file_digest(path)}:{info.slices}x{info.frames}:"
+            try:
+                digest = file_digest(path)
+            except FileNotFoundError:
+                raise VolumeError(f"{path}: file is missing") from None
+            except OSError as exc:
+                raise VolumeError(f"{path}: cannot read ({exc.strerror or exc})") from None
+            self._digests[key] = (f"{digest}:{info.slices}x{info.frames}:"
                                   f"{info.slice_order}:{info.packing}")
         return self._digests[key]
 

@@ -168,9 +168,14 @@ class SeriesVolume:
                 z_lo, z_hi = min(zs), max(zs)
                 block = np.asarray(proxy[:, :, z_lo:z_hi + 1], np.float32)
                 out = [block[:, :, z - z_lo] for z in zs]
-        except (OSError, EOFError, ValueError) as exc:
-            raise VolumeError(f"{self.path}: cannot read voxels ({_reason(exc)})") from None
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
+            raise self._read_error(exc) from None
         return np.stack(out)
+
+    def _read_error(self, exc: BaseException) -> VolumeError:
+        if isinstance(exc, (EOFError, zlib.error)) or "gzip" in str(exc).lower():
+            return VolumeError(f"{self.path}: truncated or corrupt gzip data ({_reason(exc)})")
+        return VolumeError(f"{self.path}: cannot read voxels ({_reason(exc)})")
 
     def iter_slabs(self, max_bytes: int) -> Iterator[np.ndarray]:
         """The stored voxels as float32 slabs along the last axis, each under ``max_bytes``.
@@ -196,8 +201,8 @@ class SeriesVolume:
         proxy = self._image.dataobj
         try:
             raw = np.asarray(proxy.get_unscaled())
-        except (OSError, EOFError, ValueError) as exc:
-            raise VolumeError(f"{self.path}: cannot read voxels ({_reason(exc)})") from None
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
+            raise self._read_error(exc) from None
         slope = float(getattr(proxy, "slope", 1.0))
         inter = float(getattr(proxy, "inter", 0.0))
         if not np.isfinite(slope) or slope == 0:      # NIfTI: slope 0 or NaN means unscaled

@@ -75,12 +75,12 @@ def _cmd_lm_eval_path(args: argparse.Namespace) -> int:
     return 0
 
 
-def _collect_runs(paths: Sequence[str], progress: bool) -> tuple[list[Any], int]:
+def collect_runs(paths: Sequence[str], progress: bool) -> tuple[list[Any], int]:
     """Runs from Inspect logs and lm-eval folders; unreadable inputs are reported and skipped."""
     from tqdm import tqdm
 
     from .inspect_adapter.logs import BOOKKEEPING, read_inspect_log
-    from .results import read_lm_eval_folder
+    from .results import merge_runs, read_lm_eval_folder
 
     logs: list[Path] = []
     folders: list[Path] = []
@@ -111,7 +111,7 @@ def _collect_runs(paths: Sequence[str], progress: bool) -> tuple[list[Any], int]
         except CardiolensError as exc:
             print(str(exc), file=sys.stderr)
             problems += 1
-    return [run for run in runs if run.rows], problems
+    return [run for run in merge_runs(runs) if run.rows], problems
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
@@ -119,7 +119,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     from .analysis import write_analysis
 
-    runs, problems = _collect_runs(args.inputs, not args.quiet)
+    runs, problems = collect_runs(args.inputs, not args.quiet)
     if not runs:
         raise CardiolensError("no readable cardiolens results in the given logs or folders")
     bar = tqdm(total=len(runs), desc="bootstrap", unit="run", disable=args.quiet)

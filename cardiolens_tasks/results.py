@@ -8,6 +8,7 @@ analysis does not care which framework ran.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ class Run:
     source: str
     rows: list[Row] = field(default_factory=list)
     errors: int = 0
+    failed_ids: set[str] = field(default_factory=set)
+    """Items that ended in an error (when the reader knows their ids)."""
 
     @property
     def setting_label(self) -> str:
@@ -51,6 +54,34 @@ class Run:
     @property
     def label(self) -> str:
         return f"{self.model} | {self.setting_label}"
+
+
+def merge_runs(runs: Sequence[Run]) -> list[Run]:
+    """One run per (model, level, settings).
+
+    Shards of one configuration (sample ranges on several machines, lm-eval's per-sequence
+    tasks) join, and a resumed run's logs (the cancelled one and its ``eval-retry``) count
+    each item once: a later run in ``runs`` replaces an earlier row of the same item. An
+    item counts as an error only if no log scored it.
+    """
+    merged: dict[tuple[str, str, str], Run] = {}
+    rows: dict[tuple[str, str, str], dict[str, Row]] = {}
+    for run in runs:
+        key = (run.model, run.level, json.dumps(run.settings, sort_keys=True, default=str))
+        if key not in merged:
+            merged[key] = Run(run.model, run.level, dict(run.settings), run.source)
+            rows[key] = {}
+        else:
+            merged[key].source += f" + {Path(run.source).name}"
+        target = merged[key]
+        rows[key].update((row.item_id, row) for row in run.rows)
+        target.failed_ids |= run.failed_ids
+        target.errors += run.errors - len(run.failed_ids)     # errors without item ids
+    for key, target in merged.items():
+        target.rows = list(rows[key].values())
+        target.failed_ids -= set(rows[key])
+        target.errors += len(target.failed_ids)
+    return list(merged.values())
 
 
 def settings_of(args: dict[str, Any]) -> dict[str, Any]:

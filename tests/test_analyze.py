@@ -11,6 +11,7 @@ from inspect_ai import eval as inspect_eval
 from scipy.stats import binomtest
 
 from cardiolens.cli import main
+from cardiolens.results import Row, Run, merge_runs, settings_of
 from cardiolens.scorers.statistics import bootstrap_ci, mcnemar_exact, paired_bootstrap
 
 GRID = [(selection, budget, prompt) for selection in ("clinical", "random")
@@ -97,3 +98,26 @@ def test_paired_bootstrap_detects_a_clear_difference() -> None:
     assert result.difference == pytest.approx(0.7) and result.p_value == 0.0
     same = paired_bootstrap([(0.5, 0.5, f"s{i}") for i in range(10)], replicates=50)
     assert same.difference == 0.0 and not math.isnan(same.p_value)
+
+
+def test_shards_and_resumed_logs_merge_into_one_run() -> None:
+    def row(item: str, correct: bool) -> Row:
+        return Row(item, item.split("/")[0], "diagnosis", "diagnosis_etiology", "cross",
+                   "single", {"correct": correct})
+
+    settings = settings_of({})
+    cancelled = Run("m", "diagnosis", settings, "logs/1.eval", [row("P1/d", False)], errors=1,
+                    failed_ids={"P2/d"})
+    retried = Run("m", "diagnosis", settings, "logs/2.eval",
+                  [row("P1/d", True), row("P2/d", True)])
+    other_shard = Run("m", "diagnosis", settings, "host2/3.eval", [row("P3/d", True)],
+                      errors=1, failed_ids={"P4/d"})
+    other_setting = Run("m", "diagnosis", settings_of({"budget": 4}), "logs/4.eval",
+                        [row("P1/d", False)])
+    merged = merge_runs([cancelled, retried, other_shard, other_setting])
+    assert len(merged) == 2
+    main_run = merged[0]
+    assert sorted(r.item_id for r in main_run.rows) == ["P1/d", "P2/d", "P3/d"]
+    assert next(r for r in main_run.rows if r.item_id == "P1/d").record["correct"]  # later log
+    assert main_run.errors == 1 and main_run.failed_ids == {"P4/d"}   # P2 was scored later
+    assert main_run.source == "logs/1.eval + 2.eval + 3.eval"

@@ -16,6 +16,8 @@ from pathlib import Path
 from inspect_ai import eval as inspect_eval
 from inspect_ai.log import EvalLog, read_eval_log, read_eval_log_sample_summaries
 
+from cardiolens.cli import collect_runs
+
 INSPECT = str(Path(sys.executable).with_name("inspect"))
 
 
@@ -96,8 +98,8 @@ def test_cancelled_run_resumes_with_eval_retry_without_redoing_samples(
     assert total is not None and 2 <= len(done_first) < total
 
     retry = subprocess.run([INSPECT, "eval-retry", str(path), "--log-dir", str(logs),
-                            "--max-connections", "8", "--display", "none"], capture_output=True, text=True,
-                           env=os.environ.copy(), timeout=300)
+                            "--max-connections", "8", "--display", "none"],
+                           capture_output=True, text=True, env=os.environ.copy(), timeout=300)
     assert retry.returncode == 0, retry.stderr[-500:]
     final_path = max(logs.glob("*.eval"), key=lambda p: p.stat().st_mtime)
     final = read_eval_log(str(final_path))
@@ -106,3 +108,7 @@ def test_cancelled_run_resumes_with_eval_retry_without_redoing_samples(
     assert len(done_final) == total
     for sample_id, started in done_first.items():    # carried over, not run again
         assert done_final[sample_id] == started, sample_id
+
+    runs, problems = collect_runs([str(logs)], progress=False)   # what `analyze` reads
+    assert problems == 0 and len(runs) == 1                       # both logs, one run
+    assert len(runs[0].rows) == total and runs[0].errors == 0

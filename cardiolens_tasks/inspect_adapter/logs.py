@@ -28,13 +28,12 @@ def read_inspect_log(path: Path) -> Run:
     args: dict[str, Any] = dict(log.eval.task_args or {})
     run = Run(log.eval.model, task, settings_of(args), str(path))
     for sample in log.samples or []:
-        if sample.error or not sample.scores:
+        name = next((s for s in SCORERS if s in (sample.scores or {})), None)
+        if sample.error or name is None:
             run.errors += 1
+            run.failed_ids.add(str(sample.id))
             continue
-        name = next((s for s in SCORERS if s in sample.scores), None)
-        if name is None:
-            run.errors += 1
-            continue
+        assert sample.scores is not None
         score = sample.scores[name]
         meta = sample.metadata or {}
         record = (dict(score.value) if isinstance(score.value, dict)

@@ -1,0 +1,64 @@
+"""`cardiolens prerender`: the tasks' prompts, rendered once into Parquet, in parallel."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import datasets
+import pytest
+
+from cardiolens.cli import main
+from cardiolens.harness_docs import doc_prompt, load_docs
+
+STUDIES = ("P0000", "P0001", "P0002")
+
+
+@pytest.fixture()
+def three_studies(cohort40: Path, tmp_path: Path) -> Path:
+    """The cohort's first three studies as a dataset of their own."""
+    root = tmp_path / "ds"
+    root.mkdir()
+    shutil.copy(cohort40 / "cardiolens.json", root)
+    for name in ("studies.jsonl", "items.jsonl"):
+        lines = [line for line in (cohort40 / name).read_text().splitlines()
+                 if json.loads(line)["study_id"] in STUDIES]
+        (root / name).write_text("\n".join(lines) + "\n")
+    for study in STUDIES:
+        shutil.copytree(cohort40 / "volumes" / study, root / "volumes" / study)
+    return root
+
+
+def test_prerendered_rows_are_the_tasks_prompts_and_errors_stay_rows(
+        three_studies: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = three_studies / "volumes" / "P0002" / "t2_sax.nii.gz"
+    broken.write_bytes(broken.read_bytes()[:200])
+    out = tmp_path / "prompts.parquet"
+    code = main(["prerender", str(out), "--level", "diagnosis", "--data", str(three_studies),
+                 "--budget", "8", "--num-proc", "2"])
+    assert code == 0
+    err = capsys.readouterr().err
+    broken_items = [json.loads(line) for line in (three_studies / "items.jsonl").read_text()
+                    .splitlines()]
+    n_broken = sum(1 for item in broken_items
+                   if item["study_id"] == "P0002" and item["level"] == "diagnosis")
+    assert n_broken and f"({n_broken} with errors)" in err
+    assert "P0002/" in err and "t2_sax.nii.gz" in err
+
+    rows = datasets.Dataset.from_parquet(str(out))
+    assert isinstance(rows, datasets.Dataset)
+    rows = rows.cast_column("images", datasets.Sequence(datasets.Image(decode=False)))
+    docs = load_docs(data=str(three_studies), level="diagnosis", budget=8)["test"]
+    assert sorted(rows["item_id"]) == sorted(docs["item_id"])
+    by_id = {doc["item_id"]: doc for doc in docs}
+    for row in rows:
+        if row["study_id"] == "P0002":
+            assert row["error"] and row["images"] == [] and "t2_sax" in row["error"]
+            continue
+        prompt = doc_prompt(by_id[row["item_id"]])
+        assert row["error"] == ""
+        assert [image["bytes"] for image in row["images"]] == [i.png for i in prompt.images]
+        assert len(row["images"]) == 8 and row["text"].count("<image>") == 8
+        assert row["options"] == prompt.options
+        assert json.loads(row["target"]) in prompt.options

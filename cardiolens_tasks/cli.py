@@ -11,7 +11,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from .errors import CardiolensError
@@ -30,6 +30,13 @@ def _int_at_least(low: int, meaning: str) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (``cardiolens demo: error: ...``), not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 _positive_int = _int_at_least(1, "at least 1")
@@ -143,6 +150,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from .importers.myops import import_myops
     from .phantom.cohort import prepare_out
 
+    if not Path(args.src).is_dir():
+        raise CardiolensError(f"{args.src}: no such folder (the downloaded dataset)")
     out = Path(args.out)
     prepare_out(out, args.force)
     if out.exists():
@@ -196,6 +205,20 @@ def _cmd_apply_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_prerender(args: argparse.Namespace) -> int:
+    from .prerender import prerender
+
+    options = {key: value for key, value in vars(args).items()
+               if key in ("data", "level", "subtask", "sequence", "selection", "budget",
+                          "prompt", "seed") and value is not None}
+    summary = prerender(Path(args.out), num_proc=args.num_proc, **options)
+    for line in summary.errors:
+        print(line, file=sys.stderr)
+    print(f"wrote {summary.rows} prompts to {summary.path} ({len(summary.errors)} with errors)",
+          file=sys.stderr)
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
@@ -204,7 +227,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cardiolens",
         description="CardioLens cardiac MRI benchmark: phantom cohorts, dataset checks, "
                     "contact sheets, the lm-eval task folder.",
@@ -311,6 +334,31 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--dataset", required=True, help="dataset folder")
     review.set_defaults(func=_cmd_apply_review)
 
+    from .prompts import PROMPT_STYLES
+    from .selection import PROTOCOLS
+    from .taxonomy import LEVELS
+
+    pre = sub.add_parser(
+        "prerender", help="render one task's prompts once into a Parquet file",
+        description="Build every prompt of one task level (images as PNG, text with <image> "
+                    "markers, captions, options, target) with the tasks' prompt builder and "
+                    "write them as Parquet (Hugging Face datasets), rendering in --num-proc "
+                    "processes. Unreadable studies become rows with an error; the rest go on.")
+    pre.add_argument("out", help="output .parquet file")
+    pre.add_argument("--level", required=True, choices=LEVELS)
+    pre.add_argument("--data", help="dataset folder (default: the phantom cohort)")
+    pre.add_argument("--subtask", help="subtask id(s), comma-separated")
+    pre.add_argument("--sequence", help="sequence group: cine, lge, t2, perf or cross")
+    pre.add_argument("--selection", choices=PROTOCOLS,
+                     help="slice selection (default: clinical)")
+    pre.add_argument("--budget", type=_positive_int, help="images per item (default: 16)")
+    pre.add_argument("--prompt", choices=PROMPT_STYLES,
+                     help="prompt style (default: standard)")
+    pre.add_argument("--seed", type=_seed, help="seed (default: 0)")
+    pre.add_argument("--num-proc", type=_positive_int, default=1,
+                     help="rendering processes (default: 1)")
+    pre.set_defaults(func=_cmd_prerender)
+
     bench = sub.add_parser(
         "bench", help="measure prompt building, memory, concurrency, log size, scoring",
         description="Measure, on a fresh phantom cohort: prompt build per item (cold, warm, "
@@ -330,6 +378,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except CardiolensError as exc:
         print(f"cardiolens: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:      # a path the user gave cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"cardiolens: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("cardiolens: interrupted", file=sys.stderr)

@@ -225,6 +225,8 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
                 yield number, json.loads(line)
             except json.JSONDecodeError as exc:
                 yield number, ValueError(f"malformed JSON ({exc.msg})")
+            except RecursionError:      # "[[[[..." deeper than Python's stack
+                yield number, ValueError("malformed JSON (nested too deeply)")
 
 
 def read_dataset(root: str | Path, on_problem: Callable[[str], None] | None = None) -> Dataset:
@@ -249,6 +251,8 @@ def read_dataset(root: str | Path, on_problem: Callable[[str], None] | None = No
         card = card_from_json(json.loads(card_path.read_text(encoding="utf-8")))
     except (OSError, ValueError) as exc:
         raise DatasetError(f"{card_path}: {exc}") from None
+    except RecursionError:
+        raise DatasetError(f"{card_path}: malformed JSON (nested too deeply)") from None
     studies: dict[str, Study] = {}
     for number, raw in _read_lines(root / STUDIES_FILE):
         where = f"{root / STUDIES_FILE}:{number}"

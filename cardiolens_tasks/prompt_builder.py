@@ -50,6 +50,9 @@ class PromptSettings:
                 raise ValueError(f"{name} must be an integer in [{low}, {high}], not {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, not {self.seed!r}")
+        for name in ("images", "shuffle_options"):      # "-T images=nope" is a truthy str
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, not {getattr(self, name)!r}")
 
 
 class PromptBuilder:

@@ -44,7 +44,10 @@ def series_window(data: np.ndarray, slope: float = 1.0,
     Integer data (as stored in most NIfTI files) takes an exact histogram path that gives
     numpy's linear-interpolated percentiles without sorting.
     """
-    if np.issubdtype(data.dtype, np.integer) and data.size and slope > 0:
+    if np.issubdtype(data.dtype, np.integer) and data.size and slope > 0 and (
+            data.dtype.itemsize <= 2 or int(data.max()) - int(data.min()) < 1 << 20):
+        # (wider integers only when their histogram stays small: int32 spanning +-2e9
+        # overflowed the offset and would have asked bincount for 32 GB)
         lo, hi = (v * slope + inter for v in integer_percentiles(data, WINDOW_PERCENTILES))
     else:
         values = data * slope + inter if (slope != 1.0 or inter != 0.0) else data
@@ -58,7 +61,9 @@ def series_window(data: np.ndarray, slope: float = 1.0,
 def integer_percentiles(data: np.ndarray, percentiles: Sequence[float]) -> list[float]:
     """``np.percentile(data, percentiles)`` (linear method) for integer arrays, by counting."""
     low = int(data.min())
-    counts = np.bincount((data.ravel() - low).astype(np.intp, copy=False))
+    offsets = data.ravel().astype(np.intp)      # widen first: int16 -32768..32767 overflowed
+    offsets -= low
+    counts = np.bincount(offsets)
     cumulative = np.cumsum(counts)
     n = int(cumulative[-1])
 

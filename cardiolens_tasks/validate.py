@@ -73,7 +73,7 @@ def _check_card(root: Path, taxonomy: Taxonomy, problems: list[Problem]) -> None
     except FileNotFoundError:
         problems.append(Problem(str(path), None, "file is missing"))
         return
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         problems.append(Problem(str(path), None, f"invalid card ({_short(exc)})"))
         return
     if card.taxonomy_version != taxonomy.version:

@@ -109,7 +109,11 @@ class SeriesVolume:
         path = resolve_inside(Path(root), info.path)
         image = _open_image(path)
         shape = tuple(int(d) for d in image.shape)
-        check_size(path, shape, np.dtype(image.get_data_dtype()).itemsize)
+        dtype = np.dtype(image.get_data_dtype())
+        check_size(path, shape, dtype.itemsize)
+        if dtype.kind not in "biuf":        # complex, RGB (structured): no grayscale value
+            raise VolumeError(f"{path}: voxel type {dtype} is not supported "
+                              "(real-valued grayscale only)")
         expected = info.slices * info.frames
         fits = ((len(shape) == 3 and shape[2] == expected)
                 or (len(shape) == 4 and shape[2:] == (info.slices, info.frames))

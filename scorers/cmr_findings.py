@@ -240,6 +240,14 @@ def _diagnosis(sentence: str) -> set[Finding]:
     return set()
 
 
+def _in_order(sentence: str, first: str, then: str) -> bool:
+    """A word ending in ``first`` before a word starting with ``then`` (as the regex
+    ``first\\b.*\\bthen``, whose backtracking was quadratic in a long sentence)."""
+    head = re.search(rf"{first}\b", sentence)
+    tails = [m.start() for m in re.finditer(rf"\b{then}", sentence)]
+    return bool(head and tails and head.end() <= tails[-1])
+
+
 def extract(text: str) -> Extraction:
     """Findings stated in ``text`` with their polarity (present / absent / uncertain)."""
     found: Extraction = {}
@@ -254,7 +262,8 @@ def extract(text: str) -> Extraction:
         if "edema" in topics and "lge" in topics and "enhancement" not in sentence:
             topics.pop("lge")
         if "perfusion_defect" in topics or "perfusion is normal" in sentence or \
-                re.search(r"perfusion\b.*\bnormal|normal\b.*\bperfusion", sentence):
+                _in_order(sentence, "perfusion", "normal") or \
+                _in_order(sentence, r"\bnormal", "perfusion"):    # not "abnormal perfusion"
             pos = topics.get("perfusion_defect", sentence.find("perfusion"))
             pol = _polarity(sentence, pos)
             if "perfusion_defect" not in topics or pol == "absent":

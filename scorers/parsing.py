@@ -24,6 +24,7 @@ refusal is flagged ``refused``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -84,17 +85,29 @@ def is_refusal(text: str) -> bool:
 
 def _mask_refusals(segment: str) -> str:
     """Blank each refusal sentence, up to a following ``but``/``however`` if there is one."""
-    out = segment
+    # Linear in the reply: sentence ends and contrast words are found once and bisected
+    # (a reply repeating "I'm sorry" 10,000 times took minutes when each refusal rescanned).
+    stops = [m.start() for m in _SENTENCE_END.finditer(segment)]
+    contrasts = [m.start() for m in _CONTRAST.finditer(segment)]
+    spans: list[tuple[int, int]] = []
     for match in REFUSAL.finditer(segment):
-        start = max((m.end() for m in _SENTENCE_END.finditer(segment, 0, match.start())),
-                    default=0)
-        end_match = _SENTENCE_END.search(segment, match.end())
-        end = end_match.start() if end_match else len(segment)
-        contrast = _CONTRAST.search(segment, match.end(), end)
-        if contrast:
-            end = contrast.start()
-        out = out[:start] + " " * (end - start) + out[end:]
-    return out
+        before = bisect_left(stops, match.start())
+        start = stops[before - 1] + 1 if before else 0
+        after = bisect_left(stops, match.end())
+        end = stops[after] if after < len(stops) else len(segment)
+        turn = bisect_left(contrasts, match.end())
+        if turn < len(contrasts) and contrasts[turn] < end:
+            end = contrasts[turn]
+        spans.append((start, end))
+    if not spans:
+        return segment
+    out, done = [], 0
+    for start, end in sorted(spans):
+        start = max(start, done)
+        if end > start:
+            out += [segment[done:start], " " * (end - start)]
+            done = end
+    return "".join([*out, segment[done:]])
 
 
 def _negated(text: str, start: int) -> bool:
@@ -134,10 +147,13 @@ def _option_texts(segment: str, options: Sequence[str]) -> set[int]:
     found: set[int] = set()
     for text, _, index in candidates:
         pattern = re.compile(r"(?<![\w-])" + re.escape(text) + r"(?![\w-])")
-        for match in list(pattern.finditer(work)):
-            if not _negated(work, match.start()):
+        chars = list(work)           # blanked in place: linear in the reply's length
+        for match in pattern.finditer(work):
+            before = "".join(chars[max(0, match.start() - 41):match.start()])
+            if not _negated(before, len(before)):
                 found.add(index)
-            work = work[:match.start()] + " " * len(match.group()) + work[match.end():]
+            chars[match.start():match.end()] = " " * (match.end() - match.start())
+        work = "".join(chars)
     return found
 
 

@@ -44,6 +44,10 @@ def load_benchmark(data: str | None, level: Level, subtasks: str | Sequence[str]
 
     Broken study or item lines are reported as one line each and skipped.
     """
+    if limit_studies is not None and (isinstance(limit_studies, bool)
+                                      or not isinstance(limit_studies, int) or limit_studies < 1):
+        # (a negative count used to drop the last studies silently)
+        raise CardiolensError(f"limit_studies must be a positive integer, not {limit_studies!r}")
     taxonomy = taxonomy or load_taxonomy()
     root = Path(data).expanduser() if data else default_cohort()
     dataset = read_dataset(root, on_problem=lambda line: logger.warning("skipped %s", line))

@@ -25,6 +25,9 @@ def _task(level: Level, scorer: Scorer | list[Scorer], data: str | None,
           subtasks: str | list[str] | None, sequences: str | list[str] | None,
           settings: PromptSettings, log_images: bool | None, cache: bool,
           limit_studies: int | None) -> Task:
+    for name, value in (("log_images", log_images), ("cache", cache)):
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false, not {value!r}")
     taxonomy = load_taxonomy()
     bench = load_benchmark(data, level, subtasks, sequences, limit_studies, taxonomy)
     render_cache = RenderCache(cache_root() / "render" if cache else None)

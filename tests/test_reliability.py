@@ -72,6 +72,12 @@ def _wait_for_samples(run: subprocess.Popen[str], log_dir: Path, count: int,
     raise AssertionError(f"no log with {count} finished samples while the run was going")
 
 
+def _default_sigint() -> None:
+    """Ctrl-C interrupts the child even when pytest runs in a background job, where the
+    shell starts it with SIGINT ignored and children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _finished(log: EvalLog) -> dict[str, str]:
     """Start time of every sample that finished without error."""
     return {str(s.id): str(s.started_at) for s in log.samples or [] if s.error is None}
@@ -85,7 +91,7 @@ def test_cancelled_run_resumes_with_eval_retry_without_redoing_samples(
                "-T", f"data={cohort40}", "-T", "sequence=cine", "-T", "limit_studies=2",
                "--log-dir", str(logs), "--display", "none"]
     run = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
+                           stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     try:
         path = _wait_for_samples(run, logs, 2, timeout=120)
     finally:

@@ -219,6 +219,20 @@ def _cmd_prerender(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve_reader(args: argparse.Namespace) -> int:
+    from .reader.server import make_server
+
+    server = make_server(args.host, args.port)
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    print(f"reference reader on http://{host}:{port}/v1/chat/completions (Ctrl-C stops)",
+          file=sys.stderr)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
@@ -368,6 +382,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     bench.add_argument("--json", help="also write the figures to this JSON file")
     bench.set_defaults(func=_cmd_bench)
+
+    serve = sub.add_parser(
+        "serve-reader", help="serve the reference reader as a local OpenAI-compatible API",
+        description="Serve the offline reference reader (the cardiolens/reader model) at "
+                    "/v1/chat/completions for lm-eval's local-chat-completions. Loopback "
+                    "addresses only; request bodies are capped at 32 MB.")
+    serve.add_argument("--port", type=_int_at_least(0, "zero or positive"), default=8000,
+                       help="TCP port (default: 8000; 0 picks a free one)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="loopback address to bind (default: 127.0.0.1)")
+    serve.set_defaults(func=_cmd_serve_reader)
     return parser
 
 

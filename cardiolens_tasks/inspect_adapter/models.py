@@ -66,7 +66,8 @@ class RandomModel(ModelAPI):
         config = config or GenerateConfig()
         super().__init__(model_name, base_url, api_key, [], config)
         if model_name != "random":
-            raise ValueError(f"unknown cardiolens model {model_name!r}; available: random")
+            raise ValueError(f"unknown cardiolens model {model_name!r}; "
+                             "available: random, reader")
         self.seed = int(model_args.get("seed", config.seed or 0))
         self.latency = float(model_args.get("latency", 0.0))
 
@@ -87,6 +88,15 @@ class RandomModel(ModelAPI):
         return 64
 
 
+def cardiolens_model(model_name: str, *args: Any, **kwargs: Any) -> ModelAPI:
+    """``cardiolens/random`` or ``cardiolens/reader`` (the reference reader)."""
+    if model_name == "reader":
+        from .reader_model import ReaderModel
+
+        return ReaderModel(model_name, *args, **kwargs)
+    return RandomModel(model_name, *args, **kwargs)
+
+
 @modelapi(name="cardiolens")
-def cardiolens_models() -> type[ModelAPI]:
-    return RandomModel
+def cardiolens_models() -> Any:
+    return cardiolens_model

@@ -1,0 +1,97 @@
+"""Map the reader's findings to the options of each subtask."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..findings import site_levels, site_walls, site_walls4
+from .findings import StudyRead, site_territories
+
+Answer = str | list[str]
+
+
+def _levels_lge(r: StudyRead) -> list[str]:
+    names = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical segment",
+             "Apex": "Apex"}
+    lge = r.lge
+    out = [names[lv] for lv in site_levels(lge.sites)] if lge else []
+    return [*out, "Papillary muscle"] if lge and lge.papillary else out
+
+
+def _cross_lge_t2(r: StudyRead) -> str:
+    if not r.has_lge() and not r.has_edema():
+        return "Neither"
+    if not r.has_edema():
+        return "LGE without edema"
+    if not r.has_lge():
+        return "Edema without LGE"
+    assert r.lge and r.edema
+    same = set(r.lge.sites) & set(r.edema.sites)
+    return "LGE and edema in the same region" if same else "LGE and edema in different regions"
+
+
+def _cross_perf_lge(r: StudyRead) -> str:
+    if not r.has_defect():
+        return "No perfusion defect"
+    assert r.defect
+    defect = set(r.defect.sites)
+    scar = {s for s in (r.lge.sites if r.lge else ()) if s[0] != "Apex"}
+    if not defect & scar:
+        return "Defect without LGE"
+    return "Defect matched by LGE" if defect <= scar else "Defect larger than LGE"
+
+
+def _yes(flag: bool) -> str:
+    return "Yes" if flag else "No"
+
+
+ANSWERS: dict[str, Callable[[StudyRead], Answer]] = {
+    "cine_lv_size": lambda r: r.lv_size(),
+    "cine_wall_thickness": lambda r: r.wall_thickness(),
+    "cine_hypertrophy_pattern": lambda r: r.hypertrophy_pattern(),
+    "cine_thickened_walls": lambda r: r.thickened_walls(),
+    "cine_lv_function": lambda r: r.lv_function(),
+    "cine_rwma_presence": lambda r: _yes(bool(r.rwma_sites())),
+    "cine_rwma_levels": lambda r: site_levels(r.rwma_sites()),
+    "cine_rwma_walls": lambda r: site_walls4(r.rwma_sites()),
+    "cine_rwma_severity": lambda r: r.rwma_severity(),
+    "cine_rv_status": lambda r: r.rv_status(),
+    "cine_pericardial_effusion": lambda r: r.effusion(),
+    "lge_presence": lambda r: _yes(r.has_lge()),
+    "lge_levels": _levels_lge,
+    "lge_walls": lambda r: site_walls(r.lge.sites) if r.lge else [],
+    "lge_distribution": lambda r: r.lge.distribution if r.has_lge() and r.lge else "Focal",
+    "lge_layer": lambda r: list(r.lge.layers) if r.lge else [],
+    "lge_transmurality": lambda r: r.lge_transmurality(),
+    "lge_rv_insertion": lambda r: _yes(bool(r.lge and r.lge.rv_insertion)),
+    "lge_pattern": lambda r: ("Ischemic (follows a coronary territory)" if r.lge_ischemic()
+                              else "Non-ischemic"),
+    "lge_territories": lambda r: site_territories(r.lge.sites) if r.lge else [],
+    "t2_edema_presence": lambda r: _yes(r.has_edema()),
+    "t2_edema_levels": lambda r: site_levels(r.edema.sites) if r.edema else [],
+    "t2_edema_walls": lambda r: site_walls(r.edema.sites) if r.edema else [],
+    "t2_edema_distribution": lambda r: (r.edema.distribution if r.has_edema() and r.edema
+                                        else "Focal"),
+    "t2_edema_layer": lambda r: list(r.edema.layers) if r.edema else [],
+    "perf_defect_presence": lambda r: _yes(r.has_defect()),
+    "perf_defect_levels": lambda r: site_levels(r.defect.sites) if r.defect else [],
+    "perf_defect_walls": lambda r: site_walls(r.defect.sites) if r.defect else [],
+    "perf_defect_territories": lambda r: site_territories(r.defect.sites) if r.defect else [],
+    "perf_defect_depth": lambda r: r.defect.depth if r.defect else "Subendocardial",
+    "cross_lge_t2": _cross_lge_t2,
+    "cross_perf_lge": _cross_perf_lge,
+    "diagnosis_etiology": lambda r: r.etiology(),
+    "diagnosis_nicm_subtype": lambda r: r.subtype(),
+}
+
+
+def choose(subtask: str | None, read: StudyRead | None, options: list[str],
+           multi: bool) -> list[int]:
+    """Indices of the chosen options; never empty (the first option as a fallback)."""
+    if subtask in ANSWERS and read is not None:
+        answer = ANSWERS[subtask](read)
+        wanted = [answer] if isinstance(answer, str) else answer
+        picked = [options.index(w) for w in wanted if w in options]
+        if picked:
+            return sorted(set(picked)) if multi else picked[:1]
+    return [0] if options else []

@@ -1,0 +1,183 @@
+"""Cine reading: LV size, wall thickness, function (EF band), regional wall motion, RV
+and pericardial effusion, from short-axis rings and long-axis cavities.
+
+Sizes use :data:`~cardiolens.reader.series.MM_PER_PX`. Function compares end-diastolic
+with end-systolic frames of the same slice or view: the ejection fraction from
+long-axis discs (biplane when both views are shown), else from short-axis areas;
+regional motion from the endocardial shortening of each sector (short axis) or side and
+third of the cavity (long axis) against the heart's own median.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..anatomy import LEVELS, WALL6_TO_4, WALLS6, Site
+from .lax import Cavity, find_cavity
+from .request import Frame
+from .sax import R_STEP, Ring
+from .series import MM_PER_PX, sax_series
+
+DILATED_MM, SMALL_MM = 28.7, 21.5
+THICK_MM, THIN_MM = 11.8, 6.2
+LAX_SIDES = {"4ch": ("Inferoseptal", "Anterolateral"), "2ch": ("Inferior", "Anterior"),
+             "3ch": ("Anteroseptal", "Inferolateral")}
+"""Anatomical wall on the image left and right of each long-axis view."""
+
+
+@dataclass
+class CineRead:
+    """What the cine frames show; None fields were not measurable from the request."""
+
+    lv_radius_mm: float | None = None
+    thickness: dict[Site, float] = field(default_factory=dict)
+    ef: float | None = None
+    rwma: dict[Site, float] = field(default_factory=dict)   # site -> motion ratio
+    motion_seen: bool = False
+    rv_depth_mm: float | None = None
+    rv_ratio: float | None = None
+    effusion_mm: float | None = None
+
+
+def _is_ed(f: Frame) -> bool:
+    return f.when == "end-diastole" or (f.when is None and f.frame == 0)
+
+
+def _run_beyond(ring: Ring, rays: np.ndarray, low: float) -> float:
+    """Median length (px) of the run with z > low that starts within 3 px past the epi."""
+    z = ring.z()
+    out = []
+    for a in np.flatnonzero(rays):
+        start = int(ring.epi[a] / R_STEP)
+        seg = z[a, start:start + 6]
+        hit = np.flatnonzero(seg > low)
+        if hit.size == 0:
+            out.append(0.0)
+            continue
+        k = start + int(hit[0])
+        end = k
+        while end < z.shape[1] and z[a, end] > low:
+            end += 1
+        out.append((end - k) * R_STEP)
+    return float(np.median(out)) if out else 0.0
+
+
+def _sax(frames: list[Frame], read: CineRead) -> None:
+    series = sax_series(frames, "cine")
+    if series is None:
+        return
+    anat = series.anatomical()
+    rv_rays = (anat > 70) & (anat < 110)
+    free_rays = (anat > 190) & (anat < 330)
+    by_slice: dict[int, dict[str, Ring]] = defaultdict(dict)
+    for i, (f, ring) in enumerate(zip(series.frames, series.rings, strict=True)):
+        if not ring.valid:
+            continue
+        by_slice[f.slice]["ed" if _is_ed(f) else ("es" if f.when == "end-systole" else "x")] \
+            = ring
+        level = series.level(i)
+        if _is_ed(f) and level in LEVELS[:3]:
+            if level == "Basal":
+                r = ring.radius * MM_PER_PX
+                read.lv_radius_mm = max(read.lv_radius_mm or 0.0, r)
+            for w, wall in enumerate(WALLS6):
+                t = float(np.median(ring.thickness[series.walls == w])) * MM_PER_PX
+                read.thickness[(level, wall)] = max(read.thickness.get((level, wall), 0.0), t)
+    eds = [p["ed"] for p in by_slice.values() if "ed" in p]
+    if eds:
+        mid = eds[len(eds) // 2]
+        read.rv_depth_mm = _run_beyond(mid, rv_rays, 0.6) * MM_PER_PX
+        read.effusion_mm = _run_beyond(mid, free_rays, 0.6) * MM_PER_PX
+    ratios: dict[Site, float] = {}
+    rv_ratios, areas = [], []
+    for k, pair in by_slice.items():
+        if "ed" not in pair or "es" not in pair:
+            continue
+        ed, es = pair["ed"], pair["es"]
+        level = series.level(next(i for i, f in enumerate(series.frames) if f.slice == k))
+        if level == "Apex":
+            continue
+        short = 1.0 - es.endo / np.maximum(ed.endo, 1.0)
+        for w, wall in enumerate(WALLS6):
+            ratios[(level, wall)] = float(np.median(short[series.walls == w]))
+        areas.append((float(np.mean(ed.endo**2)), float(np.mean(es.endo**2))))
+        d_ed, d_es = _run_beyond(ed, rv_rays, 0.6), _run_beyond(es, rv_rays, 0.6)
+        if d_ed > 2:
+            rv_ratios.append(d_es / d_ed)
+    if ratios:
+        ref = float(np.median(list(ratios.values())))
+        read.motion_seen = True
+        if ref > 0.05:
+            read.rwma.update({s: v / ref for s, v in ratios.items() if v < 0.55 * ref})
+    if rv_ratios:
+        read.rv_ratio = float(np.median(rv_ratios))
+    if areas and read.ef is None:
+        ed_a, es_a = (sum(a) for a in zip(*areas, strict=True))
+        read.ef = 100.0 * (1.0 - es_a / ed_a)
+
+
+def _lax(frames: list[Frame], read: CineRead) -> None:
+    pairs: dict[str, dict[str, Cavity]] = defaultdict(dict)
+    for f in frames:
+        if f.view == "sax" or f.when not in ("end-diastole", "end-systole"):
+            continue
+        cavity = find_cavity(f.pixels)
+        if cavity is not None:
+            pairs[f.view]["ed" if f.when == "end-diastole" else "es"] = cavity
+    full = {v: p for v, p in pairs.items() if len(p) == 2}
+    if not full:
+        return
+    volumes = {}
+    for view, p in full.items():
+        volumes[view] = (p["ed"].widths, p["es"].widths)
+    ed_v = es_v = 0.0
+    views = list(volumes)
+    a, b = volumes[views[0]], volumes[views[-1]]
+    ed_v = float(np.sum(_align(a[0], b[0])))
+    es_v = float(np.sum(_align(a[1], b[1])))
+    if ed_v > 0:
+        read.ef = 100.0 * (1.0 - es_v / ed_v)
+    sides: dict[Site, float] = {}
+    for view, p in full.items():
+        ed, es = p["ed"], p["es"]
+        n = len(ed.widths)
+        centre = 0.5 * (ed.left + ed.right)
+        for s, wall in enumerate(LAX_SIDES.get(view, ())):
+            for third, level in enumerate(("Apical", "Mid", "Basal")):
+                rows = np.arange(n * third // 3, n * (third + 1) // 3)
+                rows = rows[rows < len(es.widths)]
+                if rows.size < 3:
+                    continue
+                edge_ed = ed.left[rows] if s == 0 else ed.right[rows]
+                edge_es = es.left[rows] if s == 0 else es.right[rows]
+                half = np.maximum(np.abs(edge_ed - centre[rows]), 1.0)
+                move = (edge_es - edge_ed) * (1 if s == 0 else -1) / half
+                sides[(level, wall)] = float(np.median(move))
+    if sides:
+        ref = float(np.median(list(sides.values())))
+        read.motion_seen = True
+        if ref > 0.05:
+            for site, v in sides.items():
+                if v < 0.5 * ref:
+                    read.rwma.setdefault(site, v / ref)
+
+
+def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Disc areas (width products) of two views aligned at the base (bottom) row."""
+    n = min(len(a), len(b))
+    return a[len(a) - n:] * b[len(b) - n:]
+
+
+def read_cine(frames: list[Frame]) -> CineRead:
+    read = CineRead()
+    _lax(frames, read)
+    _sax([f for f in frames if f.view == "sax"], read)
+    return read
+
+
+def walls4(sites: list[Site] | tuple[Site, ...]) -> list[str]:
+    return sorted({WALL6_TO_4[w] for _, w in sites if w},
+                  key=("Anterior", "Septal", "Inferior", "Lateral").index)

@@ -1,0 +1,145 @@
+"""Bright myocardial lesions: late enhancement (LGE) and edema (T2), by sector and layer.
+
+Inside the wall of every ray (endocardium to epicardium) a sample is lesion when it is far
+brighter than normal myocardium: above the blood pool on LGE (nulled myocardium, bright
+scar), clearly above myocardium on T2 (but below the brighter pericardial fluid). A ray is
+enhanced when it holds at least 1.5 px of lesion; a site (level, wall) is involved when
+enough of its rays are. Layers come from where, between the endocardium (0) and the
+epicardium (1), the lesion of each ray starts and ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..anatomy import LEVELS, WALLS6, Site
+from .request import Frame
+from .sax import LESION_Z, R_STEP, Ring, polar, smooth, sustained
+from .series import SaxSeries, sax_series
+
+SITE_SHARE = 0.3          # share of a sector's rays that must be enhanced
+MIN_SAMPLES = 3           # lesion samples per ray (1.5 px)
+DIFFUSE_SITES = 12
+LGE_Z = LESION_Z
+T2_Z = -0.35
+"""Edema is brighter than myocardium (z < 0 on T2, where blood is darker); the window
+may saturate it, so the margin is modest."""
+
+
+@dataclass(frozen=True)
+class LesionRead:
+    """What was seen of one lesion type (None fields when no lesion)."""
+
+    sites: tuple[Site, ...]
+    layers: tuple[str, ...]
+    extent: float               # greatest transmural fraction
+    distribution: str
+    papillary: bool = False
+    rv_insertion: bool = False
+
+
+def _lesion_mask(ring: Ring, sequence: str) -> np.ndarray:
+    if ring.scar is not None:
+        return ring.scar
+    z = ring.z()
+    return (z < T2_Z) & (z > -1.7)
+
+
+def _ray_lesions(ring: Ring, sequence: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per ray: enhanced flag, first and last lesion depth (0 endo .. 1 epi)."""
+    mask = _lesion_mask(ring, sequence)
+    r = np.arange(mask.shape[1])[None] * R_STEP
+    margin = 0.5 if sequence == "lge" else 2.0     # T2: fluid blurs into the outer rim
+    inside = (r >= ring.endo[:, None] - 0.5) & (r <= ring.epi[:, None] - margin)
+    hits = mask & inside
+    count = hits.sum(axis=1)
+    enhanced = count >= MIN_SAMPLES
+    depth = (r - ring.endo[:, None]) / np.maximum(ring.thickness[:, None], 1.0)
+    first = np.where(hits, depth, np.inf).min(axis=1)
+    last = np.where(hits, depth, -np.inf).max(axis=1)
+    return enhanced, np.clip(first, 0, 1), np.clip(last, 0, 1)
+
+
+def _layer(first: float, last: float) -> str:
+    if first < 0.2:
+        return "Transmural" if last > 0.85 else "Subendocardial"
+    return "Subepicardial" if last > 0.85 else "Mid-wall"
+
+
+def _apex_lesion(frame: Frame, series: SaxSeries, sequence: str) -> bool:
+    """Lesion in the apical cap: bright samples within the small myocardial disk."""
+    clear = [r for r in series.rings if r.valid]
+    if not clear:
+        return False
+    cy, cx = np.median([r.cy for r in clear]), np.median([r.cx for r in clear])
+    blood = float(np.median([r.blood for r in clear]))
+    myo = float(np.median([r.myo for r in clear]))
+    profile = smooth(polar(frame.pixels, cy, cx, 24.0))
+    z = (profile - myo) / (blood - myo if abs(blood - myo) > 1e-3 else 1e-3)
+    hits = (z > LGE_Z) if sequence == "lge" else ((z < T2_Z) & (z > -1.7))
+    rays = sustained(hits, 3).any(axis=1)
+    return bool(rays.mean() > 0.25)
+
+
+def _papillary(ring: Ring) -> bool:
+    """Bright spots inside the blood pool of a mid slice (enhanced papillary muscles)."""
+    z = ring.z()
+    r = np.arange(z.shape[1])[None] * R_STEP
+    pool = (r > 0.3 * ring.radius) & (r < 0.8 * ring.radius)
+    raw = ring.raw if ring.raw is not None else ring.profile
+    spots = sustained((z > LGE_Z) & (raw >= 0.96) & pool, 6).any(axis=1)
+    return bool(6 <= spots.sum() <= 30)
+
+
+def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
+    """Sites, layers, extent and distribution of LGE or edema in short-axis frames."""
+    series = sax_series(frames, sequence)
+    if series is None:
+        return None
+    sites: set[Site] = set()
+    layer_votes: dict[str, int] = {}
+    extents: list[float] = []
+    patchy_votes: list[float] = []
+    papillary, insertion_hits = False, 0
+    anatomical = series.anatomical()
+    for i, (frame, ring) in enumerate(zip(series.frames, series.rings, strict=True)):
+        level = series.level(i)
+        if level == "Apex":
+            if _apex_lesion(frame, series, sequence):
+                sites.add(("Apex", ""))
+            continue
+        enhanced, first, last = _ray_lesions(ring, sequence)
+        for w, wall in enumerate(WALLS6):
+            rays = series.walls == w
+            share = float(enhanced[rays].mean())
+            if share < SITE_SHARE:
+                continue
+            sites.add((level, wall))
+            patchy_votes.append(share)
+            sel = rays & enhanced
+            f, last_ = float(np.median(first[sel])), float(np.median(last[sel]))
+            name = _layer(f, last_)
+            layer_votes[name] = layer_votes.get(name, 0) + 1
+            extents.append(last_ - f if name != "Transmural" else 1.0)
+        if sequence == "lge" and level == "Mid" and _papillary(ring):
+            papillary = True
+        if sequence == "lge":
+            septal = [(a >= 28) & (a < 50) | (a >= 130) & (a < 152) for a in anatomical]
+            insertion_hits += int(enhanced[np.array(septal)].mean() > 0.5)
+    if not sites and not papillary:
+        return LesionRead((), (), 0.0, "None")
+    ordered = tuple(s for s in ((lv, w) for lv in LEVELS[:3] for w in WALLS6) if s in sites)
+    ordered += (("Apex", ""),) if ("Apex", "") in sites else ()
+    total = sum(layer_votes.values()) or 1
+    layers = tuple(k for k in ("Subendocardial", "Mid-wall", "Subepicardial", "Transmural")
+                   if layer_votes.get(k, 0) >= max(1, 0.25 * total))
+    if len(ordered) >= DIFFUSE_SITES:
+        distribution = "Diffuse"
+    elif len(layers) > 1 or (patchy_votes and float(np.median(patchy_votes)) < 0.8):
+        distribution = "Patchy or multifocal"
+    else:
+        distribution = "Focal"
+    return LesionRead(ordered, layers, max(extents, default=0.0), distribution, papillary,
+                      insertion_hits > 0 and "Mid-wall" in layers)

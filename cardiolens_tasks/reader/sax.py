@@ -1,0 +1,313 @@
+"""Short-axis LV segmentation in polar coordinates around the LV centre.
+
+Each frame is resampled on rays (2 degree bins, half-pixel steps) around a centre guess.
+The endocardium is where a ray first leaves the blood-pool intensity; a robust circle fit
+to those points moves the centre, and the fit is repeated. The epicardium is where the
+ray enters the tissue outside the heart, with a rule per sequence (see
+:data:`EPI_RULES`). Angles are image angles: 0 points up and they grow counter-clockwise,
+the short-axis display convention (anterior up, septum left).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+ANGLE_STEP = 2.0
+ANGLES = np.arange(0.0, 360.0, ANGLE_STEP)
+R_STEP = 0.5
+MIN_RUN = 6            # samples (3 px) a boundary class must last
+ROUND_ENDO = ("lge", "t2", "perf")
+"""Static sequences: the endocardium is taken as the fitted circle, so bright scar on the
+endocardial border cannot pull it outward."""
+LESION_Z = 1.1
+"""LGE scar is brighter than the blood pool (z > 1 on the myocardium-0, blood-1 scale)."""
+SCAR_Z = 1.25
+"""Median z of a light run that makes it scar rather than RV blood (z about 0.95)."""
+SATURATED = 0.96
+BLOOD_BRIGHT = {"cine": True, "lge": True, "perf": True, "t2": False}
+
+
+@dataclass(frozen=True)
+class Ring:
+    """The LV of one short-axis frame: centre, radii per ray and tissue levels."""
+
+    cy: float
+    cx: float
+    endo: np.ndarray      # (A,) px per ray
+    epi: np.ndarray       # (A,) px per ray
+    radius: float         # fitted endocardial circle radius, px
+    blood: float
+    myo: float
+    profile: np.ndarray   # (A, R) smoothed polar samples
+    valid: bool
+    scar: np.ndarray | None = None   # (A, R) LGE scar samples found while tracing the wall
+    raw: np.ndarray | None = None    # (A, R) unsmoothed polar samples
+
+    def z(self) -> np.ndarray:
+        """Polar samples scaled so myocardium is 0 and blood 1."""
+        scale = self.blood - self.myo
+        return (self.profile - self.myo) / (scale if abs(scale) > 1e-3 else 1e-3)
+
+    @property
+    def thickness(self) -> np.ndarray:
+        return self.epi - self.endo
+
+
+def polar(image: np.ndarray, cy: float, cx: float, r_max: float) -> np.ndarray:
+    """Bilinear samples on (angle, radius) rays from (cy, cx); (A, R)."""
+    radii = np.arange(0.0, r_max, R_STEP)
+    theta = np.radians(ANGLES)[:, None]
+    rows = np.clip(cy - radii[None] * np.cos(theta), 0, image.shape[0] - 1.001)
+    cols = np.clip(cx - radii[None] * np.sin(theta), 0, image.shape[1] - 1.001)
+    r0, c0 = np.floor(rows).astype(int), np.floor(cols).astype(int)
+    fr, fc = rows - r0, cols - c0
+    top = image[r0, c0] * (1 - fc) + image[r0, c0 + 1] * fc
+    bottom = image[r0 + 1, c0] * (1 - fc) + image[r0 + 1, c0 + 1] * fc
+    return top * (1 - fr) + bottom * fr
+
+
+def smooth(profile: np.ndarray) -> np.ndarray:
+    """3-tap smoothing along the radius and around the circle."""
+    out = profile.copy()
+    out[:, 1:-1] = (profile[:, :-2] + profile[:, 1:-1] + profile[:, 2:]) / 3.0
+    return (np.roll(out, 1, axis=0) + out + np.roll(out, -1, axis=0)) / 3.0
+
+
+def circle_fit(ys: np.ndarray, xs: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares circle (cy, cx, r) through points."""
+    a = np.column_stack([2 * ys, 2 * xs, np.ones_like(ys)])
+    b = ys**2 + xs**2
+    (cy, cx, c), *_ = np.linalg.lstsq(a, b, rcond=None)
+    return float(cy), float(cx), float(np.sqrt(max(c + cy**2 + cx**2, 0.0)))
+
+
+def robust_circle(radii: np.ndarray, cy: float, cx: float) -> tuple[float, float, float, float]:
+    """Circle fit to ray end points with two rounds of outlier rejection; also the inlier
+    share."""
+    theta = np.radians(ANGLES)
+    ys, xs = cy - radii * np.cos(theta), cx - radii * np.sin(theta)
+    keep = np.isfinite(radii)
+    if keep.sum() < 10:
+        return cy, cx, 0.0, 0.0
+    fit = circle_fit(ys[keep], xs[keep])
+    for tol in (4.0, 2.0):
+        resid = np.abs(np.hypot(ys - fit[0], xs - fit[1]) - fit[2])
+        inliers = keep & (resid < max(tol, 0.08 * fit[2]))
+        if inliers.sum() < 10:
+            break
+        keep = inliers
+        fit = circle_fit(ys[keep], xs[keep])
+    return fit[0], fit[1], fit[2], float(keep.mean())
+
+
+def circle_radii(dy: float, dx: float, radius: float) -> np.ndarray:
+    """Distance along each ray from the origin to a circle centred at (dy, dx)."""
+    theta = np.radians(ANGLES)
+    uy, ux = -np.cos(theta), -np.sin(theta)
+    p = dy * uy + dx * ux
+    q2 = dy**2 + dx**2 - p**2
+    return p + np.sqrt(np.maximum(radius**2 - q2, 0.0))
+
+
+def first_true(mask: np.ndarray, start: np.ndarray | int = 0) -> np.ndarray:
+    """Index of the first True per row at or after ``start`` (NaN if none)."""
+    idx = np.arange(mask.shape[1])[None]
+    m = mask & (idx >= np.asarray(start).reshape(-1, 1))
+    found = m.any(axis=1)
+    return np.where(found, m.argmax(axis=1), np.nan).astype(float)
+
+
+def sustained(mask: np.ndarray, run: int = MIN_RUN) -> np.ndarray:
+    """True where ``mask`` holds for ``run`` consecutive samples starting there."""
+    out = mask.copy()
+    for k in range(1, run):
+        out[:, :-k] &= mask[:, k:]
+        out[:, -k:] = False
+    return out
+
+
+def blood_guess(image: np.ndarray, bright: bool, half: int = 12) -> tuple[float, float]:
+    """Centre guess: the most blood-like 25x25 box mean near the image centre."""
+    h, w = image.shape
+    ii = np.pad(image, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    k = 2 * half + 1
+    box = (ii[k:, k:] - ii[:-k, k:] - ii[k:, :-k] + ii[:-k, :-k]) / k**2
+    cy, cx = np.mgrid[half:h - half, half:w - half]
+    near = (np.abs(cy - h / 2) < 0.14 * h) & (np.abs(cx - w / 2) < 0.14 * w)
+    score = np.where(near, box if bright else -box, -np.inf)
+    r, c = np.unravel_index(int(np.argmax(score)), score.shape)
+    return float(r + half), float(c + half)
+
+
+def _endo(profile: np.ndarray, bright: bool, r_idx_min: int = 4) -> tuple[np.ndarray, float, float]:
+    """Per-ray endocardial index, blood and myocardium levels from a smoothed profile.
+
+    The blood level is the profile near the centre; the first sustained step a third of
+    the way towards the darker (bright-blood sequences) or brighter (T2) quartile of the
+    whole neighbourhood marks the wall, whose level is read just beyond that step.
+    """
+    centre = float(np.median(profile[:, :r_idx_min + 2]))
+    other = float(np.percentile(profile, 25 if bright else 75))
+    step = profile < centre - 0.35 * (centre - other) if bright else (
+        profile > centre + 0.35 * (other - centre))
+    edge = first_true(sustained(step, 4), r_idx_min)
+    ok = np.isfinite(edge)
+    if ok.sum() < 10:
+        return np.full(profile.shape[0], np.nan), centre, other
+    e = edge[ok].astype(int)
+    inside = [profile[i, :max(k // 2, 2)].mean() for i, k in zip(np.flatnonzero(ok), e,
+                                                                  strict=True)]
+    blood = float(np.median(inside))
+    wall = np.clip(e + 6, 0, profile.shape[1] - 1)
+    myo = float(np.median(profile[np.flatnonzero(ok), wall]))
+    away = np.abs(profile - blood) > 0.5 * abs(myo - blood)
+    return first_true(sustained(away, 3), r_idx_min), blood, myo
+
+
+def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | None = None,
+             fixed: bool = False) -> Ring:
+    """Segment the LV of one short-axis frame (``sequence`` sets the contrast rules);
+    ``fixed`` keeps the given centre instead of refitting it."""
+    bright = BLOOD_BRIGHT.get(sequence, True)
+    cy, cx = centre if centre is not None else blood_guess(image, bright)
+    r_max = 0.42 * min(image.shape)
+    radius, share = 0.0, 0.0
+    for _ in range(0 if fixed else 3):
+        profile = smooth(polar(image, cy, cx, r_max))
+        endo_idx, blood, myo = _endo(profile, bright)
+        ncy, ncx, radius, share = robust_circle(endo_idx * R_STEP, cy, cx)
+        if radius <= 0 or np.hypot(ncy - cy, ncx - cx) > 0.25 * r_max:
+            break
+        moved = np.hypot(ncy - cy, ncx - cx)
+        cy, cx = ncy, ncx
+        if moved < 0.5:
+            break
+    raw = polar(image, cy, cx, r_max)
+    profile = smooth(raw)
+    endo_idx, blood, myo = _endo(profile, bright)
+    fy, fx, radius, share = robust_circle(endo_idx * R_STEP, cy, cx)
+    if sequence in ROUND_ENDO and radius > 0:
+        endo = circle_radii(fy - cy, fx - cx, radius)
+    else:
+        endo = np.where(np.isfinite(endo_idx), endo_idx * R_STEP, radius)
+    valid = bool(radius >= 4.0 and share >= 0.6 and abs(blood - myo) > 0.05)
+    ring = Ring(cy, cx, endo, endo.copy(), radius, blood, myo, profile, valid, raw=raw)
+    return with_epi(ring, sequence)
+
+
+def with_epi(ring: Ring, rule: str) -> Ring:
+    """Add the epicardial radius per ray by the sequence's outside-tissue rule."""
+    z = ring.z()
+    if rule == "cine":
+        outside = (z > 0.2) | (z < -0.25)
+    elif rule == "lge":
+        return _lge_epi(ring)
+    elif rule == "t2":
+        outside = (z > 0.5) | (z < -1.7)
+    else:                                  # perfusion: the wall ends where it darkens
+        outside = z < -0.5
+    start = np.round(ring.endo / R_STEP).astype(int) + 3
+    hit = first_true(sustained(outside), start) * R_STEP
+    thick = hit - ring.endo
+    limit = 40.0                           # px, beyond any wall (about 32 mm)
+    ok = np.isfinite(thick) & (thick > 1.5) & (thick < limit)
+    default = float(np.median(thick[ok])) if ok.sum() >= 10 else 10.0
+    thick = np.where(ok, thick, default)
+    return Ring(ring.cy, ring.cx, ring.endo, ring.endo + thick, ring.radius, ring.blood,
+                ring.myo, ring.profile, ring.valid)
+
+
+def _runs(classes: np.ndarray) -> list[tuple[int, int, int]]:
+    """(class, start, end) runs of a 1-D class array."""
+    if len(classes) == 0:
+        return []
+    edges = np.flatnonzero(np.diff(classes)) + 1
+    bounds = [0, *edges.tolist(), len(classes)]
+    return [(int(classes[a]), a, b) for a, b in pairwise(bounds)]
+
+
+def is_scar(z: np.ndarray, raw: np.ndarray) -> bool:
+    """A light run is scar when clearly brighter than blood, or mostly saturated (the
+    series window clips small scars to white while only the tail of the blood does)."""
+    return float(np.median(z)) >= SCAR_Z or float(np.mean(raw >= SATURATED)) >= 0.4
+
+
+def lge_ray(z: np.ndarray, raw: np.ndarray, circle: int) -> tuple[int, np.ndarray]:
+    """Epicardium index and scar samples of one LGE ray (z: myocardium 0, blood 1).
+
+    Samples are dark (myocardium), mid (body, fluid) or high (blood, scar, RV blood).
+    Blood that runs on past the endocardial circle is subendocardial scar; a short high run
+    inside the wall is mid-wall or subepicardial scar; the wall ends at the first mid run
+    or at a high run too long to be scar (the RV cavity).
+    """
+    classes = np.where(z < 0.25, 0, np.where(z < 0.6, 1, 2))
+    light = classes == 2
+    for gap in (1, 2):                 # close noise dips inside light runs
+        bridged = light[:-gap - 1] & light[gap + 1:]
+        for g in range(1, gap + 1):
+            light[g:len(light) - gap - 1 + g] |= bridged
+    classes = np.where(light, 2, classes)
+    scar = np.zeros(len(z), bool)
+    k = max(circle - 4, 0)
+    while k < len(z) and classes[k] == 2:
+        k += 1
+    if k - circle >= 3 and is_scar(z[circle:k], raw[circle:k]):
+        scar[circle:k] = True
+    elif float(np.mean(raw[max(circle - 6, 0):circle + 2] >= SATURATED)) >= 0.5:
+        scar[circle:circle + 2] = True    # a thin saturated rim at the endocardium
+    epi = None
+    seen_dark = False
+    for cls, a, b in _runs(classes[k:]):
+        a, b = a + k, b + k
+        if cls == 0:
+            seen_dark = seen_dark or b - a >= 2
+            continue
+        if cls == 1 and b - a < MIN_RUN and b < len(z):
+            continue
+        if cls == 2 and seen_dark and 4 <= b - a <= 22 and is_scar(z[a:b], raw[a:b]):
+            scar[a:b] = True
+            continue
+        epi = a
+        break
+    return (epi if epi is not None else -1), scar
+
+
+def _lge_epi(ring: Ring) -> Ring:
+    """LGE epicardium per ray by :func:`lge_ray`; the scar mask is kept on the ring."""
+    z = ring.z()
+    epi = np.full(z.shape[0], np.nan)
+    scar = np.zeros(z.shape, bool)
+    for a in range(z.shape[0]):
+        circle = int(ring.endo[a] / R_STEP + 0.5)
+        raw = ring.raw[a] if ring.raw is not None else ring.profile[a]
+        e, scar[a] = lge_ray(z[a], raw, circle)
+        if e > circle:
+            epi[a] = e * R_STEP
+    thick = epi - ring.endo
+    ok = np.isfinite(thick) & (thick > 1.5) & (thick < 40.0)
+    default = float(np.median(thick[ok])) if ok.sum() >= 10 else 10.0
+    return Ring(ring.cy, ring.cx, ring.endo, ring.endo + np.where(ok, thick, default),
+                ring.radius, ring.blood, ring.myo, ring.profile, ring.valid, scar, ring.raw)
+
+
+def rv_angle(ring: Ring) -> float | None:
+    """Image angle (degrees) of the RV crescent's centre, from the tissue just outside the
+    epicardium; None when no clear arc stands out."""
+    z = ring.z()
+    idx = np.arange(z.shape[1])[None]
+    lo = np.round(ring.epi / R_STEP)[:, None] + 4
+    band = (idx >= lo) & (idx < lo + 16)
+    counts = np.maximum(band.sum(axis=1), 1)
+    outside = np.where(band, z, 0.0).sum(axis=1) / counts
+    dev = outside - np.median(outside)
+    best, best_score = None, 0.0
+    for centre in np.arange(60.0, 121.0, 2.0):     # anatomical 90 degrees +- 30
+        diff = (ANGLES - centre + 180) % 360 - 180
+        arc = np.abs(diff) < 50
+        score = abs(float(dev[arc].mean() - dev[~arc].mean()))
+        if score > best_score:
+            best, best_score = centre, score
+    return best if best_score > 0.15 else None

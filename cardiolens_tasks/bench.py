@@ -170,15 +170,25 @@ def _scoring(count: int) -> dict[str, float]:
     return {"answers_per_s": answers, "reports_per_s": n_reports / (time.perf_counter() - start)}
 
 
-def run_bench(quick: bool, work: Path | None = None) -> dict[str, Any]:
-    """Every figure of one bench run (quick: small cohort and counts, about a minute)."""
-    if work is None:
-        with tempfile.TemporaryDirectory() as tmp:
-            return run_bench(quick, Path(tmp))
+def run_bench(quick: bool) -> dict[str, Any]:
+    """Every figure of one bench run (quick: small cohort and counts, about a minute), in a
+    temporary folder with its own render cache (the user's cache is left alone)."""
+    previous = os.environ.get("CARDIOLENS_CACHE_DIR")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["CARDIOLENS_CACHE_DIR"] = str(Path(tmp) / "cache")
+        try:
+            return _run_bench(quick, Path(tmp))
+        finally:
+            if previous is None:
+                os.environ.pop("CARDIOLENS_CACHE_DIR", None)
+            else:
+                os.environ["CARDIOLENS_CACHE_DIR"] = previous
+
+
+def _run_bench(quick: bool, work: Path) -> dict[str, Any]:
     began = time.perf_counter()
     small, large = (60, 200) if quick else (1000, 13500)
     studies = 12 if quick else math.ceil(large / IU_ITEMS_PER_STUDY)
-    os.environ["CARDIOLENS_CACHE_DIR"] = str(work / "cache")
     root = generate_cohort(work / "cohort", studies=studies, seed=0, progress=not quick)
     task = "cardiolens/image_understanding"
     data = ["--model", "cardiolens/random", "-T", f"data={root}"]

@@ -1,6 +1,11 @@
-"""`cardiolens bench` reports every figure (values are measurements; not checked here)."""
+"""`cardiolens bench` measures and reports every figure (values are not goals here)."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 from cardiolens.bench import format_table
 
@@ -30,3 +35,25 @@ def test_table_lists_every_figure() -> None:
                  "58.2 items/s = 91% of ideal", "92% of ideal", "94% of ideal",
                  "95% of ideal", "48.8 KB", "2.9 KB", "1000 answers/s"):
         assert text in table, text
+
+
+def test_quick_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
+    """`cardiolens bench --quick` on a fresh install: every figure measured, none missing."""
+    out = tmp_path / "bench.json"
+    cli = Path(sys.executable).with_name("cardiolens")
+    done = subprocess.run([str(cli), "bench", "--quick", "--json", str(out)],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-800:]
+    result = json.loads(out.read_text())
+    assert format_table(result) in done.stdout
+    build = result["prompt_build"]
+    assert 0 < build["warm_ms"] < build["cold_ms"] and build["floor_ms"] > 0
+    assert [r["samples"] for r in result["rss"]] == [60, 200]
+    assert all(r["errors"] == 0 and r["peak_rss_mb"] > 0 for r in result["rss"])
+    for run in ("cardiolens", "cardiolens_no_realtime", "inspect_same_messages",
+                "inspect_text_only"):
+        figures = result["concurrency"][run]
+        assert figures["samples"] == 96 and 0 < figures["share_of_ideal"] <= 1.0, run
+    logs = result["log_bytes_per_sample"]
+    assert logs["with_images"] > 10 * logs["without_images"] > 0   # images dominate
+    assert result["scoring"]["answers_per_s"] > 0 and result["scoring"]["reports_per_s"] > 0

@@ -95,7 +95,7 @@ class StudyRead:
 
     # ---------------------------------------------------------------- tissue findings
     def has_lge(self) -> bool:
-        return bool(self.lge and (self.lge.sites or self.lge.papillary))
+        return bool(self.lge and self.lge.sites)
 
     def has_edema(self) -> bool:
         return bool(self.edema and self.edema.sites)

@@ -26,6 +26,10 @@ LGE_Z = LESION_Z
 T2_Z = -0.35
 """Edema is brighter than myocardium (z < 0 on T2, where blood is darker); the window
 may saturate it, so the margin is modest."""
+T2_SATURATED = 0.98
+"""Where myocardium sits high in the T2 window (about 0.8) its z margin to edema is out of
+reach; edema then shows as samples the window clips to white, clearly above the slice's own
+myocardium level."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,8 @@ def _lesion_mask(ring: Ring, sequence: str) -> np.ndarray:
     if ring.scar is not None:
         return ring.scar
     z = ring.z()
-    return (z < T2_Z) & (z > -1.7)
+    clipped = (ring.profile >= T2_SATURATED) & (ring.profile > ring.myo + 0.1) & (ring.myo < 0.9)
+    return ((z < T2_Z) & (z > -1.7)) | clipped
 
 
 def _ray_lesions(ring: Ring, sequence: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -235,13 +235,21 @@ def is_scar(z: np.ndarray, raw: np.ndarray) -> bool:
     return float(np.median(z)) >= SCAR_Z or float(np.mean(raw >= SATURATED)) >= 0.4
 
 
-def lge_ray(z: np.ndarray, raw: np.ndarray, circle: int) -> tuple[int, np.ndarray]:
+def lge_ray(z: np.ndarray, raw: np.ndarray, circle: int, wall: float = 0.0,
+            pool: int | None = None) -> tuple[int, np.ndarray]:
     """Epicardium index and scar samples of one LGE ray (z: myocardium 0, blood 1).
 
     Samples are dark (myocardium), mid (body, fluid) or high (blood, scar, RV blood).
     Blood that runs on past the endocardial circle is subendocardial scar; a short high run
     inside the wall is mid-wall or subepicardial scar; the wall ends at the first mid run
-    or at a high run too long to be scar (the RV cavity).
+    or at a high run too long to be scar (the RV cavity). With the series' typical wall
+    thickness ``wall`` (samples), light that fills most of the expected wall from the
+    endocardium is scar even when it runs on into the RV cavity (transmural septal scar),
+    and a short light band closed by dark on both sides inside the expected wall is a
+    mid-wall stripe even when the window greys it to the blood level. Light that runs on
+    at least 1.5 px past both the endocardial circle and ``pool`` (the circle fitted to
+    where the light ends on every ray, so an off-centre circle does not count) is thin
+    subendocardial scar the window has greyed to the blood level.
     """
     classes = np.where(z < 0.25, 0, np.where(z < 0.6, 1, 2))
     light = classes == 2
@@ -256,6 +264,10 @@ def lge_ray(z: np.ndarray, raw: np.ndarray, circle: int) -> tuple[int, np.ndarra
         k += 1
     if k - circle >= 3 and is_scar(z[circle:k], raw[circle:k]):
         scar[circle:k] = True
+    elif k - max(circle, pool or 0) >= 3 and float(np.mean(light[circle // 2:circle])) >= 0.9:
+        end = min(k, circle + int(wall)) if wall >= 6 else k
+        scar[circle:end] = True
+        k = end
     elif float(np.mean(raw[max(circle - 6, 0):circle + 2] >= SATURATED)) >= 0.5:
         scar[circle:circle + 2] = True    # a thin saturated rim at the endocardium
     epi = None
@@ -270,9 +282,25 @@ def lge_ray(z: np.ndarray, raw: np.ndarray, circle: int) -> tuple[int, np.ndarra
         if cls == 2 and seen_dark and 4 <= b - a <= 22 and is_scar(z[a:b], raw[a:b]):
             scar[a:b] = True
             continue
+        if (cls == 2 and seen_dark and wall >= 6 and 3 <= b - a <= 0.6 * wall
+                and a - circle < 0.6 * wall and b < len(z) and classes[b] == 0):
+            scar[a:b] = True
+            continue
         epi = a
         break
     return (epi if epi is not None else -1), scar
+
+
+def _pool_edge(ring: Ring, z: np.ndarray) -> np.ndarray:
+    """Per ray, the index of a circle fitted robustly to where the light blood pool ends
+    (scar that bulges the pool on a minority of rays is left out as outliers)."""
+    circle = np.round(ring.endo / R_STEP).astype(int)
+    start = np.maximum(circle - 4, 0)
+    edge = first_true(z < 0.6, start)
+    fy, fx, radius, share = robust_circle(edge * R_STEP, ring.cy, ring.cx)
+    if radius <= 0 or share < 0.5:
+        return circle
+    return np.round(circle_radii(fy - ring.cy, fx - ring.cx, radius) / R_STEP).astype(int)
 
 
 def _lge_epi(ring: Ring) -> Ring:
@@ -280,12 +308,17 @@ def _lge_epi(ring: Ring) -> Ring:
     z = ring.z()
     epi = np.full(z.shape[0], np.nan)
     scar = np.zeros(z.shape, bool)
-    for a in range(z.shape[0]):
-        circle = int(ring.endo[a] / R_STEP + 0.5)
-        raw = ring.raw[a] if ring.raw is not None else ring.profile[a]
-        e, scar[a] = lge_ray(z[a], raw, circle)
-        if e > circle:
-            epi[a] = e * R_STEP
+    wall = 0.0
+    pool = _pool_edge(ring, z)
+    for _ in range(2):
+        for a in range(z.shape[0]):
+            circle = int(ring.endo[a] / R_STEP + 0.5)
+            raw = ring.raw[a] if ring.raw is not None else ring.profile[a]
+            e, scar[a] = lge_ray(z[a], raw, circle, wall, int(pool[a]))
+            epi[a] = e * R_STEP if e > circle else np.nan
+        thick = (epi - ring.endo) / R_STEP
+        ok = np.isfinite(thick) & (thick > 3) & (thick < 80)
+        wall = float(np.median(thick[ok])) if ok.sum() >= 10 else 0.0
     thick = epi - ring.endo
     ok = np.isfinite(thick) & (thick > 1.5) & (thick < 40.0)
     default = float(np.median(thick[ok])) if ok.sum() >= 10 else 10.0

@@ -125,11 +125,9 @@ class StudyImages:
             window = self.window(key)
             volume = self.volume(key)
             refs = [(choices[i].slice, choices[i].frame) for i in indices]
-            if key in self._pixels:
-                frames = np.stack([self._pixels[key][s, f] for s, f in refs])
-            elif key in self._stored:
-                frames = scale_stored(np.stack([self._stored[key][0][s, f] for s, f in refs]),
-                                      *self._stored[key][1:])
+            if key in self._stored:                     # decoded already for statistics
+                stored, slope, inter = self._stored[key]
+                frames = scale_stored(np.stack([stored[s, f] for s, f in refs]), slope, inter)
             else:
                 frames = volume.read_frames(refs)
             spacing = (volume.spacing[0], volume.spacing[1])

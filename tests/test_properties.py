@@ -117,7 +117,8 @@ def _letter_formats(letters: list[str]) -> list[str]:
 
 
 @st.composite
-def letter_answers(draw: st.DrawFn) -> tuple[list[str], bool, tuple[int, ...], str]:
+def option_choices(draw: st.DrawFn) -> tuple[tuple[str, ...], bool, tuple[int, ...]]:
+    """An option set, whether it is multi-label, and a valid sorted choice of indices."""
     answer_type, options = draw(st.sampled_from(OPTION_SETS))
     multi = answer_type == "multi"
     n = len(options)
@@ -125,6 +126,12 @@ def letter_answers(draw: st.DrawFn) -> tuple[list[str], bool, tuple[int, ...], s
         chosen = tuple(sorted(draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=n))))
     else:
         chosen = (draw(st.integers(0, n - 1)),)
+    return tuple(options), multi, chosen
+
+
+@st.composite
+def letter_answers(draw: st.DrawFn) -> tuple[list[str], bool, tuple[int, ...], str]:
+    options, multi, chosen = draw(option_choices())
     letters = [LETTERS[i] for i in chosen]
     if multi and draw(st.booleans()):
         letters = draw(st.permutations(letters))             # order in the reply is free
@@ -144,13 +151,7 @@ def test_a_reply_that_is_a_letter_set_parses_to_that_set(
 
 @st.composite
 def text_answers(draw: st.DrawFn) -> tuple[list[str], bool, tuple[int, ...], str]:
-    answer_type, options = draw(st.sampled_from(OPTION_SETS))
-    multi = answer_type == "multi"
-    n = len(options)
-    if multi:
-        chosen = tuple(sorted(draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=n))))
-    else:
-        chosen = (draw(st.integers(0, n - 1)),)
+    options, multi, chosen = draw(option_choices())
     names = [options[i] for i in draw(st.permutations(chosen))]
     case = draw(st.sampled_from(["as is", "lower", "upper"]))
     style = draw(st.sampled_from(["plain", "answer", "lettered"]))

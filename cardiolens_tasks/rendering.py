@@ -37,6 +37,9 @@ class RenderOptions:
         return f"v{RENDER_VERSION}-s{self.image_size}"
 
 
+F32_MAX = float(np.finfo(np.float32).max)
+
+
 def series_window(data: np.ndarray, slope: float = 1.0,
                   inter: float = 0.0) -> tuple[float, float]:
     """The display window (low, high) of a whole series of ``data * slope + inter``.
@@ -80,8 +83,12 @@ def integer_percentiles(data: np.ndarray, percentiles: Sequence[float]) -> list[
 
 
 def to_uint8(frame: np.ndarray, window: tuple[float, float]) -> np.ndarray:
+    """Window a frame to 0..255; NaN shows as the low end, +-Inf as the window's ends."""
     lo, hi = window
-    scaled = (np.nan_to_num(frame, nan=lo) - lo) / (hi - lo) * 255.0
+    if max(abs(lo), abs(hi)) > F32_MAX:          # a float64 series beyond float32
+        frame = frame.astype(np.float64)
+    values = np.clip(np.nan_to_num(frame, nan=lo, posinf=hi, neginf=lo), lo, hi)
+    scaled = (values - lo) / (hi - lo) * 255.0
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 

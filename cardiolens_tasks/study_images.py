@@ -19,7 +19,7 @@ from .dataset import SeriesInfo, Study
 from .errors import VolumeError
 from .rendering import RenderCache, RenderOptions, render_png, series_window
 from .selection import FrameChoice, ed_es, estimate_ed_es, frame_scores, perfusion_key_dynamics
-from .volumes import SeriesVolume, resolve_inside, scale_stored
+from .volumes import SeriesVolume, finite_values, may_be_non_finite, resolve_inside, scale_stored
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,12 @@ class StudyImages:
         return self._stored[key]
 
     def pixels(self, key: str) -> np.ndarray:
-        """The whole series as float32 (slices, frames, H, W)."""
+        """The whole series as finite float32 (slices, frames, H, W): NaN and inf voxels
+        take the series' finite extremes (see :func:`finite_values`)."""
         if key not in self._pixels:
-            self._pixels[key] = scale_stored(*self.stored(key))
+            stored = self.stored(key)
+            values = scale_stored(*stored)
+            self._pixels[key] = finite_values(values) if may_be_non_finite(*stored) else values
         return self._pixels[key]
 
     def digest(self, key: str) -> str:

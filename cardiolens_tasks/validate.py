@@ -29,6 +29,7 @@ from .dataset import (
     study_from_json,
 )
 from .errors import CardiolensError
+from .rendering import F32_MAX
 from .taxonomy import Taxonomy, load_taxonomy
 from .volumes import SeriesVolume, resolve_inside
 
@@ -171,6 +172,9 @@ def _scan_voxels(volume: SeriesVolume) -> str | None:
             lo, hi = min(lo, float(good.min())), max(hi, float(good.max()))
     if finite == 0:
         return "volume holds only NaN/Inf"
+    if hi > F32_MAX or lo < -F32_MAX:
+        return (f"values reach {hi if hi > F32_MAX else lo:g}, beyond the float32 range that "
+                f"rendering uses; rescale the volume")
     if lo == hi:
         return f"volume has zero variance (every voxel is {lo:g})"
     return None

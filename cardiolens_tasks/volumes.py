@@ -22,6 +22,7 @@ import numpy as np
 
 from .dataset import SeriesInfo
 from .errors import VolumeError
+from .rendering import F32_MAX
 
 MAX_VOXELS = 2**31
 MAX_BYTES = 4 * 1024**3
@@ -182,16 +183,19 @@ class SeriesVolume:
         return VolumeError(f"{self.path}: cannot read voxels ({_reason(exc)})")
 
     def iter_slabs(self, max_bytes: int) -> Iterator[np.ndarray]:
-        """The stored voxels as float32 slabs along the last axis, each under ``max_bytes``.
+        """The scaled voxels as float slabs along the last axis, each under ``max_bytes``:
+        float64 when the file stores float64 (so values beyond the float32 range show as
+        themselves), else float32.
 
         Storage order, not frame order: for whole-volume checks that must not hold the
         whole volume in memory.
         """
         proxy = self._image.dataobj
-        per_index = int(np.prod(self.shape[:-1])) * 4
+        dtype = np.float64 if np.dtype(proxy.dtype) == np.float64 else np.float32
+        per_index = int(np.prod(self.shape[:-1])) * np.dtype(dtype).itemsize
         step = max(1, max_bytes // max(per_index, 1))
         for start in range(0, self.shape[-1], step):
-            yield np.asarray(proxy[..., start:start + step], dtype=np.float32)
+            yield np.asarray(proxy[..., start:start + step], dtype=dtype)
 
     def read_all(self) -> np.ndarray:
         """The whole series as float32 (H, W, slices, frames), base to apex."""
@@ -227,12 +231,35 @@ class SeriesVolume:
 
 
 def scale_stored(stored: np.ndarray, slope: float, inter: float) -> np.ndarray:
-    """Stored voxels to float32 values (``stored * slope + inter``)."""
-    values = stored.astype(np.float32)
-    if slope != 1.0 or inter != 0.0:
-        values *= np.float32(slope)
-        values += np.float32(inter)
+    """Stored voxels to float32 values (``stored * slope + inter``); values beyond the
+    float32 range become +-inf (``cardiolens validate`` reports such volumes)."""
+    with np.errstate(over="ignore"):
+        values = stored.astype(np.float32)
+        if slope != 1.0 or inter != 0.0:
+            values *= np.float32(slope)
+            values += np.float32(inter)
     return values
+
+
+def may_be_non_finite(stored: np.ndarray, slope: float, inter: float) -> bool:
+    """Whether :func:`scale_stored` can give NaN or inf: float storage, or integers whose
+    scaled range leaves float32."""
+    if stored.dtype.kind != "i" and stored.dtype.kind != "u":
+        return True
+    bound = np.iinfo(stored.dtype)
+    largest = abs(slope) * max(abs(int(bound.min)), int(bound.max)) + abs(inter)
+    return not largest < F32_MAX
+
+
+def finite_values(values: np.ndarray) -> np.ndarray:
+    """``values`` with NaN and -inf set to the finite minimum and +inf to the finite
+    maximum (zero when nothing is finite), for analysis that needs ordinary numbers."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return values
+    lo, hi = (float(values[finite].min()), float(values[finite].max())) if finite.any() \
+        else (0.0, 0.0)
+    return np.nan_to_num(values, nan=lo, posinf=hi, neginf=lo)
 
 
 def write_volume(path: str | Path, data: np.ndarray, spacing: tuple[float, float, float]) -> None:

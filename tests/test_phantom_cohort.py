@@ -84,3 +84,7 @@ def test_default_cohort_is_made_once_in_the_cache(tmp_path: Path,
     assert first.is_relative_to(tmp_path / "cache")
     card = json.loads((first / "cardiolens.json").read_text())
     assert card["source"] == "phantom"
+    # a changed generator gets its own folder instead of the stale cohort
+    monkeypatch.setattr("cardiolens.phantom.cohort.generator_digest", lambda: "changed")
+    second = default_cohort(studies=2, seed=5, progress=False)
+    assert second != first and "changed" in second.name and (second / "items.jsonl").is_file()

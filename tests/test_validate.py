@@ -104,6 +104,11 @@ def _constant(ds: Path) -> None:
     write_volume(_series_path(ds), np.full((16, 16, 3, 1), 7.0), SPACING)
 
 
+def _beyond_float32(ds: Path) -> None:
+    data = np.linspace(0.0, 1e300, 16 * 16 * 3).reshape(16, 16, 3)
+    nib.save(nib.Nifti1Image(data, np.eye(4)), str(_series_path(ds)))
+
+
 def _absurd_header(ds: Path) -> None:
     path = _series_path(ds)
     plain = path.with_name("huge.nii")
@@ -191,6 +196,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "shape mismatch": (_shape, "S0/lge_sax.nii.gz", "does not match slices x frames"),
     "nan only": (_nan, "S0/lge_sax.nii.gz", "NaN/Inf"),
     "zero variance": (_constant, "S0/lge_sax.nii.gz", "zero variance"),
+    "beyond float32": (_beyond_float32, "S0/lge_sax.nii.gz", "beyond the float32 range"),
     "absurd header": (_absurd_header, "huge.nii", "limit"),
     "dotdot path": (_dotdot, "studies.jsonl:1", "leaves the dataset folder"),
     "absolute path": (_absolute, "studies.jsonl:1", "absolute"),

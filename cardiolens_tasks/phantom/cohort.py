@@ -9,6 +9,7 @@ an interrupted run never leaves a half-written dataset behind.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -180,10 +181,27 @@ def cache_root() -> Path:
     return Path(env) if env else Path(platformdirs.user_cache_dir("cardiolens"))
 
 
+def generator_digest() -> str:
+    """Short digest of the code and taxonomy that decide a cohort's bytes (the phantom
+    package, the label rules, the NIfTI writer), so a changed generator never reuses a
+    cohort cached by an older one."""
+    package = Path(__file__).resolve().parent
+    core = package.parent
+    files = [*sorted(package.glob("*.py")),
+             *(core / name for name in ("anatomy.py", "dataset.py", "findings.py",
+                                        "taxonomy.yaml", "volumes.py"))]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:10]
+
+
 def default_cohort(studies: int = DEFAULT_STUDIES, seed: int = DEFAULT_SEED,
                    progress: bool = True) -> Path:
-    """The tasks' default dataset: generated on first use into the user cache."""
-    path = cache_root() / f"phantom-v{PHANTOM_VERSION}-n{studies}-seed{seed}"
+    """The tasks' default dataset: generated on first use into the user cache, under a
+    name that includes :func:`generator_digest`."""
+    name = f"phantom-v{PHANTOM_VERSION}-{generator_digest()}-n{studies}-seed{seed}"
+    path = cache_root() / name
     if (path / CARD_FILE).is_file():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,9 @@ and pericardial effusion, from short-axis rings and long-axis cavities.
 Sizes use :data:`~cardiolens.reader.series.MM_PER_PX`. Function compares end-diastolic
 with end-systolic frames of the same slice or view: the ejection fraction from
 long-axis discs (biplane when both views are shown), else from short-axis areas;
-regional motion from the endocardial shortening of each sector (short axis) or side and
-third of the cavity (long axis) against the heart's own median.
+regional motion from the endocardial shortening of each sector (short axis, systolic
+radii taken from the diastolic centre) or side and third of the cavity (long axis, same
+image rows) against the heart's own median.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from ..anatomy import LEVELS, WALL6_TO_4, WALLS6, Site
 from .lax import Cavity, find_cavity
 from .request import Frame
-from .sax import R_STEP, Ring
+from .sax import R_STEP, Ring, fit_ring
 from .series import MM_PER_PX, sax_series
 
 DILATED_MM, SMALL_MM = 28.7, 21.5
@@ -73,11 +74,14 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
     rv_rays = (anat > 70) & (anat < 110)
     free_rays = (anat > 190) & (anat < 330)
     by_slice: dict[int, dict[str, Ring]] = defaultdict(dict)
+    es_pixels: dict[int, np.ndarray] = {}
     for i, (f, ring) in enumerate(zip(series.frames, series.rings, strict=True)):
         if not ring.valid:
             continue
         by_slice[f.slice]["ed" if _is_ed(f) else ("es" if f.when == "end-systole" else "x")] \
             = ring
+        if f.when == "end-systole":
+            es_pixels[f.slice] = f.pixels
         level = series.level(i)
         if _is_ed(f) and level in LEVELS[:3]:
             if level == "Basal":
@@ -96,10 +100,13 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
     for k, pair in by_slice.items():
         if "ed" not in pair or "es" not in pair:
             continue
-        ed, es = pair["ed"], pair["es"]
+        ed = pair["ed"]
         level = series.level(next(i for i, f in enumerate(series.frames) if f.slice == k))
         if level == "Apex":
             continue
+        # systolic radii from the diastolic centre: a wall that does not move shifts the
+        # cavity's own centre towards itself, which would make its rays look contracting
+        es = fit_ring(es_pixels[k], "cine", (ed.cy, ed.cx), fixed=True)
         short = 1.0 - es.endo / np.maximum(ed.endo, 1.0)
         for w, wall in enumerate(WALLS6):
             ratios[(level, wall)] = float(np.median(short[series.walls == w]))
@@ -119,7 +126,8 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
         read.ef = 100.0 * (1.0 - es_a / ed_a)
 
 
-def _lax(frames: list[Frame], read: CineRead) -> None:
+def read_lax(frames: list[Frame], read: CineRead) -> None:
+    """Fill ``read`` from the long-axis end-diastolic and end-systolic pairs."""
     pairs: dict[str, dict[str, Cavity]] = defaultdict(dict)
     for f in frames:
         if f.view == "sax" or f.when not in ("end-diastole", "end-systole"):
@@ -148,11 +156,13 @@ def _lax(frames: list[Frame], read: CineRead) -> None:
         for s, wall in enumerate(LAX_SIDES.get(view, ())):
             for third, level in enumerate(("Apical", "Mid", "Basal")):
                 rows = np.arange(n * third // 3, n * (third + 1) // 3)
-                rows = rows[rows < len(es.widths)]
+                es_rows = rows + ed.top - es.top      # the same image rows in systole
+                inside = (es_rows >= 0) & (es_rows < len(es.widths))
+                rows, es_rows = rows[inside], es_rows[inside]
                 if rows.size < 3:
                     continue
                 edge_ed = ed.left[rows] if s == 0 else ed.right[rows]
-                edge_es = es.left[rows] if s == 0 else es.right[rows]
+                edge_es = es.left[es_rows] if s == 0 else es.right[es_rows]
                 half = np.maximum(np.abs(edge_ed - centre[rows]), 1.0)
                 move = (edge_es - edge_ed) * (1 if s == 0 else -1) / half
                 sides[(level, wall)] = float(np.median(move))
@@ -173,7 +183,7 @@ def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def read_cine(frames: list[Frame]) -> CineRead:
     read = CineRead()
-    _lax(frames, read)
+    read_lax(frames, read)
     _sax([f for f in frames if f.view == "sax"], read)
     return read
 

@@ -1,8 +1,11 @@
 """Long-axis cine: the LV cavity's width per image row, for volumes and regional motion.
 
-The cavity is the bright blood region through the image centre (the LV sits centred in
-the long-axis planes, apex up). Row by row from the centre, the run of blood-bright
-pixels is followed up to the apex and down to the base.
+The cavity is the blood-bright region around the most blood-like spot near the image
+centre (the LV sits centred in the long-axis planes, apex up). Blood is told from the
+surrounding body by a threshold halfway between the two levels. The papillary muscles,
+dark islands inside the cavity or, in systole, bays from the wall, are filled in (a
+closing, then hole filling), so each row's cavity spans from its leftmost to its
+rightmost blood pixel.
 """
 
 from __future__ import annotations
@@ -10,6 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from .sax import blood_guess, box_means
+
+SEED_HALF = 6
+"""Half size (px) of the box whose mean gives the seed point and the blood level."""
+CLOSE_HALF = 7
+"""Half size (px) of the closing square: a papillary muscle touching the wall in systole
+(up to about 12 px across) leaves a bay that the closing fills."""
 
 
 @dataclass(frozen=True)
@@ -25,43 +36,58 @@ class Cavity:
         return self.right - self.left
 
 
-def _row_run(row: np.ndarray, x: int, threshold: float) -> tuple[int, int] | None:
-    if not 0 <= x < len(row) or row[x] < threshold:
-        return None
-    below = np.flatnonzero(row[:x] < threshold)
-    above = np.flatnonzero(row[x:] < threshold)
-    left = int(below[-1]) + 1 if below.size else 0
-    right = x + int(above[0]) if above.size else len(row)
-    return left, right
+def grow(mask: np.ndarray, seed: np.ndarray) -> np.ndarray:
+    """The part of ``mask`` 4-connected to ``seed`` (repeated one-pixel dilation)."""
+    reach = seed & mask
+    while True:
+        nxt = reach.copy()
+        nxt[1:] |= reach[:-1]
+        nxt[:-1] |= reach[1:]
+        nxt[:, 1:] |= reach[:, :-1]
+        nxt[:, :-1] |= reach[:, 1:]
+        nxt &= mask
+        if np.array_equal(nxt, reach):
+            return reach
+        reach = nxt
+
+
+def fill_holes(region: np.ndarray) -> np.ndarray:
+    """``region`` with every enclosed gap (not connected to the image border) filled."""
+    border = np.zeros_like(region)
+    border[[0, -1]] = True
+    border[:, [0, -1]] = True
+    return ~grow(~region, border)
+
+
+def _dilate(mask: np.ndarray, half: int) -> np.ndarray:
+    """Dilation by a (2 half + 1)-pixel square (a box sum above zero)."""
+    return box_means(np.pad(mask, half).astype(np.float32), half) > 0
+
+
+def close(mask: np.ndarray, half: int) -> np.ndarray:
+    """Morphological closing by a (2 half + 1)-pixel square: fills bays and gaps narrower
+    than the square; a convex region stays as it is."""
+    grown = np.pad(_dilate(mask, half), half)
+    return ~_dilate(~grown, half)[half:-half, half:-half]
 
 
 def find_cavity(image: np.ndarray) -> Cavity | None:
     """The LV cavity of a bright-blood long-axis frame, or None if not found."""
     h, w = image.shape
     sm = image.copy()
-    sm[1:-1] = (image[:-2] + image[1:-1] + image[2:]) / 3.0
-    cy, cx = h // 2, w // 2
-    blood = float(np.median(sm[cy - 7:cy + 8, cx - 7:cx + 8]))
-    myo = float(np.percentile(sm[cy, max(cx - 70, 0):cx + 70], 10))
-    if blood - myo < 0.15:
+    sm[1:-1, 1:-1] = box_means(image, 1)
+    sy, sx = (int(v) for v in blood_guess(image, True, SEED_HALF))
+    blood = float(sm[sy - SEED_HALF:sy + SEED_HALF + 1, sx - SEED_HALF:sx + SEED_HALF + 1].mean())
+    body = float(np.median(sm[int(0.2 * h):int(0.8 * h), int(0.2 * w):int(0.8 * w)]))
+    if blood - body < 0.15:
         return None
-    threshold = 0.5 * (blood + myo)
-    rows: dict[int, tuple[int, int]] = {}
-    for direction in (-1, 1):
-        x, y = cx, cy
-        width = None
-        while 0 <= y < h:
-            run = _row_run(sm[y], x, threshold)
-            if run is None or (width is not None and run[1] - run[0] > 1.3 * width + 4):
-                break
-            rows[y] = run
-            width = run[1] - run[0]
-            x = (run[0] + run[1]) // 2
-            y += direction
-    if len(rows) < 10:
+    seed = np.zeros((h, w), bool)
+    seed[sy, sx] = True
+    cavity = fill_holes(close(grow(sm > 0.5 * (blood + body), seed), CLOSE_HALF))
+    rows = np.flatnonzero(cavity.any(axis=1))
+    if rows.size < 10:
         return None
-    top, bottom = min(rows), max(rows)
-    keys = range(top, bottom + 1)
-    left = np.array([rows[k][0] for k in keys], float)
-    right = np.array([rows[k][1] for k in keys], float)
-    return Cavity(top, left, right)
+    span = cavity[rows[0]:rows[-1] + 1]
+    left = np.argmax(span, axis=1).astype(float)
+    right = (w - np.argmax(span[:, ::-1], axis=1)).astype(float)
+    return Cavity(int(rows[0]), left, right)

@@ -129,12 +129,19 @@ def sustained(mask: np.ndarray, run: int = MIN_RUN) -> np.ndarray:
     return out
 
 
-def blood_guess(image: np.ndarray, bright: bool, half: int = 12) -> tuple[float, float]:
-    """Centre guess: the most blood-like 25x25 box mean near the image centre."""
-    h, w = image.shape
+def box_means(image: np.ndarray, half: int) -> np.ndarray:
+    """Mean of every (2 half + 1)-pixel square box; entry (r, c) is centred at
+    (r + half, c + half)."""
     ii = np.pad(image, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
     k = 2 * half + 1
-    box = (ii[k:, k:] - ii[:-k, k:] - ii[k:, :-k] + ii[:-k, :-k]) / k**2
+    return (ii[k:, k:] - ii[:-k, k:] - ii[k:, :-k] + ii[:-k, :-k]) / k**2
+
+
+def blood_guess(image: np.ndarray, bright: bool, half: int = 12) -> tuple[float, float]:
+    """Centre guess: the most blood-like box mean (25x25 by default) near the image
+    centre."""
+    h, w = image.shape
+    box = box_means(image, half)
     cy, cx = np.mgrid[half:h - half, half:w - half]
     near = (np.abs(cy - h / 2) < 0.14 * h) & (np.abs(cx - w / 2) < 0.14 * w)
     score = np.where(near, box if bright else -box, -np.inf)

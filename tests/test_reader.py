@@ -11,6 +11,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,7 @@ from cardiolens.reader.cine import CineRead, read_cine, read_lax
 from cardiolens.reader.lax import find_cavity
 from cardiolens.reader.lesions import read_lesions
 from cardiolens.reader.request import Frame, Part, decode_image, parse_request
-from cardiolens.reader.sax import fit_ring
+from cardiolens.reader.sax import EVEN_BLOOD, blood_guess, fit_ring
 from cardiolens.reader.server import MAX_BODY, make_server
 from cardiolens.rendering import RenderCache
 
@@ -46,9 +47,11 @@ def _png(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def synthetic_lge(lesion_deg: float | None, seed: int = 0, size: int = 256) -> np.ndarray:
+def synthetic_lge(lesion_deg: float | None, seed: int = 0, size: int = 256,
+                  subendocardial: bool = False, blood: float = 0.42) -> np.ndarray:
     """An LGE short-axis frame: grey body, blood disk, dark wall, RV on the image left and,
-    optionally, a mid-wall scar centred at ``lesion_deg`` (image angle, 0 up, CCW)."""
+    optionally, a scar centred at ``lesion_deg`` (image angle, 0 up, CCW): a 50-degree
+    mid-wall stripe, or a 140-degree subendocardial band 8 px deep."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size].astype(float)
     cy, cx = size / 2 + 3, size / 2 - 4
@@ -56,12 +59,15 @@ def synthetic_lge(lesion_deg: float | None, seed: int = 0, size: int = 256) -> n
     phi = np.degrees(np.arctan2(-(xx - cx), -(yy - cy))) % 360
     image = np.full((size, size), 0.22)
     image[rho < 40] = 0.05                                   # myocardium (nulled)
-    image[rho < 30] = 0.42                                   # blood pool
+    image[rho < 30] = blood                                  # blood pool
     rv = (rho >= 40) & (rho < 55) & (np.abs(phi - 90) < 55)
     image[rv] = 0.40
     if lesion_deg is not None:
         diff = np.abs((phi - lesion_deg + 180) % 360 - 180)
-        image[(rho >= 33) & (rho < 37) & (diff < 25)] = 1.0
+        if subendocardial:
+            image[(rho >= 30) & (rho < 38) & (diff < 70)] = 1.0
+        else:
+            image[(rho >= 33) & (rho < 37) & (diff < 25)] = 1.0
     image = np.abs(image + rng.normal(0, 0.03, image.shape))
     return np.clip(image / 0.6, 0, 1)
 
@@ -95,7 +101,25 @@ def test_drawn_enhancement_is_located_in_its_sector(image_deg: float, wall: str)
     assert clean is not None and not clean.sites
 
 
-def synthetic_lax(half_width: float, seed: int = 0, size: int = 256) -> np.ndarray:
+def test_subendocardial_scar_neither_moves_the_centre_nor_reads_as_patchy() -> None:
+    # a bright band beside the blood pool makes the brightest box sit on the scar; the
+    # centre guess prefers even blood, and endocardium-based scar is one focal lesion
+    image = decode_image(_png(synthetic_lge(180.0, subendocardial=True, blood=0.3)))
+    guess = blood_guess(image, True, even=EVEN_BLOOD)  # type: ignore[arg-type]
+    assert np.hypot(guess[0] - 131, guess[1] - 124) <= 30 - 12     # its box is all blood
+    ring = fit_ring(image, "lge")  # type: ignore[arg-type]
+    assert abs(ring.cy - 131) < 1.5 and abs(ring.cx - 124) < 1.5
+    frames = [_frame(synthetic_lge(180.0, seed=k, subendocardial=True, blood=0.3), "lge", k, 3,
+                     level)
+              for k, level in enumerate(("basal", "mid", "apical"))]
+    read = read_lesions(frames, "lge")
+    assert read is not None
+    assert {w for _, w in read.sites} == {"Inferior", "Inferoseptal", "Inferolateral"}
+    assert read.layers == ("Subendocardial",) and read.distribution == "Focal"
+
+
+def synthetic_lax(half_width: float, seed: int = 0, size: int = 256,
+                  wall_px: float = 10.0) -> np.ndarray:
     """A long-axis cine frame, apex up: grey body, a dark U-shaped wall around a bright
     cavity of ``half_width`` px at the base that narrows to the apex, a dark papillary bar
     inside the cavity on the image left of its centre line, and a bright atrium 5 px below the
@@ -105,7 +129,8 @@ def synthetic_lax(half_width: float, seed: int = 0, size: int = 256) -> np.ndarr
     cx, base, length = size / 2, 170.0, 110.0
     u = np.clip((base - yy) / length, 0.0, None)           # 0 at the base, 1 at the apex
     cavity = half_width * np.sqrt(np.clip(1.0 - u**2, 0.0, None))
-    wall = (half_width + 10) * np.sqrt(np.clip(1.0 - (u * length / (length + 10))**2, 0, None))
+    wall = (half_width + wall_px) * np.sqrt(
+        np.clip(1.0 - (u * length / (length + wall_px))**2, 0, None))
     dx = np.abs(xx - cx)
     image = np.full((size, size), 0.55)
     above = yy <= base
@@ -127,6 +152,22 @@ def test_long_axis_cavity_spans_the_papillary_bar_and_stops_at_the_base() -> Non
     at = rows == 120
     expected = 2 * 30 * np.sqrt(1 - ((170 - 120) / 110) ** 2)
     assert abs(float(widths[at][0]) - expected) <= 3
+
+
+def test_long_axis_view_shows_apical_hypertrophy() -> None:
+    # the short-axis stack often reaches the apex only in its last frames; the 4-chamber
+    # view shows an apical wall twice the normal thickness, and a normal one is not flagged
+    def read(wall_px: float) -> CineRead:
+        image = decode_image(_png(synthetic_lax(30.0, wall_px=wall_px)))
+        out = CineRead()
+        read_lax([Frame("cine", "4ch", 0, 1, None, 0, 20, "end-diastole",
+                        image)], out)  # type: ignore[arg-type]
+        return out
+
+    thick = read(22.0).thickness
+    assert set(thick) == {("Apical", "Inferoseptal"), ("Apical", "Anterolateral")}
+    assert all(14.0 <= mm <= 20.0 for mm in thick.values())
+    assert read(10.0).thickness == {}
 
 
 def test_long_axis_ejection_fraction_follows_the_phantom(cohort40: Path) -> None:
@@ -255,6 +296,17 @@ def test_reader_reads_only_the_request(cohort40: Path) -> None:
     assert all(answers)
     assert not [p for p in paths if str(cohort40) in p or "cache" in p.lower()]
     assert not [p for p in paths if p.endswith((".nii.gz", ".jsonl", ".png", ".json"))]
+
+
+def test_reader_answers_without_numpy_warnings(cohort40: Path) -> None:
+    # warnings would land in every user's log; edge rays and empty sectors must be handled
+    subtasks = {"lge_walls", "t2_edema_walls", "perf_defect_walls", "cine_rwma_walls",
+                "diagnosis_etiology"}
+    prompts = _prompts(cohort40, subtasks, 6)
+    assert len(prompts) >= 12
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert all(answer_parts(_parts(prompt)) for _, prompt in prompts)
 
 
 def _eval(cohort: Path, model: str, log_dir: Path, **task_args: object) -> dict[str, float]:

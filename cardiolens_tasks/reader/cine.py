@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..anatomy import LEVELS, WALL6_TO_4, WALLS6, Site
-from .lax import Cavity, find_cavity
+from .lax import Cavity, apical_wall_px, find_cavity
 from .request import Frame
 from .sax import R_STEP, Ring, fit_ring
 from .series import MM_PER_PX, sax_series
 
 DILATED_MM, SMALL_MM = 28.7, 21.5
 THICK_MM, THIN_MM = 11.8, 6.2
+LAX_THICK_MM = 1.1 * THICK_MM
 LAX_SIDES = {"4ch": ("Inferoseptal", "Anterolateral"), "2ch": ("Inferior", "Anterior"),
              "3ch": ("Anteroseptal", "Inferolateral")}
 """Anatomical wall on the image left and right of each long-axis view."""
@@ -133,8 +134,11 @@ def read_lax(frames: list[Frame], read: CineRead) -> None:
         if f.view == "sax" or f.when not in ("end-diastole", "end-systole"):
             continue
         cavity = find_cavity(f.pixels)
-        if cavity is not None:
-            pairs[f.view]["ed" if f.when == "end-diastole" else "es"] = cavity
+        if cavity is None:
+            continue
+        pairs[f.view]["ed" if f.when == "end-diastole" else "es"] = cavity
+        if f.when == "end-diastole" and f.view in LAX_SIDES:
+            _apical_hypertrophy(f.pixels, cavity, LAX_SIDES[f.view], read)
     full = {v: p for v, p in pairs.items() if len(p) == 2}
     if not full:
         return
@@ -173,6 +177,18 @@ def read_lax(frames: list[Frame], read: CineRead) -> None:
             for site, v in sides.items():
                 if v < 0.5 * ref:
                     read.rwma.setdefault(site, v / ref)
+
+
+def _apical_hypertrophy(image: np.ndarray, cavity: Cavity, walls: tuple[str, str],
+                        read: CineRead) -> None:
+    """Record apical walls that the long-axis view shows thickened. Horizontal runs
+    overstate the oblique apical wall by up to about 10%, so only walls beyond
+    :data:`LAX_THICK_MM` count; the short-axis slices give every other thickness."""
+    for wall, px in zip(walls, apical_wall_px(image, cavity), strict=True):
+        mm = px * MM_PER_PX
+        if mm >= LAX_THICK_MM:
+            site = ("Apical", wall)
+            read.thickness[site] = max(read.thickness.get(site, 0.0), mm)
 
 
 def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:

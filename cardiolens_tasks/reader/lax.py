@@ -91,3 +91,39 @@ def find_cavity(image: np.ndarray) -> Cavity | None:
     left = np.argmax(span, axis=1).astype(float)
     right = (w - np.argmax(span[:, ::-1], axis=1)).astype(float)
     return Cavity(int(rows[0]), left, right)
+
+
+APICAL_ROWS = (0.15, 0.33)
+"""Rows of the cavity (fractions of its length from the apex) where the apical walls are
+measured: inside the apical third, below the tip where the wall turns horizontal."""
+
+
+def apical_wall_px(image: np.ndarray, cavity: Cavity) -> tuple[float, float]:
+    """Median horizontal thickness (px) of the wall left and right of the apical cavity:
+    the run of myocardium-level pixels that starts at the cavity edge (after at most 3
+    partial-volume pixels) and ends where the signal rises towards blood or body."""
+    sm = image.copy()
+    sm[1:-1, 1:-1] = box_means(image, 1)
+    n = len(cavity.left)
+    rows = range(int(APICAL_ROWS[0] * n), max(int(APICAL_ROWS[1] * n), int(APICAL_ROWS[0] * n) + 1))
+    out = []
+    for side in (0, 1):
+        runs = []
+        for k in rows:
+            y = cavity.top + k
+            left, right = int(cavity.left[k]), int(cavity.right[k])
+            line = sm[y, left - 1::-1] if side == 0 else sm[y, right:]
+            if len(line) < 8 or right <= left:
+                continue
+            blood = float(np.median(sm[y, left:right]))
+            myo = float(np.median(line[2:6]))
+            high, low = myo + 0.35 * (blood - myo), myo - 0.35 * (blood - myo)
+            start = 0
+            while start < 4 and line[start] >= high:
+                start += 1
+            end = start
+            while end < len(line) and low < line[end] < high:
+                end += 1
+            runs.append(end - start)
+        out.append(float(np.median(runs)) if runs else 0.0)
+    return out[0], out[1]

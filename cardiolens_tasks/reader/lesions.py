@@ -22,6 +22,10 @@ from .series import SaxSeries, sax_series
 SITE_SHARE = 0.3          # share of a sector's rays that must be enhanced
 MIN_SAMPLES = 3           # lesion samples per ray (1.5 px)
 DIFFUSE_SITES = 12
+ENDO_BASED = {"Subendocardial", "Transmural"}
+"""LGE layers that start at the endocardium. Short of diffuse involvement, such scar is
+read as focal (infarct scar spreads from the endocardium within one territory); its thin
+edges break into fragments on single frames, which would otherwise look patchy."""
 LGE_Z = LESION_Z
 T2_Z = -0.35
 """Edema is brighter than myocardium (z < 0 on T2, where blood is darker); the window
@@ -56,11 +60,15 @@ def _ray_lesions(ring: Ring, sequence: str) -> tuple[np.ndarray, np.ndarray, np.
     """Per ray: enhanced flag, first and last lesion depth (0 endo .. 1 epi)."""
     mask = _lesion_mask(ring, sequence)
     r = np.arange(mask.shape[1])[None] * R_STEP
-    margin = 0.5 if sequence == "lge" else 2.0     # T2: fluid blurs into the outer rim
-    inside = (r >= ring.endo[:, None] - 0.5) & (r <= ring.epi[:, None] - margin)
-    hits = mask & inside
-    count = hits.sum(axis=1)
-    enhanced = count >= MIN_SAMPLES
+
+    def hits_within(margin: float) -> np.ndarray:
+        return mask & (r >= ring.endo[:, None] - 0.5) & (r <= ring.epi[:, None] - margin)
+
+    # T2: pericardial fluid blurs into the outer rim, so a ray counts as edema only from
+    # samples 2 px inside the epicardium; where edema reaches is read up to 1 px inside
+    lge = sequence == "lge"
+    enhanced = hits_within(0.5 if lge else 2.0).sum(axis=1) >= MIN_SAMPLES
+    hits = hits_within(0.5 if lge else 1.0)
     depth = (r - ring.endo[:, None]) / np.maximum(ring.thickness[:, None], 1.0)
     first = np.where(hits, depth, np.inf).min(axis=1)
     last = np.where(hits, depth, -np.inf).max(axis=1)
@@ -142,6 +150,8 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
                    if layer_votes.get(k, 0) >= max(1, 0.25 * total))
     if len(ordered) >= DIFFUSE_SITES:
         distribution = "Diffuse"
+    elif sequence == "lge" and layers and set(layers) <= ENDO_BASED:
+        distribution = "Focal"      # the ischemic wavefront: one subendocardial-based scar
     elif len(layers) > 1 or (patchy_votes and float(np.median(patchy_votes)) < 0.8):
         distribution = "Patchy or multifocal"
     else:

@@ -28,6 +28,8 @@ SCAR_Z = 1.25
 """Median z of a light run that makes it scar rather than RV blood (z about 0.95)."""
 SATURATED = 0.96
 BLOOD_BRIGHT = {"cine": True, "lge": True, "perf": True, "t2": False}
+EVEN_BLOOD = 2.0
+"""Weight of a box's unevenness against it as the short-axis centre guess."""
 
 
 @dataclass(frozen=True)
@@ -137,14 +139,20 @@ def box_means(image: np.ndarray, half: int) -> np.ndarray:
     return (ii[k:, k:] - ii[:-k, k:] - ii[k:, :-k] + ii[:-k, :-k]) / k**2
 
 
-def blood_guess(image: np.ndarray, bright: bool, half: int = 12) -> tuple[float, float]:
-    """Centre guess: the most blood-like box mean (25x25 by default) near the image
-    centre."""
+def blood_guess(image: np.ndarray, bright: bool, half: int = 12,
+                even: float = 0.0) -> tuple[float, float]:
+    """Centre guess: the most blood-like box (25x25 by default) near the image centre:
+    the brightest (darkest for dark blood) mean, less ``even`` times the box's standard
+    deviation, so a box straddling a bright scar band loses to plain blood."""
     h, w = image.shape
     box = box_means(image, half)
     cy, cx = np.mgrid[half:h - half, half:w - half]
     near = (np.abs(cy - h / 2) < 0.14 * h) & (np.abs(cx - w / 2) < 0.14 * w)
-    score = np.where(near, box if bright else -box, -np.inf)
+    level = box if bright else -box
+    if even:
+        spread = np.sqrt(np.maximum(box_means(image * image, half) - box * box, 0.0))
+        level = level - even * spread
+    score = np.where(near, level, -np.inf)
     r, c = np.unravel_index(int(np.argmax(score)), score.shape)
     return float(r + half), float(c + half)
 
@@ -179,7 +187,7 @@ def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | Non
     """Segment the LV of one short-axis frame (``sequence`` sets the contrast rules);
     ``fixed`` keeps the given centre instead of refitting it."""
     bright = BLOOD_BRIGHT.get(sequence, True)
-    cy, cx = centre if centre is not None else blood_guess(image, bright)
+    cy, cx = centre if centre is not None else blood_guess(image, bright, even=EVEN_BLOOD)
     r_max = 0.42 * min(image.shape)
     radius, share = 0.0, 0.0
     for _ in range(0 if fixed else 3):
@@ -236,10 +244,15 @@ def _runs(classes: np.ndarray) -> list[tuple[int, int, int]]:
     return [(int(classes[a]), a, b) for a, b in pairwise(bounds)]
 
 
+def fraction_true(flags: np.ndarray) -> float:
+    """Fraction of True in ``flags``; 0 for none (a circle beyond the sampled rays)."""
+    return float(flags.mean()) if flags.size else 0.0
+
+
 def is_scar(z: np.ndarray, raw: np.ndarray) -> bool:
     """A light run is scar when clearly brighter than blood, or mostly saturated (the
     series window clips small scars to white while only the tail of the blood does)."""
-    return float(np.median(z)) >= SCAR_Z or float(np.mean(raw >= SATURATED)) >= 0.4
+    return float(np.median(z)) >= SCAR_Z or fraction_true(raw >= SATURATED) >= 0.4
 
 
 def lge_ray(z: np.ndarray, raw: np.ndarray, circle: int, wall: float = 0.0,
@@ -271,11 +284,11 @@ def lge_ray(z: np.ndarray, raw: np.ndarray, circle: int, wall: float = 0.0,
         k += 1
     if k - circle >= 3 and is_scar(z[circle:k], raw[circle:k]):
         scar[circle:k] = True
-    elif k - max(circle, pool or 0) >= 3 and float(np.mean(light[circle // 2:circle])) >= 0.9:
+    elif k - max(circle, pool or 0) >= 3 and fraction_true(light[circle // 2:circle]) >= 0.9:
         end = min(k, circle + int(wall)) if wall >= 6 else k
         scar[circle:end] = True
         k = end
-    elif float(np.mean(raw[max(circle - 6, 0):circle + 2] >= SATURATED)) >= 0.5:
+    elif fraction_true(raw[max(circle - 6, 0):circle + 2] >= SATURATED) >= 0.5:
         scar[circle:circle + 2] = True    # a thin saturated rim at the endocardium
     epi = None
     seen_dark = False

@@ -244,7 +244,7 @@ def scale_stored(stored: np.ndarray, slope: float, inter: float) -> np.ndarray:
 def may_be_non_finite(stored: np.ndarray, slope: float, inter: float) -> bool:
     """Whether :func:`scale_stored` can give NaN or inf: float storage, or integers whose
     scaled range leaves float32."""
-    if stored.dtype.kind != "i" and stored.dtype.kind != "u":
+    if stored.dtype.kind not in "iu":
         return True
     bound = np.iinfo(stored.dtype)
     largest = abs(slope) * max(abs(int(bound.min)), int(bound.max)) + abs(inter)

@@ -18,6 +18,7 @@ import pytest
 from cardiolens.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
 from cardiolens.dataset import read_dataset
 from cardiolens.findings import ef_band
+from cardiolens.masks import connected
 from cardiolens.phantom.cohort import cohort_params, generate_cohort
 from cardiolens.phantom.geometry import tissue
 from cardiolens.phantom.sequences import Renderer
@@ -218,18 +219,9 @@ def test_edema_sectors_are_brighter_on_t2(cohort: Path, answers: dict) -> None:
 def _lv_blood_area(frame: np.ndarray, g: SliceGeometry, blood: float) -> int:
     """Pixels of the bright region connected to the LV centre (flood fill, 4-neighbours)."""
     bright = g.crop(frame) / blood > 0.64
-    region = np.zeros_like(bright)
-    region[np.unravel_index(np.argmin(g.rho), g.rho.shape)] = True
-    while True:
-        grown = region.copy()
-        grown[1:] |= region[:-1]
-        grown[:-1] |= region[1:]
-        grown[:, 1:] |= region[:, :-1]
-        grown[:, :-1] |= region[:, 1:]
-        grown &= bright
-        if (grown == region).all():
-            return int(region.sum())
-        region = grown
+    seed = np.zeros_like(bright)
+    seed[np.unravel_index(np.argmin(g.rho), g.rho.shape)] = True
+    return int(connected(bright, seed).sum())
 
 
 def test_ejection_fraction_band_matches_blood_pool_areas(cohort: Path, answers: dict) -> None:

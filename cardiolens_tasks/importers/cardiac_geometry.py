@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..anatomy import WALL6_TO_4, WALLS6
+from ..masks import dilate4
 
 # Thresholds (documented in the README's importer section)
 LV_EDV_INDEX_DILATED = 100.0    # ml/m^2
@@ -77,16 +78,6 @@ def _angles(rows: np.ndarray, cols: np.ndarray, centre: tuple[float, float]) -> 
     return np.degrees(np.arctan2(-dc, -dr)) % 360.0
 
 
-def grow(mask: np.ndarray) -> np.ndarray:
-    """The mask and its 4-connected neighbours (one-pixel dilation)."""
-    out = mask.copy()
-    out[1:, :] |= mask[:-1, :]
-    out[:-1, :] |= mask[1:, :]
-    out[:, 1:] |= mask[:, :-1]
-    out[:, :-1] |= mask[:, 1:]
-    return out
-
-
 def _circular_span(angles: np.ndarray) -> tuple[float, float]:
     """Start and end of the smallest arc containing all ``angles`` (degrees)."""
     ordered = np.sort(angles % 360.0)
@@ -104,7 +95,7 @@ def septum_angle(seg: np.ndarray, labels: Labels) -> float | None:
     rv = seg == labels.rv
     if not rv.any():
         return None
-    contact = np.argwhere((seg == labels.myo) & grow(rv))
+    contact = np.argwhere((seg == labels.myo) & dilate4(rv))
     if len(contact) >= 2:
         start, end = _circular_span(_angles(contact[:, 0], contact[:, 1], centre))
         span = (end - start) % 360.0

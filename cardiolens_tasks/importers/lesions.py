@@ -8,14 +8,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..anatomy import LEVELS, WALLS6, slice_levels
-from .cardiac_geometry import Labels, grow, wall_map
+from ..masks import dilate4
+from .cardiac_geometry import Labels, wall_map
 
 LEVEL_OPTION = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical segment",
                 "Apex": "Apex"}
 
 
 def _touches(mask: np.ndarray, other: np.ndarray) -> bool:
-    return bool((grow(mask) & other).any())
+    return bool((dilate4(mask) & other).any())
 
 
 def lesion_layer(lesion: np.ndarray, cavity: np.ndarray, wall: np.ndarray) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..masks import connected, fill_holes
 from .sax import blood_guess, box_means
 
 SEED_HALF = 6
@@ -21,6 +22,9 @@ SEED_HALF = 6
 CLOSE_HALF = 7
 """Half size (px) of the closing square: a papillary muscle touching the wall in systole
 (up to about 12 px across) leaves a bay that the closing fills."""
+APICAL_ROWS = (0.15, 0.33)
+"""Rows of the cavity (fractions of its length from the apex) where the apical walls are
+measured: inside the apical third, below the tip where the wall turns horizontal."""
 
 
 @dataclass(frozen=True)
@@ -36,29 +40,6 @@ class Cavity:
         return self.right - self.left
 
 
-def grow(mask: np.ndarray, seed: np.ndarray) -> np.ndarray:
-    """The part of ``mask`` 4-connected to ``seed`` (repeated one-pixel dilation)."""
-    reach = seed & mask
-    while True:
-        nxt = reach.copy()
-        nxt[1:] |= reach[:-1]
-        nxt[:-1] |= reach[1:]
-        nxt[:, 1:] |= reach[:, :-1]
-        nxt[:, :-1] |= reach[:, 1:]
-        nxt &= mask
-        if np.array_equal(nxt, reach):
-            return reach
-        reach = nxt
-
-
-def fill_holes(region: np.ndarray) -> np.ndarray:
-    """``region`` with every enclosed gap (not connected to the image border) filled."""
-    border = np.zeros_like(region)
-    border[[0, -1]] = True
-    border[:, [0, -1]] = True
-    return ~grow(~region, border)
-
-
 def _dilate(mask: np.ndarray, half: int) -> np.ndarray:
     """Dilation by a (2 half + 1)-pixel square (a box sum above zero)."""
     return box_means(np.pad(mask, half).astype(np.float32), half) > 0
@@ -71,11 +52,17 @@ def close(mask: np.ndarray, half: int) -> np.ndarray:
     return ~_dilate(~grown, half)[half:-half, half:-half]
 
 
+def smooth3(image: np.ndarray) -> np.ndarray:
+    """3x3 box mean inside the image; the one-pixel border as it is."""
+    out = image.copy()
+    out[1:-1, 1:-1] = box_means(image, 1)
+    return out
+
+
 def find_cavity(image: np.ndarray) -> Cavity | None:
     """The LV cavity of a bright-blood long-axis frame, or None if not found."""
     h, w = image.shape
-    sm = image.copy()
-    sm[1:-1, 1:-1] = box_means(image, 1)
+    sm = smooth3(image)
     sy, sx = (int(v) for v in blood_guess(image, True, SEED_HALF))
     blood = float(sm[sy - SEED_HALF:sy + SEED_HALF + 1, sx - SEED_HALF:sx + SEED_HALF + 1].mean())
     body = float(np.median(sm[int(0.2 * h):int(0.8 * h), int(0.2 * w):int(0.8 * w)]))
@@ -83,7 +70,7 @@ def find_cavity(image: np.ndarray) -> Cavity | None:
         return None
     seed = np.zeros((h, w), bool)
     seed[sy, sx] = True
-    cavity = fill_holes(close(grow(sm > 0.5 * (blood + body), seed), CLOSE_HALF))
+    cavity = fill_holes(close(connected(sm > 0.5 * (blood + body), seed), CLOSE_HALF))
     rows = np.flatnonzero(cavity.any(axis=1))
     if rows.size < 10:
         return None
@@ -93,19 +80,15 @@ def find_cavity(image: np.ndarray) -> Cavity | None:
     return Cavity(int(rows[0]), left, right)
 
 
-APICAL_ROWS = (0.15, 0.33)
-"""Rows of the cavity (fractions of its length from the apex) where the apical walls are
-measured: inside the apical third, below the tip where the wall turns horizontal."""
-
 
 def apical_wall_px(image: np.ndarray, cavity: Cavity) -> tuple[float, float]:
     """Median horizontal thickness (px) of the wall left and right of the apical cavity:
     the run of myocardium-level pixels that starts at the cavity edge (after at most 3
     partial-volume pixels) and ends where the signal rises towards blood or body."""
-    sm = image.copy()
-    sm[1:-1, 1:-1] = box_means(image, 1)
+    sm = smooth3(image)
     n = len(cavity.left)
-    rows = range(int(APICAL_ROWS[0] * n), max(int(APICAL_ROWS[1] * n), int(APICAL_ROWS[0] * n) + 1))
+    first = int(APICAL_ROWS[0] * n)
+    rows = range(first, max(int(APICAL_ROWS[1] * n), first + 1))
     out = []
     for side in (0, 1):
         runs = []

@@ -80,6 +80,7 @@ class InPlane:
         return (spacing[1], spacing[0], spacing[2]) if self.transpose else spacing
 
 
+IDENTITY = InPlane()
 ALL_IN_PLANE = tuple(InPlane(*flags) for flags in itertools.product((False, True), repeat=3))
 
 

@@ -12,7 +12,7 @@ import pytest
 from cardiolens.cli import main
 from cardiolens.dataset import read_dataset
 from cardiolens.importers.cardiac_geometry import Labels, sector_thickness, septum_angle
-from cardiolens.orientation import InPlane
+from cardiolens.orientation import IDENTITY, InPlane
 from cardiolens.validate import validate_dataset
 from cardiolens.volumes import SeriesVolume
 
@@ -48,7 +48,7 @@ def _save(path: Path, data: np.ndarray) -> None:
 
 def make_case(root: Path, name: str, group: str, lv_ed: float, lv_es: float,
               wall_px: float = 5.0, septal_extra: float = 0.0,
-              skip: str = "", stored: InPlane = InPlane(), apex_first: bool = False) -> None:
+              skip: str = "", stored: InPlane = IDENTITY, apex_first: bool = False) -> None:
     """An ACDC case with placeholder (axis-aligned) affines, its arrays transformed from the
     canonical frame by ``stored`` (and apex first when asked)."""
     def store(data: np.ndarray) -> np.ndarray:

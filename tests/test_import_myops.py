@@ -11,7 +11,7 @@ from test_import_acdc import SIZE, _slice
 
 from cardiolens.cli import main
 from cardiolens.dataset import read_dataset
-from cardiolens.orientation import InPlane
+from cardiolens.orientation import IDENTITY, InPlane
 from cardiolens.validate import validate_dataset
 
 SLICES = 7
@@ -45,7 +45,7 @@ def scatter(labels: np.ndarray, count: int, seed: int = 3) -> np.ndarray:
 
 
 def make_case(root: Path, name: str, labels: np.ndarray, drop: str = "",
-              codes: tuple[str, ...] = ("C0", "DE", "T2"), stored: InPlane = InPlane(),
+              codes: tuple[str, ...] = ("C0", "DE", "T2"), stored: InPlane = IDENTITY,
               apex_first: bool = False) -> None:
     """A case with placeholder affines; arrays transformed from the canonical frame by
     ``stored`` (and apex first when asked), as real MyoPS files are."""

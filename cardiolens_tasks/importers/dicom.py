@@ -1,25 +1,25 @@
 """A hospital's DICOM CMR studies to the CardioLens format, with no PHI in the output.
 
-Series are grouped by StudyInstanceUID / SeriesInstanceUID and classified from the headers:
-sequence from the series description / protocol keywords (cine, LGE, T2, perfusion), the
-inversion time (LGE) and the number of phases per location (cine and perfusion); view from
-keywords (SAX, 4CH, 3CH, 2CH) or, failing that, the number of slice locations (3 or more:
-short axis). Slices are ordered along the slice normal (ImageOrientationPatient x
-ImagePositionPatient), frames by trigger time (cine) or acquisition time (perfusion).
+Series are grouped by StudyInstanceUID / SeriesInstanceUID and classified from the physics
+in their headers (:mod:`cardiolens.importers.dicom_classify`): cine, LGE, T2 or perfusion,
+and the view from the slice normal against the short-axis stack (keywords and the number of
+locations when there is no stack). Each series is put in the canonical frame
+(docs/geometry.md) from ImageOrientationPatient / ImagePositionPatient: the in-plane
+transform, and slices base to apex (the apex lies towards the patient's left, anterior and
+inferior). Frames are ordered by trigger time (cine) or acquisition time (perfusion).
 
 **No PHI leaves.** Only pixel data and geometry are written. Study ids are salted SHA-256
 hashes of the StudyInstanceUID; the salt stays in a file the user keeps outside the dataset.
 No names, ids, dates or institution strings reach any output file (a test scans every byte).
-What could not be classified is listed on the console, by series number only.
+What could not be classified is listed on the console by series number with the header facts
+that decided it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +29,11 @@ from tqdm import tqdm
 from ..dataset import DatasetCard, Study, write_dataset
 from ..dataset import SeriesInfo as Info
 from ..errors import CardiolensError
+from ..orientation import Orientation, OrientationError, dicom_affine, from_affine
 from ..taxonomy import load_taxonomy
 from ..volumes import write_volume
 from .common import ImportSummary
-
-SEQUENCE_KEYWORDS = (("perf", ("perf", "first pass", "firstpass")),
-                     ("lge", ("lge", "psir", "delayed", "late", "de_", "mde", "viability")),
-                     ("t2", ("t2", "stir", "edema", "oedema")),
-                     ("cine", ("cine", "ssfp", "fiesta", "trufi", "bffe", "balanced")))
-VIEW_KEYWORDS = (("4ch", ("4ch", "4 ch", "4-ch", "hla", "four")),
-                 ("3ch", ("3ch", "3 ch", "3-ch", "lvot", "three")),
-                 ("2ch", ("2ch", "2 ch", "2-ch", "vla", "two")),
-                 ("sax", ("sax", "short", " sa", "sa_", "stack")))
-
-
-@dataclass
-class SeriesFiles:
-    number: int
-    description: str
-    files: list[tuple[Path, Any]] = field(default_factory=list)
+from .dicom_classify import Kind, SeriesFiles, classify_study, position_along, seconds
 
 
 def load_salt(path: Path) -> str:
@@ -68,73 +54,89 @@ def study_id_for(uid: str, salt: str) -> str:
     return "dcm-" + hashlib.sha256(f"{salt}\x1f{uid}".encode()).hexdigest()[:16]
 
 
-def _text(header: Any, name: str) -> str:
-    return str(getattr(header, name, "") or "")
+DECODERS = {
+    "1.2.840.10008.1.2.4.50": ("JPEG Baseline", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.51": ("JPEG Extended", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.57": ("JPEG Lossless", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.70": ("JPEG Lossless SV1", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.80": ("JPEG-LS Lossless", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.81": ("JPEG-LS Near-lossless", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.90": ("JPEG 2000 Lossless", "pylibjpeg-openjpeg"),
+    "1.2.840.10008.1.2.4.91": ("JPEG 2000", "pylibjpeg-openjpeg"),
+    "1.2.840.10008.1.2.5": ("RLE Lossless", "pylibjpeg-rle"),
+}
+
+
+def _pixels(path: Path, series: int) -> tuple[np.ndarray, Any]:
+    """Decoded, rescaled pixels; a one-line CardiolensError naming the transfer syntax and
+    the package that decodes it when pydicom has no handler."""
+    import pydicom
+
+    ds = pydicom.dcmread(path)
+    try:
+        pixels = ds.pixel_array.astype(np.float32)
+    except Exception as exc:
+        uid = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+        name, package = DECODERS.get(uid, (uid or "unknown transfer syntax", "python-gdcm"))
+        raise CardiolensError(
+            f"series {series}: {path.name}: pixel data in {name} ({uid}) not decoded "
+            f"({str(exc).splitlines()[0][:60] if str(exc) else exc.__class__.__name__}); "
+            f"install {package} (pip install 'cardiolens[dicom]')") from None
+    slope = float(getattr(ds, "RescaleSlope", 1) or 1)
+    return pixels * slope + float(getattr(ds, "RescaleIntercept", 0) or 0), ds
+
+
+def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, float, float],
+                                                    Orientation]:
+    """(H, W, slices, frames) pixels in the canonical frame, the spacing and the transform."""
+    headers = [h for _, h in series.files]
+    by_position: dict[float, list[tuple[float, int, Path]]] = {}
+    for path, h in series.files:
+        key = (float(getattr(h, "TriggerTime", 0) or 0) if kind.sequence == "cine"
+               else seconds(h))
+        by_position.setdefault(position_along(h, headers[0]), []).append(
+            (key, int(getattr(h, "InstanceNumber", 0) or 0), path))
+    counts = {len(v) for v in by_position.values()}
+    if len(counts) != 1:
+        raise CardiolensError(f"series {series.number}: unequal frames per slice "
+                              f"{sorted(counts)}")
+    positions = sorted(by_position)
+    frames = counts.pop()
+    first, _ = _pixels(series.files[0][0], series.number)
+    shape = first.shape
+    if len(shape) != 2:
+        raise CardiolensError(f"series {series.number}: multi-frame or colour images "
+                              f"(pixel array {shape}) are not supported")
+    data = np.zeros((*shape, len(positions), frames), np.float32)
+    for s, position in enumerate(positions):
+        for f, (_, _, path) in enumerate(sorted(by_position[position])):
+            pixels, _ = _pixels(path, series.number)
+            if pixels.shape != shape:
+                raise CardiolensError(f"series {series.number}: image sizes differ")
+            data[:, :, s, f] = pixels
+    h0 = headers[0]
+    pixel = [float(v) for v in h0.PixelSpacing]
+    if len(positions) > 1:
+        gap = float(np.median(np.diff(positions)))
+        step = _normal(h0) * gap
+    else:
+        gap, step = float(getattr(h0, "SliceThickness", 1) or 1), None
+    lowest = next(h for _, h in series.files if position_along(h, h0) == positions[0])
+    affine = dicom_affine([float(v) for v in h0.ImageOrientationPatient],
+                          [float(v) for v in lowest.ImagePositionPatient],
+                          (pixel[0], pixel[1]), step)
+    try:
+        orientation = from_affine(affine, kind.view, len(positions))
+    except OrientationError as exc:
+        raise CardiolensError(f"series {series.number}: orientation undecided ({exc})") from None
+    data = orientation.apply(data)
+    spacing = orientation.in_plane.spacing((pixel[0], pixel[1], abs(gap)))
+    return data, spacing, orientation
 
 
 def _normal(header: Any) -> np.ndarray:
     row_col = np.asarray([float(v) for v in header.ImageOrientationPatient])
     return np.cross(row_col[:3], row_col[3:])
-
-
-def classify(series: SeriesFiles) -> tuple[str, str] | None:
-    """(sequence, view) of a series, or None when it cannot be told."""
-    headers = [h for _, h in series.files]
-    text = " " + re.sub(r"\s+", " ", (series.description + " " +
-                                      _text(headers[0], "ProtocolName")).lower()) + " "
-    normal = _normal(headers[0])
-    positions = {round(float(np.dot(normal, [float(v) for v in h.ImagePositionPatient])), 1)
-                 for h in headers}
-    phases = len(headers) // max(len(positions), 1)
-    sequence = next((name for name, words in SEQUENCE_KEYWORDS
-                     if any(w in text for w in words)), None)
-    if sequence is None:
-        if _text(headers[0], "InversionTime") and phases == 1:
-            sequence = "lge"
-        elif phases >= 10:
-            sequence = "cine"
-    if sequence is None:
-        return None
-    view = next((name for name, words in VIEW_KEYWORDS if any(w in text for w in words)),
-                None)
-    if view is None:
-        view = "sax" if len(positions) >= 3 else None
-    return (sequence, view) if view else None
-
-
-def stack(series: SeriesFiles, sequence: str) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """(H, W, slices, frames) pixels ordered along the slice normal and in time."""
-    import pydicom
-
-    headers = [h for _, h in series.files]
-    normal = _normal(headers[0])
-    by_position: dict[float, list[tuple[float, Path]]] = {}
-    for path, h in series.files:
-        position = round(float(np.dot(normal, [float(v) for v in h.ImagePositionPatient])), 1)
-        time_key = ("TriggerTime" if sequence == "cine" else "AcquisitionTime")
-        raw = getattr(h, time_key, None) or getattr(h, "InstanceNumber", 0)
-        by_position.setdefault(position, []).append((float(str(raw).replace(":", "") or 0),
-                                                     path))
-    counts = {len(v) for v in by_position.values()}
-    if len(counts) != 1:
-        raise CardiolensError(f"series {series.number}: unequal frames per slice {counts}")
-    positions = sorted(by_position)
-    frames = counts.pop()
-    first = pydicom.dcmread(series.files[0][0])
-    shape = first.pixel_array.shape
-    data = np.zeros((*shape, len(positions), frames), np.float32)
-    for s, position in enumerate(positions):
-        for f, (_, path) in enumerate(sorted(by_position[position])):
-            ds = pydicom.dcmread(path)
-            pixels = ds.pixel_array.astype(np.float32)
-            if pixels.shape != shape:
-                raise CardiolensError(f"series {series.number}: image sizes differ")
-            slope = float(getattr(ds, "RescaleSlope", 1) or 1)
-            data[:, :, s, f] = pixels * slope + float(getattr(ds, "RescaleIntercept", 0) or 0)
-    gap = float(np.median(np.diff(positions))) if len(positions) > 1 else float(
-        getattr(headers[0], "SliceThickness", 1) or 1)
-    pixel = [float(v) for v in headers[0].PixelSpacing]
-    return data, (pixel[0], pixel[1], abs(gap))
 
 
 def _scan(src: Path, progress: bool) -> tuple[dict[str, dict[str, SeriesFiles]], int]:
@@ -148,11 +150,13 @@ def _scan(src: Path, progress: bool) -> tuple[dict[str, dict[str, SeriesFiles]],
             header = pydicom.dcmread(path, stop_before_pixels=True)
             study, uid = str(header.StudyInstanceUID), str(header.SeriesInstanceUID)
             header.ImagePositionPatient, header.ImageOrientationPatient  # noqa: B018
+            header.PixelSpacing  # noqa: B018
         except Exception:
             unreadable += 1
             continue
         entry = studies.setdefault(study, {}).setdefault(uid, SeriesFiles(
-            int(getattr(header, "SeriesNumber", 0) or 0), _text(header, "SeriesDescription")))
+            int(getattr(header, "SeriesNumber", 0) or 0),
+            str(getattr(header, "SeriesDescription", "") or "")))
         entry.files.append((path, header))
     return studies, unreadable
 
@@ -168,25 +172,36 @@ def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
     skipped: list[str] = []
     for uid, series_by_uid in found.items():
         study_id = study_id_for(uid, salt)
-        chosen: dict[str, SeriesFiles] = {}
-        for series in series_by_uid.values():
-            kind = classify(series)
+        chosen: dict[str, tuple[SeriesFiles, Kind]] = {}
+        for series, kind, facts in classify_study(list(series_by_uid.values())):
             if kind is None:
-                on_problem(f"{study_id}: series {series.number} not classified; skipped")
+                on_problem(f"{study_id}: series {series.number} not classified; skipped "
+                           f"({facts})")
                 continue
-            key = f"{kind[0]}_{kind[1]}"
-            if key not in chosen or len(series.files) > len(chosen[key].files):
-                chosen[key] = series
+            key = f"{kind.sequence}_{kind.view}"
+            if key in chosen:
+                other = chosen[key][0]
+                keep, drop = ((series, other) if len(series.files) > len(other.files)
+                              else (other, series))
+                on_problem(f"{study_id}: series {drop.number} is a second {key}; kept "
+                           f"series {keep.number}")
+                if keep is other:
+                    continue
+            chosen[key] = (series, kind)
         infos: dict[str, Info] = {}
-        for key, series in sorted(chosen.items()):
+        for key, (series, kind) in sorted(chosen.items()):
             try:
-                data, spacing = stack(series, key.split("_")[0])
+                data, spacing, orientation = stack(series, kind)
             except CardiolensError as exc:
                 on_problem(f"{study_id}: {exc}")
                 continue
             path = f"volumes/{study_id}/{key}.nii.gz"
             write_volume(out / path, data, spacing)
-            infos[key] = Info(path, data.shape[2], data.shape[3])
+            record = {**orientation.to_json(), "series_kind": kind.evidence}
+            infos[key] = Info(path, data.shape[2], data.shape[3], orientation=record)
+            if orientation.confidence != "high":
+                on_problem(f"{study_id}: series {series.number} ({key}): orientation "
+                           f"{orientation.confidence} confidence: {'; '.join(orientation.notes)}")
         if infos:
             records.append(Study(study_id, infos, {}))
         else:

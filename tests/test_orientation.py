@@ -9,6 +9,9 @@ import itertools
 import numpy as np
 import pytest
 
+from cardiolens.importers.cardiac_geometry import Labels
+from cardiolens.importers.case_error import CaseError
+from cardiolens.importers.reorient import orient_short_axis
 from cardiolens.orientation import (
     ALL_IN_PLANE,
     APEX_RAS,
@@ -159,3 +162,14 @@ def test_segmentation_reports_an_unresolved_mirror() -> None:
     resolved = from_segmentation(lv, rv, [180.0] * 5, [-25.0] * 5)
     assert resolved.unresolved == ()
     assert resolved.in_plane.angle(180.0 - 25.0) == pytest.approx(65.0)
+
+
+def test_no_geometry_and_no_segmentation_is_a_clear_refusal() -> None:
+    with pytest.raises(CaseError, match=r"orientation undecided: no affine .*no segmentation"):
+        orient_short_axis(None, None, None)
+    labels = Labels(lv=3, myo=2, rv=1)
+    seg = np.zeros((20, 20, 5), np.int16)
+    for z in range(5):
+        seg[5:15 - z, 5:15 - z, z] = labels.lv                   # no RV drawn
+    with pytest.raises(CaseError, match=r"axis-aligned.*segmentation: no RV label"):
+        orient_short_axis(np.diag([1.5, 1.5, 10.0, 1.0]), seg, labels)

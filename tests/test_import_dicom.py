@@ -81,11 +81,15 @@ def write_image(path: Path, study: str, series: str, number: int, description: s
     ds.save_as(str(path), enforce_file_format=True)
 
 
-def make_study(root: Path, stored: InPlane, base_first: bool) -> None:
+def make_study(root: Path, stored: InPlane, base_first: bool,
+               per_slice_series: bool = False) -> None:
     """Cine SAX (3 locations x 5 phases), LGE and T2 stacks, a single-slice perfusion, an
-    unlabelled 4CH cine and a localizer; descriptions mostly empty (physics decides)."""
+    unlabelled 4CH cine and a localizer; descriptions empty (physics decides). With
+    ``per_slice_series`` each cine and LGE slice is its own series, as many scanners write."""
     study = generate_uid()
     cine, lge, t2, perf, lax, loc = (generate_uid() for _ in range(6))
+    cine_uids = [generate_uid() for _ in range(3)] if per_slice_series else [cine] * 3
+    lge_uids = [generate_uid() for _ in range(3)] if per_slice_series else [lge] * 3
     sax = (AXES[:, 0], AXES[:, 1])
     n = 0
 
@@ -98,9 +102,10 @@ def make_study(root: Path, stored: InPlane, base_first: bool) -> None:
     for s in locations:
         where = np.array([10.0, -20.0, 30.0]) + s * 8.0 * AXES[:, 2]
         for f in (3, 0, 2, 1, 4):
-            write_image(name(), study, cine, 5, "", sax, where, 1000 * s + 10 * f, stored,
-                        trigger=40.0 + 150.0 * f)
-        write_image(name(), study, lge, 9, "", sax, where, 500 * s, stored, inversion=300.0)
+            write_image(name(), study, cine_uids[s], 5 + 20 * s, "", sax, where,
+                        1000 * s + 10 * f, stored, trigger=40.0 + 150.0 * f)
+        write_image(name(), study, lge_uids[s], 9 + 20 * s, "", sax, where, 500 * s, stored,
+                    inversion=300.0)
         write_image(name(), study, t2, 7, "", sax, where, 300 * s, stored, echo=65.0)
     middle = np.array([10.0, -20.0, 30.0]) + 8.0 * AXES[:, 2]
     for d in (5, 1, 7, 0, 2, 6, 4, 3):
@@ -165,6 +170,23 @@ def test_dicom_import_is_canonical_from_both_stack_directions(
     assert "inversion time 300 ms" in records["lge_sax"]["series_kind"]
     assert "echo time 65 ms" in records["t2_sax"]["series_kind"]
     assert "direction in the short-axis frame" in records["cine_4ch"]["series_kind"]
+
+
+def test_one_series_per_slice_is_joined_into_a_stack(tmp_path: Path) -> None:
+    src = tmp_path / "dicom"
+    src.mkdir()
+    make_study(src, InPlane(False, True, False), base_first=False, per_slice_series=True)
+    out = tmp_path / "out"
+    assert main(["import", "dicom", str(src), str(out), "--salt-file",
+                 str(tmp_path / "salt"), "--quiet"]) == 0
+    (study,) = read_dataset(out).studies.values()
+    assert set(study.series) == {"cine_sax", "lge_sax", "t2_sax", "perf_sax", "cine_4ch"}
+    cine = SeriesVolume.open(out, study.series["cine_sax"]).read_all()
+    assert cine.shape[2:] == (3, 5)
+    for s in range(3):
+        np.testing.assert_array_equal(cine[:, :, s, 2], CANONICAL + 1000 * s + 20)
+    lge = SeriesVolume.open(out, study.series["lge_sax"]).read_all()
+    np.testing.assert_array_equal(lge[:, :, 1, 0], CANONICAL + 500)
 
 
 def test_single_slice_perfusion_alone_is_imported(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ inferior). Frames are ordered by trigger time (cine) or acquisition time (perfus
 hashes of the StudyInstanceUID; the salt stays in a file the user keeps outside the dataset.
 No names, ids, dates or institution strings reach any output file (a test scans every byte).
 What could not be classified is listed on the console by series number with the header facts
-that decided it.
+that decided it. Single-location series that are slices of one stack are joined.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ DECODERS = {
 }
 
 
-def _pixels(path: Path, series: int) -> tuple[np.ndarray, Any]:
+def _pixels(path: Path, series: str) -> tuple[np.ndarray, Any]:
     """Decoded, rescaled pixels; a one-line CardiolensError naming the transfer syntax and
     the package that decodes it when pydicom has no handler."""
     import pydicom
@@ -79,7 +79,7 @@ def _pixels(path: Path, series: int) -> tuple[np.ndarray, Any]:
         uid = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
         name, package = DECODERS.get(uid, (uid or "unknown transfer syntax", "python-gdcm"))
         raise CardiolensError(
-            f"series {series}: {path.name}: pixel data in {name} ({uid}) not decoded "
+            f"{series}: {path.name}: pixel data in {name} ({uid}) not decoded "
             f"({str(exc).splitlines()[0][:60] if str(exc) else exc.__class__.__name__}); "
             f"install {package} (pip install 'cardiolens[dicom]')") from None
     slope = float(getattr(ds, "RescaleSlope", 1) or 1)
@@ -98,21 +98,21 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
             (key, int(getattr(h, "InstanceNumber", 0) or 0), path))
     counts = {len(v) for v in by_position.values()}
     if len(counts) != 1:
-        raise CardiolensError(f"series {series.number}: unequal frames per slice "
+        raise CardiolensError(f"{series.label}: unequal frames per slice "
                               f"{sorted(counts)}")
     positions = sorted(by_position)
     frames = counts.pop()
-    first, _ = _pixels(series.files[0][0], series.number)
+    first, _ = _pixels(series.files[0][0], series.label)
     shape = first.shape
     if len(shape) != 2:
-        raise CardiolensError(f"series {series.number}: multi-frame or colour images "
+        raise CardiolensError(f"{series.label}: colour images "
                               f"(pixel array {shape}) are not supported")
     data = np.zeros((*shape, len(positions), frames), np.float32)
     for s, position in enumerate(positions):
         for f, (_, _, path) in enumerate(sorted(by_position[position])):
-            pixels, _ = _pixels(path, series.number)
+            pixels, _ = _pixels(path, series.label)
             if pixels.shape != shape:
-                raise CardiolensError(f"series {series.number}: image sizes differ")
+                raise CardiolensError(f"{series.label}: image sizes differ")
             data[:, :, s, f] = pixels
     h0 = headers[0]
     pixel = [float(v) for v in h0.PixelSpacing]
@@ -128,7 +128,7 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
     try:
         orientation = from_affine(affine, kind.view, len(positions))
     except OrientationError as exc:
-        raise CardiolensError(f"series {series.number}: orientation undecided ({exc})") from None
+        raise CardiolensError(f"{series.label}: orientation undecided ({exc})") from None
     data = orientation.apply(data)
     spacing = orientation.in_plane.spacing((pixel[0], pixel[1], abs(gap)))
     return data, spacing, orientation
@@ -139,7 +139,10 @@ def _normal(header: Any) -> np.ndarray:
     return np.cross(row_col[:3], row_col[3:])
 
 
-def _scan(src: Path, progress: bool) -> tuple[dict[str, dict[str, SeriesFiles]], int]:
+def _scan(src: Path, progress: bool, multiframe: list[str]
+          ) -> tuple[dict[str, dict[str, SeriesFiles]], int]:
+    """Headers grouped by study and series; multi-frame (enhanced) files go to
+    ``multiframe``; the count of files that are not single-frame DICOM images."""
     import pydicom
 
     studies: dict[str, dict[str, SeriesFiles]] = {}
@@ -148,6 +151,13 @@ def _scan(src: Path, progress: bool) -> tuple[dict[str, dict[str, SeriesFiles]],
     for path in tqdm(files, desc="reading DICOM headers", unit="file", disable=not progress):
         try:
             header = pydicom.dcmread(path, stop_before_pixels=True)
+        except Exception:
+            unreadable += 1
+            continue
+        if int(getattr(header, "NumberOfFrames", 1) or 1) > 1:
+            multiframe.append(path.name)
+            continue
+        try:
             study, uid = str(header.StudyInstanceUID), str(header.SeriesInstanceUID)
             header.ImagePositionPatient, header.ImageOrientationPatient  # noqa: B018
             header.PixelSpacing  # noqa: B018
@@ -165,9 +175,13 @@ def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
                  on_problem: Callable[[str], None] = print) -> ImportSummary:
     """Import every study under ``src``; one series per (sequence, view), the largest."""
     salt = load_salt(salt_file)
-    found, unreadable = _scan(Path(src), progress)
+    multiframe: list[str] = []
+    found, unreadable = _scan(Path(src), progress, multiframe)
     if unreadable:
         on_problem(f"{src}: {unreadable} file(s) are not readable DICOM images; ignored")
+    if multiframe:
+        on_problem(f"{src}: {len(multiframe)} multi-frame (enhanced) DICOM file(s), e.g. "
+                   f"{multiframe[0]}, are not supported; export single-frame images")
     records: list[Study] = []
     skipped: list[str] = []
     for uid, series_by_uid in found.items():
@@ -175,7 +189,7 @@ def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
         chosen: dict[str, tuple[SeriesFiles, Kind]] = {}
         for series, kind, facts in classify_study(list(series_by_uid.values())):
             if kind is None:
-                on_problem(f"{study_id}: series {series.number} not classified; skipped "
+                on_problem(f"{study_id}: {series.label} not classified; skipped "
                            f"({facts})")
                 continue
             key = f"{kind.sequence}_{kind.view}"
@@ -183,8 +197,8 @@ def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
                 other = chosen[key][0]
                 keep, drop = ((series, other) if len(series.files) > len(other.files)
                               else (other, series))
-                on_problem(f"{study_id}: series {drop.number} is a second {key}; kept "
-                           f"series {keep.number}")
+                on_problem(f"{study_id}: {drop.label} is a second {key}; kept "
+                           f"{keep.label}")
                 if keep is other:
                     continue
             chosen[key] = (series, kind)
@@ -200,7 +214,7 @@ def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
             record = {**orientation.to_json(), "series_kind": kind.evidence}
             infos[key] = Info(path, data.shape[2], data.shape[3], orientation=record)
             if orientation.confidence != "high":
-                on_problem(f"{study_id}: series {series.number} ({key}): orientation "
+                on_problem(f"{study_id}: {series.label} ({key}): orientation "
                            f"{orientation.confidence} confidence: {'; '.join(orientation.notes)}")
         if infos:
             records.append(Study(study_id, infos, {}))

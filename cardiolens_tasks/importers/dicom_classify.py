@@ -12,6 +12,10 @@ Sequence, first rule that applies:
   ``LGE_TI_MS``;
 - otherwise the series description / protocol keywords.
 
+Single-location series that are slices of one stack (same orientation, matrix, image count,
+echo and inversion time, description up to digits) are joined first: many scanners store
+each short-axis cine or LGE slice as its own series.
+
 View: with a short-axis stack in the study (a cine, else any series, with >= 3 locations
 whose normal is within 49 degrees of the nominal LV axis), the angle between a series' slice
 normal and the stack's normal: < ``SAX_MAX_DEG`` short axis, > ``LAX_MIN_DEG`` long axis
@@ -59,6 +63,13 @@ class SeriesFiles:
     number: int
     description: str
     files: list[tuple[Path, Any]] = field(default_factory=list)
+    joined: tuple[int, ...] = ()
+    """Series numbers joined into this stack (empty for one DICOM series)."""
+
+    @property
+    def label(self) -> str:
+        return (f"series {'+'.join(map(str, self.joined))}" if self.joined
+                else f"series {self.number}")
 
 
 @dataclass(frozen=True)
@@ -208,11 +219,49 @@ def _lax_view_from_stack(f: Facts, reference: SeriesFiles) -> str:
                                                  180 - abs(angle - LAX_NORMAL_DEG[v])))
 
 
+def _slice_key(series: SeriesFiles) -> tuple[Any, ...] | None:
+    """What single-location series must share to be slices of one stack."""
+    headers = [h for _, h in series.files]
+    first = headers[0]
+    if len({position_along(h, first) for h in headers}) != 1:
+        return None
+    iop = tuple(round(float(v), 2) for v in first.ImageOrientationPatient)
+    return (iop, int(getattr(first, "Rows", 0) or 0), int(getattr(first, "Columns", 0) or 0),
+            len(headers), round(_float(first, "EchoTime") or 0.0, 1),
+            round(_float(first, "InversionTime") or 0.0), re.sub(r"\d+", "#", series.description))
+
+
+def merge_slices(series_list: list[SeriesFiles]) -> list[SeriesFiles]:
+    """Join single-location series that are slices of one stack (many scanners store each
+    short-axis cine or LGE slice as its own series): same orientation, matrix, image count,
+    echo and inversion time and description up to digits, at different positions."""
+    groups: dict[tuple[Any, ...], list[SeriesFiles]] = {}
+    out: list[SeriesFiles] = []
+    for series in series_list:
+        key = _slice_key(series)
+        if key is None:
+            out.append(series)
+        else:
+            groups.setdefault(key, []).append(series)
+    for members in groups.values():
+        first = members[0].files[0][1]
+        positions = {position_along(m.files[0][1], first) for m in members}
+        if len(members) < 2 or len(positions) < len(members):
+            out += members
+            continue
+        numbers = sorted(m.number for m in members)
+        merged = SeriesFiles(numbers[0], members[0].description,
+                             [f for m in members for f in m.files], tuple(numbers))
+        out.append(merged)
+    return sorted(out, key=lambda s: s.number)
+
+
 def classify_study(series_list: list[SeriesFiles]
                    ) -> list[tuple[SeriesFiles, Kind | None, str]]:
-    """Each series with its kind (None: not classified) and the facts that decided it."""
+    """Each series (single-location slices of one stack joined) with its kind (None: not
+    classified) and the facts that decided it."""
     items = []
-    for series in series_list:
+    for series in merge_slices(series_list):
         f = facts(series)
         found = sequence_of(f)
         items.append((series, f, found))

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import SPACING, card, volume
 from PIL import Image
 
 from cardiolens import contact_sheet
 from cardiolens.cli import main
 from cardiolens.dataset import SeriesInfo, Study, write_dataset
 from cardiolens.volumes import write_volume
+
+from helpers import SPACING, card, volume
 
 
 def _dataset(root: Path, record: dict[str, object] | None) -> Path:

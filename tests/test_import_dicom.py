@@ -41,7 +41,8 @@ def write_image(path: Path, study: str, series: str, number: int, description: s
                 plane: tuple[np.ndarray, np.ndarray], position: np.ndarray, value: int,
                 stored: InPlane = IDENTITY, instance: int = 1, trigger: float | None = None,
                 inversion: float | None = None, echo: float = 1.5,
-                acquired: float | None = None, syntax: str = ExplicitVRLittleEndian) -> None:
+                acquired: float | None = None, syntax: str = ExplicitVRLittleEndian,
+                image_type: tuple[str, ...] = ("ORIGINAL", "PRIMARY", "M", "NONE")) -> None:
     """One image of a canonical-frame plane (RAS row/column axes ``plane``), stored after
     the in-plane transform ``stored`` with the matching ImageOrientationPatient."""
     c_i, c_j = stored.directions(*plane)
@@ -57,6 +58,7 @@ def write_image(path: Path, study: str, series: str, number: int, description: s
     ds.SOPClassUID = meta.MediaStorageSOPClassUID
     ds.Modality, ds.SeriesNumber, ds.SeriesDescription = "MR", number, description
     ds.InstanceNumber = instance
+    ds.ImageType = list(image_type)
     ds.ImageOrientationPatient = [float(v) for v in (*(c_j * LPS), *(c_i * LPS))]
     ds.ImagePositionPatient = [float(v) for v in position * LPS]
     ds.PixelSpacing, ds.SliceThickness = [1.5, 1.5], 8.0
@@ -87,7 +89,7 @@ def make_study(root: Path, stored: InPlane, base_first: bool,
     unlabelled 4CH cine and a localizer; descriptions empty (physics decides). With
     ``per_slice_series`` each cine and LGE slice is its own series, as many scanners write."""
     study = generate_uid()
-    cine, lge, t2, perf, lax, loc = (generate_uid() for _ in range(6))
+    cine, lge, t2, perf, lax, loc, scout = (generate_uid() for _ in range(7))
     cine_uids = [generate_uid() for _ in range(3)] if per_slice_series else [cine] * 3
     lge_uids = [generate_uid() for _ in range(3)] if per_slice_series else [lge] * 3
     sax = (AXES[:, 0], AXES[:, 1])
@@ -114,6 +116,9 @@ def make_study(root: Path, stored: InPlane, base_first: bool,
     for f in range(5):
         write_image(name(), study, lax, 6, "", (LAX_I, LAX_J), middle, 10 * f,
                     InPlane(transpose=True), trigger=40.0 + 150.0 * f)
+    for k in range(8):                                         # TI scout: not a series
+        write_image(name(), study, scout, 8, "", sax, middle, 0, stored, instance=k + 1,
+                    trigger=400.0, inversion=100.0 + 50 * k, acquired=50.0 + k)
     write_image(name(), study, loc, 1, "", (np.array([0.0, -1.0, 0.0]),
                                             np.array([-1.0, 0.0, 0.0])), middle, 0)
     (root / "DICOMDIR.txt").write_text("not dicom")
@@ -143,6 +148,7 @@ def test_dicom_import_is_canonical_from_both_stack_directions(
     err = capsys.readouterr().err
     assert "series 1 not classified" in err and "1 location(s) x 1 image(s), TE 1.5 ms" in err
     assert "not readable DICOM" in err
+    assert "series 8 not classified" in err and "inversion times vary" in err
     assert validate_dataset(out) == []
     (study,) = read_dataset(out).studies.values()
     assert set(study.series) == {"cine_sax", "lge_sax", "t2_sax", "perf_sax", "cine_4ch"}
@@ -204,6 +210,26 @@ def test_single_slice_perfusion_alone_is_imported(tmp_path: Path) -> None:
     assert set(record.series) == {"perf_sax"}
     assert "12 dynamics at 1 location(s), over 11 s" in (record.series["perf_sax"].orientation
                                                           or {})["series_kind"]
+
+
+def test_psir_magnitude_and_phase_keep_the_magnitude(tmp_path: Path) -> None:
+    src = tmp_path / "dicom"
+    src.mkdir()
+    study, series = generate_uid(), generate_uid()
+    sax = (AXES[:, 0], AXES[:, 1])
+    for s in range(3):
+        where = s * 8.0 * AXES[:, 2]
+        write_image(src / f"M{s}", study, series, 12, "", sax, where, 100 * s, instance=2 * s,
+                    inversion=320.0)
+        write_image(src / f"P{s}", study, series, 12, "", sax, where, 4000, instance=2 * s + 1,
+                    inversion=320.0, image_type=("ORIGINAL", "PRIMARY", "P", "NONE"))
+    out = tmp_path / "out"
+    assert main(["import", "dicom", str(src), str(out), "--salt-file",
+                 str(tmp_path / "salt"), "--quiet"]) == 0
+    (record,) = read_dataset(out).studies.values()
+    lge = SeriesVolume.open(out, record.series["lge_sax"]).read_all()
+    assert lge.shape[2:] == (3, 1)
+    np.testing.assert_array_equal(lge[:, :, 2, 0], CANONICAL + 200)
 
 
 def test_compressed_pixel_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -89,6 +89,8 @@ def _pixels(path: Path, series: str) -> tuple[np.ndarray, Any]:
 def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, float, float],
                                                     Orientation]:
     """(H, W, slices, frames) pixels in the canonical frame, the spacing and the transform."""
+    if kind.sequence in ("lge", "t2"):
+        series = _magnitude_only(series)
     headers = [h for _, h in series.files]
     by_position: dict[float, list[tuple[float, int, Path]]] = {}
     for path, h in series.files:
@@ -132,6 +134,27 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
     data = orientation.apply(data)
     spacing = orientation.in_plane.spacing((pixel[0], pixel[1], abs(gap)))
     return data, spacing, orientation
+
+
+def _size(series: SeriesFiles) -> tuple[int, int]:
+    """Images, then matrix: the larger of two series of one kind is kept (a perfusion's
+    low-resolution AIF series loses to the myocardial one)."""
+    h = series.files[0][1]
+    return len(series.files), int(getattr(h, "Rows", 0) or 0) * int(getattr(h, "Columns", 0)
+                                                                     or 0)
+
+
+def _magnitude_only(series: SeriesFiles) -> SeriesFiles:
+    """One image per location for a static series stored as magnitude + phase (PSIR):
+    the images whose ImageType does not say phase."""
+    def phase(h: Any) -> bool:
+        kinds = {str(v).upper() for v in (getattr(h, "ImageType", None) or [])}
+        return bool(kinds & {"P", "PHASE"})
+
+    kept = [(p, h) for p, h in series.files if not phase(h)]
+    if not kept or len(kept) == len(series.files):
+        return series
+    return SeriesFiles(series.number, series.description, kept, series.joined)
 
 
 def _normal(header: Any) -> np.ndarray:
@@ -195,7 +218,7 @@ def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
             key = f"{kind.sequence}_{kind.view}"
             if key in chosen:
                 other = chosen[key][0]
-                keep, drop = ((series, other) if len(series.files) > len(other.files)
+                keep, drop = ((series, other) if _size(series) > _size(other)
                               else (other, series))
                 on_problem(f"{study_id}: {drop.label} is a second {key}; kept "
                            f"{keep.label}")

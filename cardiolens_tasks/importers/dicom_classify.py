@@ -12,6 +12,9 @@ Sequence, first rule that applies:
   ``LGE_TI_MS``;
 - otherwise the series description / protocol keywords.
 
+A series whose inversion time varies at one location by more than ``TI_SCOUT_SPAN_MS`` (a TI
+scout, a T1-mapping Look-Locker) is no CardioLens series and stays unclassified.
+
 Single-location series that are slices of one stack (same orientation, matrix, image count,
 echo and inversion time, description up to digits) are joined first: many scanners store
 each short-axis cine or LGE slice as its own series.
@@ -43,6 +46,7 @@ PERF_MIN_DYNAMICS = 5
 PERF_MAX_LOCATIONS = 5
 PERF_MIN_SPAN_S = 10.0
 LGE_TI_MS = (150.0, 700.0)
+TI_SCOUT_SPAN_MS = 50.0
 SAX_MAX_DEG = 30.0
 LAX_MIN_DEG = 60.0
 LAX_NORMAL_DEG = {"4ch": 0.0, "2ch": 90.0, "3ch": 150.0}
@@ -87,6 +91,7 @@ class Facts:
     per_location: int
     te_ms: float | None
     ti_ms: float | None
+    ti_span_ms: float
     trigger_span_ms: float
     time_span_s: float
     cardiac_images: int
@@ -98,7 +103,8 @@ class Facts:
             return "none" if v is None else f"{v:g} ms"
 
         return (f"{self.locations} location(s) x {self.per_location} image(s), TE "
-                f"{ms(self.te_ms)}, TI {ms(self.ti_ms)}, trigger times span "
+                f"{ms(self.te_ms)}, TI {ms(self.ti_ms)} (span {self.ti_span_ms:.0f} ms), "
+                f"trigger times span "
                 f"{self.trigger_span_ms:.0f} ms, one location acquired over "
                 f"{self.time_span_s:.1f} s, "
                 f"CardiacNumberOfImages {self.cardiac_images or 'none'}, "
@@ -151,14 +157,21 @@ def facts(series: SeriesFiles) -> Facts:
                     for group in by_location.values())
     text = " ".join(str(getattr(first, name, "") or "") for name in (
         "ProtocolName", "SequenceName", "ScanningSequence", "SequenceVariant", "ScanOptions"))
+    ti_spans = [np.ptp([_float(h, "InversionTime") or 0.0 for h in group])
+                for group in by_location.values()]
     return Facts(len(by_location), per_location, _float(first, "EchoTime"),
-                 _float(first, "InversionTime"), float(max(spans)), time_span,
+                 _float(first, "InversionTime"), float(max(ti_spans)), float(max(spans)),
+                 time_span,
                  int(_float(first, "CardiacNumberOfImages") or 0), _normal(first),
                  " " + re.sub(r"[\s\\]+", " ", f"{series.description} {text}".lower()) + " ")
 
 
 def sequence_of(f: Facts) -> tuple[str, str] | None:
-    """(sequence, evidence) from the physics, then the keywords; None when undecided."""
+    """(sequence, evidence) from the physics, then the keywords; None when undecided or
+    when the inversion time varies at a location (TI scout, T1 mapping: no CardioLens
+    series)."""
+    if f.ti_span_ms > TI_SCOUT_SPAN_MS:
+        return None
     if f.te_ms is not None and f.te_ms >= T2_MIN_TE_MS:
         return "t2", f"echo time {f.te_ms:g} ms"
     dark = next((w for w in DARK_BLOOD if f" {w}" in f.text or f"_{w}" in f.text), None)
@@ -269,7 +282,9 @@ def classify_study(series_list: list[SeriesFiles]
     out: list[tuple[SeriesFiles, Kind | None, str]] = []
     for series, f, found in items:
         if found is None:
-            out.append((series, None, f"{f}; no sequence rule or keyword applies"))
+            why = ("inversion times vary at one location (TI scout or T1 mapping)"
+                   if f.ti_span_ms > TI_SCOUT_SPAN_MS else "no sequence rule or keyword applies")
+            out.append((series, None, f"{f}; {why}"))
             continue
         sequence, why = found
         view, view_why = _view(series, f, sequence, reference)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cardiolens.dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
-from cardiolens.taxonomy import load_taxonomy
-from cardiolens.volumes import write_volume
+from cardiolens.data.dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
+from cardiolens.data.taxonomy import load_taxonomy
+from cardiolens.data.volumes import write_volume
 
 SPACING = (1.5, 1.5, 8.0)
 

@@ -9,9 +9,9 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from cardiolens.dataset import SeriesInfo, read_dataset
+from cardiolens.data.dataset import SeriesInfo, read_dataset
+from cardiolens.data.volumes import SeriesVolume, resolve_inside
 from cardiolens.errors import DatasetError, VolumeError
-from cardiolens.volumes import SeriesVolume, resolve_inside
 
 from helpers import make_tiny_dataset, volume
 

@@ -14,9 +14,9 @@ from pydicom.dataset import FileDataset, FileMetaDataset  # noqa: E402
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid  # noqa: E402
 
 from cardiolens.cli import main  # noqa: E402
-from cardiolens.dataset import read_dataset  # noqa: E402
-from cardiolens.validate import validate_dataset  # noqa: E402
-from cardiolens.volumes import SeriesVolume  # noqa: E402
+from cardiolens.data.dataset import read_dataset  # noqa: E402
+from cardiolens.data.validate import validate_dataset  # noqa: E402
+from cardiolens.data.volumes import SeriesVolume  # noqa: E402
 
 PHI = {"PatientName": "DOE^JANE", "PatientID": "MRN7730441", "PatientBirthDate": "19610412",
        "StudyDate": "20240117", "InstitutionName": "St Example General Hospital",

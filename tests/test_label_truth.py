@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cardiolens.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
-from cardiolens.dataset import read_dataset
-from cardiolens.findings import ef_band
-from cardiolens.masks import connected
+from cardiolens.data.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
+from cardiolens.data.dataset import read_dataset
+from cardiolens.data.findings import ef_band
+from cardiolens.data.masks import connected
+from cardiolens.data.volumes import SeriesVolume
 from cardiolens.phantom.cohort import cohort_params, generate_cohort
 from cardiolens.phantom.geometry import tissue
 from cardiolens.phantom.sequences import Renderer
-from cardiolens.volumes import SeriesVolume
 
 from conftest import COHORT_SEED, COHORT_STUDIES
 

@@ -10,7 +10,7 @@ import datasets
 import pytest
 
 from cardiolens.cli import main
-from cardiolens.harness_docs import doc_prompt, load_docs
+from cardiolens.lm_eval_adapter.docs import doc_prompt, load_docs
 
 STUDIES = ("P0000", "P0001", "P0002")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cardiolens.dataset import SeriesInfo
-from cardiolens.selection import (
+from cardiolens.data.dataset import SeriesInfo
+from cardiolens.prompting.selection import (
     FrameChoice,
     PixelStats,
     centre_out,

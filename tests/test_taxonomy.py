@@ -7,15 +7,15 @@ import copy
 import pytest
 import yaml
 
+from cardiolens.data.taxonomy import load_taxonomy, parse_taxonomy
 from cardiolens.errors import TaxonomyError
-from cardiolens.taxonomy import load_taxonomy, parse_taxonomy
 
 TAXONOMY_FILE = "taxonomy.yaml"
 
 
 def _raw() -> dict:
     from importlib import resources
-    return yaml.safe_load(resources.files("cardiolens").joinpath(TAXONOMY_FILE).read_text())
+    return yaml.safe_load(resources.files("cardiolens.data").joinpath(TAXONOMY_FILE).read_text())
 
 
 def test_counts_match_the_paper() -> None:

@@ -17,11 +17,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 from tqdm import tqdm
 
-from .. import __version__
-from ..dataset import (
+from cardiolens import __version__
+from cardiolens.cache import cache_root
+from cardiolens.data.dataset import (
     CARD_FILE,
     DatasetCard,
     Item,
@@ -30,15 +30,15 @@ from ..dataset import (
     write_card,
     write_jsonl,
 )
-from ..errors import CardiolensError
-from ..findings import build_items
-from ..taxonomy import load_taxonomy
-from ..volumes import write_volume
-from .disease import sample_study
-from .labels import findings_from_params
-from .params import DEFAULT_PREVALENCE, StudyParams
-from .reports import write_reports
-from .sequences import Renderer
+from cardiolens.data.findings import build_items
+from cardiolens.data.taxonomy import load_taxonomy
+from cardiolens.data.volumes import write_volume
+from cardiolens.errors import CardiolensError
+from cardiolens.phantom.disease import sample_study
+from cardiolens.phantom.labels import findings_from_params
+from cardiolens.phantom.params import DEFAULT_PREVALENCE, StudyParams
+from cardiolens.phantom.reports import write_reports
+from cardiolens.phantom.sequences import Renderer
 
 PHANTOM_VERSION = "1"
 CANARY = "cardiolens-canary-5f0c8a2e-3d1b-4c7a-9e62-b84f1d0a7c33"
@@ -175,20 +175,14 @@ def _card(studies: int, seed: int) -> DatasetCard:
     )
 
 
-def cache_root() -> Path:
-    """Where generated cohorts live: $CARDIOLENS_CACHE_DIR or the platform user cache."""
-    env = os.environ.get("CARDIOLENS_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("cardiolens"))
-
-
 def generator_digest() -> str:
     """Short digest of the code and taxonomy that decide a cohort's bytes (the phantom
     package, the label rules, the NIfTI writer), so a changed generator never reuses a
     cohort cached by an older one."""
     package = Path(__file__).resolve().parent
-    core = package.parent
+    data = package.parent / "data"
     files = [*sorted(package.glob("*.py")),
-             *(core / name for name in ("anatomy.py", "dataset.py", "findings.py",
+             *(data / name for name in ("anatomy.py", "dataset.py", "findings.py",
                                         "taxonomy.yaml", "volumes.py"))]
     digest = hashlib.sha256()
     for path in files:

@@ -10,12 +10,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dataset import Item, Study
-from .prompts import LAYOUTS, PROMPT_STYLES, Layout, Prompt, PromptStyle, build_prompt
-from .rendering import RenderCache, RenderOptions
-from .selection import PROTOCOLS, Protocol, select_frames, sequence_of
-from .study_images import StudyImages
-from .taxonomy import Taxonomy, load_taxonomy
+from cardiolens.data.dataset import Item, Study
+from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
+from cardiolens.prompting.prompts import (
+    LAYOUTS,
+    PROMPT_STYLES,
+    Layout,
+    Prompt,
+    PromptStyle,
+    build_prompt,
+)
+from cardiolens.prompting.rendering import RenderCache, RenderOptions
+from cardiolens.prompting.selection import PROTOCOLS, Protocol, select_frames, sequence_of
+from cardiolens.prompting.study_images import StudyImages
 
 MAX_BUDGET = 256
 

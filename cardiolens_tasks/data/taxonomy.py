@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import yaml
 
-from .errors import TaxonomyError
+from cardiolens.errors import TaxonomyError
 
 Level = Literal["image_understanding", "report_generation", "diagnosis"]
 AnswerType = Literal["single", "multi", "report"]
@@ -142,5 +142,5 @@ def parse_taxonomy(raw: dict[str, Any]) -> Taxonomy:
 @cache
 def load_taxonomy() -> Taxonomy:
     """The packaged taxonomy (parsed once per process)."""
-    text = resources.files("cardiolens").joinpath("taxonomy.yaml").read_text(encoding="utf-8")
+    text = resources.files("cardiolens.data").joinpath("taxonomy.yaml").read_text(encoding="utf-8")
     return parse_taxonomy(yaml.safe_load(text))

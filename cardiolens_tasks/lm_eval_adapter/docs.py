@@ -21,14 +21,15 @@ from typing import Any
 
 from PIL import Image
 
-from .dataset import Dataset, Item, read_dataset
-from .errors import CardiolensError
-from .item_scoring import choice_record, report_scores
-from .phantom.cohort import cache_root, default_cohort
-from .prompt_builder import PromptBuilder, PromptSettings
-from .prompts import Prompt
-from .rendering import RenderCache
-from .taxonomy import LEVELS, load_taxonomy
+from cardiolens.cache import cache_root
+from cardiolens.data.dataset import Dataset, Item, read_dataset
+from cardiolens.data.taxonomy import LEVELS, load_taxonomy
+from cardiolens.errors import CardiolensError
+from cardiolens.phantom.cohort import default_cohort
+from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
+from cardiolens.prompting.prompts import Prompt
+from cardiolens.prompting.rendering import RenderCache
+from cardiolens.scorers.item_scoring import choice_record, report_scores
 
 IMAGE_TOKEN = "<image>"
 FILTER_KEYS = ("level", "subtask", "sequence")
@@ -182,6 +183,6 @@ def process_doc(doc: dict[str, Any], output: str) -> dict[str, Any]:
 
 def task_yaml_path() -> Path:
     """The folder of the installed lm-eval task YAMLs (for ``--include_path``)."""
-    from . import task_yaml
+    from cardiolens import task_yaml
 
     return Path(task_yaml.__file__).resolve().parent

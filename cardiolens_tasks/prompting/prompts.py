@@ -20,19 +20,18 @@ from typing import Literal
 
 import numpy as np
 
-from .anatomy import slice_levels
-from .dataset import Item, SeriesInfo
-from .rendering import mosaic
-from .selection import FrameChoice, item_seed, sequence_of, view_of
-from .study_images import RenderedFrame
-from .taxonomy import Subtask
+from cardiolens.data.anatomy import slice_levels
+from cardiolens.data.answer_format import LETTERS, REPORT_MARKER
+from cardiolens.data.dataset import Item, SeriesInfo
+from cardiolens.data.taxonomy import Subtask
+from cardiolens.prompting.rendering import mosaic
+from cardiolens.prompting.selection import FrameChoice, item_seed, sequence_of, view_of
+from cardiolens.prompting.study_images import RenderedFrame
 
 PromptStyle = Literal["standard", "reasoning"]
 PROMPT_STYLES: tuple[PromptStyle, ...] = ("standard", "reasoning")
 Layout = Literal["separate", "mosaic"]
 LAYOUTS: tuple[Layout, ...] = ("separate", "mosaic")
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-REPORT_MARKER = "Report:"
 
 SEQUENCE_NAMES = {"cine": "Cine", "lge": "LGE", "t2": "T2-weighted", "perf": "Perfusion"}
 VIEW_NAMES = {"sax": "short-axis", "2ch": "2-chamber", "3ch": "3-chamber", "4ch": "4-chamber"}

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from .dataset import (
+from cardiolens.data.dataset import (
     CARD_FILE,
     ITEMS_FILE,
     STUDIES_FILE,
@@ -28,10 +28,9 @@ from .dataset import (
     iter_jsonl,
     study_from_json,
 )
-from .errors import CardiolensError
-from .rendering import F32_MAX
-from .taxonomy import Taxonomy, load_taxonomy
-from .volumes import SeriesVolume, resolve_inside
+from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
+from cardiolens.data.volumes import F32_MAX, SeriesVolume, resolve_inside
+from cardiolens.errors import CardiolensError
 
 SLAB_BYTES = 64 * 1024**2
 

@@ -36,13 +36,13 @@ from inspect_ai.scorer import match
 from inspect_ai.solver import generate
 from PIL import Image
 
-from .dataset import read_dataset
-from .inspect_adapter.solver import to_content
-from .inspect_adapter.tasks import image_understanding
-from .item_scoring import choice_record, report_scores
-from .phantom.cohort import generate_cohort
-from .prompt_builder import PromptBuilder, PromptSettings
-from .rendering import RenderCache
+from cardiolens.data.dataset import read_dataset
+from cardiolens.inspect_adapter.solver import to_content
+from cardiolens.inspect_adapter.tasks import image_understanding
+from cardiolens.phantom.cohort import generate_cohort
+from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
+from cardiolens.prompting.rendering import RenderCache
+from cardiolens.scorers.item_scoring import choice_record, report_scores
 
 LATENCY, CONNECTIONS = 0.5, 32
 SEQUENCE_PREFIXES = ("cine", "lge", "t2", "perf")

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from cardiolens.data.volumes import F32_MAX
+
 WINDOW_PERCENTILES = (0.5, 99.5)
 MAX_UPSCALE = 2.0
 DEFAULT_IMAGE_SIZE = 256
@@ -37,7 +39,6 @@ class RenderOptions:
         return f"v{RENDER_VERSION}-s{self.image_size}"
 
 
-F32_MAX = float(np.finfo(np.float32).max)
 
 
 def series_window(data: np.ndarray, slope: float = 1.0,

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .anatomy import LEVELS, WALL6_TO_4, WALLS4, WALLS6, Site, territory
-from .dataset import Item
-from .taxonomy import Subtask, Taxonomy, load_taxonomy
+from cardiolens.data.anatomy import LEVELS, WALL6_TO_4, WALLS4, WALLS6, Site, territory
+from cardiolens.data.dataset import Item
+from cardiolens.data.taxonomy import Subtask, Taxonomy, load_taxonomy
 
 LAYERS = ("Subendocardial", "Mid-wall", "Subepicardial", "Transmural")
 DISTRIBUTIONS = ("Focal", "Patchy or multifocal", "Diffuse")

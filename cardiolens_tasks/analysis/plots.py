@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .scorers.diagnosis import DiagnosisMetrics
+from cardiolens.scorers.diagnosis import DiagnosisMetrics
 
 CELL = 64
 COLOURS = ((70, 130, 180), (218, 112, 86), (96, 168, 96))

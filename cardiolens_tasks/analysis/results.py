@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CardiolensError
+from cardiolens.errors import CardiolensError
 
 SETTING_KEYS = ("selection", "budget", "prompt", "images", "layout", "seed")
 DEFAULT_SETTINGS: dict[str, Any] = {"selection": "clinical", "budget": 16,
@@ -93,7 +93,7 @@ def settings_of(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sequence(subtask: str) -> str:
-    from .taxonomy import load_taxonomy
+    from cardiolens.data.taxonomy import load_taxonomy
 
     sequences = load_taxonomy().get(subtask).sequences
     return sequences[0] if len(sequences) == 1 else "cross"

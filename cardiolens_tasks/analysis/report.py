@@ -1,6 +1,6 @@
 """``cardiolens analyze``: results tables with study-level CIs, paired tests, ablations, plots.
 
-Input: :class:`~cardiolens.results.Run` objects (from Inspect logs or lm-eval folders).
+Input: :class:`~cardiolens.analysis.results.Run` objects (from Inspect logs or lm-eval folders).
 Output in one folder: ``report.md``, ``metrics.csv``, ``paired_tests.csv``,
 ``ablation.csv``, a confusion-matrix PNG per run and diagnosis task, ``landscape.png``.
 Point estimates are computed with the same functions the scorers use, so they equal the
@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import item_scoring as core
-from .plots import confusion_png, landscape_png
-from .results import Row, Run
-from .scorers.statistics import bootstrap_ci, paired_binary, paired_bootstrap
+from cardiolens.analysis.plots import confusion_png, landscape_png
+from cardiolens.analysis.results import Row, Run
+from cardiolens.scorers import item_scoring as core
+from cardiolens.scorers.statistics import bootstrap_ci, paired_binary, paired_bootstrap
 
 Metric = Callable[[Sequence[Row]], float]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .harness_docs import task_yaml_path
+from cardiolens.lm_eval_adapter.docs import task_yaml_path
 
 
 def task_manager(data: str | None = None, **options: Any) -> Any:

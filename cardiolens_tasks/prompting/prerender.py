@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import CardiolensError
-from .harness_docs import IMAGE_TOKEN, doc_prompt, load_docs
+from cardiolens.errors import CardiolensError
+from cardiolens.lm_eval_adapter.docs import IMAGE_TOKEN, doc_prompt, load_docs
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ from typing import Protocol as TypingProtocol
 
 import numpy as np
 
-from .anatomy import slice_levels
-from .dataset import SeriesInfo
+from cardiolens.data.anatomy import slice_levels
+from cardiolens.data.dataset import SeriesInfo
 
 Protocol = Literal["random", "clinical", "data_driven"]
 PROTOCOLS: tuple[Protocol, ...] = ("random", "clinical", "data_driven")

@@ -3,7 +3,7 @@
 A dataset is a folder with ``cardiolens.json`` (the card), ``studies.jsonl``, ``items.jsonl``
 and NIfTI volumes referenced by relative paths. :func:`read_dataset` is strict and stops at
 the first problem (tasks use it after ``cardiolens validate`` or on trusted data);
-:mod:`cardiolens.validate` reports every problem in one pass.
+:mod:`cardiolens.data.validate` reports every problem in one pass.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DatasetError
+from cardiolens.errors import DatasetError
 
 FORMAT_VERSION = 1
 CARD_FILE = "cardiolens.json"

@@ -15,11 +15,23 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import SeriesInfo, Study
-from .errors import VolumeError
-from .rendering import RenderCache, RenderOptions, render_png, series_window
-from .selection import FrameChoice, ed_es, estimate_ed_es, frame_scores, perfusion_key_dynamics
-from .volumes import SeriesVolume, finite_values, may_be_non_finite, resolve_inside, scale_stored
+from cardiolens.data.dataset import SeriesInfo, Study
+from cardiolens.data.volumes import (
+    SeriesVolume,
+    finite_values,
+    may_be_non_finite,
+    resolve_inside,
+    scale_stored,
+)
+from cardiolens.errors import VolumeError
+from cardiolens.prompting.rendering import RenderCache, RenderOptions, render_png, series_window
+from cardiolens.prompting.selection import (
+    FrameChoice,
+    ed_es,
+    estimate_ed_es,
+    frame_scores,
+    perfusion_key_dynamics,
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +81,7 @@ class StudyImages:
 
     def digest(self, key: str) -> str:
         if key not in self._digests:
-            from .rendering import file_digest
+            from cardiolens.prompting.rendering import file_digest
             info = self.info(key)
             path = resolve_inside(self.root, info.path)
             try:

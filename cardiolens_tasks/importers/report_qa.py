@@ -18,12 +18,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .dataset import ITEMS_FILE, Dataset, Item, read_dataset, write_jsonl
-from .errors import CardiolensError
-from .findings import has_sequences
-from .scorers.clinical_score import asserted
-from .scorers.cmr_findings import Finding, extract
-from .taxonomy import Taxonomy, load_taxonomy
+from cardiolens.data.dataset import ITEMS_FILE, Dataset, Item, read_dataset, write_jsonl
+from cardiolens.data.findings import has_sequences
+from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
+from cardiolens.errors import CardiolensError
+from cardiolens.scorers.clinical_score import asserted
+from cardiolens.scorers.cmr_findings import Finding, extract
 
 SECTION_SUBTASK = {"cine": "report_cine", "lge": "report_lge", "t2": "report_t2",
                    "perfusion": "report_perfusion", "impression": "report_impression"}

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .anatomy import slice_levels
-from .dataset import Dataset, SeriesInfo, read_dataset
-from .errors import CardiolensError
-from .volumes import FrameRef, SeriesVolume
+from cardiolens.data.anatomy import slice_levels
+from cardiolens.data.dataset import Dataset, SeriesInfo, read_dataset
+from cardiolens.data.volumes import FrameRef, SeriesVolume
+from cardiolens.errors import CardiolensError
 
 TILE = 96
 LABEL_WIDTH = 110

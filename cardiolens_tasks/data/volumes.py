@@ -20,9 +20,8 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
-from .dataset import SeriesInfo
-from .errors import VolumeError
-from .rendering import F32_MAX
+from cardiolens.data.dataset import SeriesInfo
+from cardiolens.errors import VolumeError
 
 MAX_VOXELS = 2**31
 MAX_BYTES = 4 * 1024**3
@@ -30,6 +29,9 @@ NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
 FrameRef = tuple[int, int]
 """``(slice, frame)``: slice 0 is the base; frame 0 is the first phase or dynamic."""
+
+F32_MAX = float(np.finfo(np.float32).max)
+"""The largest float32; rendering works in float32."""
 
 
 def resolve_inside(root: Path, relative: str) -> Path:

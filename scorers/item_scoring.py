@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .prompts import REPORT_MARKER
-from .scorers.choice import micro_f1, set_scores
-from .scorers.clinical_score import clinical_scores
-from .scorers.diagnosis import DiagnosisMetrics, diagnosis_metrics
-from .scorers.parsing import format_letters, parse_choice
-from .scorers.stats import mean_stderr
-from .scorers.text_metrics import bleu4, rouge_l
+from cardiolens.data.answer_format import REPORT_MARKER
+from cardiolens.scorers.choice import micro_f1, set_scores
+from cardiolens.scorers.clinical_score import clinical_scores
+from cardiolens.scorers.diagnosis import DiagnosisMetrics, diagnosis_metrics
+from cardiolens.scorers.parsing import format_letters, parse_choice
+from cardiolens.scorers.stats import mean_stderr
+from cardiolens.scorers.text_metrics import bleu4, rouge_l
 
 Record = dict[str, Any]
 

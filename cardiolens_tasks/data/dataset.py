@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cardiolens.data.atomic import atomic_file, staged_folder, write_text_atomic
 from cardiolens.errors import DatasetError
 
 FORMAT_VERSION = 1
@@ -306,13 +308,32 @@ def _dump(obj: Any) -> str:
 
 def write_card(root: Path, card: DatasetCard) -> None:
     text = json.dumps(card.to_json(), ensure_ascii=False, indent=2) + "\n"
-    (root / CARD_FILE).write_text(text, encoding="utf-8")
+    write_text_atomic(root / CARD_FILE, text)
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8", newline="\n") as handle:
+    """Write one JSON object per line, atomically (an interrupt keeps the old file)."""
+    with atomic_file(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as handle:
         for row in rows:
             handle.write(_dump(row) + "\n")
+
+
+def check_replaceable(out: Path, overwrite: bool) -> None:
+    """Refuse to overwrite a non-empty folder unless asked, and then only a dataset."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not overwrite:
+            raise DatasetError(f"{out}: already exists and is not empty (use --force)")
+        if not (out / CARD_FILE).is_file():
+            raise DatasetError(f"{out}: not a CardioLens dataset; refusing to replace it")
+
+
+@contextmanager
+def staged_dataset(out: Path, overwrite: bool = False) -> Iterator[Path]:
+    """A folder to build a whole dataset in; it replaces ``out`` only on success, so a
+    failed, empty or interrupted build leaves the old dataset in place."""
+    check_replaceable(Path(out), overwrite)
+    with staged_folder(Path(out)) as stage:
+        yield stage
 
 
 def write_dataset(root: str | Path, card: DatasetCard, studies: Iterable[Study],

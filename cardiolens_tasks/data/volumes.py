@@ -20,6 +20,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
+from cardiolens.data.atomic import atomic_file
 from cardiolens.data.dataset import SeriesInfo
 from cardiolens.errors import VolumeError
 
@@ -275,4 +276,5 @@ def write_volume(path: str | Path, data: np.ndarray, spacing: tuple[float, float
     image = nib.Nifti1Image(packed, affine)
     image.header.set_xyzt_units("mm", "sec")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    nib.save(image, str(path))
+    with atomic_file(Path(path)) as tmp:
+        nib.save(image, str(tmp))

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cardiolens import contact_sheet
 from cardiolens.cli import main
-from cardiolens.dataset import SeriesInfo, Study, write_dataset
-from cardiolens.volumes import write_volume
+from cardiolens.data.dataset import SeriesInfo, Study, write_dataset
+from cardiolens.data.volumes import write_volume
+from cardiolens.prompting import contact_sheet
 
 from helpers import SPACING, card, volume
 

@@ -23,10 +23,12 @@ from pydicom.uid import (  # noqa: E402
 from test_orientation import canonical_axes  # noqa: E402
 
 from cardiolens.cli import main  # noqa: E402
-from cardiolens.dataset import read_dataset  # noqa: E402
-from cardiolens.orientation import IDENTITY, InPlane  # noqa: E402
-from cardiolens.validate import validate_dataset  # noqa: E402
-from cardiolens.volumes import SeriesVolume  # noqa: E402
+from cardiolens.data.dataset import read_dataset  # noqa: E402
+from cardiolens.data.orientation import IDENTITY, InPlane  # noqa: E402
+from cardiolens.data.validate import validate_dataset  # noqa: E402
+from cardiolens.data.volumes import SeriesVolume  # noqa: E402
+
+from helpers import read_all  # noqa: E402
 
 PHI = {"PatientName": "DOE^JANE", "PatientID": "MRN7730441", "PatientBirthDate": "19610412",
        "StudyDate": "20240117", "InstitutionName": "St Example General Hospital",
@@ -154,17 +156,17 @@ def test_dicom_import_is_canonical_from_both_stack_directions(
     assert set(study.series) == {"cine_sax", "lge_sax", "t2_sax", "perf_sax", "cine_4ch"}
     cine = SeriesVolume.open(out, study.series["cine_sax"])
     assert (cine.info.slices, cine.info.frames) == (3, 5)
-    frames = cine.read_all()                                   # (H, W, slices, frames)
+    frames = read_all(cine)                                   # (H, W, slices, frames)
     for s in range(3):
         for f in range(5):                                     # base first, by trigger time
             np.testing.assert_array_equal(frames[:, :, s, f], CANONICAL + 1000 * s + 10 * f)
     for key, step in (("lge_sax", 500), ("t2_sax", 300)):
-        stack = SeriesVolume.open(out, study.series[key]).read_all()
+        stack = read_all(SeriesVolume.open(out, study.series[key]))
         np.testing.assert_array_equal(stack[:, :, 2, 0], CANONICAL + 2 * step)
-    perf = SeriesVolume.open(out, study.series["perf_sax"]).read_all()
+    perf = read_all(SeriesVolume.open(out, study.series["perf_sax"]))
     assert perf.shape[2:] == (1, 8)
     np.testing.assert_array_equal(perf[:, :, 0, 7], CANONICAL + 140)  # by acquisition time
-    lax = SeriesVolume.open(out, study.series["cine_4ch"]).read_all()
+    lax = read_all(SeriesVolume.open(out, study.series["cine_4ch"]))
     np.testing.assert_array_equal(lax[:, :, 0, 3], CANONICAL + 30)
     records = {k: v.orientation or {} for k, v in study.series.items()}
     assert records["cine_sax"]["evidence"] == "geometry"
@@ -187,11 +189,11 @@ def test_one_series_per_slice_is_joined_into_a_stack(tmp_path: Path) -> None:
                  str(tmp_path / "salt"), "--quiet"]) == 0
     (study,) = read_dataset(out).studies.values()
     assert set(study.series) == {"cine_sax", "lge_sax", "t2_sax", "perf_sax", "cine_4ch"}
-    cine = SeriesVolume.open(out, study.series["cine_sax"]).read_all()
+    cine = read_all(SeriesVolume.open(out, study.series["cine_sax"]))
     assert cine.shape[2:] == (3, 5)
     for s in range(3):
         np.testing.assert_array_equal(cine[:, :, s, 2], CANONICAL + 1000 * s + 20)
-    lge = SeriesVolume.open(out, study.series["lge_sax"]).read_all()
+    lge = read_all(SeriesVolume.open(out, study.series["lge_sax"]))
     np.testing.assert_array_equal(lge[:, :, 1, 0], CANONICAL + 500)
 
 
@@ -227,7 +229,7 @@ def test_psir_magnitude_and_phase_keep_the_magnitude(tmp_path: Path) -> None:
     assert main(["import", "dicom", str(src), str(out), "--salt-file",
                  str(tmp_path / "salt"), "--quiet"]) == 0
     (record,) = read_dataset(out).studies.values()
-    lge = SeriesVolume.open(out, record.series["lge_sax"]).read_all()
+    lge = read_all(SeriesVolume.open(out, record.series["lge_sax"]))
     assert lge.shape[2:] == (3, 1)
     np.testing.assert_array_equal(lge[:, :, 2, 0], CANONICAL + 200)
 
@@ -255,7 +257,7 @@ def test_compressed_pixel_data(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "Traceback" not in err
     (record,) = read_dataset(out).studies.values()
     assert set(record.series) == {"lge_sax"}
-    lge = SeriesVolume.open(out, record.series["lge_sax"]).read_all()
+    lge = read_all(SeriesVolume.open(out, record.series["lge_sax"]))
     np.testing.assert_array_equal(lge[:, :, 1, 0], CANONICAL + 100)
 
 

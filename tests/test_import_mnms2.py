@@ -11,10 +11,10 @@ from test_import_acdc import FRAMES, SPACING, _volume
 from test_import_mnms import ACDC_TO_MNMS
 
 from cardiolens.cli import main
-from cardiolens.dataset import read_dataset
-from cardiolens.orientation import APEX_RAS, InPlane
-from cardiolens.validate import validate_dataset
-from cardiolens.volumes import SeriesVolume
+from cardiolens.data.dataset import read_dataset
+from cardiolens.data.orientation import APEX_RAS, InPlane
+from cardiolens.data.validate import validate_dataset
+from cardiolens.data.volumes import SeriesVolume
 
 ED, ES = 0, 4
 

@@ -10,9 +10,9 @@ import pytest
 from test_import_acdc import SIZE, _slice
 
 from cardiolens.cli import main
-from cardiolens.dataset import read_dataset
-from cardiolens.orientation import IDENTITY, InPlane
-from cardiolens.validate import validate_dataset
+from cardiolens.data.dataset import read_dataset
+from cardiolens.data.orientation import IDENTITY, InPlane
+from cardiolens.data.validate import validate_dataset
 
 SLICES = 7
 

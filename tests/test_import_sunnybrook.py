@@ -13,11 +13,13 @@ import pytest
 pydicom = pytest.importorskip("pydicom")
 
 from cardiolens.cli import main  # noqa: E402
-from cardiolens.dataset import read_dataset  # noqa: E402
-from cardiolens.findings import ef_band  # noqa: E402
+from cardiolens.data.dataset import read_dataset  # noqa: E402
+from cardiolens.data.findings import ef_band  # noqa: E402
+from cardiolens.data.orientation import ALL_IN_PLANE  # noqa: E402
+from cardiolens.data.volumes import SeriesVolume  # noqa: E402
 from cardiolens.importers.cardiac_geometry import Labels, lv_size, measure  # noqa: E402
-from cardiolens.orientation import ALL_IN_PLANE  # noqa: E402
-from cardiolens.volumes import SeriesVolume  # noqa: E402
+
+from helpers import read_all  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "sunnybrook"
 LOCATIONS = range(3, 12)          # acquisition locations with contours, 1-based
@@ -100,7 +102,7 @@ def test_base_to_apex_and_display_orientation(imported: tuple[Path, str]) -> Non
                      .ImagePositionPatient])
     step = last - first
     assert step[0] > 0 and step[1] < 0 and step[2] < 0           # left, anterior, inferior
-    stored = SeriesVolume.open(out, info).read_all()              # (H, W, 9, 2)
+    stored = read_all(SeriesVolume.open(out, info))              # (H, W, 9, 2)
     (transform,) = [t for t in ALL_IN_PLANE if t.name == (info.orientation or {})["in_plane"]]
     for s, location in enumerate(LOCATIONS):                      # slice 0 = location 3
         for f, phase in enumerate((ES_PHASE, ED_PHASE)):          # by trigger time

@@ -9,10 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
-from cardiolens.importers.cardiac_geometry import Labels
-from cardiolens.importers.case_error import CaseError
-from cardiolens.importers.reorient import orient_short_axis
-from cardiolens.orientation import (
+from cardiolens.data.orientation import (
     ALL_IN_PLANE,
     APEX_RAS,
     InPlane,
@@ -21,6 +18,9 @@ from cardiolens.orientation import (
     from_affine,
     from_segmentation,
 )
+from cardiolens.importers.cardiac_geometry import Labels
+from cardiolens.importers.case_error import CaseError
+from cardiolens.importers.reorient import orient_short_axis
 
 
 def _rotation(axis: np.ndarray, degrees: float) -> np.ndarray:

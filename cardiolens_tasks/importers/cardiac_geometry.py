@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..anatomy import WALL6_TO_4, WALLS6
-from ..masks import dilate4
+from cardiolens.data.anatomy import WALL6_TO_4, WALLS6
+from cardiolens.data.masks import dilate4
 
 # Thresholds (documented in the README's importer section)
 LV_EDV_INDEX_DILATED = 100.0    # ml/m^2
@@ -108,7 +108,7 @@ def septum_angle(seg: np.ndarray, labels: Labels) -> float | None:
 
 def rv_layout(seg: np.ndarray, labels: Labels) -> tuple[float, float] | None:
     """(septum angle, RV centroid angle minus septum angle) in one slice, display degrees;
-    None without both ventricles. Orientation evidence for :mod:`cardiolens.orientation`."""
+    None without both ventricles. Orientation evidence for :mod:`cardiolens.data.orientation`."""
     septum = septum_angle(seg, labels)
     lv, rv = np.argwhere(seg == labels.lv), np.argwhere(seg == labels.rv)
     if septum is None or lv.size == 0 or rv.size == 0:

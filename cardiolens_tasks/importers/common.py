@@ -9,9 +9,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from ..dataset import DatasetCard, Item, Study, write_dataset
-from ..taxonomy import load_taxonomy
-from .case_error import CaseError
+from cardiolens.data.dataset import DatasetCard, Item, Study, write_dataset
+from cardiolens.data.taxonomy import load_taxonomy
+from cardiolens.importers.case_error import CaseError
 
 
 def orientation_line(record: dict[str, Any] | None) -> str | None:

@@ -26,14 +26,20 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..dataset import DatasetCard, Study, write_dataset
-from ..dataset import SeriesInfo as Info
-from ..errors import CardiolensError
-from ..orientation import Orientation, OrientationError, dicom_affine, from_affine
-from ..taxonomy import load_taxonomy
-from ..volumes import write_volume
-from .common import ImportSummary
-from .dicom_classify import Kind, SeriesFiles, classify_study, position_along, seconds
+from cardiolens.data.dataset import DatasetCard, Study, write_dataset
+from cardiolens.data.dataset import SeriesInfo as Info
+from cardiolens.data.orientation import Orientation, OrientationError, dicom_affine, from_affine
+from cardiolens.data.taxonomy import load_taxonomy
+from cardiolens.data.volumes import write_volume
+from cardiolens.errors import CardiolensError
+from cardiolens.importers.common import ImportSummary
+from cardiolens.importers.dicom_classify import (
+    Kind,
+    SeriesFiles,
+    classify_study,
+    position_along,
+    seconds,
+)
 
 
 def load_salt(path: Path) -> str:

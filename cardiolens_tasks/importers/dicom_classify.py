@@ -38,7 +38,13 @@ from typing import Any
 
 import numpy as np
 
-from ..orientation import APEX_RAS, MIN_AXIS_COS, OrientationError, dicom_affine, from_affine
+from cardiolens.data.orientation import (
+    APEX_RAS,
+    MIN_AXIS_COS,
+    OrientationError,
+    dicom_affine,
+    from_affine,
+)
 
 T2_MIN_TE_MS = 40.0
 CINE_MIN_SPAN_MS = 150.0

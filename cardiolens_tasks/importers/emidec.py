@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dataset import Item, SeriesInfo, Study
-from ..findings import transmurality_band
-from ..volumes import write_volume
-from .cardiac_geometry import Labels
-from .common import ImportSummary, import_cases
-from .lesions import lesion_layer, lesion_levels, significant, transmural_share
-from .reorient import orient_short_axis
-from .segmented_cine import CaseError, load_nifti, read_nifti
+from cardiolens.data.dataset import Item, SeriesInfo, Study
+from cardiolens.data.findings import transmurality_band
+from cardiolens.data.volumes import write_volume
+from cardiolens.importers.cardiac_geometry import Labels
+from cardiolens.importers.common import ImportSummary, import_cases
+from cardiolens.importers.lesions import lesion_layer, lesion_levels, significant, transmural_share
+from cardiolens.importers.reorient import orient_short_axis
+from cardiolens.importers.segmented_cine import CaseError, load_nifti, read_nifti
 
 CAVITY, MYO, INFARCT, NO_REFLOW = 1, 2, 3, 4
 

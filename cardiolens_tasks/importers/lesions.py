@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..anatomy import LEVELS, WALLS6, slice_levels
-from ..masks import dilate4
-from .cardiac_geometry import Labels, wall_map
+from cardiolens.data.anatomy import LEVELS, WALLS6, slice_levels
+from cardiolens.data.masks import dilate4
+from cardiolens.importers.cardiac_geometry import Labels, wall_map
 
 MIN_LESION_MM2 = 20.0     # smallest in-slice lesion component and site area that counts
 SITE_MIN_SHARE = 0.10     # share of a sector's myocardium the lesion must cover

@@ -21,14 +21,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dataset import Item, SeriesInfo, Study
-from ..errors import CardiolensError
-from ..orientation import OrientationError, from_affine
-from ..volumes import write_volume
-from .acdc import NICM
-from .cardiac_geometry import Labels
-from .common import ImportSummary, import_cases
-from .segmented_cine import CaseError, Nifti, import_segmented_cine, load_nifti, read_nifti
+from cardiolens.data.dataset import Item, SeriesInfo, Study
+from cardiolens.data.orientation import OrientationError, from_affine
+from cardiolens.data.volumes import write_volume
+from cardiolens.errors import CardiolensError
+from cardiolens.importers.acdc import NICM
+from cardiolens.importers.cardiac_geometry import Labels
+from cardiolens.importers.common import ImportSummary, import_cases
+from cardiolens.importers.segmented_cine import (
+    CaseError,
+    Nifti,
+    import_segmented_cine,
+    load_nifti,
+    read_nifti,
+)
 
 LABELS = Labels(lv=1, myo=2, rv=3)
 DISEASES: dict[str, tuple[str, str | None]] = {

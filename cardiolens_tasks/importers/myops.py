@@ -22,15 +22,21 @@ from pathlib import Path
 
 import numpy as np
 
-from ..anatomy import WALLS6, slice_levels, territory
-from ..dataset import Item, SeriesInfo, Study
-from ..findings import transmurality_band
-from ..volumes import write_volume
-from .cardiac_geometry import Labels
-from .common import ImportSummary, import_cases
-from .lesions import lesion_layer, lesion_levels, lesion_sites, significant, transmural_share
-from .reorient import MIRROR_DEPENDENT, orient_short_axis
-from .segmented_cine import CaseError, read_nifti
+from cardiolens.data.anatomy import WALLS6, slice_levels, territory
+from cardiolens.data.dataset import Item, SeriesInfo, Study
+from cardiolens.data.findings import transmurality_band
+from cardiolens.data.volumes import write_volume
+from cardiolens.importers.cardiac_geometry import Labels
+from cardiolens.importers.common import ImportSummary, import_cases
+from cardiolens.importers.lesions import (
+    lesion_layer,
+    lesion_levels,
+    lesion_sites,
+    significant,
+    transmural_share,
+)
+from cardiolens.importers.reorient import MIRROR_DEPENDENT, orient_short_axis
+from cardiolens.importers.segmented_cine import CaseError, read_nifti
 
 MYO, LV, RV, EDEMA, SCAR = 200, 500, 600, 1220, 2221
 GEOMETRY = Labels(lv=3, myo=2, rv=1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..orientation import (
+from cardiolens.data.orientation import (
     Orientation,
     OrientationError,
     base_to_apex_reversed,
@@ -18,8 +18,8 @@ from ..orientation import (
     from_segmentation,
     slice_order_only,
 )
-from .cardiac_geometry import Labels, rv_layout, septum_angle
-from .case_error import CaseError
+from cardiolens.importers.cardiac_geometry import Labels, rv_layout, septum_angle
+from cardiolens.importers.case_error import CaseError
 
 MIRROR_DEPENDENT = ("lge_walls", "lge_territories", "t2_edema_walls", "cine_thickened_walls")
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from ..dataset import Item, SeriesInfo, Study
-from ..volumes import write_volume
-from .cardiac_geometry import Labels, measure
-from .case_error import CaseError
-from .measured_items import measured_items
+from cardiolens.data.dataset import Item, SeriesInfo, Study
+from cardiolens.data.volumes import write_volume
+from cardiolens.importers.cardiac_geometry import Labels, measure
+from cardiolens.importers.case_error import CaseError
+from cardiolens.importers.measured_items import measured_items
 
 
 def import_segmented_cine(study_id: str, cine: np.ndarray, spacing: tuple[float, float, float],
@@ -25,7 +25,7 @@ def import_segmented_cine(study_id: str, cine: np.ndarray, spacing: tuple[float,
     ``affine`` is the cine's RAS+ affine (None when the file has no geometry); see
     :func:`cardiolens.importers.reorient.orient_short_axis` for the evidence used.
     """
-    from .reorient import MIRROR_DEPENDENT, orient_short_axis
+    from cardiolens.importers.reorient import MIRROR_DEPENDENT, orient_short_axis
 
     if cine.ndim != 4:
         raise CaseError(f"cine is not 4D (shape {cine.shape})")
@@ -62,7 +62,7 @@ def read_nifti(path: Path) -> Nifti:
     """Voxels, spacing and geometry of a NIfTI file; CaseError naming the file on failure."""
     import nibabel as nib
 
-    from ..volumes import MAX_BYTES
+    from cardiolens.data.volumes import MAX_BYTES
 
     if not path.is_file():
         raise CaseError(f"{path.name} is missing")

@@ -234,6 +234,25 @@ def test_psir_magnitude_and_phase_keep_the_magnitude(tmp_path: Path) -> None:
     np.testing.assert_array_equal(lge[:, :, 2, 0], CANONICAL + 200)
 
 
+def test_perfusion_with_varying_trigger_times_is_still_perfusion(tmp_path: Path) -> None:
+    """40 dynamics over 60 s at 3 locations, trigger times drifting with the heart rate."""
+    src = tmp_path / "dicom"
+    src.mkdir()
+    study, series = generate_uid(), generate_uid()
+    sax = (AXES[:, 0], AXES[:, 1])
+    for s in range(3):
+        for d in range(40):
+            write_image(src / f"P{s}_{d:02d}", study, series, 3, "", sax,
+                        s * 12.0 * AXES[:, 2], d, instance=40 * s + d + 1,
+                        trigger=100.0 + 200.0 * s + 5.0 * d, acquired=10.0 + 1.5 * d)
+    out = tmp_path / "out"
+    assert main(["import", "dicom", str(src), str(out), "--salt-file",
+                 str(tmp_path / "salt"), "--quiet"]) == 0
+    (record,) = read_dataset(out).studies.values()
+    assert set(record.series) == {"perf_sax"}
+    assert record.series["perf_sax"].slices == 3 and record.series["perf_sax"].frames == 40
+
+
 def test_compressed_pixel_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """RLE decodes with pydicom alone; an undecodable JPEG 2000 series is one line naming the
     transfer syntax and the package, and the other series still import."""

@@ -3,6 +3,9 @@
 Sequence, first rule that applies:
 - **T2**: echo time >= ``T2_MIN_TE_MS``, or a dark-blood / STIR preparation named in the
   sequence fields or the description;
+- **perfusion** first when >= ``PERF_MIN_DYNAMICS`` images at <= ``PERF_MAX_LOCATIONS``
+  locations span >= ``PERF_LONG_SPAN_S`` seconds at one location (longer than any
+  breath-hold cine, whatever the trigger times say);
 - **cine**: several images per location whose trigger times span >= ``CINE_MIN_SPAN_MS`` of
   the cardiac cycle (phases of one beat);
 - **perfusion**: >= ``PERF_MIN_DYNAMICS`` images per location at <= ``PERF_MAX_LOCATIONS``
@@ -51,6 +54,7 @@ CINE_MIN_SPAN_MS = 150.0
 PERF_MIN_DYNAMICS = 5
 PERF_MAX_LOCATIONS = 5
 PERF_MIN_SPAN_S = 10.0
+PERF_LONG_SPAN_S = 25.0
 LGE_TI_MS = (150.0, 700.0)
 TI_SCOUT_SPAN_MS = 50.0
 SAX_MAX_DEG = 30.0
@@ -183,6 +187,10 @@ def sequence_of(f: Facts) -> tuple[str, str] | None:
     dark = next((w for w in DARK_BLOOD if f" {w}" in f.text or f"_{w}" in f.text), None)
     if dark and f.per_location <= 2:
         return "t2", f"dark-blood / STIR preparation ({dark.strip()})"
+    if (f.per_location >= PERF_MIN_DYNAMICS and f.locations <= PERF_MAX_LOCATIONS
+            and f.time_span_s >= PERF_LONG_SPAN_S):
+        return "perf", (f"{f.per_location} dynamics at {f.locations} location(s) over "
+                        f"{f.time_span_s:.0f} s (longer than a breath-hold cine)")
     if f.per_location >= 2 and f.trigger_span_ms >= CINE_MIN_SPAN_MS:
         return "cine", (f"{f.per_location} phases per location over {f.trigger_span_ms:.0f} "
                         "ms of the cardiac cycle")

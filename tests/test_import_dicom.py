@@ -214,6 +214,27 @@ def test_single_slice_perfusion_alone_is_imported(tmp_path: Path) -> None:
                                                           or {})["series_kind"]
 
 
+def test_single_slice_cine_without_a_stack(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A lone short-axis cine slice is a short axis by its normal; a lone unlabelled
+    long-axis cine cannot say which view it is and is listed, not guessed."""
+    src = tmp_path / "dicom"
+    src.mkdir()
+    study, sax_uid, lax_uid = generate_uid(), generate_uid(), generate_uid()
+    for f in range(6):
+        write_image(src / f"S{f}", study, sax_uid, 2, "", (AXES[:, 0], AXES[:, 1]),
+                    np.zeros(3), 10 * f, instance=f + 1, trigger=30.0 + 60 * f)
+        write_image(src / f"L{f}", study, lax_uid, 3, "", (LAX_I, LAX_J), np.zeros(3),
+                    10 * f, instance=f + 1, trigger=30.0 + 60 * f)
+    out = tmp_path / "out"
+    assert main(["import", "dicom", str(src), str(out), "--salt-file",
+                 str(tmp_path / "salt"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "series 3 not classified" in err and "cine, but view: no short-axis stack" in err
+    (record,) = read_dataset(out).studies.values()
+    assert set(record.series) == {"cine_sax"}
+
+
 def test_psir_magnitude_and_phase_keep_the_magnitude(tmp_path: Path) -> None:
     src = tmp_path / "dicom"
     src.mkdir()

@@ -25,7 +25,7 @@ VIEWS = ("sax", "4ch", "3ch", "2ch")
 MIN_AXIS_COS = 0.65       # short-axis slice normal within ~49 degrees of the nominal LV axis
 MAX_LAX_COS = 0.75        # long-axis plane normal at least ~41 degrees off the nominal axis
 AXIS_ALIGNED = 0.999      # an affine column this close to a patient axis is not oblique
-MIN_PROFILE_RATIO = 1.25  # basal vs apical mean cavity area needed to tell base from apex
+MIN_PROFILE_RATIO = 1.15  # basal vs apical mean cavity area needed to tell base from apex
 MIRROR_MARGIN_DEG = 10.0  # anterior offset of the RV centroid needed to resolve the mirror
 
 

@@ -27,7 +27,9 @@ whose normal is within 49 degrees of the nominal LV axis), the angle between a s
 normal and the stack's normal: < ``SAX_MAX_DEG`` short axis, > ``LAX_MIN_DEG`` long axis
 (which one: keywords, else the normal's direction in the short-axis frame: 4CH normal
 anterior-inferior, 2CH septal-lateral, 3CH between). Without a stack: keywords, else the
-number of locations (>= 3, or a perfusion series: short axis).
+number of locations (>= 3, or a perfusion series: short axis), else a normal within
+``SAX_MAX_DEG`` of the nominal LV axis (short axis); a long-axis plane without a stack or a
+keyword stays unclassified (which view it is needs the stack).
 """
 
 from __future__ import annotations
@@ -330,4 +332,9 @@ def _view(series: SeriesFiles, f: Facts, sequence: str,
         return keyword, "keywords"
     if f.locations >= 3 or sequence == "perf":
         return "sax", f"{f.locations} location(s), no short-axis stack or view keyword"
-    return None, "no short-axis stack, no view keyword"
+    ras = f.normal * np.array([-1.0, -1.0, 1.0])
+    nominal = math.degrees(math.acos(min(1.0, abs(float(ras @ APEX_RAS)))))
+    if nominal < SAX_MAX_DEG:
+        return "sax", f"normal {nominal:.0f} degrees from the nominal LV axis, no stack"
+    return None, (f"no short-axis stack, no view keyword, normal {nominal:.0f} degrees from "
+                  "the nominal LV axis")

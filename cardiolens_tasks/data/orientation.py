@@ -217,10 +217,6 @@ def _score(t: InPlane, c_i: np.ndarray, c_j: np.ndarray, target_i: np.ndarray,
 # ------------------------------------------------------------------ segmentation fallback
 
 
-def _display_angle(dr: float, dc: float) -> float:
-    return math.degrees(math.atan2(-dc, -dr)) % 360.0
-
-
 def _circular_mean(angles: list[float]) -> float:
     rad = np.radians(angles)
     return math.degrees(math.atan2(float(np.sin(rad).mean()), float(np.cos(rad).mean()))) % 360

@@ -36,7 +36,10 @@ PHI = {"PatientName": "DOE^JANE", "PatientID": "MRN7730441", "PatientBirthDate":
 LPS = np.array([-1.0, -1.0, 1.0])
 AXES = canonical_axes(np.array([1.0, 0.3, 0.2]), 20.0, 15.0)     # RAS: c_i, c_j, LV axis
 CANONICAL = (np.arange(256).reshape(16, 16) * 3).astype(np.uint16)  # asymmetric pattern
-LAX_I, LAX_J = -AXES[:, 2], AXES[:, 1]          # 4CH: apex at row 0, lateral on the right
+# 4CH (docs/geometry.md): apex at row 0, the anterolateral wall (display angle 300 in the
+# short axis: 0.5 up - 0.87 left = -0.5 c_i + 0.87 c_j) on the right, inferoseptal on the left
+LAX_I = -AXES[:, 2]
+LAX_J = -0.5 * AXES[:, 0] + np.sqrt(0.75) * AXES[:, 1]
 
 
 def write_image(path: Path, study: str, series: str, number: int, description: str,
@@ -112,7 +115,7 @@ def make_study(root: Path, stored: InPlane, base_first: bool,
                     inversion=300.0)
         write_image(name(), study, t2, 7, "", sax, where, 300 * s, stored, echo=65.0)
     middle = np.array([10.0, -20.0, 30.0]) + 8.0 * AXES[:, 2]
-    for d in (5, 1, 7, 0, 2, 6, 4, 3):
+    for d in (5, 1, 7, 0, 2, 6, 4, 3, *range(8, 16)):
         write_image(name(), study, perf, 11, "", sax, middle, 20 * d, stored, instance=d + 1,
                     trigger=120.0, inversion=100.0, acquired=30.0 + 1.1 * d)
     for f in range(5):
@@ -164,7 +167,7 @@ def test_dicom_import_is_canonical_from_both_stack_directions(
         stack = read_all(SeriesVolume.open(out, study.series[key]))
         np.testing.assert_array_equal(stack[:, :, 2, 0], CANONICAL + 2 * step)
     perf = read_all(SeriesVolume.open(out, study.series["perf_sax"]))
-    assert perf.shape[2:] == (1, 8)
+    assert perf.shape[2:] == (1, 16)
     np.testing.assert_array_equal(perf[:, :, 0, 7], CANONICAL + 140)  # by acquisition time
     lax = read_all(SeriesVolume.open(out, study.series["cine_4ch"]))
     np.testing.assert_array_equal(lax[:, :, 0, 3], CANONICAL + 30)
@@ -202,7 +205,7 @@ def test_single_slice_perfusion_alone_is_imported(tmp_path: Path) -> None:
     src.mkdir()
     study, series = generate_uid(), generate_uid()
     sax = (AXES[:, 0], AXES[:, 1])
-    for d in range(12):
+    for d in range(30):
         write_image(src / f"P{d:02d}", study, series, 3, "", sax, np.zeros(3), 5 * d,
                     trigger=200.0, acquired=10.0 + 1.0 * d)
     out = tmp_path / "out"
@@ -210,7 +213,7 @@ def test_single_slice_perfusion_alone_is_imported(tmp_path: Path) -> None:
                  str(tmp_path / "salt"), "--quiet"]) == 0
     (record,) = read_dataset(out).studies.values()
     assert set(record.series) == {"perf_sax"}
-    assert "12 dynamics at 1 location(s), over 11 s" in (record.series["perf_sax"].orientation
+    assert "30 dynamics at 1 location(s) over 29 s" in (record.series["perf_sax"].orientation
                                                           or {})["series_kind"]
 
 

@@ -20,7 +20,7 @@ from cardiolens.data.orientation import (
     from_segmentation,
     slice_order_only,
 )
-from cardiolens.importers.cardiac_geometry import Labels, rv_layout, septum_angle
+from cardiolens.importers.cardiac_geometry import Labels, rv_layout
 from cardiolens.importers.case_error import CaseError
 
 MIRROR_DEPENDENT = ("lge_walls", "lge_territories", "t2_edema_walls", "cine_thickened_walls")

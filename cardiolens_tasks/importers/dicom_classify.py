@@ -437,7 +437,8 @@ def _view(series: SeriesFiles, f: Facts, sequence: str,
             if keyword in ("4ch", "3ch", "2ch"):
                 return keyword, f"normal {angle:.0f} degrees off the short axis; keywords"
             view, direction = lax_view_from_stack(_ras(f.normal), _ras(ref.normal))
-            where = (f"normal {angle:.0f} degrees off the short axis, at {direction:.0f} "
+            where = (f"normal {angle:.0f} degrees off the short axis, at "
+                     f"{round(direction) % 180} "
                      "degrees in the short-axis display")
             if view is None:
                 return None, (f"{where}: more than {LAX_VIEW_MAX_DEG:g} degrees from the 4CH "

@@ -11,8 +11,8 @@ import pytest
 
 from cardiolens.data.orientation import (
     ALL_IN_PLANE,
-    IDENTITY,
     APEX_RAS,
+    IDENTITY,
     InPlane,
     OrientationError,
     dicom_affine,

@@ -11,8 +11,11 @@ inferior). Frames are ordered by trigger time (cine) or acquisition time (perfus
 **No PHI leaves.** Only pixel data and geometry are written. Study ids are salted SHA-256
 hashes of the StudyInstanceUID; the salt stays in a file the user keeps outside the dataset.
 No names, ids, dates or institution strings reach any output file (a test scans every byte).
-What could not be classified is listed on the console by series number with the header facts
-that decided it. Single-location series that are slices of one stack are joined.
+What could not be classified (series without geometry included) is listed on the console
+by series number with the header facts that decided it. Single-location series that are
+slices of one stack are joined; series mixing orientations are split; a slice acquired twice
+keeps its latest acquisition; of several series of one kind the largest that stacks and
+passes the geometry check is kept.
 """
 
 from __future__ import annotations

@@ -1,35 +1,42 @@
 """What a DICOM series is, from the physics in its headers (keywords only as a fallback).
 
+First, what is no CardioLens series (:func:`excluded`, listed with the reason): an ImageType
+naming a MAP; mapping keywords (``map``, ``molli``, ``sasha``, ``ecv``, ``t2*``/``star``;
+``t1`` without an LGE or perfusion keyword); several echo times at one location (multi-echo
+T2* or T2 mapping); an inversion time varying at one location by more than
+``TI_SCOUT_SPAN_MS`` (TI scout, Look-Locker).
+
 Sequence, first rule that applies:
 - **T2**: echo time >= ``T2_MIN_TE_MS``, or a dark-blood / STIR preparation named in the
   sequence fields or the description;
-- **perfusion** first when >= ``PERF_MIN_DYNAMICS`` images at <= ``PERF_MAX_LOCATIONS``
-  locations span >= ``PERF_LONG_SPAN_S`` seconds at one location (longer than any
+- **perfusion** ("perfusion-like": >= ``PERF_MIN_DYNAMICS`` images per location at <=
+  ``PERF_MAX_LOCATIONS`` locations, at most ``PERF_MAX_RATE_HZ`` images per second, i.e.
+  one per heartbeat) over >= ``PERF_LONG_SPAN_S`` at one location (longer than any
   breath-hold cine, whatever the trigger times say);
-- **cine**: several images per location whose trigger times span >= ``CINE_MIN_SPAN_MS`` of
-  the cardiac cycle (phases of one beat);
-- **perfusion**: >= ``PERF_MIN_DYNAMICS`` images per location at <= ``PERF_MAX_LOCATIONS``
-  locations at one cardiac delay, taken over >= ``PERF_MIN_SPAN_S`` seconds at one location
-  (many beats) or with a saturation-recovery delay (inversion time < ``LGE_TI_MS[0]``);
+- **cine**: several images per location whose trigger times span >= ``CINE_MIN_SPAN_MS``;
+  or >= ``CINE_MIN_PHASES`` images at >= ``REALTIME_MIN_RATE_HZ`` per second (real-time);
+  or, without any TriggerTime, images per location = CardiacNumberOfImages >=
+  ``CINE_MIN_PHASES``;
+- **perfusion**: perfusion-like with a saturation-recovery delay (inversion time <
+  ``LGE_TI_MS[0]``) over >= ``PERF_MIN_SPAN_S`` (or with no acquisition times);
 - **LGE**: one image per location (two for magnitude + phase PSIR) with an inversion time in
   ``LGE_TI_MS``;
 - otherwise the series description / protocol keywords.
 
-A series whose inversion time varies at one location by more than ``TI_SCOUT_SPAN_MS`` (a TI
-scout, a T1-mapping Look-Locker) is no CardioLens series and stays unclassified.
-
-Single-location series that are slices of one stack (same orientation, matrix, image count,
-echo and inversion time, description up to digits) are joined first: many scanners store
-each short-axis cine or LGE slice as its own series.
+A series whose images differ in ImageOrientationPatient by more than ``MAX_IOP_DEG`` is split
+into one part per orientation (``series 6.1``, ``6.2``). Single-location series that are
+slices of one stack (same orientation, matrix, image count, echo and inversion time,
+description up to digits) are joined: many scanners store each short-axis cine or LGE slice
+as its own series; a position acquired twice keeps its latest acquisition.
 
 View: with a short-axis stack in the study (a cine, else any series, with >= 3 locations
 whose normal is within 49 degrees of the nominal LV axis), the angle between a series' slice
 normal and the stack's normal: < ``SAX_MAX_DEG`` short axis, > ``LAX_MIN_DEG`` long axis
-(which one: keywords, else the normal's direction in the short-axis frame: 4CH normal
-anterior-inferior, 2CH septal-lateral, 3CH between). Without a stack: keywords, else the
-number of locations (>= 3, or a perfusion series: short axis), else a normal within
+(which one: keywords, else the normal's direction in the stack's continuous short-axis
+display, :func:`lax_view_from_stack`; undecided near a boundary). Without a stack: keywords,
+else the number of locations (>= 3, or a perfusion series: short axis), else a normal within
 ``SAX_MAX_DEG`` of the nominal LV axis (short axis); a long-axis plane without a stack or a
-keyword stays unclassified (which view it is needs the stack).
+view keyword stays unclassified (which view it is needs the stack).
 """
 
 from __future__ import annotations

@@ -396,7 +396,7 @@ def test_series_without_geometry_are_listed_with_their_facts(
     err, out = _run(src, tmp_path, capsys)
     assert "not readable DICOM" not in err
     (line,) = [x for x in err.splitlines() if "series 9" in x]
-    assert ("series 9 not classified; skipped (3 image(s) without PixelSpacing: no geometry; "
+    assert ("series 9 not classified; skipped (3 file(s) without PixelSpacing: no geometry; "
             "TE 1.5 ms, TI 280 ms") in line
     (record,) = read_dataset(out).studies.values()
     assert set(record.series) == {"lge_sax"}

@@ -150,6 +150,24 @@ def test_long_axis_views_come_back_apex_up(t: InPlane) -> None:
     np.testing.assert_array_equal(found.apply(t.apply(canonical)), canonical)
 
 
+@pytest.mark.parametrize(("view", "right_wall"), [("4ch", 300.0), ("3ch", 240.0),
+                                                 ("2ch", 0.0)])
+@pytest.mark.parametrize("t", ALL_IN_PLANE)
+def test_each_long_axis_view_shows_its_walls(view: str, right_wall: float, t: InPlane) -> None:
+    """docs/geometry.md: apex at row 0 and the view's right wall (anterolateral, inferolateral,
+    anterior; its short-axis display direction) on the image right."""
+    axes = axes_around(APEX_RAS, 0.0)
+    a = np.radians(right_wall)
+    c_i, c_j = -axes[:, 2], np.cos(a) * -axes[:, 0] + np.sin(a) * -axes[:, 1]
+    canonical = np.random.default_rng(2).normal(size=(7, 5, 1, 3))
+    new_i, new_j = t.directions(c_i, c_j)
+    affine = np.eye(4)
+    affine[:3, 0], affine[:3, 1], affine[:3, 2] = new_i, new_j, np.cross(new_i, new_j)
+    found = from_affine(affine, view)
+    assert found.confidence == "high"
+    np.testing.assert_array_equal(found.apply(t.apply(canonical)), canonical)
+
+
 def test_placeholder_and_non_cardiac_affines_are_refused() -> None:
     with pytest.raises(OrientationError, match="axis-aligned"):
         from_affine(np.diag([1.5, 1.5, 10.0, 1.0]), "sax", 8)

@@ -232,7 +232,7 @@ def _no_geometry_facts(series: SeriesFiles) -> str:
 
     text = " ".join(str(getattr(headers[0], n, "") or "") for n in ("ProtocolName",
                                                                     "SequenceName"))
-    return (f"{len(headers)} image(s) without {', '.join(missing)}: no geometry; TE "
+    return (f"{len(headers)} file(s) without {', '.join(missing)}: no geometry; TE "
             f"{values('EchoTime')} ms, TI {values('InversionTime')} ms, trigger times "
             f"{values('TriggerTime')} ms, text {f'{series.description} {text}'.strip()[:40]!r}")
 

@@ -203,8 +203,8 @@ GEOMETRY_TAGS = ("ImageOrientationPatient", "ImagePositionPatient", "PixelSpacin
 
 @dataclass
 class Scan:
-    """Headers grouped by study and series UID; series whose images lack geometry, by study
-    (series label, the facts); multi-frame files; the count of files that are not DICOM."""
+    """Headers grouped by study and series UID: images with geometry, and apart the images
+    lacking a geometry tag; multi-frame file names; the count of files that are not DICOM."""
 
     studies: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)
     no_geometry: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)

@@ -145,8 +145,10 @@ def doc_text(doc: dict[str, Any]) -> str:
 
 
 def doc_images(doc: dict[str, Any]) -> list[Image.Image]:
-    """The prompt's images as grayscale PIL images, in order."""
-    return [Image.open(io.BytesIO(image.png)).convert("L") for image in doc_prompt(doc).images]
+    """The prompt's images as PIL images in RGB mode (the grey level in all three channels),
+    in order: image processors that do not convert (SigLIP-based ones, for example) expect
+    three channels and fail on a one-channel image."""
+    return [Image.open(io.BytesIO(image.png)).convert("RGB") for image in doc_prompt(doc).images]
 
 
 def doc_target(doc: dict[str, Any]) -> str:

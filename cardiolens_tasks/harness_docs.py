@@ -101,6 +101,11 @@ def load_docs(**options: Any) -> dict[str, Any]:
     data = options.get("data")
     root = Path(str(data)).expanduser().resolve() if data else default_cohort()
     settings = settings_from(options)
+    if (options.get("max_images") not in (None, "") and settings.layout == "separate"
+            and settings.max_images < settings.budget):
+        print(f"cardiolens: max_images={settings.max_images} is below budget={settings.budget}: "
+              "backends send only the first max_images images and keep every caption; use "
+              "layout=mosaic or a budget of at most max_images")
     dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}"))
     items = _items(dataset, options)
     if not items:

@@ -32,7 +32,15 @@ from hf_tiny import (
 )
 from openai_stub import loopback_available
 
-from cardiolens.harness_docs import doc_images, doc_prompt, doc_text, load_docs, task_yaml_path
+from cardiolens.harness_docs import (
+    doc_images,
+    doc_prompt,
+    doc_text,
+    load_docs,
+    score_doc,
+    task_yaml_path,
+)
+from cardiolens.item_scoring import agg_accuracy, unparsed_rate
 from cardiolens.phantom.cohort import generate_cohort
 from cardiolens.results import read_lm_eval_folder
 
@@ -82,14 +90,18 @@ def check_prompt(tokenizer: Any, ids: list[int], captions: list[str]) -> list[in
     return [length for _, length in spans]
 
 
+@pytest.mark.parametrize("chat, tasks", [
+    (True, list(TASKS)),                   # the processor's chat template places the images
+    (False, ["cardiolens_image_understanding_t2"])])  # `<image>` -> the model's image token
 def test_hf_multimodal_scores_cardiolens_prompts_with_every_image_in_caption_order(
-        tiny: Path, cohort: Path, tmp_path: Path) -> None:
+        tiny: Path, cohort: Path, tmp_path: Path, chat: bool, tasks: list[str]) -> None:
     record, out = tmp_path / "record.jsonl", tmp_path / "out"
     result = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("hf_record.py")), str(record),
          "--model", "hf-multimodal", "--model_args", f"pretrained={tiny},max_images=16",
          "--device", "cpu", "--batch_size", "2", "--include_path", str(task_yaml_path()),
-         "--tasks", ",".join(TASKS), "--limit", str(LIMIT), "--apply_chat_template",
+         "--tasks", ",".join(tasks), "--limit", str(LIMIT),
+         *(["--apply_chat_template"] if chat else []),
          "--gen_kwargs", "max_gen_toks=12", "--metadata", json.dumps({"data": str(cohort)}),
          "--output_path", str(out), "--log_samples"],
         capture_output=True, text=True, timeout=1200, env=quiet_env())
@@ -102,8 +114,8 @@ def test_hf_multimodal_scores_cardiolens_prompts_with_every_image_in_caption_ord
     expected: Counter[tuple[str, tuple[str, ...]]] = Counter()
     captions: dict[str, list[str]] = {}
     sizes: dict[str, int] = {}
-    for task, options in TASKS.items():
-        task_docs = list(load_docs(data=str(cohort), **options)["test"])[:LIMIT]
+    for task in tasks:
+        task_docs = list(load_docs(data=str(cohort), **TASKS[task])["test"])[:LIMIT]
         sizes[task] = len(task_docs)
         for doc in task_docs:
             text = doc_text(doc).replace("<image>", "").strip()
@@ -132,7 +144,7 @@ def test_hf_multimodal_scores_cardiolens_prompts_with_every_image_in_caption_ord
 
     # real scoring, read back by cardiolens analyze
     runs = read_lm_eval_folder(out)
-    assert {run.level for run in runs} == {"diagnosis", "image_understanding"}
+    assert {run.level for run in runs} == {TASKS[task]["level"] for task in tasks}
     assert sum(len(run.rows) for run in runs) == sum(sizes.values())
     analysis = tmp_path / "analysis"
     subprocess.run([str(Path(sys.executable).with_name("cardiolens")), "analyze", str(out),
@@ -141,9 +153,19 @@ def test_hf_multimodal_scores_cardiolens_prompts_with_every_image_in_caption_ord
         rows = list(csv.DictReader(handle))
     assert {(r["group"], r["n_items"]) for r in rows if r["metric"] == "accuracy"} >= {
         (GROUPS[task], str(size)) for task, size in sizes.items()}
+
+    # the logged metrics are the project's scores of the logged generations
     results = json.loads(next(out.glob("*/results_*.json")).read_text())["results"]
-    etiology = results["cardiolens_diagnosis_etiology"]
-    assert 0.0 <= etiology["accuracy,none"] <= 1.0 and 0.0 <= etiology["unparsed_rate,none"] <= 1
+    for task in tasks:
+        load_docs(data=str(cohort), max_images=16, **TASKS[task])  # the run's documents
+        lines = next(out.glob(f"*/samples_{task}_*.jsonl")).read_text().splitlines()
+        samples = [json.loads(line) for line in lines]
+        answers = [sample["filtered_resps"][0] for sample in samples]
+        assert len(answers) == sizes[task] and all(isinstance(a, str) and a for a in answers)
+        records = [score_doc(sample["doc"], answer) for sample, answer in zip(samples, answers,
+                                                                              strict=True)]
+        assert results[task]["accuracy,none"] == pytest.approx(agg_accuracy(records))
+        assert results[task]["unparsed_rate,none"] == pytest.approx(unparsed_rate(records))
 
 
 @pytest.mark.skipif(not loopback_available(), reason="no loopback network in this sandbox")

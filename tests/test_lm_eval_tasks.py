@@ -177,3 +177,13 @@ def test_one_image_token_per_image_for_hf_and_vllm_backends(cohort5: Path, layou
         assert doc_text(doc).count("<image>") == len(images) == count
         assert all(image.mode == "RGB" for image in images)
         assert all(np.ptp(np.asarray(image).astype(int), axis=2).max() == 0 for image in images)
+
+
+def test_max_images_below_the_budget_is_reported(cohort5: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    options = {"data": str(cohort5), "level": "diagnosis", "subtask": "diagnosis_etiology"}
+    load_docs(max_images="16", **options)
+    load_docs(max_images="4", layout="mosaic", **options)
+    assert "max_images" not in capsys.readouterr().out
+    load_docs(max_images="4", **options)
+    assert "max_images=4 is below budget=16" in capsys.readouterr().out

@@ -22,7 +22,7 @@ from typing import Any
 
 from PIL import Image
 
-from cardiolens.taxonomy import load_taxonomy
+from cardiolens.data.taxonomy import load_taxonomy
 
 IMAGE_TOKEN = "<|image|>"
 SPECIAL = ["<|pad|>", "<|eos|>", IMAGE_TOKEN, "<|user|>", "<|assistant|>", "<|end|>"]

@@ -32,7 +32,7 @@ from hf_tiny import (
 )
 from openai_stub import loopback_available
 
-from cardiolens.harness_docs import (
+from cardiolens.lm_eval_adapter.docs import (
     doc_images,
     doc_prompt,
     doc_text,
@@ -40,9 +40,9 @@ from cardiolens.harness_docs import (
     score_doc,
     task_yaml_path,
 )
-from cardiolens.item_scoring import agg_accuracy, unparsed_rate
+from cardiolens.scorers.item_scoring import agg_accuracy, unparsed_rate
 from cardiolens.phantom.cohort import generate_cohort
-from cardiolens.results import read_lm_eval_folder
+from cardiolens.analysis.results import read_lm_eval_folder
 
 MISSING = hf_available()
 pytestmark = [pytest.mark.slow, pytest.mark.hf,

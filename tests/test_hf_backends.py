@@ -32,6 +32,7 @@ from hf_tiny import (
 )
 from openai_stub import loopback_available
 
+from cardiolens.analysis.results import read_lm_eval_folder
 from cardiolens.lm_eval_adapter.docs import (
     doc_images,
     doc_prompt,
@@ -40,9 +41,8 @@ from cardiolens.lm_eval_adapter.docs import (
     score_doc,
     task_yaml_path,
 )
-from cardiolens.scorers.item_scoring import agg_accuracy, unparsed_rate
 from cardiolens.phantom.cohort import generate_cohort
-from cardiolens.analysis.results import read_lm_eval_folder
+from cardiolens.scorers.item_scoring import agg_accuracy, unparsed_rate
 
 MISSING = hf_available()
 pytestmark = [pytest.mark.slow, pytest.mark.hf,

@@ -5,7 +5,8 @@ Inspect's ``hf/`` provider refuses images) answer cardiolens prompts with real g
 the logs are scored and read by ``cardiolens analyze``. Every prompt must reach the model with
 one image-token span per image, in caption order, and the images in that order.
 
-Slow (about a minute or two on two cores) and needs the ``[hf]`` extra: ``pytest -m hf``.
+Slow (3.5 minutes measured on the shared 2-core machine) and needs the ``[hf]`` extra:
+``pytest -m hf`` runs them.
 """
 
 from __future__ import annotations

@@ -1,0 +1,141 @@
+"""The slot vocabulary of the CMR finding extractor, taken from the taxonomy and the labelling rules.
+
+A finding is a ``(slot, value)`` pair. Values are the taxonomy's option texts in lower case
+(``cine_lv_size`` -> ``normal`` / ``dilated`` / ``small``; EF bands by their name before the
+bracket, ``moderately reduced``); numeric cut-offs (EF bands, wall thickness, indexed
+volumes, RV ejection fraction) are the ones the dataset labels are made with. Nothing here
+repeats an option text: it is unpacked from :mod:`cardiolens.taxonomy`, so a changed option
+fails loudly at import.
+"""
+
+from __future__ import annotations
+
+from ..anatomy import LEVELS, TERRITORIES, WALLS4, WALLS6
+from ..findings import DISTRIBUTIONS, EF_BANDS, LAYERS, TRANSMURALITY_BANDS, ef_band
+from ..importers.cardiac_geometry import (
+    LV_EDV_INDEX_DILATED,
+    LV_EDV_INDEX_SMALL,
+    RV_EDV_INDEX_DILATED,
+    RV_EF_REDUCED,
+    THICKENED_MM,
+    THINNED_MM,
+)
+from ..taxonomy import load_taxonomy
+
+Finding = tuple[str, str]
+
+
+def _options(subtask: str) -> tuple[str, ...]:
+    return tuple(o.lower() for o in load_taxonomy().get(subtask).options)
+
+
+def _short(option: str) -> str:
+    """'Normal (EF >= 50%)' -> 'normal'; 'Ischemic (follows a coronary territory)' -> 'ischemic'."""
+    return option.split(" (", 1)[0].lower()
+
+
+PRESENT, ABSENT = "present", "absent"
+YES = _options("lge_rv_insertion")[0]
+
+SIZE_NORMAL, SIZE_DILATED, SIZE_SMALL = _options("cine_lv_size")
+THICK_NORMAL, THICK_THINNED, THICK_THICKENED = _options("cine_wall_thickness")
+PATTERN_CONCENTRIC, PATTERN_SEPTAL, PATTERN_APICAL, PATTERN_FOCAL = (
+    o.replace("other ", "") for o in _options("cine_hypertrophy_pattern"))
+EF_NORMAL, EF_MILD, EF_MODERATE, EF_SEVERE = (_short(b) for b in EF_BANDS)
+EF_REDUCED = "reduced"
+"""Reduced systolic function of unstated severity ("impaired", "global hypokinesis")."""
+HYPOKINETIC, AKINETIC, DYSKINETIC = _options("cine_rwma_severity")
+EFFUSION_NONE, EFFUSION_SMALL, EFFUSION_LARGE = _options("cine_pericardial_effusion")
+RV_NORMAL, RV_DILATED, RV_REDUCED, RV_BOTH = _options("cine_rv_status")
+FUNCTION_NORMAL, FUNCTION_REDUCED = "normal", "reduced"
+PATTERN_ISCHEMIC, PATTERN_NONISCHEMIC = (_short(o) for o in _options("lge_pattern"))
+DEPTH_SUBENDO, DEPTH_TRANSMURAL = _options("perf_defect_depth")
+ETIOLOGY_NORMAL, ETIOLOGY_ISCHEMIC, ETIOLOGY_NONISCHEMIC = _options("diagnosis_etiology")
+HCM, DCM, MYOCARDITIS, AMYLOID, SARCOID, OTHER_NICM = _options("diagnosis_nicm_subtype")
+
+LAYER_SUBENDO, LAYER_MIDWALL, LAYER_SUBEPI, LAYER_TRANSMURAL = (x.lower() for x in LAYERS)
+DIST_FOCAL, DIST_PATCHY, DIST_DIFFUSE = (x.lower() for x in DISTRIBUTIONS)
+TRANS_25, TRANS_50, TRANS_75, TRANS_100 = TRANSMURALITY_BANDS
+LEVEL_NAMES = tuple(x.lower() for x in LEVELS)            # basal, mid, apical, apex
+WALL6_NAMES = tuple(x.lower() for x in WALLS6)
+WALL4_NAMES = tuple(x.lower() for x in WALLS4)
+TERRITORY_NAMES = TERRITORIES
+
+
+def ef_value_band(ef_percent: float) -> str:
+    """The lv_function value of an ejection fraction in percent (the labelling bands)."""
+    return _short(ef_band(ef_percent))
+
+
+def rv_status(size: str, function: str) -> str:
+    """The cine_rv_status option value of an RV size and function."""
+    dilated, reduced = size == SIZE_DILATED, function == FUNCTION_REDUCED
+    return RV_BOTH if dilated and reduced else RV_DILATED if dilated else \
+        RV_REDUCED if reduced else RV_NORMAL
+
+
+def rv_parts(status: str) -> tuple[str, str]:
+    """RV size and function values of a cine_rv_status option value."""
+    return ({RV_NORMAL: (SIZE_NORMAL, FUNCTION_NORMAL),
+             RV_DILATED: (SIZE_DILATED, FUNCTION_NORMAL),
+             RV_REDUCED: (SIZE_NORMAL, FUNCTION_REDUCED),
+             RV_BOTH: (SIZE_DILATED, FUNCTION_REDUCED)})[status]
+
+
+def lv_size_of_index(ml_per_m2: float) -> str:
+    return SIZE_DILATED if ml_per_m2 > LV_EDV_INDEX_DILATED else SIZE_SMALL \
+        if ml_per_m2 < LV_EDV_INDEX_SMALL else SIZE_NORMAL
+
+
+def rv_size_of_index(ml_per_m2: float) -> str:
+    return SIZE_DILATED if ml_per_m2 > RV_EDV_INDEX_DILATED else SIZE_NORMAL
+
+
+def rv_function_of_ef(ef_percent: float) -> str:
+    return FUNCTION_REDUCED if ef_percent < RV_EF_REDUCED else FUNCTION_NORMAL
+
+
+def thickness_of_mm(mm: float) -> str:
+    """Wall thickness class of a stated (maximal) end-diastolic thickness in mm."""
+    return THICK_THICKENED if mm >= THICKENED_MM else THICK_THINNED if mm < THINNED_MM \
+        else THICK_NORMAL
+
+
+SUBTYPES = (HCM, DCM, MYOCARDITIS, AMYLOID, SARCOID, OTHER_NICM)
+
+# Slots where two statements of disjoint values contradict each other (clinically opposite),
+# grouped for per-slot reporting.
+CONTRADICTION_GROUPS: dict[str, tuple[str, ...]] = {
+    "lge": ("lge", "infarct", "pericardial_enhancement"),
+    "lge_layer": ("lge_layer",),
+    "lge_pattern": ("lge_pattern", "lge_transmurality", "lge_distribution"),
+    "edema": ("edema", "edema_distribution"),
+    "perfusion": ("perfusion_defect", "defect_depth"),
+    "rwma": ("rwma", "rwma_severity"),
+    "lv_size": ("lv_size",),
+    "lv_function": ("lv_function",),
+    "wall_thickness": ("wall_thickness", "hypertrophy_pattern"),
+    "rv": ("rv_size", "rv_function"),
+    "effusion": ("effusion",),
+    "diagnosis": ("etiology", "diagnosis"),
+}
+EXCLUSIVE_SLOTS = frozenset(s for group in CONTRADICTION_GROUPS.values() for s in group)
+SLOT_GROUP = {slot: group for group, slots in CONTRADICTION_GROUPS.items() for slot in slots}
+
+
+def compatible(slot: str, a: str, b: str) -> bool:
+    """Whether two values of one slot can both hold (equal, or one is the vaguer form)."""
+    if a == b:
+        return True
+    if slot == "lv_function":
+        reduced = {EF_REDUCED, EF_MILD, EF_MODERATE, EF_SEVERE}
+        return EF_REDUCED in (a, b) and {a, b} <= reduced
+    return False
+
+
+# The findings a global normal statement ("normal CMR", "no abnormality detected") implies.
+NORMAL_STUDY: frozenset[Finding] = frozenset({
+    ("lge", ABSENT), ("infarct", ABSENT), ("edema", ABSENT), ("perfusion_defect", ABSENT),
+    ("rwma", ABSENT), ("lv_size", SIZE_NORMAL), ("lv_function", EF_NORMAL),
+    ("wall_thickness", THICK_NORMAL), ("rv_size", SIZE_NORMAL),
+    ("rv_function", FUNCTION_NORMAL)})

@@ -33,7 +33,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ..anatomy import territory
 from . import cmr_vocabulary as V
@@ -185,10 +185,9 @@ def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
     c_start, c_end = clauses.at(start)
     before = sentence[max(c_start, start - 160):start]      # bounded: linear time
     after = sentence[end:min(c_end, end + 80)]
-    negation = None
-    for negation in _NEG_BEFORE.finditer(_NEGATED_HEDGE.sub(_blank, before)):
-        pass
-    if negation is not None:
+    negations = list(_NEG_BEFORE.finditer(_NEGATED_HEDGE.sub(_blank, before)))
+    if negations:
+        negation = negations[-1]
         tail = before[negation.end():]
         return DENIED if _NOT_ASSERTED.search(tail) else ABSENT
     if _NEG_AFTER.search(after):
@@ -245,8 +244,9 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
     ("rwma_weak", r"\bwall motion\b"),
     ("effusion", r"\b(?<!pleural )effusions?\b"),
 )))
-_TOPIC_OF = {"pericardial": "pericardial_enhancement", "lge_weak": "lge", "edema_weak": "edema", "defect": "perfusion_defect",
-             "perfusion_weak": "perfusion_defect", "rwma_weak": "rwma"}
+_TOPIC_OF = {"pericardial": "pericardial_enhancement", "lge_weak": "lge", "edema_weak": "edema",
+             "defect": "perfusion_defect", "perfusion_weak": "perfusion_defect",
+             "rwma_weak": "rwma"}
 _SPAN_BREAK = re.compile(r"[,;()]|\b(?:with|and|but|while|whereas|although|plus|in keeping|"
                          r"consistent|compatible|typical)\b")
 _ABNORMAL_BEFORE = re.compile(r"\b(?:abnormal|increased|elevated|raised|high|reduced|"
@@ -312,7 +312,7 @@ class Reading:
 
 
 class _Collector:
-    RANK = {PRESENT: 2, ABSENT: 2, UNCERTAIN: 1}
+    RANK: ClassVar[dict[str, int]] = {PRESENT: 2, ABSENT: 2, UNCERTAIN: 1}
 
     def __init__(self) -> None:
         self.found: Extraction = {}

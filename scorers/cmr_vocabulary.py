@@ -1,4 +1,4 @@
-"""The slot vocabulary of the CMR finding extractor, taken from the taxonomy and the labelling rules.
+"""The slot vocabulary of the CMR finding extractor, from the taxonomy and the labelling rules.
 
 A finding is a ``(slot, value)`` pair. Values are the taxonomy's option texts in lower case
 (``cine_lv_size`` -> ``normal`` / ``dilated`` / ``small``; EF bands by their name before the
@@ -104,20 +104,17 @@ def thickness_of_mm(mm: float) -> str:
 SUBTYPES = (HCM, DCM, MYOCARDITIS, AMYLOID, SARCOID, OTHER_NICM)
 
 # Slots where two statements of disjoint values contradict each other (clinically opposite),
-# grouped for per-slot reporting.
+# grouped for per-slot reporting: the slots the issue of sign flips names, then the rest.
 CONTRADICTION_GROUPS: dict[str, tuple[str, ...]] = {
     "lge": ("lge", "infarct", "pericardial_enhancement"),
     "lge_layer": ("lge_layer",),
-    "lge_pattern": ("lge_pattern", "lge_transmurality", "lge_distribution"),
-    "edema": ("edema", "edema_distribution"),
-    "perfusion": ("perfusion_defect", "defect_depth"),
-    "rwma": ("rwma", "rwma_severity"),
-    "lv_size": ("lv_size",),
     "lv_function": ("lv_function",),
-    "wall_thickness": ("wall_thickness", "hypertrophy_pattern"),
-    "rv": ("rv_size", "rv_function"),
-    "effusion": ("effusion",),
+    "lv_size": ("lv_size",),
     "diagnosis": ("etiology", "diagnosis"),
+    "other": ("lge_pattern", "lge_transmurality", "lge_distribution", "edema",
+              "edema_distribution", "perfusion_defect", "defect_depth", "rwma",
+              "rwma_severity", "wall_thickness", "hypertrophy_pattern", "rv_size",
+              "rv_function", "effusion"),
 }
 EXCLUSIVE_SLOTS = frozenset(s for group in CONTRADICTION_GROUPS.values() for s in group)
 SLOT_GROUP = {slot: group for group, slots in CONTRADICTION_GROUPS.items() for slot in slots}
@@ -139,3 +136,34 @@ NORMAL_STUDY: frozenset[Finding] = frozenset({
     ("rwma", ABSENT), ("lv_size", SIZE_NORMAL), ("lv_function", EF_NORMAL),
     ("wall_thickness", THICK_NORMAL), ("rv_size", SIZE_NORMAL),
     ("rv_function", FUNCTION_NORMAL)})
+
+_PRESENCE = (PRESENT, ABSENT)
+_LEVELS4 = LEVEL_NAMES
+_LESION_LAYERS = (LAYER_SUBENDO, LAYER_MIDWALL, LAYER_SUBEPI, LAYER_TRANSMURAL)
+_DISTS = (DIST_FOCAL, DIST_PATCHY, DIST_DIFFUSE)
+
+SLOT_VALUES: dict[str, tuple[str, ...]] = {
+    "lge": _PRESENCE, "lge_level": _LEVELS4, "lge_wall": WALL6_NAMES,
+    "lge_layer": _LESION_LAYERS, "lge_distribution": _DISTS,
+    "lge_transmurality": (TRANS_25, TRANS_50, TRANS_75, TRANS_100),
+    "lge_pattern": (PATTERN_ISCHEMIC, PATTERN_NONISCHEMIC), "lge_territory": TERRITORY_NAMES,
+    "lge_papillary": (YES,), "lge_rv_insertion": (YES,), "infarct": _PRESENCE,
+    "pericardial_enhancement": _PRESENCE,
+    "edema": _PRESENCE, "edema_level": _LEVELS4, "edema_wall": WALL6_NAMES,
+    "edema_layer": _LESION_LAYERS, "edema_distribution": _DISTS,
+    "perfusion_defect": _PRESENCE, "defect_level": _LEVELS4, "defect_wall": WALL6_NAMES,
+    "defect_territory": TERRITORY_NAMES, "defect_depth": (DEPTH_SUBENDO, DEPTH_TRANSMURAL),
+    "rwma": _PRESENCE, "rwma_level": _LEVELS4, "rwma_wall": WALL4_NAMES,
+    "rwma_severity": (HYPOKINETIC, AKINETIC, DYSKINETIC),
+    "lv_size": (SIZE_NORMAL, SIZE_DILATED, SIZE_SMALL),
+    "lv_function": (EF_NORMAL, EF_MILD, EF_MODERATE, EF_SEVERE, EF_REDUCED),
+    "wall_thickness": (THICK_NORMAL, THICK_THINNED, THICK_THICKENED),
+    "hypertrophy_pattern": (PATTERN_CONCENTRIC, PATTERN_SEPTAL, PATTERN_APICAL, PATTERN_FOCAL),
+    "thickened_wall": WALL4_NAMES,
+    "rv_size": (SIZE_NORMAL, SIZE_DILATED), "rv_function": (FUNCTION_NORMAL, FUNCTION_REDUCED),
+    "effusion": (EFFUSION_NONE, EFFUSION_SMALL, EFFUSION_LARGE),
+    "etiology": (ETIOLOGY_NORMAL, ETIOLOGY_ISCHEMIC, ETIOLOGY_NONISCHEMIC),
+    "diagnosis": SUBTYPES,
+}
+"""Every slot the extractor fills and the values it may take."""
+assert set(SLOT_VALUES) >= EXCLUSIVE_SLOTS

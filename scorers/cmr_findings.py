@@ -156,7 +156,7 @@ _NEG_BEFORE = re.compile(
     r"unlikely|lack of|nil|rule out|rules out|ruling out|rather than)\b")
 _NEG_AFTER = re.compile(
     r"^[\s:]*(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|were|also|"
-    r"myocardial)\s+){0,3}?(?:not\s+(?:seen|present|identified|demonstrated|detected|"
+    r"myocardial|considered|felt|thought|deemed|very)\s+){0,3}?(?:not\s+(?:seen|present|identified|demonstrated|detected|"
     r"evident|visible|noted|shown|typical)|absent|excluded|ruled out|unremarkable|normal|"
     r"within normal limits|none|nil|unlikely|negative)\b")
 _HEDGE_BEFORE = re.compile(
@@ -180,6 +180,19 @@ _NOT_ASSERTED = re.compile(r"\b(?:to suggest|to indicate|to support|suggestive o
                            r"typical of|in keeping with|consistent with)\b")
 
 
+_LIST_NEGATION = re.compile(
+    r"\b(?:no|without|negative for|free of)\s+((?:[a-z0-9]+\s+){0,4}?[a-z0-9]+"
+    r"(?:\s*,\s*(?:[a-z0-9]+\s+){0,3}?[a-z0-9]+)+\s*,?\s+(?:or|nor)\s+"
+    r"(?:[a-z0-9]+\s+){0,3})$")
+_LIST_STOP = re.compile(r"\b(?:is|are|was|were|but|with|there|has|have|shows?|and)\b")
+
+
+def _negated_list(sentence: str, start: int) -> bool:
+    """A mention at the end of a negated list: "no infarction, infiltration or edema"."""
+    m = _LIST_NEGATION.search(sentence[max(0, start - 120):start])
+    return bool(m) and not _LIST_STOP.search(m.group(1))
+
+
 def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
     """Polarity of the mention at ``start:end`` from the cues of its clause."""
     c_start, c_end = clauses.at(start)
@@ -190,7 +203,7 @@ def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
         negation = negations[-1]
         tail = before[negation.end():]
         return DENIED if _NOT_ASSERTED.search(tail) else ABSENT
-    if _NEG_AFTER.search(after):
+    if _NEG_AFTER.search(after) or _negated_list(sentence, start):
         return ABSENT
     if _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.search(after):
         return UNCERTAIN
@@ -216,11 +229,14 @@ _DIAGNOSES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
         (r"\bischemic (?:\w+ )?(?:cardiomyopathy|heart disease)\b|\bicm\b|\bihd\b",
          V.ETIOLOGY_ISCHEMIC, None),
         (r"\bnormal (?:\w+ ){0,2}?(?:cmr|mri|mr|study|examination|exam|scan)\b|"
-         r"\bno (?:significant |other )?(?:cardiac |structural )?abnormalit(?:y|ies)\b"
+         r"\bno (?:(?:significant|other|cardiac|structural|myocardial|valvular|major|or|and)"
+         r" ){0,4}abnormalit(?:y|ies)\b"
          r"(?! (?:of|in) )|\bstructurally normal\b|\b(?:study|examination|heart|cmr|scan) "
          r"(?:is|was) (?:\w+ ){0,3}?(?:normal|unremarkable|within normal limits)\b",
          V.ETIOLOGY_NORMAL, None)))
 
+
+_ANY_DIAGNOSIS = re.compile("|".join(p.pattern for p, _, _ in _DIAGNOSES))
 
 # ------------------------------------------------------------------------ topic mentions
 
@@ -455,6 +471,12 @@ _PATTERNS = ((re.compile(r"\bconcentric\b"), V.PATTERN_CONCENTRIC),
 _SIZE_TOPICS = re.compile(r"\b(?:effusion|lge|scar|area|focus|foci|defect|infarct\w*)\b")
 
 
+_CINE_WORDS = re.compile(
+    r"\b(?:lv|rv|biventricular|ventricles|size|sized|volumes?|dimensions?|cavity|dilat\w*|"
+    r"enlarge\w*|small|normal|function|systolic|ef|contractil\w*|dysfunction|impair\w*|"
+    r"hypertroph\w*|thick\w*|thin\w*|lvh|hypokine\w*|edvi?|mm|preserved|reduced|"
+    r"depressed|decreased|poor|good|hyperdynamic|concentric|asymmetric\w*)\b")
+"""Words any cine statement needs: a sentence without them skips the cine reading."""
 _SIZE_WORD = re.compile(r"\b(?:size|sized|volumes?|dimensions?|cavity)\b")
 _WHOLE_NORMAL = re.compile(r"\b(?:is|are|appears?)\s+normal\b|^\s*normal\s+\w+\s*$")
 
@@ -491,7 +513,8 @@ def _cine(s: str, clauses: Clauses, pol: str, acc: _Collector) -> None:
     words: dict[str, str] = {}
     starts: list[int] = []
     subjects: list[tuple[str, ...]] = []
-    carried: tuple[str, ...] = ("lv",)
+    first = _SUBJECT.search(s)          # "dilated, thin-walled LV": the first one named
+    carried: tuple[str, ...] = _subjects(first.group(1)) if first else ("lv",)
     for start, end in clauses.bounds:
         named = [m.group(1) for m in _SUBJECT.finditer(s, start, end)]
         if named:
@@ -499,7 +522,7 @@ def _cine(s: str, clauses: Clauses, pol: str, acc: _Collector) -> None:
         starts.append(start)
         subjects.append(carried)
         clause = s[start:end]
-        sizey = bool(named) or bool(_SIZE_WORD.search(clause))
+        sizey = bool(first) or bool(_SIZE_WORD.search(clause))
         size = _size_value(clause, carried) if sizey and not _SIZE_TOPICS.search(clause) \
             else None
         function = _function_value(clause) if _FUNCTION_WORD.search(clause) else None
@@ -535,10 +558,11 @@ def _cine(s: str, clauses: Clauses, pol: str, acc: _Collector) -> None:
 def _thickness(s: str, clauses: Clauses) -> set[Finding]:
     found: set[Finding] = set()
     value = None
+    pericardial = "pericardi" in s and not re.search(r"\b(?:lv|wall|septum|myocardi\w*)\b", s)
     for start, end in clauses.bounds:
         clause = s[start:end]
         thick = _THICKENED.search(clause)
-        if thick and "pericardi" not in clause:
+        if thick and not pericardial:
             value = V.THICK_NORMAL if _negated_near(clause[:thick.start()]) \
                 else V.THICK_THICKENED
         elif _THICK_NORMAL.search(clause):
@@ -568,7 +592,7 @@ def _read_sentence(s: str, acc: _Collector) -> None:
     clauses = Clauses(s)
     covered = bytearray(len(s) + 1)
     ischemic_diagnosis = hedged = False
-    for pattern, etiology, subtype in _DIAGNOSES:
+    for pattern, etiology, subtype in _DIAGNOSES if _ANY_DIAGNOSIS.search(s) else ():
         for m in pattern.finditer(s):
             if covered[m.start()]:
                 continue
@@ -586,7 +610,8 @@ def _read_sentence(s: str, acc: _Collector) -> None:
                 acc.implied.add(("lge", V.PRESENT))
             elif etiology == V.ETIOLOGY_NORMAL:
                 acc.implied |= V.NORMAL_STUDY
-    masked = "".join(" " if flag else ch for ch, flag in zip(s, covered, strict=False))
+    masked = "".join(" " if flag else ch for ch, flag in zip(s, covered, strict=False)) \
+        if any(covered) else s
     scar_polarities = []
     for run, span in _runs(masked):
         polarities = [_polarity(masked, clauses, m.start, m.end) for m in run]
@@ -599,14 +624,15 @@ def _read_sentence(s: str, acc: _Collector) -> None:
         lge_pol = UNCERTAIN if scar_polarities and PRESENT not in scar_polarities \
             else PRESENT
         band = _transmurality(masked)
-        found = _pattern(masked) | ({("lge_transmurality", band)} if band else set())
+        lge_facts = _pattern(masked) | ({("lge_transmurality", band)} if band else set())
         if ischemic_diagnosis:          # "ischemic cardiomyopathy (LAD territory infarct)"
-            acc.implied |= found
+            acc.implied |= lge_facts
         else:
-            acc.add(found, lge_pol)
-    hedge = _HEDGE_BEFORE.search(masked)
-    _cine(masked, clauses, UNCERTAIN if hedge and not scar_polarities and not hedged
-          else PRESENT, acc)
+            acc.add(lge_facts, lge_pol)
+    if _CINE_WORDS.search(masked):
+        hedge = _HEDGE_BEFORE.search(masked)
+        _cine(masked, clauses, UNCERTAIN if hedge and not scar_polarities and not hedged
+              else PRESENT, acc)
 
 
 def _pattern(s: str) -> set[Finding]:

@@ -1,6 +1,6 @@
 """Evaluate the CMR finding extractor and the clinical score on hand-labelled report text.
 
-``python -m cardiolens.scorers.extractor_eval [DIR] [--split dev|test|all]`` reads
+``python -m cardiolens.scorers.extractor_eval [DIR] [--split dev|test|fresh|all]`` reads
 ``sentences_<split>.jsonl`` (``text``, ``findings``: asserted ``slot=value`` labels,
 ``hedged``: labels stated with uncertainty) and ``pairs_<split>.jsonl`` (``a``, ``b``,
 ``label``: ``same`` or ``different``) from DIR (default: the repository's
@@ -31,6 +31,9 @@ from .cmr_vocabulary import EXCLUSIVE_SLOTS, compatible
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "report_sentences"
 SAME_F1 = 0.7
+SPLITS = ("dev", "test", "fresh")
+"""dev: tuned on; test: held out (written with dev, before the extractor); fresh: written
+after the extractor, never tuned on."""
 
 
 def _finding(label: str) -> Finding:
@@ -135,8 +138,9 @@ def pair_figures(rows: Sequence[dict[str, Any]],
                        contradicted / len(different) if different else 1.0, errors)
 
 
-def _load(folder: Path, kind: str, split: str) -> list[dict[str, Any]]:
-    splits = ("dev", "test") if split == "all" else (split,)
+def load_split(folder: Path, kind: str, split: str) -> list[dict[str, Any]]:
+    """Rows of ``<kind>_<split>.jsonl`` (both splits for ``all``)."""
+    splits = SPLITS if split == "all" else (split,)
     return [row for name in splits for row in read_jsonl(folder / f"{kind}_{name}.jsonl")]
 
 
@@ -144,12 +148,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cardiolens.scorers.extractor_eval",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="test")
+    parser.add_argument("--split", choices=(*SPLITS, "all"), default="test")
     parser.add_argument("--errors", action="store_true", help="list every miss")
     args = parser.parse_args(argv)
     try:
-        sentences = _load(args.folder, "sentences", args.split)
-        pairs = _load(args.folder, "pairs", args.split)
+        sentences = load_split(args.folder, "sentences", args.split)
+        pairs = load_split(args.folder, "pairs", args.split)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -190,7 +190,7 @@ _LIST_STOP = re.compile(r"\b(?:is|are|was|were|but|with|there|has|have|shows?|an
 def _negated_list(sentence: str, start: int) -> bool:
     """A mention at the end of a negated list: "no infarction, infiltration or edema"."""
     m = _LIST_NEGATION.search(sentence[max(0, start - 120):start])
-    return bool(m) and not _LIST_STOP.search(m.group(1))
+    return m is not None and not _LIST_STOP.search(m.group(1))
 
 
 def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:

@@ -62,8 +62,10 @@ def test_report_generation_scores_with_a_model_extractor(cohort40: Path,
     for s in (scores[0], scores[2]):           # the model's readings: LGE present vs absent
         assert s["contradiction_lge"] == 1.0 and s["clinical_f1"] == 0.0
     assert log.results is not None
-    names = {n.split("/")[-1] for sc in log.results.scores for n in sc.metrics}
-    assert {"extractor_agreement", "contradiction_lge", "clinical_f1"} <= names
+    summaries = {sc.name: sc.metrics["mean"].value for sc in log.results.scores
+                 if "mean" in sc.metrics}
+    assert summaries["extractor_unparsed_rate"] == pytest.approx(1 / 6)
+    assert {"extractor_agreement", "contradiction_lge", "clinical_f1"} <= set(summaries)
     assert all(0.0 <= s["extractor_agreement"] <= 1.0 for s in scores)
 
 

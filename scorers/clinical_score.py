@@ -19,8 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .cmr_findings import Extraction, Finding, Reading, read
-from .cmr_vocabulary import CONTRADICTION_GROUPS, EXCLUSIVE_SLOTS, SLOT_GROUP, compatible
+from cardiolens.scorers.cmr_findings import Extraction, Finding, Reading, read
+from cardiolens.scorers.cmr_vocabulary import (
+    CONTRADICTION_GROUPS,
+    EXCLUSIVE_SLOTS,
+    SLOT_GROUP,
+    compatible,
+)
 
 __all__ = ["CONTRADICTION_GROUPS", "EXCLUSIVE_SLOTS", "ClinicalScores", "asserted",
            "clinical_scores", "compare", "compare_readings"]

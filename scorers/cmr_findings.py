@@ -35,9 +35,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..anatomy import territory
-from . import cmr_vocabulary as V
-from .report_text import Clauses, sentences
+from cardiolens.data.anatomy import territory
+from cardiolens.scorers import cmr_vocabulary as V
+from cardiolens.scorers.report_text import Clauses, sentences
 
 Finding = tuple[str, str]
 Extraction = dict[Finding, str]
@@ -699,7 +699,7 @@ def _territories(sites: Iterable[str], slot: str) -> set[Finding]:
 
 def facts_from_structured(section: str, record: Mapping[str, Any]) -> set[Finding]:
     """The findings of a structured section record (dataset ``findings``) as facts."""
-    from ..findings import transmurality_band
+    from cardiolens.data.findings import transmurality_band
     out: set[Finding] = set()
     if section == "cine":
         out.add(("lv_size", str(record["lv_size"]).lower()))

@@ -4,15 +4,15 @@ A finding is a ``(slot, value)`` pair. Values are the taxonomy's option texts in
 (``cine_lv_size`` -> ``normal`` / ``dilated`` / ``small``; EF bands by their name before the
 bracket, ``moderately reduced``); numeric cut-offs (EF bands, wall thickness, indexed
 volumes, RV ejection fraction) are the ones the dataset labels are made with. Nothing here
-repeats an option text: it is unpacked from :mod:`cardiolens.taxonomy`, so a changed option
-fails loudly at import.
+repeats an option text: it is unpacked from :mod:`cardiolens.data.vocabulary` (the
+taxonomy's named option groups), so a changed option fails loudly at import.
 """
 
 from __future__ import annotations
 
-from ..anatomy import LEVELS, TERRITORIES, WALLS4, WALLS6
-from ..findings import DISTRIBUTIONS, EF_BANDS, LAYERS, TRANSMURALITY_BANDS, ef_band
-from ..importers.cardiac_geometry import (
+from cardiolens.data import vocabulary as opt
+from cardiolens.data.findings import ef_band
+from cardiolens.importers.cardiac_geometry import (
     LV_EDV_INDEX_DILATED,
     LV_EDV_INDEX_SMALL,
     RV_EDV_INDEX_DILATED,
@@ -20,13 +20,12 @@ from ..importers.cardiac_geometry import (
     THICKENED_MM,
     THINNED_MM,
 )
-from ..taxonomy import load_taxonomy
 
 Finding = tuple[str, str]
 
 
-def _options(subtask: str) -> tuple[str, ...]:
-    return tuple(o.lower() for o in load_taxonomy().get(subtask).options)
+def _lower(group: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(o.lower() for o in group)
 
 
 def _short(option: str) -> str:
@@ -35,31 +34,31 @@ def _short(option: str) -> str:
 
 
 PRESENT, ABSENT = "present", "absent"
-YES = _options("lge_rv_insertion")[0]
+YES = opt.YES_NO.yes.lower()
 
-SIZE_NORMAL, SIZE_DILATED, SIZE_SMALL = _options("cine_lv_size")
-THICK_NORMAL, THICK_THINNED, THICK_THICKENED = _options("cine_wall_thickness")
+SIZE_NORMAL, SIZE_DILATED, SIZE_SMALL = _lower(opt.LV_SIZE)
+THICK_NORMAL, THICK_THINNED, THICK_THICKENED = _lower(opt.WALL_THICKNESS)
 PATTERN_CONCENTRIC, PATTERN_SEPTAL, PATTERN_APICAL, PATTERN_FOCAL = (
-    o.replace("other ", "") for o in _options("cine_hypertrophy_pattern"))
-EF_NORMAL, EF_MILD, EF_MODERATE, EF_SEVERE = (_short(b) for b in EF_BANDS)
+    o.replace("other ", "") for o in _lower(opt.HYPERTROPHY_PATTERN))
+EF_NORMAL, EF_MILD, EF_MODERATE, EF_SEVERE = (_short(b) for b in opt.EF_BAND)
 EF_REDUCED = "reduced"
 """Reduced systolic function of unstated severity ("impaired", "global hypokinesis")."""
-HYPOKINETIC, AKINETIC, DYSKINETIC = _options("cine_rwma_severity")
-EFFUSION_NONE, EFFUSION_SMALL, EFFUSION_LARGE = _options("cine_pericardial_effusion")
-RV_NORMAL, RV_DILATED, RV_REDUCED, RV_BOTH = _options("cine_rv_status")
+HYPOKINETIC, AKINETIC, DYSKINETIC = _lower(opt.RWMA_SEVERITY)
+EFFUSION_NONE, EFFUSION_SMALL, EFFUSION_LARGE = _lower(opt.EFFUSION)
+RV_NORMAL, RV_DILATED, RV_REDUCED, RV_BOTH = _lower(opt.RV_STATUS)
 FUNCTION_NORMAL, FUNCTION_REDUCED = "normal", "reduced"
-PATTERN_ISCHEMIC, PATTERN_NONISCHEMIC = (_short(o) for o in _options("lge_pattern"))
-DEPTH_SUBENDO, DEPTH_TRANSMURAL = _options("perf_defect_depth")
-ETIOLOGY_NORMAL, ETIOLOGY_ISCHEMIC, ETIOLOGY_NONISCHEMIC = _options("diagnosis_etiology")
-HCM, DCM, MYOCARDITIS, AMYLOID, SARCOID, OTHER_NICM = _options("diagnosis_nicm_subtype")
+PATTERN_ISCHEMIC, PATTERN_NONISCHEMIC = (_short(o) for o in opt.LGE_PATTERN)
+DEPTH_SUBENDO, DEPTH_TRANSMURAL = _lower(opt.DEFECT_DEPTH)
+ETIOLOGY_NORMAL, ETIOLOGY_ISCHEMIC, ETIOLOGY_NONISCHEMIC = _lower(opt.ETIOLOGY)
+HCM, DCM, MYOCARDITIS, AMYLOID, SARCOID, OTHER_NICM = _lower(opt.SUBTYPE)
 
-LAYER_SUBENDO, LAYER_MIDWALL, LAYER_SUBEPI, LAYER_TRANSMURAL = (x.lower() for x in LAYERS)
-DIST_FOCAL, DIST_PATCHY, DIST_DIFFUSE = (x.lower() for x in DISTRIBUTIONS)
-TRANS_25, TRANS_50, TRANS_75, TRANS_100 = TRANSMURALITY_BANDS
-LEVEL_NAMES = tuple(x.lower() for x in LEVELS)            # basal, mid, apical, apex
-WALL6_NAMES = tuple(x.lower() for x in WALLS6)
-WALL4_NAMES = tuple(x.lower() for x in WALLS4)
-TERRITORY_NAMES = TERRITORIES
+LAYER_SUBENDO, LAYER_MIDWALL, LAYER_SUBEPI, LAYER_TRANSMURAL = _lower(opt.LAYER)
+DIST_FOCAL, DIST_PATCHY, DIST_DIFFUSE = _lower(opt.DISTRIBUTION)
+TRANS_25, TRANS_50, TRANS_75, TRANS_100 = tuple(opt.TRANSMURALITY)
+LEVEL_NAMES = _lower(opt.LEVELS)            # basal, mid, apical, apex
+WALL6_NAMES = _lower(opt.WALLS6)
+WALL4_NAMES = _lower(opt.WALLS4)
+TERRITORY_NAMES = tuple(opt.TERRITORIES)
 
 
 def ef_value_band(ef_percent: float) -> str:

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .clinical_score import ClinicalScores, asserted, compare_readings
-from .cmr_findings import Finding, Reading, read
-from .cmr_vocabulary import EXCLUSIVE_SLOTS, compatible
+from cardiolens.scorers.clinical_score import ClinicalScores, asserted, compare_readings
+from cardiolens.scorers.cmr_findings import Finding, Reading, read
+from cardiolens.scorers.cmr_vocabulary import EXCLUSIVE_SLOTS, compatible
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "report_sentences"
 SAME_F1 = 0.7

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .cmr_findings import Reading
-from .cmr_vocabulary import ETIOLOGY_NORMAL, NORMAL_STUDY, SLOT_VALUES
+from cardiolens.scorers.cmr_findings import Reading
+from cardiolens.scorers.cmr_vocabulary import ETIOLOGY_NORMAL, NORMAL_STUDY, SLOT_VALUES
 
 PROMPT_HEAD = (
     "Read this cardiac MRI report text and fill the finding slots it states. Reply with "

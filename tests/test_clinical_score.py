@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from cardiolens.item_scoring import CONTRADICTION_METRICS, report_scores
 from cardiolens.scorers.clinical_score import asserted, clinical_scores
 from cardiolens.scorers.cmr_findings import extract, read
 from cardiolens.scorers.cmr_vocabulary import SLOT_VALUES
@@ -19,6 +18,7 @@ from cardiolens.scorers.extractor_eval import (
     read_jsonl,
     sentence_figures,
 )
+from cardiolens.scorers.item_scoring import CONTRADICTION_METRICS, report_scores
 
 DATA = Path(__file__).parent / "data" / "report_sentences"
 

@@ -24,12 +24,18 @@ from inspect_ai.model import GenerateConfig, Model, get_model
 from inspect_ai.scorer import Score, Scorer, Target, mean, scorer, stderr
 from inspect_ai.solver import TaskState
 
-from .. import item_scoring as core
-from ..scorers.clinical_score import asserted, compare, compare_readings
-from ..scorers.cmr_findings import Reading, read
-from ..scorers.extractor_eval import DEFAULT_DIR, SPLITS, load_split, pair_figures, sentence_figures
-from ..scorers.slot_extraction import parse_slot_reply, slot_prompt
-from .scoring import by_section
+from cardiolens.inspect_adapter.scoring import by_section
+from cardiolens.scorers import item_scoring as core
+from cardiolens.scorers.clinical_score import asserted, compare, compare_readings
+from cardiolens.scorers.cmr_findings import Reading, read
+from cardiolens.scorers.extractor_eval import (
+    DEFAULT_DIR,
+    SPLITS,
+    load_split,
+    pair_figures,
+    sentence_figures,
+)
+from cardiolens.scorers.slot_extraction import parse_slot_reply, slot_prompt
 
 EXTRA_METRICS = ("extractor_agreement", "extractor_unparsed_rate")
 

@@ -156,14 +156,14 @@ _NEG_BEFORE = re.compile(
     r"unlikely|lack of|nil|rule out|rules out|ruling out|rather than)\b")
 _NEG_AFTER = re.compile(
     r"^[\s:]*(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|were|also|"
-    r"myocardial|considered|felt|thought|deemed|very)\s+){0,3}?(?:not\s+(?:seen|present|identified|demonstrated|detected|"
-    r"evident|visible|noted|shown|typical)|absent|excluded|ruled out|unremarkable|normal|"
-    r"within normal limits|none|nil|unlikely|negative)\b")
+    r"myocardial|considered|felt|thought|deemed|very)\s+){0,3}?"
+    r"(?:not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|noted|shown|"
+    r"typical)|absent|excluded|ruled out|unremarkable|normal|within normal limits|none|nil|"
+    r"unlikely|negative)\b")
 _HEDGE_BEFORE = re.compile(
     r"\b(?:possible|possibly|may|might|could|cannot (?:be )?excluded?|can't (?:be )?excluded?|"
     r"not excluded|questionable|equivocal|indeterminate|suspicious for|suspected|suspect|"
-    r"suggestive of|suggests?|suggesting|possibility of|query|differential|borderline|"
-    r"subtle|\?)")
+    r"suggestive of|suggests?|suggesting|possibility of|query|differential|borderline|\?)")
 _HEDGE_AFTER = re.compile(
     r"^[\s:]*(?:[a-z0-9]+\s+){0,4}?(?:cannot (?:be )?(?:excluded|ruled out)|can't be "
     r"excluded|is not excluded|(?:is|are|was|were) (?:possible|suspected|questionable|"

@@ -83,3 +83,13 @@ def test_without_an_extractor_the_rule_based_reading_is_used(cohort40: Path,
 def test_odd_json_gives_an_empty_reading_not_an_error(reply: str) -> None:
     reading = parse_slot_reply(reply)
     assert reading is None or reading.found == {}
+
+
+def test_the_model_reader_used_by_the_evaluation_script_falls_back_on_bad_replies() -> None:
+    from cardiolens.inspect_adapter.model_extraction import agreement, model_reader
+    from cardiolens.scorers.cmr_findings import read
+
+    reader = model_reader(scripted_model([REF, "I cannot help with that."]))
+    assert reader("Late enhancement is unremarkable.").found == {("lge", "absent"): "absent"}
+    text = "Subendocardial LGE in the inferior wall."
+    assert agreement(reader(text), read(text)) == 1.0       # the rule-based reading

@@ -85,16 +85,21 @@ _NOT_ASSERTED = re.compile(r"\b(?:to suggest|to indicate|to support|suggestive o
                            r"typical of|in keeping with|consistent with)\b")
 
 
-_LIST_NEGATION = re.compile(
-    r"\b(?:no|without|negative for|free of)\s+((?:[a-z0-9]+\s+){0,4}?[a-z0-9]+"
-    r"(?:\s*,\s*(?:[a-z0-9]+\s+){0,3}?[a-z0-9]+)+\s*,?\s+(?:or|nor)\s+"
-    r"(?:[a-z0-9]+\s+){0,3})$")
+_NEG_LIST_HEAD = r"\b(?:no|without|negative for|free of)\s+"
+_ITEMS = r"((?:[a-z0-9]+\s+){0,4}?[a-z0-9]+(?:\s*,\s*(?:[a-z0-9]+\s+){0,3}?[a-z0-9]+)*)"
+_LIST_LAST = re.compile(_NEG_LIST_HEAD + _ITEMS + r"\s*,?\s+(?:or|nor)\s+(?:[a-z0-9]+\s+){0,3}$")
+_LIST_MIDDLE = re.compile(_NEG_LIST_HEAD + _ITEMS + r"\s*,\s*(?:[a-z0-9]+\s+){0,3}$")
+_LIST_GOES_ON = re.compile(r"^(?:\s*,\s*(?:[a-z0-9]+\s+){0,3}?[a-z0-9]+)*\s*,?\s+(?:or|nor)\b")
 _LIST_STOP = re.compile(r"\b(?:is|are|was|were|but|with|there|has|have|shows?|and)\b")
 
 
-def _negated_list(sentence: str, start: int) -> bool:
-    """A mention at the end of a negated list: "no infarction, infiltration or edema"."""
-    m = _LIST_NEGATION.search(sentence[max(0, start - 120):start])
+def _negated_list(sentence: str, start: int, end: int) -> bool:
+    """A mention inside a negated list: "no edema, infarction or infiltration" (the
+    clause split at the commas would otherwise end the negation at the first item)."""
+    before = sentence[max(0, start - 120):start]
+    m = _LIST_LAST.search(before)
+    if m is None and _LIST_GOES_ON.match(sentence[end:end + 80]):
+        m = _LIST_MIDDLE.search(before)
     return m is not None and not _LIST_STOP.search(m.group(1))
 
 
@@ -108,7 +113,7 @@ def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
         negation = negations[-1]
         tail = before[negation.end():]
         return DENIED if _NOT_ASSERTED.search(tail) else ABSENT
-    if _NEG_AFTER.search(after) or _negated_list(sentence, start):
+    if _NEG_AFTER.search(after) or _negated_list(sentence, start, end):
         return ABSENT
     if _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.search(after):
         return UNCERTAIN
@@ -176,6 +181,7 @@ _NORMAL_BEFORE = re.compile(r"\b(?:normal|unremarkable)\s+(?:\w+\s+){0,2}$")
 
 
 _GROUP = {"infarct": "lge"}
+_HEADING = re.compile(r"\s*:")
 
 
 @dataclass
@@ -363,6 +369,8 @@ def _read_sentence(s: str, acc: _Collector) -> None:
         if any(covered) else s
     scar_polarities = []
     for run, span in _runs(masked):
+        labelled = [m for m in run if not _HEADING.match(masked, m.end)]
+        run = labelled or run       # "LGE: no myocardial LGE": the heading is a label
         polarities = [_polarity(masked, clauses, m.start, m.end) for m in run]
         if run[0].topic == "global_hypo":
             continue

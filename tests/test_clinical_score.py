@@ -53,6 +53,12 @@ def facts(text: str) -> set[tuple[str, str]]:
      {("wall_thickness", "thickened"), ("thickened_wall", "septal")}, set()),
     ("LVEDVi 125 ml/m2.", {("lv_size", "dilated")}, set()),
     ("LVEF 58% and RVEF 38%.", {("lv_function", "normal"), ("rv_function", "reduced")}, set()),
+    ("LGE: No myocardial LGE.", {("lge", "absent")}, {("lge", "present")}),
+    ("LGE: subendocardial scar in the inferior wall.",
+     {("lge", "present"), ("lge_wall", "inferior")}, set()),
+    ("No evidence of myocardial oedema, infarction or infiltration.",
+     {("edema", "absent"), ("infarct", "absent")}, {("infarct", "present"), ("lge", "present")}),
+    ("No LGE, small pericardial effusion.", {("lge", "absent"), ("effusion", "small")}, set()),
 ])
 def test_real_style_sentences(text: str, wanted: set[tuple[str, str]],
                               unwanted: set[tuple[str, str]]) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 
 from cardiolens.data.dataset import Item, SeriesInfo, Study
 from cardiolens.data.findings import transmurality_band
+from cardiolens.data.vocabulary import ETIOLOGY, YES_NO
 from cardiolens.data.volumes import write_volume
 from cardiolens.importers.cardiac_geometry import Labels
 from cardiolens.importers.common import ImportSummary, import_cases
@@ -43,9 +44,9 @@ def lge_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, float
 
     scar = significant((seg == INFARCT) | (seg == NO_REFLOW), spacing)
     if not scar.any():
-        return [item("lge_presence", "No")]
+        return [item("lge_presence", YES_NO.no)]
     cavity, wall = seg == CAVITY, (seg == MYO) | scar
-    return [item("lge_presence", "Yes"),
+    return [item("lge_presence", YES_NO.yes),
             item("lge_levels", lesion_levels(scar, lge_names=True)),
             item("lge_layer", [lesion_layer(scar, cavity, wall)]),
             item("lge_transmurality", transmurality_band(transmural_share(scar, wall, cavity)))]
@@ -74,7 +75,7 @@ def import_case(case: Path, out: Path) -> tuple[Study, list[Item]]:
     items = lge_items(study_id, seg, spacing)
     if kind == "P":
         items.append(Item(f"{study_id}/diagnosis_etiology", study_id, "diagnosis",
-                          "diagnosis_etiology", "Ischemic cardiomyopathy"))
+                          "diagnosis_etiology", ETIOLOGY.ischemic))
     info = SeriesInfo(path, image.shape[2], 1, orientation=orientation.to_json())
     return Study(study_id, {"lge_sax": info}, {}), items
 

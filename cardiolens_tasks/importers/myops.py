@@ -22,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cardiolens.data.anatomy import WALLS6, slice_levels, territory
+from cardiolens.data.anatomy import slice_levels
 from cardiolens.data.dataset import Item, SeriesInfo, Study
-from cardiolens.data.findings import transmurality_band
+from cardiolens.data.findings import site_territories, site_walls, transmurality_band
+from cardiolens.data.vocabulary import CROSS_LGE_T2, ETIOLOGY, LGE_PATTERN, YES_NO
 from cardiolens.data.volumes import write_volume
 from cardiolens.importers.cardiac_geometry import Labels
 from cardiolens.importers.common import ImportSummary, import_cases
@@ -51,10 +52,6 @@ def _geometry_labels(seg: np.ndarray) -> np.ndarray:
     return out
 
 
-def _walls(sites: set[tuple[str, str]]) -> list[str]:
-    return [w for w in WALLS6 if any(wall == w for _, wall in sites)]
-
-
 def myops_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, float],
                 mirror_resolved: bool = True) -> list[Item]:
     """Items from a canonical (H, W, slices) MyoPS label volume; without a resolved mirror
@@ -71,28 +68,27 @@ def myops_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, flo
     edema_sites = lesion_sites(edema, geometry, GEOMETRY, spacing) if edema.any() else set()
     scar = _at_sites(scar, scar_sites)
     edema = _at_sites(edema, edema_sites)
-    items = [item("lge_presence", "Yes" if scar.any() else "No"),
-             item("t2_edema_presence", "Yes" if edema.any() else "No")]
+    items = [item("lge_presence", YES_NO.yes if scar.any() else YES_NO.no),
+             item("t2_edema_presence", YES_NO.yes if edema.any() else YES_NO.no)]
     if scar.any():
-        territories = sorted({territory(s) for s in scar_sites},
-                             key=["LAD", "LCx", "RCA"].index)
+        territories = site_territories(scar_sites)
         items += [item("lge_levels", lesion_levels(scar, lge_names=True)),
-                  item("lge_walls", _walls(scar_sites)),
+                  item("lge_walls", site_walls(scar_sites)),
                   item("lge_layer", [lesion_layer(scar, cavity, wall)]),
                   item("lge_transmurality",
                        transmurality_band(transmural_share(scar, wall, cavity))),
-                  item("lge_pattern", "Ischemic (follows a coronary territory)"),
+                  item("lge_pattern", LGE_PATTERN.ischemic),
                   item("lge_territories", territories)]
     if edema.any():
         items += [item("t2_edema_levels", lesion_levels(edema)),
-                  item("t2_edema_walls", _walls(edema_sites))]
-    cross = ("Neither" if not scar.any() and not edema.any() else
-             "LGE without edema" if not edema.any() else
-             "Edema without LGE" if not scar.any() else
-             "LGE and edema in the same region" if scar_sites & edema_sites else
-             "LGE and edema in different regions")
+                  item("t2_edema_walls", site_walls(edema_sites))]
+    cross = (CROSS_LGE_T2.neither if not scar.any() and not edema.any() else
+             CROSS_LGE_T2.lge_only if not edema.any() else
+             CROSS_LGE_T2.edema_only if not scar.any() else
+             CROSS_LGE_T2.same_region if scar_sites & edema_sites else
+             CROSS_LGE_T2.different_regions)
     items.append(item("cross_lge_t2", cross))
-    items.append(item("diagnosis_etiology", "Ischemic cardiomyopathy", "diagnosis"))
+    items.append(item("diagnosis_etiology", ETIOLOGY.ischemic, "diagnosis"))
     return [i for i in items if i.answer != []
             and (mirror_resolved or i.subtask not in MIRROR_DEPENDENT)]
 

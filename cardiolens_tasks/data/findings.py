@@ -30,10 +30,13 @@ from cardiolens.data.vocabulary import (
     CROSS_PERF_LGE,
     DISTRIBUTION,
     EF_BAND,
+    EFFUSION,
     ETIOLOGY,
     LAYER,
     LGE_LEVELS,
     LGE_PATTERN,
+    LV_SIZE,
+    RV_STATUS,
     TRANSMURALITY,
     WALL_THICKNESS,
     YES_NO,
@@ -145,6 +148,13 @@ class Findings:
         return {"present": False} if part is None else {"present": True,
                                                         **_jsonable(asdict(part))}
 
+
+UNMEASURED_CINE = CineFindings(lv_size=LV_SIZE.normal, wall_thickness=WALL_THICKNESS.normal,
+                               hypertrophy_pattern=None, thickened_walls=(), ef_percent=60.0,
+                               rwma_sites=(), rwma_severity=None, rv_status=RV_STATUS.normal,
+                               effusion=EFFUSION.none)
+"""The neutral cine record of a source that measured no cine subtask (``measured`` leaves
+them out, so none of these values becomes an answer)."""
 
 _SITE_KEYS = ("sites", "rwma_sites")
 

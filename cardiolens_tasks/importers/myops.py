@@ -24,14 +24,19 @@ import numpy as np
 
 from cardiolens.data.anatomy import slice_levels
 from cardiolens.data.dataset import Item, SeriesInfo, Study
-from cardiolens.data.findings import site_territories, site_walls, transmurality_band
-from cardiolens.data.vocabulary import CROSS_LGE_T2, ETIOLOGY, LGE_PATTERN, YES_NO
+from cardiolens.data.findings import (
+    UNMEASURED_CINE,
+    EdemaFindings,
+    Findings,
+    LgeFindings,
+    build_items,
+)
+from cardiolens.data.vocabulary import DISTRIBUTION, ETIOLOGY
 from cardiolens.data.volumes import write_volume
 from cardiolens.importers.cardiac_geometry import Labels
 from cardiolens.importers.common import ImportSummary, import_cases
 from cardiolens.importers.lesions import (
     lesion_layer,
-    lesion_levels,
     lesion_sites,
     significant,
     transmural_share,
@@ -52,43 +57,44 @@ def _geometry_labels(seg: np.ndarray) -> np.ndarray:
     return out
 
 
-def myops_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, float],
-                mirror_resolved: bool = True) -> list[Item]:
-    """Items from a canonical (H, W, slices) MyoPS label volume; without a resolved mirror
-    the anterior/inferior-dependent items are left out."""
-    def item(subtask: str, answer: str | list[str], level: str = "image_understanding"
-             ) -> Item:
-        return Item(f"{study_id}/{subtask}", study_id, level, subtask, answer)
+MEASURED = frozenset({"lge_presence", "lge_levels", "lge_walls", "lge_layer",
+                      "lge_transmurality", "lge_pattern", "lge_territories",
+                      "t2_edema_presence", "t2_edema_levels", "t2_edema_walls", "cross_lge_t2",
+                      "diagnosis_etiology"})
+"""The subtasks MyoPS scar and edema labels answer (all MyoPS cases are post-infarction)."""
 
+
+def myops_findings(seg: np.ndarray, spacing: tuple[float, float, float]) -> Findings:
+    """The findings record of a canonical (H, W, slices) MyoPS label volume."""
     geometry = _geometry_labels(seg)
     cavity, wall = seg == LV, np.isin(seg, (MYO, EDEMA, SCAR))
     scar = significant(seg == SCAR, spacing)
     edema = significant(np.isin(seg, (EDEMA, SCAR)), spacing)
     scar_sites = lesion_sites(scar, geometry, GEOMETRY, spacing) if scar.any() else set()
     edema_sites = lesion_sites(edema, geometry, GEOMETRY, spacing) if edema.any() else set()
-    scar = _at_sites(scar, scar_sites)
-    edema = _at_sites(edema, edema_sites)
-    items = [item("lge_presence", YES_NO.yes if scar.any() else YES_NO.no),
-             item("t2_edema_presence", YES_NO.yes if edema.any() else YES_NO.no)]
-    if scar.any():
-        territories = site_territories(scar_sites)
-        items += [item("lge_levels", lesion_levels(scar, lge_names=True)),
-                  item("lge_walls", site_walls(scar_sites)),
-                  item("lge_layer", [lesion_layer(scar, cavity, wall)]),
-                  item("lge_transmurality",
-                       transmurality_band(transmural_share(scar, wall, cavity))),
-                  item("lge_pattern", LGE_PATTERN.ischemic),
-                  item("lge_territories", territories)]
-    if edema.any():
-        items += [item("t2_edema_levels", lesion_levels(edema)),
-                  item("t2_edema_walls", site_walls(edema_sites))]
-    cross = (CROSS_LGE_T2.neither if not scar.any() and not edema.any() else
-             CROSS_LGE_T2.lge_only if not edema.any() else
-             CROSS_LGE_T2.edema_only if not scar.any() else
-             CROSS_LGE_T2.same_region if scar_sites & edema_sites else
-             CROSS_LGE_T2.different_regions)
-    items.append(item("cross_lge_t2", cross))
-    items.append(item("diagnosis_etiology", ETIOLOGY.ischemic, "diagnosis"))
+    lge = None
+    if scar_sites:
+        scar = _at_sites(scar, scar_sites)
+        lge = LgeFindings(sites=tuple(sorted(scar_sites)), papillary=False,
+                          distribution=DISTRIBUTION.focal,            # not measured
+                          layers=(lesion_layer(scar, cavity, wall),),
+                          transmural_extent=transmural_share(scar, wall, cavity),
+                          rv_insertion=False, ischemic=True)
+    edema_record = None
+    if edema_sites:
+        edema_record = EdemaFindings(sites=tuple(sorted(edema_sites)),
+                                     distribution=DISTRIBUTION.focal, layers=())  # not measured
+    return Findings(UNMEASURED_CINE, lge, edema_record, None, ETIOLOGY.ischemic, None,
+                    measured=MEASURED)
+
+
+def myops_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, float],
+                mirror_resolved: bool = True) -> list[Item]:
+    """Items from a canonical (H, W, slices) MyoPS label volume, labelled by
+    :func:`~cardiolens.data.findings.build_items`; without a resolved mirror the
+    anterior/inferior-dependent items are left out, and so is a site list left empty (an
+    apex-only lesion has no wall)."""
+    items = build_items(study_id, myops_findings(seg, spacing), ("lge_sax", "t2_sax"))
     return [i for i in items if i.answer != []
             and (mirror_resolved or i.subtask not in MIRROR_DEPENDENT)]
 

@@ -16,15 +16,13 @@ import numpy as np
 
 from cardiolens.data.anatomy import LEVELS, WALLS6, slice_levels
 from cardiolens.data.masks import dilate4
-from cardiolens.data.vocabulary import LAYER, LGE_LEVELS
+from cardiolens.data.vocabulary import LAYER
 from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.importers.cardiac_geometry import Labels, wall_map
 
 MIN_LESION_MM2 = 20.0     # smallest in-slice lesion component and site area that counts
 SITE_MIN_SHARE = 0.10     # share of a sector's myocardium the lesion must cover
 
-LEVEL_OPTION = dict(zip(LEVEL, LGE_LEVELS[:4], strict=True))
-"""A level (cine_rwma_levels / t2_edema_levels option) -> its lge_levels option."""
 
 
 def _touches(mask: np.ndarray, other: np.ndarray) -> bool:
@@ -93,12 +91,11 @@ def significant(lesion: np.ndarray, spacing: tuple[float, float, float]) -> np.n
     return out
 
 
-def lesion_levels(lesion: np.ndarray, lge_names: bool = False) -> list[str]:
-    """Levels the lesion reaches, base to apex; ``lge_names`` uses the lge_levels options
-    ("Basal segment", ...), otherwise the plain level names ("Basal", ...)."""
+def lesion_levels(lesion: np.ndarray) -> list[str]:
+    """Levels (LEVELS names) the lesion reaches, base to apex."""
     levels = slice_levels(lesion.shape[2])
     hit = {levels[z] for z in range(lesion.shape[2]) if lesion[:, :, z].any()}
-    return [LEVEL_OPTION[level] if lge_names else level for level in LEVELS if level in hit]
+    return [level for level in LEVELS if level in hit]
 
 
 def lesion_sites(lesion: np.ndarray, seg: np.ndarray, labels: Labels,

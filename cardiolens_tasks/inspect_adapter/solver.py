@@ -1,9 +1,11 @@
-"""The multi-image CMR prompt solver: builds the message when the sample runs."""
+"""The multi-image CMR prompt solver (builds the message when the sample runs) and the
+cleanup that keeps images out of the log."""
 
 from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Awaitable, Callable
 
 import anyio
 from inspect_ai.event import ModelEvent
@@ -56,8 +58,15 @@ def _build(builder: PromptBuilder, item: Item) -> tuple[Prompt, list[Content]]:
 
 
 @solver
-def cmr_prompt(builder: PromptBuilder, items: dict[str, Item], log_images: bool) -> Solver:
-    """Select, render and ask; store the displayed options for the scorer."""
+def cmr_prompt(builder: PromptBuilder, items: dict[str, Item]) -> Solver:
+    """Build the CMR prompt of the sample and append it as the user message.
+
+    Select, render and caption the images, then append the user message to
+    ``state.messages`` and store the displayed options for the scorer. The sample's own
+    input message (the bare question, kept for ``inspect view``) is taken out first, so
+    the model reads the question once. Messages added by earlier solvers, such as
+    ``system_message(...)``, stay in place. Follow it with ``generate()``.
+    """
 
     limiter: list[anyio.CapacityLimiter] = []      # made in the event loop, on first use
 
@@ -67,12 +76,26 @@ def cmr_prompt(builder: PromptBuilder, items: dict[str, Item], log_images: bool)
             limiter.append(anyio.CapacityLimiter(BUILD_THREADS))
         prompt, content = await anyio.to_thread.run_sync(_build, builder, item,
                                                          limiter=limiter[0])
-        state.messages = [ChatMessageUser(content=content)]
+        state.messages = [m for m in state.messages
+                          if not (isinstance(m, ChatMessageUser) and m.source == "input")]
+        state.messages.append(ChatMessageUser(content=content))
         state.metadata["options"] = prompt.options
         state.metadata["images"] = len(prompt.images)
-        state = await generate(state)
-        if not log_images:
-            strip_logged_images(state)
         return state
 
     return solve
+
+
+def image_stripper(log_images: bool) -> Callable[[TaskState], Awaitable[None]] | None:
+    """A task ``cleanup`` that keeps images out of the log (``None`` if they may stay).
+
+    It runs after the solvers and scorers of each sample, errors included, whatever
+    solvers the chain holds, so composing the chain cannot leak images into the log.
+    """
+    if log_images:
+        return None
+
+    async def cleanup(state: TaskState) -> None:
+        strip_logged_images(state)
+
+    return cleanup

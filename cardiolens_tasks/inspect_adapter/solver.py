@@ -6,9 +6,10 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import anyio
-from inspect_ai.event import ModelEvent
+from inspect_ai.event import ModelEvent, StateEvent
 from inspect_ai.log import transcript
 from inspect_ai.model import ChatMessage, ChatMessageUser, Content, ContentImage, ContentText
 from inspect_ai.solver import Generate, Solver, TaskState, solver
@@ -42,13 +43,37 @@ def _strip(messages: list[ChatMessage]) -> None:
                                for part in message.content]
 
 
+def _strip_json(value: Any) -> Any:
+    """A JSON value with every inline image part replaced by the placeholder text part."""
+    if isinstance(value, dict):
+        if value.get("type") == "image" and str(value.get("image", "")).startswith("data:"):
+            return {"type": "text", "text": IMAGE_PLACEHOLDER}
+        return {k: _strip_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_json(v) for v in value]
+    return value
+
+
 def strip_logged_images(state: TaskState) -> None:
-    """Replace image data in the sample's messages and model events by a placeholder."""
+    """Replace image data by a placeholder in the sample's messages and its transcript.
+
+    The transcript holds the images in the model calls (input and raw request), in the
+    state changes recorded after each solver and in the attachments it has already split
+    off its events.
+    """
     _strip(state.messages)
-    for event in transcript().events:
+    record = transcript()
+    for key, value in record.attachments.items():
+        if value.startswith("data:image/"):
+            record.attachments[key] = IMAGE_PLACEHOLDER
+    for event in record.events:
         if isinstance(event, ModelEvent):
             _strip(event.input)
             event.call = None   # the raw request body carries the images too
+        elif isinstance(event, StateEvent):
+            for change in event.changes:
+                change.value = _strip_json(change.value)
+                change.replaced = _strip_json(change.replaced)
 
 
 def _build(builder: PromptBuilder, item: Item) -> tuple[Prompt, list[Content]]:

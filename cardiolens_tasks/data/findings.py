@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cardiolens.data.anatomy import LEVELS, WALL6_TO_4, WALLS4, WALLS6, Site, territory
-from cardiolens.data.dataset import Item
 from cardiolens.data.taxonomy import Subtask, Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:      # the reader uses the labelling rules and must not load the dataset
+    from cardiolens.data.dataset import Item
 
 LAYERS = ("Subendocardial", "Mid-wall", "Subepicardial", "Transmural")
 DISTRIBUTIONS = ("Focal", "Patchy or multifocal", "Diffuse")
@@ -247,6 +249,8 @@ def build_items(study_id: str, findings: Findings, series_present: Iterable[str]
     An item is made when the study has the subtask's sequences and the subtask's
     condition holds; report items need a reference text in ``reports``.
     """
+    from cardiolens.data.dataset import Item
+
     taxonomy = taxonomy or load_taxonomy()
     sequences = {key.split("_")[0] for key in series_present}
     items: list[Item] = []

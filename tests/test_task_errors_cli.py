@@ -50,3 +50,13 @@ def test_a_task_mistake_is_one_line_and_a_failed_exit(mistake: str, message: str
     assert proc.returncode != 0
     assert lines == [message], proc.stdout + proc.stderr
     assert not (tmp_path / "logs").exists() or not any((tmp_path / "logs").iterdir())
+
+
+def test_the_readme_table_lists_every_task_parameter() -> None:
+    from cardiolens.inspect_adapter.tasks import parameters
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = [line for line in readme.splitlines() if line.startswith("| `")]
+    for level in ("image_understanding", "report_generation", "diagnosis"):
+        for option in parameters(level):
+            assert any(f"`{option.name}`" in line.split("|")[1] for line in table), option.name

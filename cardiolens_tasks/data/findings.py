@@ -273,6 +273,8 @@ def build_items(study_id: str, findings: Findings, series_present: Iterable[str]
     An item is made when the study has the subtask's sequences and the subtask's
     condition holds; report items need a reference text in ``reports``.
     """
+    from cardiolens.data.dataset import Item
+
     taxonomy = taxonomy or load_taxonomy()
     sequences = {key.split("_")[0] for key in series_present}
     items: list[Item] = []

@@ -12,8 +12,8 @@ def task_manager(data: str | None = None, **options: Any) -> Any:
 
     ``data`` and ``options`` (any task option, see
     :func:`cardiolens.prompting.task_options.task_options`) become the tasks' metadata, as
-    ``--metadata`` does on the command line, and are checked when a task loads. Use it with ``simple_evaluate(...,
-    task_manager=task_manager(data="my_dataset", budget=8))``.
+    ``--metadata`` does on the command line, and are checked when a task loads. Use it
+    with ``simple_evaluate(..., task_manager=task_manager(data="my_dataset", budget=8))``.
     """
     from lm_eval.tasks import TaskManager
 

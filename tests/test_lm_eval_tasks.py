@@ -184,3 +184,13 @@ def test_one_image_token_per_image_for_hf_and_vllm_backends(cohort5: Path, layou
         images = doc_images(doc)
         assert doc_text(doc).count("<image>") == len(images) == count
         assert all(image.mode == "L" for image in images)
+
+
+def test_another_levels_filter_is_refused_not_ignored() -> None:
+    with pytest.raises(ValueError, match=r"^diagnosis has no subtask filter; its subtask "
+                                         r"filter is task"):
+        options_from({"level": "diagnosis", "subtask": "diagnosis_etiology"})
+    with pytest.raises(ValueError, match=r"^report_generation has no sequence filter"):
+        options_from({"level": "report_generation", "sequence": "lge"})
+    assert options_from({"level": "diagnosis", "task": "diagnosis_etiology"}).subtasks == {
+        "diagnosis_etiology"}

@@ -80,8 +80,9 @@ def parse_task_options(level: Level, values: Mapping[str, Any], *,
         known: Further names the framework takes and checks itself.
         loose: Convert strings (lm-eval metadata and model args are strings).
         unknown: ``"error"``: a name that is no option is refused, with the valid names;
-            ``"near"``: only a name close to an option's name is refused (lm-eval mixes
-            model args into the metadata, so other names are not ours to judge).
+            ``"near"``: only another level's filter and a name close to an option's name
+            are refused (lm-eval mixes model args into the metadata, so other names are
+            not ours to judge).
         taxonomy: The taxonomy that names the subtasks (default: the packaged one).
 
     Returns:
@@ -95,7 +96,7 @@ def parse_task_options(level: Level, values: Mapping[str, Any], *,
     taxonomy = taxonomy or load_taxonomy()
     options = (*task_options(level), *extra)
     names = [o.name for o in options]
-    errors = _unknown_names(values, [*names, *(k for k in known if k not in names)],
+    errors = _unknown_names(level, values, [*names, *(k for k in known if k not in names)],
                             unknown)
     given = {k: v for k, v in values.items() if k in names}
     checked, problems = check_all(options, given, loose)
@@ -114,12 +115,15 @@ def parse_task_options(level: Level, values: Mapping[str, Any], *,
     return result, {o.name: checked.get(o.name, o.default) for o in extra}
 
 
-def _unknown_names(values: Mapping[str, Any], names: Sequence[str],
+def _unknown_names(level: Level, values: Mapping[str, Any], names: Sequence[str],
                    unknown: str) -> list[str]:
     strangers = [k for k in values if k not in names]
     if unknown == "near":
+        errors = [f"{level} has no {k} filter; its subtask filter is {SUBTASK_FILTER[level]}"
+                  for k in strangers if k in (*SUBTASK_FILTER.values(), SEQUENCE_FILTER)]
         near = {k: difflib.get_close_matches(k, names, n=1, cutoff=0.8) for k in strangers}
-        return [f"unknown option {k!r} (did you mean {m[0]}?)" for k, m in near.items() if m]
+        return errors + [f"unknown option {k!r} (did you mean {m[0]}?)"
+                         for k, m in near.items() if m]
     if not strangers:
         return []
     return [f"unknown parameter(s): {', '.join(strangers)}; valid: {', '.join(names)}"]

@@ -194,3 +194,7 @@ def test_another_levels_filter_is_refused_not_ignored() -> None:
         options_from({"level": "report_generation", "sequence": "lge"})
     assert options_from({"level": "diagnosis", "task": "diagnosis_etiology"}).subtasks == {
         "diagnosis_etiology"}
+    with pytest.raises(ValueError) as info:                    # one reason, not two
+        options_from({"level": "image_understanding", "section": "report_lge"})
+    assert str(info.value) == ("image_understanding has no section filter; its subtask "
+                               "filter is subtask")

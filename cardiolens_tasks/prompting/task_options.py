@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 from cardiolens.data.items import SEQUENCE_FILTER, SUBTASK_FILTER, filter_problems
 from cardiolens.data.taxonomy import LEVELS, Level, Taxonomy, load_taxonomy
@@ -69,7 +69,8 @@ class TaskOptions:
 def parse_task_options(level: Level, values: Mapping[str, Any], *,
                        extra: Sequence[Option] = (), known: Sequence[str] = (),
                        loose: bool = False,
-                       unknown: str = "error", taxonomy: Taxonomy | None = None,
+                       unknown: Literal["error", "near"] = "error",
+                       taxonomy: Taxonomy | None = None,
                        ) -> tuple[TaskOptions, dict[str, Any]]:
     """Check every option of a ``level`` task at once.
 
@@ -116,12 +117,14 @@ def parse_task_options(level: Level, values: Mapping[str, Any], *,
 
 
 def _unknown_names(level: Level, values: Mapping[str, Any], names: Sequence[str],
-                   unknown: str) -> list[str]:
+                   unknown: Literal["error", "near"]) -> list[str]:
     strangers = [k for k in values if k not in names]
     if unknown == "near":
+        filters = (*SUBTASK_FILTER.values(), SEQUENCE_FILTER)
         errors = [f"{level} has no {k} filter; its subtask filter is {SUBTASK_FILTER[level]}"
-                  for k in strangers if k in (*SUBTASK_FILTER.values(), SEQUENCE_FILTER)]
-        near = {k: difflib.get_close_matches(k, names, n=1, cutoff=0.8) for k in strangers}
+                  for k in strangers if k in filters]
+        near = {k: difflib.get_close_matches(k, names, n=1, cutoff=0.8) for k in strangers
+                if k not in filters}
         return errors + [f"unknown option {k!r} (did you mean {m[0]}?)"
                          for k, m in near.items() if m]
     if not strangers:

@@ -563,6 +563,11 @@ def test_a_bad_data_path_fails_with_the_path_named(data: str, message: str,
             f"cardiolens/{task_fn.__name__}: " + message.format(tmp=tmp_path))
 
 
+def test_a_data_path_object_is_taken_like_its_string(cohort40: Path) -> None:
+    assert len(diagnosis(data=cohort40, limit_studies=2).dataset) == len(
+        diagnosis(data=str(cohort40), limit_studies=2).dataset) > 0
+
+
 def test_setting_errors_come_before_reading_the_data(tmp_path: Path) -> None:
     with pytest.raises(PrerequisiteError, match="budget"):
         image_understanding(data=str(tmp_path / "nowhere"), budget=0)

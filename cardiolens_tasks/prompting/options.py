@@ -8,6 +8,7 @@ same words.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,6 +108,8 @@ class Option:
             if not isinstance(parts, (list, tuple)) or not all(isinstance(p, str) for p in parts):
                 return _REFUSED
             return [p.strip() for p in parts if p.strip()]
+        if isinstance(value, os.PathLike):       # data=Path(...) from Python
+            return os.fspath(value)
         return value if isinstance(value, str) else _REFUSED
 
 

@@ -30,6 +30,7 @@ from cardiolens.cache import cache_root
 from cardiolens.data.taxonomy import Level, load_taxonomy
 from cardiolens.errors import CardiolensError, DatasetError
 from cardiolens.inspect_adapter.data import load_benchmark, to_dataset
+from cardiolens.inspect_adapter.model_extraction import model_extraction_scorer
 from cardiolens.inspect_adapter.scoring import (
     choice_scorer,
     diagnosis_scorer,
@@ -47,9 +48,14 @@ LOG_IMAGES = Option("log_images", bool, None, "Embed images in the log (default:
 JUDGE = Option("judge", str, None, "An Inspect model (e.g. openai/gpt-4o) that also grades "
                "each section against the reference with a CMR rubric (omissions, "
                "contradictions, hallucinations, 0-10 score). Off by default.")
+EXTRACTOR = Option("extractor", str, None, "An Inspect model that reads the findings of both "
+                   "texts as JSON slots for the clinical scores, instead of the offline "
+                   "rule-based extractor.")
+MODEL_OPTIONS = (JUDGE, EXTRACTOR)
+"""Options that name a model: a model name, or a Model from Python."""
 INSPECT_OPTIONS: dict[Level, tuple[Option, ...]] = {
     "image_understanding": (LOG_IMAGES,),
-    "report_generation": (LOG_IMAGES, JUDGE),
+    "report_generation": (LOG_IMAGES, JUDGE, EXTRACTOR),
     "diagnosis": (LOG_IMAGES,),
 }
 UNKNOWN = "unknown"
@@ -77,7 +83,7 @@ def parameters(level: Level) -> tuple[Option, ...]:
 
 def _annotation(option: Option) -> Any:
     kind: Any = str | list[str] if option.kind is list else option.kind
-    if option.kind is str and option.name == "judge":
+    if option in MODEL_OPTIONS:
         kind = str | Model
     return kind | None if option.default is None or option.optional else kind
 
@@ -144,11 +150,14 @@ def image_understanding(**params: Any) -> Task:
 @task_parameters("report_generation")
 def report_generation(**params: Any) -> Task:
     """CardioLens Level 2: report sections (cine, LGE, T2, perfusion, impression)."""
-    judge = params.get("judge")
-    if judge is not None and not isinstance(judge, (str, Model)):
-        raise TaskParameterError(f"cardiolens/report_generation: judge must be a model "
-                                 f"name, not {judge!r}")
-    scorers = [report_scorer(), *([judge_scorer(judge)] if judge else [])]
+    judge, extractor = (params.get(o.name) for o in MODEL_OPTIONS)
+    for option in MODEL_OPTIONS:
+        value = params.get(option.name)
+        if value is not None and not isinstance(value, (str, Model)):
+            raise TaskParameterError(f"cardiolens/report_generation: {option.name} must be "
+                                     f"a model name, not {value!r}")
+    scorers = [report_scorer() if extractor is None else model_extraction_scorer(extractor),
+               *([judge_scorer(judge)] if judge else [])]
     return _task("report_generation", params, scorers)
 
 

@@ -72,6 +72,12 @@ def load_docs(**options: Any) -> dict[str, Any]:
     import datasets
 
     checked = options_from(options)
+    settings = checked.settings
+    if (options.get("max_images") not in (None, "") and settings.layout == "separate"
+            and settings.max_images < settings.budget):
+        print(f"cardiolens: max_images={settings.max_images} is below budget={settings.budget}: "
+              "backends send only the first max_images images and keep every caption; use "
+              "layout=mosaic or a budget of at most max_images")
     taxonomy = load_taxonomy()
     root = (Path(checked.data).expanduser().resolve() if checked.data else default_cohort())
     dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}"))
@@ -121,8 +127,10 @@ def doc_text(doc: dict[str, Any]) -> str:
 
 
 def doc_images(doc: dict[str, Any]) -> list[Image.Image]:
-    """The prompt's images as grayscale PIL images, in order."""
-    return [Image.open(io.BytesIO(image.png)).convert("L") for image in doc_prompt(doc).images]
+    """The prompt's images as PIL images in RGB mode (the grey level in all three channels),
+    in order: image processors that do not convert (SigLIP-based ones, for example) expect
+    three channels and fail on a one-channel image."""
+    return [Image.open(io.BytesIO(image.png)).convert("RGB") for image in doc_prompt(doc).images]
 
 
 def doc_target(doc: dict[str, Any]) -> str:

@@ -233,6 +233,18 @@ def _cmd_serve_reader(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from .audit.report import audit_dataset, format_audit, write_json
+
+    result = audit_dataset(Path(args.dataset), depth=args.depth, folds=args.folds,
+                           seed=args.seed)
+    print(format_audit(result))
+    if args.json:
+        write_json(result, Path(args.json))
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
@@ -382,6 +394,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     bench.add_argument("--json", help="also write the figures to this JSON file")
     bench.set_defaults(func=_cmd_bench)
+
+    audit = sub.add_parser(
+        "audit", help="the dataset's shortcut exposure: label shortcuts and priors",
+        description="Audit a dataset for shortcuts: the cross-validated etiology and "
+                    "subtype accuracy of each structured finding used alone (best lookup "
+                    "rule) and of a small decision tree over all findings but the LGE "
+                    "pattern, a clinician's rule set, and the majority and option-A "
+                    "baselines of every subtask. Prints a table; --json writes the figures.")
+    audit.add_argument("dataset", help="dataset folder")
+    audit.add_argument("--json", help="also write the figures to this JSON file")
+    audit.add_argument("--depth", type=_positive_int, default=3,
+                       help="decision-tree depth (default: 3)")
+    audit.add_argument("--folds", type=_int_at_least(2, "at least 2"), default=5,
+                       help="cross-validation folds (default: 5)")
+    audit.add_argument("--seed", type=_seed, default=0, help="fold seed (default: 0)")
+    audit.set_defaults(func=_cmd_audit)
 
     serve = sub.add_parser(
         "serve-reader", help="serve the reference reader as a local OpenAI-compatible API",

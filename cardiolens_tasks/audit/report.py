@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -65,3 +66,19 @@ def format_audit(result: dict[str, Any]) -> str:
     if "priors" in result:
         lines += format_priors(result["priors"])
     return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    """NaN as null, so the file is strict JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def write_json(result: dict[str, Any], path: Path) -> None:
+    """Write an audit result as strict JSON (NaN as null)."""
+    path.write_text(json.dumps(_plain(result), indent=1, allow_nan=False) + "\n")

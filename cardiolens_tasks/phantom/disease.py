@@ -253,8 +253,9 @@ def _ischemic(d: Draft) -> None:
             defect_sites = visible
         depth = (0.0, 1.0) if transmural else (0.0, 0.6)
         d.defect = Lesion(defect_sites, "Transmural" if transmural else "Subendocardial", depth)
-    if d.chance(0.2):   # acute: edema over the newest infarct, often beyond it (area at risk)
-        band = (0.0, max(0.5, scar.band[1]))
+    if d.chance(0.25):   # acute: edema over the newest infarct, often beyond it and
+        # through the wall (the area at risk)
+        band = (0.0, 1.0) if d.chance(0.5) else (0.0, max(0.5, scar.band[1]))
         edema_sites = sites
         if d.chance(0.5):
             edema_sites = grow_from(d.rng, sites, int(d.rng.integers(1, 3)),
@@ -339,7 +340,7 @@ def _myocarditis(d: Draft) -> None:
         d.scar = lesions
     elif phase < 0.42:   # early: edema before any scar
         d.edema = lesions
-    elif phase < 0.5:    # diffuse myocarditis: mid-wall edema everywhere, focal scar
+    elif phase < 0.52:   # diffuse myocarditis: mid-wall edema everywhere, focal scar
         d.scar = lesions
         d.edema = [Lesion(ALL_SITES[:-1], "Mid-wall", MID_WALL)]
     else:                # acute: edema at the LGE, often reaching beyond it
@@ -377,6 +378,8 @@ def _amyloidosis(d: Draft) -> None:
         layer = "Transmural" if band[1] == 1.0 else "Subendocardial"
         d.scar = [Lesion(ALL_SITES[:-1], layer, band)]
         d.atrial_lge = d.chance(0.7)
+    if d.chance(0.3):    # raised T2 of the infiltrated inner wall, everywhere
+        d.edema = [Lesion(ALL_SITES[:-1], "Subendocardial", (0.0, 0.38))]
     if d.chance(0.3):    # circumferential subendocardial hypoperfusion, sparing the apex
         d.defect = Lesion(tuple((lv, w) for lv in ("Basal", "Mid") for w in WALLS6),
                           "Subendocardial", (0.0, 0.5))

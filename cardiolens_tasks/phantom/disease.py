@@ -340,9 +340,6 @@ def _myocarditis(d: Draft) -> None:
         d.scar = lesions
     elif phase < 0.42:   # early: edema before any scar
         d.edema = lesions
-    elif phase < 0.52:   # diffuse myocarditis: mid-wall edema everywhere, focal scar
-        d.scar = lesions
-        d.edema = [Lesion(ALL_SITES[:-1], "Mid-wall", MID_WALL)]
     else:                # acute: edema at the LGE, often reaching beyond it
         d.scar = lesions
         d.edema = lesions
@@ -378,7 +375,8 @@ def _amyloidosis(d: Draft) -> None:
         layer = "Transmural" if band[1] == 1.0 else "Subendocardial"
         d.scar = [Lesion(ALL_SITES[:-1], layer, band)]
         d.atrial_lge = d.chance(0.7)
-    if d.chance(0.3):    # raised T2 of the infiltrated inner wall, everywhere
+    if d.pattern == "Concentric" and d.chance(0.5):   # raised T2 of the infiltrated inner
+        # wall, everywhere (drawn only in thick walls, where the band is several pixels)
         d.edema = [Lesion(ALL_SITES[:-1], "Subendocardial", (0.0, 0.38))]
     if d.chance(0.3):    # circumferential subendocardial hypoperfusion, sparing the apex
         d.defect = Lesion(tuple((lv, w) for lv in ("Basal", "Mid") for w in WALLS6),

@@ -234,10 +234,16 @@ def _cmd_serve_reader(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from .audit.report import audit_dataset, format_audit, write_json
+    from .audit.report import audit_dataset, audit_phantom_labels, format_audit, write_json
 
-    result = audit_dataset(Path(args.dataset), depth=args.depth, folds=args.folds,
-                           seed=args.seed)
+    if (args.dataset is None) == (args.phantom is None):
+        raise CardiolensError("audit: give a DATASET folder or --phantom N, not both")
+    if args.phantom is not None:
+        result = audit_phantom_labels(args.phantom, args.phantom_seed, depth=args.depth,
+                                      folds=args.folds, seed=args.seed)
+    else:
+        result = audit_dataset(Path(args.dataset), depth=args.depth, folds=args.folds,
+                               seed=args.seed)
     print(format_audit(result))
     if args.json:
         write_json(result, Path(args.json))
@@ -402,7 +408,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "rule) and of a small decision tree over all findings but the LGE "
                     "pattern, a clinician's rule set, and the majority and option-A "
                     "baselines of every subtask. Prints a table; --json writes the figures.")
-    audit.add_argument("dataset", help="dataset folder")
+    audit.add_argument("dataset", nargs="?", help="dataset folder")
+    audit.add_argument("--phantom", type=_positive_int, metavar="N",
+                       help="instead of a dataset: the label shortcuts of N phantom label "
+                            "sets, drawn without pixels (seconds for thousands)")
+    audit.add_argument("--phantom-seed", type=_seed, default=0,
+                       help="cohort seed of --phantom (default: 0)")
     audit.add_argument("--json", help="also write the figures to this JSON file")
     audit.add_argument("--depth", type=_positive_int, default=3,
                        help="decision-tree depth (default: 3)")

@@ -126,3 +126,13 @@ def test_label_sets_skip_studies_without_a_diagnosis() -> None:
     items = [Item("A/cine_lv_size", "A", "image_understanding", "cine_lv_size", "Normal"),
              Item("B/diagnosis_etiology", "B", "diagnosis", "diagnosis_etiology", "Normal")]
     assert label_sets_from_items(items) == [LabelSet("B", {}, "Normal", None)]
+
+
+def test_audit_of_phantom_label_sets_needs_no_dataset(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "labels.json"
+    assert main(["audit", "--phantom", "60", "--phantom-seed", "2", "--json", str(out)]) == 0
+    assert "Label shortcuts (60 studies" in capsys.readouterr().out
+    assert json.loads(out.read_text())["label_shortcuts"]["studies"] == 60
+    assert main(["audit", str(tmp_path), "--phantom", "60"]) == 1
+    assert "not both" in capsys.readouterr().err

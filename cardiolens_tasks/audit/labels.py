@@ -107,7 +107,7 @@ def lookup_accuracy(values: Sequence[str], targets: Sequence[str], folds: int = 
         table: dict[str, Counter[str]] = {}
         for i in train:
             table.setdefault(values[i], Counter())[targets[i]] += 1
-        for i in np.flatnonzero(fold == f):
+        for i in np.flatnonzero(fold == f).tolist():
             seen = table.get(values[i])
             guess = seen.most_common(1)[0][0] if seen else majority
             correct += guess == targets[i]

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..dataset import read_dataset
 from ..errors import CardiolensError
-from .labels import PATTERN_FINDINGS, label_audit, label_sets_from_dataset
+from .labels import PATTERN_FINDINGS, label_audit, label_sets_from_dataset, phantom_label_sets
 from .priors import prior_baselines
 
 
@@ -23,6 +23,16 @@ def audit_dataset(root: str | Path, depth: int = 3, folds: int = 5,
                               f"the audit needs at least {folds}")
     return {"dataset": str(root), "label_shortcuts": label_audit(label_sets, depth, folds, seed),
             "priors": prior_baselines(dataset.items)}
+
+
+def audit_phantom_labels(studies: int, cohort_seed: int = 0, depth: int = 3, folds: int = 5,
+                         seed: int = 0) -> dict[str, Any]:
+    """Label shortcuts of ``studies`` phantom label sets (default prevalence), no pixels."""
+    if studies < folds:
+        raise CardiolensError(f"--phantom {studies}: the audit needs at least {folds} studies")
+    label_sets = phantom_label_sets(studies, cohort_seed)
+    return {"dataset": f"phantom label sets (n={studies}, seed {cohort_seed})",
+            "label_shortcuts": label_audit(label_sets, depth, folds, seed)}
 
 
 def _pct(value: float) -> str:

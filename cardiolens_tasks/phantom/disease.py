@@ -8,6 +8,9 @@ keeps the labels stable against partial volume and noise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 import numpy as np
 
 from ..anatomy import LEVELS, WALLS6, Site, territory
@@ -15,6 +18,7 @@ from .geometry import HeartModel
 from .params import Acquisition, Heart, Lesion, StudyParams
 
 Rng = np.random.Generator
+T = TypeVar("T")
 CAVITY_LEVELS = LEVELS[:3]
 ALL_SITES: tuple[Site, ...] = (
     *((lv, w) for lv in CAVITY_LEVELS for w in WALLS6), ("Apex", ""))
@@ -130,7 +134,7 @@ class Draft:
     def chance(self, p: float) -> bool:
         return bool(self.rng.random() < p)
 
-    def pick(self, options: list[str] | tuple[str, ...]) -> str:
+    def pick(self, options: Sequence[T]) -> T:
         return options[int(self.rng.integers(len(options)))]
 
     def set_thick(self, sites: tuple[Site, ...], lo: float, hi: float) -> None:
@@ -400,8 +404,8 @@ def _sarcoidosis(d: Draft) -> None:
         band = {"Subepicardial": SUBEPI, "Transmural": (0.0, 1.0), "Mid-wall": MID_WALL}[layer]
         d.scar.append(Lesion(lateral, layer, band, patchy=True))
     if d.chance(0.45):
-        d.rwma_sites = d.pick((septal, lateral, septal + (("Basal", "Inferior"),),
-                               septal + (("Basal", "Anterior"),)))
+        d.rwma_sites = d.pick((septal, lateral, (*septal, ("Basal", "Inferior")),
+                               (*septal, ("Basal", "Anterior"))))
         d.rwma_sites = tuple(s for s in ALL_SITES if s in d.rwma_sites)
         d.rwma_severity, d.rwma_factor = "Hypokinetic", 0.4
     if d.chance(0.3):

@@ -162,9 +162,9 @@ def impression_section(f: Findings, rng: Rng) -> str:
         if f.lge is None:
             terr = _join(site_territories(f.perfusion.sites)) if f.perfusion else "coronary"
             return _pick(rng, (f"Ischemic cardiomyopathy with inducible ischemia in the {terr} "
-                               "territory, without infarction.",
-                               f"Findings are consistent with ischemic cardiomyopathy: "
-                               f"{terr} territory ischemia without scar."))
+                               "territory.",
+                               f"Findings are consistent with ischemic cardiomyopathy "
+                               f"({terr} territory ischemia)."))
         terr = _join(site_territories(f.lge.sites))
         return _pick(rng, (f"Ischemic cardiomyopathy with infarction in the {terr} territory.",
                            f"Findings are consistent with ischemic cardiomyopathy "

@@ -237,7 +237,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     from .audit.report import audit_dataset, audit_phantom_labels, format_audit, write_json
 
     if (args.dataset is None) == (args.phantom is None):
-        raise CardiolensError("audit: give a DATASET folder or --phantom N, not both")
+        raise CardiolensError("audit: give either a DATASET folder or --phantom N (one of the two)")
     if args.phantom is not None:
         result = audit_phantom_labels(args.phantom, args.phantom_seed, depth=args.depth,
                                       folds=args.folds, seed=args.seed)

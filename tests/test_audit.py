@@ -135,4 +135,5 @@ def test_audit_of_phantom_label_sets_needs_no_dataset(tmp_path: Path,
     assert "Label shortcuts (60 studies" in capsys.readouterr().out
     assert json.loads(out.read_text())["label_shortcuts"]["studies"] == 60
     assert main(["audit", str(tmp_path), "--phantom", "60"]) == 1
-    assert "not both" in capsys.readouterr().err
+    assert "one of the two" in capsys.readouterr().err
+    assert main(["audit"]) == 1

@@ -233,24 +233,6 @@ def _cmd_serve_reader(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_audit(args: argparse.Namespace) -> int:
-    from .audit.report import audit_dataset, audit_phantom_labels, format_audit, write_json
-
-    if (args.dataset is None) == (args.phantom is None):
-        raise CardiolensError("audit: give either a DATASET folder or --phantom N (one of the two)")
-    if args.phantom is not None:
-        result = audit_phantom_labels(args.phantom, args.phantom_seed, depth=args.depth,
-                                      folds=args.folds, seed=args.seed)
-    else:
-        result = audit_dataset(Path(args.dataset), depth=args.depth, folds=args.folds,
-                               seed=args.seed)
-    print(format_audit(result))
-    if args.json:
-        write_json(result, Path(args.json))
-        print(f"wrote {args.json}", file=sys.stderr)
-    return 0
-
-
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
@@ -325,9 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "<code>_SA_CINE/_SA_ED(_gt)/_SA_ES(_gt)/_LA_CINE and "
                     "dataset_information.csv. emidec: "
                     "Case_*/Images and Case_*/Contours (LGE with infarct labels). myops: "
-                    "<name>_C0/_DE/_T2.nii.gz and <name>_gd.nii.gz. dicom: a hospital's DICOM "
-                    "folder (no PHI is written; study ids are salted hashes). Items come "
-                    "from the segmentations and the diagnosis label. Cases with unknown "
+                    "<name>_C0/_DE (or _LGE)/_T2.nii.gz and <name>_gd.nii.gz. dicom: a "
+                    "hospital's DICOM folder (no PHI is written; study ids are salted "
+                    "hashes). Every series is stored in the canonical frame (docs/geometry.md) "
+                    "from its geometry, else its segmentation; what was done is recorded in "
+                    "studies.jsonl and anything not decided from geometry is listed. Items "
+                    "come from the segmentations and the diagnosis label. Cases with unknown "
                     "labels or missing files are listed and skipped.")
     importer.add_argument("name", choices=["acdc", "mnms", "mnms2", "emidec", "myops", "dicom"],
                           help="dataset layout")
@@ -400,27 +385,6 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     bench.add_argument("--json", help="also write the figures to this JSON file")
     bench.set_defaults(func=_cmd_bench)
-
-    audit = sub.add_parser(
-        "audit", help="the dataset's shortcut exposure: label shortcuts and priors",
-        description="Audit a dataset for shortcuts: the cross-validated etiology and "
-                    "subtype accuracy of each structured finding used alone (best lookup "
-                    "rule) and of a small decision tree over all findings but the LGE "
-                    "pattern, a clinician's rule set, and the majority and option-A "
-                    "baselines of every subtask. Prints a table; --json writes the figures.")
-    audit.add_argument("dataset", nargs="?", help="dataset folder")
-    audit.add_argument("--phantom", type=_positive_int, metavar="N",
-                       help="instead of a dataset: the label shortcuts of N phantom label "
-                            "sets, drawn without pixels (seconds for thousands)")
-    audit.add_argument("--phantom-seed", type=_seed, default=0,
-                       help="cohort seed of --phantom (default: 0)")
-    audit.add_argument("--json", help="also write the figures to this JSON file")
-    audit.add_argument("--depth", type=_positive_int, default=3,
-                       help="decision-tree depth (default: 3)")
-    audit.add_argument("--folds", type=_int_at_least(2, "at least 2"), default=5,
-                       help="cross-validation folds (default: 5)")
-    audit.add_argument("--seed", type=_seed, default=0, help="fold seed (default: 0)")
-    audit.set_defaults(func=_cmd_audit)
 
     serve = sub.add_parser(
         "serve-reader", help="serve the reference reader as a local OpenAI-compatible API",

@@ -22,9 +22,9 @@ from cardiolens.audit.labels import (
 )
 from cardiolens.audit.priors import prior_baselines
 from cardiolens.cli import main
-from cardiolens.dataset import Item
+from cardiolens.data.dataset import Item
+from cardiolens.data.taxonomy import load_taxonomy
 from cardiolens.phantom.cohort import DEFAULT_SEED, DEFAULT_STUDIES, plan_diagnoses
-from cardiolens.taxonomy import load_taxonomy
 
 
 def test_lookup_rule_finds_an_informative_finding_and_not_a_random_one() -> None:

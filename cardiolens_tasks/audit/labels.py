@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ..dataset import Dataset, Item
-from ..findings import EF_BANDS, build_items
-from ..taxonomy import Taxonomy, load_taxonomy
+from cardiolens.data.dataset import Dataset, Item
+from cardiolens.data.findings import EF_BANDS, build_items
+from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
 
 NOT_ASKED = "(not asked)"
 PATTERN_FINDINGS = ("lge_pattern", "lge_territories")
@@ -68,8 +68,8 @@ def phantom_label_sets(studies: int, seed: int = 0,
                        prevalence: dict[str, float] | None = None) -> list[LabelSet]:
     """Label sets of a phantom cohort as ``cardiolens demo`` would label it, without
     drawing a pixel (the same parameters, findings and item rules)."""
-    from ..phantom.cohort import plan_diagnoses, sample_params
-    from ..phantom.labels import findings_from_params
+    from cardiolens.phantom.cohort import plan_diagnoses, sample_params
+    from cardiolens.phantom.labels import findings_from_params
 
     series = ("cine_sax", "cine_2ch", "cine_4ch", "lge_sax", "lge_4ch", "t2_sax", "perf_sax")
     items: list[Item] = []

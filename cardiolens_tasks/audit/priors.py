@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from ..dataset import Item
-from ..taxonomy import Taxonomy, load_taxonomy
+from cardiolens.data.dataset import Item
+from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
 
 
 def _key(answer: str | list[str]) -> str:

@@ -7,10 +7,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..dataset import read_dataset
-from ..errors import CardiolensError
-from .labels import PATTERN_FINDINGS, label_audit, label_sets_from_dataset, phantom_label_sets
-from .priors import prior_baselines
+from cardiolens.audit.labels import (
+    PATTERN_FINDINGS,
+    label_audit,
+    label_sets_from_dataset,
+    phantom_label_sets,
+)
+from cardiolens.audit.priors import prior_baselines
+from cardiolens.data.dataset import read_dataset
+from cardiolens.errors import CardiolensError
 
 
 def audit_dataset(root: str | Path, depth: int = 3, folds: int = 5,

@@ -13,9 +13,9 @@ from typing import TypeVar
 
 import numpy as np
 
-from ..anatomy import LEVELS, WALLS6, Site, territory
-from .geometry import HeartModel
-from .params import Acquisition, Heart, Lesion, StudyParams
+from cardiolens.data.anatomy import LEVELS, WALLS6, Site, territory
+from cardiolens.phantom.geometry import HeartModel
+from cardiolens.phantom.params import Acquisition, Heart, Lesion, StudyParams
 
 Rng = np.random.Generator
 T = TypeVar("T")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..anatomy import slice_levels
-from .geometry import (
+from cardiolens.data.anatomy import slice_levels
+from cardiolens.phantom.geometry import (
     HeartModel,
     Plane,
     Tissue,
@@ -21,7 +21,7 @@ from .geometry import (
     sax_plane,
     tissue,
 )
-from .params import Lesion, StudyParams
+from cardiolens.phantom.params import Lesion, StudyParams
 
 # Class intensities relative to the brightest tissue of each sequence.
 CINE = {"lv_blood": 1.0, "papillary": 0.28, "lv_myo": 0.28, "rv_blood": 0.95, "rv_wall": 0.28,

@@ -161,18 +161,17 @@ def impression_section(f: Findings, rng: Rng) -> str:
     if f.etiology == "Ischemic cardiomyopathy":
         if f.lge is None:
             terr = _join(site_territories(f.perfusion.sites)) if f.perfusion else "coronary"
-            return _pick(rng, (f"Ischemic cardiomyopathy with inducible ischemia in the {terr} "
-                               "territory.",
-                               f"Findings are consistent with ischemic cardiomyopathy "
-                               f"({terr} territory ischemia)."))
+            return _pick(rng, (f"Ischemic cardiomyopathy, {terr} territory.",
+                               f"Findings are consistent with ischemic cardiomyopathy in the "
+                               f"{terr} territory."))
         terr = _join(site_territories(f.lge.sites))
         return _pick(rng, (f"Ischemic cardiomyopathy with infarction in the {terr} territory.",
                            f"Findings are consistent with ischemic cardiomyopathy "
                            f"({terr} territory infarct)."))
     if f.subtype in (None, "Other non-ischemic"):
-        return _pick(rng, ("Non-ischemic cardiomyopathy of another type.",
-                           "Findings are consistent with another type of non-ischemic "
-                           "cardiomyopathy."))
+        return _pick(rng, ("Other non-ischemic cardiomyopathy.",
+                           "Findings are consistent with a non-ischemic cardiomyopathy, other "
+                           "non-ischemic type."))
     subtype = f.subtype.lower()
     return _pick(rng, (f"Non-ischemic cardiomyopathy, most likely {subtype}.",
                        f"Findings are consistent with {subtype}, a non-ischemic "

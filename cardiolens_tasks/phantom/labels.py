@@ -22,12 +22,12 @@ from cardiolens.data.vocabulary import (
 from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.phantom.params import DIAGNOSIS_ANSWERS, Lesion, StudyParams
 
-# Thresholds on the drawing parameters (mm of the model heart, fractions, site counts), not
-# label cut-offs for measured data (those are in data/cutoffs.py). Each sits in the gap
-# between the ranges disease.py draws for neighbouring labels (docs/phantom.md, "Labels and
-# reports"). THICKENED_MM is 13 where cutoffs.THICKENED_MM is 15: the phantom draws
-# hypertensive and Fabry-like LVH at 13.8-16.5 mm and labels it thickened, normal walls at
-# most 10.5 mm; a 15 mm threshold would relabel part of that LVH as normal.
+# Drawing thresholds on the parameters (mm of the model heart, shortening fraction, site
+# count), not label cut-offs for measured data (those are in data/cutoffs.py). Each sits in
+# the gap between the ranges disease.py draws for neighbouring labels (docs/phantom.md,
+# "Labels and reports"). THICKENED_MM is 13 where cutoffs.THICKENED_MM is 15: non-thickened
+# walls are drawn at most 10.5 mm and concentric LVH (hypertensive, Fabry-like) from 13.8 mm,
+# so 15 mm would cut through drawn LVH and drop walls from cine_thickened_walls.
 THICKENED_MM = 13.0
 THINNED_MM = 5.5
 DILATED_LV_MM = 30.0

@@ -9,7 +9,7 @@ source labels items by the same rules (applicability, option texts, cross-sequen
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from cardiolens.data.anatomy import LEVELS, WALL6_TO_4, WALLS4, WALLS6, Site, territory
@@ -265,3 +265,27 @@ def build_items(study_id: str, findings: Findings, series_present: Iterable[str]
         answer = ANSWERS[subtask.id](findings)
         items.append(Item(item_id, study_id, subtask.level, subtask.id, answer=answer))
     return items
+
+
+def asked_items(items: Iterable[Item], variants: Mapping[str, str | None] | None = None,
+                taxonomy: Taxonomy | None = None) -> list[Item]:
+    """The items as asked under each subtask's option variant (default or ``variants[id]``).
+
+    The dataset stores the full answer space (e.g. etiology with Normal). A variant keeps
+    the items whose answer is among its options and shows only those options; the paper's
+    default asks etiology as ischemic against non-ischemic on diseased studies.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    out: list[Item] = []
+    for item in items:
+        subtask = taxonomy.get(item.subtask)
+        if not subtask.variants:
+            out.append(item)
+            continue
+        options = list(subtask.variant_options((variants or {}).get(subtask.id)))
+        answers = [item.answer] if isinstance(item.answer, str) else list(item.answer or [])
+        if options == list(subtask.options) and item.options is None:
+            out.append(item)
+        elif answers and set(answers) <= set(options):
+            out.append(replace(item, options=options))
+    return out

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from inspect_ai.dataset import MemoryDataset, Sample
 
-from cardiolens.data.dataset import Dataset, Item, read_dataset
+from cardiolens.data.dataset import Dataset, Item, Study, read_dataset
+from cardiolens.data.findings import asked_items
 from cardiolens.data.taxonomy import Level, Taxonomy, load_taxonomy
-from cardiolens.errors import CardiolensError
+from cardiolens.errors import CardiolensError, TaxonomyError
 from cardiolens.phantom.cohort import default_cohort
+from cardiolens.prompting.selection import input_metadata
 
 logger = logging.getLogger("cardiolens")
 
@@ -39,8 +41,12 @@ def _split(value: str | Sequence[str] | None) -> set[str] | None:
 def load_benchmark(data: str | None, level: Level, subtasks: str | Sequence[str] | None = None,
                    sequences: str | Sequence[str] | None = None,
                    limit_studies: int | None = None,
-                   taxonomy: Taxonomy | None = None) -> Benchmark:
+                   taxonomy: Taxonomy | None = None,
+                   etiology: str | None = None) -> Benchmark:
     """Items of ``level`` from ``data`` (default: the phantom cohort), filtered.
+
+    ``etiology``: the option variant of diagnosis_etiology (default ``binary``, the paper's
+    ischemic against non-ischemic on diseased studies; ``three_way`` adds Normal).
 
     Broken study or item lines are reported as one line each and skipped.
     """
@@ -61,8 +67,12 @@ def load_benchmark(data: str | None, level: Level, subtasks: str | Sequence[str]
     if seqs is not None and seqs - all_sequences:
         raise CardiolensError(f"unknown sequence(s): {', '.join(sorted(seqs - all_sequences))}; "
                               f"choose from {', '.join(sorted(all_sequences))}")
+    try:
+        asked = asked_items(dataset.items, {"diagnosis_etiology": etiology}, taxonomy)
+    except TaxonomyError as exc:
+        raise CardiolensError(f"etiology: {exc}") from None
     items = []
-    for item in dataset.items:
+    for item in asked:
         if item.subtask not in known or (wanted is not None and item.subtask not in wanted):
             continue
         if seqs is not None and sequence_group(item, taxonomy) not in seqs:
@@ -82,8 +92,14 @@ def sequence_group(item: Item, taxonomy: Taxonomy) -> str:
     return sequences[0] if len(sequences) == 1 else "cross"
 
 
-def to_sample(item: Item, taxonomy: Taxonomy) -> Sample:
-    """A Sample holding only ids, the target and grouping metadata (no paths, no pixels)."""
+def to_sample(item: Item, taxonomy: Taxonomy, study: Study | None = None,
+              source: str = "") -> Sample:
+    """A Sample holding only ids, the target and grouping metadata (no paths, no pixels).
+
+    With the ``study``: ``frames_available`` (at a budget of at least this many every
+    protocol sends the same images), the study's ``meta`` and its ``source`` (for
+    ``cardiolens analyze --by``).
+    """
     subtask = taxonomy.get(item.subtask)
     if subtask.answer_type == "report":
         target: str | list[str] = item.reference or ""
@@ -96,9 +112,13 @@ def to_sample(item: Item, taxonomy: Taxonomy) -> Sample:
         target=target,
         metadata={"study_id": item.study_id, "level": item.level, "subtask": item.subtask,
                   "sequence": sequence_group(item, taxonomy),
-                  "answer_type": subtask.answer_type},
+                  "answer_type": subtask.answer_type,
+                  **(input_metadata(subtask.series, study, source) if study else {})},
     )
 
 
 def to_dataset(benchmark: Benchmark, taxonomy: Taxonomy, name: str) -> MemoryDataset:
-    return MemoryDataset([to_sample(item, taxonomy) for item in benchmark.items], name=name)
+    studies = benchmark.dataset.studies
+    source = benchmark.dataset.card.source
+    return MemoryDataset([to_sample(item, taxonomy, studies.get(item.study_id), source)
+                          for item in benchmark.items], name=name)

@@ -70,6 +70,7 @@ def cmr_prompt(builder: PromptBuilder, items: dict[str, Item], log_images: bool)
         state.messages = [ChatMessageUser(content=content)]
         state.metadata["options"] = prompt.options
         state.metadata["images"] = len(prompt.images)
+        state.metadata["frames"] = prompt.frames
         state = await generate(state)
         if not log_images:
             strip_logged_images(state)

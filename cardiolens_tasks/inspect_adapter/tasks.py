@@ -29,12 +29,12 @@ from cardiolens.prompting.rendering import RenderCache
 def _task(level: Level, scorer: Scorer | list[Scorer], data: str | None,
           subtasks: str | list[str] | None, sequences: str | list[str] | None,
           settings: PromptSettings, log_images: bool | None, cache: bool,
-          limit_studies: int | None) -> Task:
+          limit_studies: int | None, etiology: str | None = None) -> Task:
     for name, value in (("log_images", log_images), ("cache", cache)):
         if value is not None and not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false, not {value!r}")
     taxonomy = load_taxonomy()
-    bench = load_benchmark(data, level, subtasks, sequences, limit_studies, taxonomy)
+    bench = load_benchmark(data, level, subtasks, sequences, limit_studies, taxonomy, etiology)
     render_cache = RenderCache(cache_root() / "render" if cache else None)
     builder = PromptBuilder(Path(bench.dataset.root), bench.dataset.studies, settings,
                             render_cache, taxonomy)
@@ -126,7 +126,7 @@ def diagnosis(data: str | None = None, task: str | list[str] | None = None,
               images: bool = True, layout: str = "separate", image_size: int = 256,
               max_images: int = 4, shuffle_options: bool = False, seed: int = 0,
               log_images: bool | None = None, cache: bool = True,
-              limit_studies: int | None = None) -> Task:
+              limit_studies: int | None = None, etiology: str = "binary") -> Task:
     """CardioLens Level 3: diagnosis (etiology; non-ischemic cardiomyopathy subtype).
 
     Args:
@@ -144,8 +144,10 @@ def diagnosis(data: str | None = None, task: str | list[str] | None = None,
         log_images: Embed images in the log (default: yes for the phantom, no otherwise).
         cache: Cache rendered PNGs in the user cache folder.
         limit_studies: Keep the items of the first N studies (by id).
+        etiology: binary (the paper's ischemic against non-ischemic, on diseased
+            studies) or three_way (Normal, ischemic, non-ischemic, on every study).
     """
     settings = PromptSettings(selection, budget, prompt, images, layout, image_size,  # type: ignore[arg-type]
                               max_images, shuffle_options, seed)
     return _task("diagnosis", diagnosis_scorer(), data, task, None, settings, log_images,
-                 cache, limit_studies)
+                 cache, limit_studies, etiology)

@@ -23,12 +23,14 @@ from PIL import Image
 
 from cardiolens.cache import cache_root
 from cardiolens.data.dataset import Dataset, Item, read_dataset
+from cardiolens.data.findings import asked_items
 from cardiolens.data.taxonomy import LEVELS, load_taxonomy
 from cardiolens.errors import CardiolensError
 from cardiolens.phantom.cohort import default_cohort
 from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
 from cardiolens.prompting.prompts import Prompt
 from cardiolens.prompting.rendering import RenderCache
+from cardiolens.prompting.selection import input_metadata
 from cardiolens.scorers.item_scoring import choice_record, report_scores
 
 IMAGE_TOKEN = "<image>"
@@ -71,6 +73,12 @@ def settings_from(options: dict[str, Any]) -> PromptSettings:
     return PromptSettings(**values)
 
 
+def _asked(dataset: Dataset, options: dict[str, Any]) -> list[Item]:
+    """The dataset's items under the chosen option variants (``etiology``: binary default)."""
+    etiology = str(options.get("etiology") or "") or None
+    return asked_items(dataset.items, {"diagnosis_etiology": etiology})
+
+
 def _items(dataset: Dataset, options: dict[str, Any]) -> list[Item]:
     taxonomy = load_taxonomy()
     level = str(options.get("level", ""))
@@ -79,7 +87,7 @@ def _items(dataset: Dataset, options: dict[str, Any]) -> list[Item]:
     wanted = {s.strip() for s in str(options.get("subtask") or "").split(",") if s.strip()}
     sequence = str(options.get("sequence") or "")
     out = []
-    for item in dataset.items:
+    for item in _asked(dataset, options):
         subtask = taxonomy.get(item.subtask)
         if subtask.level != level or (wanted and item.subtask not in wanted):
             continue
@@ -95,7 +103,8 @@ def load_docs(**options: Any) -> dict[str, Any]:
 
     Options: ``data`` (folder, relative to the working directory; default the phantom
     cohort), the :class:`PromptSettings` fields, and the task's ``level`` / ``subtask`` /
-    ``sequence`` filters. Unknown keys (lm-eval passes model args too) are ignored.
+    ``sequence`` filters, ``etiology`` (binary, the default, or three_way). Unknown keys
+    (lm-eval passes model args too) are ignored.
     """
     import datasets
 
@@ -107,11 +116,12 @@ def load_docs(**options: Any) -> dict[str, Any]:
     if not items:
         raise CardiolensError(f"{root}: no items for {options.get('level')} "
                               f"{options.get('subtask') or options.get('sequence') or ''}")
-    key = hashlib.sha256(f"{root}\x1f{settings}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{root}\x1f{settings}\x1f{options.get('etiology')}".encode()
+                         ).hexdigest()[:16]
     cache = RenderCache(cache_root() / "render" if _coerce("cache", options.get("cache", True),
                                                             bool) else None)
     builder = PromptBuilder(root, dataset.studies, settings, cache)
-    _sources[key] = _Source(builder, {item.item_id: item for item in dataset.items})
+    _sources[key] = _Source(builder, {item.item_id: item for item in _asked(dataset, options)})
     taxonomy = load_taxonomy()
     rows = []
     for item in items:
@@ -119,9 +129,17 @@ def load_docs(**options: Any) -> dict[str, Any]:
         rows.append({"source": key, "item_id": item.item_id, "study_id": item.study_id,
                      "level": item.level, "subtask": item.subtask,
                      "answer_type": subtask.answer_type,
+                     **_input_fields(subtask.series, dataset.studies[item.study_id],
+                                     dataset.card.source),
                      "target": json.dumps(item.answer if item.answer is not None
                                           else item.reference)})
     return {"test": datasets.Dataset.from_list(rows)}
+
+
+def _input_fields(routed: Any, study: Any, source: str) -> dict[str, Any]:
+    """Doc fields for ``cardiolens analyze``: frames available, source, study meta (JSON)."""
+    fields_ = input_metadata(routed, study, source)
+    return {**fields_, "meta": json.dumps(fields_["meta"], sort_keys=True)}
 
 
 def doc_prompt(doc: dict[str, Any]) -> Prompt:

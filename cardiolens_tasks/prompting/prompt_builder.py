@@ -83,7 +83,7 @@ class PromptBuilder:
                                 images=False, shuffle_options=s.shuffle_options, seed=s.seed)
         images = StudyImages(self.root, study, RenderOptions(s.image_size), self.cache)
         choices = select_frames(s.selection, s.budget, subtask.series, study.series, images,
-                                s.seed, item.item_id)
+                                s.seed, item.item_id, subtask.function)
         frames = images.render(choices)
         phases = {key: images.ed_es(key) for key in {c.series for c in choices}
                   if study.series[key].frames > 1 and sequence_of(key) != "perf"}

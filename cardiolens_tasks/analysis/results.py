@@ -15,10 +15,10 @@ from typing import Any
 
 from cardiolens.errors import CardiolensError
 
-SETTING_KEYS = ("selection", "budget", "prompt", "images", "layout", "seed")
+SETTING_KEYS = ("selection", "budget", "prompt", "images", "layout", "seed", "etiology")
 DEFAULT_SETTINGS: dict[str, Any] = {"selection": "clinical", "budget": 16,
                                     "prompt": "standard", "images": True,
-                                    "layout": "separate", "seed": 0}
+                                    "layout": "separate", "seed": 0, "etiology": "binary"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,25 @@ class Row:
     sequence: str
     answer_type: str
     record: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Input and grouping facts: ``frames`` (selected, when logged), ``frames_available``,
+    ``source``, ``meta`` (the study's), ``reference`` (report items)."""
+
+
+def row_meta(metadata: dict[str, Any], reference: Any = None) -> dict[str, Any]:
+    """The :attr:`Row.meta` of a sample's metadata (Inspect) or document (lm-eval)."""
+    out = {k: metadata[k] for k in ("frames", "frames_available", "source")
+           if metadata.get(k) is not None}
+    study_meta = metadata.get("meta")
+    if isinstance(study_meta, str):
+        try:
+            study_meta = json.loads(study_meta)
+        except ValueError:
+            study_meta = None
+    out["meta"] = dict(study_meta) if isinstance(study_meta, dict) else {}
+    if isinstance(reference, str):
+        out["reference"] = reference
+    return out
 
 
 @dataclass
@@ -49,7 +68,8 @@ class Run:
     def setting_label(self) -> str:
         s = self.settings
         blind = "" if str(s.get("images", True)).lower() != "false" else " blind"
-        return f"{s.get('selection')} b{s.get('budget')} {s.get('prompt')}{blind}"
+        three = " 3-way" if s.get("etiology") == "three_way" else ""
+        return f"{s.get('selection')} b{s.get('budget')} {s.get('prompt')}{blind}{three}"
 
     @property
     def label(self) -> str:
@@ -111,7 +131,7 @@ def read_lm_eval_folder(folder: Path) -> list[Run]:
         except (OSError, ValueError) as exc:
             raise CardiolensError(f"{result_file}: cannot read ({exc})") from None
         config = summary.get("config", {})
-        model = str(config.get("model_args") or config.get("model") or "lm-eval")
+        model = str(summary.get("model_name") or config.get("model") or "lm-eval")
         stamp = result_file.stem.removeprefix("results_")
         for samples_file in sorted(result_file.parent.glob(f"samples_*_{stamp}.jsonl")):
             by_level: dict[str, Run] = {}
@@ -128,8 +148,10 @@ def read_lm_eval_folder(folder: Path) -> list[Run]:
                               if k in sample}
                 else:
                     record = sample["accuracy"]
+                reference = (json.loads(doc["target"]) if doc["answer_type"] == "report"
+                             and "target" in doc else None)
                 run.rows.append(Row(doc["item_id"], doc["study_id"], doc["level"],
                                     doc["subtask"], _sequence(doc["subtask"]),
-                                    doc["answer_type"], record))
+                                    doc["answer_type"], record, row_meta(doc, reference)))
             runs += by_level.values()
     return runs

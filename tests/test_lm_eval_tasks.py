@@ -75,8 +75,12 @@ def test_options_are_coerced_unknown_keys_ignored_bad_values_refused() -> None:
 def test_relative_data_path_resolves_from_the_working_directory(
         cohort5: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(cohort5.parent)
-    docs = load_docs(data=cohort5.name, level="diagnosis", subtask="diagnosis_etiology")["test"]
+    docs = load_docs(data=cohort5.name, level="diagnosis", subtask="diagnosis_etiology",
+                     etiology="three_way")["test"]
     assert len(docs) == 5 and "/" not in docs[0]["source"]
+    diseased = [d for d in docs if json.loads(d["target"]) != "Normal"]
+    binary = load_docs(data=cohort5.name, level="diagnosis", subtask="diagnosis_etiology")
+    assert len(binary["test"]) == len(diseased) < 5        # the paper's default
 
 
 class ReplayRandom(LM):
@@ -161,7 +165,9 @@ def test_local_chat_completions_requests_carry_every_budgeted_image(cohort5: Pat
 
     runs = read_lm_eval_folder(tmp_path / "out")        # cardiolens analyze reads it too
     assert {run.level for run in runs} == {"diagnosis"}
+    assert all("base_url" not in run.model and run.model for run in runs)   # model_name
     rows = [row for run in runs for row in run.rows]
+    assert all(row.meta["frames_available"] > 0 and row.meta["source"] for row in rows)
     assert len(rows) == len(requests)
     assert all(row.record["letters"] == "B" for row in rows)
 

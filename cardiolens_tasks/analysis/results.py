@@ -41,6 +41,8 @@ def row_meta(metadata: dict[str, Any], reference: Any = None) -> dict[str, Any]:
     """The :attr:`Row.meta` of a sample's metadata (Inspect) or document (lm-eval)."""
     out = {k: metadata[k] for k in ("frames", "frames_available", "source")
            if metadata.get(k) is not None}
+    if metadata.get("data_source") is not None:         # lm-eval documents
+        out["source"] = metadata["data_source"]
     study_meta = metadata.get("meta")
     if isinstance(study_meta, str):
         try:

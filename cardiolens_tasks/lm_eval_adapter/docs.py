@@ -137,9 +137,11 @@ def load_docs(**options: Any) -> dict[str, Any]:
 
 
 def _input_fields(routed: Any, study: Any, source: str) -> dict[str, Any]:
-    """Doc fields for ``cardiolens analyze``: frames available, source, study meta (JSON)."""
+    """Doc fields for ``cardiolens analyze``: frames available, the dataset source
+    (``data_source``; ``source`` names the loaded dataset) and the study meta (JSON)."""
     fields_ = input_metadata(routed, study, source)
-    return {**fields_, "meta": json.dumps(fields_["meta"], sort_keys=True)}
+    return {"frames_available": fields_["frames_available"], "data_source": fields_["source"],
+            "meta": json.dumps(fields_["meta"], sort_keys=True)}
 
 
 def doc_prompt(doc: dict[str, Any]) -> Prompt:

@@ -102,3 +102,15 @@ def test_etiology_is_binary_on_diseased_studies_by_default() -> None:
     assert all(i.options is None for i in three)
     with pytest.raises(TaxonomyError, match="unknown variant 'four'"):
         asked_items(items, {"diagnosis_etiology": "four"})
+
+
+def test_docs_taxonomy_table_matches_the_file() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "taxonomy.md").read_text()
+    rows = {line.split("|")[2].strip().strip("`"): [c.strip() for c in line.split("|")]
+            for line in text.splitlines() if line.startswith("| ") and "`" in line}
+    for subtask in load_taxonomy().subtasks.values():
+        cells = rows[subtask.id]
+        assert cells[3] == ", ".join(subtask.series) and cells[4] == subtask.source
+        assert (cells[5] == "yes") == subtask.function and cells[6] == subtask.reasoning_source

@@ -144,6 +144,11 @@ def _input_fields(routed: Any, study: Any, source: str) -> dict[str, Any]:
             "meta": json.dumps(fields_["meta"], sort_keys=True)}
 
 
+def has_source(doc: dict[str, Any]) -> bool:
+    """Whether this process has loaded the dataset a document comes from."""
+    return doc["source"] in _sources
+
+
 def doc_prompt(doc: dict[str, Any]) -> Prompt:
     """The prompt of a document (memoised: lm-eval asks for text and images separately)."""
     memo = (doc["source"], doc["item_id"])

@@ -129,3 +129,12 @@ def test_report_escapes_pipes_and_explains_missing_cis(tmp_path: Path) -> None:
     assert "dx [meta.sex=F]" in (tmp_path / "subgroups.csv").read_text()
     with pytest.raises(ValueError, match="--by must be"):
         write_analysis([one], tmp_path, replicates=10, by="sex")
+
+
+def test_analyze_help_shows_a_single_percent_sign(capsys: pytest.CaptureFixture[str]) -> None:
+    from cardiolens.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    out = capsys.readouterr().out
+    assert "95% CIs" in " ".join(out.split()) and "%%" not in out

@@ -25,6 +25,7 @@ from cardiolens.inspect_adapter.models import random_answer
 from cardiolens.lm_eval_adapter import task_manager
 from cardiolens.lm_eval_adapter.docs import (
     doc_images,
+    doc_prompt,
     doc_text,
     load_docs,
     settings_from,
@@ -181,3 +182,19 @@ def test_one_image_token_per_image_for_hf_and_vllm_backends(cohort5: Path, layou
         images = doc_images(doc)
         assert doc_text(doc).count("<image>") == len(images) == count
         assert all(image.mode == "L" for image in images)
+
+
+@pytest.mark.parametrize("budget", [2, 32])
+def test_docs_mark_items_whose_images_every_protocol_shares(cohort5: Path, budget: int) -> None:
+    docs = load_docs(data=str(cohort5), level="image_understanding", sequence="t2",
+                     budget=str(budget))["test"]
+    prompts = {p: {d["item_id"]: doc_prompt(d).frames for d in load_docs(
+        data=str(cohort5), level="image_understanding", sequence="t2", budget=str(budget),
+        selection=p)["test"]} for p in ("clinical", "random", "data_driven")}
+    for doc in docs:
+        assert doc["identical_across_protocols"] == (budget >= doc["frames_available"])
+        same = prompts["clinical"][doc["item_id"]] == prompts["random"][doc["item_id"]] == \
+            prompts["data_driven"][doc["item_id"]]
+        if doc["identical_across_protocols"]:
+            assert same
+    assert all(d["identical_across_protocols"] for d in docs) == (budget == 32)

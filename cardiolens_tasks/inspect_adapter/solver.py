@@ -71,6 +71,9 @@ def cmr_prompt(builder: PromptBuilder, items: dict[str, Item], log_images: bool)
         state.metadata["options"] = prompt.options
         state.metadata["images"] = len(prompt.images)
         state.metadata["frames"] = prompt.frames
+        if "frames_available" in state.metadata:     # every protocol sends every frame
+            state.metadata["identical_across_protocols"] = (
+                builder.settings.budget >= state.metadata["frames_available"])
         state = await generate(state)
         if not log_images:
             strip_logged_images(state)

@@ -130,17 +130,20 @@ def load_docs(**options: Any) -> dict[str, Any]:
                      "level": item.level, "subtask": item.subtask,
                      "answer_type": subtask.answer_type,
                      **_input_fields(subtask.series, dataset.studies[item.study_id],
-                                     dataset.card.source),
+                                     dataset.card.source, settings.budget),
                      "target": json.dumps(item.answer if item.answer is not None
                                           else item.reference)})
     return {"test": datasets.Dataset.from_list(rows)}
 
 
-def _input_fields(routed: Any, study: Any, source: str) -> dict[str, Any]:
-    """Doc fields for ``cardiolens analyze``: frames available, the dataset source
-    (``data_source``; ``source`` names the loaded dataset) and the study meta (JSON)."""
+def _input_fields(routed: Any, study: Any, source: str, budget: int) -> dict[str, Any]:
+    """Doc fields for ``cardiolens analyze``: frames available (and whether the budget takes
+    them all, so every protocol sends the same images), the dataset source (``data_source``;
+    ``source`` names the loaded dataset) and the study meta (JSON)."""
     fields_ = input_metadata(routed, study, source)
-    return {"frames_available": fields_["frames_available"], "data_source": fields_["source"],
+    return {"frames_available": fields_["frames_available"],
+            "identical_across_protocols": budget >= fields_["frames_available"],
+            "data_source": fields_["source"],
             "meta": json.dumps(fields_["meta"], sort_keys=True)}
 
 

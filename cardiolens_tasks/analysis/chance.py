@@ -27,6 +27,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cardiolens.analysis.results import Row
 from cardiolens.scorers.clinical_score import clinical_scores
@@ -56,6 +57,12 @@ def predicted_key(row: Row) -> str:
     return json.dumps(sorted(predicted)) if row.answer_type == "multi" else str(predicted[0])
 
 
+@lru_cache(maxsize=65536)
+def _clinical_f1(generated: str, reference: str) -> float:
+    """Clinical F1 of two texts, memoised (the bootstrap asks for the same pairs again)."""
+    return clinical_scores(generated, reference).f1
+
+
 def _by_subtask(rows: Sequence[Row]) -> dict[str, list[Row]]:
     out: dict[str, list[Row]] = {}
     for row in rows:
@@ -72,7 +79,7 @@ def majority_baseline(rows: Sequence[Row]) -> float:
         if any(not isinstance(ref, str) for ref in references):
             return float("nan")
         common = Counter(references).most_common(1)[0][0]
-        return sum(clinical_scores(str(common), str(ref)).f1 for ref in references) / len(rows)
+        return sum(_clinical_f1(str(common), str(ref)) for ref in references) / len(rows)
     counts = Counter(truth_key(r) for r in rows)
     return counts.most_common(1)[0][1] / len(rows)
 

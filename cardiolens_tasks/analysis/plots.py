@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -50,11 +51,15 @@ def confusion_png(result: DiagnosisMetrics, classes: Sequence[str], title: str,
 
 
 def landscape_png(values: Mapping[str, Mapping[str, float]], levels: Sequence[str],
-                  path: Path, low: float = -0.5,
+                  path: Path, low: float | None = None,
                   title: str = "Chance-corrected score per level, averaged over selection "
                                "protocols (0 = majority baseline, 1 = perfect)") -> None:
-    """Grouped bars: each run's score per level on ``[low, 1]`` (the paper's Figure 3)."""
+    """Grouped bars: each run's score per level on ``[low, 1]`` (the paper's Figure 3);
+    ``low`` defaults to the lowest value rounded down to a quarter (at most -0.25)."""
     font = ImageFont.load_default()
+    if low is None:
+        finite = [v for row in values.values() for v in row.values() if v == v]
+        low = min([-0.25, *(math.floor(4 * v) / 4 for v in finite)])
     runs = list(values)
     bar, gap, plot_h, left = 18, 24, 240, 50
     group_w = bar * len(levels) + gap
@@ -65,11 +70,13 @@ def landscape_png(values: Mapping[str, Mapping[str, float]], levels: Sequence[st
     draw.text((6, 4), title, fill="black", font=font)
     top = 24
 
-    def y_of(value: float) -> int:
-        clipped = max(low, min(1.0, value))
-        return top + int((1.0 - clipped) / (1.0 - low) * plot_h)
+    bottom = low
 
-    ticks = [t / 4 for t in range(int(low * 4), 5)]
+    def y_of(value: float) -> int:
+        clipped = max(bottom, min(1.0, value))
+        return top + int((1.0 - clipped) / (1.0 - bottom) * plot_h)
+
+    ticks = [t / 4 for t in range(round(bottom * 4), 5)]
     for tick in ticks:
         y = y_of(tick)
         draw.line((left - 4, y, width - 20, y), fill=(150, 150, 150) if tick == 0

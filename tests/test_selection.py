@@ -230,3 +230,16 @@ def test_frames_available_marks_budgets_where_protocols_coincide(budget: int) ->
     chosen = {p: _select(p, budget, routed) for p in ("random", "clinical", "data_driven")}
     same = chosen["random"] == chosen["clinical"] == chosen["data_driven"]
     assert same == (budget >= total)
+
+
+@pytest.mark.parametrize("budget", [2, 4, 8, 16, 32])
+def test_clinical_lge_key_layers_first_then_the_whole_stack(budget: int) -> None:
+    routed = ["lge_sax", "lge_4ch"]
+    chosen = _select("clinical", budget, routed)
+    sax = [c.slice for c in chosen if c.series == "lge_sax"]
+    keys = key_layers(10)
+    assert set(keys[:len(sax)]) <= set(sax)                   # basal, mid, apical first
+    if budget >= 4:
+        assert ("lge_4ch", 0, 0) in [(c.series, c.slice, c.frame) for c in chosen]
+    if budget >= frames_available(routed, SERIES):            # the switch: every frame
+        assert sorted(sax) == list(range(10)) and len(chosen) == 12

@@ -264,7 +264,9 @@ def _read_sheet(sheet: Path) -> list[tuple[str, dict[str, str]]]:
     try:
         with sheet.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except OSError as exc:
+        raise CardiolensError(f"{sheet}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
         raise CardiolensError(f"{sheet}: cannot read review sheet ({exc})") from None
     return [(f"{sheet}:{number}", row) for number, row in enumerate(rows, 2)]
 

@@ -79,7 +79,7 @@ def test_reasoning_prompt_lists_the_checklist_and_standard_does_not() -> None:
 
 def test_etiology_is_binary_on_diseased_studies_by_default() -> None:
     from cardiolens.data.dataset import Item
-    from cardiolens.data.findings import asked_items
+    from cardiolens.data.items import asked_items
 
     items = [Item(f"S{n}/diagnosis_etiology", f"S{n}", "diagnosis", "diagnosis_etiology", a)
              for n, a in enumerate(["Normal", "Ischemic cardiomyopathy",

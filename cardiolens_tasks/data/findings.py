@@ -9,8 +9,8 @@ source labels items by the same rules (applicability, option texts, cross-sequen
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from cardiolens.data.anatomy import (
     LEVELS,
@@ -21,7 +21,6 @@ from cardiolens.data.anatomy import (
     Site,
     territory,
 )
-from cardiolens.data.dataset import Item
 from cardiolens.data.taxonomy import Subtask, Taxonomy, load_taxonomy
 from cardiolens.data.vocabulary import (
     CROSS_LGE_T2,
@@ -37,6 +36,9 @@ from cardiolens.data.vocabulary import (
     YES_NO,
 )
 from cardiolens.data.vocabulary import LEVELS as LEVEL
+
+if TYPE_CHECKING:      # the reader uses the labelling rules and must not load the dataset
+    from cardiolens.data.dataset import Item
 
 LAYERS: tuple[str, ...] = tuple(LAYER)
 DISTRIBUTIONS: tuple[str, ...] = tuple(DISTRIBUTION)
@@ -271,6 +273,8 @@ def build_items(study_id: str, findings: Findings, series_present: Iterable[str]
     An item is made when the study has the subtask's sequences and the subtask's
     condition holds; report items need a reference text in ``reports``.
     """
+    from cardiolens.data.dataset import Item
+
     taxonomy = taxonomy or load_taxonomy()
     sequences = {key.split("_")[0] for key in series_present}
     items: list[Item] = []
@@ -290,26 +294,3 @@ def build_items(study_id: str, findings: Findings, series_present: Iterable[str]
         items.append(Item(item_id, study_id, subtask.level, subtask.id, answer=answer))
     return items
 
-
-def asked_items(items: Iterable[Item], variants: Mapping[str, str | None] | None = None,
-                taxonomy: Taxonomy | None = None) -> list[Item]:
-    """The items as asked under each subtask's option variant (default or ``variants[id]``).
-
-    The dataset stores the full answer space (e.g. etiology with Normal). A variant keeps
-    the items whose answer is among its options and shows only those options; the paper's
-    default asks etiology as ischemic against non-ischemic on diseased studies.
-    """
-    taxonomy = taxonomy or load_taxonomy()
-    out: list[Item] = []
-    for item in items:
-        subtask = taxonomy.get(item.subtask)
-        if not subtask.variants:
-            out.append(item)
-            continue
-        options = list(subtask.variant_options((variants or {}).get(subtask.id)))
-        answers = [item.answer] if isinstance(item.answer, str) else list(item.answer or [])
-        if options == list(subtask.options) and item.options is None:
-            out.append(item)
-        elif answers and set(answers) <= set(options):
-            out.append(replace(item, options=options))
-    return out

@@ -293,4 +293,3 @@ def build_items(study_id: str, findings: Findings, series_present: Iterable[str]
         answer = ANSWERS[subtask.id](findings)
         items.append(Item(item_id, study_id, subtask.level, subtask.id, answer=answer))
     return items
-

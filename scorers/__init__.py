@@ -1,10 +1,16 @@
 """Scorers: framework-free scoring functions (``cardiolens.scorers``)."""
 
-from .choice import SetScores, micro_f1, set_scores
-from .diagnosis import DiagnosisMetrics, diagnosis_metrics, entropy_bits
-from .parsing import LETTERS, ParsedChoice, format_letters, is_refusal, parse_choice
-from .stats import mean_stderr
-from .text_metrics import bleu4, rouge_l, tokenize
+from cardiolens.scorers.choice import SetScores, micro_f1, set_scores
+from cardiolens.scorers.diagnosis import DiagnosisMetrics, diagnosis_metrics, entropy_bits
+from cardiolens.scorers.parsing import (
+    LETTERS,
+    ParsedChoice,
+    format_letters,
+    is_refusal,
+    parse_choice,
+)
+from cardiolens.scorers.stats import mean_stderr
+from cardiolens.scorers.text_metrics import bleu4, rouge_l, tokenize
 
 __all__ = [
     "LETTERS", "DiagnosisMetrics", "ParsedChoice", "SetScores", "bleu4", "diagnosis_metrics",

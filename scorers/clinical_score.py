@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cmr_findings import Extraction, Finding, extract
+from cardiolens.scorers.cmr_findings import Extraction, Finding, extract
 
 EXCLUSIVE_SLOTS = frozenset({
     "lge", "edema", "perfusion_defect", "rwma", "lv_size", "wall_thickness", "lv_function",

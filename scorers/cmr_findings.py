@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..anatomy import territory
+from cardiolens.data.anatomy import territory
 
 Finding = tuple[str, str]
 Extraction = dict[Finding, str]

@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from cardiolens.audit.pixels import cross_validated_accuracy
-from cardiolens.dataset import read_dataset
+from cardiolens.data.dataset import read_dataset
 from cardiolens.phantom.cohort import cohort_params, generate_cohort
 from cardiolens.phantom.geometry import tissue
 from cardiolens.phantom.sequences import Renderer
-from cardiolens.volumes import SeriesVolume
+from cardiolens.data.volumes import SeriesVolume
 
 NAMES = ("q05", "q25", "q50", "q75", "q95", "entropy", "background", "grad_mean", "grad_p90",
          "edge_density", "noise")

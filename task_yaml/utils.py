@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cardiolens import harness_docs as docs
-from cardiolens import item_scoring as core
+from cardiolens.lm_eval_adapter import docs
+from cardiolens.scorers import item_scoring as core
 
 load_docs = docs.load_docs
 doc_to_text = docs.doc_text

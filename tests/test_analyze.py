@@ -10,8 +10,8 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from scipy.stats import binomtest
 
+from cardiolens.analysis.results import Row, Run, merge_runs, settings_of
 from cardiolens.cli import main
-from cardiolens.results import Row, Run, merge_runs, settings_of
 from cardiolens.scorers.statistics import bootstrap_ci, mcnemar_exact, paired_bootstrap
 
 GRID = [(selection, budget, prompt) for selection in ("clinical", "random")

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cardiolens.bench import format_table
+from cardiolens.inspect_adapter.bench import format_table
 
 
 def test_table_lists_every_figure() -> None:

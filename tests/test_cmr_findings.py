@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cardiolens.dataset import read_dataset
+from cardiolens.data.dataset import read_dataset
 from cardiolens.scorers.clinical_score import asserted, clinical_scores
 from cardiolens.scorers.cmr_findings import extract, facts_from_structured
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cardiolens.findings import (
+from cardiolens.data.findings import (
     ANSWERS,
     CONDITIONS,
     CineFindings,
@@ -14,7 +14,7 @@ from cardiolens.findings import (
     PerfusionFindings,
     build_items,
 )
-from cardiolens.taxonomy import load_taxonomy
+from cardiolens.data.taxonomy import load_taxonomy
 
 ALL_SERIES = ("cine_sax", "cine_4ch", "lge_sax", "t2_sax", "perf_sax")
 CINE = CineFindings("Normal", "Normal", None, (), 60.0, (), None, "Normal", "None")

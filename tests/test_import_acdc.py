@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from cardiolens.cli import main
-from cardiolens.dataset import read_dataset
+from cardiolens.data.dataset import read_dataset
+from cardiolens.data.validate import validate_dataset
 from cardiolens.importers.cardiac_geometry import Labels, sector_thickness, septum_angle
-from cardiolens.validate import validate_dataset
 
 SIZE, SLICES, FRAMES, ED, ES = 80, 6, 10, 1, 5
 SPACING = (1.5, 1.5, 10.0)

@@ -14,9 +14,11 @@ from pydicom.dataset import FileDataset, FileMetaDataset  # noqa: E402
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid  # noqa: E402
 
 from cardiolens.cli import main  # noqa: E402
-from cardiolens.dataset import read_dataset  # noqa: E402
-from cardiolens.validate import validate_dataset  # noqa: E402
-from cardiolens.volumes import SeriesVolume  # noqa: E402
+from cardiolens.data.dataset import read_dataset  # noqa: E402
+from cardiolens.data.validate import validate_dataset  # noqa: E402
+from cardiolens.data.volumes import SeriesVolume  # noqa: E402
+
+from helpers import read_all  # noqa: E402
 
 PHI = {"PatientName": "DOE^JANE", "PatientID": "MRN7730441", "PatientBirthDate": "19610412",
        "StudyDate": "20240117", "InstitutionName": "St Example General Hospital",
@@ -99,7 +101,7 @@ def test_dicom_import_classifies_orders_and_leaks_no_phi(
     assert set(study.series) == {"cine_sax", "cine_4ch", "lge_sax"}
     cine = SeriesVolume.open(out, study.series["cine_sax"])
     assert (cine.info.slices, cine.info.frames) == (3, 5)
-    frames = cine.read_all()                                  # (H, W, slices, frames)
+    frames = read_all(cine)                                  # (H, W, slices, frames)
     corner = frames[0, 0]                                     # value 1000*s_index + 10*f
     order = [int(v) // 1000 for v in corner[:, 0]]
     assert order == [1, 2, 0]                                 # z = 0, 8, 16

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from cardiolens.cli import main
-from cardiolens.dataset import read_dataset
-from cardiolens.validate import validate_dataset
+from cardiolens.data.dataset import read_dataset
+from cardiolens.data.validate import validate_dataset
 
 SIZE, SLICES = 64, 7
 

@@ -10,8 +10,8 @@ import pytest
 from test_import_acdc import FRAMES, SPACING, _volume
 
 from cardiolens.cli import main
-from cardiolens.dataset import read_dataset
-from cardiolens.validate import validate_dataset
+from cardiolens.data.dataset import read_dataset
+from cardiolens.data.validate import validate_dataset
 
 ED, ES = 0, 4
 ACDC_TO_MNMS = np.array([0, 3, 2, 1], np.uint8)   # ACDC 1 RV / 3 LV -> M&Ms 3 RV / 1 LV

@@ -11,8 +11,8 @@ from test_import_acdc import FRAMES, SPACING, _volume
 from test_import_mnms import ACDC_TO_MNMS
 
 from cardiolens.cli import main
-from cardiolens.dataset import read_dataset
-from cardiolens.validate import validate_dataset
+from cardiolens.data.dataset import read_dataset
+from cardiolens.data.validate import validate_dataset
 
 ED, ES = 0, 4
 

@@ -10,8 +10,8 @@ import pytest
 from test_import_acdc import SIZE, _slice
 
 from cardiolens.cli import main
-from cardiolens.dataset import read_dataset
-from cardiolens.validate import validate_dataset
+from cardiolens.data.dataset import read_dataset
+from cardiolens.data.validate import validate_dataset
 
 SLICES = 7
 

@@ -23,7 +23,7 @@ from inspect_ai.model import (
 from openai_stub import images_in, loopback_available, openai_stub, texts_in
 from PIL import Image
 
-from cardiolens.dataset import read_dataset
+from cardiolens.data.dataset import read_dataset
 from cardiolens.scorers.diagnosis import diagnosis_metrics
 from cardiolens.scorers.parsing import parse_choice
 

@@ -15,16 +15,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cardiolens.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
-from cardiolens.dataset import read_dataset
-from cardiolens.findings import ef_band
-from cardiolens.masks import connected
+from cardiolens.data.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
+from cardiolens.data.dataset import read_dataset
+from cardiolens.data.findings import ef_band
+from cardiolens.data.masks import connected
+from cardiolens.data.volumes import SeriesVolume
 from cardiolens.phantom.cohort import cohort_params, generate_cohort
 from cardiolens.phantom.geometry import tissue
 from cardiolens.phantom.sequences import Renderer
-from cardiolens.volumes import SeriesVolume
 
 from conftest import COHORT_SEED, COHORT_STUDIES
+from helpers import read_all
 
 SEED, STUDIES = int(os.environ.get("LABEL_TRUTH_SEED", 7)), 40
 CORE_MARGIN_DEG = 3.0
@@ -57,7 +58,7 @@ def _frames(cohort: Path, study_id: str, series: str) -> np.ndarray:
     """(slices, frames, H, W) float voxels of one written series."""
     info = read_dataset(cohort).studies[study_id].series[series]
     volume = SeriesVolume.open(cohort, info)
-    data = volume.read_all()
+    data = read_all(volume)
     return data.transpose(2, 3, 0, 1)
 
 

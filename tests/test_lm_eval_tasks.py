@@ -20,17 +20,17 @@ from lm_eval.api.model import LM
 from openai_stub import images_in, loopback_available, openai_stub
 from PIL import Image
 
-from cardiolens.harness_docs import (
+from cardiolens.analysis.results import read_lm_eval_folder
+from cardiolens.inspect_adapter.models import random_answer
+from cardiolens.lm_eval_adapter import task_manager
+from cardiolens.lm_eval_adapter.docs import (
     doc_images,
     doc_text,
     load_docs,
     settings_from,
     task_yaml_path,
 )
-from cardiolens.inspect_adapter.models import random_answer
-from cardiolens.lm_eval_adapter import task_manager
 from cardiolens.phantom.cohort import generate_cohort
-from cardiolens.results import read_lm_eval_folder
 
 YAML_TASKS = ["cardiolens", "cardiolens_image_understanding", "cardiolens_diagnosis",
               "cardiolens_report_generation"]

@@ -25,14 +25,14 @@ import pytest
 from PIL import Image
 
 from cardiolens.cli import main
-from cardiolens.dataset import read_dataset
+from cardiolens.data.dataset import read_dataset
 from cardiolens.errors import CardiolensError, DatasetError, VolumeError
-from cardiolens.harness_docs import load_docs
 from cardiolens.inspect_adapter.data import load_benchmark
 from cardiolens.inspect_adapter.tasks import diagnosis, image_understanding, report_generation
-from cardiolens.item_scoring import choice_record, report_scores
-from cardiolens.prompt_builder import PromptBuilder, PromptSettings
-from cardiolens.rendering import RenderCache, series_window
+from cardiolens.lm_eval_adapter.docs import load_docs
+from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
+from cardiolens.prompting.rendering import RenderCache, series_window
+from cardiolens.scorers.item_scoring import choice_record, report_scores
 
 from helpers import make_tiny_dataset
 

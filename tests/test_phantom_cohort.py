@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from cardiolens.cli import main
-from cardiolens.dataset import read_dataset
+from cardiolens.data.dataset import read_dataset
+from cardiolens.data.taxonomy import load_taxonomy
 from cardiolens.phantom.cohort import default_cohort, generate_cohort
-from cardiolens.taxonomy import load_taxonomy
 
 SEQUENCES = ("cine", "lge", "t2", "perf")
 

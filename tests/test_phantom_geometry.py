@@ -9,7 +9,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from cardiolens.dataset import read_dataset
+from cardiolens.data.dataset import read_dataset
 from cardiolens.phantom.cohort import cohort_params, generate_cohort, sample_params
 from cardiolens.phantom.params import DIAGNOSES
 from cardiolens.phantom.sequences import LAX_ANGLE, Renderer

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cardiolens.anatomy import LEVELS, WALLS4, WALLS6, Site
-from cardiolens.findings import (
+from cardiolens.data.anatomy import LEVELS, WALLS4, WALLS6, Site
+from cardiolens.data.findings import (
     DISTRIBUTIONS,
     EF_BANDS,
     LAYERS,
@@ -27,12 +27,12 @@ from cardiolens.findings import (
     LgeFindings,
     PerfusionFindings,
 )
-from cardiolens.item_scoring import choice_record, report_scores
+from cardiolens.data.taxonomy import load_taxonomy
 from cardiolens.phantom.reports import write_reports
 from cardiolens.scorers.clinical_score import asserted, clinical_scores
 from cardiolens.scorers.cmr_findings import extract, facts_from_structured
+from cardiolens.scorers.item_scoring import choice_record, report_scores
 from cardiolens.scorers.parsing import LETTERS, format_letters, parse_choice
-from cardiolens.taxonomy import load_taxonomy
 
 PROPS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                  suppress_health_check=[HealthCheck.too_slow])

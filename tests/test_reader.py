@@ -22,11 +22,12 @@ from inspect_ai import eval as inspect_eval
 from openai_stub import loopback_available
 from PIL import Image
 
-from cardiolens.dataset import read_dataset
+from cardiolens.data.dataset import read_dataset
 from cardiolens.errors import CardiolensError
 from cardiolens.phantom.cohort import cohort_params
-from cardiolens.prompt_builder import PromptBuilder, PromptSettings
-from cardiolens.prompts import Prompt
+from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
+from cardiolens.prompting.prompts import Prompt
+from cardiolens.prompting.rendering import RenderCache
 from cardiolens.reader import answer_parts
 from cardiolens.reader.cine import CineRead, read_cine, read_lax
 from cardiolens.reader.lax import find_cavity
@@ -34,7 +35,6 @@ from cardiolens.reader.lesions import read_lesions
 from cardiolens.reader.request import Frame, Part, decode_image, parse_request
 from cardiolens.reader.sax import EVEN_BLOOD, blood_guess, fit_ring
 from cardiolens.reader.server import MAX_BODY, make_server
-from cardiolens.rendering import RenderCache
 
 from conftest import COHORT_SEED, COHORT_STUDIES
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cardiolens.cli import main
-from cardiolens.dataset import read_dataset
-from cardiolens.validate import validate_dataset
+from cardiolens.data.dataset import read_dataset
+from cardiolens.data.validate import validate_dataset
 
 from helpers import make_tiny_dataset
 
@@ -81,8 +81,8 @@ def test_build_review_apply_round_trip(tmp_path: Path,
 def test_a_model_can_read_messy_reports(tmp_path: Path) -> None:
     from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
+    from cardiolens.importers.report_qa import build_qa
     from cardiolens.inspect_adapter.report_extraction import model_extractor
-    from cardiolens.report_qa import build_qa
 
     ds = make_tiny_dataset(tmp_path / "ds", studies=1)
     reports = tmp_path / "reports.jsonl"

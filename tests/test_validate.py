@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from cardiolens.cli import main
-from cardiolens.validate import validate_dataset
-from cardiolens.volumes import write_volume
+from cardiolens.data.validate import validate_dataset
+from cardiolens.data.volumes import write_volume
 
 from helpers import SPACING, make_tiny_dataset
 

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ..dataset import read_dataset
-from ..prompt_builder import PromptBuilder, PromptSettings
-from ..rendering import RenderCache
-from ..selection import Protocol
+from cardiolens.data.dataset import read_dataset
+from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
+from cardiolens.prompting.rendering import RenderCache
+from cardiolens.prompting.selection import Protocol
 
 FEATURES = ("mean", "std", "q05", "q25", "q50", "q75", "q95", "saturated", "black",
             "centre_saturated", "entropy")

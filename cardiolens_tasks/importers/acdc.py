@@ -14,10 +14,10 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from ..dataset import Item, Study
-from .cardiac_geometry import Labels, bsa_mosteller
-from .common import ImportSummary, import_cases
-from .segmented_cine import CaseError, import_segmented_cine, load_nifti
+from cardiolens.data.dataset import Item, Study
+from cardiolens.importers.cardiac_geometry import Labels, bsa_mosteller
+from cardiolens.importers.common import ImportSummary, import_cases
+from cardiolens.importers.segmented_cine import CaseError, import_segmented_cine, load_nifti
 
 LABELS = Labels(lv=3, myo=2, rv=1)
 NICM = "Non-ischemic cardiomyopathy"

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..anatomy import WALL6_TO_4, WALLS6
-from ..masks import dilate4
+from cardiolens.data.anatomy import WALL6_TO_4, WALLS6
+from cardiolens.data.masks import dilate4
 
 # Thresholds (documented in the README's importer section)
 LV_EDV_INDEX_DILATED = 100.0    # ml/m^2

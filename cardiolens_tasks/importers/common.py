@@ -8,9 +8,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..dataset import DatasetCard, Item, Study, write_dataset
-from ..taxonomy import load_taxonomy
-from .segmented_cine import CaseError
+from cardiolens.data.dataset import DatasetCard, Item, Study, write_dataset
+from cardiolens.data.taxonomy import load_taxonomy
+from cardiolens.importers.segmented_cine import CaseError
 
 CaseImport = Callable[[], tuple[Study, list[Item]]]
 

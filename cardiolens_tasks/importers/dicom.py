@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..dataset import DatasetCard, Study, write_dataset
-from ..dataset import SeriesInfo as Info
-from ..errors import CardiolensError
-from ..taxonomy import load_taxonomy
-from ..volumes import write_volume
-from .common import ImportSummary
+from cardiolens.data.dataset import DatasetCard, Study, write_dataset
+from cardiolens.data.dataset import SeriesInfo as Info
+from cardiolens.data.taxonomy import load_taxonomy
+from cardiolens.data.volumes import write_volume
+from cardiolens.errors import CardiolensError
+from cardiolens.importers.common import ImportSummary
 
 SEQUENCE_KEYWORDS = (("perf", ("perf", "first pass", "firstpass")),
                      ("lge", ("lge", "psir", "delayed", "late", "de_", "mde", "viability")),

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dataset import Item, SeriesInfo, Study
-from ..findings import transmurality_band
-from ..volumes import write_volume
-from .common import ImportSummary, import_cases
-from .lesions import lesion_layer, lesion_levels, transmural_share
-from .segmented_cine import CaseError, load_nifti
+from cardiolens.data.dataset import Item, SeriesInfo, Study
+from cardiolens.data.findings import transmurality_band
+from cardiolens.data.volumes import write_volume
+from cardiolens.importers.common import ImportSummary, import_cases
+from cardiolens.importers.lesions import lesion_layer, lesion_levels, transmural_share
+from cardiolens.importers.segmented_cine import CaseError, load_nifti
 
 CAVITY, MYO, INFARCT, NO_REFLOW = 1, 2, 3, 4
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..anatomy import LEVELS, WALLS6, slice_levels
-from ..masks import dilate4
-from .cardiac_geometry import Labels, wall_map
+from cardiolens.data.anatomy import LEVELS, WALLS6, slice_levels
+from cardiolens.data.masks import dilate4
+from cardiolens.importers.cardiac_geometry import Labels, wall_map
 
 LEVEL_OPTION = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical segment",
                 "Apex": "Apex"}

@@ -7,9 +7,15 @@ for subtasks the masks cannot answer (wall motion, LGE, edema, perfusion).
 
 from __future__ import annotations
 
-from ..dataset import Item
-from ..findings import ef_band
-from .cardiac_geometry import Measurements, lv_size, rv_status, thickened_walls, wall_thickness
+from cardiolens.data.dataset import Item
+from cardiolens.data.findings import ef_band
+from cardiolens.importers.cardiac_geometry import (
+    Measurements,
+    lv_size,
+    rv_status,
+    thickened_walls,
+    wall_thickness,
+)
 
 
 def measured_items(study_id: str, m: Measurements, etiology: str,

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from ..dataset import Item, Study
-from ..errors import CardiolensError
-from .acdc import NICM
-from .cardiac_geometry import Labels, bsa_mosteller
-from .common import ImportSummary, import_cases
-from .segmented_cine import CaseError, import_segmented_cine, load_nifti
+from cardiolens.data.dataset import Item, Study
+from cardiolens.errors import CardiolensError
+from cardiolens.importers.acdc import NICM
+from cardiolens.importers.cardiac_geometry import Labels, bsa_mosteller
+from cardiolens.importers.common import ImportSummary, import_cases
+from cardiolens.importers.segmented_cine import CaseError, import_segmented_cine, load_nifti
 
 LABELS = Labels(lv=1, myo=2, rv=3)
 PATHOLOGIES: dict[str, tuple[str, str | None]] = {

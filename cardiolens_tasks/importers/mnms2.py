@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dataset import Item, SeriesInfo, Study
-from ..errors import CardiolensError
-from ..volumes import write_volume
-from .acdc import NICM
-from .cardiac_geometry import Labels
-from .common import ImportSummary, import_cases
-from .segmented_cine import CaseError, import_segmented_cine, load_nifti
+from cardiolens.data.dataset import Item, SeriesInfo, Study
+from cardiolens.data.volumes import write_volume
+from cardiolens.errors import CardiolensError
+from cardiolens.importers.acdc import NICM
+from cardiolens.importers.cardiac_geometry import Labels
+from cardiolens.importers.common import ImportSummary, import_cases
+from cardiolens.importers.segmented_cine import CaseError, import_segmented_cine, load_nifti
 
 LABELS = Labels(lv=1, myo=2, rv=3)
 DISEASES: dict[str, tuple[str, str | None]] = {

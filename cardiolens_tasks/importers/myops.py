@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..anatomy import WALLS6, territory
-from ..dataset import Item, SeriesInfo, Study
-from ..findings import transmurality_band
-from ..volumes import write_volume
-from .cardiac_geometry import Labels
-from .common import ImportSummary, import_cases
-from .lesions import lesion_layer, lesion_levels, lesion_sites, transmural_share
-from .segmented_cine import CaseError, load_nifti
+from cardiolens.data.anatomy import WALLS6, territory
+from cardiolens.data.dataset import Item, SeriesInfo, Study
+from cardiolens.data.findings import transmurality_band
+from cardiolens.data.volumes import write_volume
+from cardiolens.importers.cardiac_geometry import Labels
+from cardiolens.importers.common import ImportSummary, import_cases
+from cardiolens.importers.lesions import lesion_layer, lesion_levels, lesion_sites, transmural_share
+from cardiolens.importers.segmented_cine import CaseError, load_nifti
 
 MYO, LV, RV, EDEMA, SCAR = 200, 500, 600, 1220, 2221
 GEOMETRY = Labels(lv=3, myo=2, rv=1)

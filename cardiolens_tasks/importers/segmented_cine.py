@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dataset import Item, SeriesInfo, Study
-from ..volumes import write_volume
-from .cardiac_geometry import Labels, measure
-from .measured_items import measured_items
+from cardiolens.data.dataset import Item, SeriesInfo, Study
+from cardiolens.data.volumes import write_volume
+from cardiolens.importers.cardiac_geometry import Labels, measure
+from cardiolens.importers.measured_items import measured_items
 
 
 class CaseError(Exception):
@@ -46,7 +46,7 @@ def load_nifti(path: Path) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Voxels and spacing of a NIfTI file; CaseError naming the file when it cannot be read."""
     import nibabel as nib
 
-    from ..volumes import MAX_BYTES
+    from cardiolens.data.volumes import MAX_BYTES
 
     if not path.is_file():
         raise CaseError(f"{path.name} is missing")

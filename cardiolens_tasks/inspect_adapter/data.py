@@ -9,10 +9,10 @@ from pathlib import Path
 
 from inspect_ai.dataset import MemoryDataset, Sample
 
-from ..dataset import Dataset, Item, read_dataset
-from ..errors import CardiolensError
-from ..phantom.cohort import default_cohort
-from ..taxonomy import Level, Taxonomy, load_taxonomy
+from cardiolens.data.dataset import Dataset, Item, read_dataset
+from cardiolens.data.taxonomy import Level, Taxonomy, load_taxonomy
+from cardiolens.errors import CardiolensError
+from cardiolens.phantom.cohort import default_cohort
 
 logger = logging.getLogger("cardiolens")
 

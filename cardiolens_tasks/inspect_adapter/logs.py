@@ -1,4 +1,4 @@
-"""Inspect logs to :class:`cardiolens.results.Run` rows (for ``cardiolens analyze``)."""
+"""Inspect logs to :class:`cardiolens.analysis.results.Run` rows (for ``cardiolens analyze``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from inspect_ai.log import read_eval_log
 
-from ..errors import CardiolensError
-from ..results import Row, Run, settings_of
+from cardiolens.analysis.results import Row, Run, settings_of
+from cardiolens.errors import CardiolensError
 
 SCORERS = ("choice_scorer", "diagnosis_scorer", "report_scorer")
 TASKS = ("image_understanding", "report_generation", "diagnosis")

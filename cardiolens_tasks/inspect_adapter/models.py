@@ -28,7 +28,7 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
-from ..prompts import REPORT_MARKER
+from cardiolens.data.answer_format import REPORT_MARKER
 
 OPTION_LINE = re.compile(r"^([A-Z])\. \S", re.MULTILINE)
 MINIMAL_REPORT = "No significant abnormality is identified."
@@ -91,7 +91,7 @@ class RandomModel(ModelAPI):
 def cardiolens_model(model_name: str, *args: Any, **kwargs: Any) -> ModelAPI:
     """``cardiolens/random`` or ``cardiolens/reader`` (the reference reader)."""
     if model_name == "reader":
-        from .reader_model import ReaderModel
+        from cardiolens.inspect_adapter.reader_model import ReaderModel
 
         return ReaderModel(model_name, *args, **kwargs)
     return RandomModel(model_name, *args, **kwargs)

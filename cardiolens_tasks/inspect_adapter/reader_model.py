@@ -21,8 +21,8 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
-from ..reader import answer_parts
-from ..reader.request import Part, decode_data_uri
+from cardiolens.reader import answer_parts
+from cardiolens.reader.request import Part, decode_data_uri
 
 
 def message_parts(messages: list[ChatMessage]) -> list[Part]:

@@ -7,8 +7,8 @@ from typing import Any
 
 from inspect_ai.model import GenerateConfig, Model, get_model
 
-from ..report_qa import Extractor, extraction_prompt, parse_model_answers
-from ..taxonomy import load_taxonomy
+from cardiolens.data.taxonomy import load_taxonomy
+from cardiolens.importers.report_qa import Extractor, extraction_prompt, parse_model_answers
 
 
 def model_extractor(model: str | Model) -> Extractor:

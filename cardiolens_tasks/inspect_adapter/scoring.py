@@ -1,4 +1,4 @@
-"""Inspect wrappers around the shared item scoring (``cardiolens.item_scoring``).
+"""Inspect wrappers around the shared item scoring (``cardiolens.scorers.item_scoring``).
 
 Each scorer parses the output against the options the solver displayed (so shuffled
 options score correctly) and stores the item's record in the score's metadata. Corpus
@@ -29,9 +29,9 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import TaskState
 
-from .. import item_scoring as core
-from ..scorers.judge_rubric import judge_prompt, parse_verdict
-from ..scorers.stats import mean_stderr
+from cardiolens.scorers import item_scoring as core
+from cardiolens.scorers.judge_rubric import judge_prompt, parse_verdict
+from cardiolens.scorers.stats import mean_stderr
 
 
 def _records(scores: list[SampleScore]) -> list[dict[str, Any]]:

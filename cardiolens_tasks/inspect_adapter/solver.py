@@ -11,9 +11,9 @@ from inspect_ai.log import transcript
 from inspect_ai.model import ChatMessage, ChatMessageUser, Content, ContentImage, ContentText
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from ..dataset import Item
-from ..prompt_builder import PromptBuilder
-from ..prompts import Prompt
+from cardiolens.data.dataset import Item
+from cardiolens.prompting.prompt_builder import PromptBuilder
+from cardiolens.prompting.prompts import Prompt
 
 IMAGE_PLACEHOLDER = "[image not logged]"
 BUILD_THREADS = min(8, os.cpu_count() or 2)

@@ -12,13 +12,18 @@ from inspect_ai import Task, task
 from inspect_ai.model import Model
 from inspect_ai.scorer import Scorer
 
-from ..phantom.cohort import cache_root
-from ..prompt_builder import PromptBuilder, PromptSettings
-from ..rendering import RenderCache
-from ..taxonomy import Level, load_taxonomy
-from .data import load_benchmark, to_dataset
-from .scoring import choice_scorer, diagnosis_scorer, judge_scorer, report_scorer
-from .solver import cmr_prompt
+from cardiolens.cache import cache_root
+from cardiolens.data.taxonomy import Level, load_taxonomy
+from cardiolens.inspect_adapter.data import load_benchmark, to_dataset
+from cardiolens.inspect_adapter.scoring import (
+    choice_scorer,
+    diagnosis_scorer,
+    judge_scorer,
+    report_scorer,
+)
+from cardiolens.inspect_adapter.solver import cmr_prompt
+from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
+from cardiolens.prompting.rendering import RenderCache
 
 
 def _task(level: Level, scorer: Scorer | list[Scorer], data: str | None,

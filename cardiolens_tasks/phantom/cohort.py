@@ -11,35 +11,35 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 from tqdm import tqdm
 
-from .. import __version__
-from ..dataset import (
+from cardiolens import __version__
+from cardiolens.cache import cache_root
+from cardiolens.data.dataset import (
     CARD_FILE,
     DatasetCard,
     Item,
     SeriesInfo,
     Study,
+    staged_dataset,
     write_card,
     write_jsonl,
 )
-from ..errors import CardiolensError
-from ..findings import build_items
-from ..taxonomy import load_taxonomy
-from ..volumes import write_volume
-from .disease import sample_study
-from .labels import findings_from_params
-from .params import DEFAULT_PREVALENCE, StudyParams
-from .reports import write_reports
-from .sequences import Renderer
-from .thorax import with_scan
+from cardiolens.data.findings import build_items
+from cardiolens.data.taxonomy import load_taxonomy
+from cardiolens.data.volumes import write_volume
+from cardiolens.errors import CardiolensError
+from cardiolens.phantom.disease import sample_study
+from cardiolens.phantom.labels import findings_from_params
+from cardiolens.phantom.params import DEFAULT_PREVALENCE, StudyParams
+from cardiolens.phantom.reports import write_reports
+from cardiolens.phantom.sequences import Renderer
+from cardiolens.phantom.thorax import with_scan
 
 PHANTOM_VERSION = "2"
 CANARY = "cardiolens-canary-5f0c8a2e-3d1b-4c7a-9e62-b84f1d0a7c33"
@@ -122,28 +122,15 @@ def _run(tasks: list[tuple[Path, int, int, str]], workers: int) -> Iterator[tupl
         yield from pool.map(_make_study_task, tasks, chunksize=1)
 
 
-def prepare_out(out: Path, overwrite: bool) -> None:
-    """Refuse to overwrite a non-empty folder unless asked, and then only a dataset."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        if not overwrite:
-            raise CardiolensError(f"{out}: already exists and is not empty (use --force)")
-        if not (out / CARD_FILE).is_file():
-            raise CardiolensError(f"{out}: not a CardioLens dataset; refusing to replace it")
-
-
 def generate_cohort(out: str | Path, studies: int = DEFAULT_STUDIES, seed: int = DEFAULT_SEED,
                     workers: int | None = None, progress: bool = True,
                     overwrite: bool = False,
                     prevalence: dict[str, float] | None = None) -> Path:
     """Write a phantom cohort of ``studies`` studies to ``out``; same seed, same bytes."""
     out = Path(out)
-    prepare_out(out, overwrite)
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    with staged_dataset(out, overwrite) as stage:
         plan = plan_diagnoses(studies, seed, prevalence)
-        tasks = [(tmp, seed, i, diagnosis) for i, diagnosis in enumerate(plan)]
+        tasks = [(stage, seed, i, diagnosis) for i, diagnosis in enumerate(plan)]
         workers = workers or os.cpu_count() or 1
         records: list[Study] = []
         items: list[Item] = []
@@ -153,14 +140,9 @@ def generate_cohort(out: str | Path, studies: int = DEFAULT_STUDIES, seed: int =
                 records.append(study)
                 items.extend(study_items)
                 bar.update(1)
-        write_card(tmp, _card(studies, seed))
-        write_jsonl(tmp / "studies.jsonl", (s.to_json() for s in records))
-        write_jsonl(tmp / "items.jsonl", (i.to_json() for i in items))
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        write_card(stage, _card(studies, seed))
+        write_jsonl(stage / "studies.jsonl", (s.to_json() for s in records))
+        write_jsonl(stage / "items.jsonl", (i.to_json() for i in items))
     return out
 
 
@@ -177,20 +159,14 @@ def _card(studies: int, seed: int) -> DatasetCard:
     )
 
 
-def cache_root() -> Path:
-    """Where generated cohorts live: $CARDIOLENS_CACHE_DIR or the platform user cache."""
-    env = os.environ.get("CARDIOLENS_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("cardiolens"))
-
-
 def generator_digest() -> str:
     """Short digest of the code and taxonomy that decide a cohort's bytes (the phantom
     package, the label rules, the NIfTI writer), so a changed generator never reuses a
     cohort cached by an older one."""
     package = Path(__file__).resolve().parent
-    core = package.parent
+    data = package.parent / "data"
     files = [*sorted(package.glob("*.py")),
-             *(core / name for name in ("anatomy.py", "dataset.py", "findings.py",
+             *(data / name for name in ("anatomy.py", "dataset.py", "findings.py",
                                         "taxonomy.yaml", "volumes.py"))]
     digest = hashlib.sha256()
     for path in files:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..anatomy import LEVELS, WALLS6, Site, territory
-from .geometry import HeartModel
-from .params import Acquisition, Heart, Lesion, StudyParams
+from cardiolens.data.anatomy import LEVELS, WALLS6, Site, territory
+from cardiolens.phantom.geometry import HeartModel
+from cardiolens.phantom.params import Acquisition, Heart, Lesion, StudyParams
 
 Rng = np.random.Generator
 CAVITY_LEVELS = LEVELS[:3]

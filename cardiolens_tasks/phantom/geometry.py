@@ -4,7 +4,7 @@ The LV is a truncated ellipsoidal shell along the long axis u (0 at the base, gr
 the apex); its wall thickness and motion are tabulated per level and per degree. Every
 image plane, short-axis or long-axis, is a set of pixels with coordinates (u, rho, phi):
 distance along the long axis, distance from it and anatomical angle (see
-:mod:`cardiolens.anatomy`). Along each ray the tissue classes are consecutive radial
+:mod:`cardiolens.data.anatomy`). Along each ray the tissue classes are consecutive radial
 intervals (LV blood, LV myocardium, RV blood, RV wall, effusion), so their soft-edged
 fractions add up to one and partial volume comes for free.
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..anatomy import LEVELS, WALL_CENTRE_DEG, WALLS6, slice_levels
-from .params import Heart, Lesion
+from cardiolens.data.anatomy import LEVELS, WALL_CENTRE_DEG, WALLS6, slice_levels
+from cardiolens.phantom.params import Heart, Lesion
 
 RV_WALL_MM = 3.0
 PAPILLARY_DEG = (195.0, 285.0)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..anatomy import LEVELS, WALL6_TO_4, WALLS4, WALLS6, Site
-from ..findings import (
+from cardiolens.data.anatomy import LEVELS, WALL6_TO_4, WALLS4, WALLS6, Site
+from cardiolens.data.findings import (
     LAYERS,
     CineFindings,
     EdemaFindings,
@@ -11,7 +11,7 @@ from ..findings import (
     LgeFindings,
     PerfusionFindings,
 )
-from .params import ETIOLOGY, Lesion, StudyParams
+from cardiolens.phantom.params import ETIOLOGY, Lesion, StudyParams
 
 THICKENED_MM = 13.0
 THINNED_MM = 5.5

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..anatomy import Site
+from cardiolens.data.anatomy import Site
 
 DIAGNOSES = ("normal", "ischemic", "hcm", "dcm", "myocarditis", "amyloidosis", "sarcoidosis")
 

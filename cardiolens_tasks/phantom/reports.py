@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..findings import (
+from cardiolens.data.findings import (
     Findings,
     ef_band,
     site_levels,

@@ -27,8 +27,8 @@ import math
 
 import numpy as np
 
-from ..anatomy import slice_levels
-from .geometry import (
+from cardiolens.data.anatomy import slice_levels
+from cardiolens.phantom.geometry import (
     HeartModel,
     Plane,
     Tissue,
@@ -39,8 +39,17 @@ from .geometry import (
     sax_plane,
     tissue,
 )
-from .params import Lesion, Scan, StudyParams
-from .thorax import THORAX_CLASSES, HeartFrame, PlaneMap, affine, lax_map, sax_map, thorax, with_scan
+from cardiolens.phantom.params import Lesion, Scan, StudyParams
+from cardiolens.phantom.thorax import (
+    THORAX_CLASSES,
+    HeartFrame,
+    PlaneMap,
+    affine,
+    lax_map,
+    sax_map,
+    thorax,
+    with_scan,
+)
 
 LAX_VIEWS = ("4ch", "3ch", "2ch")
 LAX_ANGLE = {"4ch": 300.0, "3ch": 240.0, "2ch": 0.0}

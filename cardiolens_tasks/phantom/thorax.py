@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .params import Scan, StudyParams
+from cardiolens.phantom.params import Scan, StudyParams
 
 Rng = np.random.Generator
 THORAX_CLASSES = ("air", "fat", "muscle", "lung", "liver", "stomach", "marrow", "csf",

@@ -6,6 +6,6 @@ one entry point; the Inspect provider ``cardiolens/reader`` and ``cardiolens ser
 only convert their messages into parts.
 """
 
-from .reader import answer_parts
+from cardiolens.reader.reader import answer_parts
 
 __all__ = ["answer_parts"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..findings import site_levels, site_walls, site_walls4
-from .findings import StudyRead, site_territories
+from cardiolens.data.findings import site_levels, site_walls, site_walls4
+from cardiolens.reader.findings import StudyRead, site_territories
 
 Answer = str | list[str]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..anatomy import LEVELS, WALL6_TO_4, WALLS4, Site, territory
-from ..findings import ef_band, transmurality_band
-from .cine import DILATED_MM, SMALL_MM, THICK_MM, THIN_MM, CineRead, read_cine
-from .lesions import LesionRead, read_lesions
-from .perfusion import DefectRead, read_defect
-from .request import Request
+from cardiolens.data.anatomy import LEVELS, WALL6_TO_4, WALLS4, Site, territory
+from cardiolens.data.findings import ef_band, transmurality_band
+from cardiolens.reader.cine import DILATED_MM, SMALL_MM, THICK_MM, THIN_MM, CineRead, read_cine
+from cardiolens.reader.lesions import LesionRead, read_lesions
+from cardiolens.reader.perfusion import DefectRead, read_defect
+from cardiolens.reader.request import Request
 
 DILATED_RV_MM, REDUCED_RV_RATIO = 17.0, 0.75
 SMALL_EFFUSION_MM, EFFUSION_MM = 1.8, 6.5

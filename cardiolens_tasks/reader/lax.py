@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..masks import connected, fill_holes
-from .sax import blood_guess, box_means
+from cardiolens.data.masks import connected, fill_holes
+from cardiolens.reader.sax import blood_guess, box_means
 
 SEED_HALF = 6
 """Half size (px) of the box whose mean gives the seed point and the blood level."""

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..anatomy import LEVELS, WALLS6, Site
-from .request import Frame
-from .sax import LESION_Z, R_STEP, Ring, polar, smooth, sustained
-from .series import SaxSeries, sax_series
+from cardiolens.data.anatomy import LEVELS, WALLS6, Site
+from cardiolens.reader.request import Frame
+from cardiolens.reader.sax import LESION_Z, R_STEP, Ring, polar, smooth, sustained
+from cardiolens.reader.series import SaxSeries, sax_series
 
 SITE_SHARE = 0.3          # share of a sector's rays that must be enhanced
 MIN_SAMPLES = 3           # lesion samples per ray (1.5 px)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..anatomy import WALLS6, Site
-from .request import Frame
-from .sax import R_STEP, Ring
-from .series import sax_series
+from cardiolens.data.anatomy import WALLS6, Site
+from cardiolens.reader.request import Frame
+from cardiolens.reader.sax import R_STEP, Ring
+from cardiolens.reader.series import sax_series
 
 DEFECT_RATIO = 0.6
 SITE_SHARE = 0.35

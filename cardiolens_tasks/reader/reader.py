@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..prompts import LETTERS, REPORT_MARKER
-from .answers import choose
-from .findings import StudyRead, read_study
-from .report import write_section
-from .request import Part, Request, parse_request
+from cardiolens.data.answer_format import LETTERS, REPORT_MARKER
+from cardiolens.reader.answers import choose
+from cardiolens.reader.findings import StudyRead, read_study
+from cardiolens.reader.report import write_section
+from cardiolens.reader.request import Part, Request, parse_request
 
 NO_IMAGES = "No images were provided, so no findings can be reported."
 

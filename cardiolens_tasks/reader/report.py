@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..findings import site_levels, site_walls
-from .findings import StudyRead, site_territories
-from .lesions import LesionRead
+from cardiolens.data.findings import site_levels, site_walls
+from cardiolens.reader.findings import StudyRead, site_territories
+from cardiolens.reader.lesions import LesionRead
 
 
 def _where(sites: tuple) -> str:

@@ -19,7 +19,7 @@ from functools import cache
 import numpy as np
 from PIL import Image
 
-from ..taxonomy import load_taxonomy
+from cardiolens.data.taxonomy import load_taxonomy
 
 MAX_IMAGE_PIXELS = 4096 * 4096
 MAX_IMAGES = 256

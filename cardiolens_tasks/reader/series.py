@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..anatomy import WALLS6, wall_at_angle
-from .request import Frame
-from .sax import ANGLES, Ring, fit_ring, rv_angle
+from cardiolens.data.anatomy import WALLS6, wall_at_angle
+from cardiolens.reader.request import Frame
+from cardiolens.reader.sax import ANGLES, Ring, fit_ring, rv_angle
 
 MM_PER_PX = 0.8125
 """Assumed display scale: 128-pixel acquisitions of 1.5-1.75 mm shown at 256 pixels. A

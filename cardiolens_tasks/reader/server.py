@@ -14,9 +14,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ..errors import CardiolensError
-from .reader import answer_parts
-from .request import Part, decode_data_uri
+from cardiolens.errors import CardiolensError
+from cardiolens.reader.reader import answer_parts
+from cardiolens.reader.request import Part, decode_data_uri
 
 MAX_BODY = 32 * 1024 * 1024
 MODEL_NAME = "cardiolens-reader"

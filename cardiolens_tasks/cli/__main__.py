@@ -1,0 +1,7 @@
+"""``python -m cardiolens.cli``."""
+
+import sys
+
+from cardiolens.cli import main
+
+sys.exit(main())

@@ -1,0 +1,89 @@
+"""`cardiolens analyze`: results report from Inspect logs and lm-eval folders."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cardiolens.cli.common import positive_int, seed_int
+from cardiolens.errors import CardiolensError
+
+
+def collect_runs(paths: Sequence[str], progress: bool) -> tuple[list[Any], int]:
+    """Runs from Inspect logs and lm-eval folders; unreadable inputs are reported and skipped."""
+    from tqdm import tqdm
+
+    from cardiolens.analysis.results import merge_runs, read_lm_eval_folder
+    from cardiolens.inspect_adapter.logs import BOOKKEEPING, read_inspect_log
+
+    logs: list[Path] = []
+    folders: list[Path] = []
+    problems = 0
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            logs += sorted(p for p in path.rglob("*") if p.suffix in (".eval", ".json")
+                           and not p.name.startswith("results_")
+                           and p.name not in BOOKKEEPING)
+            if any(path.rglob("results_*.json")):
+                folders.append(path)
+        elif path.is_file():
+            logs.append(path)
+        else:
+            print(f"{path}: no such file or folder", file=sys.stderr)
+            problems += 1
+    runs: list[Any] = []
+    for log in tqdm(logs, desc="reading logs", unit="log", disable=not progress):
+        try:
+            runs.append(read_inspect_log(log))
+        except CardiolensError as exc:
+            print(str(exc), file=sys.stderr)
+            problems += 1
+    for folder in folders:
+        try:
+            runs += read_lm_eval_folder(folder)
+        except CardiolensError as exc:
+            print(str(exc), file=sys.stderr)
+            problems += 1
+    return [run for run in merge_runs(runs) if run.rows], problems
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from cardiolens.analysis.report import write_analysis
+
+    runs, problems = collect_runs(args.inputs, not args.quiet)
+    if not runs:
+        raise CardiolensError("no readable cardiolens results in the given logs or folders")
+    bar = tqdm(total=len(runs), desc="bootstrap", unit="run", disable=args.quiet)
+
+    def advance(_: Any) -> None:
+        bar.update(1)
+
+    with bar:
+        written = write_analysis(runs, Path(args.out), args.replicates, args.seed,
+                                 progress=advance)
+    print(f"wrote {len(written)} files to {args.out} ({len(runs)} runs; "
+          f"{problems} input(s) skipped)", file=sys.stderr)
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command on the ``cardiolens`` subparsers."""
+    analyze = sub.add_parser(
+        "analyze", help="results report from Inspect logs and lm-eval folders",
+        description="Tables with study-level bootstrap 95%% CIs, paired tests (McNemar, "
+                    "paired bootstrap), ablation table, confusion matrices and a landscape "
+                    "plot, from Inspect logs (.eval/.json, or folders of them) and lm-eval "
+                    "--output_path folders (with --log_samples).")
+    analyze.add_argument("inputs", nargs="+", metavar="LOGS_OR_DIRS")
+    analyze.add_argument("--out", required=True, help="output folder")
+    analyze.add_argument("--replicates", type=positive_int, default=1000,
+                         help="bootstrap replicates (default: 1000)")
+    analyze.add_argument("--seed", type=seed_int, default=0, help="bootstrap seed (default: 0)")
+    analyze.add_argument("--quiet", action="store_true", help="no progress bars")
+    analyze.set_defaults(func=run)

@@ -1,0 +1,45 @@
+"""`cardiolens build-qa`: free-text reports to QA items and a review sheet."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from cardiolens.cli.common import report_line
+
+
+def run(args: argparse.Namespace) -> int:
+    from cardiolens.importers.report_qa import build_qa
+
+    sheet = Path(args.review_sheet or Path(args.dataset) / "review.csv")
+    if args.model:
+        from cardiolens.inspect_adapter.report_extraction import model_extractor
+
+        summary = build_qa(Path(args.reports), Path(args.dataset), sheet, on_problem=report_line,
+                           extractor=model_extractor(args.model),
+                           method=f"inspect model {args.model}")
+    else:
+        summary = build_qa(Path(args.reports), Path(args.dataset), sheet, on_problem=report_line)
+    print(f"{summary.items} proposed item(s) from {summary.reports} report(s); review sheet "
+          f"{sheet}", file=sys.stderr)
+    return 0 if summary.reports else 1
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command on the ``cardiolens`` subparsers."""
+    build = sub.add_parser(
+        "build-qa", help="turn free-text CMR reports into QA items and a review sheet",
+        description="Read REPORTS.jsonl ({\"study_id\", \"sections\": {cine, lge, t2, "
+                    "perfusion, impression}} or {\"study_id\", \"report\"}), extract the "
+                    "findings with the rule-based extractor, add the items (and report "
+                    "references) to the dataset with provenance, and write a CSV review "
+                    "sheet for radiologists.")
+    build.add_argument("reports", help="reports JSONL file")
+    build.add_argument("--dataset", required=True, help="dataset folder (its studies)")
+    build.add_argument("--review-sheet", help="CSV to write (default: DATASET/review.csv)")
+    build.add_argument("--model", help="an Inspect model (e.g. openai/gpt-4o) that reads the "
+                                       "reports into JSON instead of the rule-based extractor, "
+                                       "for messy reports")
+    build.set_defaults(func=run)

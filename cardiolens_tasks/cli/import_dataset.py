@@ -1,0 +1,77 @@
+"""`cardiolens import`: a public CMR dataset or a hospital's DICOM into the dataset format."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from cardiolens.cli.common import report_line
+from cardiolens.errors import CardiolensError
+
+
+def run(args: argparse.Namespace) -> int:
+    from cardiolens.data.dataset import staged_dataset
+    from cardiolens.importers.acdc import import_acdc
+    from cardiolens.importers.emidec import import_emidec
+    from cardiolens.importers.mnms import import_mnms
+    from cardiolens.importers.mnms2 import import_mnms2
+    from cardiolens.importers.myops import import_myops
+
+    if not Path(args.src).is_dir():
+        raise CardiolensError(f"{args.src}: no such folder (the downloaded dataset)")
+    out = Path(args.out)
+    if args.name == "dicom":
+        salt_file = Path(args.salt_file).expanduser()
+        if salt_file.resolve().is_relative_to(out.resolve()):
+            raise CardiolensError(f"{salt_file}: keep the salt file outside the dataset")
+    with staged_dataset(out, args.force) as stage:
+        if args.name == "dicom":
+            from cardiolens.importers.dicom import import_dicom
+
+            summary = import_dicom(Path(args.src), stage, salt_file, progress=not args.quiet,
+                                   on_problem=report_line)
+        else:
+            importer = {"acdc": import_acdc, "mnms": import_mnms, "mnms2": import_mnms2,
+                        "emidec": import_emidec, "myops": import_myops}[args.name]
+            summary = importer(Path(args.src), stage, progress=not args.quiet,
+                               on_problem=report_line)
+        if not summary.imported:
+            kept = "left unchanged" if out.exists() else "not created"
+            raise CardiolensError(f"{args.src}: no case imported ({len(summary.skipped)} "
+                                  f"skipped); {out} {kept}")
+    if args.name == "dicom":
+        print(f"study ids are salted hashes; the salt is in {salt_file} (keep it private)",
+              file=sys.stderr)
+    print(f"imported {summary.imported} case(s) into {out}; skipped {len(summary.skipped)}",
+          file=sys.stderr)
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command on the ``cardiolens`` subparsers."""
+    importer = sub.add_parser(
+        "import", help="import a public CMR dataset into the CardioLens format",
+        description="Import a dataset. acdc: patientNNN/Info.cfg, patientNNN_4d.nii.gz and "
+                    "the ED/ES _gt segmentations. mnms: <code>/<code>_sa.nii.gz, "
+                    "<code>_sa_gt.nii.gz and the dataset CSV (ED, ES, Pathology). mnms2: "
+                    "<code>_SA_CINE/_SA_ED(_gt)/_SA_ES(_gt)/_LA_CINE and "
+                    "dataset_information.csv. emidec: "
+                    "Case_*/Images and Case_*/Contours (LGE with infarct labels). myops: "
+                    "<name>_C0/_DE/_T2.nii.gz and <name>_gd.nii.gz. dicom: a hospital's DICOM "
+                    "folder (no PHI is written; study ids are salted hashes). Items come "
+                    "from the segmentations and the diagnosis label. Cases with unknown "
+                    "labels or missing files are listed and skipped.")
+    importer.add_argument("name", choices=["acdc", "mnms", "mnms2", "emidec", "myops", "dicom"],
+                          help="dataset layout")
+    importer.add_argument("src", help="folder of the downloaded dataset")
+    importer.add_argument("out", help="output dataset folder (created)")
+    importer.add_argument("--force", action="store_true",
+                          help="replace the output folder if it already holds a dataset")
+    importer.add_argument("--salt-file", default="~/.config/cardiolens/dicom-salt",
+                          help="dicom: file holding the salt for study-id hashes; created "
+                               "if missing; keep it private and outside the dataset "
+                               "(default: ~/.config/cardiolens/dicom-salt)")
+    importer.add_argument("--quiet", action="store_true", help="no progress bar")
+    importer.set_defaults(func=run)

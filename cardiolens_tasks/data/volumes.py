@@ -1,0 +1,287 @@
+"""NIfTI volume access: safe paths, a size guard before any read, lazy frame access.
+
+A series volume is stored as (H, W, Z) with Z packing slices x frames (slice-major by
+default, frame-major on request) or as 4D (H, W, slices, frames). :class:`SeriesVolume`
+hides the packing and the slice order: callers address frames as ``(slice, frame)`` with
+slice 0 at the base. Only pixel data and voxel spacing leave this module; header free-text
+fields (descrip, aux_file, db_name, intent_name) are never read out.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+
+from cardiolens.data.atomic import atomic_file
+from cardiolens.data.dataset import SeriesInfo
+from cardiolens.errors import VolumeError
+
+MAX_VOXELS = 2**31
+MAX_BYTES = 4 * 1024**3
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+
+FrameRef = tuple[int, int]
+"""``(slice, frame)``: slice 0 is the base; frame 0 is the first phase or dynamic."""
+
+F32_MAX = float(np.finfo(np.float32).max)
+"""The largest float32; rendering works in float32."""
+
+
+def resolve_inside(root: Path, relative: str) -> Path:
+    """Resolve ``relative`` under ``root``; refuse absolute paths, ``..`` and escaping symlinks."""
+    if os.path.isabs(relative) or relative.startswith(("/", "\\")):
+        raise VolumeError(f"{relative}: absolute paths are not allowed")
+    if ".." in Path(relative).parts:
+        raise VolumeError(f"{relative}: path leaves the dataset folder")
+    path = root / relative
+    real_root = root.resolve()
+    real = path.resolve()
+    if real != real_root and real_root not in real.parents:
+        raise VolumeError(f"{relative}: path leaves the dataset folder (symlink)")
+    if not relative.endswith(NIFTI_SUFFIXES):
+        raise VolumeError(f"{relative}: not a NIfTI file name (.nii or .nii.gz)")
+    return path
+
+
+def _open_image(path: Path) -> Any:
+    if not path.is_file():
+        raise VolumeError(f"{path}: file is missing")
+    try:
+        image = nib.load(str(path))
+    except Exception as exc:  # nibabel raises many types for foreign or broken files
+        raise VolumeError(f"{path}: {_unreadable_reason(path, exc)}") from None
+    if not isinstance(image, (nib.Nifti1Image, nib.Nifti2Image)):
+        raise VolumeError(f"{path}: not a NIfTI image")
+    return image
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return text[:120]
+
+
+def _unreadable_reason(path: Path, exc: BaseException) -> str:
+    """Name the likely cause when nibabel cannot load a file (only on the failure path)."""
+    size = path.stat().st_size
+    if size == 0:
+        return "file is empty"
+    if path.name.endswith(".gz"):
+        try:
+            with gzip.open(path, "rb") as stream:
+                while stream.read(1 << 24):
+                    pass
+        except (EOFError, OSError, zlib.error) as gz_exc:
+            return f"truncated or corrupt gzip data ({_reason(gz_exc)})"
+    elif size < 348:
+        return f"truncated: {size} bytes, shorter than a NIfTI header"
+    return "not a readable NIfTI file (bad header or unknown format)"
+
+
+def check_size(path: Path, shape: Sequence[int], itemsize: int) -> None:
+    """Refuse a header that claims an absurd size, before any voxel is read."""
+    voxels = 1
+    for dim in shape:
+        voxels *= int(dim)
+    if voxels > MAX_VOXELS or voxels * itemsize > MAX_BYTES:
+        raise VolumeError(
+            f"{path}: header claims {'x'.join(map(str, shape))} voxels "
+            f"({voxels * itemsize / 1024**3:.1f} GiB), over the 2^31-voxel / 4 GiB limit"
+        )
+
+
+@dataclass
+class SeriesVolume:
+    """Lazy access to one series' frames, normalised to base-to-apex slice order."""
+
+    path: Path
+    info: SeriesInfo
+    shape: tuple[int, ...]
+    spacing: tuple[float, float, float]
+    _image: Any
+
+    @classmethod
+    def open(cls, root: str | Path, info: SeriesInfo) -> SeriesVolume:
+        """Open the volume of ``info`` under dataset ``root``; checks path, size and shape."""
+        path = resolve_inside(Path(root), info.path)
+        image = _open_image(path)
+        shape = tuple(int(d) for d in image.shape)
+        dtype = np.dtype(image.get_data_dtype())
+        check_size(path, shape, dtype.itemsize)
+        if dtype.kind not in "biuf":        # complex, RGB (structured): no grayscale value
+            raise VolumeError(f"{path}: voxel type {dtype} is not supported "
+                              "(real-valued grayscale only)")
+        expected = info.slices * info.frames
+        fits = ((len(shape) == 3 and shape[2] == expected)
+                or (len(shape) == 4 and shape[2:] == (info.slices, info.frames))
+                or (len(shape) == 2 and expected == 1))
+        if not fits:
+            raise VolumeError(
+                f"{path}: shape {shape} does not match slices x frames = "
+                f"{info.slices} x {info.frames}"
+            )
+        zooms = tuple(float(z) for z in image.header.get_zooms()[:3])
+        spacing = ((*zooms, 1.0, 1.0, 1.0))[:3]
+        return cls(path, info, shape, (spacing[0], spacing[1], spacing[2]), image)
+
+    @property
+    def in_plane_shape(self) -> tuple[int, int]:
+        return self.shape[0], self.shape[1]
+
+    def _stored_slice(self, slice_index: int) -> int:
+        if not 0 <= slice_index < self.info.slices:
+            raise IndexError(f"slice {slice_index} out of range [0, {self.info.slices})")
+        if self.info.slice_order == "apex_to_base":
+            return self.info.slices - 1 - slice_index
+        return slice_index
+
+    def _z(self, ref: FrameRef) -> int:
+        s, f = self._stored_slice(ref[0]), ref[1]
+        if not 0 <= f < self.info.frames:
+            raise IndexError(f"frame {f} out of range [0, {self.info.frames})")
+        if self.info.packing == "frame-major":
+            return f * self.info.slices + s
+        return s * self.info.frames + f
+
+    def read_frames(self, refs: Sequence[FrameRef]) -> np.ndarray:
+        """Frames as float32 (len(refs), H, W), decoding the file once for all of them."""
+        if not refs:
+            return np.zeros((0, *self.in_plane_shape), np.float32)
+        proxy = self._image.dataobj
+        try:
+            if len(self.shape) == 4:
+                stored = [(self._stored_slice(s), f) for s, f in refs]
+                for (_, f) in stored:
+                    if not 0 <= f < self.info.frames:
+                        raise IndexError(f"frame {f} out of range [0, {self.info.frames})")
+                s_lo = min(s for s, _ in stored)
+                s_hi = max(s for s, _ in stored)
+                f_lo = min(f for _, f in stored)
+                f_hi = max(f for _, f in stored)
+                block = np.asarray(proxy[:, :, s_lo:s_hi + 1, f_lo:f_hi + 1], np.float32)
+                out = [block[:, :, s - s_lo, f - f_lo] for s, f in stored]
+            elif len(self.shape) == 2:
+                for ref in refs:
+                    self._z(ref)
+                out = [np.asarray(proxy[:, :], np.float32)] * len(refs)
+            else:
+                zs = [self._z(r) for r in refs]
+                z_lo, z_hi = min(zs), max(zs)
+                block = np.asarray(proxy[:, :, z_lo:z_hi + 1], np.float32)
+                out = [block[:, :, z - z_lo] for z in zs]
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
+            raise self._read_error(exc) from None
+        return np.stack(out)
+
+    def _read_error(self, exc: BaseException) -> VolumeError:
+        if isinstance(exc, (EOFError, zlib.error)) or "gzip" in str(exc).lower():
+            return VolumeError(f"{self.path}: truncated or corrupt gzip data ({_reason(exc)})")
+        return VolumeError(f"{self.path}: cannot read voxels ({_reason(exc)})")
+
+    def iter_slabs(self, max_bytes: int) -> Iterator[np.ndarray]:
+        """The scaled voxels as float slabs along the last axis, each under ``max_bytes``:
+        float64 when the file stores float64 (so values beyond the float32 range show as
+        themselves), else float32.
+
+        Storage order, not frame order: for whole-volume checks that must not hold the
+        whole volume in memory.
+        """
+        proxy = self._image.dataobj
+        dtype = np.float64 if np.dtype(proxy.dtype) == np.float64 else np.float32
+        per_index = int(np.prod(self.shape[:-1])) * np.dtype(dtype).itemsize
+        step = max(1, max_bytes // max(per_index, 1))
+        for start in range(0, self.shape[-1], step):
+            yield np.asarray(proxy[..., start:start + step], dtype=dtype)
+
+    def read_all_stored(self) -> tuple[np.ndarray, float, float]:
+        """The whole series in its stored dtype as (slices, frames, H, W), base to apex,
+        with the header's scaling (value = stored * slope + inter). One decode, no copies
+        beyond the reorder; integer data keeps its integers for exact histograms."""
+        proxy = self._image.dataobj
+        try:
+            raw = np.asarray(proxy.get_unscaled())
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
+            raise self._read_error(exc) from None
+        slope = float(getattr(proxy, "slope", 1.0))
+        inter = float(getattr(proxy, "inter", 0.0))
+        if not np.isfinite(slope) or slope == 0:      # NIfTI: slope 0 or NaN means unscaled
+            slope, inter = 1.0, 0.0
+        h, w = self.in_plane_shape
+        slices, frames = self.info.slices, self.info.frames
+        if raw.ndim == 2:
+            stacked = raw.reshape(1, 1, h, w)
+        elif raw.ndim == 4:
+            stacked = raw.transpose(2, 3, 0, 1)
+        elif self.info.packing == "frame-major":
+            stacked = raw.reshape(h, w, frames, slices).transpose(3, 2, 0, 1)
+        else:
+            stacked = raw.reshape(h, w, slices, frames).transpose(2, 3, 0, 1)
+        if self.info.slice_order == "apex_to_base":
+            stacked = stacked[::-1]
+        return np.ascontiguousarray(stacked), slope, inter
+
+
+def scale_stored(stored: np.ndarray, slope: float, inter: float) -> np.ndarray:
+    """Stored voxels to float32 values (``stored * slope + inter``); values beyond the
+    float32 range become +-inf (``cardiolens validate`` reports such volumes)."""
+    with np.errstate(over="ignore"):
+        values = stored.astype(np.float32)
+        if slope != 1.0 or inter != 0.0:
+            values *= np.float32(slope)
+            values += np.float32(inter)
+    return values
+
+
+def may_be_non_finite(stored: np.ndarray, slope: float, inter: float) -> bool:
+    """Whether :func:`scale_stored` can give NaN or inf: float storage, or integers whose
+    scaled range leaves float32."""
+    if stored.dtype.kind not in "iu":
+        return True
+    bound = np.iinfo(stored.dtype)
+    largest = abs(slope) * max(abs(int(bound.min)), int(bound.max)) + abs(inter)
+    return not largest < F32_MAX
+
+
+def finite_values(values: np.ndarray) -> np.ndarray:
+    """``values`` with NaN and -inf set to the finite minimum and +inf to the finite
+    maximum (zero when nothing is finite), for analysis that needs ordinary numbers."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return values
+    lo, hi = (float(values[finite].min()), float(values[finite].max())) if finite.any() \
+        else (0.0, 0.0)
+    return np.nan_to_num(values, nan=lo, posinf=hi, neginf=lo)
+
+
+def write_volume(path: str | Path, data: np.ndarray, spacing: tuple[float, float, float],
+                 affine: np.ndarray | None = None) -> None:
+    """Write (H, W, slices, frames) as int16 NIfTI with byte-stable output.
+
+    Without ``affine``: 3D slice-major packing and a diagonal affine from ``spacing``. With
+    a 4x4 ``affine`` (array axes row, col, slice to RAS+ mm, docs/geometry.md): 4D
+    (H, W, slices, frames), so the third axis is the slice axis the affine describes; the
+    sform and qform both carry it.
+    """
+    if data.ndim != 4:
+        raise ValueError("write_volume expects (H, W, slices, frames)")
+    h, w, slices, frames = data.shape
+    if affine is None:
+        packed = np.ascontiguousarray(data.reshape(h, w, slices * frames))
+        affine = np.diag([spacing[0], spacing[1], spacing[2], 1.0])
+    else:
+        packed = np.ascontiguousarray(data)
+    packed = np.clip(np.rint(packed), -32768, 32767).astype(np.int16)
+    image = nib.Nifti1Image(packed, affine)
+    image.header.set_qform(affine, code=1)
+    image.header.set_sform(affine, code=1)
+    image.header.set_xyzt_units("mm", "sec")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(Path(path)) as tmp:
+        nib.save(image, str(tmp))

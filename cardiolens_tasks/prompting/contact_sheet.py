@@ -1,0 +1,134 @@
+"""``cardiolens show``: a contact sheet PNG of one study, a labelled row per series.
+
+Cine shows every slice at end-diastole and end-systole (long axis: ED and ES), static
+series every slice, perfusion four dynamics per slice. Windowing is per series (0.5th to
+99.5th percentile of the frames shown), so relative brightness across slices survives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from cardiolens.data.anatomy import slice_levels
+from cardiolens.data.dataset import Dataset, SeriesInfo, read_dataset
+from cardiolens.data.volumes import FrameRef, SeriesVolume
+from cardiolens.errors import CardiolensError
+
+TILE = 96
+LABEL_WIDTH = 110
+CAPTION = 12
+TITLE = 22
+SERIES_ORDER = ("cine_sax", "cine_4ch", "cine_3ch", "cine_2ch", "lge_sax", "lge_4ch",
+                "lge_3ch", "lge_2ch", "t2_sax", "t2_4ch", "t2_3ch", "t2_2ch", "perf_sax")
+PERF_POINTS = (0.1, 0.3, 0.5, 0.8)
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    refs: list[FrameRef]
+    captions: list[str]
+
+
+def _slice_name(info: SeriesInfo, key: str, s: int) -> str:
+    if key.endswith("_sax") and info.slices > 1:
+        return f"s{s} {slice_levels(info.slices)[s].lower()}"
+    return f"s{s}" if info.slices > 1 else ""
+
+
+def plan_rows(key: str, info: SeriesInfo) -> list[Row]:
+    """Which frames a series shows, grouped into labelled rows."""
+    slices = range(info.slices)
+    if info.frames == 1:
+        return [Row(key, [(s, 0) for s in slices], [_slice_name(info, key, s) for s in slices])]
+    if key.startswith("perf"):
+        dyn = sorted({min(info.frames - 1, int(p * info.frames)) for p in PERF_POINTS})
+        refs = [(s, f) for s in slices for f in dyn]
+        return [Row(f"{key} dynamics", refs,
+                    [f"{_slice_name(info, key, s)} d{f}".strip() for s, f in refs])]
+    ed = info.ed_frame or 0
+    es = info.es_frame if info.es_frame is not None else round(0.35 * info.frames)
+    if info.slices == 1:
+        return [Row(f"{key} ED/ES", [(0, ed), (0, es)], [f"ED f{ed}", f"ES f{es}"])]
+    return [Row(f"{key} ED", [(s, ed) for s in slices],
+                [_slice_name(info, key, s) for s in slices]),
+            Row(f"{key} ES", [(s, es) for s in slices],
+                [_slice_name(info, key, s) for s in slices])]
+
+
+def _to_tile(frame: np.ndarray, lo: float, hi: float) -> Image.Image:
+    scaled = np.clip((frame - lo) / max(hi - lo, 1e-6) * 255.0, 0, 255).astype(np.uint8)
+    image = Image.fromarray(scaled, mode="L")
+    image.thumbnail((TILE, TILE), Image.Resampling.LANCZOS)
+    canvas = Image.new("L", (TILE, TILE))
+    canvas.paste(image, ((TILE - image.width) // 2, (TILE - image.height) // 2))
+    return canvas
+
+
+def _series_rows(dataset: Dataset, key: str,
+                 info: SeriesInfo) -> list[tuple[str, list[Image.Image] | str, list[str]]]:
+    """Tiles per row, or the reason the series could not be read."""
+    rows = plan_rows(key, info)
+    try:
+        volume = SeriesVolume.open(dataset.root, info)
+        refs = [ref for row in rows for ref in row.refs]
+        frames = volume.read_frames(refs)
+    except CardiolensError as exc:
+        return [(key, f"unreadable: {exc}", [])]
+    finite = frames[np.isfinite(frames)]
+    if finite.size == 0:
+        return [(key, "unreadable: no finite voxels", [])]
+    lo, hi = (float(v) for v in np.percentile(finite, [0.5, 99.5]))
+    out: list[tuple[str, list[Image.Image] | str, list[str]]] = []
+    start = 0
+    for row in rows:
+        tiles = [_to_tile(np.nan_to_num(frames[i]), lo, hi)
+                 for i in range(start, start + len(row.refs))]
+        start += len(row.refs)
+        out.append((row.label, tiles, row.captions))
+    return out
+
+
+def _title(dataset: Dataset, study_id: str) -> str:
+    answers = {i.subtask: i.answer for i in dataset.items if i.study_id == study_id}
+    parts = [str(answers[k]) for k in ("diagnosis_etiology", "diagnosis_nicm_subtype")
+             if isinstance(answers.get(k), str)]
+    return f"{study_id} - {' / '.join(parts)}" if parts else study_id
+
+
+def write_contact_sheet(dataset_root: Path, study_id: str, out: Path) -> None:
+    """Write the contact sheet of ``study_id`` to the PNG file ``out``."""
+    if out.suffix.lower() != ".png":
+        raise CardiolensError(f"{out}: the contact sheet is written as PNG (use a .png name)")
+    dataset = read_dataset(dataset_root)
+    study = dataset.studies.get(study_id)
+    if study is None:
+        known = ", ".join(list(dataset.studies)[:3])
+        raise CardiolensError(f"{dataset_root}: no study {study_id!r} "
+                              f"({len(dataset.studies)} studies; e.g. {known})")
+    keys = [k for k in SERIES_ORDER if k in study.series]
+    keys += sorted(k for k in study.series if k not in SERIES_ORDER)
+    rows = [row for key in keys for row in _series_rows(dataset, key, study.series[key])]
+    width = LABEL_WIDTH + TILE * max((len(t) for _, t, _ in rows if isinstance(t, list)),
+                                     default=4)
+    height = TITLE + len(rows) * (TILE + CAPTION)
+    sheet = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default()
+    draw.text((4, 4), _title(dataset, study_id), fill=255, font=font)
+    for r, (label, tiles, captions) in enumerate(rows):
+        y = TITLE + r * (TILE + CAPTION)
+        draw.text((4, y + TILE // 2 - 6), label, fill=255, font=font)
+        if isinstance(tiles, str):
+            draw.text((LABEL_WIDTH, y + TILE // 2 - 6), tiles[:120], fill=200, font=font)
+            continue
+        for c, (tile, caption) in enumerate(zip(tiles, captions, strict=True)):
+            x = LABEL_WIDTH + c * TILE
+            sheet.paste(tile, (x, y))
+            draw.text((x + 2, y + TILE), caption, fill=180, font=font)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out, format="PNG", optimize=True)

@@ -297,10 +297,15 @@ class Renderer:
 
     def _parts(self, plane_map: PlaneMap, key: int, sharp: bool, k_rows: np.ndarray,
                k_cols: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Thorax fractions of a plane and their blurred copies (memoised per plane)."""
+        """Thorax fractions of a plane times a tissue grain and a smooth bias field (outside
+        the heart only), and their blurred copies (memoised per plane)."""
         memo = self._memo.get((key, sharp))
         if memo is None:
             parts = {n: f for n, f in self._thorax(plane_map, key).items() if f.any()}
+            shape = (self.scan.rows, self.scan.cols)
+            grain = 1.0 + 0.08 * _smooth_field(self._rng(key, 7), shape, 1.0).astype(np.float32)
+            grain *= 1.0 + 0.1 * _smooth_field(self._rng(key, 8), shape, 12.0).astype(np.float32)
+            parts = {n: f * grain for n, f in parts.items()}      # tissue grain, bias field
             blurred = {n: blur(f, k_rows, k_cols) for n, f in parts.items()}
             memo = self._memo[(key, sharp)] = (parts, blurred)
         return memo

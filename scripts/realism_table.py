@@ -2,7 +2,8 @@
 
 Regenerates the realism table of the README:
 
-    python scripts/realism_table.py --real /work/shared/realdata/sunnybrook --studies 12
+    python scripts/realism_table.py --real /work/shared/realdata/sunnybrook --studies 12 \
+        [--dataset demo --seed 7]
 
 Real: every frame of the CC0 Sunnybrook cine study (pydicom; the ``dev`` or ``dicom``
 extra). Phantom: every ``cine_sax`` frame of a fresh phantom cohort. Each frame is windowed
@@ -50,13 +51,16 @@ def frame_statistics(frame: np.ndarray) -> np.ndarray:
 
 
 def real_frames(root: Path) -> tuple[list[np.ndarray], list[float]]:
+    """Every frame of the real study in (slice location, trigger time) order."""
     import pydicom
 
     files = sorted((root / "SCD0000101").glob("*.dcm"), key=lambda p: int(p.stem))
-    frames, ratios = [], []
+    frames, ratios, keys = [], [], []
     for path in files:
         ds = pydicom.dcmread(str(path))
         frames.append(ds.pixel_array.astype(np.float64))
+        keys.append((float(ds.SliceLocation), float(ds.TriggerTime)))
+    frames = [frames[i] for i in sorted(range(len(frames)), key=keys.__getitem__)]
     contours = sorted((root / "contours").glob("*/o-contours/*.txt"))
     for path in contours:
         xy = np.loadtxt(path)
@@ -67,16 +71,21 @@ def real_frames(root: Path) -> tuple[list[np.ndarray], list[float]]:
     return frames, ratios
 
 
-def phantom_frames(studies: int, seed: int) -> tuple[list[np.ndarray], list[float]]:
+def phantom_frames(studies: int, seed: int, dataset: Path | None
+                   ) -> tuple[list[np.ndarray], list[float]]:
+    """Frames and LV/FOV ratios of the first ``studies`` studies of ``dataset`` (a phantom
+    cohort made with ``seed``), or of a fresh cohort."""
     frames, ratios = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        root = generate_cohort(Path(tmp) / "c", studies=studies, seed=seed, progress=False)
+        root = dataset or generate_cohort(Path(tmp) / "c", studies=studies, seed=seed,
+                                          progress=False)
         data = read_dataset(root)
-        for sid, study in sorted(data.studies.items()):
+        total = len(data.studies)
+        for sid, study in sorted(data.studies.items())[:studies]:
             cine = SeriesVolume.open(root, study.series["cine_sax"]).read_all()
             frames.extend(cine[:, :, s, f] for s in range(cine.shape[2])
                           for f in range(cine.shape[3]))
-            renderer = Renderer(cohort_params(seed, int(sid[1:]), studies))
+            renderer = Renderer(cohort_params(seed, int(sid[1:]), total))
             k = cine.shape[2] // 2
             t = tissue(renderer.model, renderer.sax_plane(k), np.zeros(1))
             lv = float((t.lv_blood + t.papillary + t.lv_myo).sum())
@@ -84,14 +93,50 @@ def phantom_frames(studies: int, seed: int) -> tuple[list[np.ndarray], list[floa
     return frames, ratios
 
 
+def sheet(frames: list[np.ndarray], per_row: int, rows: list[int], out: Path) -> None:
+    """Tiles of ``frames`` (each windowed at its own 0.5-99.5th percentiles): one row per
+    entry of ``rows`` (a frame offset), ``per_row`` slices across."""
+    from PIL import Image
+
+    def tile(frame: np.ndarray) -> np.ndarray:
+        lo, hi = np.percentile(frame, [0.5, 99.5])
+        x = np.clip((frame - lo) / max(hi - lo, 1e-9) * 255, 0, 255).astype(np.uint8)
+        return np.asarray(Image.fromarray(x).resize((160, round(160 * x.shape[0] / x.shape[1]))))
+
+    n_slices = len(frames) // per_row
+    grid = [np.hstack([tile(frames[k * per_row + r]) for k in range(n_slices)]) for r in rows]
+    Image.fromarray(np.vstack(grid)).save(out)
+
+
+def phantom_study_frames(dataset: Path, seed: int
+                         ) -> tuple[list[np.ndarray], int, list[int]] | None:
+    """The first study's cine short-axis frames (slice-major) with its ED and ES offsets."""
+    data = read_dataset(dataset)
+    sid, study = sorted(data.studies.items())[0]
+    info = study.series["cine_sax"]
+    cine = SeriesVolume.open(dataset, info).read_all()
+    frames = [cine[:, :, s, f] for s in range(cine.shape[2]) for f in range(cine.shape[3])]
+    return frames, cine.shape[3], [info.ed_frame or 0, info.es_frame or 0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", type=Path, default=Path("/work/shared/realdata/sunnybrook"))
     parser.add_argument("--studies", type=int, default=12)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--dataset", type=Path, default=None,
+                        help="an existing phantom cohort made with --seed (default: a fresh one)")
+    parser.add_argument("--sheets", type=Path, default=None,
+                        help="also write real_cine.png and phantom_cine.png (base to apex, ED "
+                             "and a systolic frame) into this folder")
     args = parser.parse_args()
     real, real_ratio = real_frames(args.real)
-    phantom, phantom_ratio = phantom_frames(args.studies, args.seed)
+    phantom, phantom_ratio = phantom_frames(args.studies, args.seed, args.dataset)
+    if args.sheets is not None:
+        sheet(real, 20, [0, 8], args.sheets / "real_cine.png")
+        first = phantom_study_frames(args.dataset, args.seed) if args.dataset else None
+        if first is not None:
+            sheet(*first, args.sheets / "phantom_cine.png")
     stats = {"real": np.array([frame_statistics(f) for f in real]),
              "phantom": np.array([frame_statistics(f) for f in phantom])}
     print(f"| statistic | real ({len(real)} frames) | phantom ({len(phantom)} frames, "

@@ -12,6 +12,7 @@ A benchmark without pixel shortcuts keeps the classifier near the majority rate.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,8 @@ def cross_validated_accuracy(x: np.ndarray, y: np.ndarray, folds: int, seed: int
 
 def pixel_shortcuts(dataset_root: str | Path, *, selection: Protocol = "clinical",
                     budget: int = 16, folds: int = 5, seed: int = 0,
-                    cache: RenderCache | None = None) -> list[dict[str, Any]]:
+                    cache: RenderCache | None = None,
+                    subtasks: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Per presence subtask: items, majority rate and the cross-validated accuracy of a
     logistic regression on global image statistics of the actual prompts.
 
@@ -83,6 +85,7 @@ def pixel_shortcuts(dataset_root: str | Path, *, selection: Protocol = "clinical
         folds: cross-validation folds (stratified, seeded).
         seed: seeds the prompt protocol and the folds.
         cache: an optional render cache (PNG bytes are the same with or without it).
+        subtasks: only these presence subtasks (default: every ``*_presence`` subtask).
     """
     data = read_dataset(dataset_root)
     builder = PromptBuilder(data.root, data.studies, PromptSettings(selection=selection,
@@ -91,6 +94,8 @@ def pixel_shortcuts(dataset_root: str | Path, *, selection: Protocol = "clinical
     rows: dict[str, tuple[list[np.ndarray], list[int]]] = {}
     for item in data.items:
         if not item.subtask.endswith("_presence") or item.answer not in ("Yes", "No"):
+            continue
+        if subtasks is not None and item.subtask not in subtasks:
             continue
         prompt = builder.build(item)
         if not prompt.images:

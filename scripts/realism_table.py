@@ -26,10 +26,10 @@ import numpy as np
 
 from cardiolens.audit.pixels import cross_validated_accuracy
 from cardiolens.data.dataset import read_dataset
+from cardiolens.data.volumes import SeriesVolume
 from cardiolens.phantom.cohort import cohort_params, generate_cohort
 from cardiolens.phantom.geometry import tissue
 from cardiolens.phantom.sequences import Renderer
-from cardiolens.data.volumes import SeriesVolume
 
 NAMES = ("q05", "q25", "q50", "q75", "q95", "entropy", "background", "grad_mean", "grad_p90",
          "edge_density", "noise")
@@ -112,7 +112,7 @@ def phantom_study_frames(dataset: Path, seed: int
                          ) -> tuple[list[np.ndarray], int, list[int]] | None:
     """The first study's cine short-axis frames (slice-major) with its ED and ES offsets."""
     data = read_dataset(dataset)
-    sid, study = sorted(data.studies.items())[0]
+    _, study = sorted(data.studies.items())[0]
     info = study.series["cine_sax"]
     cine = SeriesVolume.open(dataset, info).read_all()
     frames = [cine[:, :, s, f] for s in range(cine.shape[2]) for f in range(cine.shape[3])]

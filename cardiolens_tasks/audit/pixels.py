@@ -110,7 +110,7 @@ def pixel_shortcuts(dataset_root: str | Path, *, selection: Protocol = "clinical
         x, y = np.array(features), np.array(labels)
         majority = max(float(y.mean()), 1.0 - float(y.mean()))
         accuracy = cross_validated_accuracy(x, y, folds, seed)
-        out.append({"subtask": subtask, "n": int(len(y)), "majority_rate": round(majority, 4),
+        out.append({"subtask": subtask, "n": len(y), "majority_rate": round(majority, 4),
                     "cv_accuracy": round(accuracy, 4),
                     "excess": round(accuracy - majority, 4)})
     return out

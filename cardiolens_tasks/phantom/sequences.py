@@ -29,6 +29,7 @@ import numpy as np
 
 from cardiolens.data.anatomy import slice_levels
 from cardiolens.phantom.geometry import (
+    LAX_ANGLE,
     HeartModel,
     Plane,
     Tissue,
@@ -52,7 +53,6 @@ from cardiolens.phantom.thorax import (
 )
 
 LAX_VIEWS = ("4ch", "3ch", "2ch")
-LAX_ANGLE = {"4ch": 300.0, "3ch": 240.0, "2ch": 0.0}
 
 # proton density, T1 (ms, 1.5 T), T2 (ms); post-contrast T1 for LGE where fixed
 TISSUES: dict[str, tuple[float, float, float]] = {
@@ -185,7 +185,7 @@ def psf_kernel(share: float, sharp: bool) -> np.ndarray:
 
     ``sharp`` truncation rings (Gibbs); otherwise a Hann-filtered readout blurs smoothly.
     """
-    half = int(math.ceil(4.0 / share)) + (6 if sharp else 0)
+    half = math.ceil(4.0 / share) + (6 if sharp else 0)
     n = np.arange(-half, half + 1, dtype=np.float64)
     kernel = share * np.sinc(share * n)
     taper = np.cos(0.5 * np.pi * n / (half + 1)) ** (1 if sharp else 2)
@@ -386,14 +386,16 @@ class Renderer:
     def _sax_frames(self, k: int, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None, key: int,
                     **kw: bool) -> np.ndarray:
-        return self._render(self.sax_plane(k), self._sax_map(k), self.sax_window, key, phases, values, lesions,
+        return self._render(self.sax_plane(k), self._sax_map(k), self.sax_window, key, phases,
+                            values, lesions,
                             texture_key, **kw)
 
     def _lax_frames(self, view: str, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None,
                     **kw: bool) -> np.ndarray:
         plane, plane_map = self._lax(view)
-        return self._render(plane, plane_map, self.lax_window, 50 + LAX_VIEWS.index(view), phases, values,
+        return self._render(plane, plane_map, self.lax_window, 50 + LAX_VIEWS.index(view),
+                            phases, values,
                             lesions, texture_key, **kw)
 
     def cine_sax(self) -> np.ndarray:

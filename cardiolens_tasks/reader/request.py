@@ -91,7 +91,7 @@ def heart_field(pixels: np.ndarray) -> np.ndarray:
     """The square around the image centre that holds the heart, resampled to
     :data:`READ_SIZE` pixels (bilinear); the same crop for every frame of a request."""
     h, w = pixels.shape
-    side = max(16, min(h, w, int(round(HEART_FIELD * max(h, w)))))
+    side = max(16, min(h, w, round(HEART_FIELD * max(h, w))))
     r0, c0 = (h - side) // 2, (w - side) // 2
     crop = Image.fromarray(pixels[r0:r0 + side, c0:c0 + side].astype(np.float32), mode="F")
     return np.asarray(crop.resize((READ_SIZE, READ_SIZE), Image.Resampling.BILINEAR),

@@ -25,14 +25,21 @@ from pathlib import Path
 import numpy as np
 
 from cardiolens.audit.pixels import cross_validated_accuracy
-from cardiolens.data.dataset import read_dataset
-from cardiolens.data.volumes import SeriesVolume
-from cardiolens.phantom.cohort import cohort_params, generate_cohort
+from cardiolens.data.dataset import SeriesInfo, read_dataset
+from cardiolens.data.volumes import SeriesVolume, scale_stored
+from cardiolens.phantom.cohort import generate_cohort, plan_diagnoses, sample_params
 from cardiolens.phantom.geometry import tissue
+from cardiolens.phantom.params import DIAGNOSES
 from cardiolens.phantom.sequences import Renderer
 
 NAMES = ("q05", "q25", "q50", "q75", "q95", "entropy", "background", "grad_mean", "grad_p90",
          "edge_density", "noise")
+
+
+def read_cine(root: Path, info: SeriesInfo) -> np.ndarray:
+    """A whole series as float32 (H, W, slices, frames), base to apex."""
+    stored, slope, inter = SeriesVolume.open(root, info).read_all_stored()
+    return scale_stored(stored, slope, inter).transpose(2, 3, 0, 1)
 
 
 def frame_statistics(frame: np.ndarray) -> np.ndarray:
@@ -71,7 +78,7 @@ def real_frames(root: Path) -> tuple[list[np.ndarray], list[float]]:
     return frames, ratios
 
 
-def phantom_frames(studies: int, seed: int, dataset: Path | None
+def phantom_frames(studies: int, seed: int, dataset: Path | None, uniform: bool = False
                    ) -> tuple[list[np.ndarray], list[float]]:
     """Frames and LV/FOV ratios of the first ``studies`` studies of ``dataset`` (a phantom
     cohort made with ``seed``), or of a fresh cohort."""
@@ -82,10 +89,12 @@ def phantom_frames(studies: int, seed: int, dataset: Path | None
         data = read_dataset(root)
         total = len(data.studies)
         for sid, study in sorted(data.studies.items())[:studies]:
-            cine = SeriesVolume.open(root, study.series["cine_sax"]).read_all()
+            cine = read_cine(root, study.series["cine_sax"])
             frames.extend(cine[:, :, s, f] for s in range(cine.shape[2])
                           for f in range(cine.shape[3]))
-            renderer = Renderer(cohort_params(seed, int(sid[1:]), total))
+            plan = plan_diagnoses(total, seed, {d: 1.0 for d in DIAGNOSES} if uniform else None)
+            index = int(sid[1:])
+            renderer = Renderer(sample_params(seed, index, plan[index]))
             k = cine.shape[2] // 2
             t = tissue(renderer.model, renderer.sax_plane(k), np.zeros(1))
             lv = float((t.lv_blood + t.papillary + t.lv_myo).sum())
@@ -114,7 +123,7 @@ def phantom_study_frames(dataset: Path, seed: int
     data = read_dataset(dataset)
     _, study = sorted(data.studies.items())[0]
     info = study.series["cine_sax"]
-    cine = SeriesVolume.open(dataset, info).read_all()
+    cine = read_cine(dataset, info)
     frames = [cine[:, :, s, f] for s in range(cine.shape[2]) for f in range(cine.shape[3])]
     return frames, cine.shape[3], [info.ed_frame or 0, info.es_frame or 0]
 
@@ -126,12 +135,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--dataset", type=Path, default=None,
                         help="an existing phantom cohort made with --seed (default: a fresh one)")
+    parser.add_argument("--uniform", action="store_true",
+                        help="--dataset was made with equal diagnosis shares")
     parser.add_argument("--sheets", type=Path, default=None,
                         help="also write real_cine.png and phantom_cine.png (base to apex, ED "
                              "and a systolic frame) into this folder")
     args = parser.parse_args()
     real, real_ratio = real_frames(args.real)
-    phantom, phantom_ratio = phantom_frames(args.studies, args.seed, args.dataset)
+    phantom, phantom_ratio = phantom_frames(args.studies, args.seed, args.dataset, args.uniform)
     if args.sheets is not None:
         sheet(real, 20, [0, 8], args.sheets / "real_cine.png")
         first = phantom_study_frames(args.dataset, args.seed) if args.dataset else None

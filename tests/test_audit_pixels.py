@@ -40,6 +40,7 @@ def test_pixel_audit_flags_a_brightness_shortcut(tmp_path: Path) -> None:
     assert row["subtask"] == "lge_presence" and row["n"] == 30
     assert abs(row["majority_rate"] - 20 / 30) < 1e-3
     assert row["cv_accuracy"] >= 0.95
+    assert row["mean_brightness_auc"] < 0.1     # positives are darker overall
 
 
 def test_pixel_audit_stays_at_majority_without_a_cue(tmp_path: Path) -> None:

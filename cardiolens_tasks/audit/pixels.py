@@ -4,8 +4,9 @@ presence answer?
 For every presence subtask, each item's prompt is built exactly as a model receives it
 (selection, budget, series window, PNG), every image is reduced to a few global
 statistics (mean, spread, quantiles, saturated and black shares, saturated share of the
-central ninth, histogram entropy), the statistics are averaged over the prompt's images,
-and a numpy logistic regression is cross-validated against the subtask's majority rate.
+central ninth, histogram entropy), the statistics are taken as their mean and maximum over
+the prompt's images, and a numpy logistic regression is cross-validated against the
+subtask's majority rate. The AUC of the mean brightness alone is reported beside it.
 A benchmark without pixel shortcuts keeps the classifier near the majority rate.
 """
 
@@ -39,6 +40,15 @@ def image_statistics(png: bytes) -> np.ndarray:
     return np.array([pixels.mean(), pixels.std(), *q, np.mean(pixels >= 255),
                      np.mean(pixels <= 0), np.mean(centre >= 255),
                      float(-(nonzero * np.log2(nonzero)).sum())])
+
+
+def auc(score: np.ndarray, y: np.ndarray) -> float:
+    """Area under the ROC curve of ``score`` for ``y == 1`` (ties count half)."""
+    pos, neg = score[y == 1], score[y == 0]
+    if not len(pos) or not len(neg):
+        return 0.5
+    greater = (pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()
+    return float(greater / (len(pos) * len(neg)))
 
 
 def _fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 500) -> np.ndarray:
@@ -100,7 +110,8 @@ def pixel_shortcuts(dataset_root: str | Path, *, selection: Protocol = "clinical
         prompt = builder.build(item)
         if not prompt.images:
             continue
-        stats = np.mean([image_statistics(image.png) for image in prompt.images], axis=0)
+        per_image = np.array([image_statistics(image.png) for image in prompt.images])
+        stats = np.concatenate([per_image.mean(axis=0), per_image.max(axis=0)])
         features, labels = rows.setdefault(item.subtask, ([], []))
         features.append(stats)
         labels.append(int(item.answer == "Yes"))
@@ -112,5 +123,6 @@ def pixel_shortcuts(dataset_root: str | Path, *, selection: Protocol = "clinical
         accuracy = cross_validated_accuracy(x, y, folds, seed)
         out.append({"subtask": subtask, "n": len(y), "majority_rate": round(majority, 4),
                     "cv_accuracy": round(accuracy, 4),
-                    "excess": round(accuracy - majority, 4)})
+                    "excess": round(accuracy - majority, 4),
+                    "mean_brightness_auc": round(auc(x[:, 0], y), 4)})
     return out

@@ -137,7 +137,8 @@ def test_same_outputs_same_metrics_images_and_text_as_inspect(cohort5: Path,
         assert doc_text(doc["doc"]) in json.dumps(doc["arguments"], default=str) or \
             doc["arguments"][0][0] == doc_text(doc["doc"])
         assert lm_text == "\n".join(texts)
-        lm_images = [np.asarray(img) for img in doc_images(doc["doc"])]
+        lm_images = [np.asarray(img)[..., 0] for img in doc_images(doc["doc"])]
+        assert all(img.mode == "RGB" for img in doc_images(doc["doc"]))
         assert len(lm_images) == len(inspect_images) == 16
         assert all(np.array_equal(a, b) for a, b in zip(lm_images, inspect_images, strict=True))
 
@@ -174,4 +175,15 @@ def test_one_image_token_per_image_for_hf_and_vllm_backends(cohort5: Path, layou
     for doc in list(docs)[:3]:
         images = doc_images(doc)
         assert doc_text(doc).count("<image>") == len(images) == count
-        assert all(image.mode == "L" for image in images)
+        assert all(image.mode == "RGB" for image in images)
+        assert all(np.ptp(np.asarray(image).astype(int), axis=2).max() == 0 for image in images)
+
+
+def test_max_images_below_the_budget_is_reported(cohort5: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    options = {"data": str(cohort5), "level": "diagnosis", "subtask": "diagnosis_etiology"}
+    load_docs(max_images="16", **options)
+    load_docs(max_images="4", layout="mosaic", **options)
+    assert "max_images" not in capsys.readouterr().out
+    load_docs(max_images="4", **options)
+    assert "max_images=4 is below budget=16" in capsys.readouterr().out

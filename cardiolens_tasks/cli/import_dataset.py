@@ -59,9 +59,12 @@ def add_parser(sub: Any) -> None:
                     "<code>_SA_CINE/_SA_ED(_gt)/_SA_ES(_gt)/_LA_CINE and "
                     "dataset_information.csv. emidec: "
                     "Case_*/Images and Case_*/Contours (LGE with infarct labels). myops: "
-                    "<name>_C0/_DE/_T2.nii.gz and <name>_gd.nii.gz. dicom: a hospital's DICOM "
-                    "folder (no PHI is written; study ids are salted hashes). Items come "
-                    "from the segmentations and the diagnosis label. Cases with unknown "
+                    "<name>_C0/_DE (or _LGE)/_T2.nii.gz and <name>_gd.nii.gz. dicom: a "
+                    "hospital's DICOM folder (no PHI is written; study ids are salted "
+                    "hashes). Every series is stored in the canonical frame (docs/geometry.md) "
+                    "from its geometry, else its segmentation; what was done is recorded in "
+                    "studies.jsonl and anything not decided from geometry is listed. Items "
+                    "come from the segmentations and the diagnosis label. Cases with unknown "
                     "labels or missing files are listed and skipped.")
     importer.add_argument("name", choices=["acdc", "mnms", "mnms2", "emidec", "myops", "dicom"],
                           help="dataset layout")

@@ -41,6 +41,9 @@ class SeriesInfo:
     packing: str = "slice-major"
     ed_frame: int | None = None
     es_frame: int | None = None
+    orientation: dict[str, Any] | None = None
+    """How an importer reached the canonical frame (docs/geometry.md): evidence, transform,
+    confidence, notes; absent in older datasets and on the phantom."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "slices": self.slices, "frames": self.frames}
@@ -52,6 +55,8 @@ class SeriesInfo:
             out["ed_frame"] = self.ed_frame
         if self.es_frame is not None:
             out["es_frame"] = self.es_frame
+        if self.orientation is not None:
+            out["orientation"] = self.orientation
         return out
 
 
@@ -149,8 +154,11 @@ def series_from_json(raw: Any) -> SeriesInfo:
         ):
             raise ValueError(f"'{name}' must be a frame index in [0, {frames})")
         phases[name] = value
+    orientation = raw.get("orientation")
+    if orientation is not None and not isinstance(orientation, dict):
+        raise ValueError("'orientation' must be an object")
     return SeriesInfo(path, slices, frames, slice_order, packing,
-                      phases["ed_frame"], phases["es_frame"])
+                      phases["ed_frame"], phases["es_frame"], orientation)
 
 
 def study_from_json(raw: Any) -> Study:

@@ -1,22 +1,26 @@
 """A hospital's DICOM CMR studies to the CardioLens format, with no PHI in the output.
 
-Series are grouped by StudyInstanceUID / SeriesInstanceUID and classified from the headers:
-sequence from the series description / protocol keywords (cine, LGE, T2, perfusion), the
-inversion time (LGE) and the number of phases per location (cine and perfusion); view from
-keywords (SAX, 4CH, 3CH, 2CH) or, failing that, the number of slice locations (3 or more:
-short axis). Slices are ordered along the slice normal (ImageOrientationPatient x
-ImagePositionPatient), frames by trigger time (cine) or acquisition time (perfusion).
+Series are grouped by StudyInstanceUID / SeriesInstanceUID and classified from the physics
+in their headers (:mod:`cardiolens.importers.dicom_classify`): cine, LGE, T2 or perfusion,
+and the view from the slice normal against the short-axis stack (keywords and the number of
+locations when there is no stack). Each series is put in the canonical frame
+(docs/geometry.md) from ImageOrientationPatient / ImagePositionPatient: the in-plane
+transform, and slices base to apex (the apex lies towards the patient's left, anterior and
+inferior). Frames are ordered by trigger time (cine) or acquisition time (perfusion).
 
 **No PHI leaves.** Only pixel data and geometry are written. Study ids are salted SHA-256
 hashes of the StudyInstanceUID; the salt stays in a file the user keeps outside the dataset.
 No names, ids, dates or institution strings reach any output file (a test scans every byte).
-What could not be classified is listed on the console, by series number only.
+What could not be classified (series without geometry included) is listed on the console
+by series number with the header facts that decided it. Single-location series that are
+slices of one stack are joined; series mixing orientations are split; a slice acquired twice
+keeps its latest acquisition; of several series of one kind the largest that stacks and
+passes the geometry check is kept.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,26 +32,18 @@ from tqdm import tqdm
 
 from cardiolens.data.dataset import DatasetCard, Study, write_dataset
 from cardiolens.data.dataset import SeriesInfo as Info
+from cardiolens.data.orientation import Orientation, OrientationError, dicom_affine, from_affine
 from cardiolens.data.taxonomy import load_taxonomy
 from cardiolens.data.volumes import write_volume
 from cardiolens.errors import CardiolensError
 from cardiolens.importers.common import ImportSummary
-
-SEQUENCE_KEYWORDS = (("perf", ("perf", "first pass", "firstpass")),
-                     ("lge", ("lge", "psir", "delayed", "late", "de_", "mde", "viability")),
-                     ("t2", ("t2", "stir", "edema", "oedema")),
-                     ("cine", ("cine", "ssfp", "fiesta", "trufi", "bffe", "balanced")))
-VIEW_KEYWORDS = (("4ch", ("4ch", "4 ch", "4-ch", "hla", "four")),
-                 ("3ch", ("3ch", "3 ch", "3-ch", "lvot", "three")),
-                 ("2ch", ("2ch", "2 ch", "2-ch", "vla", "two")),
-                 ("sax", ("sax", "short", " sa", "sa_", "stack")))
-
-
-@dataclass
-class SeriesFiles:
-    number: int
-    description: str
-    files: list[tuple[Path, Any]] = field(default_factory=list)
+from cardiolens.importers.dicom_classify import (
+    Kind,
+    SeriesFiles,
+    classify_study,
+    position_along,
+    seconds,
+)
 
 
 def load_salt(path: Path) -> str:
@@ -68,8 +64,133 @@ def study_id_for(uid: str, salt: str) -> str:
     return "dcm-" + hashlib.sha256(f"{salt}\x1f{uid}".encode()).hexdigest()[:16]
 
 
-def _text(header: Any, name: str) -> str:
-    return str(getattr(header, name, "") or "")
+DECODERS = {
+    "1.2.840.10008.1.2.4.50": ("JPEG Baseline", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.51": ("JPEG Extended", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.57": ("JPEG Lossless", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.70": ("JPEG Lossless SV1", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.80": ("JPEG-LS Lossless", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.81": ("JPEG-LS Near-lossless", "pylibjpeg-libjpeg"),
+    "1.2.840.10008.1.2.4.90": ("JPEG 2000 Lossless", "pylibjpeg-openjpeg"),
+    "1.2.840.10008.1.2.4.91": ("JPEG 2000", "pylibjpeg-openjpeg"),
+    "1.2.840.10008.1.2.5": ("RLE Lossless", "pylibjpeg-rle"),
+}
+
+
+def _pixels(path: Path, series: str) -> tuple[np.ndarray, Any]:
+    """Decoded, rescaled pixels; a one-line CardiolensError naming the transfer syntax and
+    the package that decodes it when pydicom has no handler."""
+    import pydicom
+
+    ds = pydicom.dcmread(path)
+    try:
+        pixels = ds.pixel_array.astype(np.float32)
+    except Exception as exc:
+        uid = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+        name, package = DECODERS.get(uid, (uid or "unknown transfer syntax", "python-gdcm"))
+        raise CardiolensError(
+            f"{series}: {path.name}: pixel data in {name} ({uid}) not decoded "
+            f"({str(exc).splitlines()[0][:60] if str(exc) else exc.__class__.__name__}); "
+            f"install {package} (pip install 'cardiolens[dicom]')") from None
+    slope = float(getattr(ds, "RescaleSlope", 1) or 1)
+    return pixels * slope + float(getattr(ds, "RescaleIntercept", 0) or 0), ds
+
+
+UNEVEN_GAP = 0.1     # slice gaps varying by more than this share of the gap are reported
+
+
+def _latest_per_position(series: SeriesFiles, by_position: dict[float, list[Any]],
+                         notes: list[str]) -> None:
+    """A position with a whole multiple of the usual image count was acquired more than
+    once: keep its latest acquisition (the last images by acquisition time, then instance
+    number) and note it. Other unequal counts raise."""
+    counts = [len(v) for v in by_position.values()]
+    usual = max(set(counts), key=lambda c: (counts.count(c), -c))
+    for position, images in by_position.items():
+        if len(images) == usual:
+            continue
+        if len(images) % usual:
+            raise CardiolensError(f"{series.label}: unequal frames per slice "
+                                  f"{sorted(set(counts))}")
+        images.sort(key=lambda e: (seconds(e[3]), e[1]))
+        by_position[position] = images[-usual:]
+        notes.append(f"{series.label}: slice at {position:g} mm acquired "
+                     f"{len(images) // usual} times; kept the latest")
+
+
+def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, float, float],
+                                                    Orientation, list[str]]:
+    """(H, W, slices, frames) pixels in the canonical frame, the spacing, the transform and
+    notes for the user (repeated slices, uneven gaps)."""
+    if kind.sequence in ("lge", "t2"):
+        series = _magnitude_only(series)
+    notes: list[str] = []
+    headers = [h for _, h in series.files]
+    by_position: dict[float, list[tuple[float, int, Path, Any]]] = {}
+    for path, h in series.files:
+        key = (float(getattr(h, "TriggerTime", 0) or 0) if kind.sequence == "cine"
+               else seconds(h))
+        by_position.setdefault(position_along(h, headers[0]), []).append(
+            (key, int(getattr(h, "InstanceNumber", 0) or 0), path, h))
+    _latest_per_position(series, by_position, notes)
+    positions = sorted(by_position)
+    frames = len(by_position[positions[0]])
+    first, _ = _pixels(series.files[0][0], series.label)
+    shape = first.shape
+    if len(shape) != 2:
+        raise CardiolensError(f"{series.label}: colour images "
+                              f"(pixel array {shape}) are not supported")
+    data = np.zeros((*shape, len(positions), frames), np.float32)
+    for s, position in enumerate(positions):
+        ordered = sorted(by_position[position], key=lambda e: (e[0], e[1]))
+        for f, (_, _, path, _) in enumerate(ordered):
+            pixels, _ = _pixels(path, series.label)
+            if pixels.shape != shape:
+                raise CardiolensError(f"{series.label}: image sizes differ")
+            data[:, :, s, f] = pixels
+    h0 = headers[0]
+    pixel = [float(v) for v in h0.PixelSpacing]
+    if len(positions) > 1:
+        gaps = np.diff(positions)
+        gap = float(np.median(gaps))
+        if float(np.ptp(gaps)) > UNEVEN_GAP * abs(gap):
+            notes.append(f"{series.label}: uneven slice gaps {float(gaps.min()):g}-"
+                         f"{float(gaps.max()):g} mm; stored with the median {gap:g} mm")
+        step = _normal(h0) * gap
+    else:
+        gap, step = float(getattr(h0, "SliceThickness", 1) or 1), None
+    lowest = by_position[positions[0]][0][3]
+    affine = dicom_affine([float(v) for v in h0.ImageOrientationPatient],
+                          [float(v) for v in lowest.ImagePositionPatient],
+                          (pixel[0], pixel[1]), step)
+    try:
+        orientation = from_affine(affine, kind.view, len(positions))
+    except OrientationError as exc:
+        raise CardiolensError(f"{series.label}: orientation undecided ({exc})") from None
+    data = orientation.apply(data)
+    spacing = orientation.in_plane.spacing((pixel[0], pixel[1], abs(gap)))
+    return data, spacing, orientation, notes
+
+
+def _size(series: SeriesFiles) -> tuple[int, int]:
+    """Images, then matrix: the larger of two series of one kind is kept (a perfusion's
+    low-resolution AIF series loses to the myocardial one)."""
+    h = series.files[0][1]
+    return len(series.files), int(getattr(h, "Rows", 0) or 0) * int(getattr(h, "Columns", 0)
+                                                                     or 0)
+
+
+def _magnitude_only(series: SeriesFiles) -> SeriesFiles:
+    """One image per location for a static series stored as magnitude + phase (PSIR):
+    the images whose ImageType does not say phase."""
+    def phase(h: Any) -> bool:
+        kinds = {str(v).upper() for v in (getattr(h, "ImageType", None) or [])}
+        return bool(kinds & {"P", "PHASE"})
+
+    kept = [(p, h) for p, h in series.files if not phase(h)]
+    if not kept or len(kept) == len(series.files):
+        return series
+    return SeriesFiles(series.number, series.description, kept, series.joined)
 
 
 def _normal(header: Any) -> np.ndarray:
@@ -77,116 +198,133 @@ def _normal(header: Any) -> np.ndarray:
     return np.cross(row_col[:3], row_col[3:])
 
 
-def classify(series: SeriesFiles) -> tuple[str, str] | None:
-    """(sequence, view) of a series, or None when it cannot be told."""
+GEOMETRY_TAGS = ("ImageOrientationPatient", "ImagePositionPatient", "PixelSpacing")
+
+
+@dataclass
+class Scan:
+    """Headers grouped by study and series UID: images with geometry, and apart the images
+    lacking a geometry tag; multi-frame file names; the count of files that are not DICOM."""
+
+    studies: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)
+    no_geometry: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)
+    multiframe: list[str] = field(default_factory=list)
+    unreadable: int = 0
+
+
+def _has(header: Any, tag: str) -> bool:
+    try:
+        value = getattr(header, tag, None)
+        return value is not None and len(value) > 0
+    except Exception:
+        return False
+
+
+def _no_geometry_facts(series: SeriesFiles) -> str:
+    """Header facts of a series without geometry (no identifying fields)."""
     headers = [h for _, h in series.files]
-    text = " " + re.sub(r"\s+", " ", (series.description + " " +
-                                      _text(headers[0], "ProtocolName")).lower()) + " "
-    normal = _normal(headers[0])
-    positions = {round(float(np.dot(normal, [float(v) for v in h.ImagePositionPatient])), 1)
-                 for h in headers}
-    phases = len(headers) // max(len(positions), 1)
-    sequence = next((name for name, words in SEQUENCE_KEYWORDS
-                     if any(w in text for w in words)), None)
-    if sequence is None:
-        if _text(headers[0], "InversionTime") and phases == 1:
-            sequence = "lge"
-        elif phases >= 10:
-            sequence = "cine"
-    if sequence is None:
-        return None
-    view = next((name for name, words in VIEW_KEYWORDS if any(w in text for w in words)),
-                None)
-    if view is None:
-        view = "sax" if len(positions) >= 3 else None
-    return (sequence, view) if view else None
+    missing = [t for t in GEOMETRY_TAGS if not all(_has(h, t) for h in headers)]
+
+    def values(name: str) -> str:
+        found = sorted({float(v) for h in headers if (v := getattr(h, name, None)) not in
+                        (None, "")})
+        return "none" if not found else "/".join(f"{v:g}" for v in found[:4])
+
+    text = " ".join(str(getattr(headers[0], n, "") or "") for n in ("ProtocolName",
+                                                                    "SequenceName"))
+    return (f"{len(headers)} file(s) without {', '.join(missing)}: no geometry; TE "
+            f"{values('EchoTime')} ms, TI {values('InversionTime')} ms, trigger times "
+            f"{values('TriggerTime')} ms, text {f'{series.description} {text}'.strip()[:40]!r}")
 
 
-def stack(series: SeriesFiles, sequence: str) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """(H, W, slices, frames) pixels ordered along the slice normal and in time."""
+def _scan(src: Path, progress: bool) -> Scan:
+    """Read every file's header; single-frame images with geometry are grouped for import."""
     import pydicom
 
-    headers = [h for _, h in series.files]
-    normal = _normal(headers[0])
-    by_position: dict[float, list[tuple[float, Path]]] = {}
-    for path, h in series.files:
-        position = round(float(np.dot(normal, [float(v) for v in h.ImagePositionPatient])), 1)
-        time_key = ("TriggerTime" if sequence == "cine" else "AcquisitionTime")
-        raw = getattr(h, time_key, None) or getattr(h, "InstanceNumber", 0)
-        by_position.setdefault(position, []).append((float(str(raw).replace(":", "") or 0),
-                                                     path))
-    counts = {len(v) for v in by_position.values()}
-    if len(counts) != 1:
-        raise CardiolensError(f"series {series.number}: unequal frames per slice {counts}")
-    positions = sorted(by_position)
-    frames = counts.pop()
-    first = pydicom.dcmread(series.files[0][0])
-    shape = first.pixel_array.shape
-    data = np.zeros((*shape, len(positions), frames), np.float32)
-    for s, position in enumerate(positions):
-        for f, (_, path) in enumerate(sorted(by_position[position])):
-            ds = pydicom.dcmread(path)
-            pixels = ds.pixel_array.astype(np.float32)
-            if pixels.shape != shape:
-                raise CardiolensError(f"series {series.number}: image sizes differ")
-            slope = float(getattr(ds, "RescaleSlope", 1) or 1)
-            data[:, :, s, f] = pixels * slope + float(getattr(ds, "RescaleIntercept", 0) or 0)
-    gap = float(np.median(np.diff(positions))) if len(positions) > 1 else float(
-        getattr(headers[0], "SliceThickness", 1) or 1)
-    pixel = [float(v) for v in headers[0].PixelSpacing]
-    return data, (pixel[0], pixel[1], abs(gap))
-
-
-def _scan(src: Path, progress: bool) -> tuple[dict[str, dict[str, SeriesFiles]], int]:
-    import pydicom
-
-    studies: dict[str, dict[str, SeriesFiles]] = {}
-    unreadable = 0
+    scan = Scan()
     files = [p for p in sorted(src.rglob("*")) if p.is_file()]
     for path in tqdm(files, desc="reading DICOM headers", unit="file", disable=not progress):
         try:
             header = pydicom.dcmread(path, stop_before_pixels=True)
             study, uid = str(header.StudyInstanceUID), str(header.SeriesInstanceUID)
-            header.ImagePositionPatient, header.ImageOrientationPatient  # noqa: B018
         except Exception:
-            unreadable += 1
+            scan.unreadable += 1
             continue
-        entry = studies.setdefault(study, {}).setdefault(uid, SeriesFiles(
-            int(getattr(header, "SeriesNumber", 0) or 0), _text(header, "SeriesDescription")))
+        if int(getattr(header, "NumberOfFrames", 1) or 1) > 1:
+            scan.multiframe.append(path.name)
+            continue
+        target = (scan.studies if all(_has(header, t) for t in GEOMETRY_TAGS)
+                  else scan.no_geometry)
+        entry = target.setdefault(study, {}).setdefault(uid, SeriesFiles(
+            int(getattr(header, "SeriesNumber", 0) or 0),
+            str(getattr(header, "SeriesDescription", "") or "")))
         entry.files.append((path, header))
-    return studies, unreadable
+    return scan
+
+
+def _import_kind(key: str, candidates: list[tuple[SeriesFiles, Kind]], study_id: str,
+                 on_problem: Callable[[str], None]
+                 ) -> tuple[SeriesFiles, Kind, tuple[np.ndarray, tuple[float, float, float],
+                                                     Orientation, list[str]]] | None:
+    """The first candidate (largest first) that stacks and passes the geometry check; the
+    ones that fail are reported and the next is tried."""
+    ordered = sorted(candidates, key=lambda c: _size(c[0]), reverse=True)
+    for n, (series, kind) in enumerate(ordered):
+        try:
+            result = stack(series, kind)
+        except CardiolensError as exc:
+            on_problem(f"{study_id}: {exc}"
+                       + ("; trying the next " + key if n + 1 < len(ordered) else ""))
+            continue
+        for other, _ in ordered[n + 1:]:
+            on_problem(f"{study_id}: {other.label} is a second {key}; kept {series.label}")
+        return series, kind, result
+    return None
 
 
 def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
                  on_problem: Callable[[str], None] = print) -> ImportSummary:
-    """Import every study under ``src``; one series per (sequence, view), the largest."""
+    """Import every study under ``src``; one series per (sequence, view): the largest that
+    stacks and passes the geometry check."""
     salt = load_salt(salt_file)
-    found, unreadable = _scan(Path(src), progress)
-    if unreadable:
-        on_problem(f"{src}: {unreadable} file(s) are not readable DICOM images; ignored")
+    scan = _scan(Path(src), progress)
+    if scan.unreadable:
+        on_problem(f"{src}: {scan.unreadable} file(s) are not readable DICOM images; ignored")
+    if scan.multiframe:
+        on_problem(f"{src}: {len(scan.multiframe)} multi-frame (enhanced) DICOM file(s), e.g. "
+                   f"{scan.multiframe[0]}, are not supported; export single-frame images")
     records: list[Study] = []
     skipped: list[str] = []
-    for uid, series_by_uid in found.items():
+    for uid in sorted(set(scan.studies) | set(scan.no_geometry)):
         study_id = study_id_for(uid, salt)
-        chosen: dict[str, SeriesFiles] = {}
-        for series in series_by_uid.values():
-            kind = classify(series)
+        for series in sorted(scan.no_geometry.get(uid, {}).values(), key=lambda s: s.number):
+            on_problem(f"{study_id}: {series.label} not classified; skipped "
+                       f"({_no_geometry_facts(series)})")
+        classified, notes = classify_study(list(scan.studies.get(uid, {}).values()))
+        for note in notes:
+            on_problem(f"{study_id}: {note}")
+        by_key: dict[str, list[tuple[SeriesFiles, Kind]]] = {}
+        for series, kind, facts in classified:
             if kind is None:
-                on_problem(f"{study_id}: series {series.number} not classified; skipped")
+                on_problem(f"{study_id}: {series.label} not classified; skipped "
+                           f"({facts})")
                 continue
-            key = f"{kind[0]}_{kind[1]}"
-            if key not in chosen or len(series.files) > len(chosen[key].files):
-                chosen[key] = series
+            by_key.setdefault(f"{kind.sequence}_{kind.view}", []).append((series, kind))
         infos: dict[str, Info] = {}
-        for key, series in sorted(chosen.items()):
-            try:
-                data, spacing = stack(series, key.split("_")[0])
-            except CardiolensError as exc:
-                on_problem(f"{study_id}: {exc}")
+        for key, candidates in sorted(by_key.items()):
+            found = _import_kind(key, candidates, study_id, on_problem)
+            if found is None:
                 continue
+            series, kind, (data, spacing, orientation, stack_notes) = found
+            for note in stack_notes:
+                on_problem(f"{study_id}: {note}")
             path = f"volumes/{study_id}/{key}.nii.gz"
             write_volume(out / path, data, spacing)
-            infos[key] = Info(path, data.shape[2], data.shape[3])
+            record = {**orientation.to_json(), "series_kind": kind.evidence}
+            infos[key] = Info(path, data.shape[2], data.shape[3], orientation=record)
+            if orientation.confidence != "high":
+                on_problem(f"{study_id}: {series.label} ({key}): orientation "
+                           f"{orientation.confidence} confidence: {'; '.join(orientation.notes)}")
         if infos:
             records.append(Study(study_id, infos, {}))
         else:

@@ -15,6 +15,7 @@ from inspect_ai.scorer import Scorer
 from cardiolens.cache import cache_root
 from cardiolens.data.taxonomy import Level, load_taxonomy
 from cardiolens.inspect_adapter.data import load_benchmark, to_dataset
+from cardiolens.inspect_adapter.model_extraction import model_extraction_scorer
 from cardiolens.inspect_adapter.scoring import (
     choice_scorer,
     diagnosis_scorer,
@@ -91,7 +92,8 @@ def report_generation(data: str | None = None, section: str | list[str] | None =
                       images: bool = True, layout: str = "separate", image_size: int = 256,
                       max_images: int = 4, seed: int = 0, log_images: bool | None = None,
                       cache: bool = True, limit_studies: int | None = None,
-                      judge: str | Model | None = None) -> Task:
+                      judge: str | Model | None = None,
+                      extractor: str | Model | None = None) -> Task:
     """CardioLens Level 2: report sections (cine, LGE, T2, perfusion, impression).
 
     Args:
@@ -112,10 +114,13 @@ def report_generation(data: str | None = None, section: str | list[str] | None =
         judge: An Inspect model (e.g. openai/gpt-4o) that also grades each section
             against the reference with a CMR rubric (omissions, contradictions,
             hallucinations, 0-10 score). Off by default.
+        extractor: An Inspect model that reads the findings of both texts as JSON slots
+            for the clinical scores, instead of the offline rule-based extractor.
     """
     settings = PromptSettings(selection, budget, prompt, images, layout, image_size,  # type: ignore[arg-type]
                               max_images, False, seed)
-    scorers = [report_scorer(), *([judge_scorer(judge)] if judge else [])]
+    scorers = [report_scorer() if extractor is None else model_extraction_scorer(extractor),
+               *([judge_scorer(judge)] if judge else [])]
     return _task("report_generation", scorers, data, section, None, settings,
                  log_images, cache, limit_studies)
 

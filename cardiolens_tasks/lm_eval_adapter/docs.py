@@ -102,6 +102,11 @@ def load_docs(**options: Any) -> dict[str, Any]:
     data = options.get("data")
     root = Path(str(data)).expanduser().resolve() if data else default_cohort()
     settings = settings_from(options)
+    if (options.get("max_images") not in (None, "") and settings.layout == "separate"
+            and settings.max_images < settings.budget):
+        print(f"cardiolens: max_images={settings.max_images} is below budget={settings.budget}: "
+              "backends send only the first max_images images and keep every caption; use "
+              "layout=mosaic or a budget of at most max_images")
     dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}"))
     items = _items(dataset, options)
     if not items:
@@ -151,8 +156,10 @@ def doc_text(doc: dict[str, Any]) -> str:
 
 
 def doc_images(doc: dict[str, Any]) -> list[Image.Image]:
-    """The prompt's images as grayscale PIL images, in order."""
-    return [Image.open(io.BytesIO(image.png)).convert("L") for image in doc_prompt(doc).images]
+    """The prompt's images as PIL images in RGB mode (the grey level in all three channels),
+    in order: image processors that do not convert (SigLIP-based ones, for example) expect
+    three channels and fail on a one-channel image."""
+    return [Image.open(io.BytesIO(image.png)).convert("RGB") for image in doc_prompt(doc).images]
 
 
 def doc_target(doc: dict[str, Any]) -> str:

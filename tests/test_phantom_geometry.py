@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from cardiolens.data.dataset import read_dataset
+from cardiolens.data.orientation import APEX_RAS, SEPTUM_RAS, from_affine
 from cardiolens.phantom.cohort import cohort_params, generate_cohort, sample_params
 from cardiolens.phantom.params import DIAGNOSES
 from cardiolens.phantom.sequences import LAX_ANGLE, Renderer
 from cardiolens.phantom.thorax import HeartFrame
 
-ANTERIOR = np.array([0.0, 1.0, 0.0])
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +44,13 @@ def test_written_affines_follow_the_canonical_frame(small_cohort: Path) -> None:
             assert np.linalg.det(affine[:3, :3]) > 0, (sid, name)
             if name.endswith("_sax"):
                 assert c_k @ apex > 0.99, (sid, name)               # slices base to apex
-                assert c_i @ ANTERIOR < 0, (sid, name)              # anterior up
-                assert abs(c_i @ ANTERIOR) > abs(c_j @ ANTERIOR), (sid, name)
+                assert c_j @ SEPTUM_RAS < 0, (sid, name)            # septum on the left
             else:
                 assert c_i @ apex < -0.9, (sid, name)               # apex at the top
+            view = name.split("_")[1]
+            found = from_affine(affine, view, slices=info.slices)
+            assert found.in_plane.name == "identity" and not found.reverse_slices, (sid, name)
+            assert found.confidence == "high", (sid, name, found.notes)
 
 
 @pytest.mark.parametrize("diagnosis", DIAGNOSES[:3])
@@ -64,7 +67,8 @@ def test_affine_maps_the_drawn_lv_axis_and_walls(diagnosis: str) -> None:
         assert np.allclose(point[:3], renderer.model.slice_u[k] * frame.a, atol=1e-3)
     c_i, c_j, _ = _unit_columns(affine)
     assert c_j @ frame.direction(90.0) < -0.9          # septum (and RV) on the image left
-    assert frame.direction(90.0)[0] > 0                  # the septum faces the patient's right
+    assert frame.direction(90.0) @ SEPTUM_RAS > 0.9      # ... towards the patient's right
+    assert frame.a @ APEX_RAS > 0.9
     for view, psi in LAX_ANGLE.items():
         lax = renderer.affine(f"cine_{view}")
         c_i, c_j, _ = _unit_columns(lax)

@@ -1,10 +1,10 @@
 """The body around the phantom heart: pose, field of view, thorax tissues and affines.
 
 Patient coordinates are RAS+ in mm (docs/geometry.md) with the origin at the centre of the
-LV base plane. The heart frame has the unit long axis ``a`` (base to apex), ``e_ant`` (the
-anatomical 0 degrees: anterior projected onto the short-axis plane) and
-``e_sep = a x e_ant`` (90 degrees, towards the septum), so a short-axis image with anterior
-up and the septum on the left has a right-handed affine. Every image plane maps its
+LV base plane. The heart frame has the unit long axis ``a`` (base to apex), ``sep`` (90 degrees: the
+nominal septal direction of docs/geometry.md projected on the short-axis plane, image
+left) and ``ant = sep x a`` (0 degrees, the anterior wall, image up), so the short-axis
+display has a right-handed affine. Every image plane maps its
 pixels to patient coordinates; the thorax (body wall, subcutaneous fat, chest-wall
 muscle, lungs, mediastinal fat, spine, descending aorta, liver and stomach below the
 diaphragm, atria and great vessels above the base) is a set of soft-edged solids there, so
@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from cardiolens.data.orientation import sax_display_axes
 from cardiolens.phantom.params import Scan, StudyParams
 
 Rng = np.random.Generator
@@ -43,7 +44,7 @@ def draw_scan(rng: Rng, p: StudyParams) -> tuple[Scan, float, tuple[float, float
     rows = round(cols * _uniform(rng, 0.75, 0.85) / 2.0) * 2
     centre = (rows / 2 + _uniform(rng, -0.06, 0.06) * rows,
               cols / 2 + _uniform(rng, -0.06, 0.06) * cols)
-    rotation = _uniform(rng, -20.0, 20.0)
+    rotation = _uniform(rng, -15.0, 15.0)
     # long axis: (-0.6, 0.5, -0.6) normalised, tilted by up to ~12 degrees
     axis = np.array([-0.6, 0.5, -0.6]) + rng.normal(0.0, 0.12, 3)
     axis /= np.linalg.norm(axis)
@@ -90,11 +91,11 @@ class HeartFrame:
 
     @classmethod
     def of(cls, scan: Scan) -> HeartFrame:
-        a = np.asarray(scan.apex, np.float64)
-        anterior = np.array([0.0, 1.0, 0.0])
-        ant = anterior - anterior.dot(a) * a
-        ant /= np.linalg.norm(ant)
-        return cls(a, ant, np.cross(a, ant))
+        """The display frame of docs/geometry.md for this study's long axis: the nominal
+        septal direction projected on the short-axis plane is 90 degrees (image left),
+        0 degrees (image up, the anterior wall) is ``left x apex``."""
+        a, left, up = sax_display_axes(np.asarray(scan.apex, np.float64))
+        return cls(a, up, left)
 
     def direction(self, phi_deg: float) -> np.ndarray:
         """In-plane unit vector at anatomical angle ``phi_deg``."""
@@ -119,7 +120,7 @@ class PlaneMap:
 
 def sax_map(frame: HeartFrame, u: float, pixel: float, centre: tuple[float, float],
             rotation: float) -> PlaneMap:
-    """Short-axis plane at distance ``u`` from the base; anterior up, septum left."""
+    """Short-axis plane at distance ``u`` from the base; anterior wall up, septum left."""
     up, left = frame.direction(-rotation), frame.direction(90.0 - rotation)
     d_row, d_col = -pixel * up, -pixel * left
     origin = u * frame.a - centre[0] * d_row - centre[1] * d_col

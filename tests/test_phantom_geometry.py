@@ -17,7 +17,6 @@ from cardiolens.phantom.sequences import LAX_ANGLE, Renderer
 from cardiolens.phantom.thorax import HeartFrame
 
 
-
 @pytest.fixture(scope="module")
 def small_cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("geometry") / "cohort"

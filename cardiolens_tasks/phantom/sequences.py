@@ -151,7 +151,7 @@ def perfusion_curves(n: int, start: int) -> dict[str, np.ndarray]:
     late = np.concatenate([np.zeros(3), myo[:-3]])
     conc = {"rv_blood": 6.0 * rv + 0.6 * myo, "lv_blood": 6.0 * lv + 0.6 * myo,
             "blood": 6.0 * lv + 0.6 * myo, "lv_myo": 0.75 * myo, "papillary": 0.75 * myo,
-            "rv_wall": 0.6 * myo, "atrial_wall": 0.6 * myo, "lesion": 0.22 * late,
+            "rv_wall": 0.6 * myo, "atrial_wall": 0.6 * myo, "lesion": 0.3 * late,
             "liver": 0.3 * late, "muscle": 0.25 * myo, "marrow": 0.2 * myo,
             "epi_fat": 0.0 * t, "fat": 0.0 * t}
     out = {}

@@ -69,7 +69,7 @@ def draw_scan(rng: Rng, p: StudyParams) -> tuple[Scan, float, tuple[float, float
         slice_shift=tuple((s[0] / pixel * 1.5, s[1] / pixel * 1.5) for s in shifts),
         lge_ti=ti, t1_post=t1, snr=_uniform(rng, 22.0, 35.0),
         coil=(_uniform(rng, 0.3, 0.8), _uniform(rng, 60.0, 100.0)),
-        kspace=_uniform(rng, 0.8, 0.92), perf_kspace=_uniform(rng, 0.5, 0.6),
+        kspace=_uniform(rng, 0.8, 0.92), perf_kspace=_uniform(rng, 0.6, 0.7),
     )
     return scan, pixel, centre, rotation
 

@@ -49,9 +49,9 @@ MISSING = hf_available()
 pytestmark = [pytest.mark.slow, pytest.mark.hf,
               pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]
 TASKS = {"cardiolens_diagnosis_etiology": {"level": "diagnosis",
-                                           "subtask": "diagnosis_etiology"},
+                                           "task": "diagnosis_etiology"},
          "cardiolens_diagnosis_nicm_subtype": {"level": "diagnosis",
-                                               "subtask": "diagnosis_nicm_subtype"},
+                                               "task": "diagnosis_nicm_subtype"},
          "cardiolens_image_understanding_t2": {"level": "image_understanding",
                                                "sequence": "t2"}}
 GROUPS = {"cardiolens_diagnosis_etiology": "diagnosis_etiology",     # cardiolens analyze
@@ -191,7 +191,7 @@ def test_inspect_scores_cardiolens_prompts_through_the_served_tiny_model(
     # Inspect sends the intro, then each caption followed by its image, then the question
     tokenizer = chat.processor.tokenizer
     prompts = [doc_prompt(doc) for doc in load_docs(data=str(cohort), level="diagnosis",
-                                                    subtask="diagnosis_etiology")["test"]]
+                                                    task="diagnosis_etiology")["test"]]
     by_text = {"".join([p.intro, *(i.caption for i in p.images), p.question]): p
                for p in prompts}
     for request in chat.seen:

@@ -7,14 +7,16 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from cardiolens.data.vocabulary import ETIOLOGY
 from cardiolens.scorers.diagnosis import DiagnosisMetrics
 
 CELL = 64
 COLOURS = ((70, 130, 180), (218, 112, 86), (96, 168, 96))
+_NICM_WORD = ETIOLOGY.nonischemic.split()[0]      # the first word of the NICM etiology
 
 
 def _short(name: str, width: int = 14) -> str:
-    words = name.replace("cardiomyopathy", "CM").replace("Non-ischemic", "NICM")
+    words = name.replace("cardiomyopathy", "CM").replace(_NICM_WORD, "NICM")
     return words if len(words) <= width else words[:width - 1] + "."
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cardiolens.data import vocabulary as vocab
 from cardiolens.data.atomic import atomic_file
 from cardiolens.data.dataset import ITEMS_FILE, Dataset, Item, read_dataset, write_jsonl
 from cardiolens.data.findings import has_sequences
@@ -25,15 +26,20 @@ from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
 from cardiolens.errors import CardiolensError
 from cardiolens.scorers.clinical_score import asserted
 from cardiolens.scorers.cmr_findings import Finding, extract
-from cardiolens.scorers.cmr_vocabulary import rv_status
+from cardiolens.scorers.cmr_vocabulary import (
+    EF_MILD,
+    EF_MODERATE,
+    EF_NORMAL,
+    EF_SEVERE,
+    PATTERN_NONISCHEMIC,
+    rv_status,
+)
 
 SECTION_SUBTASK = {"cine": "report_cine", "lge": "report_lge", "t2": "report_t2",
                    "perfusion": "report_perfusion", "impression": "report_impression"}
-LGE_LEVELS = {"basal": "Basal segment", "mid": "Mid segment", "apical": "Apical segment",
-              "apex": "Apex"}
-EF = {"normal": "Normal (EF >= 50%)", "mildly reduced": "Mildly reduced (40-49%)",
-      "moderately reduced": "Moderately reduced (30-39%)",
-      "severely reduced": "Severely reduced (< 30%)"}
+LGE_LEVELS = {"basal": vocab.LGE_LEVELS.basal, "mid": vocab.LGE_LEVELS.mid,
+              "apical": vocab.LGE_LEVELS.apical, "apex": vocab.LGE_LEVELS.apex}
+EF = dict(zip((EF_NORMAL, EF_MILD, EF_MODERATE, EF_SEVERE), vocab.EF_BAND, strict=True))
 REVIEW_COLUMNS = ("item_id", "study_id", "subtask", "question", "proposed_answer", "options",
                   "verdict", "corrected_answer", "comment")
 
@@ -53,10 +59,10 @@ def answers_from_facts(facts: set[Finding]) -> dict[str, str | list[str]]:
     def presence(slot: str, subtask: str) -> bool:
         values = _values(facts, slot)
         if "present" in values:
-            out[subtask] = "Yes"
+            out[subtask] = vocab.YES_NO.yes
             return True
         if "absent" in values:
-            out[subtask] = "No"
+            out[subtask] = vocab.YES_NO.no
         return False
 
     def many(subtask: str, slot: str, mapping: Callable[[str], str] = _title) -> None:
@@ -72,18 +78,18 @@ def answers_from_facts(facts: set[Finding]) -> dict[str, str | list[str]]:
     if presence("lge", "lge_presence"):
         levels = [LGE_LEVELS[v] for v in _values(facts, "lge_level")]
         if ("lge_papillary", "yes") in facts:
-            levels.append("Papillary muscle")
+            levels.append(vocab.LGE_LEVELS.papillary)
         if levels:
             out["lge_levels"] = levels
         many("lge_walls", "lge_wall")
         many("lge_layer", "lge_layer")
         one("lge_distribution", "lge_distribution")
         one("lge_transmurality", "lge_transmurality", str)
-        one("lge_pattern", "lge_pattern", lambda v: "Non-ischemic" if v == "non-ischemic"
-            else "Ischemic (follows a coronary territory)")
+        one("lge_pattern", "lge_pattern", lambda v: vocab.LGE_PATTERN.nonischemic
+            if v == PATTERN_NONISCHEMIC else vocab.LGE_PATTERN.ischemic)
         many("lge_territories", "lge_territory", str)
         if ("lge_rv_insertion", "yes") in facts:
-            out["lge_rv_insertion"] = "Yes"
+            out["lge_rv_insertion"] = vocab.YES_NO.yes
     if presence("edema", "t2_edema_presence"):
         many("t2_edema_levels", "edema_level")
         many("t2_edema_walls", "edema_wall")
@@ -100,7 +106,7 @@ def answers_from_facts(facts: set[Finding]) -> dict[str, str | list[str]]:
         one("cine_rwma_severity", "rwma_severity")
     one("cine_lv_size", "lv_size")
     one("cine_wall_thickness", "wall_thickness")
-    if out.get("cine_wall_thickness") == "Thickened":
+    if out.get("cine_wall_thickness") == vocab.WALL_THICKNESS.thickened:
         many("cine_thickened_walls", "thickened_wall")
     one("cine_lv_function", "lv_function", lambda v: EF.get(v, v))    # "reduced": no item
     rv_size, rv_function = _values(facts, "rv_size"), _values(facts, "rv_function")

@@ -43,7 +43,7 @@ from cardiolens.phantom.thorax import with_scan
 
 PHANTOM_VERSION = "2"
 CANARY = "cardiolens-canary-5f0c8a2e-3d1b-4c7a-9e62-b84f1d0a7c33"
-DEFAULT_STUDIES = 60
+DEFAULT_STUDIES = 160
 DEFAULT_SEED = 0
 LAX_SLICE_MM = 8.0
 

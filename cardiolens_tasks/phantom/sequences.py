@@ -416,7 +416,10 @@ class Renderer:
         return self._stack(frames, 10, 1.0)
 
     def lge_lax(self, view: str) -> np.ndarray:
-        frame = self._lax_frames(view, np.zeros(1), self.values["lge"], self.p.scar,
+        values = self.values["lge"]
+        if self.p.atrial_lge:          # amyloid atrial infiltration: the atrial walls enhance
+            values = {**values, "atrial_wall": values["lesion"]}
+        frame = self._lax_frames(view, np.zeros(1), values, self.p.scar,
                                  200 + LAX_VIEWS.index(view), papillary=self.p.papillary_scar)
         return self._stack([frame], 11 + LAX_VIEWS.index(view), 1.0)
 

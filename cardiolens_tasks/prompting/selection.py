@@ -36,6 +36,7 @@ import numpy as np
 
 from cardiolens.data.anatomy import slice_levels
 from cardiolens.data.dataset import SeriesInfo
+from cardiolens.data.vocabulary import LEVELS
 
 Protocol = Literal["random", "clinical", "data_driven"]
 PROTOCOLS: tuple[Protocol, ...] = ("random", "clinical", "data_driven")
@@ -225,7 +226,7 @@ def key_layers(slices: int) -> list[int]:
     """One representative slice per level (basal, mid, apical): the middle of each level."""
     levels = slice_levels(slices)
     out: list[int] = []
-    for level in ("Basal", "Mid", "Apical"):
+    for level in (LEVELS.basal, LEVELS.mid, LEVELS.apical):
         members = [i for i, name in enumerate(levels) if name == level]
         if members:
             out.append(members[len(members) // 2])

@@ -106,6 +106,10 @@ def cmr_prompt(builder: PromptBuilder, items: dict[str, Item]) -> Solver:
         state.messages.append(ChatMessageUser(content=content))
         state.metadata["options"] = prompt.options
         state.metadata["images"] = len(prompt.images)
+        state.metadata["frames"] = prompt.frames
+        if "frames_available" in state.metadata:     # every protocol sends every frame
+            state.metadata["identical_across_protocols"] = (
+                builder.settings.budget >= state.metadata["frames_available"])
         return state
 
     return solve

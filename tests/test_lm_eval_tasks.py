@@ -47,6 +47,7 @@ def _lm_eval_cli() -> str:
     return str(Path(sys.executable).with_name("lm_eval"))
 
 
+@pytest.mark.slow
 def test_every_yaml_validates() -> None:
     result = subprocess.run([_lm_eval_cli(), "validate", "--tasks", ",".join(YAML_TASKS),
                              "--include_path", str(task_yaml_path())],
@@ -119,6 +120,7 @@ def _inspect_metrics(task_name: str, data: Path, log_dir: Path, **args: Any) -> 
     return values, log
 
 
+@pytest.mark.slow
 def test_same_outputs_same_metrics_images_and_text_as_inspect(cohort5: Path,
                                                               tmp_path: Path) -> None:
     results = simple_evaluate(model=ReplayRandom(), tasks=["cardiolens_diagnosis_etiology",
@@ -158,6 +160,7 @@ def test_same_outputs_same_metrics_images_and_text_as_inspect(cohort5: Path,
 
 
 @pytest.mark.skipif(not loopback_available(), reason="no loopback network in this sandbox")
+@pytest.mark.slow
 def test_local_chat_completions_requests_carry_every_budgeted_image(cohort5: Path,
                                                                     tmp_path: Path) -> None:
     with openai_stub(lambda body: "Answer: B") as (url, requests):

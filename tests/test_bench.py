@@ -12,7 +12,6 @@ import pytest
 from cardiolens.inspect_adapter.bench import format_table
 
 
-
 def test_table_lists_every_figure() -> None:
     result = {"mode": "quick", "studies": 2, "items_in_cohort": 50,
               "prompt_build": {"items": 2, "cold_ms": 30.0, "warm_ms": 1.0, "floor_ms": 20.0,

@@ -16,6 +16,7 @@ from cardiolens.cli import (
     apply_review,
     bench,
     build_qa,
+    cache,
     demo,
     import_dataset,
     lm_eval_path,
@@ -28,7 +29,7 @@ from cardiolens.cli.common import OneLineParser
 from cardiolens.errors import CardiolensError
 
 COMMANDS = (demo, validate, show, lm_eval_path, analyze, import_dataset, build_qa,
-            apply_review, prerender, bench, serve_reader)
+            apply_review, prerender, bench, serve_reader, cache)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,8 @@ from cardiolens.prompting.prompt_builder import PromptBuilder
 from cardiolens.prompting.prompts import Prompt
 
 IMAGE_PLACEHOLDER = "[image not logged]"
+ITEM_KEY = "cardiolens_item"
+"""Store key holding the item id while a sample runs (``cardiolens/random`` seeds on it)."""
 BUILD_THREADS = min(8, os.cpu_count() or 2)
 """Prompts built at once. Building is CPU-bound and holds decoded series, so more threads
 than cores only raise peak memory (40, anyio's default, took a cold run past 900 MB)."""
@@ -70,6 +72,7 @@ def cmr_prompt(builder: PromptBuilder, items: dict[str, Item], log_images: bool)
         state.messages = [ChatMessageUser(content=content)]
         state.metadata["options"] = prompt.options
         state.metadata["images"] = len(prompt.images)
+        state.store.set(ITEM_KEY, item.item_id)
         state = await generate(state)
         if not log_images:
             strip_logged_images(state)

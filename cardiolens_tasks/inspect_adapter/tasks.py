@@ -38,7 +38,7 @@ def _task(level: Level, scorer: Scorer | list[Scorer], data: str | None,
     render_cache = RenderCache(cache_root() / "render" if cache else None)
     builder = PromptBuilder(Path(bench.dataset.root), bench.dataset.studies, settings,
                             render_cache, taxonomy)
-    keep_images = bench.is_phantom if log_images is None else log_images
+    keep_images = bool(log_images)     # small logs: images only when asked for
     return Task(
         dataset=to_dataset(bench, taxonomy, name=f"cardiolens-{level}"),
         solver=cmr_prompt(builder, bench.by_id(), keep_images),
@@ -75,7 +75,8 @@ def image_understanding(data: str | None = None, subtask: str | list[str] | None
         max_images: Images per prompt with layout=mosaic.
         shuffle_options: Shuffle the options per item (seeded); targets move along.
         seed: Seed for random selection and option shuffling.
-        log_images: Embed images in the log (default: yes for the phantom, no otherwise).
+        log_images: Embed the images in the log (default: no; captions, question and
+            answer are always logged).
         cache: Cache rendered PNGs in the user cache folder.
         limit_studies: Keep the items of the first N studies (by id).
     """
@@ -106,7 +107,8 @@ def report_generation(data: str | None = None, section: str | list[str] | None =
         image_size: Longest image side in pixels.
         max_images: Images per prompt with layout=mosaic.
         seed: Seed for random selection.
-        log_images: Embed images in the log (default: yes for the phantom, no otherwise).
+        log_images: Embed the images in the log (default: no; captions, question and
+            answer are always logged).
         cache: Cache rendered PNGs in the user cache folder.
         limit_studies: Keep the items of the first N studies (by id).
         judge: An Inspect model (e.g. openai/gpt-4o) that also grades each section
@@ -141,7 +143,8 @@ def diagnosis(data: str | None = None, task: str | list[str] | None = None,
         max_images: Images per prompt with layout=mosaic.
         shuffle_options: Shuffle the options per item (seeded).
         seed: Seed for random selection and option shuffling.
-        log_images: Embed images in the log (default: yes for the phantom, no otherwise).
+        log_images: Embed the images in the log (default: no; captions, question and
+            answer are always logged).
         cache: Cache rendered PNGs in the user cache folder.
         limit_studies: Keep the items of the first N studies (by id).
     """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -107,6 +108,20 @@ def test_diagnosis_log_has_the_paper_metrics_and_they_recompute(cohort40: Path,
         expected.balanced_accuracy)
     from_samples, sample_classes = diagnosis_of(records)
     assert sample_classes == classes and from_samples.confusion == expected.confusion
+    # standard errors cluster by study (items of one study are correlated)
+    exact = [(s.metadata["study_id"], float(s.scores["diagnosis_scorer"].value))
+             for s in log.samples or []]
+    assert values["stderr"] == pytest.approx(clustered_stderr(exact))
+
+
+def clustered_stderr(pairs: list[tuple[str, float]]) -> float:
+    """Cluster-robust standard error of a mean with the C/(C-1) correction."""
+    mean = sum(v for _, v in pairs) / len(pairs)
+    sums: dict[str, float] = {}
+    for cluster, value in pairs:
+        sums[cluster] = sums.get(cluster, 0.0) + value - mean
+    c = len(sums)
+    return (sum(d * d for d in sums.values()) * c / (c - 1)) ** 0.5 / len(pairs)
 
 
 def test_image_understanding_and_reports_run(cohort40: Path, tmp_path: Path) -> None:
@@ -213,19 +228,29 @@ def test_openai_api_requests_carry_the_budgeted_grayscale_images(
 
 
 def test_readme_quickstart_command_runs_on_the_default_cohort(tmp_path: Path) -> None:
-    """``inspect eval cardiolens/diagnosis --model cardiolens/random`` with no data given."""
+    """``inspect eval cardiolens/diagnosis --model cardiolens/random`` with no data given
+    prints a summary that fits an 80-column terminal, headline metrics first."""
     import os
     import subprocess
     import sys
-    env = {**os.environ, "CARDIOLENS_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, "CARDIOLENS_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "80"}
     inspect_cli = Path(sys.executable).with_name("inspect")
     result = subprocess.run([str(inspect_cli), "eval", "cardiolens/diagnosis", "--model",
-                             "cardiolens/random", "--limit", "6", "--log-dir",
-                             str(tmp_path / "logs"), "--display", "plain"],
+                             "cardiolens/random", "-T", "limit_studies=3", "--log-dir",
+                             str(tmp_path / "logs"), "--display", "rich"],
                             capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "macro_f1" in result.stdout
     assert any((tmp_path / "cache").glob("phantom-*/cardiolens.json"))
+    summary = result.stdout[result.stdout.index("diagnosis_scorer"):]
+    lines = [line.rstrip() for line in summary.splitlines()]
+    assert max(len(line) for line in lines) <= 80 and "…" not in summary
+    tokens = [line.split() for line in lines]
+    names = [row[i] for row in tokens for i in range(len(row) - 1)
+             if re.fullmatch(r"-?\d+\.\d{3}", row[i + 1])]       # row-major: a name, a value
+    assert names[:2] == ["accuracy", "diagnosis_etiology/accuracy"]
+    for name in ("macro_f1", "balanced_accuracy", "unparsed_rate"):
+        assert f"diagnosis_nicm_subtype/{name}" in names
+    assert len(lines) < 30 and not any("confusion" in n or "recall" in n for n in names)
 
 
 def test_llm_judge_grades_reports_with_a_scripted_model(cohort40: Path, tmp_path: Path) -> None:

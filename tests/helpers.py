@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from cardiolens.data.answer_format import LETTERS
 from cardiolens.data.dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
 from cardiolens.data.taxonomy import load_taxonomy
-from cardiolens.data.volumes import write_volume
+from cardiolens.data.volumes import SeriesVolume, scale_stored, write_volume
 
 SPACING = (1.5, 1.5, 8.0)
 
@@ -50,3 +52,15 @@ def make_tiny_dataset(root: Path, studies: int = 2) -> Path:
         ]
     write_dataset(root, card(), records, items)
     return root
+
+
+def option_letters(options: Sequence[str], answer: str | Sequence[str]) -> list[str]:
+    """Letters of the option texts in ``answer`` under the displayed ``options`` order."""
+    wanted = [answer] if isinstance(answer, str) else list(answer)
+    return [LETTERS[options.index(text)] for text in wanted]
+
+
+def read_all(volume: SeriesVolume) -> np.ndarray:
+    """A whole series as float32 (H, W, slices, frames), base to apex."""
+    stored, slope, inter = volume.read_all_stored()
+    return scale_stored(stored, slope, inter).transpose(2, 3, 0, 1)

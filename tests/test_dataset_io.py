@@ -13,7 +13,7 @@ from cardiolens.data.dataset import SeriesInfo, read_dataset
 from cardiolens.data.volumes import SeriesVolume, resolve_inside
 from cardiolens.errors import DatasetError, VolumeError
 
-from helpers import make_tiny_dataset, volume
+from helpers import make_tiny_dataset, read_all, volume
 
 SLICES, FRAMES = 3, 4
 
@@ -68,7 +68,7 @@ def test_every_packing_gives_the_same_frames(tmp_path: Path, layout: str) -> Non
     frames = vol.read_frames(refs)
     for k, (s, f) in enumerate(refs):
         np.testing.assert_array_equal(frames[k], data[:, :, s, f])
-    np.testing.assert_array_equal(vol.read_all(), data)
+    np.testing.assert_array_equal(read_all(vol), data)
 
 
 def test_header_free_text_is_never_exposed(tmp_path: Path) -> None:

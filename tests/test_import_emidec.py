@@ -54,6 +54,12 @@ def test_emidec_cases_give_lge_items(tmp_path: Path,
     assert main(["import", "emidec", str(src), str(out), "--quiet"]) == 0
     err = capsys.readouterr().err
     assert "Case_P004: P case without infarct label" in err
+    # placeholder affines and no RV label: base/apex from the cavity profile, the in-plane
+    # frame reported unresolved (never guessed), on the console and in studies.jsonl
+    assert "Case_P002: lge_sax: orientation from segmentation (low confidence" in err
+    assert "UNRESOLVED rotation, mirror" in err
+    record = read_dataset(out).studies["emidec-Case_P002"].series["lge_sax"].orientation
+    assert record is not None and record["unresolved"] == ["rotation", "mirror"]
     assert validate_dataset(out) == []
     answers = {i.item_id: i.answer for i in read_dataset(out).items}
     assert answers["emidec-Case_N001/lge_presence"] == "No"

@@ -11,6 +11,7 @@ from test_import_acdc import SIZE, _slice
 
 from cardiolens.cli import main
 from cardiolens.data.dataset import read_dataset
+from cardiolens.data.orientation import IDENTITY, InPlane
 from cardiolens.data.validate import validate_dataset
 
 SLICES = 7
@@ -34,10 +35,24 @@ def _labels(scar_slices: range, edema_slices: range) -> np.ndarray:
     return out
 
 
-def make_case(root: Path, name: str, labels: np.ndarray, drop: str = "") -> None:
+def scatter(labels: np.ndarray, count: int, seed: int = 3) -> np.ndarray:
+    """Scattered single scar voxels (2221) over the myocardium of every slice: label noise."""
+    out = labels.copy()
+    myo = np.argwhere(out == 200)
+    picks = myo[np.random.default_rng(seed).choice(len(myo), count, replace=False)]
+    out[picks[:, 0], picks[:, 1], picks[:, 2]] = 2221
+    return out
+
+
+def make_case(root: Path, name: str, labels: np.ndarray, drop: str = "",
+              codes: tuple[str, ...] = ("C0", "DE", "T2"), stored: InPlane = IDENTITY,
+              apex_first: bool = False) -> None:
+    """A case with placeholder affines; arrays transformed from the canonical frame by
+    ``stored`` (and apex first when asked), as real MyoPS files are."""
     root.mkdir(parents=True, exist_ok=True)
     affine = np.diag([1.5, 1.5, 10.0, 1.0])
-    for code in ("C0", "DE", "T2"):
+    labels = np.ascontiguousarray(stored.apply(labels)[:, :, ::-1 if apex_first else 1])
+    for code in codes:
         if code != drop:
             image = (np.isin(labels, (2221,)) * 500 + (labels > 0) * 100).astype(np.int16)
             nib.save(nib.Nifti1Image(image, affine), str(root / f"{name}_{code}.nii.gz"))
@@ -52,10 +67,14 @@ def test_myops_cases_give_lge_edema_and_cross_items(
     make_case(src, "myops_training_101", _labels(range(0, 3), range(0, 4)))
     make_case(src, "myops_training_102", _labels(range(0), range(0)))
     make_case(src, "myops_training_103", _labels(range(0, 2), range(0, 2)), drop="T2")
+    make_case(src, "myopspp_104", scatter(_labels(range(0, 3), range(0, 4)), 60),
+              codes=("C0", "LGE", "T2"), stored=InPlane(True, False, True), apex_first=True)
+    make_case(src, "myops_training_105", scatter(_labels(range(0), range(0)), 40))
+    make_case(src, "myops_training_106", _labels(range(0), range(0)), codes=("C0", "T2"))
     out = tmp_path / "out"
     assert main(["import", "myops", str(src), str(out), "--quiet"]) == 0
     err = capsys.readouterr().err
-    assert "myops_training_103_T2.nii.gz is missing" in err
+    assert "myops_training_106_DE.nii.gz (or myops_training_106_LGE.nii.gz) is missing" in err
     assert validate_dataset(out) == []
     answers = {i.item_id: i.answer for i in read_dataset(out).items}
     case = "myops-myops_training_101"
@@ -69,4 +88,16 @@ def test_myops_cases_give_lge_edema_and_cross_items(
     assert answers[f"{case}/cross_lge_t2"] == "LGE and edema in the same region"
     assert answers["myops-myops_training_102/lge_presence"] == "No"
     assert answers["myops-myops_training_102/cross_lge_t2"] == "Neither"
-    assert "myops-myops_training_103/lge_presence" not in answers
+    # a missing T2 leaves that series out; the case imports
+    ds = read_dataset(out)
+    assert set(ds.studies["myops-myops_training_103"].series) == {"cine_sax", "lge_sax"}
+    # MyoPS++ names the LGE _LGE; stored mirrored and apex first, with label noise in every
+    # wall and level: the same sites as the clean canonical case
+    plus = "myops-myopspp_104"
+    assert set(ds.studies[plus].series) == {"cine_sax", "lge_sax", "t2_sax"}
+    for subtask in ("lge_walls", "lge_territories", "lge_levels", "t2_edema_walls",
+                    "t2_edema_levels", "cross_lge_t2"):
+        assert answers[f"{plus}/{subtask}"] == answers[f"{case}/{subtask}"], subtask
+    # noise alone is no finding
+    assert answers["myops-myops_training_105/lge_presence"] == "No"
+    assert answers["myops-myops_training_105/cross_lge_t2"] == "Neither"

@@ -25,6 +25,7 @@ from cardiolens.phantom.geometry import tissue
 from cardiolens.phantom.sequences import Renderer
 
 from conftest import COHORT_SEED, COHORT_STUDIES
+from helpers import read_all
 
 SEED, STUDIES = int(os.environ.get("LABEL_TRUTH_SEED", 7)), 40
 CORE_MARGIN_DEG = 3.0
@@ -57,7 +58,7 @@ def _frames(cohort: Path, study_id: str, series: str) -> np.ndarray:
     """(slices, frames, H, W) float voxels of one written series."""
     info = read_dataset(cohort).studies[study_id].series[series]
     volume = SeriesVolume.open(cohort, info)
-    data = volume.read_all()
+    data = read_all(volume)
     return data.transpose(2, 3, 0, 1)
 
 

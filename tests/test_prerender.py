@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import datasets
@@ -11,6 +13,8 @@ import pytest
 
 from cardiolens.cli import main
 from cardiolens.lm_eval_adapter.docs import doc_prompt, load_docs
+
+from helpers import make_tiny_dataset
 
 STUDIES = ("P0000", "P0001", "P0002")
 
@@ -62,3 +66,26 @@ def test_prerendered_rows_are_the_tasks_prompts_and_errors_stay_rows(
         assert len(row["images"]) == 8 and row["text"].count("<image>") == 8
         assert row["options"] == prompt.options
         assert json.loads(row["target"]) in prompt.options
+
+
+SPAWNED = """
+import sys, multiprocess
+multiprocess.set_start_method("spawn", force=True)
+from pathlib import Path
+from cardiolens.prompting.prerender import prerender
+summary = prerender(Path(sys.argv[2]), num_proc=2, data=sys.argv[1], level="diagnosis",
+                    budget=4, cache=False)
+print(summary.rows, len(summary.errors))
+"""
+
+
+def test_prerender_workers_started_by_spawn_render_every_row(tmp_path: Path) -> None:
+    """macOS and Windows start worker processes by spawning a fresh interpreter, which
+    has none of the parent's loaded datasets; every row must still render."""
+    ds = make_tiny_dataset(tmp_path / "ds", studies=2)
+    out = tmp_path / "prompts.parquet"
+    done = subprocess.run([sys.executable, "-c", SPAWNED, str(ds), str(out)],
+                          capture_output=True, text=True, timeout=600, check=True)
+    rows, errors = map(int, done.stdout.split()[-2:])
+    assert rows == len(load_docs(data=str(ds), level="diagnosis")["test"]) and rows > 0
+    assert errors == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 from inspect_ai import eval as inspect_eval
 from inspect_ai.log import EvalLog, read_eval_log, read_eval_log_sample_summaries
 
-from cardiolens.cli import collect_runs
+from cardiolens.cli.analyze import collect_runs
 
 INSPECT = str(Path(sys.executable).with_name("inspect"))
 

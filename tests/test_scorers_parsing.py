@@ -167,9 +167,3 @@ def test_format_letters() -> None:
 def test_round_trip_through_format_letters() -> None:
     for indices in [(0,), (1, 3), (0, 1, 2, 3)]:
         assert parse_choice(format_letters(indices), WALLS, multi=True).indices == indices
-
-
-def test_parsed_choice_is_frozen() -> None:
-    parsed = parse_choice("B", SIZE, multi=False)
-    with pytest.raises(AttributeError):
-        parsed.parsed = False  # type: ignore[misc]

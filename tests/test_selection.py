@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import numpy as np
 import pytest
 
 from cardiolens.data.dataset import SeriesInfo
 from cardiolens.prompting.selection import (
     FrameChoice,
-    PixelStats,
     centre_out,
+    ed_es,
     estimate_ed_es,
+    frame_scores,
     key_layers,
     perfusion_key_dynamics,
     select_frames,
@@ -27,6 +30,33 @@ SERIES = {
     "t2_sax": SeriesInfo("t.nii.gz", 9, 1),
     "perf_sax": SeriesInfo("p.nii.gz", 3, 30),
 }
+
+
+class PixelStats:
+    """Selection statistics computed from an in-memory pixel source, memoised per series."""
+
+    def __init__(self, series: Mapping[str, SeriesInfo],
+                 pixels: Callable[[str], np.ndarray]) -> None:
+        self.series = series
+        self.pixels = pixels
+        self._memo: dict[tuple[str, str], object] = {}
+
+    def ed_es(self, key: str) -> tuple[int, int]:
+        memo = ("ed_es", key)
+        if memo not in self._memo:
+            info = self.series[key]
+            self._memo[memo] = ed_es(info, lambda: estimate_ed_es(self.pixels(key)))
+        value = self._memo[memo]
+        assert isinstance(value, tuple)
+        return value
+
+    def perfusion_keys(self, key: str) -> dict[str, int]:
+        return perfusion_key_dynamics(self.pixels(key))
+
+    def frame_scores(self, key: str) -> np.ndarray:
+        info = self.series[key]
+        ed = self.ed_es(key)[0] if info.frames > 1 else 0
+        return frame_scores(key, info, self.pixels(key), ed)
 
 
 def _pixels(key: str) -> np.ndarray:
@@ -49,7 +79,7 @@ def _pixels(key: str) -> np.ndarray:
 
 def _select(protocol: str, budget: int, routed: list[str], seed: int = 0,
             item: str = "S/x") -> list[FrameChoice]:
-    return select_frames(protocol, budget, routed, SERIES, PixelStats(SERIES, _pixels),  # type: ignore[arg-type]
+    return select_frames(protocol, budget, routed, SERIES, PixelStats(SERIES, _pixels),
                          seed, item)
 
 

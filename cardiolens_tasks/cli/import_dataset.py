@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,37 +12,41 @@ from cardiolens.errors import CardiolensError
 
 
 def run(args: argparse.Namespace) -> int:
+    from cardiolens.data.dataset import staged_dataset
     from cardiolens.importers.acdc import import_acdc
     from cardiolens.importers.emidec import import_emidec
     from cardiolens.importers.mnms import import_mnms
     from cardiolens.importers.mnms2 import import_mnms2
     from cardiolens.importers.myops import import_myops
-    from cardiolens.phantom.cohort import prepare_out
 
     if not Path(args.src).is_dir():
         raise CardiolensError(f"{args.src}: no such folder (the downloaded dataset)")
     out = Path(args.out)
-    prepare_out(out, args.force)
-    if out.exists():
-        shutil.rmtree(out)
-    report = report_line
     if args.name == "dicom":
-        from cardiolens.importers.dicom import import_dicom
-
         salt_file = Path(args.salt_file).expanduser()
         if salt_file.resolve().is_relative_to(out.resolve()):
             raise CardiolensError(f"{salt_file}: keep the salt file outside the dataset")
-        summary = import_dicom(Path(args.src), out, salt_file, progress=not args.quiet,
-                               on_problem=report)
+    with staged_dataset(out, args.force) as stage:
+        if args.name == "dicom":
+            from cardiolens.importers.dicom import import_dicom
+
+            summary = import_dicom(Path(args.src), stage, salt_file, progress=not args.quiet,
+                                   on_problem=report_line)
+        else:
+            importer = {"acdc": import_acdc, "mnms": import_mnms, "mnms2": import_mnms2,
+                        "emidec": import_emidec, "myops": import_myops}[args.name]
+            summary = importer(Path(args.src), stage, progress=not args.quiet,
+                               on_problem=report_line)
+        if not summary.imported:
+            kept = "left unchanged" if out.exists() else "not created"
+            raise CardiolensError(f"{args.src}: no case imported ({len(summary.skipped)} "
+                                  f"skipped); {out} {kept}")
+    if args.name == "dicom":
         print(f"study ids are salted hashes; the salt is in {salt_file} (keep it private)",
               file=sys.stderr)
-    else:
-        importer = {"acdc": import_acdc, "mnms": import_mnms, "mnms2": import_mnms2,
-                    "emidec": import_emidec, "myops": import_myops}[args.name]
-        summary = importer(Path(args.src), out, progress=not args.quiet, on_problem=report)
     print(f"imported {summary.imported} case(s) into {out}; skipped {len(summary.skipped)}",
           file=sys.stderr)
-    return 0 if summary.imported else 1
+    return 0
 
 
 def add_parser(sub: Any) -> None:
@@ -56,9 +59,12 @@ def add_parser(sub: Any) -> None:
                     "<code>_SA_CINE/_SA_ED(_gt)/_SA_ES(_gt)/_LA_CINE and "
                     "dataset_information.csv. emidec: "
                     "Case_*/Images and Case_*/Contours (LGE with infarct labels). myops: "
-                    "<name>_C0/_DE/_T2.nii.gz and <name>_gd.nii.gz. dicom: a hospital's DICOM "
-                    "folder (no PHI is written; study ids are salted hashes). Items come "
-                    "from the segmentations and the diagnosis label. Cases with unknown "
+                    "<name>_C0/_DE (or _LGE)/_T2.nii.gz and <name>_gd.nii.gz. dicom: a "
+                    "hospital's DICOM folder (no PHI is written; study ids are salted "
+                    "hashes). Every series is stored in the canonical frame (docs/geometry.md) "
+                    "from its geometry, else its segmentation; what was done is recorded in "
+                    "studies.jsonl and anything not decided from geometry is listed. Items "
+                    "come from the segmentations and the diagnosis label. Cases with unknown "
                     "labels or missing files are listed and skipped.")
     importer.add_argument("name", choices=["acdc", "mnms", "mnms2", "emidec", "myops", "dicom"],
                           help="dataset layout")

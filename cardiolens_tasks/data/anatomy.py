@@ -9,26 +9,28 @@ Anterior/Anteroseptal (30) and Inferoseptal/Inferior (150) boundaries.
 
 from __future__ import annotations
 
-LEVELS = ("Basal", "Mid", "Apical", "Apex")
-WALLS6 = ("Anterior", "Anteroseptal", "Inferoseptal", "Inferior", "Inferolateral",
-          "Anterolateral")
-WALLS4 = ("Anterior", "Septal", "Inferior", "Lateral")
+from cardiolens.data import vocabulary as vocab
+
+_L, _W6, _W4, _T = vocab.LEVELS, vocab.WALLS6, vocab.WALLS4, vocab.TERRITORIES
+LEVELS: tuple[str, ...] = tuple(_L)
+WALLS6: tuple[str, ...] = tuple(_W6)
+WALLS4: tuple[str, ...] = tuple(_W4)
 WALL6_TO_4 = {
-    "Anterior": "Anterior", "Anteroseptal": "Septal", "Inferoseptal": "Septal",
-    "Inferior": "Inferior", "Inferolateral": "Lateral", "Anterolateral": "Lateral",
+    _W6.anterior: _W4.anterior, _W6.anteroseptal: _W4.septal, _W6.inferoseptal: _W4.septal,
+    _W6.inferior: _W4.inferior, _W6.inferolateral: _W4.lateral, _W6.anterolateral: _W4.lateral,
 }
 WALL_CENTRE_DEG = {wall: 60.0 * i for i, wall in enumerate(WALLS6)}
 WALL_HALF_WIDTH_DEG = 30.0
 RV_INSERTION_DEG = (30.0, 150.0)
-TERRITORIES = ("LAD", "LCx", "RCA")
+TERRITORIES: tuple[str, ...] = tuple(_T)
 
 # AHA 17-segment model: basal 1-6, mid 7-12 in WALLS6 order; apical 13-16; apex 17.
-_APICAL_SEGMENT = {"Anterior": 13, "Anteroseptal": 14, "Inferoseptal": 14, "Inferior": 15,
-                   "Inferolateral": 16, "Anterolateral": 16}
+_APICAL_SEGMENT = {_W6.anterior: 13, _W6.anteroseptal: 14, _W6.inferoseptal: 14,
+                   _W6.inferior: 15, _W6.inferolateral: 16, _W6.anterolateral: 16}
 SEGMENT_TERRITORY = {
-    **{s: "LAD" for s in (1, 2, 7, 8, 13, 14, 17)},
-    **{s: "RCA" for s in (3, 4, 9, 10, 15)},
-    **{s: "LCx" for s in (5, 6, 11, 12, 16)},
+    **{s: _T.lad for s in (1, 2, 7, 8, 13, 14, 17)},
+    **{s: _T.rca for s in (3, 4, 9, 10, 15)},
+    **{s: _T.lcx for s in (5, 6, 11, 12, 16)},
 }
 
 Site = tuple[str, str]
@@ -38,11 +40,11 @@ Site = tuple[str, str]
 def aha_segment(site: Site) -> int:
     """The AHA segment number (1-17) of a site."""
     level, wall = site
-    if level == "Apex":
+    if level == _L.apex:
         return 17
-    if level == "Apical":
+    if level == _L.apical:
         return _APICAL_SEGMENT[wall]
-    offset = {"Basal": 0, "Mid": 6}[level]
+    offset = {_L.basal: 0, _L.mid: 6}[level]
     return offset + WALLS6.index(wall) + 1
 
 
@@ -58,7 +60,7 @@ def slice_levels(n_slices: int) -> list[str]:
     stacks, such as the three perfusion slices, are basal / mid / apical samples. Used by
     the phantom to draw and by prompts to caption real stacks.
     """
-    short = {1: ["Mid"], 2: ["Basal", "Apical"], 3: ["Basal", "Mid", "Apical"]}
+    short = {1: [_L.mid], 2: [_L.basal, _L.apical], 3: [_L.basal, _L.mid, _L.apical]}
     if n_slices < 4:
         return list(short.get(n_slices, []))
     body = n_slices - 1
@@ -67,7 +69,7 @@ def slice_levels(n_slices: int) -> list[str]:
     levels: list[str] = []
     for name, size in zip(LEVELS[:3], sizes, strict=True):
         levels += [name] * size
-    return [*levels, "Apex"]
+    return [*levels, _L.apex]
 
 
 def wall_at_angle(angle_deg: float) -> str:

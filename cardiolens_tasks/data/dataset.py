@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cardiolens.data.atomic import atomic_file, staged_folder, write_text_atomic
 from cardiolens.errors import DatasetError
 
 FORMAT_VERSION = 1
@@ -39,6 +41,9 @@ class SeriesInfo:
     packing: str = "slice-major"
     ed_frame: int | None = None
     es_frame: int | None = None
+    orientation: dict[str, Any] | None = None
+    """How an importer reached the canonical frame (docs/geometry.md): evidence, transform,
+    confidence, notes; absent in older datasets and on the phantom."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "slices": self.slices, "frames": self.frames}
@@ -50,6 +55,8 @@ class SeriesInfo:
             out["ed_frame"] = self.ed_frame
         if self.es_frame is not None:
             out["es_frame"] = self.es_frame
+        if self.orientation is not None:
+            out["orientation"] = self.orientation
         return out
 
 
@@ -147,8 +154,11 @@ def series_from_json(raw: Any) -> SeriesInfo:
         ):
             raise ValueError(f"'{name}' must be a frame index in [0, {frames})")
         phases[name] = value
+    orientation = raw.get("orientation")
+    if orientation is not None and not isinstance(orientation, dict):
+        raise ValueError("'orientation' must be an object")
     return SeriesInfo(path, slices, frames, slice_order, packing,
-                      phases["ed_frame"], phases["es_frame"])
+                      phases["ed_frame"], phases["es_frame"], orientation)
 
 
 def study_from_json(raw: Any) -> Study:
@@ -306,13 +316,32 @@ def _dump(obj: Any) -> str:
 
 def write_card(root: Path, card: DatasetCard) -> None:
     text = json.dumps(card.to_json(), ensure_ascii=False, indent=2) + "\n"
-    (root / CARD_FILE).write_text(text, encoding="utf-8")
+    write_text_atomic(root / CARD_FILE, text)
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8", newline="\n") as handle:
+    """Write one JSON object per line, atomically (an interrupt keeps the old file)."""
+    with atomic_file(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as handle:
         for row in rows:
             handle.write(_dump(row) + "\n")
+
+
+def check_replaceable(out: Path, overwrite: bool) -> None:
+    """Refuse to overwrite a non-empty folder unless asked, and then only a dataset."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not overwrite:
+            raise DatasetError(f"{out}: already exists and is not empty (use --force)")
+        if not (out / CARD_FILE).is_file():
+            raise DatasetError(f"{out}: not a CardioLens dataset; refusing to replace it")
+
+
+@contextmanager
+def staged_dataset(out: Path, overwrite: bool = False) -> Iterator[Path]:
+    """A folder to build a whole dataset in; it replaces ``out`` only on success, so a
+    failed, empty or interrupted build leaves the old dataset in place."""
+    check_replaceable(Path(out), overwrite)
+    with staged_folder(Path(out)) as stage:
+        yield stage
 
 
 def write_dataset(root: str | Path, card: DatasetCard, studies: Iterable[Study],

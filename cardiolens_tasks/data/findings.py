@@ -12,27 +12,48 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from cardiolens.data.anatomy import LEVELS, WALL6_TO_4, WALLS4, WALLS6, Site, territory
+from cardiolens.data.anatomy import (
+    LEVELS,
+    TERRITORIES,
+    WALL6_TO_4,
+    WALLS4,
+    WALLS6,
+    Site,
+    territory,
+)
 from cardiolens.data.dataset import Item
 from cardiolens.data.taxonomy import Subtask, Taxonomy, load_taxonomy
+from cardiolens.data.vocabulary import (
+    CROSS_LGE_T2,
+    CROSS_PERF_LGE,
+    DISTRIBUTION,
+    EF_BAND,
+    ETIOLOGY,
+    LAYER,
+    LGE_LEVELS,
+    LGE_PATTERN,
+    TRANSMURALITY,
+    WALL_THICKNESS,
+    YES_NO,
+)
+from cardiolens.data.vocabulary import LEVELS as LEVEL
 
-LAYERS = ("Subendocardial", "Mid-wall", "Subepicardial", "Transmural")
-DISTRIBUTIONS = ("Focal", "Patchy or multifocal", "Diffuse")
-TRANSMURALITY_BANDS = ("<= 25%", "26-50%", "51-75%", "> 75%")
-EF_BANDS = ("Normal (EF >= 50%)", "Mildly reduced (40-49%)", "Moderately reduced (30-39%)",
-            "Severely reduced (< 30%)")
-ETIOLOGIES = ("Normal", "Ischemic cardiomyopathy", "Non-ischemic cardiomyopathy")
+LAYERS: tuple[str, ...] = tuple(LAYER)
+DISTRIBUTIONS: tuple[str, ...] = tuple(DISTRIBUTION)
+TRANSMURALITY_BANDS: tuple[str, ...] = tuple(TRANSMURALITY)
+EF_BANDS: tuple[str, ...] = tuple(EF_BAND)
+ETIOLOGIES: tuple[str, ...] = tuple(ETIOLOGY)
+
+EF_CUTOFFS = (50.0, 40.0, 30.0)
+"""Lower EF bounds (percent) of the normal, mildly and moderately reduced bands."""
 
 
 def ef_band(ef_percent: float) -> str:
     """The cine_lv_function option for an ejection fraction in percent."""
-    if ef_percent >= 50:
-        return EF_BANDS[0]
-    if ef_percent >= 40:
-        return EF_BANDS[1]
-    if ef_percent >= 30:
-        return EF_BANDS[2]
-    return EF_BANDS[3]
+    for band, low in zip(EF_BANDS, EF_CUTOFFS, strict=False):
+        if ef_percent >= low:
+            return band
+    return EF_BANDS[-1]
 
 
 def transmurality_band(fraction: float) -> str:
@@ -64,7 +85,7 @@ def site_walls4(sites: Iterable[Site]) -> list[str]:
 
 
 def site_territories(sites: Iterable[Site]) -> list[str]:
-    return _ordered((territory(s) for s in sites), ("LAD", "LCx", "RCA"))
+    return _ordered((territory(s) for s in sites), TERRITORIES)
 
 
 @dataclass(frozen=True)
@@ -145,50 +166,53 @@ def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
 
 CONDITIONS: dict[str, Callable[[Findings], bool]] = {
     "always": lambda f: True,
-    "wall_thickened": lambda f: f.cine.wall_thickness == "Thickened",
+    "wall_thickened": lambda f: f.cine.wall_thickness == WALL_THICKNESS.thickened,
     "rwma_present": lambda f: bool(f.cine.rwma_sites),
     "lge_present": lambda f: f.lge is not None,
     "lge_ischemic": lambda f: f.lge is not None and f.lge.ischemic,
     "edema_present": lambda f: f.edema is not None,
     "defect_present": lambda f: f.perfusion is not None,
-    "nonischemic": lambda f: f.etiology == "Non-ischemic cardiomyopathy",
+    "nonischemic": lambda f: f.etiology == ETIOLOGY.nonischemic,
 }
 
 
 def _lge_levels(lge: LgeFindings) -> list[str]:
-    names = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical segment",
-             "Apex": "Apex"}
+    names = dict(zip(LEVEL, LGE_LEVELS[:4], strict=True))
     levels = [names[level] for level in site_levels(lge.sites)]
-    return [*levels, "Papillary muscle"] if lge.papillary else levels
+    return [*levels, LGE_LEVELS.papillary] if lge.papillary else levels
 
 
 def _cross_lge_t2(f: Findings) -> str:
     if f.lge is None and f.edema is None:
-        return "Neither"
+        return CROSS_LGE_T2.neither
     if f.edema is None:
-        return "LGE without edema"
+        return CROSS_LGE_T2.lge_only
     if f.lge is None:
-        return "Edema without LGE"
+        return CROSS_LGE_T2.edema_only
     if set(f.lge.sites) & set(f.edema.sites):
-        return "LGE and edema in the same region"
-    return "LGE and edema in different regions"
+        return CROSS_LGE_T2.same_region
+    return CROSS_LGE_T2.different_regions
 
 
 def _cross_perf_lge(f: Findings) -> str:
     if f.perfusion is None:
-        return "No perfusion defect"
+        return CROSS_PERF_LGE.no_defect
     defect = set(f.perfusion.sites)
-    scar = {s for s in (f.lge.sites if f.lge else ()) if s[0] != "Apex"}
+    scar = {s for s in (f.lge.sites if f.lge else ()) if s[0] != LEVEL.apex}
     if not defect & scar:
-        return "Defect without LGE"
+        return CROSS_PERF_LGE.without_lge
     if defect <= scar:
-        return "Defect matched by LGE"
-    return "Defect larger than LGE"
+        return CROSS_PERF_LGE.matched
+    return CROSS_PERF_LGE.larger
 
 
 def _need(value: Any) -> Any:
     assert value is not None
     return value
+
+
+def _yes_no(value: Any) -> str:
+    return YES_NO.yes if value else YES_NO.no
 
 
 ANSWERS: dict[str, Callable[[Findings], str | list[str]]] = {
@@ -197,28 +221,28 @@ ANSWERS: dict[str, Callable[[Findings], str | list[str]]] = {
     "cine_hypertrophy_pattern": lambda f: _need(f.cine.hypertrophy_pattern),
     "cine_thickened_walls": lambda f: _ordered(f.cine.thickened_walls, WALLS4),
     "cine_lv_function": lambda f: ef_band(f.cine.ef_percent),
-    "cine_rwma_presence": lambda f: "Yes" if f.cine.rwma_sites else "No",
+    "cine_rwma_presence": lambda f: _yes_no(f.cine.rwma_sites),
     "cine_rwma_levels": lambda f: site_levels(f.cine.rwma_sites),
     "cine_rwma_walls": lambda f: site_walls4(f.cine.rwma_sites),
     "cine_rwma_severity": lambda f: _need(f.cine.rwma_severity),
     "cine_rv_status": lambda f: f.cine.rv_status,
     "cine_pericardial_effusion": lambda f: f.cine.effusion,
-    "lge_presence": lambda f: "Yes" if f.lge else "No",
+    "lge_presence": lambda f: _yes_no(f.lge),
     "lge_levels": lambda f: _lge_levels(_need(f.lge)),
     "lge_walls": lambda f: site_walls(_need(f.lge).sites),
     "lge_distribution": lambda f: _need(f.lge).distribution,
     "lge_layer": lambda f: _ordered(_need(f.lge).layers, LAYERS),
     "lge_transmurality": lambda f: transmurality_band(_need(f.lge).transmural_extent),
-    "lge_rv_insertion": lambda f: "Yes" if _need(f.lge).rv_insertion else "No",
-    "lge_pattern": lambda f: ("Ischemic (follows a coronary territory)"
-                              if _need(f.lge).ischemic else "Non-ischemic"),
+    "lge_rv_insertion": lambda f: _yes_no(_need(f.lge).rv_insertion),
+    "lge_pattern": lambda f: (LGE_PATTERN.ischemic if _need(f.lge).ischemic
+                              else LGE_PATTERN.nonischemic),
     "lge_territories": lambda f: site_territories(_need(f.lge).sites),
-    "t2_edema_presence": lambda f: "Yes" if f.edema else "No",
+    "t2_edema_presence": lambda f: _yes_no(f.edema),
     "t2_edema_levels": lambda f: site_levels(_need(f.edema).sites),
     "t2_edema_walls": lambda f: site_walls(_need(f.edema).sites),
     "t2_edema_distribution": lambda f: _need(f.edema).distribution,
     "t2_edema_layer": lambda f: _ordered(_need(f.edema).layers, LAYERS),
-    "perf_defect_presence": lambda f: "Yes" if f.perfusion else "No",
+    "perf_defect_presence": lambda f: _yes_no(f.perfusion),
     "perf_defect_levels": lambda f: site_levels(_need(f.perfusion).sites),
     "perf_defect_walls": lambda f: site_walls(_need(f.perfusion).sites),
     "perf_defect_territories": lambda f: site_territories(_need(f.perfusion).sites),

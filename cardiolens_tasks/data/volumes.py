@@ -20,6 +20,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
+from cardiolens.data.atomic import atomic_file
 from cardiolens.data.dataset import SeriesInfo
 from cardiolens.errors import VolumeError
 
@@ -199,11 +200,6 @@ class SeriesVolume:
         for start in range(0, self.shape[-1], step):
             yield np.asarray(proxy[..., start:start + step], dtype=dtype)
 
-    def read_all(self) -> np.ndarray:
-        """The whole series as float32 (H, W, slices, frames), base to apex."""
-        stored, slope, inter = self.read_all_stored()
-        return scale_stored(stored, slope, inter).transpose(2, 3, 0, 1)
-
     def read_all_stored(self) -> tuple[np.ndarray, float, float]:
         """The whole series in its stored dtype as (slices, frames, H, W), base to apex,
         with the header's scaling (value = stored * slope + inter). One decode, no copies
@@ -275,4 +271,5 @@ def write_volume(path: str | Path, data: np.ndarray, spacing: tuple[float, float
     image = nib.Nifti1Image(packed, affine)
     image.header.set_xyzt_units("mm", "sec")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    nib.save(image, str(path))
+    with atomic_file(Path(path)) as tmp:
+        nib.save(image, str(tmp))

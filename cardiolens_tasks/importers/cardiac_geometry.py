@@ -6,8 +6,9 @@ Geometry, documented because importers label items with it:
 - **Sectors** follow the project's angle convention (0 = anterior, counter-clockwise towards
   the septum). In each slice the LV centre is the cavity centroid; the RV insertion points
   are the angular ends of the myocardium that touches the RV, and the septum is centred
-  between them (falling back to the RV centroid direction). The standard short-axis display
-  (RV on image-left, anterior up) is assumed for which way round anterior and inferior lie.
+  between them (falling back to the RV centroid direction). Segmentations are put in the
+  canonical frame first (``importers/reorient.py``, docs/geometry.md: anterior up, RV on the
+  image left, base to apex), so counter-clockwise from anterior runs towards the septum.
 - **Wall thickness** of a 60-degree sector at end-diastole is its myocardial area divided
   by the arc length at the sector's mean myocardial radius.
 """
@@ -103,6 +104,18 @@ def septum_angle(seg: np.ndarray, labels: Labels) -> float | None:
     rv_pts = np.argwhere(rv)
     return float(_angles(np.array([rv_pts[:, 0].mean()]), np.array([rv_pts[:, 1].mean()]),
                          centre)[0])
+
+
+def rv_layout(seg: np.ndarray, labels: Labels) -> tuple[float, float] | None:
+    """(septum angle, RV centroid angle minus septum angle) in one slice, display degrees;
+    None without both ventricles. Orientation evidence for :mod:`cardiolens.data.orientation`."""
+    septum = septum_angle(seg, labels)
+    lv, rv = np.argwhere(seg == labels.lv), np.argwhere(seg == labels.rv)
+    if septum is None or lv.size == 0 or rv.size == 0:
+        return None
+    d = rv.mean(axis=0) - lv.mean(axis=0)
+    rv_angle = math.degrees(math.atan2(-d[1], -d[0])) % 360.0
+    return septum, (rv_angle - septum + 180.0) % 360.0 - 180.0
 
 
 def _myo_angles(seg: np.ndarray, labels: Labels) -> tuple[np.ndarray, np.ndarray,

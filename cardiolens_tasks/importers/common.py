@@ -5,12 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
 from cardiolens.data.dataset import DatasetCard, Item, Study, write_dataset
 from cardiolens.data.taxonomy import load_taxonomy
-from cardiolens.importers.segmented_cine import CaseError
+from cardiolens.importers.case_error import CaseError
+
+
+def orientation_line(record: dict[str, Any] | None) -> str | None:
+    """What a user should check about a series' orientation record; None when geometry
+    decided it with high confidence."""
+    if not record or (record.get("evidence") == "geometry"
+                      and record.get("confidence") == "high"):
+        return None
+    notes = "; ".join(record.get("notes", []))
+    unresolved = record.get("unresolved")
+    tail = f"; UNRESOLVED {', '.join(unresolved)}: check with cardiolens show" if unresolved else ""
+    return (f"orientation from {record.get('evidence')} ({record.get('confidence')} "
+            f"confidence{': ' + notes if notes else ''}){tail}")
+
 
 CaseImport = Callable[[], tuple[Study, list[Item]]]
 
@@ -36,6 +51,10 @@ def import_cases(cases: Sequence[tuple[str, str, CaseImport]], out: Path, source
             on_problem(f"{where}: {exc}")
             skipped.append(name)
             continue
+        for key, info in study.series.items():
+            line = orientation_line(info.orientation)
+            if line:
+                on_problem(f"{where}: {key}: {line}")
         studies.append(study)
         items += case_items
     card = DatasetCard(name=source, description=description,

@@ -9,6 +9,9 @@ transmural when it spans both) and ``lge_transmurality`` (the largest per-slice,
 share of the wall the scar occupies). EMIDEC has no RV label, so walls and territories,
 which need the RV insertion points, are not derived. P cases (infarction) get the
 diagnosis Ischemic cardiomyopathy; N cases get no diagnosis item (the dataset does not say).
+Orientation: the image's affine when it is a real oblique plane; otherwise only the slice
+order comes from the cavity-area profile and the in-plane rotation is recorded and reported
+as unresolved (no RV label to place the septum).
 """
 
 from __future__ import annotations
@@ -22,19 +25,23 @@ import numpy as np
 from cardiolens.data.dataset import Item, SeriesInfo, Study
 from cardiolens.data.findings import transmurality_band
 from cardiolens.data.volumes import write_volume
+from cardiolens.importers.cardiac_geometry import Labels
 from cardiolens.importers.common import ImportSummary, import_cases
-from cardiolens.importers.lesions import lesion_layer, lesion_levels, transmural_share
-from cardiolens.importers.segmented_cine import CaseError, load_nifti
+from cardiolens.importers.lesions import lesion_layer, lesion_levels, significant, transmural_share
+from cardiolens.importers.reorient import orient_short_axis
+from cardiolens.importers.segmented_cine import CaseError, load_nifti, read_nifti
 
 CAVITY, MYO, INFARCT, NO_REFLOW = 1, 2, 3, 4
 
 
-def lge_items(study_id: str, seg: np.ndarray) -> list[Item]:
-    """Items from a base-to-apex (H, W, slices) label volume."""
+def lge_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, float]
+              ) -> list[Item]:
+    """Items from a base-to-apex (H, W, slices) label volume; infarct components under the
+    lesion minimum (:mod:`cardiolens.importers.lesions`) are label noise."""
     def item(subtask: str, answer: str | list[str]) -> Item:
         return Item(f"{study_id}/{subtask}", study_id, "image_understanding", subtask, answer)
 
-    scar = (seg == INFARCT) | (seg == NO_REFLOW)
+    scar = significant((seg == INFARCT) | (seg == NO_REFLOW), spacing)
     if not scar.any():
         return [item("lge_presence", "No")]
     cavity, wall = seg == CAVITY, (seg == MYO) | scar
@@ -48,27 +55,28 @@ def import_case(case: Path, out: Path) -> tuple[Study, list[Item]]:
     kind = case.name.split("_")[-1][:1].upper()
     if kind not in ("N", "P"):
         raise CaseError("case name does not say N (normal) or P (pathological)")
-    image, spacing = load_nifti(case / "Images" / f"{case.name}.nii.gz")
+    loaded = read_nifti(case / "Images" / f"{case.name}.nii.gz")
+    image, spacing = loaded.data, loaded.spacing
     seg, _ = load_nifti(case / "Contours" / f"{case.name}.nii.gz")
     if image.ndim != 3 or seg.shape != image.shape:
         raise CaseError(f"image {image.shape} and contours {seg.shape} do not match as 3D")
     seg = seg.astype(np.int16)
     if not (seg == CAVITY).any():
         raise CaseError("no cavity label")
-    cavity = [(seg[:, :, z] == CAVITY).sum() for z in range(seg.shape[2])]
-    filled = [z for z, area in enumerate(cavity) if area]
-    if cavity[filled[0]] < cavity[filled[-1]]:
-        image, seg = image[:, :, ::-1], seg[:, :, ::-1]
+    orientation = orient_short_axis(loaded.affine, seg, Labels(lv=CAVITY, myo=MYO, rv=0))
+    image, seg = orientation.apply(image), orientation.apply(seg)
+    spacing = orientation.in_plane.spacing(spacing)
     if kind == "P" and not ((seg == INFARCT) | (seg == NO_REFLOW)).any():
         raise CaseError("P case without infarct label")
     study_id = f"emidec-{case.name}"
     path = f"volumes/{study_id}/lge_sax.nii.gz"
     write_volume(out / path, image[..., None].astype(np.float32), spacing)
-    items = lge_items(study_id, seg)
+    items = lge_items(study_id, seg, spacing)
     if kind == "P":
         items.append(Item(f"{study_id}/diagnosis_etiology", study_id, "diagnosis",
                           "diagnosis_etiology", "Ischemic cardiomyopathy"))
-    return Study(study_id, {"lge_sax": SeriesInfo(path, image.shape[2], 1)}, {}), items
+    info = SeriesInfo(path, image.shape[2], 1, orientation=orientation.to_json())
+    return Study(study_id, {"lge_sax": info}, {}), items
 
 
 def import_emidec(src: Path, out: Path, progress: bool = True,

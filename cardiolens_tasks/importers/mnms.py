@@ -21,7 +21,12 @@ from cardiolens.errors import CardiolensError
 from cardiolens.importers.acdc import NICM
 from cardiolens.importers.cardiac_geometry import Labels, bsa_mosteller
 from cardiolens.importers.common import ImportSummary, import_cases
-from cardiolens.importers.segmented_cine import CaseError, import_segmented_cine, load_nifti
+from cardiolens.importers.segmented_cine import (
+    CaseError,
+    import_segmented_cine,
+    load_nifti,
+    read_nifti,
+)
 
 LABELS = Labels(lv=1, myo=2, rv=3)
 PATHOLOGIES: dict[str, tuple[str, str | None]] = {
@@ -59,7 +64,8 @@ def import_case(case: Path, row: dict[str, str] | None, out: Path) -> tuple[Stud
         raise CaseError(UNMAPPED[code.upper()])
     if code not in PATHOLOGIES:
         raise CaseError(f"unknown Pathology {code!r}")
-    cine, spacing = load_nifti(case / f"{case.name}_sa.nii.gz")
+    image = read_nifti(case / f"{case.name}_sa.nii.gz")
+    cine, spacing = image.data, image.spacing
     labels, _ = load_nifti(case / f"{case.name}_sa_gt.nii.gz")
     if cine.ndim != 4 or labels.shape != cine.shape:
         raise CaseError(f"cine {cine.shape} and labels {labels.shape} do not match as 4D")
@@ -72,7 +78,8 @@ def import_case(case: Path, row: dict[str, str] | None, out: Path) -> tuple[Stud
     etiology, subtype = PATHOLOGIES[code]
     bsa = bsa_mosteller(_number(row, "Height"), _number(row, "Weight"))
     return import_segmented_cine(f"mnms-{case.name}", cine, spacing, labels[..., ed],
-                                 labels[..., es], ed, es, LABELS, bsa, etiology, subtype, out)
+                                 labels[..., es], ed, es, LABELS, bsa, etiology, subtype, out,
+                                 image.affine)
 
 
 def import_mnms(src: Path, out: Path, progress: bool = True,

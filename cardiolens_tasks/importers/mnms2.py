@@ -2,7 +2,9 @@
 
 Layout read: ``<code>/<code>_SA_CINE.nii.gz`` (4D), ``<code>_SA_ED.nii.gz``,
 ``<code>_SA_ED_gt.nii.gz``, ``<code>_SA_ES.nii.gz``, ``<code>_SA_ES_gt.nii.gz`` (labels 1 LV,
-2 myocardium, 3 RV), optionally ``<code>_LA_CINE.nii.gz`` (4-chamber cine), and
+2 myocardium, 3 RV), optionally ``<code>_LA_CINE.nii.gz`` (4-chamber cine, put apex up and
+septum image-left from its affine; an LA file without usable geometry is reported and left
+out, the short axis still imports), and
 ``dataset_information.csv`` (``SUBJECT_CODE``, ``DISEASE``). The ED and ES frame indices are
 the cine frames equal to the given ED / ES volumes. Disease codes: NOR -> Normal, LV (dilated
 LV) -> NICM / Dilated cardiomyopathy, HC -> NICM / Hypertrophic, ARR -> NICM / Other
@@ -20,12 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from cardiolens.data.dataset import Item, SeriesInfo, Study
+from cardiolens.data.orientation import OrientationError, from_affine
 from cardiolens.data.volumes import write_volume
 from cardiolens.errors import CardiolensError
 from cardiolens.importers.acdc import NICM
 from cardiolens.importers.cardiac_geometry import Labels
 from cardiolens.importers.common import ImportSummary, import_cases
-from cardiolens.importers.segmented_cine import CaseError, import_segmented_cine, load_nifti
+from cardiolens.importers.segmented_cine import (
+    CaseError,
+    Nifti,
+    import_segmented_cine,
+    load_nifti,
+    read_nifti,
+)
 
 LABELS = Labels(lv=1, myo=2, rv=3)
 DISEASES: dict[str, tuple[str, str | None]] = {
@@ -54,7 +63,8 @@ def matching_frame(cine: np.ndarray, volume: np.ndarray) -> int:
     return int(np.argmin(errors))
 
 
-def import_case(case: Path, disease: str | None, out: Path) -> tuple[Study, list[Item]]:
+def import_case(case: Path, disease: str | None, out: Path,
+                on_problem: Callable[[str], None] = print) -> tuple[Study, list[Item]]:
     if disease is None:
         raise CaseError("not in dataset_information.csv")
     if disease in UNMAPPED:
@@ -62,7 +72,8 @@ def import_case(case: Path, disease: str | None, out: Path) -> tuple[Study, list
     if disease not in DISEASES:
         raise CaseError(f"unknown DISEASE {disease!r}")
     code = case.name
-    cine, spacing = load_nifti(case / f"{code}_SA_CINE.nii.gz")
+    image = read_nifti(case / f"{code}_SA_CINE.nii.gz")
+    cine, spacing = image.data, image.spacing
     if cine.ndim != 4:
         raise CaseError(f"{code}_SA_CINE.nii.gz is not 4D")
     ed = matching_frame(cine, load_nifti(case / f"{code}_SA_ED.nii.gz")[0])
@@ -72,15 +83,33 @@ def import_case(case: Path, disease: str | None, out: Path) -> tuple[Study, list
     etiology, subtype = DISEASES[disease]
     study_id = f"mnms2-{code}"
     study, items = import_segmented_cine(study_id, cine, spacing, ed_seg, es_seg, ed, es,
-                                         LABELS, None, etiology, subtype, out)
+                                         LABELS, None, etiology, subtype, out, image.affine)
     lax_path = case / f"{code}_LA_CINE.nii.gz"
     if lax_path.is_file():
-        lax, lax_spacing = load_nifti(lax_path)
-        lax = lax if lax.ndim == 4 else lax[:, :, None, :]
-        path = f"volumes/{study_id}/cine_4ch.nii.gz"
-        write_volume(out / path, lax.astype(np.float32), lax_spacing)
-        study.series["cine_4ch"] = SeriesInfo(path, lax.shape[2], lax.shape[3])
+        try:
+            study.series["cine_4ch"] = _import_lax(read_nifti(lax_path), study_id, out)
+        except CaseError as exc:
+            on_problem(f"{case}: {exc}; short axis imported without it")
     return study, items
+
+
+def _import_lax(lax: Nifti, study_id: str, out: Path) -> SeriesInfo:
+    """The 4-chamber cine in the canonical long-axis frame (apex up, septum image-left),
+    from its affine; a series without usable geometry is refused, not guessed."""
+    data = lax.data if lax.data.ndim == 4 else lax.data[:, :, None, :]
+    if data.ndim != 4:
+        raise CaseError(f"LA_CINE shape {lax.data.shape} is not a cine")
+    if lax.affine is None:
+        raise CaseError("LA_CINE has no geometry (qform/sform unset): its display orientation "
+                        "cannot be decided")
+    try:
+        orientation = from_affine(lax.affine, "4ch")
+    except OrientationError as exc:
+        raise CaseError(f"LA_CINE orientation undecided: {exc}") from None
+    data = orientation.apply(data)
+    path = f"volumes/{study_id}/cine_4ch.nii.gz"
+    write_volume(out / path, data.astype(np.float32), orientation.in_plane.spacing(lax.spacing))
+    return SeriesInfo(path, data.shape[2], data.shape[3], orientation=orientation.to_json())
 
 
 def import_mnms2(src: Path, out: Path, progress: bool = True,
@@ -90,7 +119,8 @@ def import_mnms2(src: Path, out: Path, progress: bool = True,
     cases = sorted(p.parent for p in Path(src).rglob("*_SA_CINE.nii.gz")
                    if p.name == f"{p.parent.name}_SA_CINE.nii.gz")
     return import_cases([(c.name, str(c), partial(import_case, c,
-                                                  diseases.get(c.name.zfill(3)), out))
+                                                  diseases.get(c.name.zfill(3)), out,
+                                                  on_problem))
                          for c in cases], out, "mnms2", "M&Ms-2 short-axis and 4-chamber "
                         "cine with items derived from the ED/ES labels and the disease code.",
                         "M&Ms-2 terms of use (research)", progress, on_problem)

@@ -1,14 +1,17 @@
-"""MyoPS 2020 (bSSFP, LGE and T2 after myocardial infarction) to the CardioLens format.
+"""MyoPS 2020 and MyoPS++ (bSSFP, LGE and T2 after myocardial infarction) to CardioLens.
 
-Layout read: ``<name>_C0.nii.gz`` (bSSFP), ``<name>_DE.nii.gz`` (LGE) and
-``<name>_T2.nii.gz`` images, and the labels ``<name>_gd.nii.gz`` anywhere under the source
-(200 myocardium, 500 LV blood pool, 600 RV blood pool, 1220 edema, 2221 scar). The three
-sequences are co-registered stacks of one phase: C0 becomes ``cine_sax`` with one frame,
-DE ``lge_sax``, T2 ``t2_sax``. Items: LGE presence, levels, walls (sectors from the RV
-insertion points), layer, transmurality, territories and the ischemic pattern; edema (the
-1220 and 2221 regions: scar in acute infarction is oedematous too) presence, levels and
-walls; ``cross_lge_t2``; and the diagnosis Ischemic cardiomyopathy (MyoPS patients had an
-infarction).
+Layout read: ``<name>_C0.nii.gz`` (bSSFP), the LGE as ``<name>_DE.nii.gz`` (MyoPS 2020) or
+``<name>_LGE.nii.gz`` (MyoPS++), ``<name>_T2.nii.gz``, and the labels ``<name>_gd.nii.gz``
+anywhere under the source (200 myocardium, 500 LV blood pool, 600 RV blood pool, 1220
+edema, 2221 scar). The sequences are co-registered stacks of one phase: C0 becomes
+``cine_sax`` with one frame, the LGE ``lge_sax``, T2 ``t2_sax``; the LGE and the labels are
+required, C0 and T2 are imported when present. All are put in the canonical frame
+(``importers/reorient.py``: the LGE's affine when it is a real oblique plane, else the
+labels). Items: LGE presence, levels, walls (sectors from the RV insertion points), layer,
+transmurality, territories and the ischemic pattern; edema (the 1220 and 2221 regions: scar
+in acute infarction is oedematous too) presence, levels and walls; ``cross_lge_t2``; and the
+diagnosis Ischemic cardiomyopathy (MyoPS patients had an infarction). Lesions count only
+above the minimum in :mod:`cardiolens.importers.lesions`.
 """
 
 from __future__ import annotations
@@ -19,18 +22,25 @@ from pathlib import Path
 
 import numpy as np
 
-from cardiolens.data.anatomy import WALLS6, territory
+from cardiolens.data.anatomy import WALLS6, slice_levels, territory
 from cardiolens.data.dataset import Item, SeriesInfo, Study
 from cardiolens.data.findings import transmurality_band
 from cardiolens.data.volumes import write_volume
 from cardiolens.importers.cardiac_geometry import Labels
 from cardiolens.importers.common import ImportSummary, import_cases
-from cardiolens.importers.lesions import lesion_layer, lesion_levels, lesion_sites, transmural_share
-from cardiolens.importers.segmented_cine import CaseError, load_nifti
+from cardiolens.importers.lesions import (
+    lesion_layer,
+    lesion_levels,
+    lesion_sites,
+    significant,
+    transmural_share,
+)
+from cardiolens.importers.reorient import MIRROR_DEPENDENT, orient_short_axis
+from cardiolens.importers.segmented_cine import CaseError, read_nifti
 
 MYO, LV, RV, EDEMA, SCAR = 200, 500, 600, 1220, 2221
 GEOMETRY = Labels(lv=3, myo=2, rv=1)
-SEQUENCES = {"C0": "cine_sax", "DE": "lge_sax", "T2": "t2_sax"}
+SEQUENCES = {"C0": "cine_sax", "DE": "lge_sax", "LGE": "lge_sax", "T2": "t2_sax"}
 
 
 def _geometry_labels(seg: np.ndarray) -> np.ndarray:
@@ -45,19 +55,24 @@ def _walls(sites: set[tuple[str, str]]) -> list[str]:
     return [w for w in WALLS6 if any(wall == w for _, wall in sites)]
 
 
-def myops_items(study_id: str, seg: np.ndarray) -> list[Item]:
-    """Items from a base-to-apex (H, W, slices) MyoPS label volume."""
+def myops_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, float],
+                mirror_resolved: bool = True) -> list[Item]:
+    """Items from a canonical (H, W, slices) MyoPS label volume; without a resolved mirror
+    the anterior/inferior-dependent items are left out."""
     def item(subtask: str, answer: str | list[str], level: str = "image_understanding"
              ) -> Item:
         return Item(f"{study_id}/{subtask}", study_id, level, subtask, answer)
 
     geometry = _geometry_labels(seg)
     cavity, wall = seg == LV, np.isin(seg, (MYO, EDEMA, SCAR))
-    scar, edema = seg == SCAR, np.isin(seg, (EDEMA, SCAR))
+    scar = significant(seg == SCAR, spacing)
+    edema = significant(np.isin(seg, (EDEMA, SCAR)), spacing)
+    scar_sites = lesion_sites(scar, geometry, GEOMETRY, spacing) if scar.any() else set()
+    edema_sites = lesion_sites(edema, geometry, GEOMETRY, spacing) if edema.any() else set()
+    scar = _at_sites(scar, scar_sites)
+    edema = _at_sites(edema, edema_sites)
     items = [item("lge_presence", "Yes" if scar.any() else "No"),
              item("t2_edema_presence", "Yes" if edema.any() else "No")]
-    scar_sites = lesion_sites(scar, geometry, GEOMETRY) if scar.any() else set()
-    edema_sites = lesion_sites(edema, geometry, GEOMETRY) if edema.any() else set()
     if scar.any():
         territories = sorted({territory(s) for s in scar_sites},
                              key=["LAD", "LCx", "RCA"].index)
@@ -78,36 +93,56 @@ def myops_items(study_id: str, seg: np.ndarray) -> list[Item]:
              "LGE and edema in different regions")
     items.append(item("cross_lge_t2", cross))
     items.append(item("diagnosis_etiology", "Ischemic cardiomyopathy", "diagnosis"))
-    return [i for i in items if i.answer != []]
+    return [i for i in items if i.answer != []
+            and (mirror_resolved or i.subtask not in MIRROR_DEPENDENT)]
+
+
+def _at_sites(lesion: np.ndarray, sites: set[tuple[str, str]]) -> np.ndarray:
+    """The lesion on the levels that hold a counted site (empty when none counts)."""
+    levels = slice_levels(lesion.shape[2])
+    keep = {level for level, _ in sites}
+    out = lesion.copy()
+    for z in range(lesion.shape[2]):
+        if levels[z] not in keep:
+            out[:, :, z] = False
+    return out
 
 
 def import_case(name: str, images: dict[str, Path], labels: Path, out: Path
                 ) -> tuple[Study, list[Item]]:
-    seg, _ = load_nifti(labels)
-    stacks = {}
-    spacing = (1.0, 1.0, 1.0)
-    for code in SEQUENCES:
+    lge_code = "LGE" if "LGE" in images else "DE"
+    if lge_code not in images:
+        raise CaseError(f"{name}_DE.nii.gz (or {name}_LGE.nii.gz) is missing")
+    label_image = read_nifti(labels)
+    seg = label_image.data
+    if seg.ndim != 3:
+        raise CaseError(f"{labels.name} is not 3D (shape {seg.shape})")
+    loaded = {}
+    for code in ("C0", lge_code, "T2"):
         if code not in images:
-            raise CaseError(f"{name}_{code}.nii.gz is missing")
-        stacks[code], spacing = load_nifti(images[code])
-        if stacks[code].shape != seg.shape or seg.ndim != 3:
-            raise CaseError(f"{name}_{code} shape {stacks[code].shape} differs from the labels "
-                            f"{seg.shape}")
+            continue
+        loaded[code] = read_nifti(images[code])
+        if loaded[code].data.shape != seg.shape:
+            raise CaseError(f"{name}_{code} shape {loaded[code].data.shape} differs from the "
+                            f"labels {seg.shape}")
     seg = seg.astype(np.int32)
-    cavity = [(seg[:, :, z] == LV).sum() for z in range(seg.shape[2])]
-    filled = [z for z, area in enumerate(cavity) if area]
-    if not filled:
+    if not (seg == LV).any():
         raise CaseError("no LV blood-pool label")
-    if cavity[filled[0]] < cavity[filled[-1]]:
-        seg = seg[:, :, ::-1]
-        stacks = {code: data[:, :, ::-1] for code, data in stacks.items()}
+    lge = loaded[lge_code]
+    affine = lge.affine if lge.affine is not None else label_image.affine
+    orientation = orient_short_axis(affine, _geometry_labels(seg), GEOMETRY)
+    seg = orientation.apply(seg)
+    spacing = orientation.in_plane.spacing(lge.spacing)
     study_id = f"myops-{name}"
     series = {}
-    for code, key in SEQUENCES.items():
+    for code, image in loaded.items():
+        key = SEQUENCES[code]
         path = f"volumes/{study_id}/{key}.nii.gz"
-        write_volume(out / path, stacks[code][..., None].astype(np.float32), spacing)
-        series[key] = SeriesInfo(path, seg.shape[2], 1)
-    return Study(study_id, series, {}), myops_items(study_id, seg)
+        data = orientation.apply(image.data)[..., None].astype(np.float32)
+        write_volume(out / path, data, spacing)
+        series[key] = SeriesInfo(path, seg.shape[2], 1, orientation=orientation.to_json())
+    items = myops_items(study_id, seg, spacing, not orientation.unresolved)
+    return Study(study_id, series, {}), items
 
 
 def import_myops(src: Path, out: Path, progress: bool = True,
@@ -126,7 +161,7 @@ def import_myops(src: Path, out: Path, progress: bool = True,
         on_problem(f"{src}/{name}: no label file {name}_gd.nii.gz")
     summary = import_cases([(name, str(labels[name]), partial(
         import_case, name, images.get(name, {}), labels[name], out)) for name in sorted(labels)],
-        out, "myops", "MyoPS 2020 bSSFP, LGE and T2 with items derived from the scar and "
+        out, "myops", "MyoPS 2020 / MyoPS++ bSSFP, LGE and T2 with items derived from the scar and "
         "edema labels.", "MyoPS 2020 terms of use (research)", progress, on_problem)
     unlabelled = sorted(set(images) - set(labels))
     return ImportSummary(summary.imported, [*unlabelled, *summary.skipped])

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cardiolens.data.atomic import atomic_file
 from cardiolens.data.dataset import ITEMS_FILE, Dataset, Item, read_dataset, write_jsonl
 from cardiolens.data.findings import has_sequences
 from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
@@ -245,7 +246,7 @@ def _write_items(dataset: Dataset, new: list[Item]) -> None:
 
 def write_review_sheet(items: Iterable[Item], path: Path, taxonomy: Taxonomy) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_file(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(REVIEW_COLUMNS)
         for item in items:

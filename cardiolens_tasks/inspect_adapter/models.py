@@ -6,8 +6,8 @@ items get a uniformly random valid answer (a non-empty random subset for multi-l
 items; the ``Answer:`` line style for reasoning prompts); report items get a minimal
 report. The answer is seeded on the item (the sample's id, which the cardiolens solver
 puts in the sample store), the request text and ``--seed``: blind prompts of one subtask
-are alike, so seeding on the text alone would give every item the same answer. Token usage is reported from
-a character count, so no tokenizer download is ever needed.
+are alike, so seeding on the text alone would give every item the same answer. Token
+usage is reported from a character count, so no tokenizer download is ever needed.
 """
 
 from __future__ import annotations

@@ -124,6 +124,11 @@ def load_docs(**options: Any) -> dict[str, Any]:
     return {"test": datasets.Dataset.from_list(rows)}
 
 
+def has_source(doc: dict[str, Any]) -> bool:
+    """Whether this process has loaded the dataset a document comes from."""
+    return doc["source"] in _sources
+
+
 def doc_prompt(doc: dict[str, Any]) -> Prompt:
     """The prompt of a document (memoised: lm-eval asks for text and images separately)."""
     memo = (doc["source"], doc["item_id"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -27,6 +26,7 @@ from cardiolens.data.dataset import (
     Item,
     SeriesInfo,
     Study,
+    staged_dataset,
     write_card,
     write_jsonl,
 )
@@ -120,28 +120,15 @@ def _run(tasks: list[tuple[Path, int, int, str]], workers: int) -> Iterator[tupl
         yield from pool.map(_make_study_task, tasks, chunksize=1)
 
 
-def prepare_out(out: Path, overwrite: bool) -> None:
-    """Refuse to overwrite a non-empty folder unless asked, and then only a dataset."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        if not overwrite:
-            raise CardiolensError(f"{out}: already exists and is not empty (use --force)")
-        if not (out / CARD_FILE).is_file():
-            raise CardiolensError(f"{out}: not a CardioLens dataset; refusing to replace it")
-
-
 def generate_cohort(out: str | Path, studies: int = DEFAULT_STUDIES, seed: int = DEFAULT_SEED,
                     workers: int | None = None, progress: bool = True,
                     overwrite: bool = False,
                     prevalence: dict[str, float] | None = None) -> Path:
     """Write a phantom cohort of ``studies`` studies to ``out``; same seed, same bytes."""
     out = Path(out)
-    prepare_out(out, overwrite)
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    with staged_dataset(out, overwrite) as stage:
         plan = plan_diagnoses(studies, seed, prevalence)
-        tasks = [(tmp, seed, i, diagnosis) for i, diagnosis in enumerate(plan)]
+        tasks = [(stage, seed, i, diagnosis) for i, diagnosis in enumerate(plan)]
         workers = workers or os.cpu_count() or 1
         records: list[Study] = []
         items: list[Item] = []
@@ -151,14 +138,9 @@ def generate_cohort(out: str | Path, studies: int = DEFAULT_STUDIES, seed: int =
                 records.append(study)
                 items.extend(study_items)
                 bar.update(1)
-        write_card(tmp, _card(studies, seed))
-        write_jsonl(tmp / "studies.jsonl", (s.to_json() for s in records))
-        write_jsonl(tmp / "items.jsonl", (i.to_json() for i in items))
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        write_card(stage, _card(studies, seed))
+        write_jsonl(stage / "studies.jsonl", (s.to_json() for s in records))
+        write_jsonl(stage / "items.jsonl", (i.to_json() for i in items))
     return out
 
 

@@ -2,14 +2,22 @@
 
 Slices, phases and dynamics are numbered from 1, as in the prompts' captions (tile
 ``s5 mid`` is the prompts' "slice 5 of N (mid)"). Cine shows every slice at end-diastole
-and end-systole (long axis: ED and ES), static series every slice, perfusion four dynamics per slice. Windowing is per series (0.5th to
-99.5th percentile of the frames shown), so relative brightness across slices survives.
+and end-systole (long axis: ED and ES), static series every slice, perfusion four
+dynamics per slice. Windowing is per series (0.5th to 99.5th percentile of the frames
+shown), so relative brightness across slices survives.
+
+Every tile is marked with the canonical frame (docs/geometry.md) so a user can check the
+orientation at a glance: short axis "A" (anterior) at the top, "P" at the bottom, "S"
+(septum, RV side) on the left, "L" (lateral) on the right; long axis "apex" at the top and
+the walls of the view on the sides. Where the import left the mirror or the rotation
+unresolved (``orientation.unresolved`` in ``studies.jsonl``) the marks carry a "?".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -59,6 +67,40 @@ def plan_rows(key: str, info: SeriesInfo) -> list[Row]:
                 [_slice_name(info, key, s) for s in slices]),
             Row(f"{key} ES", [(s, es) for s in slices],
                 [_slice_name(info, key, s) for s in slices])]
+
+
+LAX_SIDES = {"4ch": ("S", "L"), "3ch": ("AS", "IL"), "2ch": ("Inf", "Ant")}
+
+
+def orientation_marks(key: str, record: dict[str, Any] | None
+                      ) -> dict[str, str]:
+    """Letters for the tile edges (top, bottom, left, right) of a series in the canonical
+    frame; "?" where the import recorded the mirror or rotation as unresolved."""
+    unresolved = set((record or {}).get("unresolved", []))
+    view = key.rsplit("_", 1)[-1]
+    if view == "sax":
+        if "rotation" in unresolved:
+            return {"top": "?", "bottom": "?", "left": "?", "right": "?"}
+        mark = "?" if "mirror" in unresolved else ""
+        return {"top": f"A{mark}", "bottom": f"P{mark}", "left": "S", "right": "L"}
+    if view in LAX_SIDES:
+        left, right = LAX_SIDES[view]
+        return {"top": "apex", "bottom": "", "left": left, "right": right}
+    return {}
+
+
+def _mark(draw: ImageDraw.ImageDraw, x: int, y: int, marks: dict[str, str],
+          font: Any) -> None:
+    for edge, text in marks.items():
+        if not text:
+            continue
+        width = int(draw.textlength(text, font=font))
+        px, py = {"top": (x + (TILE - width) // 2, y + 1),
+                  "bottom": (x + (TILE - width) // 2, y + TILE - 11),
+                  "left": (x + 2, y + TILE // 2 - 5),
+                  "right": (x + TILE - width - 2, y + TILE // 2 - 5)}[edge]
+        draw.rectangle((px - 1, py, px + width, py + 10), fill=0)
+        draw.text((px, py - 1), text, fill=255, font=font)
 
 
 def _to_tile(frame: np.ndarray, lo: float, hi: float) -> Image.Image:
@@ -117,15 +159,16 @@ def write_contact_sheet(dataset_root: Path, study_id: str, out: Path) -> None:
                               f"({len(dataset.studies)} studies; e.g. {known})")
     keys = [k for k in SERIES_ORDER if k in study.series]
     keys += sorted(k for k in study.series if k not in SERIES_ORDER)
-    rows = [row for key in keys for row in _series_rows(dataset, key, study.series[key])]
-    width = LABEL_WIDTH + TILE * max((len(t) for _, t, _ in rows if isinstance(t, list)),
+    rows = [(*row, orientation_marks(key, study.series[key].orientation))
+            for key in keys for row in _series_rows(dataset, key, study.series[key])]
+    width = LABEL_WIDTH + TILE * max((len(t) for _, t, _, _ in rows if isinstance(t, list)),
                                      default=4)
     height = TITLE + len(rows) * (TILE + CAPTION)
     sheet = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default()
     draw.text((4, 4), _title(dataset, study_id), fill=255, font=font)
-    for r, (label, tiles, captions) in enumerate(rows):
+    for r, (label, tiles, captions, marks) in enumerate(rows):
         y = TITLE + r * (TILE + CAPTION)
         draw.text((4, y + TILE // 2 - 6), label, fill=255, font=font)
         if isinstance(tiles, str):
@@ -134,5 +177,6 @@ def write_contact_sheet(dataset_root: Path, study_id: str, out: Path) -> None:
         for c, (tile, caption) in enumerate(zip(tiles, captions, strict=True)):
             x = LABEL_WIDTH + c * TILE
             sheet.paste(tile, (x, y))
+            _mark(draw, x, y, marks, font)
             draw.text((x + 2, y + TILE), caption, fill=180, font=font)
     sheet.save(out, format="PNG", optimize=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cardiolens.errors import CardiolensError
-from cardiolens.lm_eval_adapter.docs import IMAGE_TOKEN, doc_prompt, load_docs
+from cardiolens.lm_eval_adapter.docs import IMAGE_TOKEN, doc_prompt, has_source, load_docs
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,19 @@ class PrerenderSummary:
     rows: int
     errors: list[str]
     path: Path
+
+
+@dataclass(frozen=True)
+class _Render:
+    """Render one document; picklable, so it also works in spawned worker processes,
+    where the parent's loaded sources are absent and are loaded again from ``options``."""
+
+    options: dict[str, Any]
+
+    def __call__(self, doc: dict[str, Any]) -> dict[str, Any]:
+        if not has_source(doc):
+            load_docs(**self.options)
+        return _render(doc)
 
 
 def _render(doc: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +64,7 @@ def prerender(out: Path, num_proc: int = 1, **options: Any) -> PrerenderSummary:
                      "images": datasets.Sequence(datasets.Image()),
                      "options": datasets.Sequence(datasets.Value("string")),
                      "error": datasets.Value("string")})
-    rendered = docs.map(_render, num_proc=num_proc if num_proc > 1 else None,
+    rendered = docs.map(_Render(dict(options)), num_proc=num_proc if num_proc > 1 else None,
                         features=features, desc="rendering prompts")
     rendered = rendered.remove_columns("source")
     errors = [f"{row['item_id']}: {row['error']}" for row in rendered.select_columns(

@@ -109,12 +109,6 @@ class Prompt:
         return "\n".join(lines)
 
 
-def option_letters(options: Sequence[str], answer: str | Sequence[str]) -> list[str]:
-    """Letters of the option texts in ``answer`` under the displayed ``options`` order."""
-    wanted = [answer] if isinstance(answer, str) else list(answer)
-    return [LETTERS[options.index(text)] for text in wanted]
-
-
 def displayed_options(item: Item, subtask: Subtask, shuffle: bool, seed: int) -> list[str]:
     """Options of an item in displayed order: taxonomy order, or a seeded shuffle."""
     options = list(item.options or subtask.options)

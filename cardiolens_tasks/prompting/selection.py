@@ -43,10 +43,6 @@ VIEW_ORDER = ("sax", "4ch", "3ch", "2ch")
 PRIMARY_SHARE = 0.75
 PERF_KEY_ORDER = ("myocardial_peak", "blood_pool_peak", "pre_contrast", "late")
 
-PixelSource = Callable[[str], np.ndarray]
-"""Returns a series' pixels as float32 (slices, frames, H, W), base to apex."""
-
-
 @dataclass(frozen=True, order=True)
 class FrameChoice:
     """One selected frame: series key, slice (0 = base) and frame (phase or dynamic)."""
@@ -182,32 +178,6 @@ class SeriesStats(TypingProtocol):
     def perfusion_keys(self, key: str) -> dict[str, int]: ...
 
     def frame_scores(self, key: str) -> np.ndarray: ...
-
-
-class PixelStats:
-    """:class:`SeriesStats` computed from a :data:`PixelSource`, memoised per series."""
-
-    def __init__(self, series: Mapping[str, SeriesInfo], pixels: PixelSource) -> None:
-        self.series = series
-        self.pixels = pixels
-        self._memo: dict[tuple[str, str], object] = {}
-
-    def ed_es(self, key: str) -> tuple[int, int]:
-        memo = ("ed_es", key)
-        if memo not in self._memo:
-            info = self.series[key]
-            self._memo[memo] = ed_es(info, lambda: estimate_ed_es(self.pixels(key)))
-        value = self._memo[memo]
-        assert isinstance(value, tuple)
-        return value
-
-    def perfusion_keys(self, key: str) -> dict[str, int]:
-        return perfusion_key_dynamics(self.pixels(key))
-
-    def frame_scores(self, key: str) -> np.ndarray:
-        info = self.series[key]
-        ed = self.ed_es(key)[0] if info.frames > 1 else 0
-        return frame_scores(key, info, self.pixels(key), ed)
 
 
 # ----------------------------------------------------------------------------- ranking

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cardiolens.data.anatomy import LEVELS, WALL6_TO_4, WALLS6, Site
+from cardiolens.data.anatomy import LEVELS, WALLS6, Site
 from cardiolens.reader.lax import Cavity, apical_wall_px, find_cavity
 from cardiolens.reader.request import Frame
 from cardiolens.reader.sax import R_STEP, Ring, fit_ring
@@ -202,8 +202,3 @@ def read_cine(frames: list[Frame]) -> CineRead:
     read_lax(frames, read)
     _sax([f for f in frames if f.view == "sax"], read)
     return read
-
-
-def walls4(sites: list[Site] | tuple[Site, ...]) -> list[str]:
-    return sorted({WALL6_TO_4[w] for _, w in sites if w},
-                  key=("Anterior", "Septal", "Inferior", "Lateral").index)

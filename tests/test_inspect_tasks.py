@@ -253,6 +253,23 @@ def test_readme_quickstart_command_runs_on_the_default_cohort(tmp_path: Path) ->
     assert len(lines) < 30 and not any("confusion" in n or "recall" in n for n in names)
 
 
+@pytest.mark.parametrize("task_name", ["image_understanding", "report_generation"])
+def test_every_summary_fits_80_columns(task_name: str, cohort40: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "COLUMNS": "80"}
+    inspect_cli = Path(sys.executable).with_name("inspect")
+    result = subprocess.run([str(inspect_cli), "eval", f"cardiolens/{task_name}", "--model",
+                             "cardiolens/random", "-T", f"data={cohort40}", "-T",
+                             "limit_studies=2", "--log-dir", str(tmp_path), "--display", "rich"],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = result.stdout[result.stdout.index("_scorer"):]
+    assert max(len(line.rstrip()) for line in summary.splitlines()) <= 80
+    assert "…" not in summary and "stderr" in summary
+
+
 def test_llm_judge_grades_reports_with_a_scripted_model(cohort40: Path, tmp_path: Path) -> None:
     replies = ['{"omissions": 1, "contradictions": 0, "hallucinations": 2, "score": 6}',
                "Not JSON at all", 'Reasoning... {"omissions": 0, "contradictions": 1, '

@@ -235,27 +235,17 @@ def by_section() -> Metric:
     return compute
 
 
-@scorer(metrics=[report_means(), by_section()])
-def report_scorer() -> Scorer:
-    """Lexical (BLEU-4, ROUGE-L) and clinical (finding F1, contradictions) section scores."""
-
-    async def score(state: TaskState, target: Target) -> Score:
-        values = core.report_scores(state.output.completion, target.text)
-        return Score(value=dict(values), answer=core.report_text(state.output.completion)[:200],
-                     metadata={"answer_type": "report"})
-
-    return score
-
-
 @metric(scores="unreduced")
 def judge_summary() -> Metric:
-    """Mean judge score and counts over the verdicts that parsed (study-clustered stderr),
-    and the unparsed rate."""
+    """With a judge: mean judge score and counts over the verdicts that parsed
+    (study-clustered stderr), and the unparsed rate. Without one: nothing."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        parsed = [s for s in scores if (s.score.metadata or {}).get("judge_parsed")]
-        out: dict[str, float] = {"judge_unparsed_rate":
-                                 1 - len(parsed) / len(scores) if scores else 0.0}
+        judged = [s for s in scores if "judge_parsed" in (s.score.metadata or {})]
+        if not judged:
+            return {}
+        parsed = [s for s in judged if (s.score.metadata or {})["judge_parsed"]]
+        out: dict[str, float] = {"judge_unparsed_rate": 1 - len(parsed) / len(judged)}
         for name in ("score", "omissions", "contradictions", "hallucinations"):
             values = [float((s.score.metadata or {})[f"judge_{name}"]) for s in parsed]
             out[f"judge_{name}"], out[f"judge_{name}_stderr"] = clustered_mean(parsed, values)
@@ -264,21 +254,32 @@ def judge_summary() -> Metric:
     return compute
 
 
-@scorer(metrics=[judge_summary()])
-def judge_scorer(judge: str | Model) -> Scorer:
-    """An LLM judge grades each generated section against the reference (CMR rubric)."""
+async def judge_verdict(judge: str | Model, state: TaskState, target: Target) -> dict[str, Any]:
+    """An LLM judge grades the generated section against the reference (CMR rubric)."""
+    generated = core.report_text(state.output.completion)
+    prompt = judge_prompt(str(state.metadata.get("subtask", "report")), target.text, generated)
+    reply = await get_model(judge).generate(prompt)
+    verdict = parse_verdict(reply.completion)
+    meta: dict[str, Any] = {"judge_parsed": verdict is not None}
+    if verdict is not None:
+        meta.update(judge_score=verdict.score, judge_omissions=verdict.omissions,
+                    judge_contradictions=verdict.contradictions,
+                    judge_hallucinations=verdict.hallucinations)
+    return meta
+
+
+@scorer(metrics=[report_means(), by_section(), judge_summary()])
+def report_scorer(judge: str | Model | None = None) -> Scorer:
+    """Lexical (BLEU-4, ROUGE-L) and clinical (finding F1, contradictions) section scores;
+    with ``judge``, also an LLM judge's verdict (in the score metadata, summarised by
+    :func:`judge_summary`). One scorer, so the summary stays two columns wide."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        generated = core.report_text(state.output.completion)
-        prompt = judge_prompt(str(state.metadata.get("subtask", "report")), target.text,
-                              generated)
-        reply = await get_model(judge).generate(prompt)
-        verdict = parse_verdict(reply.completion)
-        meta: dict[str, Any] = {"judge_parsed": verdict is not None}
-        if verdict is not None:
-            meta.update(judge_score=verdict.score, judge_omissions=verdict.omissions,
-                        judge_contradictions=verdict.contradictions,
-                        judge_hallucinations=verdict.hallucinations)
-        return Score(value=verdict.score if verdict else 0.0, metadata=meta)
+        values = core.report_scores(state.output.completion, target.text)
+        meta: dict[str, Any] = {"answer_type": "report"}
+        if judge is not None:
+            meta.update(await judge_verdict(judge, state, target))
+        return Score(value=dict(values), answer=core.report_text(state.output.completion)[:200],
+                     metadata=meta)
 
     return score

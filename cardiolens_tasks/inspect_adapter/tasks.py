@@ -18,7 +18,6 @@ from cardiolens.inspect_adapter.data import load_benchmark, to_dataset
 from cardiolens.inspect_adapter.scoring import (
     choice_scorer,
     diagnosis_scorer,
-    judge_scorer,
     report_scorer,
 )
 from cardiolens.inspect_adapter.solver import cmr_prompt
@@ -117,8 +116,7 @@ def report_generation(data: str | None = None, section: str | list[str] | None =
     """
     settings = PromptSettings(selection, budget, prompt, images, layout, image_size,  # type: ignore[arg-type]
                               max_images, False, seed)
-    scorers = [report_scorer(), *([judge_scorer(judge)] if judge else [])]
-    return _task("report_generation", scorers, data, section, None, settings,
+    return _task("report_generation", report_scorer(judge or None), data, section, None, settings,
                  log_images, cache, limit_studies)
 
 

@@ -1,404 +1,417 @@
 """A rule-based CMR finding extractor: free report text to structured findings.
 
-Offline and deterministic (no model weights). The text is split into sentences; each
-sentence is assigned topics by keyword (late enhancement, edema, perfusion defect, wall
-motion, LV size, thickness, function, RV, effusion, diagnosis), and each topic gets a
-polarity: ``present``, ``absent`` (negation cues before the topic word: "no", "without",
-"absent", "negative for", "not", or after it: "is absent", "not seen") or ``uncertain``
-("possible", "cannot exclude", "may represent"). Locations are read as levels (basal, mid,
-apical, apex), walls (six AHA walls, or septal / lateral), AHA segment numbers
-("segment 7", "segments 1-3") and coronary territories; layers, distribution,
-transmurality, depth and severity from their vocabularies and synonyms (scar / late
-enhancement / LGE; subepicardial / epicardial; midmyocardial / mid-wall).
+Offline and deterministic (no model weights), linear in the text length. The text is
+normalised (:mod:`.report_text`: British / American spelling, hyphenation, short tokens),
+split into sentences and clauses, and read as:
 
-A finding is a ``(slot, value)`` pair, e.g. ``("lge", "present")``,
-``("lge_wall", "inferior")``, ``("lv_function", "moderately reduced")``; an extraction maps
-findings to their polarity.
+- **topic mentions** (late enhancement / scar / infarct, edema, perfusion defect, wall
+  motion, pericardial effusion, pericardial enhancement), each with its own polarity from its
+  clause: ``absent`` for a negation before it ("no", "without", "negative for", "excluding")
+  or after it ("is not seen", "is unremarkable", ": none"), ``uncertain`` for a hedge
+  ("possible", "suspicious for", "cannot be excluded"). A mention owns the words up to the
+  next mention of another topic (split at a comma, "with" or "and"), and reads its levels,
+  walls, AHA segments (lists and ranges), layer, distribution, territory and depth there
+  (:mod:`.finding_locations`);
+- **diagnoses** (etiology and non-ischemic subtype), with the same negation and hedge scope
+  ("no LGE to suggest infarction" negates the infarction, "suspicious for sarcoidosis"
+  hedges only the sarcoidosis); "consistent with", "in keeping with", "likely" assert;
+- **cine statements** per clause and ventricle: LV size (words or an indexed EDV), wall
+  thickness (words or a maximal thickness in mm) and pattern, LV function (words, "global
+  hypokinesis", or an EF number in any phrasing, banded as the labels are), RV size and
+  function (:mod:`.cine_statements`);
+- **global statements**: "normal CMR", "no abnormality detected" assert a normal etiology
+  and imply the absence of each major finding.
+
+A finding is a ``(slot, value)`` pair (vocabulary in :mod:`.cmr_vocabulary`);
+:func:`extract` maps findings to their polarity; :func:`read` adds the implied findings and
+the values stated as not holding ("myocarditis is unlikely"), which the clinical score uses
+for contradictions. :func:`facts_from_structured` (:mod:`.structured_facts`) gives the same
+findings from a dataset's structured record.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import ClassVar
 
-from cardiolens.data.anatomy import territory
+from cardiolens.scorers import cmr_vocabulary as V
+from cardiolens.scorers.cine_statements import CINE_WORDS, cine_findings
+from cardiolens.scorers.finding_locations import (
+    distributions,
+    layers,
+    locations,
+    territories,
+    transmurality,
+)
+from cardiolens.scorers.report_text import Clauses, sentences
+from cardiolens.scorers.structured_facts import facts_from_structured
+
+__all__ = ["Extraction", "Finding", "Reading", "extract", "facts_from_structured", "read"]
 
 Finding = tuple[str, str]
 Extraction = dict[Finding, str]
+PRESENT, ABSENT, UNCERTAIN, DENIED = "present", "absent", "uncertain", "denied"
 
-LEVEL_WORDS = {"basal": "basal", "base": "basal", "mid": "mid", "mid-ventricular": "mid",
-               "midventricular": "mid", "apical": "apical", "apex": "apex"}
-WALLS6 = ("anterior", "anteroseptal", "inferoseptal", "inferior", "inferolateral",
-          "anterolateral")
-WALL_SYNONYMS = {"anteroseptum": "anteroseptal", "inferoseptum": "inferoseptal"}
-WALL4 = {"anterior": "anterior", "anteroseptal": "septal", "inferoseptal": "septal",
-         "septal": "septal", "septum": "septal", "inferior": "inferior",
-         "inferolateral": "lateral", "anterolateral": "lateral", "lateral": "lateral"}
-SEGMENTS = {**{i + 1: ("basal", w) for i, w in enumerate(WALLS6)},
-            **{i + 7: ("mid", w) for i, w in enumerate(WALLS6)},
-            13: ("apical", "anterior"), 14: ("apical", "septal"), 15: ("apical", "inferior"),
-            16: ("apical", "lateral"), 17: ("apex", "")}
-SEGMENT_NAMES = {"basal anterior": 1, "basal anteroseptal": 2, "basal inferoseptal": 3,
-                 "basal inferior": 4, "basal inferolateral": 5, "basal anterolateral": 6}
-LAYERS = {"subendocardial": "subendocardial", "mid-wall": "mid-wall", "midwall": "mid-wall",
-          "midmyocardial": "mid-wall", "mid-myocardial": "mid-wall",
-          "intramyocardial": "mid-wall", "subepicardial": "subepicardial",
-          "epicardial": "subepicardial", "transmural": "transmural"}
-DISTRIBUTIONS = {"focal": "focal", "patchy": "patchy or multifocal",
-                 "multifocal": "patchy or multifocal", "diffuse": "diffuse",
-                 "global": "diffuse"}
-TERRITORIES = {"lad": "LAD", "left anterior descending": "LAD", "lcx": "LCx",
-               "circumflex": "LCx", "rca": "RCA", "right coronary": "RCA"}
-SEVERITY = {"hypokine": "hypokinetic", "akine": "akinetic", "dyskine": "dyskinetic"}
-FUNCTION = (("severely", "severely reduced"), ("moderately", "moderately reduced"),
-            ("mildly", "mildly reduced"))
-DIAGNOSES = (
-    ("hypertrophic cardiomyopathy", "hypertrophic cardiomyopathy"),
-    ("hcm", "hypertrophic cardiomyopathy"),
-    ("dilated cardiomyopathy", "dilated cardiomyopathy"), ("dcm", "dilated cardiomyopathy"),
-    ("myocarditis", "myocarditis"), ("amyloid", "cardiac amyloidosis"),
-    ("sarcoid", "cardiac sarcoidosis"),
-    ("other non-ischemic", "other non-ischemic"),
-    ("ischemic cardiomyopathy", "ischemic cardiomyopathy"),
-    ("ischaemic cardiomyopathy", "ischemic cardiomyopathy"),
-    ("infarct", "ischemic cardiomyopathy"),
-    ("normal cardiac mri", "normal"), ("normal study", "normal"),
-)
-TOPICS: dict[str, tuple[str, ...]] = {
-    "lge": ("late gadolinium enhancement", "late enhancement", "lge", "scar", "fibrosis",
-            "delayed enhancement", "enhancement"),
-    "edema": ("edema", "oedema", "t2 signal", "increased t2"),
-    "perfusion_defect": ("perfusion defect", "hypoperfusion", "perfusion deficit"),
-    "rwma": ("wall motion", "hypokine", "akine", "dyskine"),
-    "effusion": ("pericardial effusion", "effusion"),
-}
-NEGATION = re.compile(r"\b(?:no|without|absent|negative for|not|free of|nor|none)\b")
-POST_NEGATION = re.compile(r"\b(?:is|are) (?:absent|not (?:seen|present|identified))\b|"
-                           r"\bnot (?:seen|present|identified|demonstrated)\b")
-UNCERTAIN = re.compile(r"\b(?:possible|possibly|probable|cannot (?:be )?exclude[d]?|"
-                       r"can't exclude|may (?:represent|be)|questionable|equivocal|"
-                       r"suspicious for|suggestive of|likely)\b")
-_SENTENCE = re.compile(r"(?<=[.;!?])\s+|\n+")
+# ------------------------------------------------------------------------ polarity cues
+
+_NEG_BEFORE = re.compile(
+    r"\b(?:no|not|without|absent|negative for|free of|nor|none|neither|excluding|excludes?|"
+    r"unlikely|lack of|nil|rule out|rules out|ruling out|rather than)\b")
+_NEG_AFTER = re.compile(
+    r"^[\s:]*(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|were|also|"
+    r"myocardial|considered|felt|thought|deemed|very)\s+){0,3}?"
+    r"(?:not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|noted|shown|"
+    r"typical)|absent|excluded|ruled out|unremarkable|normal|within normal limits|none|nil|"
+    r"unlikely|negative)\b")
+_HEDGE_BEFORE = re.compile(
+    r"\b(?:possible|possibly|may|might|could|cannot (?:be )?excluded?|can't (?:be )?excluded?|"
+    r"not excluded|questionable|equivocal|indeterminate|suspicious for|suspected|suspect|"
+    r"suggestive of|suggests?|suggesting|possibility of|query|differential|borderline|\?)")
+_HEDGE_AFTER = re.compile(
+    r"^[\s:]*(?:[a-z0-9]+\s+){0,4}?(?:cannot (?:be )?(?:excluded|ruled out)|can't be "
+    r"excluded|is not excluded|(?:is|are|was|were) (?:possible|suspected|questionable|"
+    r"equivocal|queried)|(?:may|might|could) be (?:present|seen|noted|identified))")
+_NEGATED_HEDGE = re.compile(r"\b(?:cannot|can't|could not|not) (?:be )?(?:exclude[ds]?|"
+                            r"ruled? out)\b|\bnot be excluded\b")
 
 
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text.lower()) if s.strip()]
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group(0))
 
 
-def _first(sentence: str, words: Iterable[str]) -> int:
-    hits = [m.start() for w in words for m in [re.search(rf"\b{re.escape(w)}", sentence)] if m]
-    return min(hits) if hits else -1
+_NOT_ASSERTED = re.compile(r"\b(?:to suggest|to indicate|to support|suggestive of|"
+                           r"typical of|in keeping with|consistent with)\b")
 
 
-def _polarity(sentence: str, position: int) -> str:
-    before = sentence[:position]
-    clause = re.split(r"[,;:]| but | with ", before)[-1]
-    if NEGATION.search(clause) or POST_NEGATION.search(sentence[position:]):
-        return "absent"
-    if UNCERTAIN.search(sentence):
-        return "uncertain"
-    return "present"
+_NEG_LIST_HEAD = r"\b(?:no|without|negative for|free of)\s+"
+_ITEMS = r"((?:[a-z0-9]+\s+){0,4}?[a-z0-9]+(?:\s*,\s*(?:[a-z0-9]+\s+){0,3}?[a-z0-9]+)*)"
+_LIST_LAST = re.compile(_NEG_LIST_HEAD + _ITEMS + r"\s*,?\s+(?:or|nor)\s+(?:[a-z0-9]+\s+){0,3}$")
+_LIST_MIDDLE = re.compile(_NEG_LIST_HEAD + _ITEMS + r"\s*,\s*(?:[a-z0-9]+\s+){0,3}$")
+_LIST_GOES_ON = re.compile(r"^(?:\s*,\s*(?:[a-z0-9]+\s+){0,3}?[a-z0-9]+)*\s*,?\s+(?:or|nor)\b")
+_LIST_STOP = re.compile(r"\b(?:is|are|was|were|but|with|there|has|have|shows?|and)\b")
 
 
-def _locations(sentence: str, prefix: str, four_walls: bool) -> set[Finding]:
-    out: set[Finding] = set()
-    if re.search(r"\ball (?:segments|walls)\b", sentence):
-        levels = ("basal", "mid", "apical")
-        walls = sorted(set(WALL4.values())) if four_walls else WALLS6
-        return ({(f"{prefix}_level", lv) for lv in levels}
-                | {(f"{prefix}_wall", w) for w in walls})
-    for word, level in LEVEL_WORDS.items():
-        if re.search(rf"\b{re.escape(word)}\b(?!-(?:wall|myocard))", sentence):
-            out.add((f"{prefix}_level", level))
-    for word in (*WALLS6, *WALL_SYNONYMS, "septal", "septum", "lateral"):
-        if re.search(rf"(?<![a-z-]){word}\b", sentence):
-            wall = WALL_SYNONYMS.get(word, word)
-            if four_walls:
-                out.add((f"{prefix}_wall", WALL4[wall]))
-            else:   # "septal" / "lateral" in a 6-wall context cover both of their walls
-                out |= {(f"{prefix}_wall", w) for w in WALLS6 if WALL4[w] == WALL4[wall]
-                        and (w == wall or wall not in WALLS6)}
-    for match in re.finditer(r"segments? (\d{1,2})(?:\s*(?:-|to)\s*(\d{1,2}))?", sentence):
-        lo = int(match.group(1))
-        hi = int(match.group(2) or lo)
-        for seg in range(lo, min(hi, 17) + 1):
-            if seg in SEGMENTS:
-                level, wall = SEGMENTS[seg]
-                out.add((f"{prefix}_level", level))
-                if wall:
-                    out.add((f"{prefix}_wall", WALL4[wall] if four_walls else wall))
+def _negated_list(sentence: str, start: int, end: int) -> bool:
+    """A mention inside a negated list: "no edema, infarction or infiltration" (the
+    clause split at the commas would otherwise end the negation at the first item)."""
+    before = sentence[max(0, start - 120):start]
+    m = _LIST_LAST.search(before)
+    if m is None and _LIST_GOES_ON.match(sentence[end:end + 80]):
+        m = _LIST_MIDDLE.search(before)
+    return m is not None and not _LIST_STOP.search(m.group(1))
+
+
+def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
+    """Polarity of the mention at ``start:end`` from the cues of its clause."""
+    c_start, c_end = clauses.at(start)
+    before = sentence[max(c_start, start - 160):start]      # bounded: linear time
+    after = sentence[end:min(c_end, end + 80)]
+    negations = list(_NEG_BEFORE.finditer(_NEGATED_HEDGE.sub(_blank, before)))
+    if negations:
+        negation = negations[-1]
+        tail = before[negation.end():]
+        return DENIED if _NOT_ASSERTED.search(tail) else ABSENT
+    if _NEG_AFTER.search(after) or _negated_list(sentence, start, end):
+        return ABSENT
+    if _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.search(after):
+        return UNCERTAIN
+    return PRESENT
+
+
+# --------------------------------------------------------------------------- diagnoses
+
+_DIAGNOSES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
+    (re.compile(p), etiology, subtype) for p, etiology, subtype in (
+        (r"\bhypertrophic (?:obstructive )?cardiomyopathy\b|\bh(?:o)?cm\b",
+         V.ETIOLOGY_NONISCHEMIC, V.HCM),
+        (r"\bdilated cardiomyopathy\b|\bdcm\b", V.ETIOLOGY_NONISCHEMIC, V.DCM),
+        (r"\b(?:peri)?myo(?:peri)?carditis\b", V.ETIOLOGY_NONISCHEMIC, V.MYOCARDITIS),
+        (r"\b(?:cardiac )?amyloid(?:osis)?\b", V.ETIOLOGY_NONISCHEMIC, V.AMYLOID),
+        (r"\b(?:cardiac )?sarcoid(?:osis)?\b", V.ETIOLOGY_NONISCHEMIC, V.SARCOID),
+        (r"\b(?:anderson )?fabry(?: disease)?\b|\bnoncompaction\b|\barvc\b|\btakotsubo\b|"
+         r"\barrhythmogenic (?:rv )?cardiomyopathy\b|\bhypertensive heart disease\b|"
+         r"\biron overload\b|\bsiderosis\b|\bother nonischemic\b",
+         V.ETIOLOGY_NONISCHEMIC, V.OTHER_NICM),
+        (r"\bnonischemic (?:\w+ )?(?:cardiomyopathy|heart disease)\b|\bnicm\b",
+         V.ETIOLOGY_NONISCHEMIC, None),
+        (r"\bischemic (?:\w+ )?(?:cardiomyopathy|heart disease)\b|\bicm\b|\bihd\b",
+         V.ETIOLOGY_ISCHEMIC, None),
+        (r"\bnormal (?:\w+ ){0,2}?(?:cmr|mri|mr|study|examination|exam|scan)\b|"
+         r"\bno (?:(?:significant|other|cardiac|structural|myocardial|valvular|major|or|and)"
+         r" ){0,4}abnormalit(?:y|ies)\b"
+         r"(?! (?:of|in) )|\bstructurally normal\b|\b(?:study|examination|heart|cmr|scan) "
+         r"(?:is|was) (?:\w+ ){0,3}?(?:normal|unremarkable|within normal limits)\b",
+         V.ETIOLOGY_NORMAL, None)))
+
+
+_ANY_DIAGNOSIS = re.compile("|".join(p.pattern for p, _, _ in _DIAGNOSES))
+
+# ------------------------------------------------------------------------ topic mentions
+
+_MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
+    ("pericardial", r"\bpericardi(?:al|um)\s+(?:\w+\s+){0,2}?(?:lge|enhancement|enhances|"
+                    r"enhancing)\b|\b(?:lge|enhancement) of the pericardium\b"),
+    ("global_hypo", r"\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+(?:lv\s+)?"
+                    r"hypokine\w*"),
+    ("lge_weak", r"\blge\s+(?:imaging|images|sequences?)\b"),
+    ("lge", r"\blge\b|\bscar(?:s|ring|red)?\b|\bfibrosis\b|\b(?:hyper)?enhancement\b|"
+            r"\benhances\b|\benhancing\b"),
+    ("infarct", r"\binfarct(?:s|ion|ed)?\b"),
+    ("edema", r"\bedema(?:tous)?\b|\bt2\s+hyperintens\w*|\b(?:increased|elevated|high|raised)"
+              r"\s+(?:native\s+)?(?:t1\s+and\s+)?t2\b"),
+    ("edema_weak", r"\b(?:t2w?|stir)(?:\s+(?:imaging|images|mapping|maps|signal|values?|"
+                   r"sequences?))?\b"),
+    ("defect", r"\bperfusion\s+(?:defects?|deficits?|abnormalit(?:y|ies))\b|"
+               r"\bhypoperfus\w+|\bdefects?\b|\bischemia\b"),
+    ("perfusion_weak", r"\bperfusion\b"),
+    ("rwma", r"\brwma\b|\b(?:hypo|a|dys)kine(?:sis|tic)\b"),
+    ("rwma_weak", r"\bwall motion\b"),
+    ("effusion", r"\b(?<!pleural )effusions?\b"),
+)))
+_TOPIC_OF = {"pericardial": "pericardial_enhancement", "lge_weak": "lge", "edema_weak": "edema",
+             "defect": "perfusion_defect", "perfusion_weak": "perfusion_defect",
+             "rwma_weak": "rwma"}
+_SPAN_BREAK = re.compile(r"[,;()]|\b(?:with|and|but|while|whereas|although|plus|in keeping|"
+                         r"consistent|compatible|typical)\b")
+_ABNORMAL_BEFORE = re.compile(r"\b(?:abnormal|increased|elevated|raised|high|reduced|"
+                              r"impaired)\s+(?:\w+\s+){0,2}$")
+_NORMAL_BEFORE = re.compile(r"\b(?:normal|unremarkable)\s+(?:\w+\s+){0,2}$")
+
+
+_GROUP = {"infarct": "lge"}
+_HEADING = re.compile(r"\s*:")
+
+
+@dataclass
+class _Mention:
+    topic: str
+    start: int
+    end: int
+    weak: bool
+
+
+def _runs(sentence: str) -> list[tuple[list[_Mention], tuple[int, int]]]:
+    """Topic mentions in runs of one topic, each run with the span of words it owns.
+
+    Two neighbouring mentions of different topics split the sentence at the last comma,
+    "with", "and", ... between them (else at the end of the first); a run of mentions of one
+    topic ("infarct scar", "LGE ... fibrosis") shares one span.
+    """
+    mentions = []
+    for m in _MENTION.finditer(sentence):
+        name = m.lastgroup or ""
+        mentions.append(_Mention(_TOPIC_OF.get(name, name), m.start(), m.end(),
+                                 name.endswith("_weak")))
+    runs: list[tuple[list[_Mention], tuple[int, int]]] = []
+    current: list[_Mention] = []
+    start = 0
+    for mention in mentions:
+        if current and (_GROUP.get(mention.topic, mention.topic) !=
+                        _GROUP.get(current[-1].topic, current[-1].topic)):
+            breaks = list(_SPAN_BREAK.finditer(sentence, current[-1].end, mention.start))
+            cut = breaks[-1].start() if breaks else current[-1].end
+            runs.append((current, (start, cut)))
+            current, start = [], cut
+        current.append(mention)
+    if current:
+        runs.append((current, (start, len(sentence))))
+    return runs
+
+
+# -------------------------------------------------------------------------- accumulation
+
+
+@dataclass
+class Reading:
+    """Everything read from a text.
+
+    ``found``: stated findings and their polarity (present / absent / uncertain);
+    ``implied``: findings a statement entails without naming them (a normal study implies
+    no late enhancement); ``negated``: values stated as not holding ("myocarditis is
+    unlikely"), used only for contradictions.
+    """
+
+    found: Extraction = field(default_factory=dict)
+    implied: set[Finding] = field(default_factory=set)
+    negated: set[Finding] = field(default_factory=set)
+
+
+class _Collector:
+    RANK: ClassVar[dict[str, int]] = {PRESENT: 2, ABSENT: 2, UNCERTAIN: 1}
+
+    def __init__(self) -> None:
+        self.found: Extraction = {}
+        self.implied: set[Finding] = set()
+        self.negated: set[Finding] = set()
+
+    def add(self, findings: Iterable[Finding], polarity: str) -> None:
+        if polarity == DENIED:
+            return
+        for finding in findings:
+            pol = ABSENT if finding[1] == V.ABSENT else polarity
+            old = self.found.get(finding)
+            if old is None or self.RANK[pol] > self.RANK[old]:
+                self.found[finding] = pol
+
+    def reading(self) -> Reading:
+        found = dict(self.found)
+        for slot in ("lge", "infarct", "edema", "perfusion_defect", "rwma",
+                     "pericardial_enhancement"):     # a stated finding outranks a negative
+            if found.get((slot, V.PRESENT)) == PRESENT:
+                found.pop((slot, V.ABSENT), None)
+        stated = {slot for (slot, _), pol in found.items() if pol != UNCERTAIN}
+        implied = {f for f in self.implied if f[0] not in stated}
+        return Reading(found, implied, self.negated - set(found))
+
+
+def _lesion(prefix: str, span: str, four_walls: bool = False) -> set[Finding]:
+    out = locations(span, prefix, four_walls)
+    if not four_walls:
+        out |= layers(span, prefix)
+        out |= distributions(span, f"{prefix}_distribution")
     return out
 
 
-def _vocab(sentence: str, slot: str, vocab: Mapping[str, str]) -> set[Finding]:
-    return {(slot, value) for word, value in vocab.items()
-            if re.search(rf"(?<![a-z-]){re.escape(word)}(?![a-z])", sentence)}
+def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[int, int],
+              polarities: list[str], acc: _Collector, implied: bool) -> None:
+    """Findings of a run of mentions of one topic: a negative per negated mention, and the
+    qualifiers of the span once, with the strongest polarity of its stated mentions."""
+    topic = _GROUP.get(run[0].topic, run[0].topic)
+    strong = [(m, p) for m, p in zip(run, polarities, strict=True) if not m.weak]
+    for mention, pol in zip(run, polarities, strict=True):
+        if not mention.weak:
+            continue
+        before = s[max(0, mention.start - 40):mention.start]
+        if pol == ABSENT or _NORMAL_BEFORE.search(before):
+            acc.add([(topic, V.ABSENT)], ABSENT)
+        elif _ABNORMAL_BEFORE.search(before) or re.match(
+                r"\s+(?:is|are)\s+abnormal", s[mention.end:mention.end + 20]):
+            acc.add([(topic, V.PRESENT)], pol)
+    stated = [(m, p) for m, p in strong if p in (PRESENT, UNCERTAIN)]
+    chars = list(s[span_bounds[0]:span_bounds[1]])
+    for mention, pol in strong:
+        if pol in (ABSENT, DENIED) and stated:      # "LGE ... but no transmural scar"
+            a = clauses.at(mention.start)[0] - span_bounds[0]
+            chars[max(a, 0):mention.end - span_bounds[0]] = " " * (
+                mention.end - span_bounds[0] - max(a, 0))
+        if pol == ABSENT:
+            if topic == "effusion":
+                acc.add([("effusion", V.EFFUSION_NONE)], PRESENT)
+            else:
+                acc.add([(mention.topic, V.ABSENT)], ABSENT)
+    if not stated:
+        return
+    span = "".join(chars)
+    pol = PRESENT if any(p == PRESENT for _, p in stated) else UNCERTAIN
+    if topic == "lge":
+        found = {("lge", V.PRESENT)} | _lesion("lge", span)
+        found |= territories(span, "lge_territory")
+        if "papillary" in span:
+            found.add(("lge_papillary", V.YES))
+        if re.search(r"\binsertion|\bhinge point", span):
+            found.add(("lge_rv_insertion", V.YES))
+        if any(m.topic == "infarct" for m, _ in stated):
+            found |= {("infarct", V.PRESENT), ("lge_pattern", V.PATTERN_ISCHEMIC)}
+        if implied and all(m.topic == "infarct" for m, _ in stated):
+            acc.implied |= found
+        else:
+            acc.add(found, pol)
+    elif topic == "pericardial_enhancement":
+        acc.add([("pericardial_enhancement", V.PRESENT)], pol)
+    elif topic == "edema":
+        acc.add({("edema", V.PRESENT)} | _lesion("edema", span), pol)
+    elif topic == "perfusion_defect":
+        found = {("perfusion_defect", V.PRESENT)} | locations(span, "defect", False)
+        found |= territories(span, "defect_territory")
+        found |= {("defect_depth", {"subendocardial": V.DEPTH_SUBENDO,
+                                    "transmural": V.DEPTH_TRANSMURAL}[m.group(1)])
+                  for m in re.finditer(r"\b(subendocardial|transmural)\b", span)}
+        acc.add(found, pol)
+    elif topic == "rwma":
+        found = {("rwma", V.PRESENT)} | locations(span, "rwma", four_walls=True)
+        for m in re.finditer(r"\b(hypo|a|dys)kine", span):
+            found.add(("rwma_severity", {"hypo": V.HYPOKINETIC, "a": V.AKINETIC,
+                                         "dys": V.DYSKINETIC}[m.group(1)]))
+        acc.add(found, pol)
+    elif topic == "effusion":
+        large = re.search(r"\b(?:moderate|large|significant|sizeable)\b", span)
+        acc.add([("effusion", V.EFFUSION_LARGE if large else V.EFFUSION_SMALL)], pol)
 
 
-def _lge(sentence: str, pol: str) -> set[Finding]:
-    out = {("lge", "present" if pol != "absent" else "absent")}
-    if pol == "absent":
-        return out
-    out |= _locations(sentence, "lge", four_walls=False)
-    out |= _vocab(sentence, "lge_layer", LAYERS)
-    out |= _vocab(sentence, "lge_distribution", DISTRIBUTIONS)
-    out |= _vocab(sentence, "lge_territory", TERRITORIES)
-    if "papillary" in sentence:
-        out.add(("lge_papillary", "yes"))
-    if "insertion" in sentence:
-        out.add(("lge_rv_insertion", "yes"))
-    band = _transmurality(sentence)
-    if band:
-        out.add(("lge_transmurality", band))
-    return out
+# ---------------------------------------------------------------------------- sentences
 
 
-def _transmurality(sentence: str) -> str | None:
-    if "transmural extent" not in sentence and "transmurality" not in sentence:
-        return None
-    if re.search(r"(?:less than|under|<\s*=?)\s*25", sentence):
-        return "<= 25%"
-    if re.search(r"(?:more than|over|>)\s*75", sentence):
-        return "> 75%"
-    if re.search(r"26\s*(?:to|-)\s*50", sentence):
-        return "26-50%"
-    if re.search(r"51\s*(?:to|-)\s*75", sentence):
-        return "51-75%"
-    return None
-
-
-def _cine(sentence: str) -> set[Finding]:
-    out: set[Finding] = set()
-    if "left ventric" in sentence or re.search(r"\blv\b", sentence):
-        if re.search(r"\bnot dilated\b|\bnormal in size\b|size is normal|\bnormal size\b",
-                     sentence):
-            out.add(("lv_size", "normal"))
-        elif re.search(r"\b(?:dilated|enlarged)\b", sentence) and "right ventric" not in \
-                sentence.split("left ventric")[0]:
-            out.add(("lv_size", "dilated"))
-        elif re.search(r"\bsmall\b", sentence) and "effusion" not in sentence:
-            out.add(("lv_size", "small"))
-        elif re.search(r"\bis normal\b", sentence) and "size" in sentence:
-            out.add(("lv_size", "normal"))
-    if re.search(r"hypertrophy\b|thickened", sentence) and not re.search(r"\bno hypertroph",
-                                                                         sentence):
-        out.add(("wall_thickness", "thickened"))
-        for word, pattern in (("concentric", "concentric"),
-                              ("asymmetric septal", "asymmetric septal"),
-                              ("apical hypertroph", "apical"), ("focal hypertroph", "focal")):
-            if word in sentence:
-                out.add(("hypertrophy_pattern", pattern))
-        thick = sentence.split("thickened", 1)[-1]
-        out |= {("thickened_wall", WALL4[w]) for w in ("anterior", "septal", "inferior",
-                                                         "lateral")
-                if re.search(rf"\b{w}\b", thick)}
-    elif re.search(r"thinn", sentence):
-        out.add(("wall_thickness", "thinned"))
-    elif re.search(r"normal wall thickness|no hypertroph", sentence):
-        out.add(("wall_thickness", "normal"))
-    if re.search(r"systolic function|ejection fraction|\bef\b", sentence) and \
-            "right ventric" not in sentence:
-        band = next((value for word, value in FUNCTION if word in sentence), None)
-        match = re.search(r"\b(?:ef|ejection fraction)\D{0,12}(\d{1,2}(?:\.\d)?)\s*%", sentence)
-        if band is None and match:
-            ef = float(match.group(1))
-            band = ("normal" if ef >= 50 else "mildly reduced" if ef >= 40
-                    else "moderately reduced" if ef >= 30 else "severely reduced")
-        if band is None and re.search(r"\b(?:normal|preserved)\b", sentence):
-            band = "normal"
-        if band:
-            out.add(("lv_function", band))
-    if ("right ventric" in sentence or re.search(r"\brv\b", sentence)) and \
-            "insertion" not in sentence:
-        dilated = bool(re.search(r"\bdilated\b", sentence.split("right ventric")[-1]))
-        reduced = bool(re.search(r"reduced|impaired", sentence))
-        rv = ("dilated with reduced function" if dilated and reduced else "dilated"
-              if dilated else "reduced function" if reduced else "normal")
-        out.add(("rv", rv))
-    return out
-
-
-def _rwma(sentence: str, pol: str) -> set[Finding]:
-    if pol == "absent":
-        return {("rwma", "absent")}
-    out = {("rwma", "present")}
-    out |= _locations(sentence, "rwma", four_walls=True)
-    out |= {("rwma_severity", value) for word, value in SEVERITY.items()
-            if re.search(rf"\b{word}(?:sis|tic)", sentence)}
-    return out
-
-
-def _diagnosis(sentence: str) -> set[Finding]:
-    for word, value in DIAGNOSES:
-        if word in sentence:
-            if value == "ischemic cardiomyopathy" and "non-ischemic" in sentence:
+def _read_sentence(s: str, acc: _Collector) -> None:
+    clauses = Clauses(s)
+    covered = bytearray(len(s) + 1)
+    ischemic_diagnosis = hedged = False
+    for pattern, etiology, subtype in _DIAGNOSES if _ANY_DIAGNOSIS.search(s) else ():
+        for m in pattern.finditer(s):
+            if covered[m.start()]:
                 continue
-            return {("diagnosis", value)}
-    if re.search(r"non-?ischemic cardiomyopathy", sentence):
-        return {("diagnosis", "other non-ischemic")}
+            covered[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+            pol = _polarity(s, clauses, m.start(), m.end())
+            found = [("etiology", etiology)] + ([("diagnosis", subtype)] if subtype else [])
+            if pol in (ABSENT, DENIED):
+                if etiology != V.ETIOLOGY_NORMAL:
+                    acc.negated.update(found if subtype is None else found[1:])
+                continue
+            acc.add(found, pol)
+            hedged = hedged or pol == UNCERTAIN
+            if etiology == V.ETIOLOGY_ISCHEMIC and pol == PRESENT:
+                ischemic_diagnosis = True
+                acc.implied.add(("lge", V.PRESENT))
+            elif etiology == V.ETIOLOGY_NORMAL:
+                acc.implied |= V.NORMAL_STUDY
+    masked = "".join(" " if flag else ch for ch, flag in zip(s, covered, strict=False)) \
+        if any(covered) else s
+    scar_polarities = []
+    for run, span in _runs(masked):
+        labelled = [m for m in run if not _HEADING.match(masked, m.end)]
+        run = labelled or run       # "LGE: no myocardial LGE": the heading is a label
+        polarities = [_polarity(masked, clauses, m.start, m.end) for m in run]
+        if run[0].topic == "global_hypo":
+            continue
+        if run[0].topic in ("lge", "infarct"):
+            scar_polarities += [p for m, p in zip(run, polarities, strict=True) if not m.weak]
+        _read_run(masked, clauses, run, span, polarities, acc, implied=ischemic_diagnosis)
+    if not scar_polarities or any(p in (PRESENT, UNCERTAIN) for p in scar_polarities):
+        lge_pol = UNCERTAIN if scar_polarities and PRESENT not in scar_polarities \
+            else PRESENT
+        band = transmurality(masked)
+        lge_facts = _pattern(masked) | ({("lge_transmurality", band)} if band else set())
+        if ischemic_diagnosis:          # "ischemic cardiomyopathy (LAD territory infarct)"
+            acc.implied |= lge_facts
+        else:
+            acc.add(lge_facts, lge_pol)
+    if CINE_WORDS.search(masked):
+        hedge = _HEDGE_BEFORE.search(masked)
+        acc.add(cine_findings(masked, clauses),
+                UNCERTAIN if hedge and not scar_polarities and not hedged else PRESENT)
+
+
+def _pattern(s: str) -> set[Finding]:
+    """The LGE pattern a sentence names ("a non-ischemic pattern", "ischemic, in the LAD
+    territory"), with the territories of an ischemic one."""
+    if not re.search(r"\bpattern\b|\bdistribution\b|\bterritor", s):
+        return set()
+    if re.search(r"\bnonischemic\b|\bnoncoronary\b", s):
+        return {("lge_pattern", V.PATTERN_NONISCHEMIC)}
+    if re.search(r"\bischemic\b|\bcoronary (?:territory|distribution)\b", s):
+        return {("lge_pattern", V.PATTERN_ISCHEMIC)} | territories(s, "lge_territory")
     return set()
 
 
-def _in_order(sentence: str, first: str, then: str) -> bool:
-    """A word ending in ``first`` before a word starting with ``then`` (as the regex
-    ``first\\b.*\\bthen``, whose backtracking was quadratic in a long sentence)."""
-    head = re.search(rf"{first}\b", sentence)
-    tails = [m.start() for m in re.finditer(rf"\b{then}", sentence)]
-    return bool(head and tails and head.end() <= tails[-1])
+def read(text: str) -> Reading:
+    """Stated, implied and negated findings of a report text."""
+    acc = _Collector()
+    for sentence in sentences(text):
+        _read_sentence(sentence, acc)
+    return acc.reading()
 
 
 def extract(text: str) -> Extraction:
     """Findings stated in ``text`` with their polarity (present / absent / uncertain)."""
-    found: Extraction = {}
-
-    def add(findings: Iterable[Finding], pol: str) -> None:
-        for finding in findings:
-            found[finding] = "absent" if finding[1] == "absent" else pol
-
-    for sentence in sentences(text):
-        topics = {t: _first(sentence, words) for t, words in TOPICS.items()}
-        topics = {t: p for t, p in topics.items() if p >= 0}
-        if "edema" in topics and "lge" in topics and "enhancement" not in sentence:
-            topics.pop("lge")
-        if "perfusion_defect" in topics or "perfusion is normal" in sentence or \
-                _in_order(sentence, "perfusion", "normal") or \
-                _in_order(sentence, r"\bnormal", "perfusion"):    # not "abnormal perfusion"
-            pos = topics.get("perfusion_defect", sentence.find("perfusion"))
-            pol = _polarity(sentence, pos)
-            if "perfusion_defect" not in topics or pol == "absent":
-                add([("perfusion_defect", "absent")], "absent")
-            else:
-                add({("perfusion_defect", "present")}
-                    | _locations(sentence, "defect", four_walls=False)
-                    | _vocab(sentence, "defect_territory", TERRITORIES)
-                    | _vocab(sentence, "defect_depth", {"subendocardial": "subendocardial",
-                                                         "transmural": "transmural"}), pol)
-            topics.pop("lge", None)
-        for topic, pos in topics.items():
-            pol = _polarity(sentence, pos)
-            if topic == "lge":
-                add(_lge(sentence, pol), pol)
-            elif topic == "edema":
-                edema = {("edema", "present" if pol != "absent" else "absent")}
-                if pol != "absent":
-                    edema |= (_locations(sentence, "edema", four_walls=False)
-                              | _vocab(sentence, "edema_layer", LAYERS)
-                              | _vocab(sentence, "edema_distribution", DISTRIBUTIONS))
-                add(edema, pol)
-            elif topic == "rwma":
-                add(_rwma(sentence, pol), pol)
-            elif topic == "effusion":
-                size = ("none" if pol == "absent" else "moderate or large"
-                        if re.search(r"moderate|large", sentence) else "small")
-                add([("effusion", size)], "present" if pol == "absent" else pol)
-        if re.search(r"\bpattern\b", sentence) and "ischemic" in sentence:
-            kind = "non-ischemic" if re.search(r"non-?ischemic", sentence) else "ischemic"
-            add([("lge_pattern", kind)], "present")
-            add(_vocab(sentence, "lge_territory", TERRITORIES), "present")
-        band = _transmurality(sentence)
-        if band:
-            add([("lge_transmurality", band)], "present")
-        if "papillary" in sentence and "enhanc" in sentence:
-            add([("lge_papillary", "yes")], "present")
-        add(_cine(sentence), "uncertain" if UNCERTAIN.search(sentence) else "present")
-        diagnosis = _diagnosis(sentence)
-        if diagnosis:
-            add(diagnosis, "uncertain" if re.search(r"\bpossible|cannot exclude|probable",
-                                                    sentence) else "present")
-    return found
-
-
-# ------------------------------------------------------------ structured findings to facts
-
-
-def _site_facts(sites: Iterable[str], prefix: str, four_walls: bool) -> set[Finding]:
-    out: set[Finding] = set()
-    for site in sites:
-        parts = site.lower().split()
-        level = parts[0]
-        out.add((f"{prefix}_level", level))
-        if len(parts) > 1:
-            out.add((f"{prefix}_wall", WALL4[parts[1]] if four_walls else parts[1]))
-    return out
-
-
-def _lesion_facts(prefix: str, record: Mapping[str, Any]) -> set[Finding]:
-    """Location, layer and distribution facts of an LGE or edema record.
-
-    A diffuse lesion is reported as "all segments", which names every level and wall.
-    """
-    if record["distribution"] == "Diffuse":
-        out = {(f"{prefix}_level", lv) for lv in ("basal", "mid", "apical")}
-        out |= {(f"{prefix}_wall", w) for w in WALLS6}
-    else:
-        out = _site_facts(record["sites"], prefix, four_walls=False)
-    out |= {(f"{prefix}_layer", LAYERS[str(x).lower()]) for x in record["layers"]}
-    out.add((f"{prefix}_distribution", str(record["distribution"]).lower()))
-    return out
-
-
-def _territories(sites: Iterable[str], slot: str) -> set[Finding]:
-    out: set[Finding] = set()
-    for site in sites:
-        level, _, wall = site.partition(" ")
-        out.add((slot, territory((level, wall))))
-    return out
-
-
-def _band(fraction: float) -> str:
-    percent = fraction * 100 if fraction <= 1 else fraction
-    return ("<= 25%" if percent <= 25 else "26-50%" if percent <= 50 else "51-75%"
-            if percent <= 75 else "> 75%")
-
-
-def facts_from_structured(section: str, record: Mapping[str, Any]) -> set[Finding]:
-    """The findings of a structured section record (dataset ``findings``) as facts."""
-    out: set[Finding] = set()
-    if section == "cine":
-        out.add(("lv_size", str(record["lv_size"]).lower()))
-        out.add(("wall_thickness", str(record["wall_thickness"]).lower()))
-        if record.get("hypertrophy_pattern"):
-            pattern = str(record["hypertrophy_pattern"]).lower().replace("other focal", "focal")
-            out.add(("hypertrophy_pattern", pattern))
-        out |= {("thickened_wall", str(w).lower()) for w in record.get("thickened_walls", [])}
-        ef = float(record["ef_percent"])
-        out.add(("lv_function", "normal" if ef >= 50 else "mildly reduced" if ef >= 40
-                 else "moderately reduced" if ef >= 30 else "severely reduced"))
-        if record.get("rwma_sites"):
-            out.add(("rwma", "present"))
-            out |= _site_facts(record["rwma_sites"], "rwma", four_walls=True)
-            out.add(("rwma_severity", str(record["rwma_severity"]).lower()))
-        else:
-            out.add(("rwma", "absent"))
-        out.add(("rv", str(record["rv_status"]).lower()))
-        out.add(("effusion", str(record["effusion"]).lower()))
-    elif section == "lge":
-        if not record.get("present"):
-            return {("lge", "absent")}
-        out.add(("lge", "present"))
-        out |= _lesion_facts("lge", record)
-        out.add(("lge_transmurality", _band(float(record["transmural_extent"]))))
-        out.add(("lge_pattern", "ischemic" if record["ischemic"] else "non-ischemic"))
-        if record["ischemic"]:
-            out |= _territories(record["sites"], "lge_territory")
-        if record.get("papillary"):
-            out.add(("lge_papillary", "yes"))
-        if record.get("rv_insertion"):
-            out.add(("lge_rv_insertion", "yes"))
-    elif section == "t2":
-        if not record.get("present"):
-            return {("edema", "absent")}
-        out.add(("edema", "present"))
-        out |= _lesion_facts("edema", record)
-    elif section == "perfusion":
-        if not record.get("present"):
-            return {("perfusion_defect", "absent")}
-        out.add(("perfusion_defect", "present"))
-        out |= _site_facts(record["sites"], "defect", four_walls=False)
-        out |= _territories(record["sites"], "defect_territory")
-        out.add(("defect_depth", str(record["depth"]).lower()))
-    elif section == "impression":
-        value = str(record.get("subtype") or record["etiology"]).lower()
-        out.add(("diagnosis", value.replace("other non-ischemic", "other non-ischemic")))
-    return out
+    return read(text).found

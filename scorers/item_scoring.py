@@ -12,7 +12,12 @@ from typing import Any
 
 from cardiolens.data.answer_format import REPORT_MARKER
 from cardiolens.scorers.choice import micro_f1, set_scores
-from cardiolens.scorers.clinical_score import clinical_scores
+from cardiolens.scorers.clinical_score import (
+    CONTRADICTION_GROUPS,
+    clinical_scores,
+    compare_readings,
+)
+from cardiolens.scorers.cmr_findings import Reading
 from cardiolens.scorers.diagnosis import DiagnosisMetrics, diagnosis_metrics
 from cardiolens.scorers.parsing import format_letters, parse_choice
 from cardiolens.scorers.stats import mean_stderr
@@ -42,17 +47,30 @@ def report_text(output: str) -> str:
     return output.strip()
 
 
+CONTRADICTION_METRICS = tuple(f"contradiction_{group}" for group in CONTRADICTION_GROUPS)
 REPORT_METRICS = ("bleu4", "rouge_l", "clinical_precision", "clinical_recall", "clinical_f1",
-                  "contradiction_rate")
+                  "contradiction_rate", *CONTRADICTION_METRICS)
 
 
-def report_scores(output: str, reference: str) -> dict[str, float]:
-    """Lexical (BLEU-4, ROUGE-L) and clinical (finding-level) scores of one section."""
+def report_scores(output: str, reference: str,
+                  readings: tuple[Reading, Reading] | None = None) -> dict[str, float]:
+    """Lexical (BLEU-4, ROUGE-L) and clinical (finding-level) scores of one section.
+
+    ``contradiction_rate`` is the share of the exclusive slots both texts fill that they
+    fill with opposite values; ``contradiction_<group>`` is 1.0 when the section contradicts
+    the reference in that slot group (LGE, LGE layer, LV function, LV size, diagnosis,
+    other), so its mean is the share of sections with such a contradiction. ``readings`` (of
+    the generated section and of the reference) replace the rule-based extractor's, e.g. a
+    model's.
+    """
     hypothesis = report_text(output)
-    clinical = clinical_scores(hypothesis, reference)
+    clinical = compare_readings(*readings) if readings else clinical_scores(hypothesis,
+                                                                            reference)
     return {"bleu4": bleu4(hypothesis, reference), "rouge_l": rouge_l(hypothesis, reference),
             "clinical_precision": clinical.precision, "clinical_recall": clinical.recall,
-            "clinical_f1": clinical.f1, "contradiction_rate": clinical.contradiction_rate}
+            "clinical_f1": clinical.f1, "contradiction_rate": clinical.contradiction_rate,
+            **{f"contradiction_{group}": float(group in clinical.contradicted_groups)
+               for group in CONTRADICTION_GROUPS}}
 
 
 def accuracy(records: Sequence[Record]) -> tuple[float, float]:

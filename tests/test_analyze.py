@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from inspect_ai import eval as inspect_eval
@@ -121,3 +122,31 @@ def test_shards_and_resumed_logs_merge_into_one_run() -> None:
     assert next(r for r in main_run.rows if r.item_id == "P1/d").record["correct"]  # later log
     assert main_run.errors == 1 and main_run.failed_ids == {"P4/d"}   # P2 was scored later
     assert main_run.source == "logs/1.eval + 2.eval + 3.eval"
+
+
+@pytest.mark.parametrize("setting, value", [("image_size", 512), ("max_images", 8),
+                                            ("shuffle_options", True), ("layout", "mosaic"),
+                                            ("seed", 3)])
+def test_runs_that_differ_in_any_prompt_setting_stay_apart(setting: str, value: Any) -> None:
+    row = Row("P1/d", "P1", "diagnosis", "diagnosis_etiology", "cross", "single",
+              {"correct": True})
+    base = Run("m", "diagnosis", settings_of({}), "logs/1.eval", [row])
+    other = Run("m", "diagnosis", settings_of({setting: value}), "logs/2.eval", [row])
+    merged = merge_runs([base, other])
+    assert len(merged) == 2
+    assert merged[0].settings[setting] != merged[1].settings[setting]
+    assert merged[0].label != merged[1].label                # the reports tell them apart
+    assert f"{setting}={value}" in merged[1].label
+
+
+def test_every_prompt_setting_is_a_run_key_with_the_task_default() -> None:
+    from dataclasses import asdict
+
+    from cardiolens.prompting.prompt_builder import PromptSettings
+
+    assert settings_of({}) == asdict(PromptSettings())
+    # the same run as Inspect logs it (typed) and as lm-eval's metadata has it (strings)
+    typed = settings_of({"budget": 8, "images": False, "image_size": 384, "model": "x"})
+    loose = settings_of({"budget": "8", "images": "false", "image_size": "384"})
+    assert typed == loose == {**asdict(PromptSettings()), "budget": 8, "images": False,
+                              "image_size": 384}

@@ -1,30 +1,49 @@
-"""The core stays free of framework imports."""
+"""The boundaries hold for what a fresh interpreter actually loads (transitive imports).
+
+The core never loads a framework; the reader parses only the request, so it loads neither
+the dataset reader nor the volume module nor nibabel.
+"""
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
+import json
+import subprocess
+import sys
 
-ROOT = Path(__file__).resolve().parents[1]
+import pytest
+
+CORE = ("data", "prompting", "scorers", "phantom", "importers", "analysis", "reader")
 FRAMEWORKS = ("inspect_ai", "lm_eval")
+READER_MUST_NOT_LOAD = ("cardiolens.data.dataset", "cardiolens.data.volumes", "nibabel")
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+def _loaded_after_importing(package: str) -> set[str]:
+    """``sys.modules`` of a fresh interpreter after importing every module of ``package``."""
+    code = (
+        "import importlib, json, pkgutil, sys\n"
+        f"package = importlib.import_module({package!r})\n"
+        "for info in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+        "    importlib.import_module(info.name)\n"
+        "print(json.dumps(sorted(sys.modules)))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return set(json.loads(proc.stdout))
 
 
-def test_core_modules_do_not_import_frameworks() -> None:
-    core = [p for p in (ROOT / "cardiolens_tasks").rglob("*.py")
-            if not {"inspect_adapter", "lm_eval_adapter", "cli"} & set(p.parts)
-            and p.name != "_registry.py"]  # the adapters and the commands that drive them
-    core += list((ROOT / "scorers").rglob("*.py"))
-    assert core
-    for path in core:
-        assert not _imports(path) & set(FRAMEWORKS), path
+@pytest.mark.parametrize("package", CORE)
+def test_the_core_loads_no_framework(package: str) -> None:
+    loaded = _loaded_after_importing(f"cardiolens.{package}")
+    assert f"cardiolens.{package}" in loaded
+    assert not {name.split(".")[0] for name in loaded} & set(FRAMEWORKS)
+
+
+def test_the_reader_loads_neither_the_dataset_nor_the_volumes() -> None:
+    loaded = _loaded_after_importing("cardiolens.reader")
+    assert "cardiolens.reader.server" in loaded
+    assert not loaded & set(READER_MUST_NOT_LOAD), sorted(loaded & set(READER_MUST_NOT_LOAD))
+
+
+def test_the_adapters_do_load_their_framework() -> None:
+    """The check above can fail: importing an adapter does load its framework."""
+    assert "inspect_ai" in _loaded_after_importing("cardiolens.inspect_adapter")

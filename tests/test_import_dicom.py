@@ -36,7 +36,10 @@ PHI = {"PatientName": "DOE^JANE", "PatientID": "MRN7730441", "PatientBirthDate":
 LPS = np.array([-1.0, -1.0, 1.0])
 AXES = canonical_axes(np.array([1.0, 0.3, 0.2]), 20.0, 15.0)     # RAS: c_i, c_j, LV axis
 CANONICAL = (np.arange(256).reshape(16, 16) * 3).astype(np.uint16)  # asymmetric pattern
-LAX_I, LAX_J = -AXES[:, 2], AXES[:, 1]          # 4CH: apex at row 0, lateral on the right
+# 4CH (docs/geometry.md): apex at row 0, the anterolateral wall (display angle 300 in the
+# short axis: 0.5 up - 0.87 left = -0.5 c_i + 0.87 c_j) on the right, inferoseptal on the left
+LAX_I = -AXES[:, 2]
+LAX_J = -0.5 * AXES[:, 0] + np.sqrt(0.75) * AXES[:, 1]
 
 
 def write_image(path: Path, study: str, series: str, number: int, description: str,
@@ -44,7 +47,8 @@ def write_image(path: Path, study: str, series: str, number: int, description: s
                 stored: InPlane = IDENTITY, instance: int = 1, trigger: float | None = None,
                 inversion: float | None = None, echo: float = 1.5,
                 acquired: float | None = None, syntax: str = ExplicitVRLittleEndian,
-                image_type: tuple[str, ...] = ("ORIGINAL", "PRIMARY", "M", "NONE")) -> None:
+                image_type: tuple[str, ...] = ("ORIGINAL", "PRIMARY", "M", "NONE"),
+                drop: tuple[str, ...] = ()) -> None:
     """One image of a canonical-frame plane (RAS row/column axes ``plane``), stored after
     the in-plane transform ``stored`` with the matching ImageOrientationPatient."""
     c_i, c_j = stored.directions(*plane)
@@ -82,6 +86,8 @@ def write_image(path: Path, study: str, series: str, number: int, description: s
     elif syntax == JPEG2000Lossless:
         ds.file_meta.TransferSyntaxUID = JPEG2000Lossless
         ds.PixelData = encapsulate([b"\xff\x4f\xff\x51 not a codestream"])
+    for tag in drop:
+        delattr(ds, tag)
     ds.save_as(str(path), enforce_file_format=True)
 
 
@@ -112,7 +118,7 @@ def make_study(root: Path, stored: InPlane, base_first: bool,
                     inversion=300.0)
         write_image(name(), study, t2, 7, "", sax, where, 300 * s, stored, echo=65.0)
     middle = np.array([10.0, -20.0, 30.0]) + 8.0 * AXES[:, 2]
-    for d in (5, 1, 7, 0, 2, 6, 4, 3):
+    for d in (5, 1, 7, 0, 2, 6, 4, 3, *range(8, 16)):
         write_image(name(), study, perf, 11, "", sax, middle, 20 * d, stored, instance=d + 1,
                     trigger=120.0, inversion=100.0, acquired=30.0 + 1.1 * d)
     for f in range(5):
@@ -164,7 +170,7 @@ def test_dicom_import_is_canonical_from_both_stack_directions(
         stack = read_all(SeriesVolume.open(out, study.series[key]))
         np.testing.assert_array_equal(stack[:, :, 2, 0], CANONICAL + 2 * step)
     perf = read_all(SeriesVolume.open(out, study.series["perf_sax"]))
-    assert perf.shape[2:] == (1, 8)
+    assert perf.shape[2:] == (1, 16)
     np.testing.assert_array_equal(perf[:, :, 0, 7], CANONICAL + 140)  # by acquisition time
     lax = read_all(SeriesVolume.open(out, study.series["cine_4ch"]))
     np.testing.assert_array_equal(lax[:, :, 0, 3], CANONICAL + 30)
@@ -202,7 +208,7 @@ def test_single_slice_perfusion_alone_is_imported(tmp_path: Path) -> None:
     src.mkdir()
     study, series = generate_uid(), generate_uid()
     sax = (AXES[:, 0], AXES[:, 1])
-    for d in range(12):
+    for d in range(30):
         write_image(src / f"P{d:02d}", study, series, 3, "", sax, np.zeros(3), 5 * d,
                     trigger=200.0, acquired=10.0 + 1.0 * d)
     out = tmp_path / "out"
@@ -210,7 +216,7 @@ def test_single_slice_perfusion_alone_is_imported(tmp_path: Path) -> None:
                  str(tmp_path / "salt"), "--quiet"]) == 0
     (record,) = read_dataset(out).studies.values()
     assert set(record.series) == {"perf_sax"}
-    assert "12 dynamics at 1 location(s), over 11 s" in (record.series["perf_sax"].orientation
+    assert "30 dynamics at 1 location(s) over 29 s" in (record.series["perf_sax"].orientation
                                                           or {})["series_kind"]
 
 
@@ -321,3 +327,76 @@ def test_dicom_import_leaks_no_phi_and_keeps_ids(tmp_path: Path,
     assert main(["import", "dicom", str(src), str(tmp_path / "x"), "--salt-file",
                  str(tmp_path / "x" / "salt"), "--quiet"]) == 1
     assert "outside the dataset" in capsys.readouterr().err
+
+
+def _run(src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, Path]:
+    out = tmp_path / "out"
+    assert main(["import", "dicom", str(src), str(out), "--salt-file",
+                 str(tmp_path / "salt"), "--quiet"]) == 0
+    return capsys.readouterr().err, out
+
+
+def test_a_kind_falls_back_to_the_next_series_when_the_largest_fails(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two T2 series: the larger (9 images, 2-2-2-3 per slice) cannot be stacked; the
+    3-slice one is imported instead of losing t2_sax."""
+    src = tmp_path / "dicom"
+    src.mkdir()
+    study, good, bad = generate_uid(), generate_uid(), generate_uid()
+    sax = (AXES[:, 0], AXES[:, 1])
+    for s in range(3):
+        write_image(src / f"G{s}", study, good, 4, "", sax, s * 8.0 * AXES[:, 2], 100 * s,
+                    echo=65.0)
+    for k, s in enumerate((0, 0, 1, 1, 2, 2, 3, 3, 3)):
+        write_image(src / f"B{k}", study, bad, 5, "", sax, s * 8.0 * AXES[:, 2], 7,
+                    instance=k + 1, echo=65.0)
+    err, out = _run(src, tmp_path, capsys)
+    assert "series 5: unequal frames per slice [2, 3]; trying the next t2_sax" in err
+    (record,) = read_dataset(out).studies.values()
+    t2 = read_all(SeriesVolume.open(out, record.series["t2_sax"]))
+    assert t2.shape[2:] == (3, 1)
+    np.testing.assert_array_equal(t2[:, :, 2, 0], CANONICAL + 200)
+
+
+def test_a_slice_repeated_in_one_series_keeps_the_latest(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cine stack whose middle slice was acquired twice in the same series (10 images
+    there, 5 elsewhere), with uneven slice gaps (8 and 12 mm)."""
+    src = tmp_path / "dicom"
+    src.mkdir()
+    study, cine = generate_uid(), generate_uid()
+    sax = (AXES[:, 0], AXES[:, 1])
+    n = 0
+    for s, depth, repeat in ((0, 0.0, 0), (1, 8.0, 0), (1, 8.0, 1), (2, 20.0, 0)):
+        for f in range(5):
+            n += 1
+            write_image(src / f"C{n:02d}", study, cine, 3, "", sax, depth * AXES[:, 2],
+                        1000 * s + 10 * f + 500 * repeat, instance=n,
+                        trigger=40.0 + 150.0 * f, acquired=10.0 * n)
+    err, out = _run(src, tmp_path, capsys)
+    assert "series 3: slice at" in err and "acquired 2 times; kept the latest" in err
+    assert "series 3: uneven slice gaps 8-12 mm; stored with the median 10 mm" in err
+    (record,) = read_dataset(out).studies.values()
+    frames = read_all(SeriesVolume.open(out, record.series["cine_sax"]))
+    assert frames.shape[2:] == (3, 5)
+    np.testing.assert_array_equal(frames[:, :, 1, 2], CANONICAL + 1000 + 20 + 500)
+
+
+def test_series_without_geometry_are_listed_with_their_facts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "dicom"
+    src.mkdir()
+    study, lge, flat = generate_uid(), generate_uid(), generate_uid()
+    sax = (AXES[:, 0], AXES[:, 1])
+    for s in range(3):
+        write_image(src / f"L{s}", study, lge, 4, "", sax, s * 8.0 * AXES[:, 2], 0,
+                    inversion=300.0)
+        write_image(src / f"F{s}", study, flat, 9, "scout", sax, s * 8.0 * AXES[:, 2], 0,
+                    inversion=280.0, drop=("PixelSpacing",))
+    err, out = _run(src, tmp_path, capsys)
+    assert "not readable DICOM" not in err
+    (line,) = [x for x in err.splitlines() if "series 9" in x]
+    assert ("series 9 not classified; skipped (3 file(s) without PixelSpacing: no geometry; "
+            "TE 1.5 ms, TI 280 ms") in line
+    (record,) = read_dataset(out).studies.values()
+    assert set(record.series) == {"lge_sax"}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from inspect_ai import eval as inspect_eval
-from inspect_ai.log import EvalLog
+from inspect_ai.log import EvalLog, read_eval_log
 from inspect_ai.model import (
     ChatMessageUser,
     ContentImage,
@@ -286,3 +286,32 @@ def test_llm_judge_grades_reports_with_a_scripted_model(cohort40: Path, tmp_path
     assert values["judge_unparsed_rate"] == pytest.approx(1 / 3)
     assert values["judge_contradictions"] == pytest.approx(0.5)
     assert "clinical_f1" in {n.split("/")[-1] for n in values}
+
+
+SYSTEM = "You are a cardiac MRI reader. Answer with the letter only."
+
+
+def test_a_system_message_chained_in_front_reaches_the_model(private_data: Path,
+                                                             tmp_path: Path) -> None:
+    from inspect_ai import task_with
+    from inspect_ai.event import ModelEvent
+    from inspect_ai.model import ChatMessageSystem
+    from inspect_ai.solver import chain, system_message
+
+    from cardiolens.inspect_adapter.tasks import diagnosis
+    task = diagnosis(data=str(private_data), task="diagnosis_etiology", limit_studies=2)
+    composed = task_with(task, solver=chain(system_message(SYSTEM), task.solver))
+    log = inspect_eval(composed, model=scripted_model(["B"] * 10), log_dir=str(tmp_path),
+                       display="none")[0]
+    assert log.status == "success" and len(log.samples or []) == 2
+    log = read_eval_log(log.location, resolve_attachments=True)
+    for sample in log.samples or []:
+        model_input = next(e for e in sample.events if isinstance(e, ModelEvent)).input
+        assert isinstance(model_input[0], ChatMessageSystem)
+        assert model_input[0].text == SYSTEM
+        users = [m for m in model_input if isinstance(m, ChatMessageUser)]
+        assert len(users) == 1 and "Options:" in users[0].text   # the question once
+        assert sample.output.completion == "B"
+    # the composed chain still keeps the private images out of the log
+    assert "data:image/png;base64" not in _log_text(log)
+    assert images_of(log) and all(v == [] for v in images_of(log).values())

@@ -27,7 +27,7 @@ from cardiolens.lm_eval_adapter.docs import (
     doc_images,
     doc_text,
     load_docs,
-    settings_from,
+    options_from,
     task_yaml_path,
 )
 from cardiolens.phantom.cohort import generate_cohort
@@ -63,19 +63,28 @@ def test_lm_eval_path_command_prints_the_yaml_folder() -> None:
 
 
 def test_options_are_coerced_unknown_keys_ignored_bad_values_refused() -> None:
-    settings = settings_from({"budget": "8", "images": "false", "base_url": "http://x",
-                              "model": "m", "max_images": "16", "selection": "random"})
+    options = options_from({"level": "image_understanding", "budget": "8", "images": "false",
+                            "base_url": "http://x", "model": "m", "max_images": "16",
+                            "selection": "random", "subtask": "lge_walls,lge_layer",
+                            "limit_studies": "2", "version": 1.0, "cache": "no"})
+    settings = options.settings
     assert (settings.budget, settings.images, settings.max_images) == (8, False, 16)
+    assert options.subtasks == {"lge_walls", "lge_layer"} and options.limit_studies == 2
+    assert options.cache is False
     with pytest.raises(ValueError, match="budget"):
-        settings_from({"budget": "many"})
+        options_from({"level": "diagnosis", "budget": "many"})
     with pytest.raises(ValueError, match="selection"):
-        settings_from({"selection": "best"})
+        options_from({"level": "diagnosis", "selection": "best"})
+    # the same filters and the same refusal as the Inspect task
+    with pytest.raises(ValueError, match=r"^subtask: unknown image_understanding subtask\(s\): "
+                                         r"lge_wals; choose from "):
+        options_from({"level": "image_understanding", "subtask": "lge_wals"})
 
 
 def test_relative_data_path_resolves_from_the_working_directory(
         cohort5: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(cohort5.parent)
-    docs = load_docs(data=cohort5.name, level="diagnosis", subtask="diagnosis_etiology")["test"]
+    docs = load_docs(data=cohort5.name, level="diagnosis", task="diagnosis_etiology")["test"]
     assert len(docs) == 5 and "/" not in docs[0]["source"]
 
 
@@ -139,7 +148,8 @@ def test_same_outputs_same_metrics_images_and_text_as_inspect(cohort5: Path,
         assert doc_text(doc["doc"]) in json.dumps(doc["arguments"], default=str) or \
             doc["arguments"][0][0] == doc_text(doc["doc"])
         assert lm_text == "\n".join(texts)
-        lm_images = [np.asarray(img) for img in doc_images(doc["doc"])]
+        lm_images = [np.asarray(img)[..., 0] for img in doc_images(doc["doc"])]
+        assert all(img.mode == "RGB" for img in doc_images(doc["doc"]))
         assert len(lm_images) == len(inspect_images) == 16
         assert all(np.array_equal(a, b) for a, b in zip(lm_images, inspect_images, strict=True))
 
@@ -176,4 +186,29 @@ def test_one_image_token_per_image_for_hf_and_vllm_backends(cohort5: Path, layou
     for doc in list(docs)[:3]:
         images = doc_images(doc)
         assert doc_text(doc).count("<image>") == len(images) == count
-        assert all(image.mode == "L" for image in images)
+        assert all(image.mode == "RGB" for image in images)
+        assert all(np.ptp(np.asarray(image).astype(int), axis=2).max() == 0 for image in images)
+
+
+def test_max_images_below_the_budget_is_reported(cohort5: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    options = {"data": str(cohort5), "level": "diagnosis", "task": "diagnosis_etiology"}
+    load_docs(max_images="16", **options)
+    load_docs(max_images="4", layout="mosaic", **options)
+    assert "max_images" not in capsys.readouterr().out
+    load_docs(max_images="4", **options)
+    assert "max_images=4 is below budget=16" in capsys.readouterr().out
+
+
+def test_another_levels_filter_is_refused_not_ignored() -> None:
+    with pytest.raises(ValueError, match=r"^diagnosis has no subtask filter; its subtask "
+                                         r"filter is task"):
+        options_from({"level": "diagnosis", "subtask": "diagnosis_etiology"})
+    with pytest.raises(ValueError, match=r"^report_generation has no sequence filter"):
+        options_from({"level": "report_generation", "sequence": "lge"})
+    assert options_from({"level": "diagnosis", "task": "diagnosis_etiology"}).subtasks == {
+        "diagnosis_etiology"}
+    with pytest.raises(ValueError) as info:                    # one reason, not two
+        options_from({"level": "image_understanding", "section": "report_lge"})
+    assert str(info.value) == ("image_understanding has no section filter; its subtask "
+                               "filter is subtask")

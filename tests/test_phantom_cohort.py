@@ -50,10 +50,10 @@ def test_cohort_covers_every_subtask_and_sequence(cohort40: Path) -> None:
 def test_cohort_follows_the_default_prevalence(cohort40: Path) -> None:
     ds = read_dataset(cohort40)
     etiology = Counter(i.answer for i in ds.items if i.subtask == "diagnosis_etiology")
-    assert etiology == {"Normal": 8, "Ischemic cardiomyopathy": 12,
-                        "Non-ischemic cardiomyopathy": 20}
+    assert etiology == {"Normal": 8, "Ischemic cardiomyopathy": 10,
+                        "Non-ischemic cardiomyopathy": 22}
     subtypes = Counter(i.answer for i in ds.items if i.subtask == "diagnosis_nicm_subtype")
-    assert len(subtypes) == 5 and sum(subtypes.values()) == 20
+    assert len(subtypes) == 6 and sum(subtypes.values()) == 22
 
 
 def test_reports_vary_in_wording(cohort40: Path) -> None:

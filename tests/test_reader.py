@@ -302,7 +302,7 @@ def test_reader_answers_without_numpy_warnings(cohort40: Path) -> None:
     # warnings would land in every user's log; edge rays and empty sectors must be handled
     subtasks = {"lge_walls", "t2_edema_walls", "perf_defect_walls", "cine_rwma_walls",
                 "diagnosis_etiology"}
-    prompts = _prompts(cohort40, subtasks, 6)
+    prompts = _prompts(cohort40, subtasks, 10)
     assert len(prompts) >= 12
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)

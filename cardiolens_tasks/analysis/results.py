@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cardiolens.data.items import sequence_group
 from cardiolens.errors import CardiolensError
+from cardiolens.prompting.task_options import prompt_options
 
-SETTING_KEYS = ("selection", "budget", "prompt", "images", "layout", "seed")
-DEFAULT_SETTINGS: dict[str, Any] = {"selection": "clinical", "budget": 16,
-                                    "prompt": "standard", "images": True,
-                                    "layout": "separate", "seed": 0}
+SETTING_OPTIONS = prompt_options()
+SETTING_KEYS = tuple(o.name for o in SETTING_OPTIONS)
+"""Every prompt setting: runs that differ in any of them are different runs."""
+DEFAULT_SETTINGS: dict[str, Any] = {o.name: o.default for o in SETTING_OPTIONS}
+LABELLED = ("selection", "budget", "prompt", "images")
+"""Settings every run label shows; the others show when they differ from the default."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,9 @@ class Run:
     def setting_label(self) -> str:
         s = self.settings
         blind = "" if str(s.get("images", True)).lower() != "false" else " blind"
-        return f"{s.get('selection')} b{s.get('budget')} {s.get('prompt')}{blind}"
+        others = "".join(f" {k}={s[k]}" for k in SETTING_KEYS
+                         if k not in LABELLED and k in s and s[k] != DEFAULT_SETTINGS[k])
+        return f"{s.get('selection')} b{s.get('budget')} {s.get('prompt')}{blind}{others}"
 
     @property
     def label(self) -> str:
@@ -85,18 +91,24 @@ def merge_runs(runs: Sequence[Run]) -> list[Run]:
 
 
 def settings_of(args: dict[str, Any]) -> dict[str, Any]:
+    """Every prompt setting of a run, from its task args or metadata (defaults filled in).
+
+    Values are converted as the tasks convert them (``"8"`` -> 8, ``"false"`` -> False), so
+    the same run read from Inspect and lm-eval gets the same key; a value no task would
+    take is kept as given.
+    """
     out = dict(DEFAULT_SETTINGS)
-    out.update({k: args[k] for k in SETTING_KEYS if args.get(k) not in (None, "")})
-    out["budget"] = int(out["budget"])
-    out["images"] = str(out["images"]).lower() not in ("false", "0", "no")
+    for option in SETTING_OPTIONS:
+        if args.get(option.name) not in (None, ""):
+            value, error = option.check(args[option.name], loose=True)
+            out[option.name] = args[option.name] if error else value
     return out
 
 
 def _sequence(subtask: str) -> str:
     from cardiolens.data.taxonomy import load_taxonomy
 
-    sequences = load_taxonomy().get(subtask).sequences
-    return sequences[0] if len(sequences) == 1 else "cross"
+    return sequence_group(load_taxonomy().get(subtask))
 
 
 def read_lm_eval_folder(folder: Path) -> list[Run]:

@@ -14,6 +14,7 @@ from cardiolens import __version__
 from cardiolens.cli import (
     analyze,
     apply_review,
+    audit,
     bench,
     build_qa,
     cache,
@@ -29,7 +30,7 @@ from cardiolens.cli.common import OneLineParser
 from cardiolens.errors import CardiolensError
 
 COMMANDS = (demo, validate, show, lm_eval_path, analyze, import_dataset, build_qa,
-            apply_review, prerender, bench, serve_reader, cache)
+            apply_review, prerender, audit, bench, serve_reader, cache)
 
 
 def build_parser() -> argparse.ArgumentParser:

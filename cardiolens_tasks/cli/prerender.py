@@ -11,11 +11,14 @@ from cardiolens.cli.common import positive_int, seed_int
 
 
 def run(args: argparse.Namespace) -> int:
+    from cardiolens.data.items import SUBTASK_FILTER
     from cardiolens.prompting.prerender import prerender
 
     options = {key: value for key, value in vars(args).items()
                if key in ("data", "level", "subtask", "sequence", "selection", "budget",
                           "prompt", "seed") and value is not None}
+    if "subtask" in options:            # --subtask is the level's own subtask filter
+        options[SUBTASK_FILTER[args.level]] = options.pop("subtask")
     summary = prerender(Path(args.out), num_proc=args.num_proc, **options)
     for line in summary.errors:
         print(line, file=sys.stderr)
@@ -38,7 +41,8 @@ def add_parser(sub: Any) -> None:
     pre.add_argument("out", help="output .parquet file")
     pre.add_argument("--level", required=True, choices=LEVELS)
     pre.add_argument("--data", help="dataset folder (default: the phantom cohort)")
-    pre.add_argument("--subtask", help="subtask id(s), comma-separated")
+    pre.add_argument("--subtask", help="subtask id(s), comma-separated (the level's subtask, "
+                                       "section or task filter)")
     pre.add_argument("--sequence", help="sequence group: cine, lge, t2, perf or cross")
     pre.add_argument("--selection", choices=PROTOCOLS,
                      help="slice selection (default: clinical)")

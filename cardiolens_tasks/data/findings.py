@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cardiolens.data.anatomy import (
     LEVELS,
@@ -21,7 +21,6 @@ from cardiolens.data.anatomy import (
     Site,
     territory,
 )
-from cardiolens.data.dataset import Item
 from cardiolens.data.taxonomy import Subtask, Taxonomy, load_taxonomy
 from cardiolens.data.vocabulary import (
     CROSS_LGE_T2,
@@ -37,6 +36,9 @@ from cardiolens.data.vocabulary import (
     YES_NO,
 )
 from cardiolens.data.vocabulary import LEVELS as LEVEL
+
+if TYPE_CHECKING:      # the reader uses the labelling rules and must not load the dataset
+    from cardiolens.data.dataset import Item
 
 LAYERS: tuple[str, ...] = tuple(LAYER)
 DISTRIBUTIONS: tuple[str, ...] = tuple(DISTRIBUTION)
@@ -271,6 +273,8 @@ def build_items(study_id: str, findings: Findings, series_present: Iterable[str]
     An item is made when the study has the subtask's sequences and the subtask's
     condition holds; report items need a reference text in ``reports``.
     """
+    from cardiolens.data.dataset import Item
+
     taxonomy = taxonomy or load_taxonomy()
     sequences = {key.split("_")[0] for key in series_present}
     items: list[Item] = []

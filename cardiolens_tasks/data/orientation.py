@@ -18,15 +18,16 @@ from typing import Any
 import numpy as np
 
 APEX_RAS = np.array([-0.6, 0.5, -0.6]) / np.linalg.norm([-0.6, 0.5, -0.6])
-ANTERIOR_RAS = np.array([0.0, 1.0, 0.0])
-LEFT_RAS = np.array([-1.0, 0.0, 0.0])
+SEPTUM_RAS = np.array([1.0, 1.0, 0.0]) / math.sqrt(2.0)   # LV -> RV: patient right-anterior
 VIEWS = ("sax", "4ch", "3ch", "2ch")
+LAX_RIGHT_WALL_DEG = {"4ch": 300.0, "3ch": 240.0, "2ch": 0.0}  # wall on a long axis' right
 
 MIN_AXIS_COS = 0.65       # short-axis slice normal within ~49 degrees of the nominal LV axis
 MAX_LAX_COS = 0.75        # long-axis plane normal at least ~41 degrees off the nominal axis
 AXIS_ALIGNED = 0.999      # an affine column this close to a patient axis is not oblique
 MIN_PROFILE_RATIO = 1.15  # basal vs apical mean cavity area needed to tell base from apex
 MIRROR_MARGIN_DEG = 10.0  # anterior offset of the RV centroid needed to resolve the mirror
+HIGH_MAX_OFF_DEG = 30.0   # rows within this of the target: "high" (15 from the 45 boundary)
 
 
 class OrientationError(Exception):
@@ -165,13 +166,34 @@ def check_oblique(affine: np.ndarray, view: str) -> None:
                                "expected LV long axis: not a long-axis plane by its geometry")
 
 
+def sax_display_axes(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(apex normal, image-left, image-up) patient directions of a short-axis plane.
+
+    The plane normal is oriented towards the apex (``n . APEX_RAS > 0``); image-left is the
+    nominal septal direction SEPTUM_RAS projected on the plane; image-up = left x n, so the
+    display (rows down, columns right, normal towards the viewer) is seen from the apex.
+    """
+    n = _unit(np.asarray(normal, float))
+    n = n if float(n @ APEX_RAS) >= 0 else -n
+    left = _unit(SEPTUM_RAS - (SEPTUM_RAS @ n) * n)
+    return n, left, np.cross(left, n)
+
+
+def wall_direction(angle_deg: float, left: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Patient direction of a display angle (0 = up, counter-clockwise towards image-left)."""
+    t = math.radians(angle_deg)
+    return math.cos(t) * up + math.sin(t) * left
+
+
 def from_affine(affine: np.ndarray, view: str, slices: int = 1) -> Orientation:
     """The transform that makes a series canonical, from its RAS+ affine.
 
-    Short axis: anterior (projected on the plane) towards row 0, the septum on the image left
-    (frame right-handed with the slice axis pointing to the apex), slices base to apex.
-    Long axis: the apex (projected) towards row 0, the wall named in docs/geometry.md on the
-    image right (4CH/3CH: towards the patient's left; 2CH: anterior).
+    Short axis (docs/geometry.md): the nominal septal direction SEPTUM_RAS, projected on the
+    plane, towards the image left; up = left x apex normal (seen from the apex, frame
+    right-handed with the slice axis pointing to the apex); slices base to apex.
+    Long axis: the apex (projected) towards row 0; on the image right the wall named in
+    docs/geometry.md (4CH anterolateral, 3CH inferolateral, 2CH anterior), its direction
+    taken from the nominal short-axis frame of APEX_RAS.
     """
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}")
@@ -183,17 +205,16 @@ def from_affine(affine: np.ndarray, view: str, slices: int = 1) -> Orientation:
     if view == "sax":
         along = float(c_k @ APEX_RAS) if slices > 1 else float(normal @ APEX_RAS)
         reverse = slices > 1 and along < 0
-        apex_normal = normal if float(normal @ APEX_RAS) > 0 else -normal
-        up = _unit(ANTERIOR_RAS - (ANTERIOR_RAS @ apex_normal) * apex_normal)
-        target_i = -up
-        target_j = np.cross(apex_normal, target_i)
-        projected = float(np.linalg.norm(ANTERIOR_RAS - (ANTERIOR_RAS @ apex_normal)
+        apex_normal, left, up = sax_display_axes(normal)
+        target_i, target_j = -up, -left
+        projected = float(np.linalg.norm(SEPTUM_RAS - (SEPTUM_RAS @ apex_normal)
                                          * apex_normal))
     else:
         reverse = False
         towards_apex = _unit(APEX_RAS - (APEX_RAS @ normal) * normal)
         target_i = -towards_apex
-        side = LEFT_RAS if view in ("4ch", "3ch") else ANTERIOR_RAS
+        _, left0, up0 = sax_display_axes(APEX_RAS)
+        side = wall_direction(LAX_RIGHT_WALL_DEG[view], left0, up0)
         target_j = np.cross(normal, target_i)
         if float(target_j @ side) < 0:
             target_j = -target_j
@@ -201,10 +222,11 @@ def from_affine(affine: np.ndarray, view: str, slices: int = 1) -> Orientation:
     best = max(ALL_IN_PLANE, key=lambda t: _score(t, c_i, c_j, target_i, target_j))
     new_i, _ = best.directions(c_i, c_j)
     off = _deg(float(new_i @ target_i))
-    confidence = "high" if off < 30 and projected > 0.4 else "medium"
+    confidence = "high" if off < HIGH_MAX_OFF_DEG and projected > 0.4 else "medium"
     if confidence != "high":
-        notes.append(f"image rows are {off:.0f} degrees off the target direction; reference "
-                     f"direction projects at {projected:.2f} on the plane")
+        notes.append(f"image rows are {off:.0f} degrees off the target direction (a 90-degree "
+                     f"step is ambiguous at 45); reference direction projects at "
+                     f"{projected:.2f} on the plane")
     return Orientation(best, reverse, "geometry", confidence, tuple(notes))
 
 

@@ -7,8 +7,8 @@ Geometry, documented because importers label items with it:
   the septum). In each slice the LV centre is the cavity centroid; the RV insertion points
   are the angular ends of the myocardium that touches the RV, and the septum is centred
   between them (falling back to the RV centroid direction). Segmentations are put in the
-  canonical frame first (``importers/reorient.py``, docs/geometry.md: anterior up, RV on the
-  image left, base to apex), so counter-clockwise from anterior runs towards the septum.
+  canonical frame first (``importers/reorient.py``, docs/geometry.md: anterior wall up, RV on
+  the image left, base to apex), so counter-clockwise from anterior runs towards the septum.
 - **Wall thickness** of a 60-degree sector at end-diastole is its myocardial area divided
   by the arc length at the sector's mean myocardial radius.
 """

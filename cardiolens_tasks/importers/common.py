@@ -17,7 +17,7 @@ from cardiolens.importers.case_error import CaseError
 def orientation_line(record: dict[str, Any] | None) -> str | None:
     """What a user should check about a series' orientation record; None when geometry
     decided it with high confidence."""
-    if not record or (record.get("evidence") == "geometry"
+    if not record or (record.get("evidence") in ("geometry", "geometry+segmentation")
                       and record.get("confidence") == "high"):
         return None
     notes = "; ".join(record.get("notes", []))

@@ -11,8 +11,11 @@ inferior). Frames are ordered by trigger time (cine) or acquisition time (perfus
 **No PHI leaves.** Only pixel data and geometry are written. Study ids are salted SHA-256
 hashes of the StudyInstanceUID; the salt stays in a file the user keeps outside the dataset.
 No names, ids, dates or institution strings reach any output file (a test scans every byte).
-What could not be classified is listed on the console by series number with the header facts
-that decided it. Single-location series that are slices of one stack are joined.
+What could not be classified (series without geometry included) is listed on the console
+by series number with the header facts that decided it. Single-location series that are
+slices of one stack are joined; series mixing orientations are split; a slice acquired twice
+keeps its latest acquisition; of several series of one kind the largest that stacks and
+passes the geometry check is kept.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -92,24 +96,45 @@ def _pixels(path: Path, series: str) -> tuple[np.ndarray, Any]:
     return pixels * slope + float(getattr(ds, "RescaleIntercept", 0) or 0), ds
 
 
+UNEVEN_GAP = 0.1     # slice gaps varying by more than this share of the gap are reported
+
+
+def _latest_per_position(series: SeriesFiles, by_position: dict[float, list[Any]],
+                         notes: list[str]) -> None:
+    """A position with a whole multiple of the usual image count was acquired more than
+    once: keep its latest acquisition (the last images by acquisition time, then instance
+    number) and note it. Other unequal counts raise."""
+    counts = [len(v) for v in by_position.values()]
+    usual = max(set(counts), key=lambda c: (counts.count(c), -c))
+    for position, images in by_position.items():
+        if len(images) == usual:
+            continue
+        if len(images) % usual:
+            raise CardiolensError(f"{series.label}: unequal frames per slice "
+                                  f"{sorted(set(counts))}")
+        images.sort(key=lambda e: (seconds(e[3]), e[1]))
+        by_position[position] = images[-usual:]
+        notes.append(f"{series.label}: slice at {position:g} mm acquired "
+                     f"{len(images) // usual} times; kept the latest")
+
+
 def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, float, float],
-                                                    Orientation]:
-    """(H, W, slices, frames) pixels in the canonical frame, the spacing and the transform."""
+                                                    Orientation, list[str]]:
+    """(H, W, slices, frames) pixels in the canonical frame, the spacing, the transform and
+    notes for the user (repeated slices, uneven gaps)."""
     if kind.sequence in ("lge", "t2"):
         series = _magnitude_only(series)
+    notes: list[str] = []
     headers = [h for _, h in series.files]
-    by_position: dict[float, list[tuple[float, int, Path]]] = {}
+    by_position: dict[float, list[tuple[float, int, Path, Any]]] = {}
     for path, h in series.files:
         key = (float(getattr(h, "TriggerTime", 0) or 0) if kind.sequence == "cine"
                else seconds(h))
         by_position.setdefault(position_along(h, headers[0]), []).append(
-            (key, int(getattr(h, "InstanceNumber", 0) or 0), path))
-    counts = {len(v) for v in by_position.values()}
-    if len(counts) != 1:
-        raise CardiolensError(f"{series.label}: unequal frames per slice "
-                              f"{sorted(counts)}")
+            (key, int(getattr(h, "InstanceNumber", 0) or 0), path, h))
+    _latest_per_position(series, by_position, notes)
     positions = sorted(by_position)
-    frames = counts.pop()
+    frames = len(by_position[positions[0]])
     first, _ = _pixels(series.files[0][0], series.label)
     shape = first.shape
     if len(shape) != 2:
@@ -117,7 +142,8 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
                               f"(pixel array {shape}) are not supported")
     data = np.zeros((*shape, len(positions), frames), np.float32)
     for s, position in enumerate(positions):
-        for f, (_, _, path) in enumerate(sorted(by_position[position])):
+        ordered = sorted(by_position[position], key=lambda e: (e[0], e[1]))
+        for f, (_, _, path, _) in enumerate(ordered):
             pixels, _ = _pixels(path, series.label)
             if pixels.shape != shape:
                 raise CardiolensError(f"{series.label}: image sizes differ")
@@ -125,11 +151,15 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
     h0 = headers[0]
     pixel = [float(v) for v in h0.PixelSpacing]
     if len(positions) > 1:
-        gap = float(np.median(np.diff(positions)))
+        gaps = np.diff(positions)
+        gap = float(np.median(gaps))
+        if float(np.ptp(gaps)) > UNEVEN_GAP * abs(gap):
+            notes.append(f"{series.label}: uneven slice gaps {float(gaps.min()):g}-"
+                         f"{float(gaps.max()):g} mm; stored with the median {gap:g} mm")
         step = _normal(h0) * gap
     else:
         gap, step = float(getattr(h0, "SliceThickness", 1) or 1), None
-    lowest = next(h for _, h in series.files if position_along(h, h0) == positions[0])
+    lowest = by_position[positions[0]][0][3]
     affine = dicom_affine([float(v) for v in h0.ImageOrientationPatient],
                           [float(v) for v in lowest.ImagePositionPatient],
                           (pixel[0], pixel[1]), step)
@@ -139,7 +169,7 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
         raise CardiolensError(f"{series.label}: orientation undecided ({exc})") from None
     data = orientation.apply(data)
     spacing = orientation.in_plane.spacing((pixel[0], pixel[1], abs(gap)))
-    return data, spacing, orientation
+    return data, spacing, orientation, notes
 
 
 def _size(series: SeriesFiles) -> tuple[int, int]:
@@ -168,76 +198,126 @@ def _normal(header: Any) -> np.ndarray:
     return np.cross(row_col[:3], row_col[3:])
 
 
-def _scan(src: Path, progress: bool, multiframe: list[str]
-          ) -> tuple[dict[str, dict[str, SeriesFiles]], int]:
-    """Headers grouped by study and series; multi-frame (enhanced) files go to
-    ``multiframe``; the count of files that are not single-frame DICOM images."""
+GEOMETRY_TAGS = ("ImageOrientationPatient", "ImagePositionPatient", "PixelSpacing")
+
+
+@dataclass
+class Scan:
+    """Headers grouped by study and series UID: images with geometry, and apart the images
+    lacking a geometry tag; multi-frame file names; the count of files that are not DICOM."""
+
+    studies: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)
+    no_geometry: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)
+    multiframe: list[str] = field(default_factory=list)
+    unreadable: int = 0
+
+
+def _has(header: Any, tag: str) -> bool:
+    try:
+        value = getattr(header, tag, None)
+        return value is not None and len(value) > 0
+    except Exception:
+        return False
+
+
+def _no_geometry_facts(series: SeriesFiles) -> str:
+    """Header facts of a series without geometry (no identifying fields)."""
+    headers = [h for _, h in series.files]
+    missing = [t for t in GEOMETRY_TAGS if not all(_has(h, t) for h in headers)]
+
+    def values(name: str) -> str:
+        found = sorted({float(v) for h in headers if (v := getattr(h, name, None)) not in
+                        (None, "")})
+        return "none" if not found else "/".join(f"{v:g}" for v in found[:4])
+
+    text = " ".join(str(getattr(headers[0], n, "") or "") for n in ("ProtocolName",
+                                                                    "SequenceName"))
+    return (f"{len(headers)} file(s) without {', '.join(missing)}: no geometry; TE "
+            f"{values('EchoTime')} ms, TI {values('InversionTime')} ms, trigger times "
+            f"{values('TriggerTime')} ms, text {f'{series.description} {text}'.strip()[:40]!r}")
+
+
+def _scan(src: Path, progress: bool) -> Scan:
+    """Read every file's header; single-frame images with geometry are grouped for import."""
     import pydicom
 
-    studies: dict[str, dict[str, SeriesFiles]] = {}
-    unreadable = 0
+    scan = Scan()
     files = [p for p in sorted(src.rglob("*")) if p.is_file()]
     for path in tqdm(files, desc="reading DICOM headers", unit="file", disable=not progress):
         try:
             header = pydicom.dcmread(path, stop_before_pixels=True)
+            study, uid = str(header.StudyInstanceUID), str(header.SeriesInstanceUID)
         except Exception:
-            unreadable += 1
+            scan.unreadable += 1
             continue
         if int(getattr(header, "NumberOfFrames", 1) or 1) > 1:
-            multiframe.append(path.name)
+            scan.multiframe.append(path.name)
             continue
-        try:
-            study, uid = str(header.StudyInstanceUID), str(header.SeriesInstanceUID)
-            header.ImagePositionPatient, header.ImageOrientationPatient  # noqa: B018
-            header.PixelSpacing  # noqa: B018
-        except Exception:
-            unreadable += 1
-            continue
-        entry = studies.setdefault(study, {}).setdefault(uid, SeriesFiles(
+        target = (scan.studies if all(_has(header, t) for t in GEOMETRY_TAGS)
+                  else scan.no_geometry)
+        entry = target.setdefault(study, {}).setdefault(uid, SeriesFiles(
             int(getattr(header, "SeriesNumber", 0) or 0),
             str(getattr(header, "SeriesDescription", "") or "")))
         entry.files.append((path, header))
-    return studies, unreadable
+    return scan
+
+
+def _import_kind(key: str, candidates: list[tuple[SeriesFiles, Kind]], study_id: str,
+                 on_problem: Callable[[str], None]
+                 ) -> tuple[SeriesFiles, Kind, tuple[np.ndarray, tuple[float, float, float],
+                                                     Orientation, list[str]]] | None:
+    """The first candidate (largest first) that stacks and passes the geometry check; the
+    ones that fail are reported and the next is tried."""
+    ordered = sorted(candidates, key=lambda c: _size(c[0]), reverse=True)
+    for n, (series, kind) in enumerate(ordered):
+        try:
+            result = stack(series, kind)
+        except CardiolensError as exc:
+            on_problem(f"{study_id}: {exc}"
+                       + ("; trying the next " + key if n + 1 < len(ordered) else ""))
+            continue
+        for other, _ in ordered[n + 1:]:
+            on_problem(f"{study_id}: {other.label} is a second {key}; kept {series.label}")
+        return series, kind, result
+    return None
 
 
 def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
                  on_problem: Callable[[str], None] = print) -> ImportSummary:
-    """Import every study under ``src``; one series per (sequence, view), the largest."""
+    """Import every study under ``src``; one series per (sequence, view): the largest that
+    stacks and passes the geometry check."""
     salt = load_salt(salt_file)
-    multiframe: list[str] = []
-    found, unreadable = _scan(Path(src), progress, multiframe)
-    if unreadable:
-        on_problem(f"{src}: {unreadable} file(s) are not readable DICOM images; ignored")
-    if multiframe:
-        on_problem(f"{src}: {len(multiframe)} multi-frame (enhanced) DICOM file(s), e.g. "
-                   f"{multiframe[0]}, are not supported; export single-frame images")
+    scan = _scan(Path(src), progress)
+    if scan.unreadable:
+        on_problem(f"{src}: {scan.unreadable} file(s) are not readable DICOM images; ignored")
+    if scan.multiframe:
+        on_problem(f"{src}: {len(scan.multiframe)} multi-frame (enhanced) DICOM file(s), e.g. "
+                   f"{scan.multiframe[0]}, are not supported; export single-frame images")
     records: list[Study] = []
     skipped: list[str] = []
-    for uid, series_by_uid in found.items():
+    for uid in sorted(set(scan.studies) | set(scan.no_geometry)):
         study_id = study_id_for(uid, salt)
-        chosen: dict[str, tuple[SeriesFiles, Kind]] = {}
-        for series, kind, facts in classify_study(list(series_by_uid.values())):
+        for series in sorted(scan.no_geometry.get(uid, {}).values(), key=lambda s: s.number):
+            on_problem(f"{study_id}: {series.label} not classified; skipped "
+                       f"({_no_geometry_facts(series)})")
+        classified, notes = classify_study(list(scan.studies.get(uid, {}).values()))
+        for note in notes:
+            on_problem(f"{study_id}: {note}")
+        by_key: dict[str, list[tuple[SeriesFiles, Kind]]] = {}
+        for series, kind, facts in classified:
             if kind is None:
                 on_problem(f"{study_id}: {series.label} not classified; skipped "
                            f"({facts})")
                 continue
-            key = f"{kind.sequence}_{kind.view}"
-            if key in chosen:
-                other = chosen[key][0]
-                keep, drop = ((series, other) if _size(series) > _size(other)
-                              else (other, series))
-                on_problem(f"{study_id}: {drop.label} is a second {key}; kept "
-                           f"{keep.label}")
-                if keep is other:
-                    continue
-            chosen[key] = (series, kind)
+            by_key.setdefault(f"{kind.sequence}_{kind.view}", []).append((series, kind))
         infos: dict[str, Info] = {}
-        for key, (series, kind) in sorted(chosen.items()):
-            try:
-                data, spacing, orientation = stack(series, kind)
-            except CardiolensError as exc:
-                on_problem(f"{study_id}: {exc}")
+        for key, candidates in sorted(by_key.items()):
+            found = _import_kind(key, candidates, study_id, on_problem)
+            if found is None:
                 continue
+            series, kind, (data, spacing, orientation, stack_notes) = found
+            for note in stack_notes:
+                on_problem(f"{study_id}: {note}")
             path = f"volumes/{study_id}/{key}.nii.gz"
             write_volume(out / path, data, spacing)
             record = {**orientation.to_json(), "series_kind": kind.evidence}

@@ -1,35 +1,42 @@
 """What a DICOM series is, from the physics in its headers (keywords only as a fallback).
 
+First, what is no CardioLens series (:func:`excluded`, listed with the reason): an ImageType
+naming a MAP; mapping keywords (``map``, ``molli``, ``sasha``, ``ecv``, ``t2*``/``star``;
+``t1`` without an LGE or perfusion keyword); several echo times at one location (multi-echo
+T2* or T2 mapping); an inversion time varying at one location by more than
+``TI_SCOUT_SPAN_MS`` (TI scout, Look-Locker).
+
 Sequence, first rule that applies:
 - **T2**: echo time >= ``T2_MIN_TE_MS``, or a dark-blood / STIR preparation named in the
   sequence fields or the description;
-- **perfusion** first when >= ``PERF_MIN_DYNAMICS`` images at <= ``PERF_MAX_LOCATIONS``
-  locations span >= ``PERF_LONG_SPAN_S`` seconds at one location (longer than any
+- **perfusion** ("perfusion-like": >= ``PERF_MIN_DYNAMICS`` images per location at <=
+  ``PERF_MAX_LOCATIONS`` locations, at most ``PERF_MAX_RATE_HZ`` images per second, i.e.
+  one per heartbeat) over >= ``PERF_LONG_SPAN_S`` at one location (longer than any
   breath-hold cine, whatever the trigger times say);
-- **cine**: several images per location whose trigger times span >= ``CINE_MIN_SPAN_MS`` of
-  the cardiac cycle (phases of one beat);
-- **perfusion**: >= ``PERF_MIN_DYNAMICS`` images per location at <= ``PERF_MAX_LOCATIONS``
-  locations at one cardiac delay, taken over >= ``PERF_MIN_SPAN_S`` seconds at one location
-  (many beats) or with a saturation-recovery delay (inversion time < ``LGE_TI_MS[0]``);
+- **cine**: several images per location whose trigger times span >= ``CINE_MIN_SPAN_MS``;
+  or >= ``CINE_MIN_PHASES`` images at >= ``REALTIME_MIN_RATE_HZ`` per second (real-time);
+  or, without any TriggerTime, images per location = CardiacNumberOfImages >=
+  ``CINE_MIN_PHASES``;
+- **perfusion**: perfusion-like with a saturation-recovery delay (inversion time <
+  ``LGE_TI_MS[0]``) over >= ``PERF_MIN_SPAN_S`` (or with no acquisition times);
 - **LGE**: one image per location (two for magnitude + phase PSIR) with an inversion time in
   ``LGE_TI_MS``;
 - otherwise the series description / protocol keywords.
 
-A series whose inversion time varies at one location by more than ``TI_SCOUT_SPAN_MS`` (a TI
-scout, a T1-mapping Look-Locker) is no CardioLens series and stays unclassified.
-
-Single-location series that are slices of one stack (same orientation, matrix, image count,
-echo and inversion time, description up to digits) are joined first: many scanners store
-each short-axis cine or LGE slice as its own series.
+A series whose images differ in ImageOrientationPatient by more than ``MAX_IOP_DEG`` is split
+into one part per orientation (``series 6.1``, ``6.2``). Single-location series that are
+slices of one stack (same orientation, matrix, image count, echo and inversion time,
+description up to digits) are joined: many scanners store each short-axis cine or LGE slice
+as its own series; a position acquired twice keeps its latest acquisition.
 
 View: with a short-axis stack in the study (a cine, else any series, with >= 3 locations
 whose normal is within 49 degrees of the nominal LV axis), the angle between a series' slice
 normal and the stack's normal: < ``SAX_MAX_DEG`` short axis, > ``LAX_MIN_DEG`` long axis
-(which one: keywords, else the normal's direction in the short-axis frame: 4CH normal
-anterior-inferior, 2CH septal-lateral, 3CH between). Without a stack: keywords, else the
-number of locations (>= 3, or a perfusion series: short axis), else a normal within
+(which one: keywords, else the normal's direction in the stack's continuous short-axis
+display, :func:`lax_view_from_stack`; undecided near a boundary). Without a stack: keywords,
+else the number of locations (>= 3, or a perfusion series: short axis), else a normal within
 ``SAX_MAX_DEG`` of the nominal LV axis (short axis); a long-axis plane without a stack or a
-keyword stays unclassified (which view it is needs the stack).
+view keyword stays unclassified (which view it is needs the stack).
 """
 
 from __future__ import annotations
@@ -43,34 +50,36 @@ from typing import Any
 
 import numpy as np
 
-from cardiolens.data.orientation import (
-    APEX_RAS,
-    MIN_AXIS_COS,
-    OrientationError,
-    dicom_affine,
-    from_affine,
-)
+from cardiolens.data.orientation import APEX_RAS, MIN_AXIS_COS, sax_display_axes
 
 T2_MIN_TE_MS = 40.0
 CINE_MIN_SPAN_MS = 150.0
-PERF_MIN_DYNAMICS = 5
+CINE_MIN_PHASES = 10          # CardiacNumberOfImages of a cine without trigger times
+REALTIME_MIN_RATE_HZ = 8.0    # images per second at a location: a real-time cine
+PERF_MIN_DYNAMICS = 15        # T1-mapping schemes (MOLLI, ShMOLLI, SASHA) have <= 11 images
 PERF_MAX_LOCATIONS = 5
+PERF_MAX_RATE_HZ = 3.0        # one image per heartbeat at a location
 PERF_MIN_SPAN_S = 10.0
-PERF_LONG_SPAN_S = 25.0
+PERF_LONG_SPAN_S = 25.0       # longer than any breath-hold cine
 LGE_TI_MS = (150.0, 700.0)
 TI_SCOUT_SPAN_MS = 50.0
 SAX_MAX_DEG = 30.0
 LAX_MIN_DEG = 60.0
-LAX_NORMAL_DEG = {"4ch": 0.0, "2ch": 90.0, "3ch": 150.0}
+LAX_NORMAL_DEG = {"4ch": 30.0, "2ch": 90.0, "3ch": 150.0}
+LAX_VIEW_MAX_DEG = 20.0       # farther from every view's normal (10 from a boundary): undecided
+MAX_IOP_DEG = 1.0             # images of one stack share ImageOrientationPatient within this
 
 SEQUENCE_KEYWORDS = (("perf", ("perf", "first pass", "firstpass")),
                      ("lge", ("lge", "psir", "delayed", "late", "de_", "mde", "viability")),
                      ("t2", ("t2", "stir", "edema", "oedema", "tirm")),
                      ("cine", ("cine", "ssfp", "fiesta", "trufi", "bffe", "balanced")))
-VIEW_KEYWORDS = (("4ch", ("4ch", "4 ch", "4-ch", "hla", "four")),
-                 ("3ch", ("3ch", "3 ch", "3-ch", "lvot", "three")),
-                 ("2ch", ("2ch", "2 ch", "2-ch", "vla", "two")),
-                 ("sax", ("sax", "short", " sa ", " sa_", "sa_", "stack")))
+VIEW_KEYWORDS = (("4ch", ("4ch", "4 ch", "4-ch", "4cv", "hla", "four")),
+                 ("3ch", ("3ch", "3 ch", "3-ch", "3cv", "lvot", "three")),
+                 ("2ch", ("2ch", "2 ch", "2-ch", "2cv", "vla", "two")),
+                 ("sax", ("sax", "short", " sa ", " sa_", "sa_", "stack")),
+                 ("lax", (" lax", "_lax", "-lax", "long axis", "long-axis", "longaxis")))
+MAPPING_KEYWORDS = (r"map", r"molli", r"sasha", r"(?<![a-z])ecv(?![a-z])", r"t2\s*\*",
+                    r"t2[\s_-]?star", r"(?<![a-z])star(?![a-z])")
 DARK_BLOOD = ("dark blood", "black blood", "darkblood", "blackblood", "db_", "stir", "tirm")
 
 
@@ -81,11 +90,14 @@ class SeriesFiles:
     files: list[tuple[Path, Any]] = field(default_factory=list)
     joined: tuple[int, ...] = ()
     """Series numbers joined into this stack (empty for one DICOM series)."""
+    part: int = 0
+    """1, 2, ... for the orientation groups of a series that mixes orientations (0: whole)."""
 
     @property
     def label(self) -> str:
-        return (f"series {'+'.join(map(str, self.joined))}" if self.joined
+        name = (f"series {'+'.join(map(str, self.joined))}" if self.joined
                 else f"series {self.number}")
+        return f"{name}.{self.part}" if self.part else name
 
 
 @dataclass(frozen=True)
@@ -109,17 +121,32 @@ class Facts:
     cardiac_images: int
     normal: np.ndarray
     text: str
+    echo_times: int = 1
+    """Most distinct echo times at one location (several: multi-echo)."""
+    image_type: tuple[str, ...] = ()
+    timed: bool = False
+    """Acquisition or content times present."""
+    triggered: bool = False
+    """TriggerTime present."""
+
+    @property
+    def rate_hz(self) -> float:
+        """Images per second at one location (0 without a time span)."""
+        return (self.per_location - 1) / self.time_span_s if self.time_span_s > 0 else 0.0
 
     def __str__(self) -> str:
         def ms(v: float | None) -> str:
             return "none" if v is None else f"{v:g} ms"
 
         return (f"{self.locations} location(s) x {self.per_location} image(s), TE "
-                f"{ms(self.te_ms)}, TI {ms(self.ti_ms)} (span {self.ti_span_ms:.0f} ms), "
+                f"{ms(self.te_ms)}"
+                f"{f' ({self.echo_times} echo times)' if self.echo_times > 1 else ''}, TI "
+                f"{ms(self.ti_ms)} (span {self.ti_span_ms:.0f} ms), "
                 f"trigger times span "
                 f"{self.trigger_span_ms:.0f} ms, one location acquired over "
                 f"{self.time_span_s:.1f} s, "
                 f"CardiacNumberOfImages {self.cardiac_images or 'none'}, "
+                f"ImageType {'/'.join(self.image_type) or 'none'}, "
                 f"text {self.text.strip()[:40]!r}")
 
 
@@ -131,8 +158,12 @@ def _float(header: Any, name: str) -> float | None:
         return None
 
 
+def _iop(header: Any) -> np.ndarray:
+    return np.asarray([float(v) for v in header.ImageOrientationPatient])
+
+
 def _normal(header: Any) -> np.ndarray:
-    row_col = np.asarray([float(v) for v in header.ImageOrientationPatient])
+    row_col = _iop(header)
     n = np.cross(row_col[:3], row_col[3:])
     return n / max(float(np.linalg.norm(n)), 1e-9)
 
@@ -171,37 +202,67 @@ def facts(series: SeriesFiles) -> Facts:
         "ProtocolName", "SequenceName", "ScanningSequence", "SequenceVariant", "ScanOptions"))
     ti_spans = [np.ptp([_float(h, "InversionTime") or 0.0 for h in group])
                 for group in by_location.values()]
+    echoes = max(len({round(te, 1) for h in group if (te := _float(h, "EchoTime")) is not None})
+                 for group in by_location.values())
+    image_type = tuple(dict.fromkeys(str(v).upper() for h in headers
+                                     for v in (getattr(h, "ImageType", None) or [])))
     return Facts(len(by_location), per_location, _float(first, "EchoTime"),
                  _float(first, "InversionTime"), float(max(ti_spans)), float(max(spans)),
                  time_span,
                  int(_float(first, "CardiacNumberOfImages") or 0), _normal(first),
-                 " " + re.sub(r"[\s\\]+", " ", f"{series.description} {text}".lower()) + " ")
+                 " " + re.sub(r"[\s\\]+", " ", f"{series.description} {text}".lower()) + " ",
+                 max(echoes, 1), image_type, bool(timed),
+                 any(_float(h, "TriggerTime") is not None for h in headers))
+
+
+def excluded(f: Facts) -> str | None:
+    """Why a series is no CardioLens series (parameter maps, T1 / T2* mapping, TI scouts,
+    multi-echo), or None."""
+    maps = [v for v in f.image_type if "MAP" in v]
+    if maps:
+        return f"ImageType {maps[0]}: a parameter map"
+    word = next((m.group(0) for pattern in MAPPING_KEYWORDS
+                 if (m := re.search(pattern, f.text))), None)
+    if word:
+        return f"keyword {word.strip()!r}: a mapping (T1, T2, T2*, ECV) series"
+    if (re.search(r"(?<![a-z0-9])t1(?![a-z0-9])", f.text)
+            and not any(w in f.text for name, words in SEQUENCE_KEYWORDS[:2] for w in words)):
+        return "keyword 't1' without an LGE or perfusion keyword: T1 mapping or T1-weighted"
+    if f.echo_times > 1:
+        return f"{f.echo_times} echo times at one location: multi-echo (T2* or T2 mapping)"
+    if f.ti_span_ms > TI_SCOUT_SPAN_MS:
+        return "inversion times vary at one location (TI scout or T1 mapping)"
+    return None
 
 
 def sequence_of(f: Facts) -> tuple[str, str] | None:
-    """(sequence, evidence) from the physics, then the keywords; None when undecided or
-    when the inversion time varies at a location (TI scout, T1 mapping: no CardioLens
-    series)."""
-    if f.ti_span_ms > TI_SCOUT_SPAN_MS:
-        return None
+    """(sequence, evidence) from the physics, then the keywords; None when undecided. Call
+    :func:`excluded` first."""
     if f.te_ms is not None and f.te_ms >= T2_MIN_TE_MS:
         return "t2", f"echo time {f.te_ms:g} ms"
     dark = next((w for w in DARK_BLOOD if f" {w}" in f.text or f"_{w}" in f.text), None)
     if dark and f.per_location <= 2:
         return "t2", f"dark-blood / STIR preparation ({dark.strip()})"
-    if (f.per_location >= PERF_MIN_DYNAMICS and f.locations <= PERF_MAX_LOCATIONS
-            and f.time_span_s >= PERF_LONG_SPAN_S):
+    perf_like = (f.per_location >= PERF_MIN_DYNAMICS and f.locations <= PERF_MAX_LOCATIONS
+                 and f.rate_hz <= PERF_MAX_RATE_HZ)
+    if perf_like and f.time_span_s >= PERF_LONG_SPAN_S:
         return "perf", (f"{f.per_location} dynamics at {f.locations} location(s) over "
                         f"{f.time_span_s:.0f} s (longer than a breath-hold cine)")
     if f.per_location >= 2 and f.trigger_span_ms >= CINE_MIN_SPAN_MS:
         return "cine", (f"{f.per_location} phases per location over {f.trigger_span_ms:.0f} "
                         "ms of the cardiac cycle")
+    if f.per_location >= CINE_MIN_PHASES and f.rate_hz >= REALTIME_MIN_RATE_HZ:
+        return "cine", (f"{f.per_location} images per location at {f.rate_hz:.0f} per second "
+                        "(real-time cine)")
+    if (not f.triggered and f.per_location >= CINE_MIN_PHASES
+            and f.cardiac_images == f.per_location):
+        return "cine", (f"{f.per_location} images per location = CardiacNumberOfImages, no "
+                        "trigger times (phases of one cycle)")
     saturation = f.ti_ms is not None and f.ti_ms < LGE_TI_MS[0]
-    if (f.per_location >= PERF_MIN_DYNAMICS and f.locations <= PERF_MAX_LOCATIONS
-            and (f.time_span_s >= PERF_MIN_SPAN_S or saturation)):
-        why = (f"saturation delay {f.ti_ms:g} ms" if saturation
-               else f"over {f.time_span_s:.0f} s")
-        return "perf", (f"{f.per_location} dynamics at {f.locations} location(s), {why}")
+    if perf_like and saturation and (f.time_span_s >= PERF_MIN_SPAN_S or not f.timed):
+        span = f" over {f.time_span_s:.0f} s" if f.timed else ""
+        return "perf", (f"{f.per_location} dynamics at {f.locations} location(s){span}, "
+                        f"saturation delay {f.ti_ms:g} ms")
     if f.ti_ms is not None and LGE_TI_MS[0] <= f.ti_ms <= LGE_TI_MS[1] and f.per_location <= 2:
         return "lge", f"inversion time {f.ti_ms:g} ms, one phase"
     word = next((name for name, words in SEQUENCE_KEYWORDS if any(w in f.text for w in words)),
@@ -216,36 +277,42 @@ def _keyword_view(f: Facts) -> str | None:
                 None)
 
 
+def _ras(normal_lps: np.ndarray) -> np.ndarray:
+    return np.asarray(normal_lps, float) * np.array([-1.0, -1.0, 1.0])
+
+
 def _stack_reference(items: Sequence[tuple[SeriesFiles, Facts, str | None]]
                      ) -> tuple[SeriesFiles, Facts] | None:
     """The short-axis stack that defines the LV long axis: a cine first, then any series."""
     candidates = []
     for series, f, sequence in items:
-        ras = f.normal * np.array([-1.0, -1.0, 1.0])
-        if f.locations >= 3 and abs(float(ras @ APEX_RAS)) >= MIN_AXIS_COS:
-            candidates.append((sequence != "cine", -f.locations, series.number, series, f))
+        if f.locations >= 3 and abs(float(_ras(f.normal) @ APEX_RAS)) >= MIN_AXIS_COS:
+            candidates.append((sequence != "cine", -f.locations, series.number, series.part,
+                               series, f))
     if not candidates:
         return None
-    best = min(candidates, key=lambda c: c[:3])
-    return best[3], best[4]
+    best = min(candidates, key=lambda c: c[:4])
+    return best[4], best[5]
 
 
-def _lax_view_from_stack(f: Facts, reference: SeriesFiles) -> str:
-    """Which long-axis view a plane is, from its normal in the stack's canonical frame."""
-    h = reference.files[0][1]
-    affine = dicom_affine([float(v) for v in h.ImageOrientationPatient],
-                          [0.0, 0.0, 0.0], (1.0, 1.0), None)
-    try:
-        frame = from_affine(affine, "sax", 1)
-    except OrientationError:
-        return ""
-    c_i = affine[:3, 0] / np.linalg.norm(affine[:3, 0])
-    c_j = affine[:3, 1] / np.linalg.norm(affine[:3, 1])
-    up, right = frame.in_plane.directions(c_i, c_j)         # canonical row / column axes
-    ras = f.normal * np.array([-1.0, -1.0, 1.0])
-    angle = math.degrees(math.atan2(-(ras @ right), -(ras @ up))) % 180.0
-    return min(LAX_NORMAL_DEG, key=lambda v: min(abs(angle - LAX_NORMAL_DEG[v]),
-                                                 180 - abs(angle - LAX_NORMAL_DEG[v])))
+def lax_view_from_stack(plane_normal_ras: np.ndarray, stack_normal_ras: np.ndarray
+                        ) -> tuple[str | None, float]:
+    """Which long-axis view a plane is, and the angle (0-180) of its normal in the stack's
+    short-axis display (0 up, counter-clockwise towards the septum on the image left).
+
+    The display comes from the continuous anatomical axes (the stack normal as the LV long
+    axis, the nominal septal direction projected on it: ``sax_display_axes``), not from the
+    90-degree snapped transform. The AHA views cut the LV through: 4CH inferoseptal (120) and
+    anterolateral (300) walls, normal at 30; 2CH anterior and inferior, normal at 90; 3CH
+    anteroseptal and inferolateral, normal at 150. A normal more than LAX_VIEW_MAX_DEG from
+    all three is undecided (None).
+    """
+    _, left, up = sax_display_axes(stack_normal_ras)
+    m = np.asarray(plane_normal_ras, float)
+    angle = math.degrees(math.atan2(float(m @ left), float(m @ up))) % 180.0
+    distance = {v: min(abs(angle - d), 180.0 - abs(angle - d)) for v, d in LAX_NORMAL_DEG.items()}
+    view = min(distance, key=lambda v: distance[v])
+    return (view if distance[view] <= LAX_VIEW_MAX_DEG else None), angle
 
 
 def _slice_key(series: SeriesFiles) -> tuple[Any, ...] | None:
@@ -260,12 +327,52 @@ def _slice_key(series: SeriesFiles) -> tuple[Any, ...] | None:
             round(_float(first, "InversionTime") or 0.0), re.sub(r"\d+", "#", series.description))
 
 
-def merge_slices(series_list: list[SeriesFiles]) -> list[SeriesFiles]:
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    cos = float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-9)
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+
+
+def split_orientations(series_list: list[SeriesFiles]) -> tuple[list[SeriesFiles], list[str]]:
+    """Split each series whose images differ in ImageOrientationPatient by more than
+    MAX_IOP_DEG (row or column direction) into one part per orientation, with a note."""
+    out: list[SeriesFiles] = []
+    notes: list[str] = []
+    for series in series_list:
+        groups: list[tuple[np.ndarray, list[tuple[Path, Any]]]] = []
+        for path, h in series.files:
+            iop = _iop(h)
+            for reference, members in groups:
+                if (_angle_deg(iop[:3], reference[:3]) <= MAX_IOP_DEG
+                        and _angle_deg(iop[3:], reference[3:]) <= MAX_IOP_DEG):
+                    members.append((path, h))
+                    break
+            else:
+                groups.append((iop, [(path, h)]))
+        if len(groups) == 1:
+            out.append(series)
+            continue
+        parts = [SeriesFiles(series.number, series.description, members, series.joined, k)
+                 for k, (_, members) in enumerate(groups, 1)]
+        out += parts
+        notes.append(f"{series.label} mixes {len(groups)} orientations (ImageOrientationPatient "
+                     f"differs by more than {MAX_IOP_DEG:g} degree): split into "
+                     f"{', '.join(p.label for p in parts)}")
+    return out, notes
+
+
+def _acquired(series: SeriesFiles) -> tuple[float, int]:
+    """When a series was acquired (its first image's time), then its number: later wins."""
+    return min(seconds(h) for _, h in series.files), series.number
+
+
+def merge_slices(series_list: list[SeriesFiles]) -> tuple[list[SeriesFiles], list[str]]:
     """Join single-location series that are slices of one stack (many scanners store each
     short-axis cine or LGE slice as its own series): same orientation, matrix, image count,
-    echo and inversion time and description up to digits, at different positions."""
+    echo and inversion time and description up to digits. A position acquired more than
+    once keeps its latest acquisition (noted)."""
     groups: dict[tuple[Any, ...], list[SeriesFiles]] = {}
     out: list[SeriesFiles] = []
+    notes: list[str] = []
     for series in series_list:
         key = _slice_key(series)
         if key is None:
@@ -274,33 +381,45 @@ def merge_slices(series_list: list[SeriesFiles]) -> list[SeriesFiles]:
             groups.setdefault(key, []).append(series)
     for members in groups.values():
         first = members[0].files[0][1]
-        positions = {position_along(m.files[0][1], first) for m in members}
-        if len(members) < 2 or len(positions) < len(members):
+        by_position: dict[float, list[SeriesFiles]] = {}
+        for m in members:
+            by_position.setdefault(position_along(m.files[0][1], first), []).append(m)
+        if len(by_position) < 2:
             out += members
             continue
-        numbers = sorted(m.number for m in members)
-        merged = SeriesFiles(numbers[0], members[0].description,
-                             [f for m in members for f in m.files], tuple(numbers))
+        kept = []
+        for position, repeats in sorted(by_position.items()):
+            latest = max(repeats, key=_acquired)
+            kept.append(latest)
+            if len(repeats) > 1:
+                dropped = ", ".join(r.label for r in repeats if r is not latest)
+                notes.append(f"slice at {position:g} mm acquired {len(repeats)} times: kept "
+                             f"the latest, {latest.label}; dropped {dropped}")
+        numbers = sorted(m.number for m in kept)
+        merged = SeriesFiles(numbers[0], kept[0].description,
+                             [f for m in kept for f in m.files], tuple(numbers))
         out.append(merged)
-    return sorted(out, key=lambda s: s.number)
+    return sorted(out, key=lambda s: (s.number, s.part)), notes
 
 
 def classify_study(series_list: list[SeriesFiles]
-                   ) -> list[tuple[SeriesFiles, Kind | None, str]]:
-    """Each series (single-location slices of one stack joined) with its kind (None: not
-    classified) and the facts that decided it."""
+                   ) -> tuple[list[tuple[SeriesFiles, Kind | None, str]], list[str]]:
+    """Each series (split by orientation, single-location slices of one stack joined) with
+    its kind (None: not classified) and the facts that decided it; and notes on splits and
+    repeated slices."""
+    split, notes = split_orientations(series_list)
+    merged, merge_notes = merge_slices(split)
     items = []
-    for series in merge_slices(series_list):
+    for series in merged:
         f = facts(series)
-        found = sequence_of(f)
-        items.append((series, f, found))
-    reference = _stack_reference([(s, f, q[0] if q else None) for s, f, q in items])
+        reason = excluded(f)
+        found = None if reason else sequence_of(f)
+        items.append((series, f, found, reason))
+    reference = _stack_reference([(s, f, q[0] if q else None) for s, f, q, _ in items])
     out: list[tuple[SeriesFiles, Kind | None, str]] = []
-    for series, f, found in items:
+    for series, f, found, reason in items:
         if found is None:
-            why = ("inversion times vary at one location (TI scout or T1 mapping)"
-                   if f.ti_span_ms > TI_SCOUT_SPAN_MS else "no sequence rule or keyword applies")
-            out.append((series, None, f"{f}; {why}"))
+            out.append((series, None, f"{f}; {reason or 'no sequence rule or keyword applies'}"))
             continue
         sequence, why = found
         view, view_why = _view(series, f, sequence, reference)
@@ -308,7 +427,7 @@ def classify_study(series_list: list[SeriesFiles]
             out.append((series, None, f"{f}; {sequence}, but view: {view_why}"))
         else:
             out.append((series, Kind(sequence, view, f"{why}; {view_why}"), str(f)))
-    return out
+    return out, notes + merge_notes
 
 
 def _view(series: SeriesFiles, f: Facts, sequence: str,
@@ -324,16 +443,22 @@ def _view(series: SeriesFiles, f: Facts, sequence: str,
         if angle > LAX_MIN_DEG:
             if keyword in ("4ch", "3ch", "2ch"):
                 return keyword, f"normal {angle:.0f} degrees off the short axis; keywords"
-            view = _lax_view_from_stack(f, ref_series)
-            return (view or None), (f"normal {angle:.0f} degrees off the short axis, "
-                                    "direction in the short-axis frame")
+            view, direction = lax_view_from_stack(_ras(f.normal), _ras(ref.normal))
+            where = (f"normal {angle:.0f} degrees off the short axis, at "
+                     f"{round(direction) % 180} "
+                     "degrees in the short-axis display")
+            if view is None:
+                return None, (f"{where}: more than {LAX_VIEW_MAX_DEG:g} degrees from the 4CH "
+                              "(30), 2CH (90) and 3CH (150) normals, view undecided")
+            return view, f"{where} (direction in the short-axis frame)"
         return None, f"normal {angle:.0f} degrees from the short-axis stack's (neither view)"
+    if keyword == "lax":
+        return None, "long axis by keywords; which view needs a short-axis stack"
     if keyword:
         return keyword, "keywords"
     if f.locations >= 3 or sequence == "perf":
         return "sax", f"{f.locations} location(s), no short-axis stack or view keyword"
-    ras = f.normal * np.array([-1.0, -1.0, 1.0])
-    nominal = math.degrees(math.acos(min(1.0, abs(float(ras @ APEX_RAS)))))
+    nominal = math.degrees(math.acos(min(1.0, abs(float(_ras(f.normal) @ APEX_RAS)))))
     if nominal < SAX_MAX_DEG:
         return "sax", f"normal {nominal:.0f} degrees from the nominal LV axis, no stack"
     return None, (f"no short-axis stack, no view keyword, normal {nominal:.0f} degrees from "

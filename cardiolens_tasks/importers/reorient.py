@@ -1,6 +1,7 @@
 """Bring an imported short-axis series into the canonical frame (docs/geometry.md).
 
-Evidence, in order: the NIfTI affine (qform/sform) when it is a real oblique cardiac plane;
+Evidence, in order: the NIfTI affine (qform/sform) when it is a real oblique cardiac plane,
+with the in-plane rotation taken from the septum when a segmentation with an RV is given;
 otherwise the segmentation (LV/RV layout for the in-plane rotation, the cavity-area profile
 for base and apex, the RV's anterior offset for the mirror); what neither decides is reported
 (``Orientation.unresolved``) or, with no evidence at all, the case is refused.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from cardiolens.data.orientation import (
+    ALL_IN_PLANE,
     Orientation,
     OrientationError,
     base_to_apex_reversed,
@@ -18,7 +20,7 @@ from cardiolens.data.orientation import (
     from_segmentation,
     slice_order_only,
 )
-from cardiolens.importers.cardiac_geometry import Labels, rv_layout, septum_angle
+from cardiolens.importers.cardiac_geometry import Labels, rv_layout
 from cardiolens.importers.case_error import CaseError
 
 MIRROR_DEPENDENT = ("lge_walls", "lge_territories", "t2_edema_walls", "cine_thickened_walls")
@@ -34,28 +36,45 @@ def _layout(seg: np.ndarray, labels: Labels) -> tuple[list[float], list[float]]:
     return septum, offset
 
 
-def _cross_check(orientation: Orientation, seg: np.ndarray, labels: Labels) -> Orientation:
-    """Geometry decided; note (and lower confidence) where the segmentation disagrees."""
-    moved = orientation.apply(seg)
+def _rotation_from_septum(orientation: Orientation, seg: np.ndarray, labels: Labels
+                          ) -> Orientation:
+    """Geometry decided; the segmentation's septum (when drawn) sets the in-plane rotation.
+
+    Geometry keeps the mirror (the parity of the transform) and the slice order: of the four
+    transforms with the geometry's parity, the one that puts the septum centre closest to 90
+    degrees (image left) is taken. A rotation differing from the geometry's own choice, or a
+    cavity profile saying apex first, is noted and lowers the confidence ("check the affine").
+    """
+    septum, _ = _layout(seg, labels)
     notes = list(orientation.notes)
-    angles = [a for z in range(moved.shape[2])
-              if (a := septum_angle(moved[:, :, z], labels)) is not None]
-    if angles:
-        rad = np.radians(angles)
+    chosen = orientation.in_plane
+    evidence, confidence = orientation.evidence, orientation.confidence
+    if septum:
+        rad = np.radians(septum)
         mean = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean()))) % 360
-        if abs((mean - 90.0 + 180.0) % 360.0 - 180.0) > 60.0:
-            notes.append(f"segmentation puts the septum at {mean:.0f} degrees after the "
-                         "geometry transform (expected 90): check the affine")
+        same_parity = [t for t in ALL_IN_PLANE if t.mirrors == orientation.in_plane.mirrors]
+        chosen = min(same_parity, key=lambda t: abs(_signed(t.angle(mean) - 90.0)))
+        evidence = "geometry+segmentation"
+        notes.append(f"rotation from the segmentation's septum (at {mean:.0f} degrees in the "
+                     "stored array); mirror and slice order from the geometry")
+        if chosen != orientation.in_plane:
+            geometric = orientation.in_plane.angle(mean)
+            notes.append(f"the geometry alone puts the septum at {geometric:.0f} degrees "
+                         "(expected 90): check the affine")
+            confidence = "medium" if abs(_signed(geometric - 90.0)) <= 90.0 else "low"
     try:
-        if base_to_apex_reversed(moved == labels.lv):
+        if base_to_apex_reversed(orientation.apply(seg) == labels.lv):
             notes.append("cavity-area profile says apex first after the geometry transform: "
                          "check the affine")
+            confidence = "low"
     except OrientationError:
         pass
-    if len(notes) == len(orientation.notes):
-        return orientation
-    return Orientation(orientation.in_plane, orientation.reverse_slices, orientation.evidence,
-                       "low", tuple(notes), orientation.unresolved)
+    return Orientation(chosen, orientation.reverse_slices, evidence, confidence, tuple(notes),
+                       orientation.unresolved)
+
+
+def _signed(delta: float) -> float:
+    return (delta + 180.0) % 360.0 - 180.0
 
 
 def orient_short_axis(affine: np.ndarray | None, seg: np.ndarray | None,
@@ -73,7 +92,7 @@ def orient_short_axis(affine: np.ndarray | None, seg: np.ndarray | None,
             reasons.append(str(exc))
         else:
             if seg is not None and labels is not None and labels.rv:
-                return _cross_check(orientation, seg, labels)
+                return _rotation_from_septum(orientation, seg, labels)
             return orientation
     else:
         reasons.append("no affine (qform and sform unset)")

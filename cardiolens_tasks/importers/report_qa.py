@@ -25,6 +25,7 @@ from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
 from cardiolens.errors import CardiolensError
 from cardiolens.scorers.clinical_score import asserted
 from cardiolens.scorers.cmr_findings import Finding, extract
+from cardiolens.scorers.cmr_vocabulary import rv_status
 
 SECTION_SUBTASK = {"cine": "report_cine", "lge": "report_lge", "t2": "report_t2",
                    "perfusion": "report_perfusion", "impression": "report_impression"}
@@ -33,8 +34,6 @@ LGE_LEVELS = {"basal": "Basal segment", "mid": "Mid segment", "apical": "Apical 
 EF = {"normal": "Normal (EF >= 50%)", "mildly reduced": "Mildly reduced (40-49%)",
       "moderately reduced": "Moderately reduced (30-39%)",
       "severely reduced": "Severely reduced (< 30%)"}
-SUBTYPES = {"hypertrophic cardiomyopathy", "dilated cardiomyopathy", "myocarditis",
-            "cardiac amyloidosis", "cardiac sarcoidosis", "other non-ischemic"}
 REVIEW_COLUMNS = ("item_id", "study_id", "subtask", "question", "proposed_answer", "options",
                   "verdict", "corrected_answer", "comment")
 
@@ -103,17 +102,13 @@ def answers_from_facts(facts: set[Finding]) -> dict[str, str | list[str]]:
     one("cine_wall_thickness", "wall_thickness")
     if out.get("cine_wall_thickness") == "Thickened":
         many("cine_thickened_walls", "thickened_wall")
-    one("cine_lv_function", "lv_function", lambda v: EF[v])
-    one("cine_rv_status", "rv")
+    one("cine_lv_function", "lv_function", lambda v: EF.get(v, v))    # "reduced": no item
+    rv_size, rv_function = _values(facts, "rv_size"), _values(facts, "rv_function")
+    if len(rv_size) == 1 and len(rv_function) == 1:
+        out["cine_rv_status"] = _title(rv_status(rv_size[0], rv_function[0]))
     one("cine_pericardial_effusion", "effusion")
-    diagnoses = _values(facts, "diagnosis")
-    if len(diagnoses) == 1:
-        value = diagnoses[0]
-        if value in SUBTYPES:
-            out["diagnosis_etiology"] = "Non-ischemic cardiomyopathy"
-            out["diagnosis_nicm_subtype"] = _title(value)
-        else:
-            out["diagnosis_etiology"] = _title(value)
+    one("diagnosis_etiology", "etiology")
+    one("diagnosis_nicm_subtype", "diagnosis")
     return out
 
 

@@ -1,12 +1,15 @@
-"""The multi-image CMR prompt solver: builds the message when the sample runs."""
+"""The multi-image CMR prompt solver (builds the message when the sample runs) and the
+cleanup that keeps images out of the log."""
 
 from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import anyio
-from inspect_ai.event import ModelEvent
+from inspect_ai.event import ModelEvent, StateEvent
 from inspect_ai.log import transcript
 from inspect_ai.model import ChatMessage, ChatMessageUser, Content, ContentImage, ContentText
 from inspect_ai.solver import Generate, Solver, TaskState, solver
@@ -42,13 +45,37 @@ def _strip(messages: list[ChatMessage]) -> None:
                                for part in message.content]
 
 
+def _strip_json(value: Any) -> Any:
+    """A JSON value with every inline image part replaced by the placeholder text part."""
+    if isinstance(value, dict):
+        if value.get("type") == "image" and str(value.get("image", "")).startswith("data:"):
+            return {"type": "text", "text": IMAGE_PLACEHOLDER}
+        return {k: _strip_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_json(v) for v in value]
+    return value
+
+
 def strip_logged_images(state: TaskState) -> None:
-    """Replace image data in the sample's messages and model events by a placeholder."""
+    """Replace image data by a placeholder in the sample's messages and its transcript.
+
+    The transcript holds the images in the model calls (input and raw request), in the
+    state changes recorded after each solver and in the attachments it has already split
+    off its events.
+    """
     _strip(state.messages)
-    for event in transcript().events:
+    record = transcript()
+    for key, value in record.attachments.items():
+        if value.startswith("data:image/"):
+            record.attachments[key] = IMAGE_PLACEHOLDER
+    for event in record.events:
         if isinstance(event, ModelEvent):
             _strip(event.input)
             event.call = None   # the raw request body carries the images too
+        elif isinstance(event, StateEvent):
+            for change in event.changes:
+                change.value = _strip_json(change.value)
+                change.replaced = _strip_json(change.replaced)
 
 
 def _build(builder: PromptBuilder, item: Item) -> tuple[Prompt, list[Content]]:
@@ -58,8 +85,15 @@ def _build(builder: PromptBuilder, item: Item) -> tuple[Prompt, list[Content]]:
 
 
 @solver
-def cmr_prompt(builder: PromptBuilder, items: dict[str, Item], log_images: bool) -> Solver:
-    """Select, render and ask; store the displayed options for the scorer."""
+def cmr_prompt(builder: PromptBuilder, items: dict[str, Item]) -> Solver:
+    """Build the CMR prompt of the sample and append it as the user message.
+
+    Select, render and caption the images, then append the user message to
+    ``state.messages`` and store the displayed options for the scorer. The sample's own
+    input message (the bare question, kept for ``inspect view``) is taken out first, so
+    the model reads the question once. Messages added by earlier solvers, such as
+    ``system_message(...)``, stay in place. Follow it with ``generate()``.
+    """
 
     limiter: list[anyio.CapacityLimiter] = []      # made in the event loop, on first use
 
@@ -69,13 +103,27 @@ def cmr_prompt(builder: PromptBuilder, items: dict[str, Item], log_images: bool)
             limiter.append(anyio.CapacityLimiter(BUILD_THREADS))
         prompt, content = await anyio.to_thread.run_sync(_build, builder, item,
                                                          limiter=limiter[0])
-        state.messages = [ChatMessageUser(content=content)]
+        state.messages = [m for m in state.messages
+                          if not (isinstance(m, ChatMessageUser) and m.source == "input")]
+        state.messages.append(ChatMessageUser(content=content))
         state.metadata["options"] = prompt.options
         state.metadata["images"] = len(prompt.images)
         state.store.set(ITEM_KEY, item.item_id)
-        state = await generate(state)
-        if not log_images:
-            strip_logged_images(state)
         return state
 
     return solve
+
+
+def image_stripper(log_images: bool) -> Callable[[TaskState], Awaitable[None]] | None:
+    """A task ``cleanup`` that keeps images out of the log (``None`` if they may stay).
+
+    It runs after the solvers and scorers of each sample, errors included, whatever
+    solvers the chain holds, so composing the chain cannot leak images into the log.
+    """
+    if log_images:
+        return None
+
+    async def cleanup(state: TaskState) -> None:
+        strip_logged_images(state)
+
+    return cleanup

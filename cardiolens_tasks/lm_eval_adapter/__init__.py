@@ -10,10 +10,10 @@ from cardiolens.lm_eval_adapter.docs import task_yaml_path
 def task_manager(data: str | None = None, **options: Any) -> Any:
     """An ``lm_eval.tasks.TaskManager`` with the CardioLens tasks and their options.
 
-    ``data`` and ``options`` (selection, budget, prompt, images, layout, image_size,
-    max_images, shuffle_options, seed, cache) become the tasks' metadata, as
-    ``--metadata`` does on the command line. Use it with ``simple_evaluate(...,
-    task_manager=task_manager(data="my_dataset", budget=8))``.
+    ``data`` and ``options`` (any task option, see
+    :func:`cardiolens.prompting.task_options.task_options`) become the tasks' metadata, as
+    ``--metadata`` does on the command line, and are checked when a task loads. Use it
+    with ``simple_evaluate(..., task_manager=task_manager(data="my_dataset", budget=8))``.
     """
     from lm_eval.tasks import TaskManager
 

@@ -5,8 +5,10 @@ document (images and text) comes from the same :class:`PromptBuilder` the Inspec
 use, so the same item, protocol and seed give the same images and question text in both
 frameworks. :func:`score_doc` and the ``aggregate_*`` functions reuse the Inspect scorers'
 core functions, so the same outputs give the same metrics. Options arrive as keyword
-arguments (YAML metadata, ``--metadata`` and model args mixed together): known keys are
-validated, the rest ignored.
+arguments (YAML metadata, ``--metadata`` and model args mixed together); they are the
+options of the Inspect task of the same level, checked by the same code
+(:mod:`cardiolens.prompting.task_options`), and the items come from the same selector
+(:func:`cardiolens.data.items.select_items`).
 """
 
 from __future__ import annotations
@@ -15,25 +17,25 @@ import hashlib
 import io
 import json
 from collections import OrderedDict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from cardiolens.cache import cache_root
-from cardiolens.data.dataset import Dataset, Item, read_dataset
-from cardiolens.data.taxonomy import LEVELS, load_taxonomy
+from cardiolens.data.dataset import Item, read_dataset
+from cardiolens.data.items import select_items
+from cardiolens.data.taxonomy import load_taxonomy
 from cardiolens.errors import CardiolensError
 from cardiolens.phantom.cohort import default_cohort
-from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
+from cardiolens.prompting.prompt_builder import PromptBuilder
 from cardiolens.prompting.prompts import Prompt
 from cardiolens.prompting.rendering import RenderCache
+from cardiolens.prompting.task_options import TaskOptions, parse_task_options
 from cardiolens.scorers.item_scoring import choice_record, report_scores
 
 IMAGE_TOKEN = "<image>"
-FILTER_KEYS = ("level", "subtask", "sequence")
-_BOOL = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 @dataclass(frozen=True)
@@ -47,72 +49,46 @@ _prompts: OrderedDict[tuple[str, str], Prompt] = OrderedDict()
 PROMPT_MEMO = 64
 
 
-def _coerce(name: str, value: Any, kind: type) -> Any:
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if str(value).lower() in _BOOL:
-            return _BOOL[str(value).lower()]
-        raise ValueError(f"{name} must be true or false, not {value!r}")
-    if kind is int:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be an integer, not {value!r}") from None
-    return str(value)
+def options_from(options: dict[str, Any]) -> TaskOptions:
+    """The task options in lm-eval's metadata, checked as the Inspect tasks check them.
 
-
-def settings_from(options: dict[str, Any]) -> PromptSettings:
-    """PromptSettings from loose keyword options (strings allowed); unknown keys ignored."""
-    kinds = {"budget": int, "image_size": int, "max_images": int, "seed": int,
-             "images": bool, "shuffle_options": bool}
-    values = {f.name: _coerce(f.name, options[f.name], kinds.get(f.name, str))
-              for f in fields(PromptSettings) if options.get(f.name) not in (None, "")}
-    return PromptSettings(**values)
-
-
-def _items(dataset: Dataset, options: dict[str, Any]) -> list[Item]:
-    taxonomy = load_taxonomy()
-    level = str(options.get("level", ""))
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-    wanted = {s.strip() for s in str(options.get("subtask") or "").split(",") if s.strip()}
-    sequence = str(options.get("sequence") or "")
-    out = []
-    for item in dataset.items:
-        subtask = taxonomy.get(item.subtask)
-        if subtask.level != level or (wanted and item.subtask not in wanted):
-            continue
-        groups = subtask.sequences if len(subtask.sequences) == 1 else ("cross",)
-        if sequence and sequence not in groups:
-            continue
-        out.append(item)
-    return out
+    ``level`` (set by each task YAML) picks the options, with the same names as the
+    Inspect task of that level. Strings are converted (model args are strings); empty
+    values count as not given. lm-eval mixes model args into the metadata, so a name that
+    is no option is ignored unless it is close to one (``budgett``). Every refused option
+    is named in one :class:`OptionError`.
+    """
+    values = {k: v for k, v in options.items() if v is not None and v != ""}
+    level = values.pop("level", "")
+    return parse_task_options(level, values, loose=True, unknown="near")[0]
 
 
 def load_docs(**options: Any) -> dict[str, Any]:
     """The documents of one task as ``{"test": datasets.Dataset}`` (lm-eval custom_dataset).
 
-    Options: ``data`` (folder, relative to the working directory; default the phantom
-    cohort), the :class:`PromptSettings` fields, and the task's ``level`` / ``subtask`` /
-    ``sequence`` filters. Unknown keys (lm-eval passes model args too) are ignored.
+    Options: see :func:`options_from`; ``data`` is a folder relative to the working
+    directory (default: the phantom cohort).
     """
     import datasets
 
-    data = options.get("data")
-    root = Path(str(data)).expanduser().resolve() if data else default_cohort()
-    settings = settings_from(options)
-    dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}"))
-    items = _items(dataset, options)
-    if not items:
-        raise CardiolensError(f"{root}: no items for {options.get('level')} "
-                              f"{options.get('subtask') or options.get('sequence') or ''}")
-    key = hashlib.sha256(f"{root}\x1f{settings}".encode()).hexdigest()[:16]
-    cache = RenderCache(cache_root() / "render" if _coerce("cache", options.get("cache", True),
-                                                            bool) else None)
-    builder = PromptBuilder(root, dataset.studies, settings, cache)
-    _sources[key] = _Source(builder, {item.item_id: item for item in dataset.items})
+    checked = options_from(options)
+    settings = checked.settings
+    if (options.get("max_images") not in (None, "") and settings.layout == "separate"
+            and settings.max_images < settings.budget):
+        print(f"cardiolens: max_images={settings.max_images} is below budget={settings.budget}: "
+              "backends send only the first max_images images and keep every caption; use "
+              "layout=mosaic or a budget of at most max_images")
     taxonomy = load_taxonomy()
+    root = (Path(checked.data).expanduser().resolve() if checked.data else default_cohort())
+    dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}"))
+    items = select_items(dataset.items, checked.level, taxonomy, checked.subtasks,
+                         checked.sequences, checked.limit_studies)
+    if not items:
+        raise CardiolensError(f"{root}: no {checked.level} items match the filters")
+    key = hashlib.sha256(f"{root}\x1f{checked.settings}".encode()).hexdigest()[:16]
+    cache = RenderCache(cache_root() / "render" if checked.cache else None)
+    builder = PromptBuilder(root, dataset.studies, checked.settings, cache)
+    _sources[key] = _Source(builder, {item.item_id: item for item in dataset.items})
     rows = []
     for item in items:
         subtask = taxonomy.get(item.subtask)
@@ -151,8 +127,10 @@ def doc_text(doc: dict[str, Any]) -> str:
 
 
 def doc_images(doc: dict[str, Any]) -> list[Image.Image]:
-    """The prompt's images as grayscale PIL images, in order."""
-    return [Image.open(io.BytesIO(image.png)).convert("L") for image in doc_prompt(doc).images]
+    """The prompt's images as PIL images in RGB mode (the grey level in all three channels),
+    in order: image processors that do not convert (SigLIP-based ones, for example) expect
+    three channels and fail on a one-channel image."""
+    return [Image.open(io.BytesIO(image.png)).convert("RGB") for image in doc_prompt(doc).images]
 
 
 def doc_target(doc: dict[str, Any]) -> str:

@@ -42,7 +42,7 @@ from cardiolens.phantom.sequences import Renderer
 
 PHANTOM_VERSION = "1"
 CANARY = "cardiolens-canary-5f0c8a2e-3d1b-4c7a-9e62-b84f1d0a7c33"
-DEFAULT_STUDIES = 60
+DEFAULT_STUDIES = 160
 DEFAULT_SEED = 0
 LAX_SLICE_MM = 8.0
 

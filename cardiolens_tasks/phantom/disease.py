@@ -1,4 +1,4 @@
-"""Sample a phantom study's parameters from the disease models (taxonomy.md).
+"""Sample a phantom study's parameters from the disease models (docs/phantom.md).
 
 Each diagnosis draws geometry, motion and lesions from ranges chosen so that every label
 sits well inside its category (EF at least 2.5 points from a band edge, thickness and
@@ -8,6 +8,9 @@ keeps the labels stable against partial volume and noise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 import numpy as np
 
 from cardiolens.data.anatomy import LEVELS, WALLS6, Site, territory
@@ -15,6 +18,7 @@ from cardiolens.phantom.geometry import HeartModel
 from cardiolens.phantom.params import Acquisition, Heart, Lesion, StudyParams
 
 Rng = np.random.Generator
+T = TypeVar("T")
 CAVITY_LEVELS = LEVELS[:3]
 ALL_SITES: tuple[Site, ...] = (
     *((lv, w) for lv in CAVITY_LEVELS for w in WALLS6), ("Apex", ""))
@@ -125,11 +129,12 @@ class Draft:
         self.papillary_scar = False
         self.edema: list[Lesion] = []
         self.defect: Lesion | None = None
+        self.atrial_lge = False
 
     def chance(self, p: float) -> bool:
         return bool(self.rng.random() < p)
 
-    def pick(self, options: list[str] | tuple[str, ...]) -> str:
+    def pick(self, options: Sequence[T]) -> T:
         return options[int(self.rng.integers(len(options)))]
 
     def set_thick(self, sites: tuple[Site, ...], lo: float, hi: float) -> None:
@@ -155,146 +160,308 @@ class Draft:
         self.effusion = _uniform(self.rng, 9.0, 12.0)
 
 
-def _ischemic(d: Draft) -> None:
-    culprit = d.pick(("LAD", "LAD", "LAD", "LAD", "LAD", "RCA", "RCA", "RCA", "LCx", "LCx"))
-    allowed = {s for s in ALL_SITES if territory(s) == culprit}
+# Each rule below is documented with its clinical source in docs/phantom.md ("Disease
+# model"); the probabilities are the phantom's, chosen so that findings overlap between
+# diagnoses as they do clinically while the diagnosis stays answerable by clinical rules.
+
+SEPTAL_WALLS = ("Anteroseptal", "Inferoseptal")
+INSERTION_ARCS = ((30.0, 48.0), (132.0, 150.0))
+MID_WALL, SUBEPI = (0.32, 0.68), (0.62, 1.0)
+
+
+def grow_from(rng: Rng, sites: tuple[Site, ...], extra: int,
+              allowed: set[Site]) -> tuple[Site, ...]:
+    """``sites`` plus up to ``extra`` contiguous neighbours inside ``allowed``."""
+    region = list(sites)
+    for _ in range(extra):
+        frontier = sorted({n for s in region for n in _neighbours(s)
+                           if n in allowed and n not in region})
+        if not frontier:
+            break
+        region.append(frontier[int(rng.integers(len(frontier)))])
+    return tuple(sorted(region, key=ALL_SITES.index))
+
+
+def _cavity(sites: tuple[Site, ...]) -> tuple[Site, ...]:
+    """The sites a short-axis perfusion slice can show (not the apex cap)."""
+    return tuple(s for s in sites if s[0] != "Apex")
+
+
+def _territory_sites(culprit: str) -> set[Site]:
+    return {s for s in ALL_SITES if territory(s) == culprit}
+
+
+def _infarct(d: Draft, culprit: str, transmural: bool) -> Lesion:
     start = CORE_SITES[culprit][int(d.rng.integers(len(CORE_SITES[culprit])))]
-    sites = grow_region(d.rng, start, int(d.rng.integers(2, 6)), allowed)
-    transmural = d.chance(0.4)
+    sites = grow_region(d.rng, start, int(d.rng.integers(2, 6)), _territory_sites(culprit))
     if transmural:
-        scar = Lesion(sites, "Transmural", (0.0, 1.0))
-        d.set_thick(sites, 4.2, 5.0)
+        d.set_thick(sites, 4.2, 5.0)           # chronic transmural scar thins the wall
+        return Lesion(sites, "Transmural", (0.0, 1.0))
+    extent = SUBENDO_EXTENTS[int(d.rng.integers(3))]
+    if ("Apex", "") in sites:   # the apex cap is cut en face: a thin layer would not show
+        extent = max(extent, SUBENDO_EXTENTS[1])
+    return Lesion(sites, "Subendocardial", (0.0, extent))
+
+
+def _ischemic(d: Draft) -> None:
+    """Coronary disease: infarcts of one or two ages, or LGE-negative ischaemia."""
+    culprits = ("LAD",) * 5 + ("RCA",) * 3 + ("LCx",) * 2
+    culprit = d.pick(culprits)
+    d.ef_band = d.pick(("normal", "mild", "mild", "moderate", "moderate", "severe"))
+    if d.chance(0.12):   # hibernating myocardium: inducible defect and RWMA, no scar
+        start = CORE_SITES[culprit][int(d.rng.integers(len(CORE_SITES[culprit])))]
+        sites = grow_region(d.rng, start, int(d.rng.integers(2, 5)),
+                            set(_cavity(tuple(_territory_sites(culprit)))))
+        d.rwma_sites, d.rwma_severity, d.rwma_factor = sites, "Hypokinetic", 0.4
+        d.defect = Lesion(sites, "Subendocardial", (0.0, 0.6))
+        if d.ef_band == "normal":
+            d.ef_band = "mild"
+        return
+    transmural = d.chance(0.4)
+    scar = _infarct(d, culprit, transmural)
+    sites = scar.sites
+    if transmural:
         aneurysm = any(level in ("Apical", "Apex") for level, _ in sites) and d.chance(0.4)
         d.rwma_severity, d.rwma_factor = ("Dyskinetic", -0.3) if aneurysm else ("Akinetic", 0.0)
     else:
-        extent = SUBENDO_EXTENTS[int(d.rng.integers(3))]
-        if ("Apex", "") in sites:   # the apex cap is cut en face: a thin layer would not show
-            extent = max(extent, SUBENDO_EXTENTS[1])
-        scar = Lesion(sites, "Subendocardial", (0.0, extent))
-        d.rwma_severity, d.rwma_factor = (("Hypokinetic", 0.4) if extent < 0.5
+        d.rwma_severity, d.rwma_factor = (("Hypokinetic", 0.4) if scar.band[1] < 0.5
                                           else ("Akinetic", 0.0))
     d.scar = [scar]
     d.rwma_sites = sites
+    if scar.band[1] < 0.25 and d.chance(0.6):   # a thin subendocardial scar may move normally
+        d.rwma_sites, d.rwma_severity, d.rwma_factor = (), None, 1.0
+    if d.rwma_factor >= 0.0 and d.chance(0.25):   # multivessel: an older infarct in
+        # another territory (not beside an aneurysm, whose EF would be out of range)
+        other = d.pick(tuple(c for c in ("LAD", "RCA", "LCx") if c != culprit))
+        old = _infarct(d, other, transmural=False)
+        old = Lesion(tuple(s for s in old.sites if s not in sites), old.layer, old.band)
+        if old.sites:
+            d.scar.append(old)
+            if d.rwma_severity is None:
+                d.rwma_severity, d.rwma_factor = "Hypokinetic", 0.4
+            d.rwma_sites = tuple(s for s in ALL_SITES
+                                 if s in set(d.rwma_sites) | set(old.sites))
     d.papillary_scar = (any(s in sites for s in (("Mid", "Inferior"), ("Mid", "Anterolateral")))
                         and d.chance(0.5))
-    d.ef_band = d.pick(("mild", "moderate", "moderate", "severe"))
-    if d.ef_band != "mild" and d.chance(0.5):
+    if d.ef_band in ("moderate", "severe") and d.chance(0.5):
         d.dilate_lv()
     if culprit == "RCA" and d.chance(0.3):
         d.reduce_rv()
-    visible = tuple(s for s in sites if s[0] != "Apex")
-    if d.chance(0.5):   # peri-infarct ischaemia: the defect reaches beyond the scar
-        extra = grow_region(d.rng, visible[0], len(visible) + 2,
-                            {s for s in allowed if s[0] != "Apex"})
-        defect_sites = tuple(s for s in ALL_SITES if s in set(extra) | set(visible))
-    else:
-        defect_sites = visible
-    depth = (0.0, 1.0) if transmural else (0.0, 0.6)
-    d.defect = Lesion(defect_sites, "Transmural" if transmural else "Subendocardial", depth)
-    if d.chance(0.2):   # acute: edema over the infarct, at least half the wall deep
-        band = (0.0, max(0.5, scar.band[1]))
-        d.edema = [Lesion(sites, "Transmural" if band[1] == 1.0 else "Subendocardial", band)]
+    visible = _cavity(sites)
+    if visible and d.chance(0.65):   # 35%: revascularised, no inducible ischaemia
+        if d.chance(0.5):   # peri-infarct ischaemia: the defect reaches beyond the scar
+            extra = grow_region(d.rng, visible[0], len(visible) + 2,
+                                {s for s in _territory_sites(culprit) if s[0] != "Apex"})
+            defect_sites = tuple(s for s in ALL_SITES if s in set(extra) | set(visible))
+        else:
+            defect_sites = visible
+        depth = (0.0, 1.0) if transmural else (0.0, 0.6)
+        d.defect = Lesion(defect_sites, "Transmural" if transmural else "Subendocardial", depth)
+    if d.chance(0.25):   # acute: edema over the newest infarct, often beyond it and
+        # through the wall (the area at risk)
+        band = (0.0, 1.0) if d.chance(0.5) else (0.0, max(0.5, scar.band[1]))
+        edema_sites = sites
+        if d.chance(0.5):
+            edema_sites = grow_from(d.rng, sites, int(d.rng.integers(1, 3)),
+                                    _territory_sites(culprit))
+        d.edema = [Lesion(edema_sites, "Transmural" if band[1] == 1.0 else "Subendocardial",
+                          band)]
 
 
 def _hcm(d: Draft) -> None:
+    """Hypertrophic cardiomyopathy: septal, apical or other focal hypertrophy."""
     if d.chance(0.3):
         d.r_endo = _uniform(d.rng, 17.5, 20.0)
-    d.ef_band = "normal"
+    d.ef_band = "mild" if d.chance(0.08) else "normal"
     kind = d.pick(("Asymmetric septal",) * 13 + ("Apical",) * 4 + ("Other focal",) * 3)
     d.pattern = kind
     if kind == "Asymmetric septal":
-        thick = tuple((lv, w) for lv in ("Basal", "Mid") for w in ("Anteroseptal",
-                                                                   "Inferoseptal"))
+        thick = tuple((lv, w) for lv in ("Basal", "Mid") for w in SEPTAL_WALLS)
     elif kind == "Apical":
         thick = tuple(("Apical", w) for w in WALLS6)
     else:
         wall = d.pick(("Anterolateral", "Inferolateral", "Anterior"))
         thick = (("Mid", wall), ("Basal", wall))
     d.set_thick(thick, 16.0, 24.0 if kind != "Apical" else 19.0)
-    if d.chance(0.75):
+    if d.chance(0.7):
         n = int(d.rng.integers(1, len(thick) + 1))
         chosen = tuple(thick[i] for i in sorted(d.rng.choice(len(thick), n, replace=False)))
-        d.scar = [Lesion(chosen, "Mid-wall", (0.32, 0.68), patchy=True)]
+        d.scar = [Lesion(chosen, "Mid-wall", MID_WALL, patchy=True)]
         if kind == "Asymmetric septal" and d.chance(0.8):
             levels = sorted({lv for lv, _ in chosen}, key=LEVELS.index)
-            ins = tuple((lv, w) for lv in levels for w in ("Anteroseptal", "Inferoseptal"))
-            d.scar.append(Lesion(ins, "Mid-wall", (0.3, 0.7),
-                                 arcs=((30.0, 48.0), (132.0, 150.0))))
+            ins = tuple((lv, w) for lv in levels for w in SEPTAL_WALLS)
+            d.scar.append(Lesion(ins, "Mid-wall", (0.3, 0.7), arcs=INSERTION_ARCS))
+    if d.chance(0.35):   # microvascular ischaemia of the hypertrophied segments
+        d.defect = Lesion(thick, "Subendocardial", (0.0, 0.5))
 
 
 def _dcm(d: Draft) -> None:
+    """Dilated cardiomyopathy: usually normal wall thickness, sometimes a septal stripe."""
     d.dilate_lv()
-    d.thickness = _thickness(d.rng, 4.3, 5.0)
-    d.ef_band = d.pick(("moderate", "severe", "severe"))
+    if d.chance(0.25):
+        d.thickness = _thickness(d.rng, 4.3, 5.0)
+    else:
+        d.thickness = _thickness(d.rng, 6.0, 8.5)
+    d.ef_band = d.pick(("mild", "moderate", "severe", "severe", "moderate"))
     roll = d.rng.random()
     if roll < 0.2:
         d.dilate_rv()
     elif roll < 0.45:
         d.dilate_rv()
         d.reduce_rv()
-    if d.chance(0.35):
-        stripe = tuple((lv, w) for lv in ("Basal", "Mid") for w in ("Anteroseptal",
-                                                                    "Inferoseptal"))
+    if d.chance(0.3):
+        stripe = tuple((lv, w) for lv in d.pick((("Basal", "Mid"), ("Basal",), ("Mid",)))
+                       for w in SEPTAL_WALLS)
         d.scar = [Lesion(stripe, "Mid-wall", (0.35, 0.65))]
+    if d.chance(0.1):
+        d.small_effusion()
+    if d.chance(0.35):   # regional heterogeneity beyond the global dysfunction: septal
+        # (conduction delay), anteroseptal, or inferior and inferolateral
+        walls = d.pick((SEPTAL_WALLS, ("Anterior", "Anteroseptal"),
+                        ("Inferoseptal", "Inferior"), ("Inferior", "Inferolateral")))
+        d.rwma_sites = tuple((lv, w) for lv in ("Basal", "Mid") for w in walls)
+        d.rwma_severity, d.rwma_factor = "Hypokinetic", 0.4
 
 
 def _myocarditis(d: Draft) -> None:
-    d.ef_band = "mild" if d.chance(0.3) else "normal"
-    if d.chance(0.35):
+    """Acute (edema, often beyond the LGE), healed (LGE only) or early (edema only)."""
+    d.ef_band = d.pick(("normal",) * 13 + ("mild",) * 5 + ("moderate",) * 2)
+    if d.chance(0.3):
         d.small_effusion()
-    start = d.pick(("Inferolateral", "Anterolateral", "Inferolateral"))
+    start = d.pick(("Inferolateral", "Anterolateral", "Inferolateral", "Inferior"))
     allowed = {(lv, w) for lv in ("Basal", "Mid", "Apical")
                for w in ("Inferolateral", "Anterolateral", "Inferior")}
     sites = grow_region(d.rng, (d.pick(("Basal", "Mid")), start), int(d.rng.integers(2, 5)),
                         allowed)
-    layer, band = ("Subepicardial", (0.62, 1.0)) if d.chance(0.7) else ("Mid-wall",
-                                                                         (0.32, 0.68))
-    if d.chance(0.9):
-        d.scar = [Lesion(sites, layer, band, patchy=True)]
-    d.edema = [Lesion(sites, layer, band, patchy=True)]
+    layer, band = ("Subepicardial", SUBEPI) if d.chance(0.7) else ("Mid-wall", MID_WALL)
+    lesions = [Lesion(sites, layer, band, patchy=True)]
+    if d.chance(0.25):   # the second typical pattern: septal mid-wall
+        septal = tuple((lv, w) for lv in ("Basal", "Mid") for w in SEPTAL_WALLS)
+        lesions.append(Lesion(septal[:int(d.rng.integers(2, 5))], "Mid-wall", MID_WALL,
+                              patchy=True))
+    phase = d.rng.random()
+    if phase < 0.3:      # healed: scar without edema
+        d.scar = lesions
+    elif phase < 0.42:   # early: edema before any scar
+        d.edema = lesions
+    else:                # acute: edema at the LGE, often reaching beyond it
+        d.scar = lesions
+        d.edema = lesions
+        if d.chance(0.6):
+            wider = grow_from(d.rng, sites, int(d.rng.integers(1, 3)),
+                              allowed | {(lv, "Anterior") for lv in ("Basal", "Mid")})
+            d.edema = [Lesion(wider, layer, band, patchy=True), *lesions[1:]]
+    if d.chance(0.3):
+        d.rwma_sites = _cavity(sites)
+        d.rwma_severity, d.rwma_factor = "Hypokinetic", 0.4
 
 
 def _amyloidosis(d: Draft) -> None:
-    d.thickness = _thickness(d.rng, 14.0, 17.0)
-    d.pattern = "Concentric"
-    d.ef_band = "mild" if d.chance(0.3) else "normal"
+    """Concentric or asymmetric (septal) wall thickening, diffuse LGE, apical sparing."""
+    if d.chance(0.45):
+        d.pattern = "Asymmetric septal"
+        d.thickness = _thickness(d.rng, 9.0, 10.5)
+        septal = tuple((lv, w) for lv in ("Basal", "Mid") for w in SEPTAL_WALLS)
+        d.set_thick(septal, 15.0, 19.0)
+    else:
+        d.pattern = "Concentric"
+        d.thickness = _thickness(d.rng, 14.0, 17.0)
+    d.ef_band = d.pick(("normal",) * 6 + ("mild",) * 3 + ("moderate",))
     roll = d.rng.random()
     if roll < 0.4:
         d.small_effusion()
     elif roll < 0.65:
         d.large_effusion()
-    if d.chance(0.9):
-        band = (0.0, 1.0) if d.chance(0.2) else (0.0, 0.38)
+    if d.chance(0.2):
+        d.reduce_rv()
+    if d.chance(0.85):
+        band = (0.0, 1.0) if d.chance(0.25) else (0.0, 0.38)
         layer = "Transmural" if band[1] == 1.0 else "Subendocardial"
         d.scar = [Lesion(ALL_SITES[:-1], layer, band)]
+        d.atrial_lge = d.chance(0.7)
+    if d.pattern == "Concentric" and d.chance(0.5):   # raised T2 of the infiltrated inner
+        # wall, everywhere (drawn only in thick walls, where the band is several pixels)
+        d.edema = [Lesion(ALL_SITES[:-1], "Subendocardial", (0.0, 0.38))]
+    if d.chance(0.3):    # circumferential subendocardial hypoperfusion, sparing the apex
+        d.defect = Lesion(tuple((lv, w) for lv in ("Basal", "Mid") for w in WALLS6),
+                          "Subendocardial", (0.0, 0.5))
 
 
 def _sarcoidosis(d: Draft) -> None:
+    """Patchy multifocal LGE: basal septum on its RV side, insertion points, lateral wall."""
     d.ef_band = d.pick(("normal", "mild", "moderate"))
-    septal = tuple(("Basal", w) for w in ("Anteroseptal", "Inferoseptal"))
+    septal = tuple((lv, w) for lv in d.pick((("Basal",), ("Basal", "Mid")))
+                   for w in SEPTAL_WALLS)
     lateral_wall = d.pick(("Inferolateral", "Anterolateral"))
     lateral = tuple((lv, lateral_wall) for lv in ("Basal", "Mid"))
-    layer_a, band_a = d.pick(("Mid-wall", "Subepicardial")), (0.0, 0.0)
-    band_a = (0.32, 0.68) if layer_a == "Mid-wall" else (0.62, 1.0)
-    layer_b = d.pick(("Subepicardial", "Transmural"))
-    band_b = (0.62, 1.0) if layer_b == "Subepicardial" else (0.0, 1.0)
-    d.scar = [Lesion(septal, layer_a, band_a, patchy=True),
-              Lesion(lateral, layer_b, band_b, patchy=True)]
+    septal_layer = d.pick(("Mid-wall", "Subepicardial", "Subepicardial"))  # RV side
+    septal_band = MID_WALL if septal_layer == "Mid-wall" else SUBEPI
+    d.scar = [Lesion(septal, septal_layer, septal_band, patchy=True)]
     if d.chance(0.4):
-        d.rwma_sites = septal
+        d.scar.append(Lesion(septal, "Transmural", (0.0, 1.0), arcs=INSERTION_ARCS))
+    if d.chance(0.75) or len(d.scar) == 1:
+        layer = d.pick(("Subepicardial", "Transmural", "Mid-wall"))
+        band = {"Subepicardial": SUBEPI, "Transmural": (0.0, 1.0), "Mid-wall": MID_WALL}[layer]
+        d.scar.append(Lesion(lateral, layer, band, patchy=True))
+    if d.chance(0.45):
+        d.rwma_sites = d.pick((septal, lateral, (*septal, ("Basal", "Inferior")),
+                               (*septal, ("Basal", "Anterior"))))
+        d.rwma_sites = tuple(s for s in ALL_SITES if s in d.rwma_sites)
         d.rwma_severity, d.rwma_factor = "Hypokinetic", 0.4
-    if d.chance(0.25):
+    if d.chance(0.3):
         d.reduce_rv()
-    if d.chance(0.5):
-        if d.chance(0.7):
-            d.edema = [Lesion(septal, layer_a, band_a)]
+    if d.chance(0.45):   # active inflammation at a scar, or in a new region
+        if d.chance(0.6):
+            d.edema = [Lesion(septal, septal_layer, septal_band)]
         else:
-            d.edema = [Lesion((("Mid", "Anterior"),), "Mid-wall", (0.32, 0.68))]
+            d.edema = [Lesion((("Mid", "Anterior"), ("Apical", "Anterior")), "Mid-wall",
+                              MID_WALL)]
 
 
-DRAW = {"normal": lambda d: None, "ischemic": _ischemic, "hcm": _hcm, "dcm": _dcm,
+def _normal(d: Draft) -> None:
+    """Normal hearts, with athlete's remodelling and benign findings."""
+    if d.chance(0.25):   # athlete's heart: balanced dilatation, normal wall and function
+        d.r_endo = _uniform(d.rng, 31.0, 33.0)
+        d.thickness = _thickness(d.rng, 9.0, 10.5)
+        if d.chance(0.4):
+            d.dilate_rv()
+    if d.chance(0.12):   # non-specific RV insertion-point fibrosis
+        levels = d.pick((("Basal",), ("Basal", "Mid")))
+        d.scar = [Lesion(tuple((lv, w) for lv in levels for w in SEPTAL_WALLS), "Mid-wall",
+                         (0.3, 0.7), arcs=INSERTION_ARCS)]
+    if d.chance(0.12):   # physiological pericardial fluid
+        d.small_effusion()
+
+
+def _other(d: Draft) -> None:
+    """Other non-ischemic: hypertensive LVH, Fabry-like LVH, arrhythmogenic RV disease."""
+    kind = d.pick(("hypertensive",) * 9 + ("fabry",) * 5 + ("arrhythmogenic",) * 6)
+    if kind == "arrhythmogenic":
+        d.dilate_rv()
+        d.reduce_rv()
+        d.ef_band = "mild" if d.chance(0.3) else "normal"
+        if d.chance(0.4):   # left-dominant involvement: subepicardial lateral LGE
+            wall = d.pick(("Inferolateral", "Anterolateral"))
+            d.scar = [Lesion(tuple((lv, wall) for lv in ("Basal", "Mid")), "Subepicardial",
+                             SUBEPI)]
+        return
+    d.pattern = "Concentric"
+    d.thickness = _thickness(d.rng, 13.8, 15.5 if kind == "hypertensive" else 16.5)
+    d.ef_band = "mild" if d.chance(0.15) else "normal"
+    if kind == "fabry":   # basal inferolateral mid-wall LGE, sometimes active (T2)
+        sites = (("Basal", "Inferolateral"),) + (
+            (("Mid", "Inferolateral"),) if d.chance(0.4) else ())
+        d.scar = [Lesion(sites, "Mid-wall", MID_WALL)]
+        if d.chance(0.3):
+            d.edema = [Lesion(sites, "Mid-wall", MID_WALL)]
+    elif d.chance(0.3):   # hypertensive heart disease: non-specific patchy mid-wall LGE
+        wall = d.pick(WALLS6)
+        d.scar = [Lesion((("Basal", wall), ("Mid", wall)), "Mid-wall", MID_WALL, patchy=True)]
+
+
+DRAW = {"normal": _normal, "ischemic": _ischemic, "hcm": _hcm, "dcm": _dcm,
         "myocarditis": _myocarditis, "amyloidosis": _amyloidosis,
-        "sarcoidosis": _sarcoidosis}
+        "sarcoidosis": _sarcoidosis, "other": _other}
 
 
 def _acquisition(rng: Rng, n_slices: int) -> Acquisition:
@@ -333,7 +500,14 @@ def sample_study(rng: Rng, study_id: str, diagnosis: str) -> StudyParams:
         rv_shortening=d.rv_shortening,
         effusion=d.effusion,
     )
-    heart, ef = calibrate(heart, n_slices, EF_RANGES[d.ef_band], rng)
+    bands = list(EF_RANGES)
+    for band in bands[bands.index(d.ef_band):]:
+        try:    # a large dyskinetic region cannot reach a high EF: take the next band
+            heart, ef = calibrate(heart, n_slices, EF_RANGES[band], rng)
+            break
+        except ValueError:
+            if band == bands[-1]:
+                raise
     meta = {"age_band": d.pick(("30-39", "40-49", "50-59", "60-69", "70-79")),
             "sex": d.pick(("F", "M"))}
     return StudyParams(
@@ -341,5 +515,5 @@ def sample_study(rng: Rng, study_id: str, diagnosis: str) -> StudyParams:
         rwma_severity=d.rwma_severity, rwma_sites=d.rwma_sites,
         hypertrophy_pattern=d.pattern, scar=tuple(d.scar), papillary_scar=d.papillary_scar,
         edema=tuple(d.edema), defect=d.defect, ef_percent=ef,
-        texture_seed=int(rng.integers(2**31)), meta=meta,
+        texture_seed=int(rng.integers(2**31)), meta=meta, atrial_lge=d.atrial_lge,
     )

@@ -159,11 +159,20 @@ def impression_section(f: Findings, rng: Rng) -> str:
         return _pick(rng, ("Normal cardiac MRI.",
                            "Normal study without evidence of cardiomyopathy."))
     if f.etiology == "Ischemic cardiomyopathy":
-        terr = _join(site_territories(f.lge.sites)) if f.lge else "coronary"
+        if f.lge is None:
+            terr = _join(site_territories(f.perfusion.sites)) if f.perfusion else "coronary"
+            return _pick(rng, (f"Ischemic cardiomyopathy, {terr} territory.",
+                               f"Findings are consistent with ischemic cardiomyopathy in the "
+                               f"{terr} territory."))
+        terr = _join(site_territories(f.lge.sites))
         return _pick(rng, (f"Ischemic cardiomyopathy with infarction in the {terr} territory.",
                            f"Findings are consistent with ischemic cardiomyopathy "
                            f"({terr} territory infarct)."))
-    subtype = (f.subtype or "Other non-ischemic").lower()
+    if f.subtype in (None, "Other non-ischemic"):
+        return _pick(rng, ("Other non-ischemic cardiomyopathy.",
+                           "Findings are consistent with a non-ischemic cardiomyopathy, other "
+                           "non-ischemic type."))
+    subtype = f.subtype.lower()
     return _pick(rng, (f"Non-ischemic cardiomyopathy, most likely {subtype}.",
                        f"Findings are consistent with {subtype}, a non-ischemic "
                        "cardiomyopathy."))

@@ -98,8 +98,15 @@ def body_fractions(p: StudyParams) -> tuple[np.ndarray, np.ndarray]:
     return body - lung, lung
 
 
-def atria_fraction(p: StudyParams, view: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Atrial (and aortic root) blood below the base in a long-axis plane; x, y in mm."""
+ATRIAL_WALL_MM = 2.5
+
+
+def atria_fraction(p: StudyParams, view: str, x: np.ndarray, y: np.ndarray,
+                   grow_mm: float = 0.0) -> np.ndarray:
+    """Atrial (and aortic root) blood below the base in a long-axis plane; x, y in mm.
+
+    ``grow_mm`` widens every blob (the atrial wall is the widened minus the plain blobs).
+    """
     r = p.heart.r_endo
     blobs = [((-0.7 * r, 0.25 * r), (0.6 * r, 0.75 * r))]
     if view == "4ch":
@@ -107,14 +114,22 @@ def atria_fraction(p: StudyParams, view: str, x: np.ndarray, y: np.ndarray) -> n
     if view == "3ch":
         blobs.append(((-0.45 * r, -0.6 * r), (0.35 * r, 0.3 * r)))
     out = np.zeros_like(x)
-    for (cy, cx), radii in blobs:
-        out = np.maximum(out, _ellipse(y, x, (cy, cx), radii))
+    for (cy, cx), (ry, rx) in blobs:
+        out = np.maximum(out, _ellipse(y, x, (cy, cx), (ry + grow_mm, rx + grow_mm)))
     return out
+
+
+def atrial_wall(p: StudyParams, view: str, x: np.ndarray, y: np.ndarray,
+                atria: np.ndarray) -> np.ndarray:
+    """The atrial wall around the blobs below the base, (H, W); drawn only where it
+    enhances (amyloid atrial infiltration)."""
+    wall = atria_fraction(p, view, x, y, ATRIAL_WALL_MM) - atria
+    return np.clip(wall * (y < 0), 0.0, 1.0)
 
 
 def _compose(t: Tissue, values: dict[str, np.ndarray | float], background: np.ndarray,
              atria: np.ndarray | None, lesion: np.ndarray | None,
-             papillary_lesion: bool) -> np.ndarray:
+             papillary_lesion: bool, wall: np.ndarray | None = None) -> np.ndarray:
     """Fraction-weighted sum of class intensities; values may be per frame (T,)."""
 
     def v(name: str) -> np.ndarray:
@@ -129,6 +144,9 @@ def _compose(t: Tissue, values: dict[str, np.ndarray | float], background: np.nd
         out = out + myo * v("lv_myo")
     out = out + t.papillary * v("lesion" if papillary_lesion else "papillary")
     rest = t.outside
+    if wall is not None:
+        out = out + rest * wall * v("lesion")
+        rest = rest * (1.0 - wall)
     if atria is not None:
         out = out + rest * atria * v("atrium")
         rest = rest * (1.0 - atria)
@@ -184,7 +202,8 @@ class Renderer:
 
     def _render(self, plane: Plane, window: Window, phases: np.ndarray, values: dict,
                 lesions: tuple[Lesion, ...], texture_key: int | None,
-                atria: np.ndarray | None = None, papillary: bool = False) -> np.ndarray:
+                atria: np.ndarray | None = None, papillary: bool = False,
+                wall: np.ndarray | None = None) -> np.ndarray:
         """Full (T, H, W) frames: background everywhere, the heart inside ``window``."""
         r0, r1, c0, c1 = window
 
@@ -203,7 +222,7 @@ class Renderer:
                 texture = patch_texture(self._rng(texture_key), (m, m))[r0:r1, c0:c1]
             lesion = lesion_fraction(lesions, plane, t, texture)
         frames[:, r0:r1, c0:c1] = _compose(t, values, background[:, r0:r1, c0:c1], atria,
-                                           lesion, papillary)
+                                           lesion, papillary, wall)
         return frames
 
     def sax_plane(self, k: int) -> Plane:
@@ -214,11 +233,13 @@ class Renderer:
         a = self.p.acq
         return sax_plane(self.model, k, self.sax_window, a.pixel_mm, a.centre, a.rotation)
 
-    def _lax(self, view: str) -> tuple[Plane, np.ndarray]:
+    def _lax(self, view: str) -> tuple[Plane, np.ndarray, np.ndarray]:
+        """The plane, its atria and its atrial wall fractions."""
         a = self.p.acq
         plane, x, y = lax_plane(self.model, view, self.lax_window, a.pixel_mm, a.centre,
                                 tilt=a.rotation / 3.0)
-        return plane, atria_fraction(self.p, view, x, y)
+        atria = atria_fraction(self.p, view, x, y)
+        return plane, atria, atrial_wall(self.p, view, x, y, atria)
 
     def cine_sax(self) -> np.ndarray:
         frames = [self._render(self._sax(k), self.sax_window, self.phases, CINE, (), None)
@@ -226,7 +247,7 @@ class Renderer:
         return self._stack(frames, 1)
 
     def cine_lax(self, view: str) -> np.ndarray:
-        plane, atria = self._lax(view)
+        plane, atria, _ = self._lax(view)
         frames = self._render(plane, self.lax_window, self.phases, CINE, (), None, atria)
         return self._stack([frames], 2 + LAX_VIEWS.index(view))
 
@@ -238,9 +259,10 @@ class Renderer:
         return self._stack(frames, 10)
 
     def lge_lax(self, view: str) -> np.ndarray:
-        plane, atria = self._lax(view)
+        plane, atria, wall = self._lax(view)
         frame = self._render(plane, self.lax_window, np.zeros(1), LGE, self.p.scar,
-                             200 + LAX_VIEWS.index(view), atria, self.p.papillary_scar)
+                             200 + LAX_VIEWS.index(view), atria, self.p.papillary_scar,
+                             wall if self.p.atrial_lge else None)
         return self._stack([frame], 11 + LAX_VIEWS.index(view))
 
     def t2_sax(self) -> np.ndarray:

@@ -7,11 +7,12 @@ sample runs (from a worker thread), so nothing image-sized is held per sample.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from cardiolens.data.dataset import Item, Study
 from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
+from cardiolens.prompting.options import OptionError, field_option, setting
 from cardiolens.prompting.prompts import (
     LAYOUTS,
     PROMPT_STYLES,
@@ -29,37 +30,36 @@ MAX_BUDGET = 256
 
 @dataclass(frozen=True)
 class PromptSettings:
-    """How prompts are made; every field is a task parameter of the same name."""
+    """How prompts are made; every field is a task option of the same name.
 
-    selection: Protocol = "clinical"
-    budget: int = 16
-    prompt: PromptStyle = "standard"
-    images: bool = True
-    layout: Layout = "separate"
-    image_size: int = 256
-    max_images: int = 4
-    shuffle_options: bool = False
-    seed: int = 0
+    This is the one definition of the prompt settings: each field's :func:`setting` gives
+    its default, allowed values and help, from which the Inspect task parameters, the
+    lm-eval ``--metadata`` keys, their checking and the keys ``cardiolens analyze`` tells
+    runs apart by are all derived (:mod:`cardiolens.prompting.task_options`).
+    """
+
+    selection: Protocol = setting("clinical", "Slice selection protocol.", choices=PROTOCOLS)
+    budget: int = setting(16, "Images per prompt (the paper uses 8, 16, 32).",
+                          low=1, high=MAX_BUDGET)
+    prompt: PromptStyle = setting("standard", "Prompt style: standard (the answer only) or "
+                                  "reasoning (reasons first, then the answer).",
+                                  choices=PROMPT_STYLES)
+    images: bool = setting(True, "false for the blind control (same question, no images).")
+    layout: Layout = setting("separate", "separate (one image per frame) or mosaic (tiles "
+                             "in at most max_images images).", choices=LAYOUTS)
+    image_size: int = setting(256, "Longest image side in pixels.", low=32, high=2048)
+    max_images: int = setting(4, "Images per prompt with layout=mosaic.", low=1, high=64)
+    shuffle_options: bool = setting(False, "Shuffle the options per item (seeded); the "
+                                    "targets move along.",
+                                    levels=("image_understanding", "diagnosis"))
+    seed: int = setting(0, "Seed for random selection and option shuffling.", low=0)
 
     def __post_init__(self) -> None:
-        if self.selection not in PROTOCOLS:
-            raise ValueError(f"selection must be one of {', '.join(PROTOCOLS)}, "
-                             f"not {self.selection!r}")
-        if self.prompt not in PROMPT_STYLES:
-            raise ValueError(f"prompt must be one of {', '.join(PROMPT_STYLES)}, "
-                             f"not {self.prompt!r}")
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
-        for name, low, high in (("budget", 1, MAX_BUDGET), ("image_size", 32, 2048),
-                                ("max_images", 1, 64)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{name} must be an integer in [{low}, {high}], not {value!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, not {self.seed!r}")
-        for name in ("images", "shuffle_options"):      # "-T images=nope" is a truthy str
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false, not {getattr(self, name)!r}")
+        errors = [error for f in fields(self) for error in
+                  [field_option(f.name, f.default, f.metadata).check(getattr(self, f.name))[1]]
+                  if error]
+        if errors:
+            raise OptionError("; ".join(errors))
 
 
 class PromptBuilder:

@@ -5,7 +5,7 @@ The endocardium is where a ray first leaves the blood-pool intensity; a robust c
 to those points moves the centre, and the fit is repeated. The epicardium is where the
 ray enters the tissue outside the heart, with a rule per sequence (see
 :data:`EPI_RULES`). Angles are image angles: 0 points up and they grow counter-clockwise,
-the short-axis display convention (anterior up, septum left).
+the short-axis display convention (anterior wall up, septum left).
 """
 
 from __future__ import annotations

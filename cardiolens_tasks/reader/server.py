@@ -1,6 +1,10 @@
 """``cardiolens serve-reader``: the reference reader behind a minimal OpenAI-compatible
 ``/v1/chat/completions`` endpoint, for lm-eval's ``local-chat-completions``.
 
+The endpoint answers with any function of the request's parts (texts and image bytes in
+order, see :func:`chat_parts`); the reader's is the default, so other local models can be
+served the same way (``make_server(answer=..., model_name=...)``).
+
 Loopback only (the reader needs no network and should not be exposed); request bodies are
 capped at :data:`MAX_BODY` bytes; every error is a JSON ``{"error": {"message": ...}}``.
 """
@@ -11,6 +15,7 @@ import ipaddress
 import json
 import socket
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -20,6 +25,7 @@ from cardiolens.reader.request import Part, decode_data_uri
 
 MAX_BODY = 32 * 1024 * 1024
 MODEL_NAME = "cardiolens-reader"
+Answer = Callable[[list[Part]], str]
 
 
 def chat_parts(body: dict[str, Any]) -> list[Part]:
@@ -58,6 +64,8 @@ def completion(answer: str, model: str) -> dict[str, Any]:
 
 class ReaderHandler(BaseHTTPRequestHandler):
     server_version = "cardiolens-reader"
+    answer: Answer = staticmethod(answer_parts)
+    model_name = MODEL_NAME
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
@@ -72,7 +80,8 @@ class ReaderHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.rstrip("/") == "/v1/models":
-            self._send(200, {"object": "list", "data": [{"id": MODEL_NAME, "object": "model"}]})
+            self._send(200, {"object": "list",
+                             "data": [{"id": self.model_name, "object": "model"}]})
         else:
             self._error(404, f"unknown path {self.path}")
 
@@ -97,7 +106,7 @@ class ReaderHandler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError) as exc:
             self._error(400, f"bad request: {exc}")
             return
-        self._send(200, completion(answer_parts(parts), str(body.get("model") or MODEL_NAME)))
+        self._send(200, completion(self.answer(parts), str(body.get("model") or self.model_name)))
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -115,16 +124,26 @@ def check_loopback(host: str) -> None:
                                   "only serves 127.0.0.1, ::1 or localhost")
 
 
-def make_server(host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
-    """A bound (not yet serving) reader server on a loopback address."""
+def make_server(host: str = "127.0.0.1", port: int = 8000, answer: Answer = answer_parts,
+                model_name: str = MODEL_NAME) -> ThreadingHTTPServer:
+    """A bound (not yet serving) server on a loopback address.
+
+    Args:
+        host: a loopback host (anything else is refused).
+        port: the port; 0 picks a free one.
+        answer: the reply to a request's parts (default: the reference reader).
+        model_name: the model id ``/v1/models`` lists and replies carry by default.
+    """
     check_loopback(host)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    handler = type("Handler", (ReaderHandler,), {"answer": staticmethod(answer),
+                                                 "model_name": model_name})
 
     class Server(ThreadingHTTPServer):
         address_family = family
         daemon_threads = True
 
     try:
-        return Server((host, port), ReaderHandler)
+        return Server((host, port), handler)
     except OSError as exc:
         raise CardiolensError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -1,0 +1,99 @@
+"""The audit of one dataset, as a JSON-ready dict and as a readable table."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from cardiolens.audit.labels import (
+    PATTERN_FINDINGS,
+    label_audit,
+    label_sets_from_dataset,
+    phantom_label_sets,
+)
+from cardiolens.audit.priors import prior_baselines
+from cardiolens.data.dataset import read_dataset
+from cardiolens.errors import CardiolensError
+
+
+def audit_dataset(root: str | Path, depth: int = 3, folds: int = 5,
+                  seed: int = 0) -> dict[str, Any]:
+    """Label shortcuts and priors of the dataset at ``root``."""
+    dataset = read_dataset(root)
+    label_sets = label_sets_from_dataset(dataset)
+    if len(label_sets) < folds:
+        raise CardiolensError(f"{root}: {len(label_sets)} studies with a diagnosis item; "
+                              f"the audit needs at least {folds}")
+    return {"dataset": str(root), "label_shortcuts": label_audit(label_sets, depth, folds, seed),
+            "priors": prior_baselines(dataset.items)}
+
+
+def audit_phantom_labels(studies: int, cohort_seed: int = 0, depth: int = 3, folds: int = 5,
+                         seed: int = 0) -> dict[str, Any]:
+    """Label shortcuts of ``studies`` phantom label sets (default prevalence), no pixels."""
+    if studies < folds:
+        raise CardiolensError(f"--phantom {studies}: the audit needs at least {folds} studies")
+    label_sets = phantom_label_sets(studies, cohort_seed)
+    return {"dataset": f"phantom label sets (n={studies}, seed {cohort_seed})",
+            "label_shortcuts": label_audit(label_sets, depth, folds, seed)}
+
+
+def _pct(value: float) -> str:
+    return "   -" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+def format_labels(result: dict[str, Any]) -> list[str]:
+    """The label-shortcut section as table lines."""
+    major = result["majority"]
+    lines = [f"Label shortcuts ({result['studies']} studies; cross-validated accuracy)",
+             f"  {'finding used alone':34} {'etiology':>8} {'subtype':>8}",
+             f"  {'(majority class)':34} {_pct(major['etiology']):>8} "
+             f"{_pct(major['subtype']):>8}"]
+    for sid, acc in sorted(result["single"].items(), key=lambda kv: -kv[1]["etiology"]):
+        mark = " *" if sid in PATTERN_FINDINGS else ""
+        lines.append(f"  {sid + mark:34} {_pct(acc['etiology']):>8} {_pct(acc['subtype']):>8}")
+    tree = result["tree"]
+    lines += [f"  {'tree, depth ' + str(tree['depth']) + ', all but *':34} "
+              f"{_pct(tree['etiology']):>8} {_pct(tree['subtype']):>8}",
+              f"  {'clinician_rules':34} {_pct(result['clinician_rules']['etiology']):>8}",
+              "  * the LGE pattern (lge_territories is asked exactly when it is ischemic)",
+              "  etiology tree fitted on all studies:",
+              *("    " + line for line in tree["etiology_tree"])]
+    return lines
+
+
+def format_priors(priors: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["Priors (no image needed; exact match)",
+             f"  {'subtask':26} {'items':>6} {'majority':>8} {'option A':>8}  majority answer"]
+    for sid, row in priors.items():
+        lines.append(f"  {sid:26} {row['items']:>6} {_pct(row['majority']):>8} "
+                     f"{_pct(row['option_a']):>8}  {row['majority_answer']}")
+    return lines
+
+
+def format_audit(result: dict[str, Any]) -> str:
+    """Every section of an audit result, as plain text."""
+    lines = [f"cardiolens audit: {result['dataset']}", ""]
+    if "label_shortcuts" in result:
+        lines += [*format_labels(result["label_shortcuts"]), ""]
+    if "priors" in result:
+        lines += format_priors(result["priors"])
+    return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    """NaN as null, so the file is strict JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def write_json(result: dict[str, Any], path: Path) -> None:
+    """Write an audit result as strict JSON (NaN as null)."""
+    path.write_text(json.dumps(_plain(result), indent=1, allow_nan=False) + "\n")

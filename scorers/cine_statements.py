@@ -1,0 +1,169 @@
+"""Cine statements of a CMR report sentence: LV size (words or an indexed EDV), wall thickness
+(words or a maximal thickness in mm) and hypertrophy pattern, LV function (words, "global
+hypokinesis", or an EF number in any phrasing, banded as the labels are), RV size and
+function, each per clause and for the ventricle the clause is about."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from cardiolens.scorers import cmr_vocabulary as V
+from cardiolens.scorers.finding_locations import locations
+from cardiolens.scorers.report_text import Clauses
+
+Finding = tuple[str, str]
+
+
+_SUBJECT = re.compile(r"\b(lv|rv|biventricular|ventricles)\b(?!\s+insertion)")
+_EF = re.compile(r"\b(?:(lv|rv)\s+)?ef\b(?:\s*\(ef\))?[^0-9%;]{0,30}?(\d{1,3}(?:\.\d+)?)"
+                 r"(?:\s*(?:-|to)\s*(\d{1,3}(?:\.\d+)?))?\s*%")
+_EDVI = re.compile(r"\b(?:(lv|rv)\s+)?(?:indexed\s+)?(?:(lv|rv)\s+)?edvi?\b[^0-9;]{0,25}?"
+                   r"(\d{2,3}(?:\.\d+)?)\s*ml\s*/\s*m")
+_MM = re.compile(r"(\d{1,2}(?:\.\d+)?)\s*mm\b")
+_DILATED = re.compile(r"\b(?:dilated|dilation|enlarged|enlargement)\b")
+_NORMAL_SIZE = re.compile(
+    r"\bnondilated\b|\bnormal\s+(?:in\s+)?(?:\w+\s+){0,2}?(?:size|sized|volumes?|"
+    r"dimensions?)\b|\b(?:size|volumes?|dimensions?)\b[\s:]*(?:is\s+|are\s+)?(?:normal|"
+    r"within normal limits)\b")
+_SMALL = re.compile(r"\bsmall\b")
+_NEG_NEAR = re.compile(r"\b(?:no|not|without)\s+(?:\w+\s+){0,2}$")
+
+
+def _negated_near(before: str) -> bool:
+    """A "no" / "not" / "without" at most two words before (bounded window)."""
+    return bool(_NEG_NEAR.search(before[-60:]))
+
+
+_FUNCTION_WORD = re.compile(r"\b(?:function|systolic|ef|contractility|contraction|"
+                            r"dysfunction|impairment)\b|\b(?:global(?:ly)?|diffuse(?:ly)?|"
+                            r"generalized)\s+(?:lv\s+)?hypokine")
+_REDUCED = re.compile(r"\b(?:impaired|reduced|depressed|decreased|dysfunction|impairment|"
+                      r"poor|hypokine\w*)\b")
+_NORMAL_FN = re.compile(r"\b(?:normal|preserved|good|hyperdynamic|within normal limits)\b")
+_SEVERITY = ((re.compile(r"\bsevere(?:ly)?\b"), V.EF_SEVERE),
+             (re.compile(r"\bmoderate(?:ly)?\b"), V.EF_MODERATE),
+             (re.compile(r"\bmild(?:ly)?\b"), V.EF_MILD))
+_THICKENED = re.compile(r"\b(?:hypertroph\w*|thickened|thickening|lvh)\b")
+_THICK_NORMAL = re.compile(r"\bnormal\s+(?:\w+\s+){0,2}?thickness\b|\bthickness\b[\s:]*"
+                           r"(?:is\s+)?(?:\w+\s+)?normal\b")
+_THINNED = re.compile(r"\b(?:thinned|thinning|thin)\b")
+_PATTERNS = ((re.compile(r"\bconcentric\b"), V.PATTERN_CONCENTRIC),
+             (re.compile(r"\basymmetric(?:al)?\b|\bseptal hypertroph"), V.PATTERN_SEPTAL),
+             (re.compile(r"\bapical (?:hypertroph|variant)"), V.PATTERN_APICAL),
+             (re.compile(r"\bfocal hypertroph"), V.PATTERN_FOCAL))
+_SIZE_TOPICS = re.compile(r"\b(?:effusion|lge|scar|area|focus|foci|defect|infarct\w*)\b")
+
+
+CINE_WORDS = re.compile(
+    r"\b(?:lv|rv|biventricular|ventricles|size|sized|volumes?|dimensions?|cavity|dilat\w*|"
+    r"enlarge\w*|small|normal|function|systolic|ef|contractil\w*|dysfunction|impair\w*|"
+    r"hypertroph\w*|thick\w*|thin\w*|lvh|hypokine\w*|edvi?|mm|preserved|reduced|"
+    r"depressed|decreased|poor|good|hyperdynamic|concentric|asymmetric\w*)\b")
+"""Words any cine statement needs: a sentence without them skips the cine reading."""
+_SIZE_WORD = re.compile(r"\b(?:size|sized|volumes?|dimensions?|cavity)\b")
+_WHOLE_NORMAL = re.compile(r"\b(?:is|are|appears?)\s+normal\b|^\s*normal\s+\w+\s*$")
+
+
+def _subjects(word: str) -> tuple[str, ...]:
+    return {"lv": ("lv",), "rv": ("rv",)}.get(word, ("lv", "rv"))
+
+
+def _function_value(clause: str) -> str | None:
+    reduced = _REDUCED.search(clause)
+    negated = reduced and _negated_near(clause[:reduced.start()])
+    if reduced and not negated:
+        return next((band for pattern, band in _SEVERITY if pattern.search(clause)),
+                    V.EF_REDUCED)
+    if negated or _NORMAL_FN.search(clause):
+        return V.EF_NORMAL
+    return None
+
+
+def _size_value(clause: str, subjects: tuple[str, ...]) -> str | None:
+    dilated = _DILATED.search(clause)
+    if dilated:
+        return V.SIZE_NORMAL if _negated_near(clause[:dilated.start()]) else V.SIZE_DILATED
+    if _NORMAL_SIZE.search(clause):
+        return V.SIZE_NORMAL
+    if _SMALL.search(clause) and subjects == ("lv",):
+        return V.SIZE_SMALL
+    return None
+
+
+def cine_findings(s: str, clauses: Clauses) -> set[Finding]:
+    """LV / RV size and function, per clause and ventricle; stated numbers (EF, indexed
+    EDV) outrank words in the same sentence."""
+    words: dict[str, str] = {}
+    starts: list[int] = []
+    subjects: list[tuple[str, ...]] = []
+    first = _SUBJECT.search(s)          # "dilated, thin-walled LV": the first one named
+    carried: tuple[str, ...] = _subjects(first.group(1)) if first else ("lv",)
+    for start, end in clauses.bounds:
+        named = [m.group(1) for m in _SUBJECT.finditer(s, start, end)]
+        if named:
+            carried = _subjects(named[-1])
+        starts.append(start)
+        subjects.append(carried)
+        clause = s[start:end]
+        sizey = bool(first) or bool(_SIZE_WORD.search(clause))
+        size = _size_value(clause, carried) if sizey and not _SIZE_TOPICS.search(clause) \
+            else None
+        function = _function_value(clause) if _FUNCTION_WORD.search(clause) else None
+        if named and size is None and function is None and _WHOLE_NORMAL.search(clause):
+            size, function = V.SIZE_NORMAL, V.EF_NORMAL        # "the RV is normal"
+        for v in carried:
+            if size:
+                words[f"{v}_size"] = size
+            if function:
+                words[f"{v}_function"] = function if v == "lv" else (
+                    V.FUNCTION_NORMAL if function == V.EF_NORMAL else V.FUNCTION_REDUCED)
+
+    def subject_at(position: int) -> tuple[str, ...]:
+        return subjects[max(bisect_right(starts, position) - 1, 0)]
+
+    numbers: dict[str, str] = {}
+    for m in _EF.finditer(s):
+        values = [float(x) for x in (m.group(2), m.group(3)) if x]
+        ef = sum(values) / len(values)
+        if 0 < ef <= 100:
+            for v in (m.group(1),) if m.group(1) else subject_at(m.start()):
+                numbers[f"{v}_function"] = V.ef_value_band(ef) if v == "lv" \
+                    else V.rv_function_of_ef(ef)
+    for m in _EDVI.finditer(s):
+        v = m.group(2) or m.group(1) or subject_at(m.start())[0]
+        index = float(m.group(3))
+        numbers[f"{v}_size"] = V.lv_size_of_index(index) if v == "lv" \
+            else V.rv_size_of_index(index)
+    found = {(slot, value) for slot, value in (words | numbers).items()}
+    return found | _thickness(s, clauses)
+
+
+def _thickness(s: str, clauses: Clauses) -> set[Finding]:
+    found: set[Finding] = set()
+    value = None
+    pericardial = "pericardi" in s and not re.search(r"\b(?:lv|wall|septum|myocardi\w*)\b", s)
+    for start, end in clauses.bounds:
+        clause = s[start:end]
+        thick = _THICKENED.search(clause)
+        if thick and not pericardial:
+            value = V.THICK_NORMAL if _negated_near(clause[:thick.start()]) \
+                else V.THICK_THICKENED
+        elif _THICK_NORMAL.search(clause):
+            value = value or V.THICK_NORMAL
+        elif _THINNED.search(clause):
+            value = value or V.THICK_THINNED
+    numbers = [float(m.group(1)) for m in _MM.finditer(s)]
+    if numbers and re.search(r"thick|hypertroph|measur|septum|\bwall\b", s) and \
+            not re.search(r"effusion|pericardi", s):
+        value = V.thickness_of_mm(max(numbers))
+    if value is None:
+        return found
+    found.add(("wall_thickness", value))
+    if value != V.THICK_THICKENED:
+        return found
+    found |= {("hypertrophy_pattern", p) for pattern, p in _PATTERNS if pattern.search(s)}
+    walls_text = s.split("thickened", 1)[1] if "thickened" in s else s
+    found |= {("thickened_wall", f[1]) for f in locations(walls_text, "x", four_walls=True)
+              if f[0] == "x_wall"}
+    return found

@@ -1,0 +1,86 @@
+"""Report text normalisation, sentences and clauses for the CMR finding extractor.
+
+``normalise`` lower-cases and folds spelling variants into one form: British to American
+(oedema, ischaemic, dilatation, hypokinesia), hyphenation ("infero-lateral",
+"sub-endocardial", "non-ischaemic", "mid-wall"), and common phrases to short tokens
+("left ventricular" -> "lv", "late gadolinium enhancement" -> "lge", "ejection fraction" ->
+"ef"). Every rule is a regular expression without nested repetition, so normalising is
+linear in the text length.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+_CHARS = str.maketrans({"²": "2", "–": "-", "—": "-", "‐": "-", "−": "-", "\u00a0": " ",
+                        "’": "'", "≥": ">", "≤": "<"})
+
+# Applied in order; each is (pattern, replacement).
+_RULES: tuple[tuple[str, str], ...] = (
+    (r"oedema", "edema"), (r"ischaem", "ischem"), (r"haem", "hem"), (r"aemia", "emia"),
+    (r"dilatation", "dilation"), (r"(hypo|a|dys)kinesia\b", r"\1kinesis"),
+    (r"favour", "favor"), (r"artefact", "artifact"), (r"isation", "ization"),
+    (r"\bcentre", "center"), (r"\bper ?cent\b", "%"),
+    # hyphenation and spacing of compound words
+    (r"\b(infero|antero)[- ](lateral|septal|septum|apical)", r"\1\2"),
+    (r"\bsub[- ](endocardial|epicardial|endocardium|epicardium)", r"sub\1"),
+    (r"\bmid[- ]?(?:wall|myocardial|myocardium)\b", "midwall"),
+    (r"\bintra[- ]?myocardial\b", "midwall"), (r"\bfull[- ]thickness\b", "transmural"),
+    (r"\bmid[- ](ventricular|cavity|cavitary)\b", "mid"),
+    (r"\bnon[- ]?", "non"), (r"\bpost[- ]", "post"),
+    (r"\bend[- ]diastol", "end diastol"), (r"\bend[- ]systol", "end systol"),
+    (r"\bt2[- ]?weighted\b", "t2w"), (r"\bt2[- ]stir\b", "stir"),
+    (r"\binterventricular septum\b", "septum"), (r"\bseptal wall\b", "septum"),
+    # short tokens
+    (r"\bleft ventric(?:le|ular)\b", "lv"), (r"\bright ventric(?:le|ular)\b", "rv"),
+    (r"\blv(ef|edvi?|esvi?)\b", r"lv \1"), (r"\brv(ef|edvi?|esvi?)\b", r"rv \1"),
+    (r"\bejection fraction\b", "ef"),
+    (r"\bend diastolic volume(?: index(?:ed)?| indexed)?\b", "edv"),
+    (r"\bedv ?i\b", "edvi"),
+    (r"\b(?:late|delayed) (?:gadolinium )?enhancement\b", "lge"),
+    (r"\blate gadolinium\b", "lge"),
+    (r"\bcardiac (?:magnetic resonance(?: imaging)?|mri?)\b", "cmr"),
+    (r"\bleft anterior descending(?: artery| coronary artery)?\b", "lad"),
+    (r"\b(?:left )?circumflex(?: artery| coronary artery)?\b", "lcx"),
+    (r"\bright coronary(?: artery)?\b", "rca"),
+    (r"\bregional wall motion abnormalit(?:y|ies)\b", "rwma"),
+    (r"\bwall motion abnormalit(?:y|ies)\b", "rwma"),
+    (r"(?<=[a-z])-(?=[a-z])", " "),
+    (r"[ \t]+", " "),
+)
+_COMPILED = tuple((re.compile(p), r) for p, r in _RULES)
+_SENTENCE = re.compile(r"(?<=[.;!?])\s+|\n+")
+_CLAUSE = re.compile(r"[,;()]|\b(?:but|however|although|though|whereas|while|except|"
+                     r"apart from|which)\b")
+
+
+def normalise(text: str) -> str:
+    """Lower-case text with spelling, hyphenation and common phrases folded (see module)."""
+    out = text.translate(_CHARS).lower()
+    for pattern, replacement in _COMPILED:
+        out = pattern.sub(replacement, out)
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    """Normalised sentences (split at . ; ! ? and line breaks)."""
+    return [s.strip(" .") for s in _SENTENCE.split(normalise(text)) if s.strip(" .")]
+
+
+class Clauses:
+    """The clauses of a sentence (split at , ; ( ) and at conjunctions such as "but",
+    "although", "whereas", "rather than"), looked up by character position."""
+
+    def __init__(self, sentence: str) -> None:
+        self.bounds: list[tuple[int, int]] = []
+        start = 0
+        for match in _CLAUSE.finditer(sentence):
+            self.bounds.append((start, match.start()))
+            start = match.end()
+        self.bounds.append((start, len(sentence)))
+        self._starts = [b[0] for b in self.bounds]
+
+    def at(self, position: int) -> tuple[int, int]:
+        """Start and end of the clause holding a position."""
+        return self.bounds[max(bisect_right(self._starts, position) - 1, 0)]

@@ -1,0 +1,139 @@
+"""`cardiolens audit`: label shortcuts, the clinician's rules, priors, and the phantom's
+disease model measured with them (label sets only, no pixels)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cardiolens.audit.labels import (
+    PATTERN_FINDINGS,
+    LabelSet,
+    clinician_rules,
+    fit_tree,
+    label_audit,
+    lookup_accuracy,
+    phantom_label_sets,
+    predict_tree,
+)
+from cardiolens.audit.priors import prior_baselines
+from cardiolens.cli import main
+from cardiolens.data.dataset import Item
+from cardiolens.data.taxonomy import load_taxonomy
+from cardiolens.phantom.cohort import DEFAULT_SEED, DEFAULT_STUDIES, plan_diagnoses
+
+
+def test_lookup_rule_finds_an_informative_finding_and_not_a_random_one() -> None:
+    rng = np.random.default_rng(0)
+    targets = [str(t) for t in rng.choice(["a", "b", "c"], 300, p=[0.5, 0.3, 0.2])]
+    assert lookup_accuracy(targets, targets) == 1.0
+    noise = [str(v) for v in rng.integers(0, 4, 300)]
+    assert abs(lookup_accuracy(noise, targets) - 0.5) < 0.1
+
+
+def test_tree_learns_a_two_feature_rule() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.random((400, 5)) < 0.5
+    y = (x[:, 1] & ~x[:, 3]).astype(int)
+    tree = fit_tree(x, y, 2, depth=2)
+    assert np.array_equal(predict_tree(tree, x), y)
+    assert fit_tree(x, y, 2, depth=0).feature is None
+
+
+def test_clinician_rules_read_the_findings_as_a_cardiologist_would() -> None:
+    normal = {"cine_lv_function": "Normal (EF >= 50%)", "cine_wall_thickness": "Normal",
+              "lge_presence": "No", "perf_defect_presence": "No", "cine_rwma_presence": "No"}
+    athlete = {**normal, "cine_lv_size": "Dilated", "cine_rv_status": "Dilated"}
+    insertion = {**normal, "lge_presence": "Yes", "lge_rv_insertion": "Yes",
+                 "lge_walls": ["Anteroseptal", "Inferoseptal"], "lge_distribution": "Focal",
+                 "lge_pattern": "Non-ischemic"}
+    hibernating = {**normal, "perf_defect_presence": "Yes", "cine_rwma_presence": "Yes",
+                   "cine_lv_function": "Mildly reduced (40-49%)"}
+    hcm_defect = {**hibernating, "cine_wall_thickness": "Thickened"}
+    scar = {**normal, "lge_presence": "Yes", "lge_pattern": "Ischemic (follows a coronary "
+            "territory)"}
+    assert [clinician_rules(a) for a in (normal, athlete, insertion)] == ["Normal"] * 3
+    assert clinician_rules(hibernating) == clinician_rules(scar) == "Ischemic cardiomyopathy"
+    assert clinician_rules(hcm_defect) == "Non-ischemic cardiomyopathy"
+
+
+def test_priors_give_majority_and_option_a_rates() -> None:
+    answers = ["Normal", "Normal", "Dilated", "Small"]
+    items = [Item(f"S{i}/cine_lv_size", f"S{i}", "image_understanding", "cine_lv_size",
+                  answer=a) for i, a in enumerate(answers)]
+    items.append(Item("S0/cine_rwma_walls", "S0", "image_understanding", "cine_rwma_walls",
+                      answer=["Anterior", "Septal"]))
+    priors = prior_baselines(items)
+    assert priors["cine_lv_size"] == {"items": 4, "majority_answer": "Normal", "majority": 0.5,
+                                      "option_a": 0.5, "options_seen": 3}
+    assert priors["cine_rwma_walls"]["option_a"] == 0.0      # the whole set must match
+
+
+def test_default_cohort_makes_every_option_a_right_answer() -> None:
+    counts = Counter(plan_diagnoses(DEFAULT_STUDIES, DEFAULT_SEED))
+    assert len(counts) == 8 and min(counts.values()) >= 10
+    label_sets = phantom_label_sets(DEFAULT_STUDIES, DEFAULT_SEED)
+    seen: dict[str, set[str]] = {}
+    for ls in label_sets:
+        seen.setdefault("diagnosis_etiology", set()).add(ls.etiology)
+        if ls.subtype:
+            seen.setdefault("diagnosis_nicm_subtype", set()).add(ls.subtype)
+        for sid, answer in ls.answers.items():
+            seen.setdefault(sid, set()).update([answer] if isinstance(answer, str) else answer)
+    for subtask in load_taxonomy().subtasks.values():
+        if subtask.answer_type != "report":
+            missing = set(subtask.options) - seen.get(subtask.id, set())
+            assert not missing, (subtask.id, missing)
+
+
+def test_no_single_finding_but_the_pattern_gives_away_the_etiology() -> None:
+    result = label_audit(phantom_label_sets(400, seed=3))
+    single = {sid: acc["etiology"] for sid, acc in result["single"].items()
+              if sid not in PATTERN_FINDINGS}
+    worst = max(single, key=lambda sid: single[sid])
+    assert single[worst] <= 0.78, (worst, single[worst])   # 2,000 sets: <= 0.75 (README)
+    assert result["clinician_rules"]["etiology"] >= 0.9
+    assert result["majority"]["etiology"] < result["tree"]["etiology"]
+
+
+def test_audit_command_prints_a_table_and_writes_json(cohort40: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "audit.json"
+    assert main(["audit", str(cohort40), "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "Label shortcuts (40 studies" in table and "clinician_rules" in table
+    figures = json.loads(out.read_text())
+    assert set(figures["label_shortcuts"]["single"]) == {
+        s.id for s in load_taxonomy().by_level("image_understanding")}
+    assert figures["priors"]["diagnosis_etiology"]["items"] == 40
+
+
+def test_audit_of_a_folder_that_is_no_dataset_is_one_line(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    assert main(["audit", str(tmp_path / "missing")]) == 1
+    err = capsys.readouterr().err
+    assert "missing" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_label_sets_skip_studies_without_a_diagnosis() -> None:
+    from cardiolens.audit.labels import label_sets_from_items
+
+    items = [Item("A/cine_lv_size", "A", "image_understanding", "cine_lv_size", "Normal"),
+             Item("B/diagnosis_etiology", "B", "diagnosis", "diagnosis_etiology", "Normal")]
+    assert label_sets_from_items(items) == [LabelSet("B", {}, "Normal", None)]
+
+
+def test_audit_of_phantom_label_sets_needs_no_dataset(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "labels.json"
+    assert main(["audit", "--phantom", "60", "--phantom-seed", "2", "--json", str(out)]) == 0
+    assert "Label shortcuts (60 studies" in capsys.readouterr().out
+    assert json.loads(out.read_text())["label_shortcuts"]["studies"] == 60
+    assert main(["audit", str(tmp_path), "--phantom", "60"]) == 1
+    assert "one of the two" in capsys.readouterr().err
+    assert main(["audit"]) == 1

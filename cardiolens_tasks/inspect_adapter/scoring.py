@@ -203,13 +203,16 @@ def _report_values(scores: Sequence[SampleScore], name: str) -> list[float]:
 
 @metric
 def report_means() -> Metric:
-    """Every report metric's mean over all sections, with its study-clustered stderr."""
+    """Every report metric's mean over all sections; the headline ones (all but the
+    contradictions per slot group) with their study-clustered stderr."""
 
     def compute(scores: list[SampleScore]) -> Value:
         out: dict[str, float] = {}
         for name in core.REPORT_METRICS:
-            out[name], out[f"{name}_stderr"] = clustered_mean(scores,
-                                                              _report_values(scores, name))
+            mean_value, err = clustered_mean(scores, _report_values(scores, name))
+            out[name] = mean_value
+            if name not in core.CONTRADICTION_METRICS:
+                out[f"{name}_stderr"] = err
         return out
 
     return compute

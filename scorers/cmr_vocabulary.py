@@ -3,16 +3,16 @@
 A finding is a ``(slot, value)`` pair. Values are the taxonomy's option texts in lower case
 (``cine_lv_size`` -> ``normal`` / ``dilated`` / ``small``; EF bands by their name before the
 bracket, ``moderately reduced``); numeric cut-offs (EF bands, wall thickness, indexed
-volumes, RV ejection fraction) are the ones the dataset labels are made with. Nothing here
-repeats an option text: it is unpacked from :mod:`cardiolens.data.vocabulary` (the
-taxonomy's named option groups), so a changed option fails loudly at import.
+volumes, RV ejection fraction) are the ones the dataset labels are made with, read from
+:mod:`cardiolens.data.cutoffs` (EF bands through :func:`cardiolens.data.findings.ef_band`).
+Nothing here repeats an option text: it is unpacked from :mod:`cardiolens.data.vocabulary`
+(the taxonomy's named option groups), so a changed option fails loudly at import.
 """
 
 from __future__ import annotations
 
 from cardiolens.data import vocabulary as opt
-from cardiolens.data.findings import ef_band
-from cardiolens.importers.cardiac_geometry import (
+from cardiolens.data.cutoffs import (
     LV_EDV_INDEX_DILATED,
     LV_EDV_INDEX_SMALL,
     RV_EDV_INDEX_DILATED,
@@ -20,6 +20,7 @@ from cardiolens.importers.cardiac_geometry import (
     THICKENED_MM,
     THINNED_MM,
 )
+from cardiolens.data.findings import ef_band
 
 Finding = tuple[str, str]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from cardiolens.data.anatomy import territory
 from cardiolens.data.findings import transmurality_band
+from cardiolens.data.vocabulary import DISTRIBUTION
 from cardiolens.scorers import cmr_vocabulary as V
 from cardiolens.scorers.finding_locations import APICAL, BASAL, MID, WALL4
 
@@ -31,7 +32,7 @@ def _lesion_facts(prefix: str, record: Mapping[str, Any]) -> set[Finding]:
 
     A diffuse lesion is reported as "all segments", which names every level and wall.
     """
-    if record["distribution"] == "Diffuse":
+    if record["distribution"] == DISTRIBUTION.diffuse:
         out = {(f"{prefix}_level", lv) for lv in (BASAL, MID, APICAL)}
         out |= {(f"{prefix}_wall", w) for w in V.WALL6_NAMES}
     else:

@@ -73,3 +73,19 @@ def test_items_need_their_sequences_and_answers_are_option_texts() -> None:
         assert set(values) <= set(sub.options), item.subtask
     assert _answers(f)["lge_territories"] == ["RCA"]
     assert _answers(f)["lge_walls"] == ["Inferior"]
+
+
+def test_a_partial_source_gets_items_only_for_what_it_measured() -> None:
+    """Importers list the subtasks their labels answer; build_items asks nothing else, and
+    the applicability rules still hold within that list."""
+    thick = replace(CINE, wall_thickness="Thickened", thickened_walls=("Septal",))
+    measured = frozenset({"cine_wall_thickness", "cine_thickened_walls", "lge_presence",
+                          "lge_levels", "diagnosis_etiology"})
+    f = Findings(thick, SCAR, None, None, "Ischemic cardiomyopathy", None, measured=measured)
+    answers = _answers(f)
+    assert answers == {"cine_wall_thickness": "Thickened", "cine_thickened_walls": ["Septal"],
+                       "lge_presence": "Yes", "lge_levels": ["Basal segment", "Mid segment"],
+                       "diagnosis_etiology": "Ischemic cardiomyopathy"}
+    # without the LGE series the LGE items go, even though they were measured
+    assert set(_answers(f, ("cine_sax",))) == {"cine_wall_thickness", "cine_thickened_walls",
+                                              "diagnosis_etiology"}

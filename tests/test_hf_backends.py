@@ -19,6 +19,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import nibabel as nib
+import numpy as np
 import pytest
 from hf_record import digest
 from hf_tiny import (
@@ -34,6 +36,7 @@ from hf_tiny import (
 from openai_stub import loopback_available
 
 from cardiolens.analysis.results import read_lm_eval_folder
+from cardiolens.data.dataset import write_jsonl
 from cardiolens.lm_eval_adapter.docs import (
     doc_images,
     doc_prompt,
@@ -67,8 +70,19 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_cohort(tmp_path_factory.mktemp("hfc") / "c5", studies=5, seed=3,
+    """Five phantom studies; the first T2 stack is cut to 5 slices, so the batch of the
+    first T2 prompts mixes image counts whatever stack sizes the phantom draws (lm-eval
+    sorts a task's requests by length before batching, so the batch holds them all)."""
+    root = generate_cohort(tmp_path_factory.mktemp("hfc") / "c5", studies=5, seed=3,
                            progress=False)
+    rows = [json.loads(line) for line in (root / "studies.jsonl").read_text().splitlines()]
+    t2 = next(row["series"]["t2_sax"] for row in rows if "t2_sax" in row["series"])
+    image = nib.load(root / t2["path"])
+    kept = np.asarray(image.dataobj)[..., :5]
+    nib.save(nib.Nifti1Image(kept, image.affine, image.header), root / t2["path"])
+    t2["slices"] = 5
+    write_jsonl(root / "studies.jsonl", rows)
+    return root
 
 
 def _processor(tiny: Path) -> Any:
@@ -100,7 +114,7 @@ def test_hf_multimodal_scores_cardiolens_prompts_with_every_image_in_caption_ord
     result = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("hf_record.py")), str(record),
          "--model", "hf-multimodal", "--model_args", f"pretrained={tiny},max_images=16",
-         "--device", "cpu", "--batch_size", "2", "--include_path", str(task_yaml_path()),
+         "--device", "cpu", "--batch_size", str(LIMIT), "--include_path", str(task_yaml_path()),
          "--tasks", ",".join(tasks), "--limit", str(LIMIT),
          *(["--apply_chat_template"] if chat else []),
          "--gen_kwargs", "max_gen_toks=12", "--metadata", json.dumps({"data": str(cohort)}),

@@ -25,6 +25,7 @@ from cardiolens.inspect_adapter.models import random_answer
 from cardiolens.lm_eval_adapter import task_manager
 from cardiolens.lm_eval_adapter.docs import (
     doc_images,
+    doc_prompt,
     doc_text,
     load_docs,
     options_from,
@@ -84,8 +85,12 @@ def test_options_are_coerced_unknown_keys_ignored_bad_values_refused() -> None:
 def test_relative_data_path_resolves_from_the_working_directory(
         cohort5: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(cohort5.parent)
-    docs = load_docs(data=cohort5.name, level="diagnosis", task="diagnosis_etiology")["test"]
+    docs = load_docs(data=cohort5.name, level="diagnosis", task="diagnosis_etiology",
+                     etiology="three_way")["test"]
     assert len(docs) == 5 and "/" not in docs[0]["source"]
+    diseased = [d for d in docs if json.loads(d["target"]) != "Normal"]
+    binary = load_docs(data=cohort5.name, level="diagnosis", task="diagnosis_etiology")
+    assert len(binary["test"]) == len(diseased) < 5        # the paper's default
 
 
 class ReplayRandom(LM):
@@ -173,7 +178,9 @@ def test_local_chat_completions_requests_carry_every_budgeted_image(cohort5: Pat
 
     runs = read_lm_eval_folder(tmp_path / "out")        # cardiolens analyze reads it too
     assert {run.level for run in runs} == {"diagnosis"}
+    assert all("base_url" not in run.model and run.model for run in runs)   # model_name
     rows = [row for run in runs for row in run.rows]
+    assert all(row.meta["frames_available"] > 0 and row.meta["source"] for row in rows)
     assert len(rows) == len(requests)
     assert all(row.record["letters"] == "B" for row in rows)
 
@@ -212,3 +219,20 @@ def test_another_levels_filter_is_refused_not_ignored() -> None:
         options_from({"level": "image_understanding", "section": "report_lge"})
     assert str(info.value) == ("image_understanding has no section filter; its subtask "
                                "filter is subtask")
+
+
+
+@pytest.mark.parametrize("budget", [2, 32])
+def test_docs_mark_items_whose_images_every_protocol_shares(cohort5: Path, budget: int) -> None:
+    docs = load_docs(data=str(cohort5), level="image_understanding", sequence="t2",
+                     budget=str(budget))["test"]
+    prompts = {p: {d["item_id"]: doc_prompt(d).frames for d in load_docs(
+        data=str(cohort5), level="image_understanding", sequence="t2", budget=str(budget),
+        selection=p)["test"]} for p in ("clinical", "random", "data_driven")}
+    for doc in docs:
+        assert doc["identical_across_protocols"] == (budget >= doc["frames_available"])
+        same = prompts["clinical"][doc["item_id"]] == prompts["random"][doc["item_id"]] == \
+            prompts["data_driven"][doc["item_id"]]
+        if doc["identical_across_protocols"]:
+            assert same
+    assert all(d["identical_across_protocols"] for d in docs) == (budget == 32)

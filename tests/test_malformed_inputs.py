@@ -543,7 +543,7 @@ def test_every_bad_parameter_is_named_in_one_message(cohort40: Path) -> None:
     assert _one_line(str(info.value)) == (
         "cardiolens/diagnosis: unknown parameter(s): sede; valid: data, task, selection, "
         "budget, prompt, images, layout, image_size, max_images, shuffle_options, seed, "
-        "cache, limit_studies, log_images; selection must be one of random, clinical, "
+        "etiology, cache, limit_studies, log_images; selection must be one of random, clinical, "
         "data_driven, not 'foo'; budget must be an integer in [1, 256], not 0; "
         "task: unknown diagnosis subtask(s): bogus; choose from diagnosis_etiology, "
         "diagnosis_nicm_subtype")

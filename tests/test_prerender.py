@@ -72,7 +72,7 @@ SPAWNED = """
 import sys, multiprocess
 multiprocess.set_start_method("spawn", force=True)
 from pathlib import Path
-from cardiolens.prompting.prerender import prerender
+from cardiolens.lm_eval_adapter.prerender import prerender
 summary = prerender(Path(sys.argv[2]), num_proc=2, data=sys.argv[1], level="diagnosis",
                     budget=4, cache=False)
 print(summary.rows, len(summary.errors))

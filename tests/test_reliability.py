@@ -38,9 +38,9 @@ def test_eval_with_5_percent_broken_studies_scores_the_rest(cohort40: Path,
     missing = _series_path(root, "P0017", "cine_sax")
     missing.unlink()                                    # 2 of 40 studies = 5%
 
-    log = inspect_eval("cardiolens/diagnosis", model="cardiolens/random",
-                       task_args={"data": str(root)}, log_dir=str(tmp_path / "logs"),
-                       display="none")[0]
+    log = inspect_eval("cardiolens/diagnosis", model="cardiolens/random",   # every study
+                       task_args={"data": str(root), "etiology": "three_way"},
+                       log_dir=str(tmp_path / "logs"), display="none")[0]
 
     assert log.status == "success", log.error
     samples = log.samples or []

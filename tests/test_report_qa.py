@@ -98,3 +98,76 @@ def test_a_model_can_read_messy_reports(tmp_path: Path) -> None:
     assert items["S0/lge_walls"].answer == ["Inferior"]
     assert items["S0/lge_walls"].extra["provenance"]["method"] == "inspect model mockllm/model"
     assert validate_dataset(ds) == []
+
+
+def _fill(sheet: Path, out: Path, verdicts: dict[str, tuple[str, str]]) -> None:
+    rows = list(csv.DictReader(sheet.open()))
+    for row in rows:
+        row["verdict"], row["corrected_answer"] = verdicts.get(row["item_id"], ("", ""))
+    with out.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_two_readers_kappa_disagreements_and_adjudication(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sklearn.metrics import cohen_kappa_score
+
+    ds = make_tiny_dataset(tmp_path / "ds", studies=2)
+    reports = tmp_path / "reports.jsonl"
+    reports.write_text("\n".join(json.dumps(r) for r in REPORTS[:2]) + "\n")
+    sheet = tmp_path / "review.csv"
+    assert main(["build-qa", str(reports), "--dataset", str(ds), "--review-sheet",
+                 str(sheet)]) == 0
+    ids = [row["item_id"] for row in csv.DictReader(sheet.open())]
+    choice = [i for i in ids if "/report_" not in i]
+    a = {i: ("accept", "") for i in choice}
+    b = dict(a)
+    b["S0/lge_walls"] = ("correct", "Inferior; Inferolateral")
+    b["S0/cine_lv_size"] = ("reject", "")
+    a["S1/lge_presence"] = ("correct", "Yes")
+    _fill(sheet, tmp_path / "a.csv", a)
+    _fill(sheet, tmp_path / "b.csv", b)
+    capsys.readouterr()
+    assert main(["apply-review", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"),
+                 "--dataset", str(ds)]) == 0
+    err = capsys.readouterr().err
+    record = json.loads((ds / "review_agreement.json").read_text())
+    assert record["disagreements"] == ["S0/cine_lv_size", "S0/lge_walls", "S1/lge_presence"]
+    def labels(path: Path) -> dict[str, str]:
+        out = {}
+        for row in csv.DictReader(path.open()):
+            verdict = row["verdict"]
+            answer = {"accept": row["proposed_answer"], "correct": row["corrected_answer"],
+                      "reject": "rejected"}.get(verdict)
+            if answer is not None:
+                out[row["item_id"]] = "; ".join(sorted(answer.split("; ")))
+        return out
+    la, lb = labels(tmp_path / "a.csv"), labels(tmp_path / "b.csv")
+    assert record["overall"]["kappa"] == pytest.approx(
+        cohen_kappa_score([la[i] for i in sorted(la)], [lb[i] for i in sorted(la)]))
+    assert record["overall"]["items"] == len(choice)
+    assert record["per_subtask"]["lge_walls"]["agreement"] == 0.0
+    assert record["audited_accuracy"] is None and "overall |" in err
+    items = {i.item_id: i for i in read_dataset(ds).items}
+    assert items["S0/lge_walls"].extra["provenance"]["review"] == "pending"   # disagreement
+    assert items["S0/lge_presence"].extra["provenance"]["review"] == "accept"  # agreed
+
+    disagreements = tmp_path / "b.disagreements.csv"
+    rows = list(csv.DictReader(disagreements.open()))
+    assert [r["item_id"] for r in rows] == record["disagreements"]
+    assert rows[1]["reader_b"] == "Inferior; Inferolateral"
+    _fill(disagreements, tmp_path / "adj.csv", {"S0/lge_walls": ("correct", "Inferior"),
+                                                "S0/cine_lv_size": ("accept", ""),
+                                                "S1/lge_presence": ("accept", "")})
+    assert main(["apply-review", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"),
+                 "--dataset", str(ds), "--adjudicated", str(tmp_path / "adj.csv")]) == 0
+    record = json.loads((ds / "review_agreement.json").read_text())
+    audited = len(choice)                      # every item has a final verdict now
+    assert record["audited_items"] == audited
+    assert record["audited_accuracy"] == pytest.approx((audited - 1) / audited)
+    assert "audited-sample accuracy" in capsys.readouterr().err
+    items = {i.item_id: i for i in read_dataset(ds).items}
+    assert items["S0/lge_walls"].answer == ["Inferior"]
+    assert items["S0/lge_walls"].extra["provenance"]["reviewers"] == "adjudicated"

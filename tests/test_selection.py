@@ -14,6 +14,7 @@ from cardiolens.prompting.selection import (
     ed_es,
     estimate_ed_es,
     frame_scores,
+    frames_available,
     key_layers,
     perfusion_key_dynamics,
     select_frames,
@@ -164,3 +165,81 @@ def test_budget_respected_without_duplicates(protocol: str, budget: int) -> None
 def test_unknown_protocol_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown protocol"):
         _select("best", 4, ["cine_sax"])
+
+
+# ----------------------------------------------------------------- function pair (issue 17)
+
+FUNCTION_ROUTES = {
+    "diagnosis": ["cine_sax", "cine_4ch", "lge_sax", "lge_4ch", "t2_sax", "perf_sax"],
+    "cine_lv_function": ["cine_sax", "cine_4ch", "cine_2ch"],
+    "cine_rwma_walls": ["cine_sax"],
+    "cine_rv_status": ["cine_sax", "cine_4ch"],
+}
+
+
+def _pairs(chosen: list[FrameChoice]) -> set[tuple[str, int]]:
+    """(series, slice) with both the ED and the ES frame selected."""
+    ed, es = 0, 8                                  # from SERIES
+    have = {(c.series, c.slice, c.frame) for c in chosen}
+    return {(s, sl) for s, sl, f in have if f == ed and (s, sl, es) in have}
+
+
+@pytest.mark.parametrize("protocol", ["random", "clinical", "data_driven"])
+@pytest.mark.parametrize("budget", [2, 4, 8, 16, 32])
+@pytest.mark.parametrize("route", sorted(FUNCTION_ROUTES))
+def test_function_subtasks_always_get_a_matched_ed_es_pair(protocol: str, budget: int,
+                                                           route: str) -> None:
+    routed = FUNCTION_ROUTES[route]
+    chosen = select_frames(protocol, budget, routed, SERIES,  # type: ignore[arg-type]
+                           PixelStats(SERIES, _pixels), 0, f"S/{route}", function=True)
+    assert len(chosen) == budget and len(set(chosen)) == budget
+    assert _pairs(chosen), f"no ED/ES pair of one slice at budget {budget}"
+    if budget == 2:                                # the pair comes before spatial coverage
+        assert len(_pairs(chosen)) == 1 and {c.series for c in chosen} == {"cine_sax"}
+
+
+def test_without_function_small_budgets_stay_spatial() -> None:
+    chosen = _select("clinical", 4, ["cine_sax"])
+    assert not _pairs(chosen)
+
+
+def test_clinical_pair_is_the_mid_key_layer_then_spatial_coverage() -> None:
+    chosen = select_frames("clinical", 5, ["cine_sax"], SERIES,  # type: ignore[arg-type]
+                           PixelStats(SERIES, _pixels), 0, "S/x", function=True)
+    mid = key_layers(10)[1]
+    assert _pairs(chosen) == {("cine_sax", mid)}
+    spatial = {c.slice for c in chosen if c.frame == 0} - {mid}
+    assert len(spatial) == 3 and {0, 9} <= spatial         # ED of spread slices after the pair
+
+
+@pytest.mark.parametrize("budget", [2, 4, 8, 16, 32])
+def test_pair_taken_from_the_last_sequences_when_cine_share_is_short(budget: int) -> None:
+    routed = FUNCTION_ROUTES["diagnosis"]
+    plan = split_budget(budget, routed, SERIES, function=True)
+    assert plan.get("cine_sax", 0) >= 2 and sum(plan.values()) == budget
+    base = split_budget(budget, routed, SERIES)
+    moved = {k: base.get(k, 0) - plan.get(k, 0) for k in base}
+    assert all(v >= 0 for k, v in moved.items() if k != "cine_sax")
+
+
+@pytest.mark.parametrize("budget", [2, 4, 8, 16, 32])
+def test_frames_available_marks_budgets_where_protocols_coincide(budget: int) -> None:
+    routed = ["lge_sax", "lge_4ch"]
+    total = frames_available(routed, SERIES)
+    assert total == 12                                       # 10 SAX + 4CH + 2CH fallback
+    chosen = {p: _select(p, budget, routed) for p in ("random", "clinical", "data_driven")}
+    same = chosen["random"] == chosen["clinical"] == chosen["data_driven"]
+    assert same == (budget >= total)
+
+
+@pytest.mark.parametrize("budget", [2, 4, 8, 16, 32])
+def test_clinical_lge_key_layers_first_then_the_whole_stack(budget: int) -> None:
+    routed = ["lge_sax", "lge_4ch"]
+    chosen = _select("clinical", budget, routed)
+    sax = [c.slice for c in chosen if c.series == "lge_sax"]
+    keys = key_layers(10)
+    assert set(keys[:len(sax)]) <= set(sax)                   # basal, mid, apical first
+    if budget >= 4:
+        assert ("lge_4ch", 0, 0) in [(c.series, c.slice, c.frame) for c in chosen]
+    if budget >= frames_available(routed, SERIES):            # the switch: every frame
+        assert sorted(sax) == list(range(10)) and len(chosen) == 12

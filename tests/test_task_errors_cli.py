@@ -17,7 +17,7 @@ import pytest
 from cardiolens.phantom.cohort import generate_cohort
 
 VALID = ("data, task, selection, budget, prompt, images, layout, image_size, max_images, "
-         "shuffle_options, seed, cache, limit_studies, log_images")
+         "shuffle_options, seed, etiology, cache, limit_studies, log_images")
 MISTAKES = [
     ("budget=0", "cardiolens/diagnosis: budget must be an integer in [1, 256], not 0"),
     ("selection=foo", "cardiolens/diagnosis: selection must be one of random, clinical, "

@@ -36,6 +36,27 @@ class Row:
     sequence: str
     answer_type: str
     record: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Input and grouping facts: ``frames`` (selected, when logged), ``frames_available``,
+    ``source``, ``meta`` (the study's), ``reference`` (report items)."""
+
+
+def row_meta(metadata: dict[str, Any], reference: Any = None) -> dict[str, Any]:
+    """The :attr:`Row.meta` of a sample's metadata (Inspect) or document (lm-eval)."""
+    out = {k: metadata[k] for k in ("frames", "frames_available", "source")
+           if metadata.get(k) is not None}
+    if metadata.get("data_source") is not None:         # lm-eval documents
+        out["source"] = metadata["data_source"]
+    study_meta = metadata.get("meta")
+    if isinstance(study_meta, str):
+        try:
+            study_meta = json.loads(study_meta)
+        except ValueError:
+            study_meta = None
+    out["meta"] = dict(study_meta) if isinstance(study_meta, dict) else {}
+    if isinstance(reference, str):
+        out["reference"] = reference
+    return out
 
 
 @dataclass
@@ -123,7 +144,7 @@ def read_lm_eval_folder(folder: Path) -> list[Run]:
         except (OSError, ValueError) as exc:
             raise CardiolensError(f"{result_file}: cannot read ({exc})") from None
         config = summary.get("config", {})
-        model = str(config.get("model_args") or config.get("model") or "lm-eval")
+        model = str(summary.get("model_name") or config.get("model") or "lm-eval")
         stamp = result_file.stem.removeprefix("results_")
         for samples_file in sorted(result_file.parent.glob(f"samples_*_{stamp}.jsonl")):
             by_level: dict[str, Run] = {}
@@ -140,8 +161,10 @@ def read_lm_eval_folder(folder: Path) -> list[Run]:
                               if k in sample}
                 else:
                     record = sample["accuracy"]
+                reference = (json.loads(doc["target"]) if doc["answer_type"] == "report"
+                             and "target" in doc else None)
                 run.rows.append(Row(doc["item_id"], doc["study_id"], doc["level"],
                                     doc["subtask"], _sequence(doc["subtask"]),
-                                    doc["answer_type"], record))
+                                    doc["answer_type"], record, row_meta(doc, reference)))
             runs += by_level.values()
     return runs

@@ -19,6 +19,14 @@ import numpy as np
 from cardiolens.data.dataset import Dataset, Item
 from cardiolens.data.findings import EF_BANDS, build_items
 from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
+from cardiolens.data.vocabulary import (
+    DISTRIBUTION,
+    EFFUSION,
+    ETIOLOGY,
+    WALL_THICKNESS,
+    WALLS6,
+    YES_NO,
+)
 
 NOT_ASKED = "(not asked)"
 PATTERN_FINDINGS = ("lge_pattern", "lge_territories")
@@ -210,9 +218,8 @@ def tree_accuracy(x: np.ndarray, targets: Sequence[str], depth: int = 3, folds: 
 
 # ---------------------------------------------------------------------- clinician rules
 
-ISCHEMIC, NONISCHEMIC, NORMAL = ("Ischemic cardiomyopathy", "Non-ischemic cardiomyopathy",
-                                 "Normal")
-SEPTAL = {"Anteroseptal", "Inferoseptal"}
+ISCHEMIC, NONISCHEMIC, NORMAL = ETIOLOGY.ischemic, ETIOLOGY.nonischemic, ETIOLOGY.normal
+SEPTAL = {WALLS6.anteroseptal, WALLS6.inferoseptal}
 
 
 def _listed(answers: Mapping[str, Answer], key: str) -> list[str]:
@@ -222,9 +229,10 @@ def _listed(answers: Mapping[str, Answer], key: str) -> list[str]:
 
 def benign_insertion_lge(answers: Mapping[str, Answer]) -> bool:
     """LGE confined to the RV insertion points of the septum (a normal variant)."""
-    return (answers.get("lge_presence") == "Yes" and answers.get("lge_rv_insertion") == "Yes"
+    return (answers.get("lge_presence") == YES_NO.yes
+            and answers.get("lge_rv_insertion") == YES_NO.yes
             and set(_listed(answers, "lge_walls")) <= SEPTAL
-            and answers.get("lge_distribution") == "Focal")
+            and answers.get("lge_distribution") == DISTRIBUTION.focal)
 
 
 def clinician_rules(answers: Mapping[str, Answer]) -> str:
@@ -243,17 +251,18 @@ def clinician_rules(answers: Mapping[str, Answer]) -> str:
     """
     if str(answers.get("lge_pattern", "")).startswith("Ischemic"):
         return ISCHEMIC
-    lge = answers.get("lge_presence") == "Yes"
+    lge = answers.get("lge_presence") == YES_NO.yes
     nonischemic_lge = lge and not benign_insertion_lge(answers)
-    thick = answers.get("cine_wall_thickness") == "Thickened"
-    defect = answers.get("perf_defect_presence") == "Yes"
-    rwma = answers.get("cine_rwma_presence") == "Yes"
+    thick = answers.get("cine_wall_thickness") == WALL_THICKNESS.thickened
+    defect = answers.get("perf_defect_presence") == YES_NO.yes
+    rwma = answers.get("cine_rwma_presence") == YES_NO.yes
     if defect and rwma and not thick and not nonischemic_lge:
         return ISCHEMIC
     reduced_ef = answers.get("cine_lv_function", EF_BANDS[0]) != EF_BANDS[0]
     rv_reduced = "reduced" in str(answers.get("cine_rv_status", "")).lower()
-    if (nonischemic_lge or answers.get("t2_edema_presence") == "Yes" or thick or reduced_ef
-            or rv_reduced or answers.get("cine_pericardial_effusion") == "Moderate or large"):
+    if (nonischemic_lge or answers.get("t2_edema_presence") == YES_NO.yes or thick
+            or reduced_ef or rv_reduced
+            or answers.get("cine_pericardial_effusion") == EFFUSION.moderate_or_large):
         return NONISCHEMIC
     return NORMAL
 

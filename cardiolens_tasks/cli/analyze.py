@@ -66,24 +66,41 @@ def run(args: argparse.Namespace) -> int:
 
     with bar:
         written = write_analysis(runs, Path(args.out), args.replicates, args.seed,
-                                 progress=advance)
+                                 progress=advance, adjust=args.adjust, by=args.by)
     print(f"wrote {len(written)} files to {args.out} ({len(runs)} runs; "
           f"{problems} input(s) skipped)", file=sys.stderr)
     return 0
+
+
+def by_value(text: str) -> str:
+    """``--by``: ``source`` or ``meta.<field>``."""
+    if text == "source" or (text.startswith("meta.") and len(text) > 5):
+        return text
+    raise argparse.ArgumentTypeError(f"must be 'source' or 'meta.<field>', not {text!r}")
 
 
 def add_parser(sub: Any) -> None:
     """Register the command on the ``cardiolens`` subparsers."""
     analyze = sub.add_parser(
         "analyze", help="results report from Inspect logs and lm-eval folders",
-        description="Tables with study-level bootstrap 95%% CIs, paired tests (McNemar, "
-                    "paired bootstrap), ablation table, confusion matrices and a landscape "
-                    "plot, from Inspect logs (.eval/.json, or folders of them) and lm-eval "
-                    "--output_path folders (with --log_samples).")
+        description="Tables with study-level bootstrap 95% CIs, majority and uniform "
+                    "baselines, chance-corrected scores, paired tests (McNemar, paired "
+                    "bootstrap) with adjusted p-values, Wilcoxon tests between levels, an "
+                    "ablation table (all items and items whose images changed), subgroup "
+                    "tables, confusion matrices and a landscape plot, from Inspect logs "
+                    "(.eval/.json, or folders of them) and lm-eval --output_path folders "
+                    "(with --log_samples).")
     analyze.add_argument("inputs", nargs="+", metavar="LOGS_OR_DIRS")
     analyze.add_argument("--out", required=True, help="output folder")
     analyze.add_argument("--replicates", type=positive_int, default=1000,
                          help="bootstrap replicates (default: 1000)")
     analyze.add_argument("--seed", type=seed_int, default=0, help="bootstrap seed (default: 0)")
+    analyze.add_argument("--adjust", choices=("holm", "bh"), default="holm",
+                         help="multiplicity adjustment of the p-values: holm (family-wise "
+                              "error) or bh (Benjamini-Hochberg false discovery rate); "
+                              "default: holm")
+    analyze.add_argument("--by", type=by_value, default=None, metavar="source|meta.FIELD",
+                         help="subgroup tables and confusion plots by the dataset source or "
+                              "a study meta field (e.g. meta.sex, meta.age_band, meta.vendor)")
     analyze.add_argument("--quiet", action="store_true", help="no progress bars")
     analyze.set_defaults(func=run)

@@ -12,7 +12,7 @@ from cardiolens.cli.common import positive_int, seed_int
 
 def run(args: argparse.Namespace) -> int:
     from cardiolens.data.items import SUBTASK_FILTER
-    from cardiolens.prompting.prerender import prerender
+    from cardiolens.lm_eval_adapter.prerender import prerender
 
     options = {key: value for key, value in vars(args).items()
                if key in ("data", "level", "subtask", "sequence", "selection", "budget",

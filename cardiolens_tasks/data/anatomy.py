@@ -34,7 +34,8 @@ SEGMENT_TERRITORY = {
 }
 
 Site = tuple[str, str]
-"""A myocardial site ``(level, wall)``: level in LEVELS, wall in WALLS6 ('' for the Apex)."""
+"""A myocardial site ``(level, wall)``: level in LEVELS, wall in WALLS6 ('' for the Apex, and
+for a source that places no walls, such as EMIDEC, whose findings then measure no wall)."""
 
 
 def aha_segment(site: Site) -> int:

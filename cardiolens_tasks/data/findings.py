@@ -21,16 +21,21 @@ from cardiolens.data.anatomy import (
     Site,
     territory,
 )
+from cardiolens.data.cutoffs import EF_CUTOFFS as EF_CUTOFFS  # re-exported for scorers
+from cardiolens.data.cutoffs import TRANSMURALITY_CUTOFFS
 from cardiolens.data.taxonomy import Subtask, Taxonomy, load_taxonomy
 from cardiolens.data.vocabulary import (
     CROSS_LGE_T2,
     CROSS_PERF_LGE,
     DISTRIBUTION,
     EF_BAND,
+    EFFUSION,
     ETIOLOGY,
     LAYER,
     LGE_LEVELS,
     LGE_PATTERN,
+    LV_SIZE,
+    RV_STATUS,
     TRANSMURALITY,
     WALL_THICKNESS,
     YES_NO,
@@ -46,8 +51,6 @@ TRANSMURALITY_BANDS: tuple[str, ...] = tuple(TRANSMURALITY)
 EF_BANDS: tuple[str, ...] = tuple(EF_BAND)
 ETIOLOGIES: tuple[str, ...] = tuple(ETIOLOGY)
 
-EF_CUTOFFS = (50.0, 40.0, 30.0)
-"""Lower EF bounds (percent) of the normal, mildly and moderately reduced bands."""
 
 
 def ef_band(ef_percent: float) -> str:
@@ -60,13 +63,10 @@ def ef_band(ef_percent: float) -> str:
 
 def transmurality_band(fraction: float) -> str:
     """The lge_transmurality option for a transmural extent in [0, 1]."""
-    if fraction <= 0.25:
-        return TRANSMURALITY_BANDS[0]
-    if fraction <= 0.50:
-        return TRANSMURALITY_BANDS[1]
-    if fraction <= 0.75:
-        return TRANSMURALITY_BANDS[2]
-    return TRANSMURALITY_BANDS[3]
+    for band, high in zip(TRANSMURALITY_BANDS, TRANSMURALITY_CUTOFFS, strict=False):
+        if fraction <= high:
+            return band
+    return TRANSMURALITY_BANDS[-1]
 
 
 def _ordered(values: Iterable[str], order: Iterable[str]) -> list[str]:
@@ -135,6 +135,10 @@ class Findings:
     perfusion: PerfusionFindings | None
     etiology: str
     subtype: str | None
+    measured: frozenset[str] | None = None
+    """Subtasks the source measured; None (the phantom) means all. A source that sees only
+    part of a study (segmentations, one sequence) lists what it measured: the other fields
+    hold neutral values that :func:`build_items` never asks about."""
 
     def section(self, name: str) -> dict[str, Any]:
         """JSON-ready findings of one report section (``cine``, ``lge``, ``t2``, ...)."""
@@ -146,6 +150,13 @@ class Findings:
         return {"present": False} if part is None else {"present": True,
                                                         **_jsonable(asdict(part))}
 
+
+UNMEASURED_CINE = CineFindings(lv_size=LV_SIZE.normal, wall_thickness=WALL_THICKNESS.normal,
+                               hypertrophy_pattern=None, thickened_walls=(), ef_percent=60.0,
+                               rwma_sites=(), rwma_severity=None, rv_status=RV_STATUS.normal,
+                               effusion=EFFUSION.none)
+"""The neutral cine record of a source that measured no cine subtask (``measured`` leaves
+them out, so none of these values becomes an answer)."""
 
 _SITE_KEYS = ("sites", "rwma_sites")
 
@@ -270,8 +281,9 @@ def build_items(study_id: str, findings: Findings, series_present: Iterable[str]
                 taxonomy: Taxonomy | None = None) -> list[Item]:
     """Every applicable item of a study, in taxonomy order, answers as option texts.
 
-    An item is made when the study has the subtask's sequences and the subtask's
-    condition holds; report items need a reference text in ``reports``.
+    An item is made when the source measured the subtask (``findings.measured``), the study
+    has the subtask's sequences and the subtask's condition holds; report items need a
+    reference text in ``reports``.
     """
     from cardiolens.data.dataset import Item
 
@@ -279,6 +291,8 @@ def build_items(study_id: str, findings: Findings, series_present: Iterable[str]
     sequences = {key.split("_")[0] for key in series_present}
     items: list[Item] = []
     for subtask in taxonomy.subtasks.values():
+        if findings.measured is not None and subtask.id not in findings.measured:
+            continue
         if not has_sequences(subtask, sequences) or not CONDITIONS[subtask.when](findings):
             continue
         item_id = f"{study_id}/{subtask.id}"

@@ -6,11 +6,12 @@ filters keep the same items, group them the same way and refuse the same mistake
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from cardiolens.data.dataset import Item
-from cardiolens.data.taxonomy import Level, Subtask, Taxonomy
-from cardiolens.errors import CardiolensError
+from cardiolens.data.taxonomy import Level, Subtask, Taxonomy, load_taxonomy
+from cardiolens.errors import CardiolensError, TaxonomyError
 
 CROSS = "cross"
 """The group of subtasks that read more than one sequence."""
@@ -42,8 +43,10 @@ def subtask_ids(taxonomy: Taxonomy, level: Level) -> tuple[str, ...]:
 def select_items(items: Sequence[Item], level: Level, taxonomy: Taxonomy,
                  subtasks: Collection[str] | None = None,
                  sequences: Collection[str] | None = None,
-                 limit_studies: int | None = None) -> list[Item]:
-    """The items of ``level`` that pass the filters, in dataset order.
+                 limit_studies: int | None = None,
+                 etiology: str | None = None) -> list[Item]:
+    """The items of ``level`` that pass the filters, in dataset order, as asked under the
+    option variants (:func:`asked_items`; ``etiology``: ``binary`` by default).
 
     Args:
         items: The dataset's items.
@@ -61,6 +64,10 @@ def select_items(items: Sequence[Item], level: Level, taxonomy: Taxonomy,
     if problems:
         raise CardiolensError("; ".join(problems))
     known = set(subtask_ids(taxonomy, level))
+    try:
+        items = asked_items(items, {"diagnosis_etiology": etiology}, taxonomy)
+    except TaxonomyError as exc:
+        raise CardiolensError(f"etiology: {exc}") from None
     out = [item for item in items
            if item.subtask in known
            and (subtasks is None or item.subtask in subtasks)
@@ -86,3 +93,27 @@ def filter_problems(level: Level, taxonomy: Taxonomy, subtasks: Collection[str] 
         problems.append(f"{SEQUENCE_FILTER}: unknown sequence(s): {', '.join(unknown)}; "
                         f"choose from {', '.join(groups)}")
     return problems
+
+
+def asked_items(items: Iterable[Item], variants: Mapping[str, str | None] | None = None,
+                taxonomy: Taxonomy | None = None) -> list[Item]:
+    """The items as asked under each subtask's option variant (default or ``variants[id]``).
+
+    The dataset stores the full answer space (e.g. etiology with Normal). A variant keeps
+    the items whose answer is among its options and shows only those options; the paper's
+    default asks etiology as ischemic against non-ischemic on diseased studies.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    out: list[Item] = []
+    for item in items:
+        subtask = taxonomy.get(item.subtask)
+        if not subtask.variants:
+            out.append(item)
+            continue
+        options = list(subtask.variant_options((variants or {}).get(subtask.id)))
+        answers = [item.answer] if isinstance(item.answer, str) else list(item.answer or [])
+        if options == list(subtask.options) and item.options is None:
+            out.append(item)
+        elif answers and set(answers) <= set(options):
+            out.append(replace(item, options=options))
+    return out

@@ -18,6 +18,9 @@ from cardiolens.errors import TaxonomyError
 Level = Literal["image_understanding", "report_generation", "diagnosis"]
 AnswerType = Literal["single", "multi", "report"]
 
+Source = Literal["paper", "inferred", "project"]
+SOURCES: tuple[Source, ...] = ("paper", "inferred", "project")
+REASONING_SOURCES = ("paper", "adapted", "project")
 LEVELS: tuple[Level, ...] = ("image_understanding", "report_generation", "diagnosis")
 ANSWER_TYPES: tuple[AnswerType, ...] = ("single", "multi", "report")
 EXPECTED_COUNTS = {"image_understanding": 32, "report_generation": 5, "diagnosis": 2}
@@ -36,10 +39,31 @@ class Subtask:
     question: str
     options: tuple[str, ...]
     needs: Literal["all", "any"] = "all"
+    source: Source = "project"
+    """Where the subtask comes from: the paper, inferred from it, or the project's own."""
+    function: bool = False
+    """The prompt must show a matched ED/ES pair (ventricular function)."""
+    reasoning: tuple[str, ...] = ()
+    """The clinical checklist that ``prompt=reasoning`` asks the model to follow."""
+    reasoning_source: str = "project"
+    variants: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Named option subsets (``(name, options)``); items outside a variant are not asked."""
+    default_variant: str | None = None
 
     @property
     def primary_series(self) -> str:
         return self.series[0]
+
+    def variant_options(self, variant: str | None) -> tuple[str, ...]:
+        """The options asked under ``variant`` (``None``: the default variant)."""
+        name = variant or self.default_variant
+        if name is None:
+            return self.options
+        names = dict(self.variants)
+        if name not in names:
+            raise TaxonomyError(f"{self.id}: unknown variant {name!r}; choose from "
+                                f"{', '.join(names) or 'none'}")
+        return names[name]
 
 
 @dataclass(frozen=True)
@@ -100,6 +124,22 @@ def _parse_subtask(entry: dict[str, Any], level: Level, raw: dict[str, Any]) -> 
     needs = entry.get("needs", "all")
     if needs not in ("all", "any"):
         raise TaxonomyError(f"{where}: needs must be 'all' or 'any'")
+    source = entry.get("source", "project")
+    if source not in SOURCES:
+        raise TaxonomyError(f"{where}: source must be one of {SOURCES}")
+    reasoning = entry.get("reasoning") or {}
+    steps = tuple(str(step).strip() for step in reasoning.get("steps", ()))
+    if len(steps) < 2 or reasoning.get("source") not in REASONING_SOURCES:
+        raise TaxonomyError(f"{where}: reasoning needs two or more steps and a source in "
+                            f"{REASONING_SOURCES}")
+    variants = tuple((str(name), tuple(str(o) for o in opts))
+                     for name, opts in (entry.get("variants") or {}).items())
+    for name, opts in variants:
+        if len(opts) < 2 or set(opts) - set(options):
+            raise TaxonomyError(f"{where}: variant {name!r} needs two or more of its options")
+    default_variant = entry.get("default_variant")
+    if default_variant is not None and default_variant not in dict(variants):
+        raise TaxonomyError(f"{where}: default_variant {default_variant!r} is not a variant")
     return Subtask(
         id=str(_require(entry, "id", where)),
         level=level,
@@ -110,6 +150,12 @@ def _parse_subtask(entry: dict[str, Any], level: Level, raw: dict[str, Any]) -> 
         question=str(_require(entry, "question", where)).strip(),
         options=options,
         needs=needs,
+        source=source,
+        function=bool(entry.get("function", False)),
+        reasoning=steps,
+        reasoning_source=str(reasoning["source"]),
+        variants=variants,
+        default_variant=default_variant,
     )
 
 

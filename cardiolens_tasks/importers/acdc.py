@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from cardiolens.data.dataset import Item, Study
+from cardiolens.data.vocabulary import ETIOLOGY, SUBTYPE
 from cardiolens.errors import CardiolensError
 from cardiolens.importers.cardiac_geometry import Labels, bsa_mosteller
 from cardiolens.importers.common import ImportSummary, import_cases
@@ -30,12 +31,13 @@ from cardiolens.importers.segmented_cine import (
 )
 
 LABELS = Labels(lv=3, myo=2, rv=1)
-NICM = "Non-ischemic cardiomyopathy"
+NICM = ETIOLOGY.nonischemic
 GROUPS: dict[str, tuple[str, str | None]] = {
-    "NOR": ("Normal", None), "MINF": ("Ischemic cardiomyopathy", None),
-    "DCM": (NICM, "Dilated cardiomyopathy"), "HCM": (NICM, "Hypertrophic cardiomyopathy"),
-    "RV": (NICM, "Other non-ischemic"),
+    "NOR": (ETIOLOGY.normal, None), "MINF": (ETIOLOGY.ischemic, None),
+    "DCM": (NICM, SUBTYPE.dilated), "HCM": (NICM, SUBTYPE.hypertrophic),
+    "RV": (NICM, SUBTYPE.other),
 }
+"""ACDC group -> (diagnosis_etiology, diagnosis_nicm_subtype) options."""
 
 
 def read_info(path: Path) -> dict[str, str]:

@@ -20,19 +20,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cardiolens.data.anatomy import WALL6_TO_4, WALLS6
+from cardiolens.data.anatomy import WALL6_TO_4, WALLS4, WALLS6
+from cardiolens.data.cutoffs import (
+    LV_EDV_DILATED,
+    LV_EDV_INDEX_DILATED,
+    LV_EDV_INDEX_SMALL,
+    LV_EDV_SMALL,
+    RV_EDV_DILATED,
+    RV_EDV_INDEX_DILATED,
+    RV_EF_REDUCED,
+    THICKENED_MM,
+    THINNED_MM,
+)
 from cardiolens.data.masks import dilate4
-
-# Thresholds (documented in the README's importer section)
-LV_EDV_INDEX_DILATED = 100.0    # ml/m^2
-LV_EDV_INDEX_SMALL = 45.0
-LV_EDV_DILATED = 210.0          # ml, when height/weight are unknown
-LV_EDV_SMALL = 80.0
-THICKENED_MM = 15.0             # maximal end-diastolic sector thickness
-THINNED_MM = 5.5                # mean end-diastolic thickness
-RV_EF_REDUCED = 45.0
-RV_EDV_INDEX_DILATED = 110.0
-RV_EDV_DILATED = 250.0
+from cardiolens.data.vocabulary import LV_SIZE, RV_STATUS, WALL_THICKNESS
 
 
 @dataclass(frozen=True)
@@ -184,26 +185,29 @@ def measure(ed: np.ndarray, es: np.ndarray, labels: Labels,
 
 
 def lv_size(m: Measurements) -> str:
+    """The cine_lv_size option: indexed EDV when the BSA is known, else absolute EDV
+    (cut-offs in :mod:`cardiolens.data.cutoffs`)."""
     if m.bsa_m2:
         index = m.lv_edv_ml / m.bsa_m2
-        return ("Dilated" if index > LV_EDV_INDEX_DILATED else "Small"
-                if index < LV_EDV_INDEX_SMALL else "Normal")
-    return ("Dilated" if m.lv_edv_ml > LV_EDV_DILATED else "Small"
-            if m.lv_edv_ml < LV_EDV_SMALL else "Normal")
+        return (LV_SIZE.dilated if index > LV_EDV_INDEX_DILATED else LV_SIZE.small
+                if index < LV_EDV_INDEX_SMALL else LV_SIZE.normal)
+    return (LV_SIZE.dilated if m.lv_edv_ml > LV_EDV_DILATED else LV_SIZE.small
+            if m.lv_edv_ml < LV_EDV_SMALL else LV_SIZE.normal)
 
 
 def wall_thickness(m: Measurements) -> str:
+    """The cine_wall_thickness option: thickened by the thickest sector, thinned by the mean."""
     if m.wall_mm and max(m.wall_mm.values()) >= THICKENED_MM:
-        return "Thickened"
+        return WALL_THICKNESS.thickened
     if m.mean_wall_mm < THINNED_MM:
-        return "Thinned"
-    return "Normal"
+        return WALL_THICKNESS.thinned
+    return WALL_THICKNESS.normal
 
 
 def thickened_walls(m: Measurements) -> list[str]:
     """4-wall names of the sectors at or over the thickening threshold."""
     walls = {WALL6_TO_4[w] for w, mm in m.wall_mm.items() if mm >= THICKENED_MM}
-    return [w for w in ("Anterior", "Septal", "Inferior", "Lateral") if w in walls]
+    return [w for w in WALLS4 if w in walls]
 
 
 def rv_status(m: Measurements) -> str:
@@ -211,5 +215,6 @@ def rv_status(m: Measurements) -> str:
                else m.rv_edv_ml > RV_EDV_DILATED)
     reduced = m.rv_ef < RV_EF_REDUCED
     if dilated and reduced:
-        return "Dilated with reduced function"
-    return "Dilated" if dilated else "Reduced function" if reduced else "Normal"
+        return RV_STATUS.dilated_reduced_function
+    return (RV_STATUS.dilated if dilated else RV_STATUS.reduced_function if reduced
+            else RV_STATUS.normal)

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from cardiolens.data.dataset import Item, SeriesInfo, Study
-from cardiolens.data.findings import transmurality_band
+from cardiolens.data.findings import UNMEASURED_CINE, Findings, LgeFindings, build_items
+from cardiolens.data.vocabulary import DISTRIBUTION, ETIOLOGY
 from cardiolens.data.volumes import write_volume
 from cardiolens.importers.cardiac_geometry import Labels
 from cardiolens.importers.common import ImportSummary, import_cases
@@ -34,21 +35,35 @@ from cardiolens.importers.segmented_cine import CaseError, load_nifti, read_nift
 CAVITY, MYO, INFARCT, NO_REFLOW = 1, 2, 3, 4
 
 
-def lge_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, float]
-              ) -> list[Item]:
-    """Items from a base-to-apex (H, W, slices) label volume; infarct components under the
-    lesion minimum (:mod:`cardiolens.importers.lesions`) are label noise."""
-    def item(subtask: str, answer: str | list[str]) -> Item:
-        return Item(f"{study_id}/{subtask}", study_id, "image_understanding", subtask, answer)
+MEASURED = frozenset({"lge_presence", "lge_levels", "lge_layer", "lge_transmurality"})
+"""The subtasks EMIDEC infarct labels answer without a resolved in-plane frame (no walls)."""
 
+
+def lge_findings(seg: np.ndarray, spacing: tuple[float, float, float], infarct_case: bool
+                 ) -> Findings:
+    """The findings record of a base-to-apex (H, W, slices) label volume. Walls are not
+    placed (no RV label), so each site is a level with no wall; ``infarct_case`` (a P case)
+    makes the etiology measured, as ischemic."""
     scar = significant((seg == INFARCT) | (seg == NO_REFLOW), spacing)
-    if not scar.any():
-        return [item("lge_presence", "No")]
-    cavity, wall = seg == CAVITY, (seg == MYO) | scar
-    return [item("lge_presence", "Yes"),
-            item("lge_levels", lesion_levels(scar, lge_names=True)),
-            item("lge_layer", [lesion_layer(scar, cavity, wall)]),
-            item("lge_transmurality", transmurality_band(transmural_share(scar, wall, cavity)))]
+    lge = None
+    if scar.any():
+        cavity, wall = seg == CAVITY, (seg == MYO) | scar
+        lge = LgeFindings(sites=tuple((level, "") for level in lesion_levels(scar)),
+                          papillary=False, distribution=DISTRIBUTION.focal,   # not measured
+                          layers=(lesion_layer(scar, cavity, wall),),
+                          transmural_extent=transmural_share(scar, wall, cavity),
+                          rv_insertion=False, ischemic=True)
+    measured = MEASURED | {"diagnosis_etiology"} if infarct_case else MEASURED
+    return Findings(UNMEASURED_CINE, lge, None, None, ETIOLOGY.ischemic, None,
+                    measured=measured)
+
+
+def lge_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, float],
+              infarct_case: bool = False) -> list[Item]:
+    """Items from a base-to-apex (H, W, slices) label volume, labelled by
+    :func:`~cardiolens.data.findings.build_items`; infarct components under the lesion
+    minimum (:mod:`cardiolens.importers.lesions`) are label noise."""
+    return build_items(study_id, lge_findings(seg, spacing, infarct_case), ("lge_sax",))
 
 
 def import_case(case: Path, out: Path) -> tuple[Study, list[Item]]:
@@ -71,10 +86,7 @@ def import_case(case: Path, out: Path) -> tuple[Study, list[Item]]:
     study_id = f"emidec-{case.name}"
     path = f"volumes/{study_id}/lge_sax.nii.gz"
     write_volume(out / path, image[..., None].astype(np.float32), spacing)
-    items = lge_items(study_id, seg, spacing)
-    if kind == "P":
-        items.append(Item(f"{study_id}/diagnosis_etiology", study_id, "diagnosis",
-                          "diagnosis_etiology", "Ischemic cardiomyopathy"))
+    items = lge_items(study_id, seg, spacing, infarct_case=kind == "P")
     info = SeriesInfo(path, image.shape[2], 1, orientation=orientation.to_json())
     return Study(study_id, {"lge_sax": info}, {}), items
 

@@ -16,13 +16,13 @@ import numpy as np
 
 from cardiolens.data.anatomy import LEVELS, WALLS6, slice_levels
 from cardiolens.data.masks import dilate4
+from cardiolens.data.vocabulary import LAYER
+from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.importers.cardiac_geometry import Labels, wall_map
 
 MIN_LESION_MM2 = 20.0     # smallest in-slice lesion component and site area that counts
 SITE_MIN_SHARE = 0.10     # share of a sector's myocardium the lesion must cover
 
-LEVEL_OPTION = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical segment",
-                "Apex": "Apex"}
 
 
 def _touches(mask: np.ndarray, other: np.ndarray) -> bool:
@@ -36,8 +36,8 @@ def lesion_layer(lesion: np.ndarray, cavity: np.ndarray, wall: np.ndarray) -> st
     inner = any(_touches(lesion[:, :, z], cavity[:, :, z]) for z in range(lesion.shape[2]))
     outer = any(_touches(lesion[:, :, z], outside[:, :, z]) for z in range(lesion.shape[2]))
     if inner and outer:
-        return "Transmural"
-    return "Subendocardial" if inner else "Subepicardial" if outer else "Mid-wall"
+        return LAYER.transmural
+    return LAYER.subendocardial if inner else LAYER.subepicardial if outer else LAYER.mid_wall
 
 
 def transmural_share(lesion: np.ndarray, wall: np.ndarray, cavity: np.ndarray) -> float:
@@ -91,12 +91,11 @@ def significant(lesion: np.ndarray, spacing: tuple[float, float, float]) -> np.n
     return out
 
 
-def lesion_levels(lesion: np.ndarray, lge_names: bool = False) -> list[str]:
-    """Levels the lesion reaches, base to apex; ``lge_names`` uses the lge_levels options
-    ("Basal segment", ...), otherwise the plain level names ("Basal", ...)."""
+def lesion_levels(lesion: np.ndarray) -> list[str]:
+    """Levels (LEVELS names) the lesion reaches, base to apex."""
     levels = slice_levels(lesion.shape[2])
     hit = {levels[z] for z in range(lesion.shape[2]) if lesion[:, :, z].any()}
-    return [LEVEL_OPTION[level] if lge_names else level for level in LEVELS if level in hit]
+    return [level for level in LEVELS if level in hit]
 
 
 def lesion_sites(lesion: np.ndarray, seg: np.ndarray, labels: Labels,
@@ -109,8 +108,8 @@ def lesion_sites(lesion: np.ndarray, seg: np.ndarray, labels: Labels,
     myo: dict[tuple[str, str], int] = {}
     for z in range(lesion.shape[2]):
         wall_px = np.isin(seg[:, :, z], (labels.myo,)) | lesion[:, :, z]
-        if levels[z] == "Apex":
-            key = ("Apex", "")
+        if levels[z] == LEVEL.apex:
+            key = (LEVEL.apex, "")
             hit[key] = hit.get(key, 0) + int(lesion[:, :, z].sum())
             myo[key] = myo.get(key, 0) + int(wall_px.sum())
             continue

@@ -2,13 +2,17 @@
 
 Only what segmentations support is asked: LV size, wall thickness (and which walls when
 thickened), LV function band and RV status, plus the diagnosis items. Nothing is guessed
-for subtasks the masks cannot answer (wall motion, LGE, edema, perfusion).
+for subtasks the masks cannot answer (wall motion, hypertrophy pattern, effusion, LGE,
+edema, perfusion): the measurements become a :class:`~cardiolens.data.findings.Findings`
+record that lists what was measured, labelled by :func:`~cardiolens.data.findings.build_items`
+like every other source.
 """
 
 from __future__ import annotations
 
 from cardiolens.data.dataset import Item
-from cardiolens.data.findings import ef_band
+from cardiolens.data.findings import CineFindings, Findings, build_items
+from cardiolens.data.vocabulary import EFFUSION
 from cardiolens.importers.cardiac_geometry import (
     Measurements,
     lv_size,
@@ -17,21 +21,22 @@ from cardiolens.importers.cardiac_geometry import (
     wall_thickness,
 )
 
+MEASURED = frozenset({"cine_lv_size", "cine_wall_thickness", "cine_thickened_walls",
+                      "cine_lv_function", "cine_rv_status", "diagnosis_etiology",
+                      "diagnosis_nicm_subtype"})
+"""The subtasks a short-axis cine segmentation and a diagnosis label answer."""
+
+
+def measured_findings(m: Measurements, etiology: str, subtype: str | None) -> Findings:
+    """The findings record of a segmented cine study (unmeasured fields neutral)."""
+    cine = CineFindings(lv_size=lv_size(m), wall_thickness=wall_thickness(m),
+                        hypertrophy_pattern=None, thickened_walls=tuple(thickened_walls(m)),
+                        ef_percent=m.lv_ef, rwma_sites=(), rwma_severity=None,
+                        rv_status=rv_status(m), effusion=EFFUSION.none)
+    return Findings(cine, None, None, None, etiology, subtype, measured=MEASURED)
+
 
 def measured_items(study_id: str, m: Measurements, etiology: str,
                    subtype: str | None) -> list[Item]:
-    def item(subtask: str, level: str, answer: str | list[str]) -> Item:
-        return Item(f"{study_id}/{subtask}", study_id, level, subtask, answer)
-
-    thickness = wall_thickness(m)
-    items = [item("cine_lv_size", "image_understanding", lv_size(m)),
-             item("cine_wall_thickness", "image_understanding", thickness)]
-    walls = thickened_walls(m)
-    if thickness == "Thickened" and walls:
-        items.append(item("cine_thickened_walls", "image_understanding", walls))
-    items += [item("cine_lv_function", "image_understanding", ef_band(m.lv_ef)),
-              item("cine_rv_status", "image_understanding", rv_status(m)),
-              item("diagnosis_etiology", "diagnosis", etiology)]
-    if subtype is not None:
-        items.append(item("diagnosis_nicm_subtype", "diagnosis", subtype))
-    return items
+    """The items of a segmented short-axis cine study (``cine_sax``) with its diagnosis."""
+    return build_items(study_id, measured_findings(m, etiology, subtype), ["cine_sax"])

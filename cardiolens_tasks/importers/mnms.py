@@ -17,8 +17,8 @@ from functools import partial
 from pathlib import Path
 
 from cardiolens.data.dataset import Item, Study
+from cardiolens.data.vocabulary import ETIOLOGY, SUBTYPE
 from cardiolens.errors import CardiolensError
-from cardiolens.importers.acdc import NICM
 from cardiolens.importers.cardiac_geometry import Labels, bsa_mosteller
 from cardiolens.importers.common import ImportSummary, import_cases
 from cardiolens.importers.segmented_cine import (
@@ -28,13 +28,14 @@ from cardiolens.importers.segmented_cine import (
     read_nifti,
 )
 
+NICM = ETIOLOGY.nonischemic
 LABELS = Labels(lv=1, myo=2, rv=3)
 PATHOLOGIES: dict[str, tuple[str, str | None]] = {
-    "NOR": ("Normal", None), "IHD": ("Ischemic cardiomyopathy", None),
-    "HCM": (NICM, "Hypertrophic cardiomyopathy"), "DCM": (NICM, "Dilated cardiomyopathy"),
-    "HHD": (NICM, "Other non-ischemic"), "ARV": (NICM, "Other non-ischemic"),
-    "LVNC": (NICM, "Other non-ischemic"),
+    "NOR": (ETIOLOGY.normal, None), "IHD": (ETIOLOGY.ischemic, None),
+    "HCM": (NICM, SUBTYPE.hypertrophic), "DCM": (NICM, SUBTYPE.dilated),
+    "HHD": (NICM, SUBTYPE.other), "ARV": (NICM, SUBTYPE.other), "LVNC": (NICM, SUBTYPE.other),
 }
+"""M&Ms pathology -> (diagnosis_etiology, diagnosis_nicm_subtype) options."""
 UNMAPPED = {"AHS": "athlete's heart has no CardioLens diagnosis",
             "OTHER": "'Other' pathology has no CardioLens diagnosis"}
 

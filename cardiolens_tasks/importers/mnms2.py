@@ -23,9 +23,9 @@ import numpy as np
 
 from cardiolens.data.dataset import Item, SeriesInfo, Study
 from cardiolens.data.orientation import OrientationError, from_affine
+from cardiolens.data.vocabulary import ETIOLOGY, SUBTYPE
 from cardiolens.data.volumes import write_volume
 from cardiolens.errors import CardiolensError
-from cardiolens.importers.acdc import NICM
 from cardiolens.importers.cardiac_geometry import Labels
 from cardiolens.importers.common import ImportSummary, import_cases
 from cardiolens.importers.segmented_cine import (
@@ -36,11 +36,13 @@ from cardiolens.importers.segmented_cine import (
     read_nifti,
 )
 
+NICM = ETIOLOGY.nonischemic
 LABELS = Labels(lv=1, myo=2, rv=3)
 DISEASES: dict[str, tuple[str, str | None]] = {
-    "NOR": ("Normal", None), "LV": (NICM, "Dilated cardiomyopathy"),
-    "HC": (NICM, "Hypertrophic cardiomyopathy"), "ARR": (NICM, "Other non-ischemic"),
+    "NOR": (ETIOLOGY.normal, None), "LV": (NICM, SUBTYPE.dilated),
+    "HC": (NICM, SUBTYPE.hypertrophic), "ARR": (NICM, SUBTYPE.other),
 }
+"""M&Ms-2 disease -> (diagnosis_etiology, diagnosis_nicm_subtype) options."""
 UNMAPPED = {"FALL", "CIA", "TRI", "DRV"}
 
 

@@ -22,15 +22,21 @@ from pathlib import Path
 
 import numpy as np
 
-from cardiolens.data.anatomy import WALLS6, slice_levels, territory
+from cardiolens.data.anatomy import slice_levels
 from cardiolens.data.dataset import Item, SeriesInfo, Study
-from cardiolens.data.findings import transmurality_band
+from cardiolens.data.findings import (
+    UNMEASURED_CINE,
+    EdemaFindings,
+    Findings,
+    LgeFindings,
+    build_items,
+)
+from cardiolens.data.vocabulary import DISTRIBUTION, ETIOLOGY
 from cardiolens.data.volumes import write_volume
 from cardiolens.importers.cardiac_geometry import Labels
 from cardiolens.importers.common import ImportSummary, import_cases
 from cardiolens.importers.lesions import (
     lesion_layer,
-    lesion_levels,
     lesion_sites,
     significant,
     transmural_share,
@@ -51,48 +57,44 @@ def _geometry_labels(seg: np.ndarray) -> np.ndarray:
     return out
 
 
-def _walls(sites: set[tuple[str, str]]) -> list[str]:
-    return [w for w in WALLS6 if any(wall == w for _, wall in sites)]
+MEASURED = frozenset({"lge_presence", "lge_levels", "lge_walls", "lge_layer",
+                      "lge_transmurality", "lge_pattern", "lge_territories",
+                      "t2_edema_presence", "t2_edema_levels", "t2_edema_walls", "cross_lge_t2",
+                      "diagnosis_etiology"})
+"""The subtasks MyoPS scar and edema labels answer (all MyoPS cases are post-infarction)."""
 
 
-def myops_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, float],
-                mirror_resolved: bool = True) -> list[Item]:
-    """Items from a canonical (H, W, slices) MyoPS label volume; without a resolved mirror
-    the anterior/inferior-dependent items are left out."""
-    def item(subtask: str, answer: str | list[str], level: str = "image_understanding"
-             ) -> Item:
-        return Item(f"{study_id}/{subtask}", study_id, level, subtask, answer)
-
+def myops_findings(seg: np.ndarray, spacing: tuple[float, float, float]) -> Findings:
+    """The findings record of a canonical (H, W, slices) MyoPS label volume."""
     geometry = _geometry_labels(seg)
     cavity, wall = seg == LV, np.isin(seg, (MYO, EDEMA, SCAR))
     scar = significant(seg == SCAR, spacing)
     edema = significant(np.isin(seg, (EDEMA, SCAR)), spacing)
     scar_sites = lesion_sites(scar, geometry, GEOMETRY, spacing) if scar.any() else set()
     edema_sites = lesion_sites(edema, geometry, GEOMETRY, spacing) if edema.any() else set()
-    scar = _at_sites(scar, scar_sites)
-    edema = _at_sites(edema, edema_sites)
-    items = [item("lge_presence", "Yes" if scar.any() else "No"),
-             item("t2_edema_presence", "Yes" if edema.any() else "No")]
-    if scar.any():
-        territories = sorted({territory(s) for s in scar_sites},
-                             key=["LAD", "LCx", "RCA"].index)
-        items += [item("lge_levels", lesion_levels(scar, lge_names=True)),
-                  item("lge_walls", _walls(scar_sites)),
-                  item("lge_layer", [lesion_layer(scar, cavity, wall)]),
-                  item("lge_transmurality",
-                       transmurality_band(transmural_share(scar, wall, cavity))),
-                  item("lge_pattern", "Ischemic (follows a coronary territory)"),
-                  item("lge_territories", territories)]
-    if edema.any():
-        items += [item("t2_edema_levels", lesion_levels(edema)),
-                  item("t2_edema_walls", _walls(edema_sites))]
-    cross = ("Neither" if not scar.any() and not edema.any() else
-             "LGE without edema" if not edema.any() else
-             "Edema without LGE" if not scar.any() else
-             "LGE and edema in the same region" if scar_sites & edema_sites else
-             "LGE and edema in different regions")
-    items.append(item("cross_lge_t2", cross))
-    items.append(item("diagnosis_etiology", "Ischemic cardiomyopathy", "diagnosis"))
+    lge = None
+    if scar_sites:
+        scar = _at_sites(scar, scar_sites)
+        lge = LgeFindings(sites=tuple(sorted(scar_sites)), papillary=False,
+                          distribution=DISTRIBUTION.focal,            # not measured
+                          layers=(lesion_layer(scar, cavity, wall),),
+                          transmural_extent=transmural_share(scar, wall, cavity),
+                          rv_insertion=False, ischemic=True)
+    edema_record = None
+    if edema_sites:
+        edema_record = EdemaFindings(sites=tuple(sorted(edema_sites)),
+                                     distribution=DISTRIBUTION.focal, layers=())  # not measured
+    return Findings(UNMEASURED_CINE, lge, edema_record, None, ETIOLOGY.ischemic, None,
+                    measured=MEASURED)
+
+
+def myops_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, float],
+                mirror_resolved: bool = True) -> list[Item]:
+    """Items from a canonical (H, W, slices) MyoPS label volume, labelled by
+    :func:`~cardiolens.data.findings.build_items`; without a resolved mirror the
+    anterior/inferior-dependent items are left out, and so is a site list left empty (an
+    apex-only lesion has no wall)."""
+    items = build_items(study_id, myops_findings(seg, spacing), ("lge_sax", "t2_sax"))
     return [i for i in items if i.answer != []
             and (mirror_resolved or i.subtask not in MIRROR_DEPENDENT)]
 

@@ -6,7 +6,9 @@ where the report states the finding and the study has the subtask's sequences; u
 statements make no item), and section texts become report references. Every item records
 its provenance. ``write_review_sheet`` exports the proposed items as CSV; radiologists fill
 ``verdict`` (accept, correct, reject) and ``corrected_answer`` (options separated by ``;``);
-``apply_review`` imports the verdicts.
+``apply_review`` imports the verdicts. With two readers, ``apply_two_reviews`` measures their
+agreement (Cohen's kappa per subtask and overall), lists the disagreements for adjudication
+and, given the adjudicated sheet, records the audited-sample accuracy of the extraction.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cardiolens.data import vocabulary as vocab
 from cardiolens.data.atomic import atomic_file
 from cardiolens.data.dataset import ITEMS_FILE, Dataset, Item, read_dataset, write_jsonl
 from cardiolens.data.findings import has_sequences
@@ -25,15 +28,20 @@ from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
 from cardiolens.errors import CardiolensError
 from cardiolens.scorers.clinical_score import asserted
 from cardiolens.scorers.cmr_findings import Finding, extract
-from cardiolens.scorers.cmr_vocabulary import rv_status
+from cardiolens.scorers.cmr_vocabulary import (
+    EF_MILD,
+    EF_MODERATE,
+    EF_NORMAL,
+    EF_SEVERE,
+    PATTERN_NONISCHEMIC,
+    rv_status,
+)
 
 SECTION_SUBTASK = {"cine": "report_cine", "lge": "report_lge", "t2": "report_t2",
                    "perfusion": "report_perfusion", "impression": "report_impression"}
-LGE_LEVELS = {"basal": "Basal segment", "mid": "Mid segment", "apical": "Apical segment",
-              "apex": "Apex"}
-EF = {"normal": "Normal (EF >= 50%)", "mildly reduced": "Mildly reduced (40-49%)",
-      "moderately reduced": "Moderately reduced (30-39%)",
-      "severely reduced": "Severely reduced (< 30%)"}
+LGE_LEVELS = {"basal": vocab.LGE_LEVELS.basal, "mid": vocab.LGE_LEVELS.mid,
+              "apical": vocab.LGE_LEVELS.apical, "apex": vocab.LGE_LEVELS.apex}
+EF = dict(zip((EF_NORMAL, EF_MILD, EF_MODERATE, EF_SEVERE), vocab.EF_BAND, strict=True))
 REVIEW_COLUMNS = ("item_id", "study_id", "subtask", "question", "proposed_answer", "options",
                   "verdict", "corrected_answer", "comment")
 
@@ -53,10 +61,10 @@ def answers_from_facts(facts: set[Finding]) -> dict[str, str | list[str]]:
     def presence(slot: str, subtask: str) -> bool:
         values = _values(facts, slot)
         if "present" in values:
-            out[subtask] = "Yes"
+            out[subtask] = vocab.YES_NO.yes
             return True
         if "absent" in values:
-            out[subtask] = "No"
+            out[subtask] = vocab.YES_NO.no
         return False
 
     def many(subtask: str, slot: str, mapping: Callable[[str], str] = _title) -> None:
@@ -72,18 +80,18 @@ def answers_from_facts(facts: set[Finding]) -> dict[str, str | list[str]]:
     if presence("lge", "lge_presence"):
         levels = [LGE_LEVELS[v] for v in _values(facts, "lge_level")]
         if ("lge_papillary", "yes") in facts:
-            levels.append("Papillary muscle")
+            levels.append(vocab.LGE_LEVELS.papillary)
         if levels:
             out["lge_levels"] = levels
         many("lge_walls", "lge_wall")
         many("lge_layer", "lge_layer")
         one("lge_distribution", "lge_distribution")
         one("lge_transmurality", "lge_transmurality", str)
-        one("lge_pattern", "lge_pattern", lambda v: "Non-ischemic" if v == "non-ischemic"
-            else "Ischemic (follows a coronary territory)")
+        one("lge_pattern", "lge_pattern", lambda v: vocab.LGE_PATTERN.nonischemic
+            if v == PATTERN_NONISCHEMIC else vocab.LGE_PATTERN.ischemic)
         many("lge_territories", "lge_territory", str)
         if ("lge_rv_insertion", "yes") in facts:
-            out["lge_rv_insertion"] = "Yes"
+            out["lge_rv_insertion"] = vocab.YES_NO.yes
     if presence("edema", "t2_edema_presence"):
         many("t2_edema_levels", "edema_level")
         many("t2_edema_walls", "edema_wall")
@@ -100,7 +108,7 @@ def answers_from_facts(facts: set[Finding]) -> dict[str, str | list[str]]:
         one("cine_rwma_severity", "rwma_severity")
     one("cine_lv_size", "lv_size")
     one("cine_wall_thickness", "wall_thickness")
-    if out.get("cine_wall_thickness") == "Thickened":
+    if out.get("cine_wall_thickness") == vocab.WALL_THICKNESS.thickened:
         many("cine_thickened_walls", "thickened_wall")
     one("cine_lv_function", "lv_function", lambda v: EF.get(v, v))    # "reduced": no item
     rv_size, rv_function = _values(facts, "rv_size"), _values(facts, "rv_function")
@@ -252,32 +260,48 @@ def write_review_sheet(items: Iterable[Item], path: Path, taxonomy: Taxonomy) ->
                              "; ".join(sub.options), "", "", ""])
 
 
+def _read_sheet(sheet: Path) -> list[tuple[str, dict[str, str]]]:
+    """Rows of a review sheet with their ``file:line`` location."""
+    try:
+        with sheet.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise CardiolensError(f"{sheet}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CardiolensError(f"{sheet}: cannot read review sheet ({exc})") from None
+    return [(f"{sheet}:{number}", row) for number, row in enumerate(rows, 2)]
+
+
 def apply_review(sheet: Path, dataset_root: Path,
                  on_problem: Callable[[str], None] = print) -> dict[str, int]:
     """Apply accept / correct / reject verdicts; counts per verdict (blank = pending)."""
+    return _apply_rows(_read_sheet(sheet), dataset_root, on_problem)
+
+
+def _apply_rows(rows: list[tuple[str, dict[str, str]]], dataset_root: Path,
+                on_problem: Callable[[str], None]) -> dict[str, int]:
     taxonomy = load_taxonomy()
     dataset = read_dataset(dataset_root)
     by_id = {item.item_id: item for item in dataset.items}
     counts = {"accept": 0, "correct": 0, "reject": 0, "pending": 0}
     removed: set[str] = set()
-    with sheet.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    for number, row in enumerate(rows, 2):
+    for where, row in rows:
         verdict = (row.get("verdict") or "").strip().lower()
         item = by_id.get(row.get("item_id", ""))
-        where = f"{sheet}:{number}"
         if item is None:
             on_problem(f"{where}: item {row.get('item_id')!r} is not in the dataset")
             continue
         if not verdict:
             counts["pending"] += 1
             continue
-        if verdict not in ("accept", "correct", "reject"):
+        if verdict not in VERDICTS:
             on_problem(f"{where}: verdict {verdict!r} is not accept, correct or reject")
             continue
         review: dict[str, Any] = {**item.extra.get("provenance", {}), "review": verdict}
         if row.get("comment"):
             review["comment"] = row["comment"].strip()
+        if row.get("reviewers"):
+            review["reviewers"] = row["reviewers"]
         if verdict == "reject":
             removed.add(item.item_id)
         elif verdict == "correct":
@@ -304,3 +328,122 @@ def apply_review(sheet: Path, dataset_root: Path,
     items = [by_id[i.item_id] for i in dataset.items if i.item_id not in removed]
     write_jsonl(dataset.root / ITEMS_FILE, (i.to_json() for i in items))
     return counts
+
+
+# ------------------------------------------------------------- two readers and adjudication
+
+VERDICTS = ("accept", "correct", "reject")
+REJECTED = "(rejected)"
+AGREEMENT_FILE = "review_agreement.json"
+
+
+def _canonical(text: str, answer_type: str) -> str:
+    if answer_type == "report":
+        return " ".join(text.split())
+    values = [v.strip() for v in text.split(";") if v.strip()]
+    return "; ".join(sorted(values) if answer_type == "multi" else values)
+
+
+def reviewer_answer(row: dict[str, str], answer_type: str) -> str | None:
+    """What a reviewer says the answer is: the proposed answer (accept), the corrected one
+    (correct) or :data:`REJECTED`; ``None`` for a blank or unknown verdict."""
+    verdict = (row.get("verdict") or "").strip().lower()
+    if verdict == "accept":
+        return _canonical(row.get("proposed_answer") or "", answer_type)
+    if verdict == "correct":
+        return _canonical(row.get("corrected_answer") or "", answer_type)
+    return REJECTED if verdict == "reject" else None
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Two readers' agreement: Cohen's kappa per subtask and overall, on the items both
+    reviewed (labels: :func:`reviewer_answer`), and the items they disagree on."""
+
+    per_subtask: dict[str, dict[str, float]]
+    overall: dict[str, float]
+    disagreements: list[str]
+    audited_accuracy: float | None = None
+    """Share of the final (agreed or adjudicated) verdicts that accept the proposed answer:
+    the accuracy of the report-to-QA extraction on the audited sample."""
+    audited_items: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"per_subtask": self.per_subtask, "overall": self.overall,
+                "disagreements": self.disagreements, "audited_accuracy": self.audited_accuracy,
+                "audited_items": self.audited_items}
+
+
+def _agreement_of(pairs: list[tuple[str, str, str]]) -> dict[str, float]:
+    from cardiolens.scorers.statistics import cohen_kappa
+
+    a, b = [x for _, x, _ in pairs], [y for _, _, y in pairs]
+    agree = sum(x == y for x, y in zip(a, b, strict=True))
+    return {"items": len(pairs), "agreement": agree / len(pairs) if pairs else float("nan"),
+            "kappa": cohen_kappa(a, b)}
+
+
+def apply_two_reviews(sheet_a: Path, sheet_b: Path, dataset_root: Path,
+                      adjudicated: Path | None = None,
+                      on_problem: Callable[[str], None] = print,
+                      disagreements_sheet: Path | None = None) -> tuple[dict[str, int], Agreement]:
+    """Two readers' sheets: kappa per subtask and overall, disagreements for adjudication.
+
+    Items both readers reviewed with the same answer take that verdict; items they disagree
+    on stay pending unless the ``adjudicated`` sheet gives a verdict (it also overrides).
+    Disagreements are written as a review sheet (``disagreements_sheet``, with both
+    answers) to fill in as the adjudicated sheet. The agreement (and, with an adjudicated
+    sheet, the audited-sample accuracy) is recorded in ``review_agreement.json``.
+    """
+    taxonomy = load_taxonomy()
+    rows_a = {row.get("item_id", ""): (where, row) for where, row in _read_sheet(sheet_a)}
+    rows_b = {row.get("item_id", ""): (where, row) for where, row in _read_sheet(sheet_b)}
+    known = set(taxonomy.subtasks)
+    labelled: dict[str, list[tuple[str, str, str]]] = {}
+    final: dict[str, tuple[str, dict[str, str]]] = {}
+    disagreements: list[str] = []
+    for item_id, (where, row) in rows_a.items():
+        if item_id not in rows_b or row.get("subtask") not in known:
+            continue
+        answer_type = taxonomy.get(row["subtask"]).answer_type
+        x = reviewer_answer(row, answer_type)
+        y = reviewer_answer(rows_b[item_id][1], answer_type)
+        if x is None or y is None:
+            continue
+        labelled.setdefault(row["subtask"], []).append((item_id, x, y))
+        if x == y:
+            final[item_id] = (where, {**row, "reviewers": "2 agreed"})
+        else:
+            disagreements.append(item_id)
+    if adjudicated is not None:
+        for where, row in _read_sheet(adjudicated):
+            if (row.get("verdict") or "").strip():
+                final[row.get("item_id", "")] = (where, {**row, "reviewers": "adjudicated"})
+    per_subtask = {s: _agreement_of(pairs) for s, pairs in sorted(labelled.items())}
+    overall = _agreement_of([p for pairs in labelled.values() for p in pairs])
+    audited = [r for _, r in final.values()]
+    accuracy = (sum((r.get("verdict") or "").strip().lower() == "accept" for r in audited)
+                / len(audited) if adjudicated is not None and audited else None)
+    agreement = Agreement(per_subtask, overall, sorted(disagreements), accuracy,
+                          len(audited) if adjudicated is not None else 0)
+    if disagreements_sheet is not None:
+        _write_disagreements(disagreements_sheet, [rows_a[i][1] for i in agreement.disagreements],
+                             {i: rows_b[i][1] for i in agreement.disagreements})
+    counts = _apply_rows(list(final.values()), dataset_root, on_problem)
+    (dataset_root / AGREEMENT_FILE).write_text(json.dumps(agreement.to_json(), indent=2) + "\n",
+                                              encoding="utf-8")
+    return counts, agreement
+
+
+def _write_disagreements(path: Path, rows_a: list[dict[str, str]],
+                         rows_b: dict[str, dict[str, str]]) -> None:
+    taxonomy = load_taxonomy()
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*REVIEW_COLUMNS, "reader_a", "reader_b"])
+        for row in rows_a:
+            answer_type = taxonomy.get(row["subtask"]).answer_type
+            other = rows_b[row["item_id"]]
+            writer.writerow([*(row.get(c, "") for c in REVIEW_COLUMNS[:6]), "", "", "",
+                             reviewer_answer(row, answer_type),
+                             reviewer_answer(other, answer_type)])

@@ -37,6 +37,7 @@ from inspect_ai.solver import generate
 from PIL import Image
 
 from cardiolens.data.dataset import read_dataset
+from cardiolens.data.vocabulary import WALLS6
 from cardiolens.inspect_adapter.solver import to_content
 from cardiolens.inspect_adapter.tasks import image_understanding
 from cardiolens.phantom.cohort import generate_cohort
@@ -152,13 +153,12 @@ def _throughput(task: Task, log_dir: Path, **options: Any) -> dict[str, Any]:
 
 def _scoring(count: int) -> dict[str, float]:
     rng = np.random.default_rng(0)
-    options = ["Anterior", "Anteroseptal", "Inferoseptal", "Inferior", "Inferolateral",
-               "Anterolateral"]
+    options = list(WALLS6)
     replies = [f"Reasoning...\nAnswer: {', '.join(sorted(rng.choice(list('ABCDEF'), 2)))}"
                for _ in range(count)]
     start = time.perf_counter()
     for reply in replies:
-        choice_record(reply, options, "multi", ["Inferior"])
+        choice_record(reply, options, "multi", [WALLS6.inferior])
     answers = count / (time.perf_counter() - start)
     report = ("There is focal subendocardial late gadolinium enhancement involving the basal "
               "and mid inferior wall. The maximal transmural extent is 26 to 50%. The pattern "

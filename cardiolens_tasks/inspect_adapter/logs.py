@@ -7,7 +7,7 @@ from typing import Any
 
 from inspect_ai.log import read_eval_log
 
-from cardiolens.analysis.results import Row, Run, settings_of
+from cardiolens.analysis.results import Row, Run, row_meta, settings_of
 from cardiolens.errors import CardiolensError
 
 SCORERS = ("choice_scorer", "diagnosis_scorer", "report_scorer")
@@ -38,7 +38,8 @@ def read_inspect_log(path: Path) -> Run:
         meta = sample.metadata or {}
         record = (dict(score.value) if isinstance(score.value, dict)
                   else dict(score.metadata or {}))
+        reference = sample.target if meta.get("answer_type") == "report" else None
         run.rows.append(Row(str(sample.id), str(meta.get("study_id")), str(meta.get("level")),
                             str(meta.get("subtask")), str(meta.get("sequence")),
-                            str(meta.get("answer_type")), record))
+                            str(meta.get("answer_type")), record, row_meta(meta, reference)))
     return run

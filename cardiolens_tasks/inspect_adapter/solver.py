@@ -109,6 +109,10 @@ def cmr_prompt(builder: PromptBuilder, items: dict[str, Item]) -> Solver:
         state.metadata["options"] = prompt.options
         state.metadata["images"] = len(prompt.images)
         state.store.set(ITEM_KEY, item.item_id)
+        state.metadata["frames"] = prompt.frames
+        if "frames_available" in state.metadata:     # every protocol sends every frame
+            state.metadata["identical_across_protocols"] = (
+                builder.settings.budget >= state.metadata["frames_available"])
         return state
 
     return solve

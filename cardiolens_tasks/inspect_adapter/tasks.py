@@ -121,7 +121,7 @@ def _build(level: Level, params: dict[str, Any], scorer: Scorer | list[Scorer]) 
                                         taxonomy=taxonomy)
     try:
         bench = load_benchmark(options.data, level, options.subtasks, options.sequences,
-                               options.limit_studies, taxonomy)
+                               options.limit_studies, taxonomy, options.settings.etiology)
     except DatasetError as exc:
         raise DatasetError(f"data: {exc}") from None
     render_cache = RenderCache(cache_root() / "render" if options.cache else None)

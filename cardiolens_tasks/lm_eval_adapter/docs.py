@@ -25,13 +25,14 @@ from PIL import Image
 
 from cardiolens.cache import cache_root
 from cardiolens.data.dataset import Item, read_dataset
-from cardiolens.data.items import select_items
+from cardiolens.data.items import asked_items, select_items
 from cardiolens.data.taxonomy import load_taxonomy
 from cardiolens.errors import CardiolensError
 from cardiolens.phantom.cohort import default_cohort
 from cardiolens.prompting.prompt_builder import PromptBuilder
 from cardiolens.prompting.prompts import Prompt
 from cardiolens.prompting.rendering import RenderCache
+from cardiolens.prompting.selection import input_metadata
 from cardiolens.prompting.task_options import TaskOptions, parse_task_options
 from cardiolens.scorers.item_scoring import choice_record, report_scores
 
@@ -82,22 +83,36 @@ def load_docs(**options: Any) -> dict[str, Any]:
     root = (Path(checked.data).expanduser().resolve() if checked.data else default_cohort())
     dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}"))
     items = select_items(dataset.items, checked.level, taxonomy, checked.subtasks,
-                         checked.sequences, checked.limit_studies)
+                         checked.sequences, checked.limit_studies, settings.etiology)
     if not items:
         raise CardiolensError(f"{root}: no {checked.level} items match the filters")
     key = hashlib.sha256(f"{root}\x1f{checked.settings}".encode()).hexdigest()[:16]
     cache = RenderCache(cache_root() / "render" if checked.cache else None)
     builder = PromptBuilder(root, dataset.studies, checked.settings, cache)
-    _sources[key] = _Source(builder, {item.item_id: item for item in dataset.items})
+    asked = asked_items(dataset.items, {"diagnosis_etiology": settings.etiology}, taxonomy)
+    _sources[key] = _Source(builder, {item.item_id: item for item in asked})
     rows = []
     for item in items:
         subtask = taxonomy.get(item.subtask)
         rows.append({"source": key, "item_id": item.item_id, "study_id": item.study_id,
                      "level": item.level, "subtask": item.subtask,
                      "answer_type": subtask.answer_type,
+                     **_input_fields(subtask.series, dataset.studies[item.study_id],
+                                     dataset.card.source, settings.budget),
                      "target": json.dumps(item.answer if item.answer is not None
                                           else item.reference)})
     return {"test": datasets.Dataset.from_list(rows)}
+
+
+def _input_fields(routed: Any, study: Any, source: str, budget: int) -> dict[str, Any]:
+    """Doc fields for ``cardiolens analyze``: frames available (and whether the budget takes
+    them all, so every protocol sends the same images), the dataset source (``data_source``;
+    ``source`` names the loaded dataset) and the study meta (JSON)."""
+    fields_ = input_metadata(routed, study, source)
+    return {"frames_available": fields_["frames_available"],
+            "identical_across_protocols": budget >= fields_["frames_available"],
+            "data_source": fields_["source"],
+            "meta": json.dumps(fields_["meta"], sort_keys=True)}
 
 
 def has_source(doc: dict[str, Any]) -> bool:

@@ -26,6 +26,8 @@ from cardiolens.prompting.selection import PROTOCOLS, Protocol, select_frames, s
 from cardiolens.prompting.study_images import StudyImages
 
 MAX_BUDGET = 256
+ETIOLOGY_VARIANTS = ("binary", "three_way")
+"""The option variants of diagnosis_etiology (``variants`` in the taxonomy)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class PromptSettings:
                                     "targets move along.",
                                     levels=("image_understanding", "diagnosis"))
     seed: int = setting(0, "Seed for random selection and option shuffling.", low=0)
+    etiology: str = setting("binary", "binary: ischemic against non-ischemic on diseased "
+                            "studies (the paper); three_way: Normal, ischemic, non-ischemic "
+                            "on every study.", choices=ETIOLOGY_VARIANTS, levels=("diagnosis",))
 
     def __post_init__(self) -> None:
         errors = [error for f in fields(self) for error in
@@ -83,7 +88,7 @@ class PromptBuilder:
                                 images=False, shuffle_options=s.shuffle_options, seed=s.seed)
         images = StudyImages(self.root, study, RenderOptions(s.image_size), self.cache)
         choices = select_frames(s.selection, s.budget, subtask.series, study.series, images,
-                                s.seed, item.item_id)
+                                s.seed, item.item_id, subtask.function)
         frames = images.render(choices)
         phases = {key: images.ed_es(key) for key in {c.series for c in choices}
                   if study.series[key].frames > 1 and sequence_of(key) != "perf"}

@@ -5,8 +5,10 @@ question block. Adapters turn it into an Inspect message (text and image parts i
 or an lm-eval ``doc_to_text`` with one ``<image>`` per image. The same item, protocol and
 seed give the same prompt in both frameworks.
 
-Styles (the paper's two): ``standard`` asks for the letter(s) only; ``reasoning`` asks for
-the findings and reasons first, then a final ``Answer:`` line. Report sections ask for the
+Styles (the paper's two): ``standard`` asks for the letter(s) only; ``reasoning`` asks the
+model to work through the subtask's clinical checklist (``reasoning:`` in the taxonomy, e.g.
+the paper's LGE-segment and wall-thickness checklists) one numbered step at a time, then
+give a final ``Answer:`` line. Report sections ask for the
 section text; with ``reasoning`` the findings come first and the section follows a
 ``Report:`` line. ``images=False`` is the blind control: the same question and options with
 no images, no image captions and no words about images (:func:`blind_question`).
@@ -99,6 +101,8 @@ class Prompt:
     options: list[str] = field(default_factory=list)
     """Option texts in displayed order (letter A first); empty for report items."""
     answer_type: str = "single"
+    frames: list[str] = field(default_factory=list)
+    """The selected frames as ``series:slice:frame`` (0-based), in prompt order."""
 
     def text(self, image_token: str | None = None) -> str:
         """The whole prompt as text; ``image_token`` (e.g. ``<image>``) after each caption."""
@@ -140,14 +144,38 @@ def caption(number: int, choice: FrameChoice, info: SeriesInfo,
     return f"Image {number}: " + ", ".join(parts)
 
 
+FINAL_LINES = {"single": "Then end with a final line of the form 'Answer: <letter>'.",
+               "multi": ("Then end with a final line of the form 'Answer: <letters separated "
+                         "by commas>'."),
+               "report": f"Then write the report section after a line that says "
+                         f"'{REPORT_MARKER}'."}
+
+
+def reasoning_instruction(answer_type: str, steps: Sequence[str]) -> str:
+    """The reasoning instruction: the subtask's checklist as numbered steps, then the answer."""
+    lines = []
+    if answer_type == "multi":
+        lines.append("More than one option may be correct.")
+    lines.append("Reason through these steps in order, one numbered line or paragraph each:")
+    lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
+    lines.append(FINAL_LINES[answer_type])
+    return "\n".join(lines)
+
+
 def _question_block(question: str, options: Sequence[str], answer_type: str,
-                    style: PromptStyle, images: bool = True) -> str:
+                    style: PromptStyle, steps: Sequence[str] = (),
+                    images: bool = True) -> str:
     lines = [f"Question: {question if images else blind_question(question)}"]
     if options:
         lines.append("Options:")
         lines += [f"{LETTERS[i]}. {text}" for i, text in enumerate(options)]
-    instructions = INSTRUCTIONS if images else {**INSTRUCTIONS, **BLIND_INSTRUCTIONS}
-    lines += ["", instructions[(answer_type, style)]]
+    if not images:         # the reasoning checklists look at images: plain blind wording
+        instruction = {**INSTRUCTIONS, **BLIND_INSTRUCTIONS}[(answer_type, style)]
+    elif style == "reasoning" and steps:
+        instruction = reasoning_instruction(answer_type, steps)
+    else:
+        instruction = INSTRUCTIONS[(answer_type, style)]
+    lines += ["", instruction]
     return "\n".join(lines)
 
 
@@ -164,9 +192,10 @@ def build_prompt(item: Item, subtask: Subtask, frames: Sequence[RenderedFrame],
     options = ([] if subtask.answer_type == "report"
                else displayed_options(item, subtask, shuffle_options, seed))
     question = _question_block(item.question or subtask.question, options,
-                               subtask.answer_type, style, images)
+                               subtask.answer_type, style, subtask.reasoning, images)
     if not images:
         return Prompt(BLIND_INTRO, [], question, options, subtask.answer_type)
+    chosen = [f"{f.choice.series}:{f.choice.slice}:{f.choice.frame}" for f in frames]
     captions = [caption(n + 1, f.choice, series[f.choice.series], phases.get(f.choice.series))
                 for n, f in enumerate(frames)]
     if layout == "mosaic" and frames:
@@ -183,7 +212,7 @@ def build_prompt(item: Item, subtask: Subtask, frames: Sequence[RenderedFrame],
             start += count
         intro = (f"The following {len(sheets)} mosaic image(s) show {len(frames)} frames of "
                  "one cardiac MRI study; each tile is numbered.")
-        return Prompt(intro, listed, question, options, subtask.answer_type)
+        return Prompt(intro, listed, question, options, subtask.answer_type, chosen)
     intro = f"The following {len(frames)} images are from one cardiac MRI study."
     listed = [PromptImage(c, f.png) for c, f in zip(captions, frames, strict=True)]
-    return Prompt(intro, listed, question, options, subtask.answer_type)
+    return Prompt(intro, listed, question, options, subtask.answer_type, chosen)

@@ -21,6 +21,24 @@ Budget split (:func:`split_budget`), the same for every protocol:
 Within a series each protocol ranks the frames (see :func:`rank_frames`); the first ``n``
 are taken. Frames are then put in prompt order: series in routing order, then base to apex,
 then time.
+
+Function pair. A subtask that needs ventricular function (``function: true`` in the
+taxonomy: LV function, wall motion, RV, the cine and impression report sections, the
+diagnosis tasks) gets one matched end-diastole / end-systole pair of a single slice or view
+at every budget of 2 or more, before any spatial coverage, in every protocol:
+
+4. The pair comes from the first routed cine series with more than one phase (else the
+   first fallback cine view). If the split gave that series fewer than 2 frames, the
+   missing frames are taken from the other series, last in order first (fallback views,
+   then later sequences).
+5. The pair's slice: ``clinical`` the mid key layer of a short-axis stack (the central slice
+   of a long-axis series), ``data_driven`` the slice with the most motion, ``random`` a
+   seeded random slice. ED/ES come from the dataset or are estimated from the pixels.
+
+The small-budget ("small-K") rule of the paper: below one frame per slice, the clinical
+cine short axis takes the end-diastolic frames of evenly spaced slices (after the pair);
+LGE uses a fixed split (basal, mid, apical short-axis key layers, then the long axis) until
+the budget covers the stack, when it switches to every slice (see ``docs/taxonomy.md``).
 """
 
 from __future__ import annotations
@@ -29,13 +47,14 @@ import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from typing import Protocol as TypingProtocol
 
 import numpy as np
 
 from cardiolens.data.anatomy import slice_levels
 from cardiolens.data.dataset import SeriesInfo
+from cardiolens.data.vocabulary import LEVELS
 
 Protocol = Literal["random", "clinical", "data_driven"]
 PROTOCOLS: tuple[Protocol, ...] = ("random", "clinical", "data_driven")
@@ -79,9 +98,34 @@ def _shares(total: int, parts: int, first_share: float | None = None) -> list[in
     return [base + (1 if i < rest else 0) for i in range(parts)]
 
 
+def function_series(routed: Sequence[str], series: Mapping[str, SeriesInfo]) -> str | None:
+    """The series that carries the ED/ES pair: first routed (else fallback) cine cycle."""
+    candidates = [k for k in routed if k in series] + _fallback_views("cine", series)
+    return next((k for k in candidates
+                 if sequence_of(k) == "cine" and series[k].frames > 1), None)
+
+
+def _reserve_pair(taken: dict[str, int], key: str) -> None:
+    """Give ``key`` at least 2 frames, taken from the other series, last first."""
+    need = 2 - taken.get(key, 0)
+    for donor in reversed(list(taken)):
+        if need <= 0:
+            break
+        if donor == key:
+            continue
+        give = min(need, taken[donor])
+        taken[donor] -= give
+        taken[key] = taken.get(key, 0) + give
+        need -= give
+
+
 def split_budget(budget: int, routed: Sequence[str],
-                 series: Mapping[str, SeriesInfo]) -> dict[str, int]:
-    """Frames per series for ``budget`` over the ``routed`` series (rule in module doc)."""
+                 series: Mapping[str, SeriesInfo], function: bool = False) -> dict[str, int]:
+    """Frames per series for ``budget`` over the ``routed`` series (rule in module doc).
+
+    With ``function`` the series of :func:`function_series` gets at least 2 frames when
+    ``budget >= 2`` (rule 4).
+    """
     present = [key for key in routed if key in series]
     if budget <= 0 or not present:
         return {}
@@ -105,7 +149,29 @@ def split_budget(budget: int, routed: Sequence[str],
         if extra > 0:
             taken[key] = taken.get(key, 0) + extra
             spare -= extra
+    pair_key = function_series(routed, series) if function and budget >= 2 else None
+    if pair_key is not None:
+        _reserve_pair(taken, pair_key)
     return {key: n for key, n in taken.items() if n > 0}
+
+
+def frames_available(routed: Sequence[str], series: Mapping[str, SeriesInfo]) -> int:
+    """Every frame selection could take for ``routed``: routed series and their fallbacks.
+
+    At a budget of at least this many, every protocol sends the same images (all of them).
+    """
+    present = [key for key in routed if key in series]
+    sequences = list(dict.fromkeys(sequence_of(k) for k in present))
+    keys = dict.fromkeys([*present, *(k for s in sequences for k in _fallback_views(s, series))])
+    return sum(series[k].slices * series[k].frames for k in keys)
+
+
+def input_metadata(routed: Sequence[str], study: Any, source: str = "") -> dict[str, Any]:
+    """Sample metadata about an item's input: ``frames_available`` (:func:`frames_available`),
+    the study's ``meta`` and its ``source`` (``meta["source"]`` or the dataset's)."""
+    meta = dict(study.meta)
+    return {"frames_available": frames_available(routed, study.series),
+            "source": str(meta.get("source", source)), "meta": meta}
 
 
 def _fallback_views(sequence: str, series: Mapping[str, SeriesInfo]) -> list[str]:
@@ -225,7 +291,7 @@ def key_layers(slices: int) -> list[int]:
     """One representative slice per level (basal, mid, apical): the middle of each level."""
     levels = slice_levels(slices)
     out: list[int] = []
-    for level in ("Basal", "Mid", "Apical"):
+    for level in (LEVELS.basal, LEVELS.mid, LEVELS.apical):
         members = [i for i, name in enumerate(levels) if name == level]
         if members:
             out.append(members[len(members) // 2])
@@ -344,18 +410,51 @@ def rank_frames(protocol: Protocol, key: str, info: SeriesInfo, stats: SeriesSta
     raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
 
 
+def pair_slice(protocol: Protocol, key: str, info: SeriesInfo, stats: SeriesStats,
+               rng: np.random.Generator) -> int:
+    """The slice of the function pair (rule 5)."""
+    if protocol == "clinical":
+        if view_of(key) == "sax":
+            layers = key_layers(info.slices)
+            return layers[len(layers) // 2]
+        return centre_out(info.slices)[0]
+    if protocol == "data_driven":
+        scores = stats.frame_scores(key)
+        return int(min(range(info.slices), key=lambda s: (-scores[s].max(), s)))
+    return int(rng.integers(info.slices))
+
+
+def function_pair(protocol: Protocol, key: str, info: SeriesInfo, stats: SeriesStats,
+                  seed: int, item_id: str) -> list[tuple[int, int]]:
+    """The matched ``(slice, ED)`` and ``(slice, ES)`` frames of the function pair."""
+    rng = np.random.default_rng(item_seed(seed, item_id, key, "pair"))
+    where = pair_slice(protocol, key, info, stats, rng)
+    ed, es = stats.ed_es(key)
+    return list(dict.fromkeys([(where, ed), (where, es)]))
+
+
 def select_frames(protocol: Protocol, budget: int, routed: Sequence[str],
                   series: Mapping[str, SeriesInfo], stats: SeriesStats, seed: int,
-                  item_id: str) -> list[FrameChoice]:
-    """The frames of one item's prompt, in prompt order (routing, base to apex, time)."""
+                  item_id: str, function: bool = False) -> list[FrameChoice]:
+    """The frames of one item's prompt, in prompt order (routing, base to apex, time).
+
+    ``function``: the subtask needs ventricular function (the ED/ES pair rule).
+    """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
-    plan = split_budget(budget, routed, series)
+    plan = split_budget(budget, routed, series, function)
+    pair_key = function_series(routed, series) if function and budget >= 2 else None
     order = [key for key in routed if key in plan] + [k for k in plan if k not in routed]
     chosen: list[FrameChoice] = []
     for key in order:
         rng = np.random.default_rng(item_seed(seed, item_id, key))
-        ranked = rank_frames(protocol, key, series[key], stats, rng, plan[key])
+        if key == pair_key:
+            pair = function_pair(protocol, key, series[key], stats, seed, item_id)
+            rest = rank_frames(protocol, key, series[key], stats, rng,
+                               max(plan[key] - len(pair), 0))
+            ranked = list(dict.fromkeys([*pair, *rest]))
+        else:
+            ranked = rank_frames(protocol, key, series[key], stats, rng, plan[key])
         picked = sorted(ranked[:plan[key]])
         chosen += [FrameChoice(key, s, f) for s, f in picked]
     return chosen

@@ -69,6 +69,8 @@ class SliceGeometry:
         plane = renderer.sax_plane(k)
         t = tissue(renderer.model, plane, np.zeros(1))
         self.window = renderer.sax_window
+        self.centre = renderer.slice_centre(k)
+        self.gain = renderer.sax_gain(k)
         self.myo_fraction = t.lv_myo[0]
         self.core_myo = self.myo_fraction > 0.95
         self.depth = np.clip((plane.rho - t.endo[0]) / np.maximum(t.epi[0] - t.endo[0], 1e-3),
@@ -95,13 +97,19 @@ def _site_fractions(cohort: Path, study_id: str, series: str, rel_threshold: flo
                     reference: str, min_myo: float = 0.95) -> dict[tuple[str, str], float]:
     """Per (level, wall): share of myocardium pixels brighter than a relative threshold.
 
-    ``reference`` normalises intensities: 'blood' (LV blood median, LGE) or 'myo' (median
-    of all core myocardium of the stack, T2).
+    ``reference`` normalises intensities: 'signal' (the written pixels minus the same slice
+    drawn noise-free without lesions, over each pixel's coil gain: the lesions' own
+    signal, LGE, where blood, fat and scar are all bright), 'blood' (LV blood median) or
+    'myo' (median of all core myocardium of the stack, T2).
     """
     frames = _frames(cohort, study_id, series)
     renderer = Renderer(cohort_params(SEED, _index(study_id), STUDIES))
     geoms = [SliceGeometry(renderer, k) for k in range(frames.shape[0])]
-    if reference == "blood":
+    if reference == "signal":     # what the lesions add to the lesion-free drawing
+        frames = np.stack([(frames[k] - renderer.lesion_free(series, k)) / geoms[k].gain
+                           for k in range(frames.shape[0])])
+        ref = 1.0
+    elif reference == "blood":
         ref = np.median(np.concatenate([g.crop(frames[k, 0])[g.blood]
                                         for k, g in enumerate(geoms) if g.blood.any()]))
     else:
@@ -152,17 +160,23 @@ LGE_LEVELS = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical 
 PLAIN_LEVELS = {lv: lv for lv in ("Basal", "Mid", "Apical", "Apex")}
 
 
+def _lge_threshold(study_id: str) -> float:
+    """Half of what scar adds over myocardium in this study (its own inversion time)."""
+    values = Renderer(cohort_params(SEED, _index(study_id), STUDIES)).values["lge"]
+    return 0.5 * (values["lesion"] - values["lv_myo"])
+
+
 def test_lge_enhancement_sits_in_labelled_levels_and_walls(cohort: Path, answers: dict) -> None:
     with_lge = _study_ids(answers, "lge_presence", "Yes")
     without = _study_ids(answers, "lge_presence", "No")
     assert len(with_lge) >= 10 and len(without) >= 5
     for sid in with_lge:
-        fractions = _site_fractions(cohort, sid, "lge_sax", 0.72 / 0.42, "blood", 0.5)
+        fractions = _site_fractions(cohort, sid, "lge_sax", _lge_threshold(sid), "signal", 0.5)
         a = answers[sid]
         _check_regional(fractions, list(a["lge_levels"]), list(a["lge_walls"]),
                         LGE_LEVELS, sid)
     for sid in without[:5]:
-        fractions = _site_fractions(cohort, sid, "lge_sax", 0.72 / 0.42, "blood", 0.5)
+        fractions = _site_fractions(cohort, sid, "lge_sax", _lge_threshold(sid), "signal", 0.5)
         assert max(fractions.values()) <= 0.02, f"{sid}: enhancement without an LGE label"
 
 
@@ -286,8 +300,8 @@ def _wall_thickness_mm(frame: np.ndarray, g: SliceGeometry, wall: str, renderer:
     for delta in np.arange(-30 + CORE_MARGIN_DEG, 30 - CORE_MARGIN_DEG, 2.0):
         angle = np.radians(centre + delta + acq.rotation)
         steps = np.arange(start_mm, start_mm + 40.0, 0.25)
-        rows = acq.centre[0] - steps * np.cos(angle) / pixel_mm
-        cols = acq.centre[1] - steps * np.sin(angle) / pixel_mm
+        rows = g.centre[0] - steps * np.cos(angle) / pixel_mm
+        cols = g.centre[1] - steps * np.sin(angle) / pixel_mm
         values = frame[np.clip(np.round(rows).astype(int), 0, frame.shape[0] - 1),
                        np.clip(np.round(cols).astype(int), 0, frame.shape[1] - 1)] / ref
         dark = (values < 0.42) & (values > 0.12)   # myocardium, not blood, body or lung

@@ -260,15 +260,27 @@ def finite_values(values: np.ndarray) -> np.ndarray:
     return np.nan_to_num(values, nan=lo, posinf=hi, neginf=lo)
 
 
-def write_volume(path: str | Path, data: np.ndarray, spacing: tuple[float, float, float]) -> None:
-    """Write (H, W, slices, frames) as a 3D slice-major int16 NIfTI with byte-stable output."""
+def write_volume(path: str | Path, data: np.ndarray, spacing: tuple[float, float, float],
+                 affine: np.ndarray | None = None) -> None:
+    """Write (H, W, slices, frames) as int16 NIfTI with byte-stable output.
+
+    Without ``affine``: 3D slice-major packing and a diagonal affine from ``spacing``. With
+    a 4x4 ``affine`` (array axes row, col, slice to RAS+ mm, docs/geometry.md): 4D
+    (H, W, slices, frames), so the third axis is the slice axis the affine describes; the
+    sform and qform both carry it.
+    """
     if data.ndim != 4:
         raise ValueError("write_volume expects (H, W, slices, frames)")
     h, w, slices, frames = data.shape
-    packed = np.ascontiguousarray(data.reshape(h, w, slices * frames))
+    if affine is None:
+        packed = np.ascontiguousarray(data.reshape(h, w, slices * frames))
+        affine = np.diag([spacing[0], spacing[1], spacing[2], 1.0])
+    else:
+        packed = np.ascontiguousarray(data)
     packed = np.clip(np.rint(packed), -32768, 32767).astype(np.int16)
-    affine = np.diag([spacing[0], spacing[1], spacing[2], 1.0])
     image = nib.Nifti1Image(packed, affine)
+    image.header.set_qform(affine, code=1)
+    image.header.set_sform(affine, code=1)
     image.header.set_xyzt_units("mm", "sec")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(Path(path)) as tmp:

@@ -39,8 +39,9 @@ from cardiolens.phantom.labels import findings_from_params
 from cardiolens.phantom.params import DEFAULT_PREVALENCE, StudyParams
 from cardiolens.phantom.reports import write_reports
 from cardiolens.phantom.sequences import Renderer
+from cardiolens.phantom.thorax import with_scan
 
-PHANTOM_VERSION = "1"
+PHANTOM_VERSION = "2"
 CANARY = "cardiolens-canary-5f0c8a2e-3d1b-4c7a-9e62-b84f1d0a7c33"
 DEFAULT_STUDIES = 160
 DEFAULT_SEED = 0
@@ -74,7 +75,8 @@ def study_id(index: int) -> str:
 
 def sample_params(seed: int, index: int, diagnosis: str) -> StudyParams:
     """The drawing parameters of study ``index`` (tests use this to know the geometry)."""
-    return sample_study(np.random.default_rng([seed, index]), study_id(index), diagnosis)
+    p = sample_study(np.random.default_rng([seed, index]), study_id(index), diagnosis)
+    return with_scan(p, np.random.default_rng([seed, index, 2]))
 
 
 def _spacing(p: StudyParams, renderer: Renderer, series: str) -> tuple[float, float, float]:
@@ -95,7 +97,7 @@ def make_study(root: Path, seed: int, index: int, diagnosis: str) -> tuple[Study
     series: dict[str, SeriesInfo] = {}
     for name, data in renderer.series().items():
         rel = f"volumes/{p.study_id}/{name}.nii.gz"
-        write_volume(root / rel, data, _spacing(p, renderer, name))
+        write_volume(root / rel, data, _spacing(p, renderer, name), renderer.affine(name))
         _, _, slices, frames = data.shape
         cine = name.startswith("cine_")
         series[name] = SeriesInfo(rel, slices, frames,

@@ -60,7 +60,7 @@ class HeartModel:
         thick = np.stack([wall_table(row) for row in heart.thickness])
         apex = float(np.mean(heart.thickness[2]))
         thick = np.concatenate([thick, np.full((1, 360), apex)])
-        motion = np.stack([wall_table(row) for row in heart.motion])
+        motion = np.stack([wall_table(row, smooth_deg=25) for row in heart.motion])
         length = heart.long_axis
         cavity = n_slices - 1
         slice_u = [(k + 0.5) / cavity * length * 0.95 for k in range(cavity)]
@@ -154,13 +154,19 @@ class Tissue:
     rv_blood: np.ndarray
     rv_wall: np.ndarray
     effusion: np.ndarray
+    epi_fat: np.ndarray   # epicardial fat beyond the heart, then the pericardium
+    pericardium: np.ndarray
     outside: np.ndarray
     endo: np.ndarray      # endocardial radius per pixel ray, mm
     epi: np.ndarray       # epicardial radius, mm
 
 
-def tissue(model: HeartModel, plane: Plane, phase: np.ndarray) -> Tissue:
-    """Class fractions of a plane at the given systolic phase factors (0 = ED, 1 = ES)."""
+def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float = 0.0) -> Tissue:
+    """Class fractions of a plane at the given systolic phase factors (0 = ED, 1 = ES).
+
+    ``epi_fat_mm`` is the epicardial fat in the atrioventricular and interventricular
+    grooves (a third of it elsewhere), thickest at the base; a 1 mm pericardium follows.
+    """
     heart = model.heart
     px = plane.pixel_mm
     s = np.asarray(phase, np.float32)[:, None, None]
@@ -186,9 +192,15 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray) -> Tissue:
     b2 = epi + rv_d
     b3 = b2 + RV_WALL_MM * in_arc
     b4 = b3 + heart.effusion
+    groove = np.maximum(np.cos(np.radians(plane.phi - 30.0)), np.cos(np.radians(plane.phi - 150.0)))
+    fat = epi_fat_mm * (0.35 + 0.65 * np.clip(groove, 0.0, 1.0) ** 4) * (
+        1.0 + 0.6 * np.clip(1.0 - uu / length, 0.0, 1.0))
+    b5 = b4 + fat[None]
+    b6 = b5 + (1.0 if epi_fat_mm > 0 else 0.0)
 
     on_lv = on_lv * (epi_ed > 0)             # nothing beyond the epicardial apex
-    e0, e1, e2, e3, e4 = (_edge(b - rho, px) * on_lv for b in (endo, epi, b2, b3, b4))
+    e0, e1, e2, e3, e4, e5, e6 = (_edge(b - rho, px) * on_lv
+                                  for b in (endo, epi, b2, b3, b4, b5, b6))
     pap = np.zeros_like(e0)
     if LEVEL_INDEX["Mid"] in np.unique(lvl):
         mid = (lvl == LEVEL_INDEX["Mid"])[None]
@@ -199,7 +211,8 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray) -> Tissue:
             pap = np.maximum(pap, _edge(r_pap - np.sqrt(np.maximum(d2, 0.0)), px) * mid)
     return Tissue(
         lv_blood=e0 * (1.0 - pap), papillary=e0 * pap, lv_myo=e1 - e0, rv_blood=e2 - e1,
-        rv_wall=e3 - e2, effusion=e4 - e3, outside=1.0 - e4, endo=endo, epi=epi,
+        rv_wall=e3 - e2, effusion=e4 - e3, epi_fat=e5 - e4, pericardium=e6 - e5,
+        outside=1.0 - e6, endo=endo, epi=epi,
     )
 
 

@@ -86,6 +86,33 @@ class Acquisition:
 
 
 @dataclass(frozen=True)
+class Scan:
+    """The body around the heart and how each sequence images it (phantom v2).
+
+    Patient coordinates are RAS+ in mm with the origin at the centre of the LV base plane;
+    ``apex`` is the unit long-axis direction (base to apex). Contrast fields are tissue
+    properties and sequence settings, not intensities: the renderer derives intensities.
+    """
+
+    rows: int                     # matrix (rows: anterior-posterior phase direction)
+    cols: int
+    body_centre: tuple[float, float]      # (x, y) of the body axis, mm
+    body_half: tuple[float, float]        # body half-width (left-right) and half-depth
+    fat_mm: float                 # subcutaneous fat
+    muscle_mm: float              # chest-wall muscle
+    epi_fat_mm: float             # epicardial fat in the grooves (thinner elsewhere)
+    apex: tuple[float, float, float]
+    diaphragm_z: float            # height of the right dome's top (left dome 12 mm lower)
+    slice_shift: tuple[tuple[float, float], ...]   # respiratory misregistration, pixels
+    lge_ti: float                 # inversion time / myocardial null time (1: well nulled)
+    t1_post: tuple[float, float, float]   # post-contrast T1 of blood, myocardium, scar, ms
+    snr: float                    # blood (cine) signal over noise sigma
+    coil: tuple[float, float]     # surface-coil gain and depth (mm)
+    kspace: float                 # acquired share of k-space (cine, LGE, T2)
+    perf_kspace: float            # acquired share of k-space in perfusion (Gibbs)
+
+
+@dataclass(frozen=True)
 class StudyParams:
     study_id: str
     diagnosis: str
@@ -102,3 +129,4 @@ class StudyParams:
     texture_seed: int
     meta: dict[str, str] = field(default_factory=dict)
     atrial_lge: bool = False      # enhancing atrial walls on long-axis LGE (amyloid)
+    scan: Scan | None = None      # drawn by :func:`cardiolens.phantom.thorax.draw_scan`

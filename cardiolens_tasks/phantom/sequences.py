@@ -1,16 +1,35 @@
-"""Render the phantom's series: cine, LGE, T2 and perfusion, short and long axis.
+"""Render the phantom's series from tissue properties: cine, LGE, T2 and perfusion.
 
-Geometry gives class fractions per pixel; each sequence gives each class an intensity
-(constant, or a curve over time for perfusion). A pixel is the fraction-weighted sum,
-then coil shading and Rician-like noise (a folded normal) are applied.
+Geometry gives class fractions per pixel (the heart model inside a window around the
+heart, :mod:`cardiolens.phantom.thorax` everywhere else). Each class has a proton density,
+T1 and T2 (post-contrast T1 for LGE, a gadolinium curve for perfusion); each sequence turns
+them into a signal with its own equation:
+
+- cine bSSFP: ``PD sin a / (1 + cos a + (1 - cos a) T1/T2)`` (bright fat and fluid, blood
+  about 2.5x myocardium);
+- LGE (magnitude inversion recovery): ``PD |1 - 2 exp(-TI/T1) + exp(-TR/T1)|`` with a
+  per-study inversion time around the myocardial null (good, early or late nulling);
+  amyloid has its own kinetics (myocardium T1 below the blood's, TI set near the blood's
+  null: dark pool, grey myocardium);
+- T2 black-blood STIR: ``PD exp(-TE/T2)``, fat and flowing blood suppressed, a slow-flow
+  rim of blood along the endocardium;
+- perfusion saturation recovery: ``PD (1 - exp(-TS R1(t)))`` with ``R1 = 1/T1 + r1 C(t)``.
+
+Then a k-space truncation point-spread function (sharp in perfusion, so the bright first
+pass rings as a dark endocardial rim), surface-coil shading and Rician noise. Intensities
+never depend on which findings a study has, except in the findings' own pixels: gains and
+noise are set from fixed tissues (fat, blood), never from the image.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from cardiolens.data.anatomy import slice_levels
 from cardiolens.phantom.geometry import (
+    LAX_ANGLE,
     HeartModel,
     Plane,
     Tissue,
@@ -21,16 +40,90 @@ from cardiolens.phantom.geometry import (
     sax_plane,
     tissue,
 )
-from cardiolens.phantom.params import Lesion, StudyParams
+from cardiolens.phantom.params import Lesion, Scan, StudyParams
+from cardiolens.phantom.thorax import (
+    THORAX_CLASSES,
+    HeartFrame,
+    PlaneMap,
+    affine,
+    lax_map,
+    sax_map,
+    thorax,
+    with_scan,
+)
 
-# Class intensities relative to the brightest tissue of each sequence.
-CINE = {"lv_blood": 1.0, "papillary": 0.28, "lv_myo": 0.28, "rv_blood": 0.95, "rv_wall": 0.28,
-        "effusion": 0.85, "atrium": 0.95, "body": 0.55, "lung": 0.04}
-LGE = {"lv_blood": 0.42, "papillary": 0.05, "lv_myo": 0.05, "rv_blood": 0.40, "rv_wall": 0.08,
-       "effusion": 0.15, "atrium": 0.42, "body": 0.22, "lung": 0.02, "lesion": 1.0}
-T2 = {"lv_blood": 0.05, "papillary": 0.32, "lv_myo": 0.32, "rv_blood": 0.05, "rv_wall": 0.32,
-      "effusion": 0.90, "atrium": 0.05, "body": 0.28, "lung": 0.03, "lesion": 0.62}
 LAX_VIEWS = ("4ch", "3ch", "2ch")
+
+# proton density, T1 (ms, 1.5 T), T2 (ms); post-contrast T1 for LGE where fixed
+TISSUES: dict[str, tuple[float, float, float]] = {
+    "blood": (0.95, 1550.0, 250.0), "myo": (0.80, 950.0, 40.0), "fat": (0.90, 260.0, 80.0),
+    "muscle": (0.75, 1000.0, 35.0), "liver": (0.75, 580.0, 45.0), "lung": (0.12, 1200.0, 30.0),
+    "stomach": (0.95, 3000.0, 900.0), "csf": (1.0, 4000.0, 1500.0),
+    "marrow": (0.80, 550.0, 70.0), "effusion": (0.95, 3000.0, 300.0),
+    "pericardium": (0.10, 900.0, 30.0), "air": (0.0, 1000.0, 1.0), "edema": (0.85, 1100.0, 85.0),
+}
+T1_POST_FIXED = {"fat": 260.0, "muscle": 650.0, "liver": 420.0, "lung": 700.0,
+                 "stomach": 3000.0, "csf": 4000.0, "marrow": 500.0, "effusion": 2500.0,
+                 "pericardium": 600.0, "air": 1000.0}
+HEART_CLASSES = ("lv_blood", "papillary", "lv_myo", "rv_blood", "rv_wall", "effusion",
+                 "epi_fat", "pericardium")
+TISSUE_OF = {"lv_blood": "blood", "rv_blood": "blood", "blood": "blood", "papillary": "myo",
+             "lv_myo": "myo", "rv_wall": "myo", "atrial_wall": "myo", "epi_fat": "fat"}
+FLIP_SSFP = math.radians(55.0)
+TR_LGE, TE_T2, TS_PERF = 1700.0, 65.0, 100.0
+R1_GD = 0.0045                                  # 1/(ms mM)
+
+
+def _tissue(name: str) -> str:
+    return TISSUE_OF.get(name, name)
+
+
+def bssfp(pd: float, t1: float, t2: float) -> float:
+    return pd * math.sin(FLIP_SSFP) / (1 + math.cos(FLIP_SSFP)
+                                       + (1 - math.cos(FLIP_SSFP)) * t1 / t2)
+
+
+def inversion_recovery(pd: float, t1: float, ti: float) -> float:
+    return pd * abs(1.0 - 2.0 * math.exp(-ti / t1) + math.exp(-TR_LGE / t1))
+
+
+def null_time(t1: float) -> float:
+    """Inversion time that nulls a tissue of this T1."""
+    return t1 * math.log(2.0 / (1.0 + math.exp(-TR_LGE / t1)))
+
+
+def cine_values() -> dict[str, float]:
+    names = set(THORAX_CLASSES) | set(HEART_CLASSES)
+    out = {n: bssfp(*TISSUES[_tissue(n)]) for n in names}
+    gain = 1.0 / out["fat"]
+    return {n: v * gain for n, v in out.items()}
+
+
+def lge_values(scan: Scan, amyloid: bool) -> dict[str, float]:
+    blood, myo, scar = scan.t1_post
+    ti = scan.lge_ti * null_time(blood if amyloid else myo)
+    t1 = {**T1_POST_FIXED, "blood": blood, "myo": myo, "lesion": scar}
+    names = set(THORAX_CLASSES) | set(HEART_CLASSES) | {"lesion"}
+    out = {n: inversion_recovery(TISSUES[_tissue(n) if n != "lesion" else "myo"][0],
+                                 t1[_tissue(n)] if n != "lesion" else scar, ti) for n in names}
+    gain = 1.0 / max(out[n] for n in ("fat", "muscle", "liver"))   # never a finding
+    return {n: v * gain for n, v in out.items()}
+
+
+def t2_values() -> dict[str, float]:
+    def stir(name: str) -> float:
+        pd, t1, t2 = TISSUES[name]
+        value = pd * math.exp(-TE_T2 / t2) * (1.0 - math.exp(-1800.0 / t1))
+        return value * (0.08 if name in ("fat", "marrow") else 1.0)
+
+    names = set(THORAX_CLASSES) | set(HEART_CLASSES)
+    out = {n: stir(_tissue(n)) for n in names}
+    for n in ("lv_blood", "rv_blood", "blood"):
+        out[n] *= 0.06                              # flowing blood is nulled
+    out["lesion"] = stir("edema")
+    out["rim"] = 0.75 * out["lv_myo"]               # slow flow along the endocardium
+    gain = 1.0 / stir("effusion")
+    return {n: v * gain for n, v in out.items()}
 
 
 def cine_phases(n_phases: int, es_phase: int) -> np.ndarray:
@@ -42,7 +135,7 @@ def cine_phases(n_phases: int, es_phase: int) -> np.ndarray:
 
 
 def perfusion_curves(n: int, start: int) -> dict[str, np.ndarray]:
-    """Signal over dynamics per class: RV then LV bolus, myocardium, and a defect."""
+    """Signal over dynamics per class (saturation recovery of a gadolinium first pass)."""
     t = np.arange(n, dtype=np.float64)
 
     def bolus(t0: float, width: float = 2.0) -> np.ndarray:
@@ -56,11 +149,17 @@ def perfusion_curves(n: int, start: int) -> dict[str, np.ndarray]:
         myo[i] = 0.8 * myo[i - 1] + 0.2 * lv[i - 1]
     myo /= myo.max()
     late = np.concatenate([np.zeros(3), myo[:-3]])
-    return {"rv_blood": 0.06 + 0.94 * rv + 0.15 * myo, "lv_blood": 0.06 + 0.88 * lv + 0.15 * myo,
-            "atrium": 0.06 + 0.88 * lv, "lv_myo": 0.08 + 0.34 * myo,
-            "papillary": 0.08 + 0.34 * myo, "rv_wall": 0.08 + 0.3 * myo,
-            "lesion": 0.08 + 0.12 * late, "effusion": np.full(n, 0.06),
-            "body": 0.11 + 0.04 * myo, "lung": np.full(n, 0.02)}
+    conc = {"rv_blood": 6.0 * rv + 0.6 * myo, "lv_blood": 6.0 * lv + 0.6 * myo,
+            "blood": 6.0 * lv + 0.6 * myo, "lv_myo": 0.75 * myo, "papillary": 0.75 * myo,
+            "rv_wall": 0.6 * myo, "atrial_wall": 0.6 * myo, "lesion": 0.3 * late,
+            "liver": 0.3 * late, "muscle": 0.25 * myo, "marrow": 0.2 * myo,
+            "epi_fat": 0.0 * t, "fat": 0.0 * t}
+    out = {}
+    for name in set(THORAX_CLASSES) | set(HEART_CLASSES) | {"lesion"}:
+        pd, t1, _ = TISSUES[_tissue(name) if name != "lesion" else "myo"]
+        c = conc.get(name, 0.0 * t)
+        out[name] = pd * (1.0 - np.exp(-TS_PERF * (1.0 / t1 + R1_GD * c)))
+    return out
 
 
 def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], sigma_px: float) -> np.ndarray:
@@ -81,195 +180,254 @@ def patch_texture(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarra
     return np.clip((_smooth_field(rng, shape, 1.5) + 0.45) * 1.5 + 0.5, 0.0, 1.0)
 
 
-def _ellipse(rows: np.ndarray, cols: np.ndarray, centre: tuple[float, float],
-             radii: tuple[float, float]) -> np.ndarray:
-    d = np.sqrt(((rows - centre[0]) / radii[0]) ** 2 + ((cols - centre[1]) / radii[1]) ** 2)
-    return np.clip((1.0 - d) * min(radii) + 0.5, 0.0, 1.0)
+def psf_kernel(share: float, sharp: bool) -> np.ndarray:
+    """1D point-spread function of keeping ``share`` of k-space (pixels of the output).
 
-
-def body_fractions(p: StudyParams) -> tuple[np.ndarray, np.ndarray]:
-    """Chest body and lung fractions around the heart, (H, W) each."""
-    m = p.acq.matrix
-    rows, cols = np.mgrid[0:m, 0:m].astype(np.float64)
-    body = _ellipse(rows, cols, (m * 0.5, m * 0.5), (m * 0.42, m * 0.48))
-    lung_r = _ellipse(rows, cols, (m * 0.42, m * 0.17), (m * 0.22, m * 0.09))
-    lung_l = _ellipse(rows, cols, (m * 0.42, m * 0.86), (m * 0.20, m * 0.07))
-    lung = np.maximum(lung_r, lung_l) * body
-    return body - lung, lung
-
-
-ATRIAL_WALL_MM = 2.5
-
-
-def atria_fraction(p: StudyParams, view: str, x: np.ndarray, y: np.ndarray,
-                   grow_mm: float = 0.0) -> np.ndarray:
-    """Atrial (and aortic root) blood below the base in a long-axis plane; x, y in mm.
-
-    ``grow_mm`` widens every blob (the atrial wall is the widened minus the plain blobs).
+    ``sharp`` truncation rings (Gibbs); otherwise a Hann-filtered readout blurs smoothly.
     """
-    r = p.heart.r_endo
-    blobs = [((-0.7 * r, 0.25 * r), (0.6 * r, 0.75 * r))]
-    if view == "4ch":
-        blobs.append(((-0.6 * r, -1.15 * r), (0.55 * r, 0.6 * r)))
-    if view == "3ch":
-        blobs.append(((-0.45 * r, -0.6 * r), (0.35 * r, 0.3 * r)))
-    out = np.zeros_like(x)
-    for (cy, cx), (ry, rx) in blobs:
-        out = np.maximum(out, _ellipse(y, x, (cy, cx), (ry + grow_mm, rx + grow_mm)))
+    half = math.ceil(4.0 / share) + (6 if sharp else 0)
+    n = np.arange(-half, half + 1, dtype=np.float64)
+    kernel = share * np.sinc(share * n)
+    taper = np.cos(0.5 * np.pi * n / (half + 1)) ** (1 if sharp else 2)
+    kernel = kernel * taper
+    return (kernel / kernel.sum()).astype(np.float32)
+
+
+def blur(frames: np.ndarray, k_rows: np.ndarray, k_cols: np.ndarray) -> np.ndarray:
+    """Separable convolution of (..., H, W) with edge padding."""
+    out = frames
+    for axis, kernel in ((-2, k_rows), (-1, k_cols)):
+        half = len(kernel) // 2
+        pad = [(0, 0)] * out.ndim
+        pad[axis] = (half, half)
+        padded = np.pad(out, pad, mode="edge")
+        acc = np.zeros_like(out)
+        size = out.shape[axis]
+        for i, w in enumerate(kernel):
+            index = [slice(None)] * out.ndim
+            index[axis] = slice(i, i + size)
+            acc += w * padded[tuple(index)]
+        out = acc
     return out
-
-
-def atrial_wall(p: StudyParams, view: str, x: np.ndarray, y: np.ndarray,
-                atria: np.ndarray) -> np.ndarray:
-    """The atrial wall around the blobs below the base, (H, W); drawn only where it
-    enhances (amyloid atrial infiltration)."""
-    wall = atria_fraction(p, view, x, y, ATRIAL_WALL_MM) - atria
-    return np.clip(wall * (y < 0), 0.0, 1.0)
-
-
-def _compose(t: Tissue, values: dict[str, np.ndarray | float], background: np.ndarray,
-             atria: np.ndarray | None, lesion: np.ndarray | None,
-             papillary_lesion: bool, wall: np.ndarray | None = None) -> np.ndarray:
-    """Fraction-weighted sum of class intensities; values may be per frame (T,)."""
-
-    def v(name: str) -> np.ndarray:
-        return np.asarray(values[name], np.float32).reshape(-1, 1, 1)
-
-    myo = t.lv_myo
-    out = t.lv_blood * v("lv_blood") + t.rv_blood * v("rv_blood") + t.rv_wall * v("rv_wall")
-    out = out + t.effusion * v("effusion")
-    if lesion is not None:
-        out = out + myo * (1.0 - lesion) * v("lv_myo") + myo * lesion * v("lesion")
-    else:
-        out = out + myo * v("lv_myo")
-    out = out + t.papillary * v("lesion" if papillary_lesion else "papillary")
-    rest = t.outside
-    if wall is not None:
-        out = out + rest * wall * v("lesion")
-        rest = rest * (1.0 - wall)
-    if atria is not None:
-        out = out + rest * atria * v("atrium")
-        rest = rest * (1.0 - atria)
-    return (out + rest * background).astype(np.float32)
-
-
-def _finish(frames: np.ndarray, p: StudyParams, rng: np.random.Generator) -> np.ndarray:
-    """Coil shading and folded-normal noise, scaled to the stored integer range."""
-    m = p.acq.matrix
-    amp, angle, bump = p.acq.shading
-    rows, cols = np.mgrid[0:m, 0:m].astype(np.float32) / m - 0.5
-    shade = 1.0 + amp * (np.cos(angle) * cols + np.sin(angle) * rows) * 2.0
-    shade = (shade + bump * np.exp(-((rows + 0.1) ** 2 + (cols - 0.1) ** 2) / 0.05)) * np.float32(
-        p.acq.scale)
-    noise = rng.standard_normal(frames.shape, np.float32)
-    noise *= np.float32(p.acq.noise)
-    noise += frames
-    np.abs(noise, out=noise)
-    noise *= shade.astype(np.float32)
-    return noise
 
 
 class Renderer:
     """Draws every series of one study; deterministic given the study's parameters.
 
-    Heart geometry is evaluated only inside a window around the heart; the rest of each
-    frame is the chest background.
+    The heart is evaluated inside a window around it; the thorax everywhere. Blur is
+    linear, so the thorax and the heart's difference from it are blurred separately.
     """
 
     def __init__(self, p: StudyParams) -> None:
+        if p.scan is None:
+            p = with_scan(p, np.random.default_rng([p.texture_seed, 9]))
+        assert p.scan is not None
         self.p = p
+        self.scan: Scan = p.scan
+        self.frame = HeartFrame.of(p.scan)
         self.model = HeartModel.build(p.heart, p.acq.n_slices)
-        self.body, self.lung = body_fractions(p)
         self.phases = cine_phases(p.acq.n_phases, p.acq.es_phase)
         h = p.heart
         px, (cy, cx) = p.acq.pixel_mm, p.acq.centre
         reach = (h.r_endo + max(max(row) for row in h.thickness) + h.rv_depth + 3.0
-                 + h.effusion)
-        half = reach / px + 3
+                 + h.effusion + 2.0 * p.scan.epi_fat_mm + 2.0)
+        half = reach / px + 6
         self.sax_window = self._clip(cy - half, cy + half, cx - half, cx + half)
         top = cy - 0.5 * (h.long_axis + self.model.apex_thickness) / px - 4
-        bottom = lax_base_row(self.model, px, p.acq.centre) + 1.6 * h.r_endo / px + 3
-        wide = max(reach, 1.8 * h.r_endo) / px + 4
+        bottom = lax_base_row(self.model, px, p.acq.centre) + 8
+        wide = reach / px + 4
         self.lax_window = self._clip(top, bottom, cx - wide, cx + wide)
+        self._memo: dict[tuple[int, bool], tuple[dict[str, np.ndarray],
+                                                 dict[str, np.ndarray]]] = {}
+        self.values = {"cine": cine_values(), "lge": lge_values(self.scan,
+                                                                 p.diagnosis == "amyloidosis"),
+                       "t2": t2_values()}
 
     def _clip(self, r0: float, r1: float, c0: float, c1: float) -> Window:
-        m = self.p.acq.matrix
-        return (max(0, int(r0)), min(m, int(np.ceil(r1))), max(0, int(c0)),
-                min(m, int(np.ceil(c1))))
+        return (max(0, int(r0)), min(self.scan.rows, int(np.ceil(r1))), max(0, int(c0)),
+                min(self.scan.cols, int(np.ceil(c1))))
 
     def _rng(self, *key: int) -> np.random.Generator:
         return np.random.default_rng([self.p.texture_seed, *key])
 
-    def _render(self, plane: Plane, window: Window, phases: np.ndarray, values: dict,
-                lesions: tuple[Lesion, ...], texture_key: int | None,
-                atria: np.ndarray | None = None, papillary: bool = False,
-                wall: np.ndarray | None = None) -> np.ndarray:
-        """Full (T, H, W) frames: background everywhere, the heart inside ``window``."""
+    # ------------------------------------------------------------------ planes
+
+    def slice_centre(self, k: int) -> tuple[float, float]:
+        """Heart centre (row, col) in short-axis slice ``k`` (with its breath-hold shift)."""
+        cy, cx = self.p.acq.centre
+        dr, dc = self.scan.slice_shift[k]
+        return cy + dr, cx + dc
+
+    def sax_plane(self, k: int) -> Plane:
+        """The heart-window plane of short-axis slice ``k`` (tests measure pixels with it)."""
+        a = self.p.acq
+        return sax_plane(self.model, k, self.sax_window, a.pixel_mm, self.slice_centre(k),
+                         a.rotation)
+
+    def _sax_map(self, k: int, shifted: bool = True) -> PlaneMap:
+        a = self.p.acq
+        centre = self.slice_centre(k) if shifted else a.centre
+        return sax_map(self.frame, self.model.slice_u[k], a.pixel_mm, centre, a.rotation)
+
+    def _lax(self, view: str) -> tuple[Plane, PlaneMap]:
+        a = self.p.acq
+        tilt = a.rotation / 3.0
+        plane, _, _ = lax_plane(self.model, view, self.lax_window, a.pixel_mm, a.centre, tilt)
+        base_row = lax_base_row(self.model, a.pixel_mm, a.centre)
+        return plane, lax_map(self.frame, LAX_ANGLE[view], a.pixel_mm, a.centre[1], base_row,
+                              tilt)
+
+    def affine(self, series: str) -> np.ndarray:
+        """NIfTI affine of a series in the canonical frame (docs/geometry.md)."""
+        a = self.p.acq
+        if series.endswith("_sax"):
+            slices = self.perf_slices() if series == "perf_sax" else [0, 1]
+            u = [self.model.slice_u[k] for k in slices]
+            step = (u[-1] - u[0]) / (len(u) - 1)
+            plane = sax_map(self.frame, u[0], a.pixel_mm, a.centre, a.rotation)
+            return affine(plane, step * self.frame.a)
+        _, plane = self._lax(series.split("_")[1])
+        normal = np.cross(plane.d_row, plane.d_col)
+        return affine(plane, 8.0 * normal / np.linalg.norm(normal))
+
+    def _thorax(self, plane_map: PlaneMap, key: int) -> dict[str, np.ndarray]:
+        texture = _smooth_field(self._rng(key), (self.scan.rows, self.scan.cols), 1.2)
+        return thorax(self.scan, self.frame, plane_map, self.p.acq.pixel_mm, self.p.heart.r_endo,
+                      texture.astype(np.float32))
+
+    def _parts(self, plane_map: PlaneMap, key: int, sharp: bool, k_rows: np.ndarray,
+               k_cols: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Thorax fractions of a plane times a tissue grain and a smooth bias field (outside
+        the heart only), and their blurred copies (memoised per plane)."""
+        memo = self._memo.get((key, sharp))
+        if memo is None:
+            parts = {n: f for n, f in self._thorax(plane_map, key).items() if f.any()}
+            shape = (self.scan.rows, self.scan.cols)
+            grain = 1.0 + 0.08 * _smooth_field(self._rng(key, 7), shape, 1.0).astype(np.float32)
+            grain *= 1.0 + 0.1 * _smooth_field(self._rng(key, 8), shape, 12.0).astype(np.float32)
+            parts = {n: f * grain for n, f in parts.items()}      # tissue grain, bias field
+            blurred = {n: blur(f, k_rows, k_cols) for n, f in parts.items()}
+            memo = self._memo[(key, sharp)] = (parts, blurred)
+        return memo
+
+    @property
+    def stored_gain(self) -> float:
+        """Stored integer units per unit signal (before coil shading)."""
+        return self.p.acq.scale * 0.2
+
+    def sax_gain(self, k: int) -> np.ndarray:
+        """Stored units per unit signal of every pixel of short-axis slice ``k`` (H, W)."""
+        return self._coil(self._sax_map(k)) * np.float32(self.stored_gain)
+
+    def lesion_free(self, series: str, k: int) -> np.ndarray:
+        """Noise-free (H, W) short-axis slice ``k`` of ``lge_sax`` or ``t2_sax`` drawn without
+        its lesions, in stored units (label-truth tests measure what lesions add to it)."""
+        sequence = series.split("_")[0]
+        frame = self._sax_frames(k, np.zeros(1), self.values[sequence], (), None, k,
+                                 rim=sequence == "t2")
+        return frame[0] * np.float32(self.stored_gain)
+
+    def _coil(self, plane_map: PlaneMap) -> np.ndarray:
+        """Surface-coil sensitivity: anterior and posterior arrays, 1 at the body centre."""
+        y = plane_map.points(self.scan.rows, self.scan.cols)[..., 1]
+        by, hy = self.scan.body_centre[1], self.scan.body_half[1]
+        gain, depth = self.scan.coil
+        shade = 1.0 + gain * (np.exp(-np.clip(by + hy - y, 0, None) / depth)
+                              + np.exp(-np.clip(y - by + hy, 0, None) / depth))
+        return (shade / (1.0 + 2.0 * gain * math.exp(-hy / depth))).astype(np.float32)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _render(self, plane: Plane, plane_map: PlaneMap, window: Window, key: int,
+                phases: np.ndarray,
+                values: dict, lesions: tuple[Lesion, ...], texture_key: int | None,
+                papillary: bool = False, rim: bool = False,
+                sharp: bool = False) -> np.ndarray:
+        """Blurred noise-free (T, H, W) frames of one plane."""
         r0, r1, c0, c1 = window
+        n = max(len(phases), max(np.size(v) for v in values.values()))
 
         def v(name: str) -> np.ndarray:
             return np.asarray(values[name], np.float32).reshape(-1, 1, 1)
 
-        background = self.body * v("body") + self.lung * v("lung")
-        frames = np.broadcast_to(background, (max(len(phases), background.shape[0]),
-                                              *self.body.shape)).copy()
-        t = tissue(self.model, plane, phases)
+        share = self.scan.perf_kspace if sharp else self.scan.kspace
+        k_rows = psf_kernel(share, sharp)
+        k_cols = psf_kernel(min(1.0, share + 0.15), sharp)
+        parts, blurred = self._parts(plane_map, key, sharp, k_rows, k_cols)
+        background = np.zeros((n, self.scan.rows, self.scan.cols), np.float32)
+        window_bg = np.zeros((n, r1 - r0, c1 - c0), np.float32)
+        for name, part in parts.items():
+            value = v(name)
+            background += blurred[name][None] * value
+            window_bg += part[None, r0:r1, c0:c1] * value
+        t = tissue(self.model, plane, phases, self.scan.epi_fat_mm)
         lesion = None
         if lesions:
             texture = None
             if texture_key is not None and any(les.patchy for les in lesions):
-                m = self.p.acq.matrix
-                texture = patch_texture(self._rng(texture_key), (m, m))[r0:r1, c0:c1]
+                texture = patch_texture(self._rng(texture_key),
+                                        (self.scan.rows, self.scan.cols))[r0:r1, c0:c1]
             lesion = lesion_fraction(lesions, plane, t, texture)
-        frames[:, r0:r1, c0:c1] = _compose(t, values, background[:, r0:r1, c0:c1], atria,
-                                           lesion, papillary, wall)
-        return frames
+        heart = _compose(t, values, window_bg, lesion, papillary)
+        if rim:
+            depth = np.clip(1.0 - (t.endo - plane.rho[None]) / 4.0, 0.0, 1.0)
+            heart += t.lv_blood * depth * (v("rim") - v("lv_blood"))
+        margin = len(k_rows) // 2 + 1
+        big = np.zeros((heart.shape[0], r1 - r0 + 2 * margin, c1 - c0 + 2 * margin), np.float32)
+        big[:, margin:-margin, margin:-margin] = heart - window_bg
+        diff = blur(big, k_rows, k_cols)
+        rr0, cc0 = r0 - margin, c0 - margin
+        sr0, sc0 = max(rr0, 0), max(cc0, 0)
+        sr1, sc1 = min(r1 + margin, self.scan.rows), min(c1 + margin, self.scan.cols)
+        background = np.broadcast_to(background, (heart.shape[0], *background.shape[1:])).copy()
+        background[:, sr0:sr1, sc0:sc1] += diff[:, sr0 - rr0:sr1 - rr0, sc0 - cc0:sc1 - cc0]
+        return background * self._coil(plane_map)[None]
 
-    def sax_plane(self, k: int) -> Plane:
-        """The heart-window plane of short-axis slice ``k`` (tests measure pixels with it)."""
-        return self._sax(k)
+    def _sax_frames(self, k: int, phases: np.ndarray, values: dict,
+                    lesions: tuple[Lesion, ...], texture_key: int | None, key: int,
+                    **kw: bool) -> np.ndarray:
+        return self._render(self.sax_plane(k), self._sax_map(k), self.sax_window, key, phases,
+                            values, lesions,
+                            texture_key, **kw)
 
-    def _sax(self, k: int) -> Plane:
-        a = self.p.acq
-        return sax_plane(self.model, k, self.sax_window, a.pixel_mm, a.centre, a.rotation)
-
-    def _lax(self, view: str) -> tuple[Plane, np.ndarray, np.ndarray]:
-        """The plane, its atria and its atrial wall fractions."""
-        a = self.p.acq
-        plane, x, y = lax_plane(self.model, view, self.lax_window, a.pixel_mm, a.centre,
-                                tilt=a.rotation / 3.0)
-        atria = atria_fraction(self.p, view, x, y)
-        return plane, atria, atrial_wall(self.p, view, x, y, atria)
+    def _lax_frames(self, view: str, phases: np.ndarray, values: dict,
+                    lesions: tuple[Lesion, ...], texture_key: int | None,
+                    **kw: bool) -> np.ndarray:
+        plane, plane_map = self._lax(view)
+        return self._render(plane, plane_map, self.lax_window, 50 + LAX_VIEWS.index(view),
+                            phases, values,
+                            lesions, texture_key, **kw)
 
     def cine_sax(self) -> np.ndarray:
-        frames = [self._render(self._sax(k), self.sax_window, self.phases, CINE, (), None)
+        frames = [self._sax_frames(k, self.phases, self.values["cine"], (), None, k)
                   for k in range(self.p.acq.n_slices)]
-        return self._stack(frames, 1)
+        return self._stack(frames, 1, self.values["cine"]["lv_blood"])
 
     def cine_lax(self, view: str) -> np.ndarray:
-        plane, atria, _ = self._lax(view)
-        frames = self._render(plane, self.lax_window, self.phases, CINE, (), None, atria)
-        return self._stack([frames], 2 + LAX_VIEWS.index(view))
+        frames = self._lax_frames(view, self.phases, self.values["cine"], (), None)
+        return self._stack([frames], 2 + LAX_VIEWS.index(view), self.values["cine"]["lv_blood"])
 
     def lge_sax(self) -> np.ndarray:
         ed = np.zeros(1)
-        frames = [self._render(self._sax(k), self.sax_window, ed, LGE, self.p.scar, 100 + k,
-                               papillary=self.p.papillary_scar)
+        values = self.values["lge"]
+        frames = [self._sax_frames(k, ed, values, self.p.scar, 100 + k, k,
+                                   papillary=self.p.papillary_scar)
                   for k in range(self.p.acq.n_slices)]
-        return self._stack(frames, 10)
+        return self._stack(frames, 10, 1.0)
 
     def lge_lax(self, view: str) -> np.ndarray:
-        plane, atria, wall = self._lax(view)
-        frame = self._render(plane, self.lax_window, np.zeros(1), LGE, self.p.scar,
-                             200 + LAX_VIEWS.index(view), atria, self.p.papillary_scar,
-                             wall if self.p.atrial_lge else None)
-        return self._stack([frame], 11 + LAX_VIEWS.index(view))
+        values = self.values["lge"]
+        if self.p.atrial_lge:          # amyloid atrial infiltration: the atrial walls enhance
+            values = {**values, "atrial_wall": values["lesion"]}
+        frame = self._lax_frames(view, np.zeros(1), values, self.p.scar,
+                                 200 + LAX_VIEWS.index(view), papillary=self.p.papillary_scar)
+        return self._stack([frame], 11 + LAX_VIEWS.index(view), 1.0)
 
     def t2_sax(self) -> np.ndarray:
-        frames = [self._render(self._sax(k), self.sax_window, np.zeros(1), T2, self.p.edema,
-                               300 + k)
+        values = self.values["t2"]
+        frames = [self._sax_frames(k, np.zeros(1), values, self.p.edema, 300 + k, k, rim=True)
                   for k in range(self.p.acq.n_slices)]
-        return self._stack(frames, 20)
+        return self._stack(frames, 20, values["lv_myo"] * 2.0)
 
     def perf_slices(self) -> list[int]:
         """SAX slice indices imaged by perfusion: the middle of the basal, mid, apical thirds."""
@@ -283,15 +441,26 @@ class Renderer:
     def perf_sax(self) -> np.ndarray:
         curves = perfusion_curves(self.p.acq.n_dynamics, self.p.acq.bolus_start)
         defect = (self.p.defect,) if self.p.defect else ()
-        frames = [self._render(self._sax(k), self.sax_window, np.zeros(1), curves, defect,
-                               None)
+        frames = [self._sax_frames(k, np.zeros(1), curves, defect, None, k, sharp=True)
                   for k in self.perf_slices()]
-        return self._stack(frames, 30)
+        return self._stack(frames, 30, float(curves["fat"][0]) * 2.0)
 
-    def _stack(self, per_slice: list[np.ndarray], key: int) -> np.ndarray:
-        """(slices, frames, H, W) float frames -> noisy (H, W, slices, frames)."""
-        data = _finish(np.stack(per_slice), self.p, self._rng(1000 + key))
-        return np.ascontiguousarray(data.transpose(2, 3, 0, 1))
+    def _stack(self, per_slice: list[np.ndarray], key: int, reference: float) -> np.ndarray:
+        """(slices, frames, H, W) clean frames -> Rician-noisy (H, W, slices, frames).
+
+        Noise sigma is ``reference / snr`` (a fixed tissue's signal, never the image's).
+        """
+        clean = np.stack(per_slice)
+        rng = self._rng(1000 + key)
+        sigma = np.float32(reference / self.scan.snr)
+        real = rng.standard_normal(clean.shape, np.float32)
+        real *= sigma
+        real += clean
+        imag = rng.standard_normal(clean.shape, np.float32)
+        imag *= sigma
+        np.hypot(real, imag, out=real)
+        real *= np.float32(self.stored_gain)
+        return np.ascontiguousarray(real.transpose(2, 3, 0, 1))
 
     def series(self) -> dict[str, np.ndarray]:
         """Every series of the study keyed by series name, (H, W, slices, frames)."""
@@ -304,3 +473,22 @@ class Renderer:
         out["t2_sax"] = self.t2_sax()
         out["perf_sax"] = self.perf_sax()
         return out
+
+
+def _compose(t: Tissue, values: dict[str, np.ndarray | float], background: np.ndarray,
+             lesion: np.ndarray | None, papillary_lesion: bool) -> np.ndarray:
+    """Fraction-weighted sum of class intensities; values may be per frame (T,)."""
+
+    def v(name: str) -> np.ndarray:
+        return np.asarray(values[name], np.float32).reshape(-1, 1, 1)
+
+    myo = t.lv_myo
+    out = t.lv_blood * v("lv_blood") + t.rv_blood * v("rv_blood") + t.rv_wall * v("rv_wall")
+    out = out + t.effusion * v("effusion") + t.epi_fat * v("epi_fat")
+    out = out + t.pericardium * v("pericardium")
+    if lesion is not None:
+        out = out + myo * (1.0 - lesion) * v("lv_myo") + myo * lesion * v("lesion")
+    else:
+        out = out + myo * v("lv_myo")
+    out = out + t.papillary * v("lesion" if papillary_lesion else "papillary")
+    return (out + t.outside * background).astype(np.float32)

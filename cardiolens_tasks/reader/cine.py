@@ -48,9 +48,14 @@ def _is_ed(f: Frame) -> bool:
     return f.when == "end-diastole" or (f.when is None and f.frame == 0)
 
 
-def _run_beyond(ring: Ring, rays: np.ndarray, low: float) -> float:
-    """Median length (px) of the run with z > low that starts within 3 px past the epi."""
-    z = ring.z()
+FAT_Z = 1.15
+"""Epicardial fat is brighter than blood on bSSFP (z about 1.3); effusion is not (z 0.7-1)."""
+
+
+def _run_beyond(ring: Ring, rays: np.ndarray, low: float, high: float = np.inf) -> float:
+    """Median length (px) of the run with low < z < high that starts within 3 px past the
+    epi."""
+    z = np.where(ring.z() < high, ring.z(), -np.inf)
     out = []
     for a in np.flatnonzero(rays):
         start = int(ring.epi[a] / R_STEP)
@@ -95,7 +100,7 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
     if eds:
         mid = eds[len(eds) // 2]
         read.rv_depth_mm = _run_beyond(mid, rv_rays, 0.6) * MM_PER_PX
-        read.effusion_mm = _run_beyond(mid, free_rays, 0.6) * MM_PER_PX
+        read.effusion_mm = _run_beyond(mid, free_rays, 0.6, FAT_Z) * MM_PER_PX
     ratios: dict[Site, float] = {}
     rv_ratios, areas = [], []
     for k, pair in by_slice.items():

@@ -18,7 +18,7 @@ from cardiolens.reader.perfusion import DefectRead, read_defect
 from cardiolens.reader.request import Request
 
 DILATED_RV_MM, REDUCED_RV_RATIO = 17.0, 0.75
-SMALL_EFFUSION_MM, EFFUSION_MM = 1.8, 6.5
+SMALL_EFFUSION_MM, EFFUSION_MM = 2.6, 6.5
 
 
 @dataclass

@@ -27,7 +27,7 @@ ENDO_BASED = {"Subendocardial", "Transmural"}
 read as focal (infarct scar spreads from the endocardium within one territory); its thin
 edges break into fragments on single frames, which would otherwise look patchy."""
 LGE_Z = LESION_Z
-T2_Z = -0.35
+T2_Z = -0.95
 """Edema is brighter than myocardium (z < 0 on T2, where blood is darker); the window
 may saturate it, so the margin is modest."""
 T2_SATURATED = 0.98

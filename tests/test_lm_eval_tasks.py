@@ -95,12 +95,13 @@ def test_relative_data_path_resolves_from_the_working_directory(
 
 
 class ReplayRandom(LM):
-    """The cardiolens/random answers, computed from the lm-eval prompt text."""
+    """The cardiolens/random answers, computed from the lm-eval prompt text and item."""
 
     MULTIMODAL = True
 
     def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
-        return [random_answer(r.args[0].replace(" <image>", ""), 0) for r in requests]
+        return [random_answer(r.args[0].replace(" <image>", ""), 0, r.doc["item_id"])
+                for r in requests]
 
     def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[Any]:
         raise NotImplementedError
@@ -128,7 +129,8 @@ def test_same_outputs_same_metrics_images_and_text_as_inspect(cohort5: Path,
                               task_manager=task_manager(data=str(cohort5)), log_samples=True)
     assert results is not None
     lm = results["results"]
-    diag, log = _inspect_metrics("diagnosis", cohort5, tmp_path / "d", task="diagnosis_etiology")
+    diag, log = _inspect_metrics("diagnosis", cohort5, tmp_path / "d", task="diagnosis_etiology",
+                                 log_images=True)
     etiology = lm["cardiolens_diagnosis_etiology"]
     for name in ("accuracy", "macro_f1", "balanced_accuracy", "top_class_share",
                  "predicted_entropy", "true_entropy", "unparsed_rate"):

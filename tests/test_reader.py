@@ -317,7 +317,14 @@ def _eval(cohort: Path, model: str, log_dir: Path, **task_args: object) -> dict[
                                    "limit_studies": 12, "cache": False, **task_args},
                         display="none")
     assert log.status == "success" and log.results is not None
-    return {k: v.value for s in log.results.scores for k, v in s.metrics.items()}
+    out = {k: v.value for s in log.results.scores for k, v in s.metrics.items()}
+    # per-subtask accuracy comes from the samples (the summary holds headline metrics)
+    exact: dict[str, list[float]] = {}
+    for sample in log.samples or []:
+        record = (sample.scores or {})["choice_scorer"].metadata or {}
+        exact.setdefault(f"subtask/{sample.metadata['subtask']}", []).append(
+            float(record["exact"]))
+    return out | {name: sum(v) / len(v) for name, v in exact.items()}
 
 
 @pytest.mark.xfail(strict=True, reason="reader not yet re-tuned on phantom v2 images: accuracy "

@@ -227,6 +227,7 @@ def test_openai_api_requests_carry_the_budgeted_grayscale_images(
         assert "Options:" in texts[-1]
 
 
+@pytest.mark.slow        # generates the default cohort and runs the README command
 def test_readme_quickstart_command_runs_on_the_default_cohort(tmp_path: Path) -> None:
     """``inspect eval cardiolens/diagnosis --model cardiolens/random`` with no data given
     prints a summary that fits an 80-column terminal, headline metrics first."""
@@ -253,6 +254,7 @@ def test_readme_quickstart_command_runs_on_the_default_cohort(tmp_path: Path) ->
     assert len(lines) < 30 and not any("confusion" in n or "recall" in n for n in names)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task_name", ["image_understanding", "report_generation"])
 def test_every_summary_fits_80_columns(task_name: str, cohort40: Path, tmp_path: Path) -> None:
     import os

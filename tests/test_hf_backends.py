@@ -78,7 +78,8 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows = [json.loads(line) for line in (root / "studies.jsonl").read_text().splitlines()]
     t2 = next(row["series"]["t2_sax"] for row in rows if "t2_sax" in row["series"])
     image = nib.load(root / t2["path"])
-    kept = np.asarray(image.dataobj)[..., :5]
+    data = np.asarray(image.dataobj)           # (H, W, slices) or (H, W, slices, frames)
+    kept = data[:, :, :5]
     nib.save(nib.Nifti1Image(kept, image.affine, image.header), root / t2["path"])
     t2["slices"] = 5
     write_jsonl(root / "studies.jsonl", rows)

@@ -189,34 +189,46 @@ CONDITIONS: dict[str, Callable[[Findings], bool]] = {
 }
 
 
-def _lge_levels(lge: LgeFindings) -> list[str]:
+def lge_levels(sites: Iterable[Site], papillary: bool) -> list[str]:
+    """The ``lge_levels`` options of scar at ``sites`` (papillary muscle last)."""
     names = dict(zip(LEVEL, LGE_LEVELS[:4], strict=True))
-    levels = [names[level] for level in site_levels(lge.sites)]
-    return [*levels, LGE_LEVELS.papillary] if lge.papillary else levels
+    levels = [names[level] for level in site_levels(sites)]
+    return [*levels, LGE_LEVELS.papillary] if papillary else levels
 
 
-def _cross_lge_t2(f: Findings) -> str:
-    if f.lge is None and f.edema is None:
+def cross_lge_t2(lge_sites: Iterable[Site] | None, edema_sites: Iterable[Site] | None) -> str:
+    """The ``cross_lge_t2`` option; None means the finding is absent."""
+    if lge_sites is None and edema_sites is None:
         return CROSS_LGE_T2.neither
-    if f.edema is None:
+    if edema_sites is None:
         return CROSS_LGE_T2.lge_only
-    if f.lge is None:
+    if lge_sites is None:
         return CROSS_LGE_T2.edema_only
-    if set(f.lge.sites) & set(f.edema.sites):
+    if set(lge_sites) & set(edema_sites):
         return CROSS_LGE_T2.same_region
     return CROSS_LGE_T2.different_regions
 
 
-def _cross_perf_lge(f: Findings) -> str:
-    if f.perfusion is None:
+def cross_perf_lge(defect_sites: Iterable[Site] | None, lge_sites: Iterable[Site]) -> str:
+    """The ``cross_perf_lge`` option; None means no perfusion defect. Apex scar is ignored."""
+    if defect_sites is None:
         return CROSS_PERF_LGE.no_defect
-    defect = set(f.perfusion.sites)
-    scar = {s for s in (f.lge.sites if f.lge else ()) if s[0] != LEVEL.apex}
+    defect = set(defect_sites)
+    scar = {s for s in lge_sites if s[0] != LEVEL.apex}
     if not defect & scar:
         return CROSS_PERF_LGE.without_lge
     if defect <= scar:
         return CROSS_PERF_LGE.matched
     return CROSS_PERF_LGE.larger
+
+
+def _cross_lge_t2(f: Findings) -> str:
+    return cross_lge_t2(f.lge.sites if f.lge else None, f.edema.sites if f.edema else None)
+
+
+def _cross_perf_lge(f: Findings) -> str:
+    return cross_perf_lge(f.perfusion.sites if f.perfusion else None,
+                          f.lge.sites if f.lge else ())
 
 
 def _need(value: Any) -> Any:
@@ -241,7 +253,7 @@ ANSWERS: dict[str, Callable[[Findings], str | list[str]]] = {
     "cine_rv_status": lambda f: f.cine.rv_status,
     "cine_pericardial_effusion": lambda f: f.cine.effusion,
     "lge_presence": lambda f: _yes_no(f.lge),
-    "lge_levels": lambda f: _lge_levels(_need(f.lge)),
+    "lge_levels": lambda f: lge_levels(_need(f.lge).sites, _need(f.lge).papillary),
     "lge_walls": lambda f: site_walls(_need(f.lge).sites),
     "lge_distribution": lambda f: _need(f.lge).distribution,
     "lge_layer": lambda f: _ordered(_need(f.lge).layers, LAYERS),

@@ -4,45 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cardiolens.data.findings import site_levels, site_walls, site_walls4
+from cardiolens.data.findings import (
+    cross_lge_t2,
+    cross_perf_lge,
+    lge_levels,
+    site_levels,
+    site_walls,
+    site_walls4,
+)
+from cardiolens.data.vocabulary import DEFECT_DEPTH, DISTRIBUTION, LGE_PATTERN, YES_NO
 from cardiolens.reader.findings import StudyRead, site_territories
 
 Answer = str | list[str]
 
 
 def _levels_lge(r: StudyRead) -> list[str]:
-    names = {"Basal": "Basal segment", "Mid": "Mid segment", "Apical": "Apical segment",
-             "Apex": "Apex"}
     lge = r.lge
-    out = [names[lv] for lv in site_levels(lge.sites)] if lge else []
-    return [*out, "Papillary muscle"] if lge and lge.papillary else out
+    return lge_levels(lge.sites, lge.papillary) if lge else []
 
 
 def _cross_lge_t2(r: StudyRead) -> str:
-    if not r.has_lge() and not r.has_edema():
-        return "Neither"
-    if not r.has_edema():
-        return "LGE without edema"
-    if not r.has_lge():
-        return "Edema without LGE"
-    assert r.lge and r.edema
-    same = set(r.lge.sites) & set(r.edema.sites)
-    return "LGE and edema in the same region" if same else "LGE and edema in different regions"
+    return cross_lge_t2(r.lge.sites if r.lge and r.has_lge() else None,
+                        r.edema.sites if r.edema and r.has_edema() else None)
 
 
 def _cross_perf_lge(r: StudyRead) -> str:
-    if not r.has_defect():
-        return "No perfusion defect"
-    assert r.defect
-    defect = set(r.defect.sites)
-    scar = {s for s in (r.lge.sites if r.lge else ()) if s[0] != "Apex"}
-    if not defect & scar:
-        return "Defect without LGE"
-    return "Defect matched by LGE" if defect <= scar else "Defect larger than LGE"
+    return cross_perf_lge(r.defect.sites if r.defect and r.has_defect() else None,
+                          r.lge.sites if r.lge else ())
 
 
 def _yes(flag: bool) -> str:
-    return "Yes" if flag else "No"
+    return YES_NO.yes if flag else YES_NO.no
 
 
 ANSWERS: dict[str, Callable[[StudyRead], Answer]] = {
@@ -60,24 +52,25 @@ ANSWERS: dict[str, Callable[[StudyRead], Answer]] = {
     "lge_presence": lambda r: _yes(r.has_lge()),
     "lge_levels": _levels_lge,
     "lge_walls": lambda r: site_walls(r.lge.sites) if r.lge else [],
-    "lge_distribution": lambda r: r.lge.distribution if r.has_lge() and r.lge else "Focal",
+    "lge_distribution": lambda r: (r.lge.distribution if r.has_lge() and r.lge
+                                   else DISTRIBUTION.focal),
     "lge_layer": lambda r: list(r.lge.layers) if r.lge else [],
     "lge_transmurality": lambda r: r.lge_transmurality(),
     "lge_rv_insertion": lambda r: _yes(bool(r.lge and r.lge.rv_insertion)),
-    "lge_pattern": lambda r: ("Ischemic (follows a coronary territory)" if r.lge_ischemic()
-                              else "Non-ischemic"),
+    "lge_pattern": lambda r: (LGE_PATTERN.ischemic if r.lge_ischemic()
+                              else LGE_PATTERN.nonischemic),
     "lge_territories": lambda r: site_territories(r.lge.sites) if r.lge else [],
     "t2_edema_presence": lambda r: _yes(r.has_edema()),
     "t2_edema_levels": lambda r: site_levels(r.edema.sites) if r.edema else [],
     "t2_edema_walls": lambda r: site_walls(r.edema.sites) if r.edema else [],
     "t2_edema_distribution": lambda r: (r.edema.distribution if r.has_edema() and r.edema
-                                        else "Focal"),
+                                        else DISTRIBUTION.focal),
     "t2_edema_layer": lambda r: list(r.edema.layers) if r.edema else [],
     "perf_defect_presence": lambda r: _yes(r.has_defect()),
     "perf_defect_levels": lambda r: site_levels(r.defect.sites) if r.defect else [],
     "perf_defect_walls": lambda r: site_walls(r.defect.sites) if r.defect else [],
     "perf_defect_territories": lambda r: site_territories(r.defect.sites) if r.defect else [],
-    "perf_defect_depth": lambda r: r.defect.depth if r.defect else "Subendocardial",
+    "perf_defect_depth": lambda r: r.defect.depth if r.defect else DEFECT_DEPTH.subendocardial,
     "cross_lge_t2": _cross_lge_t2,
     "cross_perf_lge": _cross_perf_lge,
     "diagnosis_etiology": lambda r: r.etiology(),

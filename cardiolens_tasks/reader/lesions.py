@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from cardiolens.data.anatomy import LEVELS, WALLS6, Site
+from cardiolens.data.vocabulary import DISTRIBUTION, LAYER
+from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.reader.request import Frame
 from cardiolens.reader.sax import LESION_Z, R_STEP, Ring, polar, smooth, sustained
 from cardiolens.reader.series import SaxSeries, sax_series
@@ -22,7 +24,7 @@ from cardiolens.reader.series import SaxSeries, sax_series
 SITE_SHARE = 0.3          # share of a sector's rays that must be enhanced
 MIN_SAMPLES = 3           # lesion samples per ray (1.5 px)
 DIFFUSE_SITES = 12
-ENDO_BASED = {"Subendocardial", "Transmural"}
+ENDO_BASED = {LAYER.subendocardial, LAYER.transmural}
 """LGE layers that start at the endocardium. Short of diffuse involvement, such scar is
 read as focal (infarct scar spreads from the endocardium within one territory); its thin
 edges break into fragments on single frames, which would otherwise look patchy."""
@@ -30,6 +32,8 @@ LGE_Z = LESION_Z
 T2_Z = -0.95
 """Edema is brighter than myocardium (z < 0 on T2, where blood is darker); the window
 may saturate it, so the margin is modest."""
+NO_DISTRIBUTION = ""
+"""Distribution of a :class:`LesionRead` that found no lesion (not a taxonomy option)."""
 T2_SATURATED = 0.98
 """Where myocardium sits high in the T2 window (about 0.8) its z margin to edema is out of
 reach; edema then shows as samples the window clips to white, clearly above the slice's own
@@ -77,8 +81,8 @@ def _ray_lesions(ring: Ring, sequence: str) -> tuple[np.ndarray, np.ndarray, np.
 
 def _layer(first: float, last: float) -> str:
     if first < 0.2:
-        return "Transmural" if last > 0.85 else "Subendocardial"
-    return "Subepicardial" if last > 0.85 else "Mid-wall"
+        return LAYER.transmural if last > 0.85 else LAYER.subendocardial
+    return LAYER.subepicardial if last > 0.85 else LAYER.mid_wall
 
 
 def _apex_lesion(frame: Frame, series: SaxSeries, sequence: str) -> bool:
@@ -119,9 +123,9 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
     anatomical = series.anatomical()
     for i, (frame, ring) in enumerate(zip(series.frames, series.rings, strict=True)):
         level = series.level(i)
-        if level == "Apex":
+        if level == LEVEL.apex:
             if _apex_lesion(frame, series, sequence):
-                sites.add(("Apex", ""))
+                sites.add((LEVEL.apex, ""))
             continue
         enhanced, first, last = _ray_lesions(ring, sequence)
         for w, wall in enumerate(WALLS6):
@@ -135,26 +139,26 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
             f, last_ = float(np.median(first[sel])), float(np.median(last[sel]))
             name = _layer(f, last_)
             layer_votes[name] = layer_votes.get(name, 0) + 1
-            extents.append(last_ - f if name != "Transmural" else 1.0)
-        if sequence == "lge" and level == "Mid" and _papillary(ring):
+            extents.append(last_ - f if name != LAYER.transmural else 1.0)
+        if sequence == "lge" and level == LEVEL.mid and _papillary(ring):
             papillary = True
         if sequence == "lge":
             septal = [(a >= 28) & (a < 50) | (a >= 130) & (a < 152) for a in anatomical]
             insertion_hits += int(enhanced[np.array(septal)].mean() > 0.5)
     if not sites and not papillary:
-        return LesionRead((), (), 0.0, "None")
+        return LesionRead((), (), 0.0, NO_DISTRIBUTION)
     ordered = tuple(s for s in ((lv, w) for lv in LEVELS[:3] for w in WALLS6) if s in sites)
-    ordered += (("Apex", ""),) if ("Apex", "") in sites else ()
+    ordered += ((LEVEL.apex, ""),) if (LEVEL.apex, "") in sites else ()
     total = sum(layer_votes.values()) or 1
-    layers = tuple(k for k in ("Subendocardial", "Mid-wall", "Subepicardial", "Transmural")
-                   if layer_votes.get(k, 0) >= max(1, 0.25 * total))
+    layers = tuple(k for k in LAYER if layer_votes.get(k, 0) >= max(1, 0.25 * total))
     if len(ordered) >= DIFFUSE_SITES:
-        distribution = "Diffuse"
+        distribution = DISTRIBUTION.diffuse
     elif sequence == "lge" and layers and set(layers) <= ENDO_BASED:
-        distribution = "Focal"      # the ischemic wavefront: one subendocardial-based scar
+        # the ischemic wavefront: one subendocardial-based scar
+        distribution = DISTRIBUTION.focal
     elif len(layers) > 1 or (patchy_votes and float(np.median(patchy_votes)) < 0.8):
-        distribution = "Patchy or multifocal"
+        distribution = DISTRIBUTION.patchy
     else:
-        distribution = "Focal"
+        distribution = DISTRIBUTION.focal
     return LesionRead(ordered, layers, max(extents, default=0.0), distribution, papillary,
-                      insertion_hits > 0 and "Mid-wall" in layers)
+                      insertion_hits > 0 and LAYER.mid_wall in layers)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cardiolens.data.anatomy import WALLS6, Site
+from cardiolens.data.anatomy import LEVELS, WALLS6, Site
+from cardiolens.data.vocabulary import DEFECT_DEPTH
 from cardiolens.reader.request import Frame
 from cardiolens.reader.sax import R_STEP, Ring
 from cardiolens.reader.series import sax_series
@@ -63,6 +64,7 @@ def read_defect(frames: list[Frame]) -> DefectRead | None:
                 deep = outer[rays & defect] < DEFECT_RATIO * score
                 transmural += int(deep.mean() > 0.5)
                 subendo += int(deep.mean() <= 0.5)
-    order = {name: k for k, name in enumerate(("Basal", "Mid", "Apical", "Apex"))}
+    order = {name: k for k, name in enumerate(LEVELS)}
     sites.sort(key=lambda s: (order[s[0]], WALLS6.index(s[1])))
-    return DefectRead(tuple(sites), "Transmural" if transmural > subendo else "Subendocardial")
+    return DefectRead(tuple(sites), (DEFECT_DEPTH.transmural if transmural > subendo
+                                      else DEFECT_DEPTH.subendocardial))

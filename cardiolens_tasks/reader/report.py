@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cardiolens.data.findings import site_levels, site_walls
+from cardiolens.data.vocabulary import EFFUSION, ETIOLOGY, WALL_THICKNESS
 from cardiolens.reader.findings import StudyRead, site_territories
 from cardiolens.reader.lesions import LesionRead
 
@@ -24,7 +25,7 @@ def _lesion(name: str, lesion: LesionRead | None) -> str:
 def cine_section(r: StudyRead) -> str:
     lines = [f"The left ventricle is {r.lv_size().lower()} in size with "
              f"{r.wall_thickness().lower()} wall thickness."]
-    if r.wall_thickness() == "Thickened":
+    if r.wall_thickness() == WALL_THICKNESS.thickened:
         lines.append(f"The pattern of hypertrophy is {r.hypertrophy_pattern().lower()}.")
     ef = r.ef()
     function = r.lv_function().split(" (")[0].lower()
@@ -38,7 +39,7 @@ def cine_section(r: StudyRead) -> str:
         lines.append("No regional wall motion abnormality.")
     lines.append(f"The right ventricle is {r.rv_status().lower()}.")
     effusion = r.effusion()
-    lines.append("No pericardial effusion." if effusion == "None"
+    lines.append("No pericardial effusion." if effusion == EFFUSION.none
                  else f"{effusion} pericardial effusion.")
     return " ".join(lines)
 
@@ -65,9 +66,9 @@ def perfusion_section(r: StudyRead) -> str:
 
 def impression_section(r: StudyRead) -> str:
     etiology = r.etiology()
-    if etiology == "Normal":
+    if etiology == ETIOLOGY.normal:
         return "Normal cardiac MRI. No evidence of cardiomyopathy."
-    if etiology == "Ischemic cardiomyopathy":
+    if etiology == ETIOLOGY.ischemic:
         return "Findings are consistent with ischemic cardiomyopathy."
     return ("Findings are consistent with non-ischemic cardiomyopathy, most likely "
             f"{r.subtype().lower()}.")

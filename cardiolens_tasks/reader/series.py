@@ -12,14 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cardiolens.data.anatomy import WALLS6, wall_at_angle
+from cardiolens.data.anatomy import LEVELS, WALLS6, wall_at_angle
 from cardiolens.reader.request import Frame
 from cardiolens.reader.sax import ANGLES, Ring, fit_ring, rv_angle
 
 MM_PER_PX = 0.8125
 """Assumed display scale: 128-pixel acquisitions of 1.5-1.75 mm shown at 256 pixels. A
 real model judges size from the same prior (nothing in the prompt states the spacing)."""
-LEVEL_NAMES = {"basal": "Basal", "mid": "Mid", "apical": "Apical", "apex": "Apex"}
+LEVEL_NAMES = dict(zip(("basal", "mid", "apical", "apex"), LEVELS, strict=True))
+"""Frame level keys of the request to the taxonomy's level names."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class SaxSeries:
     walls: np.ndarray      # (A,) wall index 0..5 of each ray (anatomical)
 
     def level(self, i: int) -> str:
-        return LEVEL_NAMES.get(self.frames[i].level or "", "Mid")
+        return LEVEL_NAMES.get(self.frames[i].level or "", LEVEL_NAMES["mid"])
 
     def anatomical(self) -> np.ndarray:
         return (ANGLES - self.rotation) % 360.0

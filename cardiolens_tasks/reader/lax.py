@@ -112,8 +112,8 @@ def _region(sm: np.ndarray, sy: int, sx: int, body: float) -> tuple[np.ndarray, 
 
     Blood-level means within the band from halfway down to the body level to
     :data:`FAT_MARGIN` of that depth above blood: bright fat (thoracic, epicardial) is
-    left out, so a seed on fat grows along its band, and a region that reaches the image
-    border (fat bands, the lungs' surroundings) is not a cavity. The band is opened
+    left out, so a seed on fat grows along its band, and a region that reaches the top or
+    a side of the image (fat bands, the lungs' surroundings) is not a cavity. The band is opened
     first, so the grey seams where fat meets lung do not connect the cavity to them."""
     h, w = sm.shape
     blood = float(sm[sy - SEED_HALF:sy + SEED_HALF + 1, sx - SEED_HALF:sx + SEED_HALF + 1].mean())
@@ -126,9 +126,22 @@ def _region(sm: np.ndarray, sy: int, sx: int, body: float) -> tuple[np.ndarray, 
     core = connected(~_dilate(~band, OPEN_HALF), seed)   # eroded: thin seams are gone
     # back to the full band near the core: narrow blood beside a papillary muscle
     region = connected(band & _dilate(core, REGROW_HALF), core)
-    if region[[0, -1]].any() or region[:, [0, -1]].any() or region.sum() > MAX_CAVITY * h * w:
+    # the atria below the LV may reach the bottom of the field; fat bands reach the sides
+    if region[0].any() or region[:, [0, -1]].any() or region.sum() > MAX_CAVITY * h * w:
         return None
-    return fill_holes(close(region, CLOSE_HALF)), low
+    closed = fill_holes(close(region, CLOSE_HALF))
+    if _run_width(closed[sy], sx) > WIDEN * _run_width(region[sy], sx) + 4:
+        closed = fill_holes(region)     # the closing bridged the septum into the RV
+    return closed, low
+
+
+def _run_width(line: np.ndarray, x: int) -> int:
+    """Length of the run of True in ``line`` that holds ``x``."""
+    if not line[x]:
+        return 0
+    left = x - int(np.argmin(line[x::-1])) if not line[:x + 1].all() else -1
+    right = x + int(np.argmin(line[x:])) if not line[x:].all() else len(line)
+    return right - left - 1
 
 
 def _walled(line: np.ndarray, edge: int, step: int, low: float) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cardiolens.data.masks import connected, fill_holes
-from cardiolens.reader.sax import EVEN_BLOOD, box_means
+from cardiolens.reader.sax import box_means
 
 SEED_HALF = 6
 """Half size (px) of the box whose mean gives the seed point and the blood level."""
@@ -40,9 +40,10 @@ REGROW_HALF = 8
 blood in narrow gaps (beside a papillary muscle in systole) counts again."""
 WALL_PX = 3
 """Pixels beside each cavity edge that must be mostly myocardium for a row to count."""
-WIDEN = 1.25
-"""A row wider than this share of the widest row above it (plus 2 px) opens below the
-valve plane."""
+JUMP_PX = 5
+"""A row whose side lies more than this (px) outside every row above it opens below the
+valve plane (into an atrium, the outflow tract or the right heart); a side that only
+comes back out after a papillary muscle does not count."""
 MAX_CAVITY = 0.25
 """A region larger than this share of the image is no LV cavity."""
 CLOSE_HALF = 7
@@ -86,9 +87,9 @@ def smooth3(image: np.ndarray) -> np.ndarray:
 
 
 def _seeds(sm: np.ndarray, count: int) -> list[tuple[int, int]]:
-    """Up to ``count`` blood-like box centres near the image centre, best first: the
-    brightest even boxes (mean less :data:`~cardiolens.reader.sax.EVEN_BLOOD` standard
-    deviations), each at least :data:`SEED_APART` px from the ones before."""
+    """Up to ``count`` blood-like box centres near the image centre, best first: the most
+    even boxes (lowest standard deviation; bSSFP blood is smooth, fat mottled) clearly
+    above the dark surroundings, each at least :data:`SEED_APART` px from the ones before."""
     h, w = sm.shape
     box = box_means(sm, SEED_HALF)
     spread = np.sqrt(np.maximum(box_means(sm * sm, SEED_HALF) - box * box, 0.0))
@@ -130,7 +131,7 @@ def _region(sm: np.ndarray, sy: int, sx: int, body: float) -> tuple[np.ndarray, 
     if region[0].any() or region[:, [0, -1]].any() or region.sum() > MAX_CAVITY * h * w:
         return None
     closed = fill_holes(close(region, CLOSE_HALF))
-    if _run_width(closed[sy], sx) > WIDEN * _run_width(region[sy], sx) + 4:
+    if _run_width(closed[sy], sx) > _run_width(region[sy], sx) + 2 * JUMP_PX + 4:
         closed = fill_holes(region)     # the closing bridged the septum into the RV
     return closed, low
 
@@ -154,7 +155,7 @@ def _walled(line: np.ndarray, edge: int, step: int, low: float) -> bool:
 
 def _trace(region: np.ndarray, sm: np.ndarray, low: float, sy: int, sx: int) -> Cavity | None:
     """The cavity row by row from the seed row: up to the apex, and down while both sides
-    are walled by myocardium and the cavity does not widen abruptly (the valve plane,
+    are walled by myocardium and no side jumps outwards (the valve plane,
     below which the blood opens into the atria, the outflow tract or the right heart).
     Each row spans the region's runs that overlap the row before."""
     def span(y: int, left: int, right: int) -> tuple[int, int] | None:
@@ -183,17 +184,17 @@ def _trace(region: np.ndarray, sm: np.ndarray, low: float, sy: int, sx: int) -> 
         rows[y] = nxt
     top = y
     y, (left, right) = sy, start
-    widest = max(b - a for a, b in rows.values())
+    outer = (min(a for a, _ in rows.values()), max(b for _, b in rows.values()))
     while y < region.shape[0] - 1:
         nxt = span(y + 1, left, right)
-        if nxt is None or nxt[1] - nxt[0] > WIDEN * widest + 2:
+        if nxt is None or nxt[0] < outer[0] - JUMP_PX or nxt[1] > outer[1] + JUMP_PX:
             break
         line = sm[y + 1]
         if not (_walled(line, nxt[0], -1, low) and _walled(line, nxt[1] - 1, 1, low)):
             break
         y, (left, right) = y + 1, nxt
         rows[y] = nxt
-        widest = max(widest, right - left)
+        outer = (min(outer[0], left), max(outer[1], right))
     if y - top < 10:
         return None
     ordered = [rows[k] for k in range(top, y + 1)]

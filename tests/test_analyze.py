@@ -37,6 +37,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow
 def test_analyze_writes_tables_and_figures_that_match_the_logs(
         grid_logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (grid_logs / "broken.eval").write_bytes(b"not a log")

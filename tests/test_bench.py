@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from cardiolens.inspect_adapter.bench import format_table
 
 
@@ -37,6 +39,7 @@ def test_table_lists_every_figure() -> None:
         assert text in table, text
 
 
+@pytest.mark.slow        # `cardiolens bench --quick` end to end, about 2 min
 def test_quick_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     """`cardiolens bench --quick` on a fresh install: every figure measured, none missing."""
     out = tmp_path / "bench.json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -15,6 +16,7 @@ from inspect_ai.log import EvalLog, read_eval_log
 from inspect_ai.model import (
     ChatMessageUser,
     ContentImage,
+    ContentText,
     Model,
     ModelOutput,
     ModelUsage,
@@ -24,7 +26,10 @@ from openai_stub import images_in, loopback_available, openai_stub, texts_in
 from PIL import Image
 
 from cardiolens.data.dataset import read_dataset
+from cardiolens.inspect_adapter.scoring import DIAGNOSIS_SUMMARY
+from cardiolens.inspect_adapter.solver import IMAGE_PLACEHOLDER
 from cardiolens.scorers.diagnosis import diagnosis_metrics
+from cardiolens.scorers.item_scoring import diagnosis_of
 from cardiolens.scorers.parsing import parse_choice
 
 STUDIES = 3
@@ -78,31 +83,50 @@ def test_diagnosis_log_has_the_paper_metrics_and_they_recompute(cohort40: Path,
                                                                 tmp_path: Path) -> None:
     log = run("diagnosis", tmp_path, data=str(cohort40))
     values = metric_values(log)
-    for name in ("accuracy", "stderr", "macro_f1", "balanced_accuracy", "top_class_share",
-                 "predicted_entropy", "true_entropy", "unparsed_rate"):
-        assert f"diagnosis_etiology/{name}" in values or name in values, name
+    assert {"accuracy", "stderr"} <= set(values)
+    for task_name in ("diagnosis_etiology", "diagnosis_nicm_subtype"):
+        for name in DIAGNOSIS_SUMMARY:
+            assert f"{task_name}/{name}" in values, name
+    # the detail is in the samples, not the summary
+    assert not any("confusion" in name or "recall" in name for name in values)
     answers = {i.item_id: i.answer for i in read_dataset(cohort40).items}
-    predicted, target = [], []
+    predicted, target, records = [], [], []
     for sample in log.samples or []:
         if sample.metadata["subtask"] != "diagnosis_etiology":
             continue
-        options = sample.metadata["options"] if "options" in sample.metadata else \
-            sample.store.get("options")
-        options = options or (sample.scores or {})["diagnosis_scorer"].metadata["options"]
+        record = (sample.scores or {})["diagnosis_scorer"].metadata
+        options = record["options"]
         parsed = parse_choice(sample.output.completion, options, multi=False)
         predicted.append(options[parsed.indices[0]] if parsed.parsed else None)
         target.append(str(answers[str(sample.id)]))
+        records.append(record)
     classes = sorted(set(options))
     expected = diagnosis_metrics(predicted, target, classes)
     assert values["diagnosis_etiology/accuracy"] == pytest.approx(expected.accuracy)
     assert values["diagnosis_etiology/macro_f1"] == pytest.approx(expected.macro_f1)
     assert values["diagnosis_etiology/balanced_accuracy"] == pytest.approx(
         expected.balanced_accuracy)
+    from_samples, sample_classes = diagnosis_of(records)
+    assert sample_classes == classes and from_samples.confusion == expected.confusion
+    # standard errors cluster by study (items of one study are correlated)
+    exact = [(s.metadata["study_id"], float(s.scores["diagnosis_scorer"].value))
+             for s in log.samples or []]
+    assert values["stderr"] == pytest.approx(clustered_stderr(exact))
+
+
+def clustered_stderr(pairs: list[tuple[str, float]]) -> float:
+    """Cluster-robust standard error of a mean with the C/(C-1) correction."""
+    mean = sum(v for _, v in pairs) / len(pairs)
+    sums: dict[str, float] = {}
+    for cluster, value in pairs:
+        sums[cluster] = sums.get(cluster, 0.0) + value - mean
+    c = len(sums)
+    return (sum(d * d for d in sums.values()) * c / (c - 1)) ** 0.5 / len(pairs)
 
 
 def test_image_understanding_and_reports_run(cohort40: Path, tmp_path: Path) -> None:
     log = run("image_understanding", tmp_path, data=str(cohort40), sequence="lge",
-              budget=4)
+              budget=4, log_images=True)
     values = metric_values(log)
     assert {"accuracy", "mean_item_f1", "corpus_micro_f1", "unparsed_rate"} <= set(values)
     assert any(name.startswith("sequence/lge") for name in values)
@@ -114,7 +138,7 @@ def test_image_understanding_and_reports_run(cohort40: Path, tmp_path: Path) -> 
 def test_same_seed_same_prompts_and_random_protocol_follows_the_seed(cohort40: Path,
                                                                      tmp_path: Path) -> None:
     args = {"data": str(cohort40), "subtask": "cine_lv_function", "selection": "random",
-            "budget": 4, "cache": False}
+            "budget": 4, "cache": False, "log_images": True}
     a = images_of(run("image_understanding", tmp_path / "a", seed=1, **args))
     b = images_of(run("image_understanding", tmp_path / "b", seed=1, **args))
     c = images_of(run("image_understanding", tmp_path / "c", seed=2, **args))
@@ -122,9 +146,19 @@ def test_same_seed_same_prompts_and_random_protocol_follows_the_seed(cohort40: P
     assert a != c
 
 
-def test_blind_control_sends_no_images(cohort40: Path, tmp_path: Path) -> None:
-    log = run("diagnosis", tmp_path, data=str(cohort40), images=False)
+def test_blind_control_sends_no_images_and_random_answers_vary(cohort40: Path,
+                                                                tmp_path: Path) -> None:
+    log = run("diagnosis", tmp_path, data=str(cohort40), images=False, log_images=True,
+              task="diagnosis_etiology", limit_studies=8)
     assert all(v == [] for v in images_of(log).values())
+    samples = log.samples or []
+    assert all("image" not in str(s.messages[0].content).lower() for s in samples)
+    # every blind prompt of a subtask is alike: cardiolens/random seeds on the item too
+    assert len({s.output.completion for s in samples}) > 1
+    again = run("diagnosis", tmp_path / "again", data=str(cohort40), images=False,
+                task="diagnosis_etiology", limit_studies=8)
+    assert [s.output.completion for s in again.samples or []] == \
+        [s.output.completion for s in samples]
 
 
 def _log_text(log: EvalLog, samples_only: bool = False) -> str:
@@ -134,8 +168,8 @@ def _log_text(log: EvalLog, samples_only: bool = False) -> str:
                        if not samples_only or name.startswith("samples/"))
 
 
-def test_private_data_keeps_images_out_of_the_log(private_data: Path, cohort40: Path,
-                                                  tmp_path: Path) -> None:
+def test_images_stay_out_of_the_log_unless_asked_for(private_data: Path, cohort40: Path,
+                                                     tmp_path: Path) -> None:
     private = run("diagnosis", tmp_path / "p", data=str(private_data), task="diagnosis_etiology")
     assert "data:image/png;base64" not in _log_text(private)
     samples = _log_text(private, samples_only=True)
@@ -144,7 +178,19 @@ def test_private_data_keeps_images_out_of_the_log(private_data: Path, cohort40: 
                 task="diagnosis_etiology", log_images=True)
     assert "data:image/png;base64" in _log_text(asked)
     phantom = run("diagnosis", tmp_path / "r", data=str(cohort40), task="diagnosis_etiology")
-    assert "data:image/png;base64" in _log_text(phantom)
+    assert "data:image/png;base64" not in _log_text(phantom)
+    # what inspect view shows is still there: captions, question, options and answer
+    for sample in phantom.samples or []:
+        user = next(m for m in sample.messages if isinstance(m, ChatMessageUser))
+        assert isinstance(user.content, list)
+        texts = [p.text for p in user.content if isinstance(p, ContentText)]
+        assert texts[1].startswith("Image 1: ") and IMAGE_PLACEHOLDER in texts
+        assert "Question:" in texts[-1] and "Options:" in texts[-1]
+        assert sample.output.completion
+    # small: the compressed sample entries of the log (measured ~3 KB per sample)
+    with zipfile.ZipFile(str(phantom.location)) as archive:
+        sizes = [i.compress_size for i in archive.infolist() if i.filename.startswith("samples/")]
+    assert len(sizes) == STUDIES and max(sizes) < 12_000
 
 
 def test_garbage_outputs_count_as_wrong_and_unparsed(cohort40: Path, tmp_path: Path) -> None:
@@ -181,20 +227,49 @@ def test_openai_api_requests_carry_the_budgeted_grayscale_images(
         assert "Options:" in texts[-1]
 
 
+@pytest.mark.slow        # generates the default cohort and runs the README command
 def test_readme_quickstart_command_runs_on_the_default_cohort(tmp_path: Path) -> None:
-    """``inspect eval cardiolens/diagnosis --model cardiolens/random`` with no data given."""
+    """``inspect eval cardiolens/diagnosis --model cardiolens/random`` with no data given
+    prints a summary that fits an 80-column terminal, headline metrics first."""
     import os
     import subprocess
     import sys
-    env = {**os.environ, "CARDIOLENS_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, "CARDIOLENS_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "80"}
     inspect_cli = Path(sys.executable).with_name("inspect")
     result = subprocess.run([str(inspect_cli), "eval", "cardiolens/diagnosis", "--model",
-                             "cardiolens/random", "--limit", "6", "--log-dir",
-                             str(tmp_path / "logs"), "--display", "plain"],
+                             "cardiolens/random", "-T", "limit_studies=3", "--log-dir",
+                             str(tmp_path / "logs"), "--display", "rich"],
                             capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "macro_f1" in result.stdout
     assert any((tmp_path / "cache").glob("phantom-*/cardiolens.json"))
+    summary = result.stdout[result.stdout.index("diagnosis_scorer"):]
+    lines = [line.rstrip() for line in summary.splitlines()]
+    assert max(len(line) for line in lines) <= 80 and "…" not in summary
+    tokens = [line.split() for line in lines]
+    names = [row[i] for row in tokens for i in range(len(row) - 1)
+             if re.fullmatch(r"-?\d+\.\d{3}", row[i + 1])]       # row-major: a name, a value
+    assert names[:2] == ["accuracy", "diagnosis_etiology/accuracy"]
+    for name in ("macro_f1", "balanced_accuracy", "unparsed_rate"):
+        assert f"diagnosis_nicm_subtype/{name}" in names
+    assert len(lines) < 30 and not any("confusion" in n or "recall" in n for n in names)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task_name", ["image_understanding", "report_generation"])
+def test_every_summary_fits_80_columns(task_name: str, cohort40: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "COLUMNS": "80"}
+    inspect_cli = Path(sys.executable).with_name("inspect")
+    result = subprocess.run([str(inspect_cli), "eval", f"cardiolens/{task_name}", "--model",
+                             "cardiolens/random", "-T", f"data={cohort40}", "-T",
+                             "limit_studies=2", "--log-dir", str(tmp_path), "--display", "rich"],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = result.stdout[result.stdout.index("_scorer"):]
+    assert max(len(line.rstrip()) for line in summary.splitlines()) <= 80
+    assert "…" not in summary and "stderr" in summary
 
 
 def test_llm_judge_grades_reports_with_a_scripted_model(cohort40: Path, tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ def _lm_eval_cli() -> str:
     return str(Path(sys.executable).with_name("lm_eval"))
 
 
+@pytest.mark.slow
 def test_every_yaml_validates() -> None:
     result = subprocess.run([_lm_eval_cli(), "validate", "--tasks", ",".join(YAML_TASKS),
                              "--include_path", str(task_yaml_path())],
@@ -94,12 +95,13 @@ def test_relative_data_path_resolves_from_the_working_directory(
 
 
 class ReplayRandom(LM):
-    """The cardiolens/random answers, computed from the lm-eval prompt text."""
+    """The cardiolens/random answers, computed from the lm-eval prompt text and item."""
 
     MULTIMODAL = True
 
     def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
-        return [random_answer(r.args[0].replace(" <image>", ""), 0) for r in requests]
+        return [random_answer(r.args[0].replace(" <image>", ""), 0, r.doc["item_id"])
+                for r in requests]
 
     def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[Any]:
         raise NotImplementedError
@@ -119,6 +121,7 @@ def _inspect_metrics(task_name: str, data: Path, log_dir: Path, **args: Any) -> 
     return values, log
 
 
+@pytest.mark.slow
 def test_same_outputs_same_metrics_images_and_text_as_inspect(cohort5: Path,
                                                               tmp_path: Path) -> None:
     results = simple_evaluate(model=ReplayRandom(), tasks=["cardiolens_diagnosis_etiology",
@@ -126,7 +129,8 @@ def test_same_outputs_same_metrics_images_and_text_as_inspect(cohort5: Path,
                               task_manager=task_manager(data=str(cohort5)), log_samples=True)
     assert results is not None
     lm = results["results"]
-    diag, log = _inspect_metrics("diagnosis", cohort5, tmp_path / "d", task="diagnosis_etiology")
+    diag, log = _inspect_metrics("diagnosis", cohort5, tmp_path / "d", task="diagnosis_etiology",
+                                 log_images=True)
     etiology = lm["cardiolens_diagnosis_etiology"]
     for name in ("accuracy", "macro_f1", "balanced_accuracy", "top_class_share",
                  "predicted_entropy", "true_entropy", "unparsed_rate"):
@@ -158,6 +162,7 @@ def test_same_outputs_same_metrics_images_and_text_as_inspect(cohort5: Path,
 
 
 @pytest.mark.skipif(not loopback_available(), reason="no loopback network in this sandbox")
+@pytest.mark.slow
 def test_local_chat_completions_requests_carry_every_budgeted_image(cohort5: Path,
                                                                     tmp_path: Path) -> None:
     with openai_stub(lambda body: "Answer: B") as (url, requests):

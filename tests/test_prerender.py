@@ -79,6 +79,7 @@ print(summary.rows, len(summary.errors))
 """
 
 
+@pytest.mark.slow
 def test_prerender_workers_started_by_spawn_render_every_row(tmp_path: Path) -> None:
     """macOS and Windows start worker processes by spawning a fresh interpreter, which
     has none of the parent's loaded datasets; every row must still render."""

@@ -67,3 +67,26 @@ def test_shuffled_options_keep_targets_and_blind_prompt_has_no_images() -> None:
     seen = build_prompt(item, sub, [frame], series, {}, style="reasoning")
     assert len(seen.images) == 1 and "Answer:" in seen.question
     assert "More than one option" in seen.question
+
+
+def test_blind_prompts_do_not_speak_of_images_and_keep_the_question() -> None:
+    tax = load_taxonomy()
+    frame = RenderedFrame(FrameChoice("cine_sax", 0, 0), b"png")
+    series = {"cine_sax": SeriesInfo("c.nii.gz", 3, 20)}
+    for sub in tax.subtasks.values():
+        item = Item(f"S/{sub.id}", "S", sub.level, sub.id, None)
+        for style in ("standard", "reasoning"):
+            blind = build_prompt(item, sub, [frame], series, {}, style=style, images=False)
+            assert "image" not in blind.text().lower(), (sub.id, style)
+            seen = build_prompt(item, sub, [frame], series, {}, style=style)
+            assert seen.options == blind.options
+            if style == "standard":      # same option lines and instructions
+                assert seen.question.split("\n")[1:] == blind.question.split("\n")[1:]
+            if style == "reasoning" and sub.answer_type != "report":
+                assert "Answer:" in blind.question
+    # a condition the images sentence states survives, the rest of the question is kept
+    nicm = tax.get("diagnosis_nicm_subtype")
+    text = build_prompt(Item("S/n", "S", "diagnosis", nicm.id, None), nicm, [], {}, {},
+                        images=False).question
+    assert "This study concerns a patient with a non-ischemic cardiomyopathy. What is the " \
+           "most likely type?" in text

@@ -13,10 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.log import EvalLog, read_eval_log, read_eval_log_sample_summaries
 
 from cardiolens.cli.analyze import collect_runs
+
+pytestmark = pytest.mark.slow  # real inspect runs: broken studies, Ctrl-C and eval-retry
 
 INSPECT = str(Path(sys.executable).with_name("inspect"))
 

@@ -16,6 +16,8 @@ import pytest
 
 from cardiolens.phantom.cohort import generate_cohort
 
+pytestmark = pytest.mark.slow  # one `inspect eval` subprocess per mistake
+
 VALID = ("data, task, selection, budget, prompt, images, layout, image_size, max_images, "
          "shuffle_options, seed, etiology, cache, limit_studies, log_images")
 MISTAKES = [

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from cardiolens.data.dataset import read_dataset
+from cardiolens.data.vocabulary import YES_NO
 from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
 from cardiolens.prompting.rendering import RenderCache
 from cardiolens.prompting.selection import Protocol
@@ -103,7 +104,7 @@ def pixel_shortcuts(dataset_root: str | Path, *, selection: Protocol = "clinical
                             cache or RenderCache(None))
     rows: dict[str, tuple[list[np.ndarray], list[int]]] = {}
     for item in data.items:
-        if not item.subtask.endswith("_presence") or item.answer not in ("Yes", "No"):
+        if not item.subtask.endswith("_presence") or item.answer not in YES_NO:
             continue
         if subtasks is not None and item.subtask not in subtasks:
             continue
@@ -114,7 +115,7 @@ def pixel_shortcuts(dataset_root: str | Path, *, selection: Protocol = "clinical
         stats = np.concatenate([per_image.mean(axis=0), per_image.max(axis=0)])
         features, labels = rows.setdefault(item.subtask, ([], []))
         features.append(stats)
-        labels.append(int(item.answer == "Yes"))
+        labels.append(int(item.answer == YES_NO.yes))
     out = []
     for subtask in sorted(rows):
         features, labels = rows[subtask]

@@ -17,6 +17,7 @@ from cardiolens.cli import (
     audit,
     bench,
     build_qa,
+    cache,
     demo,
     import_dataset,
     lm_eval_path,
@@ -29,7 +30,7 @@ from cardiolens.cli.common import OneLineParser
 from cardiolens.errors import CardiolensError
 
 COMMANDS = (demo, validate, show, lm_eval_path, analyze, import_dataset, build_qa,
-            apply_review, prerender, audit, bench, serve_reader)
+            apply_review, prerender, audit, bench, serve_reader, cache)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,8 +4,10 @@ It reads only the request text: the lettered options and the answer instructions
 ``-M latency=SECONDS`` makes each call wait, to measure throughput against a slow model. Choice
 items get a uniformly random valid answer (a non-empty random subset for multi-label
 items; the ``Answer:`` line style for reasoning prompts); report items get a minimal
-report. The same prompt and ``--seed`` give the same answer. Token usage is reported from
-a character count, so no tokenizer download is ever needed.
+report. The answer is seeded on the item (the sample's id, which the cardiolens solver
+puts in the sample store), the request text and ``--seed``: blind prompts of one subtask
+are alike, so seeding on the text alone would give every item the same answer. Token
+usage is reported from a character count, so no tokenizer download is ever needed.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from inspect_ai.model import (
     modelapi,
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
+from inspect_ai.util import store
 
 from cardiolens.data.answer_format import REPORT_MARKER
+from cardiolens.inspect_adapter.solver import ITEM_KEY
 
 OPTION_LINE = re.compile(r"^([A-Z])\. \S", re.MULTILINE)
 MINIMAL_REPORT = "No significant abnormality is identified."
@@ -40,9 +44,9 @@ def _text(message: ChatMessage) -> str:
     return "\n".join(part.text for part in message.content if isinstance(part, ContentText))
 
 
-def random_answer(prompt: str, seed: int) -> str:
-    """A seeded random valid answer to a CardioLens prompt (text only)."""
-    digest = hashlib.sha256(f"{seed}\x1f{prompt}".encode()).digest()
+def random_answer(prompt: str, seed: int, item: str = "") -> str:
+    """A seeded random valid answer to a CardioLens prompt (text only) for ``item``."""
+    digest = hashlib.sha256(f"{seed}\x1f{item}\x1f{prompt}".encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
     letters = OPTION_LINE.findall(prompt.split("Options:", 1)[-1]) if "Options:" in prompt else []
     reasoning = "Answer:" in prompt or REPORT_MARKER in prompt
@@ -75,7 +79,7 @@ class RandomModel(ModelAPI):
                        tool_choice: ToolChoice, config: GenerateConfig) -> ModelOutput:
         prompt = "\n".join(_text(m) for m in input if isinstance(m, ChatMessageUser))
         seed = config.seed if config.seed is not None else self.seed
-        answer = random_answer(prompt, seed)
+        answer = random_answer(prompt, seed, str(store().get(ITEM_KEY, "")))
         if self.latency > 0:           # -M latency=0.5: a slow remote model, for benchmarks
             await asyncio.sleep(self.latency)
         output = ModelOutput.from_content(model=f"cardiolens/{self.model_name}", content=answer)

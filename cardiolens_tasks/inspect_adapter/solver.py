@@ -19,6 +19,8 @@ from cardiolens.prompting.prompt_builder import PromptBuilder
 from cardiolens.prompting.prompts import Prompt
 
 IMAGE_PLACEHOLDER = "[image not logged]"
+ITEM_KEY = "cardiolens_item"
+"""Store key holding the item id while a sample runs (``cardiolens/random`` seeds on it)."""
 BUILD_THREADS = min(8, os.cpu_count() or 2)
 """Prompts built at once. Building is CPU-bound and holds decoded series, so more threads
 than cores only raise peak memory (40, anyio's default, took a cold run past 900 MB)."""
@@ -106,6 +108,7 @@ def cmr_prompt(builder: PromptBuilder, items: dict[str, Item]) -> Solver:
         state.messages.append(ChatMessageUser(content=content))
         state.metadata["options"] = prompt.options
         state.metadata["images"] = len(prompt.images)
+        state.store.set(ITEM_KEY, item.item_id)
         state.metadata["frames"] = prompt.frames
         if "frames_available" in state.metadata:     # every protocol sends every frame
             state.metadata["identical_across_protocols"] = (

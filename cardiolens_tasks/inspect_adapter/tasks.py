@@ -43,8 +43,9 @@ from cardiolens.prompting.prompt_builder import PromptBuilder
 from cardiolens.prompting.rendering import RenderCache
 from cardiolens.prompting.task_options import parse_task_options, task_options
 
-LOG_IMAGES = Option("log_images", bool, None, "Embed images in the log (default: yes for "
-                    "the phantom, no otherwise).", optional=True)
+LOG_IMAGES = Option("log_images", bool, None, "Embed the images in the log (default: no, "
+                    "phantom included; captions, question and answer are always logged).",
+                    optional=True)
 JUDGE = Option("judge", str, None, "An Inspect model (e.g. openai/gpt-4o) that also grades "
                "each section against the reference with a CMR rubric (omissions, "
                "contradictions, hallucinations, 0-10 score). Off by default.")
@@ -126,7 +127,7 @@ def _build(level: Level, params: dict[str, Any], scorer: Scorer | list[Scorer]) 
     render_cache = RenderCache(cache_root() / "render" if options.cache else None)
     builder = PromptBuilder(Path(bench.dataset.root), bench.dataset.studies, options.settings,
                             render_cache, taxonomy)
-    keep_images = bench.is_phantom if extra["log_images"] is None else extra["log_images"]
+    keep_images = bool(extra["log_images"])     # small logs: images only when asked for
     return Task(
         dataset=to_dataset(bench, taxonomy, name=f"cardiolens-{level}"),
         solver=[cmr_prompt(builder, bench.by_id()), generate()],
@@ -156,8 +157,9 @@ def report_generation(**params: Any) -> Task:
         if value is not None and not isinstance(value, (str, Model)):
             raise TaskParameterError(f"cardiolens/report_generation: {option.name} must be "
                                      f"a model name, not {value!r}")
-    scorers = [report_scorer() if extractor is None else model_extraction_scorer(extractor),
-               *([judge_scorer(judge)] if judge else [])]
+    # the rule-based scorer carries the judge itself, so its summary stays two columns wide
+    scorers = (report_scorer(judge or None) if extractor is None else
+               [model_extraction_scorer(extractor), *([judge_scorer(judge)] if judge else [])])
     return _task("report_generation", params, scorers)
 
 

@@ -13,36 +13,41 @@ from typing import TypeVar
 
 import numpy as np
 
+from cardiolens.data import vocabulary as vocab
 from cardiolens.data.anatomy import LEVELS, WALLS6, Site, territory
 from cardiolens.phantom.geometry import HeartModel
 from cardiolens.phantom.params import Acquisition, Heart, Lesion, StudyParams
 
 Rng = np.random.Generator
 T = TypeVar("T")
+# Option texts by name (taxonomy.yaml): levels and walls of a site, lesion layers, wall
+# motion, coronary territories and hypertrophy patterns.
+_L, _W, _T = vocab.LEVELS, vocab.WALLS6, vocab.TERRITORIES
+_LAYER, _MOTION, _PATTERN = vocab.LAYER, vocab.RWMA_SEVERITY, vocab.HYPERTROPHY_PATTERN
 CAVITY_LEVELS = LEVELS[:3]
 ALL_SITES: tuple[Site, ...] = (
-    *((lv, w) for lv in CAVITY_LEVELS for w in WALLS6), ("Apex", ""))
+    *((lv, w) for lv in CAVITY_LEVELS for w in WALLS6), (_L.apex, ""))
 EF_RANGES = {"normal": (54.0, 70.0), "mild": (42.5, 47.5), "moderate": (32.5, 37.5),
              "severe": (15.0, 27.5)}
 CORE_SITES = {
-    "LAD": (("Mid", "Anterior"), ("Mid", "Anteroseptal"), ("Basal", "Anterior")),
-    "RCA": (("Basal", "Inferior"), ("Mid", "Inferior")),
-    "LCx": (("Basal", "Anterolateral"), ("Apical", "Anterolateral")),
+    _T.lad: ((_L.mid, _W.anterior), (_L.mid, _W.anteroseptal), (_L.basal, _W.anterior)),
+    _T.rca: ((_L.basal, _W.inferior), (_L.mid, _W.inferior)),
+    _T.lcx: ((_L.basal, _W.anterolateral), (_L.apical, _W.anterolateral)),
 }
 SUBENDO_EXTENTS = (0.18, 0.38, 0.62)   # one per transmurality band below 75%
 
 
 def _neighbours(site: Site) -> list[Site]:
     level, wall = site
-    if level == "Apex":
-        return [("Apical", w) for w in WALLS6]
+    if level == _L.apex:
+        return [(_L.apical, w) for w in WALLS6]
     out: list[Site] = []
     i = WALLS6.index(wall)
     out += [(level, WALLS6[(i - 1) % 6]), (level, WALLS6[(i + 1) % 6])]
     li = LEVELS.index(level)
     if li > 0:
         out.append((LEVELS[li - 1], wall))
-    out.append(("Apex", "") if level == "Apical" else (LEVELS[li + 1], wall))
+    out.append((_L.apex, "") if level == _L.apical else (LEVELS[li + 1], wall))
     return out
 
 
@@ -70,7 +75,7 @@ def _motion(sites: tuple[Site, ...], factor: float) -> tuple[tuple[float, ...], 
     rows = [[1.0] * 6 for _ in LEVELS]
     for level, wall in sites:
         li = LEVELS.index(level)
-        if level == "Apex":
+        if level == _L.apex:
             rows[li] = [factor] * 6
         else:
             rows[li][WALLS6.index(wall)] = factor
@@ -139,7 +144,7 @@ class Draft:
 
     def set_thick(self, sites: tuple[Site, ...], lo: float, hi: float) -> None:
         for level, wall in sites:
-            if level != "Apex":
+            if level != _L.apex:
                 self.thickness[LEVELS.index(level)][WALLS6.index(wall)] = _uniform(
                     self.rng, lo, hi)
 
@@ -164,7 +169,7 @@ class Draft:
 # model"); the probabilities are the phantom's, chosen so that findings overlap between
 # diagnoses as they do clinically while the diagnosis stays answerable by clinical rules.
 
-SEPTAL_WALLS = ("Anteroseptal", "Inferoseptal")
+SEPTAL_WALLS = (_W.anteroseptal, _W.inferoseptal)
 INSERTION_ARCS = ((30.0, 48.0), (132.0, 150.0))
 MID_WALL, SUBEPI = (0.32, 0.68), (0.62, 1.0)
 
@@ -184,7 +189,7 @@ def grow_from(rng: Rng, sites: tuple[Site, ...], extra: int,
 
 def _cavity(sites: tuple[Site, ...]) -> tuple[Site, ...]:
     """The sites a short-axis perfusion slice can show (not the apex cap)."""
-    return tuple(s for s in sites if s[0] != "Apex")
+    return tuple(s for s in sites if s[0] != _L.apex)
 
 
 def _territory_sites(culprit: str) -> set[Site]:
@@ -196,24 +201,24 @@ def _infarct(d: Draft, culprit: str, transmural: bool) -> Lesion:
     sites = grow_region(d.rng, start, int(d.rng.integers(2, 6)), _territory_sites(culprit))
     if transmural:
         d.set_thick(sites, 4.2, 5.0)           # chronic transmural scar thins the wall
-        return Lesion(sites, "Transmural", (0.0, 1.0))
+        return Lesion(sites, _LAYER.transmural, (0.0, 1.0))
     extent = SUBENDO_EXTENTS[int(d.rng.integers(3))]
-    if ("Apex", "") in sites:   # the apex cap is cut en face: a thin layer would not show
+    if (_L.apex, "") in sites:   # the apex cap is cut en face: a thin layer would not show
         extent = max(extent, SUBENDO_EXTENTS[1])
-    return Lesion(sites, "Subendocardial", (0.0, extent))
+    return Lesion(sites, _LAYER.subendocardial, (0.0, extent))
 
 
 def _ischemic(d: Draft) -> None:
     """Coronary disease: infarcts of one or two ages, or LGE-negative ischaemia."""
-    culprits = ("LAD",) * 5 + ("RCA",) * 3 + ("LCx",) * 2
+    culprits = (_T.lad,) * 5 + (_T.rca,) * 3 + (_T.lcx,) * 2
     culprit = d.pick(culprits)
     d.ef_band = d.pick(("normal", "mild", "mild", "moderate", "moderate", "severe"))
     if d.chance(0.12):   # hibernating myocardium: inducible defect and RWMA, no scar
         start = CORE_SITES[culprit][int(d.rng.integers(len(CORE_SITES[culprit])))]
         sites = grow_region(d.rng, start, int(d.rng.integers(2, 5)),
                             set(_cavity(tuple(_territory_sites(culprit)))))
-        d.rwma_sites, d.rwma_severity, d.rwma_factor = sites, "Hypokinetic", 0.4
-        d.defect = Lesion(sites, "Subendocardial", (0.0, 0.6))
+        d.rwma_sites, d.rwma_severity, d.rwma_factor = sites, _MOTION.hypokinetic, 0.4
+        d.defect = Lesion(sites, _LAYER.subendocardial, (0.0, 0.6))
         if d.ef_band == "normal":
             d.ef_band = "mild"
         return
@@ -221,42 +226,45 @@ def _ischemic(d: Draft) -> None:
     scar = _infarct(d, culprit, transmural)
     sites = scar.sites
     if transmural:
-        aneurysm = any(level in ("Apical", "Apex") for level, _ in sites) and d.chance(0.4)
-        d.rwma_severity, d.rwma_factor = ("Dyskinetic", -0.3) if aneurysm else ("Akinetic", 0.0)
+        aneurysm = any(level in (_L.apical, _L.apex) for level, _ in sites) and d.chance(0.4)
+        d.rwma_severity, d.rwma_factor = ((_MOTION.dyskinetic, -0.3) if aneurysm
+                                          else (_MOTION.akinetic, 0.0))
     else:
-        d.rwma_severity, d.rwma_factor = (("Hypokinetic", 0.4) if scar.band[1] < 0.5
-                                          else ("Akinetic", 0.0))
+        d.rwma_severity, d.rwma_factor = ((_MOTION.hypokinetic, 0.4) if scar.band[1] < 0.5
+                                          else (_MOTION.akinetic, 0.0))
     d.scar = [scar]
     d.rwma_sites = sites
     if scar.band[1] < 0.25 and d.chance(0.6):   # a thin subendocardial scar may move normally
         d.rwma_sites, d.rwma_severity, d.rwma_factor = (), None, 1.0
     if d.rwma_factor >= 0.0 and d.chance(0.25):   # multivessel: an older infarct in
         # another territory (not beside an aneurysm, whose EF would be out of range)
-        other = d.pick(tuple(c for c in ("LAD", "RCA", "LCx") if c != culprit))
+        other = d.pick(tuple(c for c in (_T.lad, _T.rca, _T.lcx) if c != culprit))
         old = _infarct(d, other, transmural=False)
         old = Lesion(tuple(s for s in old.sites if s not in sites), old.layer, old.band)
         if old.sites:
             d.scar.append(old)
             if d.rwma_severity is None:
-                d.rwma_severity, d.rwma_factor = "Hypokinetic", 0.4
+                d.rwma_severity, d.rwma_factor = _MOTION.hypokinetic, 0.4
             d.rwma_sites = tuple(s for s in ALL_SITES
                                  if s in set(d.rwma_sites) | set(old.sites))
-    d.papillary_scar = (any(s in sites for s in (("Mid", "Inferior"), ("Mid", "Anterolateral")))
+    d.papillary_scar = (any(s in sites for s in ((_L.mid, _W.inferior),
+                                                 (_L.mid, _W.anterolateral)))
                         and d.chance(0.5))
     if d.ef_band in ("moderate", "severe") and d.chance(0.5):
         d.dilate_lv()
-    if culprit == "RCA" and d.chance(0.3):
+    if culprit == _T.rca and d.chance(0.3):
         d.reduce_rv()
     visible = _cavity(sites)
     if visible and d.chance(0.65):   # 35%: revascularised, no inducible ischaemia
         if d.chance(0.5):   # peri-infarct ischaemia: the defect reaches beyond the scar
             extra = grow_region(d.rng, visible[0], len(visible) + 2,
-                                {s for s in _territory_sites(culprit) if s[0] != "Apex"})
+                                {s for s in _territory_sites(culprit) if s[0] != _L.apex})
             defect_sites = tuple(s for s in ALL_SITES if s in set(extra) | set(visible))
         else:
             defect_sites = visible
         depth = (0.0, 1.0) if transmural else (0.0, 0.6)
-        d.defect = Lesion(defect_sites, "Transmural" if transmural else "Subendocardial", depth)
+        layer = _LAYER.transmural if transmural else _LAYER.subendocardial
+        d.defect = Lesion(defect_sites, layer, depth)
     if d.chance(0.25):   # acute: edema over the newest infarct, often beyond it and
         # through the wall (the area at risk)
         band = (0.0, 1.0) if d.chance(0.5) else (0.0, max(0.5, scar.band[1]))
@@ -264,8 +272,8 @@ def _ischemic(d: Draft) -> None:
         if d.chance(0.5):
             edema_sites = grow_from(d.rng, sites, int(d.rng.integers(1, 3)),
                                     _territory_sites(culprit))
-        d.edema = [Lesion(edema_sites, "Transmural" if band[1] == 1.0 else "Subendocardial",
-                          band)]
+        layer = _LAYER.transmural if band[1] == 1.0 else _LAYER.subendocardial
+        d.edema = [Lesion(edema_sites, layer, band)]
 
 
 def _hcm(d: Draft) -> None:
@@ -273,26 +281,27 @@ def _hcm(d: Draft) -> None:
     if d.chance(0.3):
         d.r_endo = _uniform(d.rng, 17.5, 20.0)
     d.ef_band = "mild" if d.chance(0.08) else "normal"
-    kind = d.pick(("Asymmetric septal",) * 13 + ("Apical",) * 4 + ("Other focal",) * 3)
+    kind = d.pick((_PATTERN.asymmetric_septal,) * 13 + (_PATTERN.apical,) * 4
+                  + (_PATTERN.other_focal,) * 3)
     d.pattern = kind
-    if kind == "Asymmetric septal":
-        thick = tuple((lv, w) for lv in ("Basal", "Mid") for w in SEPTAL_WALLS)
-    elif kind == "Apical":
-        thick = tuple(("Apical", w) for w in WALLS6)
+    if kind == _PATTERN.asymmetric_septal:
+        thick = tuple((lv, w) for lv in (_L.basal, _L.mid) for w in SEPTAL_WALLS)
+    elif kind == _PATTERN.apical:
+        thick = tuple((_L.apical, w) for w in WALLS6)
     else:
-        wall = d.pick(("Anterolateral", "Inferolateral", "Anterior"))
-        thick = (("Mid", wall), ("Basal", wall))
-    d.set_thick(thick, 16.0, 24.0 if kind != "Apical" else 19.0)
+        wall = d.pick((_W.anterolateral, _W.inferolateral, _W.anterior))
+        thick = ((_L.mid, wall), (_L.basal, wall))
+    d.set_thick(thick, 16.0, 24.0 if kind != _PATTERN.apical else 19.0)
     if d.chance(0.7):
         n = int(d.rng.integers(1, len(thick) + 1))
         chosen = tuple(thick[i] for i in sorted(d.rng.choice(len(thick), n, replace=False)))
-        d.scar = [Lesion(chosen, "Mid-wall", MID_WALL, patchy=True)]
-        if kind == "Asymmetric septal" and d.chance(0.8):
+        d.scar = [Lesion(chosen, _LAYER.mid_wall, MID_WALL, patchy=True)]
+        if kind == _PATTERN.asymmetric_septal and d.chance(0.8):
             levels = sorted({lv for lv, _ in chosen}, key=LEVELS.index)
             ins = tuple((lv, w) for lv in levels for w in SEPTAL_WALLS)
-            d.scar.append(Lesion(ins, "Mid-wall", (0.3, 0.7), arcs=INSERTION_ARCS))
+            d.scar.append(Lesion(ins, _LAYER.mid_wall, (0.3, 0.7), arcs=INSERTION_ARCS))
     if d.chance(0.35):   # microvascular ischaemia of the hypertrophied segments
-        d.defect = Lesion(thick, "Subendocardial", (0.0, 0.5))
+        d.defect = Lesion(thick, _LAYER.subendocardial, (0.0, 0.5))
 
 
 def _dcm(d: Draft) -> None:
@@ -310,17 +319,17 @@ def _dcm(d: Draft) -> None:
         d.dilate_rv()
         d.reduce_rv()
     if d.chance(0.3):
-        stripe = tuple((lv, w) for lv in d.pick((("Basal", "Mid"), ("Basal",), ("Mid",)))
+        stripe = tuple((lv, w) for lv in d.pick(((_L.basal, _L.mid), (_L.basal,), (_L.mid,)))
                        for w in SEPTAL_WALLS)
-        d.scar = [Lesion(stripe, "Mid-wall", (0.35, 0.65))]
+        d.scar = [Lesion(stripe, _LAYER.mid_wall, (0.35, 0.65))]
     if d.chance(0.1):
         d.small_effusion()
     if d.chance(0.35):   # regional heterogeneity beyond the global dysfunction: septal
         # (conduction delay), anteroseptal, or inferior and inferolateral
-        walls = d.pick((SEPTAL_WALLS, ("Anterior", "Anteroseptal"),
-                        ("Inferoseptal", "Inferior"), ("Inferior", "Inferolateral")))
-        d.rwma_sites = tuple((lv, w) for lv in ("Basal", "Mid") for w in walls)
-        d.rwma_severity, d.rwma_factor = "Hypokinetic", 0.4
+        walls = d.pick((SEPTAL_WALLS, (_W.anterior, _W.anteroseptal),
+                        (_W.inferoseptal, _W.inferior), (_W.inferior, _W.inferolateral)))
+        d.rwma_sites = tuple((lv, w) for lv in (_L.basal, _L.mid) for w in walls)
+        d.rwma_severity, d.rwma_factor = _MOTION.hypokinetic, 0.4
 
 
 def _myocarditis(d: Draft) -> None:
@@ -328,16 +337,16 @@ def _myocarditis(d: Draft) -> None:
     d.ef_band = d.pick(("normal",) * 13 + ("mild",) * 5 + ("moderate",) * 2)
     if d.chance(0.3):
         d.small_effusion()
-    start = d.pick(("Inferolateral", "Anterolateral", "Inferolateral", "Inferior"))
-    allowed = {(lv, w) for lv in ("Basal", "Mid", "Apical")
-               for w in ("Inferolateral", "Anterolateral", "Inferior")}
-    sites = grow_region(d.rng, (d.pick(("Basal", "Mid")), start), int(d.rng.integers(2, 5)),
+    start = d.pick((_W.inferolateral, _W.anterolateral, _W.inferolateral, _W.inferior))
+    allowed = {(lv, w) for lv in (_L.basal, _L.mid, _L.apical)
+               for w in (_W.inferolateral, _W.anterolateral, _W.inferior)}
+    sites = grow_region(d.rng, (d.pick((_L.basal, _L.mid)), start), int(d.rng.integers(2, 5)),
                         allowed)
-    layer, band = ("Subepicardial", SUBEPI) if d.chance(0.7) else ("Mid-wall", MID_WALL)
+    layer, band = (_LAYER.subepicardial, SUBEPI) if d.chance(0.7) else (_LAYER.mid_wall, MID_WALL)
     lesions = [Lesion(sites, layer, band, patchy=True)]
     if d.chance(0.25):   # the second typical pattern: septal mid-wall
-        septal = tuple((lv, w) for lv in ("Basal", "Mid") for w in SEPTAL_WALLS)
-        lesions.append(Lesion(septal[:int(d.rng.integers(2, 5))], "Mid-wall", MID_WALL,
+        septal = tuple((lv, w) for lv in (_L.basal, _L.mid) for w in SEPTAL_WALLS)
+        lesions.append(Lesion(septal[:int(d.rng.integers(2, 5))], _LAYER.mid_wall, MID_WALL,
                               patchy=True))
     phase = d.rng.random()
     if phase < 0.3:      # healed: scar without edema
@@ -349,22 +358,22 @@ def _myocarditis(d: Draft) -> None:
         d.edema = lesions
         if d.chance(0.6):
             wider = grow_from(d.rng, sites, int(d.rng.integers(1, 3)),
-                              allowed | {(lv, "Anterior") for lv in ("Basal", "Mid")})
+                              allowed | {(lv, _W.anterior) for lv in (_L.basal, _L.mid)})
             d.edema = [Lesion(wider, layer, band, patchy=True), *lesions[1:]]
     if d.chance(0.3):
         d.rwma_sites = _cavity(sites)
-        d.rwma_severity, d.rwma_factor = "Hypokinetic", 0.4
+        d.rwma_severity, d.rwma_factor = _MOTION.hypokinetic, 0.4
 
 
 def _amyloidosis(d: Draft) -> None:
     """Concentric or asymmetric (septal) wall thickening, diffuse LGE, apical sparing."""
     if d.chance(0.45):
-        d.pattern = "Asymmetric septal"
+        d.pattern = _PATTERN.asymmetric_septal
         d.thickness = _thickness(d.rng, 9.0, 10.5)
-        septal = tuple((lv, w) for lv in ("Basal", "Mid") for w in SEPTAL_WALLS)
+        septal = tuple((lv, w) for lv in (_L.basal, _L.mid) for w in SEPTAL_WALLS)
         d.set_thick(septal, 15.0, 19.0)
     else:
-        d.pattern = "Concentric"
+        d.pattern = _PATTERN.concentric
         d.thickness = _thickness(d.rng, 14.0, 17.0)
     d.ef_band = d.pick(("normal",) * 6 + ("mild",) * 3 + ("moderate",))
     roll = d.rng.random()
@@ -376,45 +385,46 @@ def _amyloidosis(d: Draft) -> None:
         d.reduce_rv()
     if d.chance(0.85):
         band = (0.0, 1.0) if d.chance(0.25) else (0.0, 0.38)
-        layer = "Transmural" if band[1] == 1.0 else "Subendocardial"
+        layer = _LAYER.transmural if band[1] == 1.0 else _LAYER.subendocardial
         d.scar = [Lesion(ALL_SITES[:-1], layer, band)]
         d.atrial_lge = d.chance(0.7)
-    if d.pattern == "Concentric" and d.chance(0.5):   # raised T2 of the infiltrated inner
+    if d.pattern == _PATTERN.concentric and d.chance(0.5):   # raised T2 of the infiltrated inner
         # wall, everywhere (drawn only in thick walls, where the band is several pixels)
-        d.edema = [Lesion(ALL_SITES[:-1], "Subendocardial", (0.0, 0.38))]
+        d.edema = [Lesion(ALL_SITES[:-1], _LAYER.subendocardial, (0.0, 0.38))]
     if d.chance(0.3):    # circumferential subendocardial hypoperfusion, sparing the apex
-        d.defect = Lesion(tuple((lv, w) for lv in ("Basal", "Mid") for w in WALLS6),
-                          "Subendocardial", (0.0, 0.5))
+        d.defect = Lesion(tuple((lv, w) for lv in (_L.basal, _L.mid) for w in WALLS6),
+                          _LAYER.subendocardial, (0.0, 0.5))
 
 
 def _sarcoidosis(d: Draft) -> None:
     """Patchy multifocal LGE: basal septum on its RV side, insertion points, lateral wall."""
     d.ef_band = d.pick(("normal", "mild", "moderate"))
-    septal = tuple((lv, w) for lv in d.pick((("Basal",), ("Basal", "Mid")))
+    septal = tuple((lv, w) for lv in d.pick(((_L.basal,), (_L.basal, _L.mid)))
                    for w in SEPTAL_WALLS)
-    lateral_wall = d.pick(("Inferolateral", "Anterolateral"))
-    lateral = tuple((lv, lateral_wall) for lv in ("Basal", "Mid"))
-    septal_layer = d.pick(("Mid-wall", "Subepicardial", "Subepicardial"))  # RV side
-    septal_band = MID_WALL if septal_layer == "Mid-wall" else SUBEPI
+    lateral_wall = d.pick((_W.inferolateral, _W.anterolateral))
+    lateral = tuple((lv, lateral_wall) for lv in (_L.basal, _L.mid))
+    septal_layer = d.pick((_LAYER.mid_wall, _LAYER.subepicardial, _LAYER.subepicardial))  # RV side
+    septal_band = MID_WALL if septal_layer == _LAYER.mid_wall else SUBEPI
     d.scar = [Lesion(septal, septal_layer, septal_band, patchy=True)]
     if d.chance(0.4):
-        d.scar.append(Lesion(septal, "Transmural", (0.0, 1.0), arcs=INSERTION_ARCS))
+        d.scar.append(Lesion(septal, _LAYER.transmural, (0.0, 1.0), arcs=INSERTION_ARCS))
     if d.chance(0.75) or len(d.scar) == 1:
-        layer = d.pick(("Subepicardial", "Transmural", "Mid-wall"))
-        band = {"Subepicardial": SUBEPI, "Transmural": (0.0, 1.0), "Mid-wall": MID_WALL}[layer]
+        layer = d.pick((_LAYER.subepicardial, _LAYER.transmural, _LAYER.mid_wall))
+        band = {_LAYER.subepicardial: SUBEPI, _LAYER.transmural: (0.0, 1.0),
+                _LAYER.mid_wall: MID_WALL}[layer]
         d.scar.append(Lesion(lateral, layer, band, patchy=True))
     if d.chance(0.45):
-        d.rwma_sites = d.pick((septal, lateral, (*septal, ("Basal", "Inferior")),
-                               (*septal, ("Basal", "Anterior"))))
+        d.rwma_sites = d.pick((septal, lateral, (*septal, (_L.basal, _W.inferior)),
+                               (*septal, (_L.basal, _W.anterior))))
         d.rwma_sites = tuple(s for s in ALL_SITES if s in d.rwma_sites)
-        d.rwma_severity, d.rwma_factor = "Hypokinetic", 0.4
+        d.rwma_severity, d.rwma_factor = _MOTION.hypokinetic, 0.4
     if d.chance(0.3):
         d.reduce_rv()
     if d.chance(0.45):   # active inflammation at a scar, or in a new region
         if d.chance(0.6):
             d.edema = [Lesion(septal, septal_layer, septal_band)]
         else:
-            d.edema = [Lesion((("Mid", "Anterior"), ("Apical", "Anterior")), "Mid-wall",
+            d.edema = [Lesion(((_L.mid, _W.anterior), (_L.apical, _W.anterior)), _LAYER.mid_wall,
                               MID_WALL)]
 
 
@@ -426,8 +436,8 @@ def _normal(d: Draft) -> None:
         if d.chance(0.4):
             d.dilate_rv()
     if d.chance(0.12):   # non-specific RV insertion-point fibrosis
-        levels = d.pick((("Basal",), ("Basal", "Mid")))
-        d.scar = [Lesion(tuple((lv, w) for lv in levels for w in SEPTAL_WALLS), "Mid-wall",
+        levels = d.pick(((_L.basal,), (_L.basal, _L.mid)))
+        d.scar = [Lesion(tuple((lv, w) for lv in levels for w in SEPTAL_WALLS), _LAYER.mid_wall,
                          (0.3, 0.7), arcs=INSERTION_ARCS)]
     if d.chance(0.12):   # physiological pericardial fluid
         d.small_effusion()
@@ -441,22 +451,23 @@ def _other(d: Draft) -> None:
         d.reduce_rv()
         d.ef_band = "mild" if d.chance(0.3) else "normal"
         if d.chance(0.4):   # left-dominant involvement: subepicardial lateral LGE
-            wall = d.pick(("Inferolateral", "Anterolateral"))
-            d.scar = [Lesion(tuple((lv, wall) for lv in ("Basal", "Mid")), "Subepicardial",
+            wall = d.pick((_W.inferolateral, _W.anterolateral))
+            d.scar = [Lesion(tuple((lv, wall) for lv in (_L.basal, _L.mid)), _LAYER.subepicardial,
                              SUBEPI)]
         return
-    d.pattern = "Concentric"
+    d.pattern = _PATTERN.concentric
     d.thickness = _thickness(d.rng, 13.8, 15.5 if kind == "hypertensive" else 16.5)
     d.ef_band = "mild" if d.chance(0.15) else "normal"
     if kind == "fabry":   # basal inferolateral mid-wall LGE, sometimes active (T2)
-        sites = (("Basal", "Inferolateral"),) + (
-            (("Mid", "Inferolateral"),) if d.chance(0.4) else ())
-        d.scar = [Lesion(sites, "Mid-wall", MID_WALL)]
+        sites = ((_L.basal, _W.inferolateral),) + (
+            ((_L.mid, _W.inferolateral),) if d.chance(0.4) else ())
+        d.scar = [Lesion(sites, _LAYER.mid_wall, MID_WALL)]
         if d.chance(0.3):
-            d.edema = [Lesion(sites, "Mid-wall", MID_WALL)]
+            d.edema = [Lesion(sites, _LAYER.mid_wall, MID_WALL)]
     elif d.chance(0.3):   # hypertensive heart disease: non-specific patchy mid-wall LGE
         wall = d.pick(WALLS6)
-        d.scar = [Lesion((("Basal", wall), ("Mid", wall)), "Mid-wall", MID_WALL, patchy=True)]
+        d.scar = [Lesion(((_L.basal, wall), (_L.mid, wall)), _LAYER.mid_wall, MID_WALL,
+                         patchy=True)]
 
 
 DRAW = {"normal": _normal, "ischemic": _ischemic, "hcm": _hcm, "dcm": _dcm,

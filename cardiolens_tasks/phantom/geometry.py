@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cardiolens.data.anatomy import LEVELS, WALL_CENTRE_DEG, WALLS6, slice_levels
+from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.phantom.params import Heart, Lesion
 
 RV_WALL_MM = 3.0
@@ -202,8 +203,8 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
     e0, e1, e2, e3, e4, e5, e6 = (_edge(b - rho, px) * on_lv
                                   for b in (endo, epi, b2, b3, b4, b5, b6))
     pap = np.zeros_like(e0)
-    if LEVEL_INDEX["Mid"] in np.unique(lvl):
-        mid = (lvl == LEVEL_INDEX["Mid"])[None]
+    if LEVEL_INDEX[LEVEL.mid] in np.unique(lvl):
+        mid = (lvl == LEVEL_INDEX[LEVEL.mid])[None]
         r_pap = 0.13 * heart.r_endo
         for angle in PAPILLARY_DEG:
             rc = 0.55 * endo
@@ -221,7 +222,7 @@ def site_table(lesion: Lesion) -> np.ndarray:
     table = np.zeros((4, 360))
     for level, wall in lesion.sites:
         row = LEVEL_INDEX[level]
-        if level == "Apex":
+        if level == LEVEL.apex:
             table[row] = 1.0
             continue
         centre = int(WALL_CENTRE_DEG[wall])

@@ -11,8 +11,23 @@ from cardiolens.data.findings import (
     LgeFindings,
     PerfusionFindings,
 )
-from cardiolens.phantom.params import ETIOLOGY, Lesion, StudyParams
+from cardiolens.data.vocabulary import (
+    DEFECT_DEPTH,
+    DISTRIBUTION,
+    EFFUSION,
+    LV_SIZE,
+    RV_STATUS,
+    WALL_THICKNESS,
+)
+from cardiolens.data.vocabulary import LEVELS as LEVEL
+from cardiolens.phantom.params import DIAGNOSIS_ANSWERS, Lesion, StudyParams
 
+# Drawing thresholds on the parameters (mm of the model heart, shortening fraction, site
+# count), not label cut-offs for measured data (those are in data/cutoffs.py). Each sits in
+# the gap between the ranges disease.py draws for neighbouring labels (docs/phantom.md,
+# "Labels and reports"). THICKENED_MM is 13 where cutoffs.THICKENED_MM is 15: non-thickened
+# walls are drawn at most 10.5 mm and concentric LVH (hypertensive, Fabry-like) from 13.8 mm,
+# so 15 mm would cut through drawn LVH and drop walls from cine_thickened_walls.
 THICKENED_MM = 13.0
 THINNED_MM = 5.5
 DILATED_LV_MM = 30.0
@@ -22,7 +37,8 @@ REDUCED_RV_SHORTENING = 0.25
 SMALL_EFFUSION_MM = 6.0
 DIFFUSE_SITES = 12
 
-_SITE_ORDER: tuple[Site, ...] = (*tuple((lv, w) for lv in LEVELS[:3] for w in WALLS6), ("Apex", ""))
+_SITE_ORDER: tuple[Site, ...] = (*tuple((lv, w) for lv in LEVELS[:3] for w in WALLS6),
+                                  (LEVEL.apex, ""))
 
 
 def _union_sites(lesions: tuple[Lesion, ...]) -> tuple[Site, ...]:
@@ -32,10 +48,10 @@ def _union_sites(lesions: tuple[Lesion, ...]) -> tuple[Site, ...]:
 
 def _distribution(lesions: tuple[Lesion, ...]) -> str:
     if len(_union_sites(lesions)) >= DIFFUSE_SITES:
-        return "Diffuse"
+        return DISTRIBUTION.diffuse
     if len(lesions) > 1 or any(lesion.patchy for lesion in lesions):
-        return "Patchy or multifocal"
-    return "Focal"
+        return DISTRIBUTION.patchy
+    return DISTRIBUTION.focal
 
 
 def _layers(lesions: tuple[Lesion, ...]) -> tuple[str, ...]:
@@ -46,33 +62,34 @@ def _cine(p: StudyParams) -> CineFindings:
     heart = p.heart
     thick = [t for row in heart.thickness for t in row]
     if max(thick) >= THICKENED_MM:
-        wall_thickness = "Thickened"
+        wall_thickness = WALL_THICKNESS.thickened
     elif min(thick) <= THINNED_MM:
-        wall_thickness = "Thinned"
+        wall_thickness = WALL_THICKNESS.thinned
     else:
-        wall_thickness = "Normal"
+        wall_thickness = WALL_THICKNESS.normal
     thickened = {WALL6_TO_4[w] for row in heart.thickness
                  for w, t in zip(WALLS6, row, strict=True) if t >= THICKENED_MM}
     if heart.r_endo >= DILATED_LV_MM:
-        lv_size = "Dilated"
+        lv_size = LV_SIZE.dilated
     elif heart.r_endo <= SMALL_LV_MM:
-        lv_size = "Small"
+        lv_size = LV_SIZE.small
     else:
-        lv_size = "Normal"
+        lv_size = LV_SIZE.normal
     dilated = heart.rv_depth >= DILATED_RV_MM
     reduced = heart.rv_shortening < REDUCED_RV_SHORTENING
-    rv = {(False, False): "Normal", (True, False): "Dilated",
-          (False, True): "Reduced function",
-          (True, True): "Dilated with reduced function"}[(dilated, reduced)]
+    rv = {(False, False): RV_STATUS.normal, (True, False): RV_STATUS.dilated,
+          (False, True): RV_STATUS.reduced_function,
+          (True, True): RV_STATUS.dilated_reduced_function}[(dilated, reduced)]
     if heart.effusion <= 0:
-        effusion = "None"
+        effusion = EFFUSION.none
     elif heart.effusion < SMALL_EFFUSION_MM:
-        effusion = "Small"
+        effusion = EFFUSION.small
     else:
-        effusion = "Moderate or large"
+        effusion = EFFUSION.moderate_or_large
     return CineFindings(
         lv_size=lv_size, wall_thickness=wall_thickness,
-        hypertrophy_pattern=p.hypertrophy_pattern if wall_thickness == "Thickened" else None,
+        hypertrophy_pattern=(p.hypertrophy_pattern
+                             if wall_thickness == WALL_THICKNESS.thickened else None),
         thickened_walls=tuple(w for w in WALLS4 if w in thickened),
         ef_percent=p.ef_percent, rwma_sites=p.rwma_sites, rwma_severity=p.rwma_severity,
         rv_status=rv, effusion=effusion,
@@ -96,8 +113,9 @@ def findings_from_params(p: StudyParams) -> Findings:
                               layers=_layers(p.edema))
     perfusion = None
     if p.defect is not None:
-        depth = "Transmural" if p.defect.extent >= 0.99 else "Subendocardial"
+        depth = (DEFECT_DEPTH.transmural if p.defect.extent >= 0.99
+                 else DEFECT_DEPTH.subendocardial)
         perfusion = PerfusionFindings(sites=p.defect.sites, depth=depth)
-    etiology, subtype = ETIOLOGY[p.diagnosis]
+    etiology, subtype = DIAGNOSIS_ANSWERS[p.diagnosis]
     return Findings(cine=_cine(p), lge=lge, edema=edema, perfusion=perfusion,
                     etiology=etiology, subtype=subtype)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cardiolens.data import vocabulary as vocab
 from cardiolens.data.anatomy import Site
 
 DIAGNOSES = ("normal", "ischemic", "hcm", "dcm", "myocarditis", "amyloidosis", "sarcoidosis",
@@ -20,16 +21,19 @@ DEFAULT_PREVALENCE: dict[str, float] = {
     "amyloidosis": 0.07, "sarcoidosis": 0.07, "other": 0.09,
 }
 
-ETIOLOGY = {
-    "normal": ("Normal", None),
-    "ischemic": ("Ischemic cardiomyopathy", None),
-    "hcm": ("Non-ischemic cardiomyopathy", "Hypertrophic cardiomyopathy"),
-    "dcm": ("Non-ischemic cardiomyopathy", "Dilated cardiomyopathy"),
-    "myocarditis": ("Non-ischemic cardiomyopathy", "Myocarditis"),
-    "amyloidosis": ("Non-ischemic cardiomyopathy", "Cardiac amyloidosis"),
-    "sarcoidosis": ("Non-ischemic cardiomyopathy", "Cardiac sarcoidosis"),
-    "other": ("Non-ischemic cardiomyopathy", "Other non-ischemic"),
+_NICM = vocab.ETIOLOGY.nonischemic
+DIAGNOSIS_ANSWERS: dict[str, tuple[str, str | None]] = {
+    "normal": (vocab.ETIOLOGY.normal, None),
+    "ischemic": (vocab.ETIOLOGY.ischemic, None),
+    "hcm": (_NICM, vocab.SUBTYPE.hypertrophic),
+    "dcm": (_NICM, vocab.SUBTYPE.dilated),
+    "myocarditis": (_NICM, vocab.SUBTYPE.myocarditis),
+    "amyloidosis": (_NICM, vocab.SUBTYPE.amyloidosis),
+    "sarcoidosis": (_NICM, vocab.SUBTYPE.sarcoidosis),
+    "other": (_NICM, vocab.SUBTYPE.other),
 }
+"""The diagnosis_etiology and diagnosis_nicm_subtype answers of each phantom diagnosis
+(subtype None: not asked)."""
 
 
 @dataclass(frozen=True)

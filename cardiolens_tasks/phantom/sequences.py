@@ -28,6 +28,7 @@ import math
 import numpy as np
 
 from cardiolens.data.anatomy import slice_levels
+from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.phantom.geometry import (
     LAX_ANGLE,
     HeartModel,
@@ -433,7 +434,7 @@ class Renderer:
         """SAX slice indices imaged by perfusion: the middle of the basal, mid, apical thirds."""
         levels = slice_levels(self.p.acq.n_slices)
         out = []
-        for name in ("Basal", "Mid", "Apical"):
+        for name in LEVEL[:3]:           # basal, mid, apical
             idx = [i for i, lv in enumerate(levels) if lv == name]
             out.append(idx[len(idx) // 2])
         return out

@@ -1,8 +1,10 @@
 """``cardiolens show``: a contact sheet PNG of one study, a labelled row per series.
 
-Cine shows every slice at end-diastole and end-systole (long axis: ED and ES), static
-series every slice, perfusion four dynamics per slice. Windowing is per series (0.5th to
-99.5th percentile of the frames shown), so relative brightness across slices survives.
+Slices, phases and dynamics are numbered from 1, as in the prompts' captions (tile
+``s5 mid`` is the prompts' "slice 5 of N (mid)"). Cine shows every slice at end-diastole
+and end-systole (long axis: ED and ES), static series every slice, perfusion four
+dynamics per slice. Windowing is per series (0.5th to 99.5th percentile of the frames
+shown), so relative brightness across slices survives.
 
 Every tile is marked with the canonical frame (docs/geometry.md) so a user can check the
 orientation at a glance: short axis "A" (anterior) at the top, "P" at the bottom, "S"
@@ -43,8 +45,8 @@ class Row:
 
 def _slice_name(info: SeriesInfo, key: str, s: int) -> str:
     if key.endswith("_sax") and info.slices > 1:
-        return f"s{s} {slice_levels(info.slices)[s].lower()}"
-    return f"s{s}" if info.slices > 1 else ""
+        return f"s{s + 1} {slice_levels(info.slices)[s].lower()}"
+    return f"s{s + 1}" if info.slices > 1 else ""
 
 
 def plan_rows(key: str, info: SeriesInfo) -> list[Row]:
@@ -56,11 +58,11 @@ def plan_rows(key: str, info: SeriesInfo) -> list[Row]:
         dyn = sorted({min(info.frames - 1, int(p * info.frames)) for p in PERF_POINTS})
         refs = [(s, f) for s in slices for f in dyn]
         return [Row(f"{key} dynamics", refs,
-                    [f"{_slice_name(info, key, s)} d{f}".strip() for s, f in refs])]
+                    [f"{_slice_name(info, key, s)} d{f + 1}".strip() for s, f in refs])]
     ed = info.ed_frame or 0
     es = info.es_frame if info.es_frame is not None else round(0.35 * info.frames)
     if info.slices == 1:
-        return [Row(f"{key} ED/ES", [(0, ed), (0, es)], [f"ED f{ed}", f"ES f{es}"])]
+        return [Row(f"{key} ED/ES", [(0, ed), (0, es)], [f"ED f{ed + 1}", f"ES f{es + 1}"])]
     return [Row(f"{key} ED", [(s, ed) for s in slices],
                 [_slice_name(info, key, s) for s in slices]),
             Row(f"{key} ES", [(s, es) for s in slices],
@@ -145,6 +147,10 @@ def write_contact_sheet(dataset_root: Path, study_id: str, out: Path) -> None:
     """Write the contact sheet of ``study_id`` to the PNG file ``out``."""
     if out.suffix.lower() != ".png":
         raise CardiolensError(f"{out}: the contact sheet is written as PNG (use a .png name)")
+    folder = out.parent
+    if not folder.is_dir():
+        reason = "not a folder" if folder.exists() else "no such folder (create it first)"
+        raise CardiolensError(f"{folder}: {reason}")
     dataset = read_dataset(dataset_root)
     study = dataset.studies.get(study_id)
     if study is None:
@@ -173,5 +179,4 @@ def write_contact_sheet(dataset_root: Path, study_id: str, out: Path) -> None:
             sheet.paste(tile, (x, y))
             _mark(draw, x, y, marks, font)
             draw.text((x + 2, y + TILE), caption, fill=180, font=font)
-    out.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(out, format="PNG", optimize=True)

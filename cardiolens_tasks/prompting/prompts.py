@@ -11,11 +11,12 @@ the paper's LGE-segment and wall-thickness checklists) one numbered step at a ti
 give a final ``Answer:`` line. Report sections ask for the
 section text; with ``reasoning`` the findings come first and the section follows a
 ``Report:`` line. ``images=False`` is the blind control: the same question and options with
-no images and no image captions.
+no images, no image captions and no words about images (:func:`blind_question`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -55,6 +56,33 @@ INSTRUCTIONS = {
                               "reasoning. Then write the report section after a line that "
                               f"says '{REPORT_MARKER}'."),
 }
+
+
+BLIND_INSTRUCTIONS = {
+    ("single", "reasoning"): ("First explain your reasoning step by step. Then end with a final "
+                              "line of the form 'Answer: <letter>'."),
+    ("multi", "reasoning"): ("More than one option may be correct. First explain your reasoning "
+                             "step by step. Then end with a final line of the form 'Answer: "
+                             "<letters separated by commas>'."),
+    ("report", "reasoning"): ("First give your reasoning. Then write the report section after a "
+                              f"line that says '{REPORT_MARKER}'."),
+}
+"""Instructions of blind prompts where the usual ones speak of images."""
+BLIND_INTRO = "This is a question about one cardiac MRI study. Answer from the question alone."
+_IMAGES_SENTENCE = re.compile(r"These are [^.]*?\bimages\b(?: of (?P<subject>[^.]*))?\.\s*")
+
+
+def blind_question(question: str) -> str:
+    """``question`` without its opening "These are ... images of ..." sentence; a condition
+    that sentence states survives ("These are LGE images of a left ventricle with ischemic
+    late enhancement." -> "This study concerns a left ventricle with ischemic late
+    enhancement.")."""
+    match = _IMAGES_SENTENCE.match(question)
+    if match is None:
+        return question
+    subject = match.group("subject") or ""
+    context = f"This study concerns {subject}. " if " with " in subject else ""
+    return context + question[match.end():]
 
 
 @dataclass(frozen=True)
@@ -135,13 +163,18 @@ def reasoning_instruction(answer_type: str, steps: Sequence[str]) -> str:
 
 
 def _question_block(question: str, options: Sequence[str], answer_type: str,
-                    style: PromptStyle, steps: Sequence[str] = ()) -> str:
-    lines = [f"Question: {question}"]
+                    style: PromptStyle, steps: Sequence[str] = (),
+                    images: bool = True) -> str:
+    lines = [f"Question: {question if images else blind_question(question)}"]
     if options:
         lines.append("Options:")
         lines += [f"{LETTERS[i]}. {text}" for i, text in enumerate(options)]
-    instruction = (reasoning_instruction(answer_type, steps) if style == "reasoning" and steps
-                   else INSTRUCTIONS[(answer_type, style)])
+    if not images:         # the reasoning checklists look at images: plain blind wording
+        instruction = {**INSTRUCTIONS, **BLIND_INSTRUCTIONS}[(answer_type, style)]
+    elif style == "reasoning" and steps:
+        instruction = reasoning_instruction(answer_type, steps)
+    else:
+        instruction = INSTRUCTIONS[(answer_type, style)]
     lines += ["", instruction]
     return "\n".join(lines)
 
@@ -159,11 +192,9 @@ def build_prompt(item: Item, subtask: Subtask, frames: Sequence[RenderedFrame],
     options = ([] if subtask.answer_type == "report"
                else displayed_options(item, subtask, shuffle_options, seed))
     question = _question_block(item.question or subtask.question, options,
-                               subtask.answer_type, style, subtask.reasoning)
+                               subtask.answer_type, style, subtask.reasoning, images)
     if not images:
-        intro = ("The images of this cardiac MRI study are not shown. Answer from the "
-                 "question alone.")
-        return Prompt(intro, [], question, options, subtask.answer_type)
+        return Prompt(BLIND_INTRO, [], question, options, subtask.answer_type)
     chosen = [f"{f.choice.series}:{f.choice.slice}:{f.choice.frame}" for f in frames]
     captions = [caption(n + 1, f.choice, series[f.choice.series], phases.get(f.choice.series))
                 for n, f in enumerate(frames)]

@@ -251,7 +251,10 @@ def fraction_true(flags: np.ndarray) -> float:
 
 def is_scar(z: np.ndarray, raw: np.ndarray) -> bool:
     """A light run is scar when clearly brighter than blood, or mostly saturated (the
-    series window clips small scars to white while only the tail of the blood does)."""
+    series window clips small scars to white while only the tail of the blood does). An
+    empty run (a ray cut short at the image edge) is no scar."""
+    if z.size == 0:
+        return False
     return float(np.median(z)) >= SCAR_Z or fraction_true(raw >= SATURATED) >= 0.4
 
 

@@ -1,11 +1,14 @@
 """Long-axis cine: the LV cavity's width per image row, for volumes and regional motion.
 
-The cavity is the blood-bright region around the most blood-like spot near the image
-centre (the LV sits centred in the long-axis planes, apex up). Blood is told from the
-surrounding body by a threshold halfway between the two levels. The papillary muscles,
-dark islands inside the cavity or, in systole, bays from the wall, are filled in (a
-closing, then hole filling), so each row's cavity spans from its leftmost to its
-rightmost blood pixel.
+The cavity is the blood-level region around an even, bright box near the image centre
+(the LV sits centred in the long-axis planes, apex up): pixels between halfway down to the
+dark surroundings and somewhat above blood (fat on bSSFP is brighter), opened so that the
+grey seams where fat meets lung do not connect it, and enclosed (a region reaching the
+top or a side of the field is a fat band, not a cavity). It is traced row by row from the
+seed up to the apex and down to the valve plane, where myocardium stops walling both sides
+or a side jumps outwards into an atrium, the outflow tract or the RV. Papillary muscles,
+dark islands inside the cavity or dents at its side, count as cavity (hole filling, a
+small closing, each side's hull).
 """
 
 from __future__ import annotations

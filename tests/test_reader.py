@@ -170,8 +170,6 @@ def test_long_axis_view_shows_apical_hypertrophy() -> None:
     assert read(10.0).thickness == {}
 
 
-@pytest.mark.xfail(strict=True, reason="phantom v2 long-axis views (atria, LVOT, thorax): the "
-                   "cavity finder misreads them (mean EF error 94 points measured); being fixed")
 def test_long_axis_ejection_fraction_follows_the_phantom(cohort40: Path) -> None:
     # biplane discs assume the same motion all around the long axis, so hearts with
     # regional wall motion abnormalities (partly outside the two planes) are left out
@@ -328,7 +326,7 @@ def _eval(cohort: Path, model: str, log_dir: Path, **task_args: object) -> dict[
 
 
 @pytest.mark.xfail(strict=True, reason="reader not yet re-tuned on phantom v2 images: accuracy "
-                   "0.750 measured against the 0.8 goal")
+                   "0.708 measured against the 0.8 goal (LGE presence 0.333)")
 def test_reader_beats_random_and_blind_control_is_chance(cohort40: Path, tmp_path: Path) -> None:
     reader = _eval(cohort40, "cardiolens/reader", tmp_path)
     random = _eval(cohort40, "cardiolens/random", tmp_path)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cardiolens.data import vocabulary as vocab
 from cardiolens.data.anatomy import LEVELS, WALLS6, Site
 from cardiolens.reader.lax import Cavity, apical_wall_px, find_cavity
 from cardiolens.reader.request import Frame
@@ -25,8 +26,9 @@ from cardiolens.reader.series import MM_PER_PX, sax_series
 DILATED_MM, SMALL_MM = 28.7, 21.5
 THICK_MM, THIN_MM = 11.8, 6.2
 LAX_THICK_MM = 1.1 * THICK_MM
-LAX_SIDES = {"4ch": ("Inferoseptal", "Anterolateral"), "2ch": ("Inferior", "Anterior"),
-             "3ch": ("Anteroseptal", "Inferolateral")}
+_LV, _W = vocab.LEVELS, vocab.WALLS6
+LAX_SIDES = {"4ch": (_W.inferoseptal, _W.anterolateral), "2ch": (_W.inferior, _W.anterior),
+             "3ch": (_W.anteroseptal, _W.inferolateral)}
 """Anatomical wall on the image left and right of each long-axis view."""
 
 
@@ -90,7 +92,7 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
             es_pixels[f.slice] = f.pixels
         level = series.level(i)
         if _is_ed(f) and level in LEVELS[:3]:
-            if level == "Basal":
+            if level == _LV.basal:
                 r = ring.radius * MM_PER_PX
                 read.lv_radius_mm = max(read.lv_radius_mm or 0.0, r)
             for w, wall in enumerate(WALLS6):
@@ -108,7 +110,7 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
             continue
         ed = pair["ed"]
         level = series.level(next(i for i, f in enumerate(series.frames) if f.slice == k))
-        if level == "Apex":
+        if level == _LV.apex:
             continue
         # systolic radii from the diastolic centre: a wall that does not move shifts the
         # cavity's own centre towards itself, which would make its rays look contracting
@@ -163,7 +165,7 @@ def read_lax(frames: list[Frame], read: CineRead) -> None:
         n = len(ed.widths)
         centre = 0.5 * (ed.left + ed.right)
         for s, wall in enumerate(LAX_SIDES.get(view, ())):
-            for third, level in enumerate(("Apical", "Mid", "Basal")):
+            for third, level in enumerate((_LV.apical, _LV.mid, _LV.basal)):
                 rows = np.arange(n * third // 3, n * (third + 1) // 3)
                 es_rows = rows + ed.top - es.top      # the same image rows in systole
                 inside = (es_rows >= 0) & (es_rows < len(es.widths))
@@ -192,7 +194,7 @@ def _apical_hypertrophy(image: np.ndarray, cavity: Cavity, walls: tuple[str, str
     for wall, px in zip(walls, apical_wall_px(image, cavity), strict=True):
         mm = px * MM_PER_PX
         if mm >= LAX_THICK_MM:
-            site = ("Apical", wall)
+            site = (_LV.apical, wall)
             read.thickness[site] = max(read.thickness.get(site, 0.0), mm)
 
 

@@ -1,11 +1,14 @@
 """Long-axis cine: the LV cavity's width per image row, for volumes and regional motion.
 
-The cavity is the blood-bright region around the most blood-like spot near the image
-centre (the LV sits centred in the long-axis planes, apex up). Blood is told from the
-surrounding body by a threshold halfway between the two levels. The papillary muscles,
-dark islands inside the cavity or, in systole, bays from the wall, are filled in (a
-closing, then hole filling), so each row's cavity spans from its leftmost to its
-rightmost blood pixel.
+The cavity is the blood-level region around an even, bright box near the image centre
+(the LV sits centred in the long-axis planes, apex up): pixels between halfway down to the
+dark surroundings and somewhat above blood (fat on bSSFP is brighter), opened so that the
+grey seams where fat meets lung do not connect it, and enclosed (a region reaching the
+top or a side of the field is a fat band, not a cavity). It is traced row by row from the
+seed up to the apex and down to the valve plane, where myocardium stops walling both sides
+or a side jumps outwards into an atrium, the outflow tract or the RV. Papillary muscles,
+dark islands inside the cavity or dents at its side, count as cavity (hole filling, a
+small closing, each side's hull).
 """
 
 from __future__ import annotations
@@ -15,10 +18,37 @@ from dataclasses import dataclass
 import numpy as np
 
 from cardiolens.data.masks import connected, fill_holes
-from cardiolens.reader.sax import blood_guess, box_means
+from cardiolens.reader.sax import box_means
 
 SEED_HALF = 6
 """Half size (px) of the box whose mean gives the seed point and the blood level."""
+SEED_NEAR = 0.14
+"""Seeds lie within this share of the image size of the centre (on both axes)."""
+SEED_APART = 12
+"""Minimum city-block distance (px) between two candidate seeds."""
+SEED_TRIES = 8
+"""Candidate seeds tried before the frame counts as unreadable."""
+FAT_MARGIN = 0.6
+"""Upper end of the blood band, as a share of the depth of its lower end below blood:
+fat on bSSFP is brighter than blood."""
+BODY_PCT = 25
+"""Percentile of the central image taken as the dark surroundings of the cavity
+(myocardium, lung): on a 300-400 mm field of view the heart fills the centre, so the
+median would be blood."""
+OPEN_HALF = 2
+"""Half size (px) of the opening square applied to the blood band before growing: the
+grey seams where bright fat meets dark lung are blood-level too, a few pixels wide."""
+REGROW_HALF = 8
+"""The region grows back into the blood band this far (px) around the eroded core, so
+blood in narrow gaps (beside a papillary muscle in systole) counts again."""
+WALL_PX = 3
+"""Pixels beside each cavity edge that must be mostly myocardium for a row to count."""
+JUMP_PX = 5
+"""A row whose side lies more than this (px) outside every row above it opens below the
+valve plane (into an atrium, the outflow tract or the right heart); a side that only
+comes back out after a papillary muscle does not count."""
+MAX_CAVITY = 0.25
+"""A region larger than this share of the image is no LV cavity."""
 CLOSE_HALF = 7
 """Half size (px) of the closing square: a papillary muscle touching the wall in systole
 (up to about 12 px across) leaves a bay that the closing fills."""
@@ -59,26 +89,151 @@ def smooth3(image: np.ndarray) -> np.ndarray:
     return out
 
 
-def find_cavity(image: np.ndarray) -> Cavity | None:
-    """The LV cavity of a bright-blood long-axis frame, or None if not found."""
-    h, w = image.shape
-    sm = smooth3(image)
-    sy, sx = (int(v) for v in blood_guess(image, True, SEED_HALF))
+def _seeds(sm: np.ndarray, count: int) -> list[tuple[int, int]]:
+    """Up to ``count`` blood-like box centres near the image centre, best first: the most
+    even boxes (lowest standard deviation; bSSFP blood is smooth, fat mottled) clearly
+    above the dark surroundings, each at least :data:`SEED_APART` px from the ones before."""
+    h, w = sm.shape
+    box = box_means(sm, SEED_HALF)
+    spread = np.sqrt(np.maximum(box_means(sm * sm, SEED_HALF) - box * box, 0.0))
+    cy, cx = np.mgrid[SEED_HALF:h - SEED_HALF, SEED_HALF:w - SEED_HALF]
+    near = (np.abs(cy - h / 2) < SEED_NEAR * h) & (np.abs(cx - w / 2) < SEED_NEAR * w)
+    body = float(np.percentile(sm[int(0.2 * h):int(0.8 * h), int(0.2 * w):int(0.8 * w)], BODY_PCT))
+    score = np.where(near & (box > body + 0.15), -spread, -np.inf)
+    out: list[tuple[int, int]] = []
+    for k in np.argsort(score, axis=None)[::-1]:
+        r, c = np.unravel_index(int(k), score.shape)
+        if not np.isfinite(score[r, c]) or len(out) == count:
+            break
+        if all(abs(r + SEED_HALF - y) + abs(c + SEED_HALF - x) > SEED_APART for y, x in out):
+            out.append((int(r) + SEED_HALF, int(c) + SEED_HALF))
+    return out
+
+
+def _region(sm: np.ndarray, sy: int, sx: int, body: float) -> tuple[np.ndarray, float] | None:
+    """The blood-level region around (sy, sx) with its lower threshold, or None when it
+    is no enclosed cavity.
+
+    Blood-level means within the band from halfway down to the body level to
+    :data:`FAT_MARGIN` of that depth above blood: bright fat (thoracic, epicardial) is
+    left out, so a seed on fat grows along its band, and a region that reaches the top or
+    a side of the image (fat bands, the lungs' surroundings) is not a cavity. The band is opened
+    first, so the grey seams where fat meets lung do not connect the cavity to them."""
+    h, w = sm.shape
     blood = float(sm[sy - SEED_HALF:sy + SEED_HALF + 1, sx - SEED_HALF:sx + SEED_HALF + 1].mean())
-    body = float(np.median(sm[int(0.2 * h):int(0.8 * h), int(0.2 * w):int(0.8 * w)]))
     if blood - body < 0.15:
         return None
+    low = 0.5 * (blood + body)
+    band = (sm > low) & (sm < blood + FAT_MARGIN * (blood - low))
     seed = np.zeros((h, w), bool)
     seed[sy, sx] = True
-    cavity = fill_holes(close(connected(sm > 0.5 * (blood + body), seed), CLOSE_HALF))
-    rows = np.flatnonzero(cavity.any(axis=1))
-    if rows.size < 10:
+    core = connected(~_dilate(~band, OPEN_HALF), seed)   # eroded: thin seams are gone
+    # back to the full band near the core: narrow blood beside a papillary muscle
+    region = connected(band & _dilate(core, REGROW_HALF), core)
+    # the atria below the LV may reach the bottom of the field; fat bands reach the sides
+    if region[0].any() or region[:, [0, -1]].any() or region.sum() > MAX_CAVITY * h * w:
         return None
-    span = cavity[rows[0]:rows[-1] + 1]
-    left = np.argmax(span, axis=1).astype(float)
-    right = (w - np.argmax(span[:, ::-1], axis=1)).astype(float)
-    return Cavity(int(rows[0]), left, right)
+    closed = fill_holes(close(region, CLOSE_HALF))
+    if _run_width(closed[sy], sx) > _run_width(region[sy], sx) + 2 * JUMP_PX + 4:
+        closed = fill_holes(region)     # the closing bridged the septum into the RV
+    return closed, low
 
+
+def _run_width(line: np.ndarray, x: int) -> int:
+    """Length of the run of True in ``line`` that holds ``x``."""
+    if not line[x]:
+        return 0
+    left = x - int(np.argmin(line[x::-1])) if not line[:x + 1].all() else -1
+    right = x + int(np.argmin(line[x:])) if not line[x:].all() else len(line)
+    return right - left - 1
+
+
+def _walled(line: np.ndarray, edge: int, step: int, low: float) -> bool:
+    """Whether myocardium (below ``low``) lies beside the cavity edge at ``edge``: most
+    of the :data:`WALL_PX` pixels from one pixel past it in direction ``step``."""
+    idx = edge + step * np.arange(2, 2 + WALL_PX)
+    idx = idx[(idx >= 0) & (idx < len(line))]
+    return idx.size == WALL_PX and float(np.mean(line[idx] < low)) >= 0.6
+
+
+def _trace(region: np.ndarray, sm: np.ndarray, low: float, sy: int, sx: int) -> Cavity | None:
+    """The cavity row by row from the seed row: up to the apex, and down while both sides
+    are walled by myocardium and no side jumps outwards (the valve plane,
+    below which the blood opens into the atria, the outflow tract or the right heart).
+    Each row spans the region's runs that overlap the row before."""
+    def span(y: int, left: int, right: int) -> tuple[int, int] | None:
+        on = region[y, max(left - 1, 0):right + 1]
+        if not on.any():
+            return None
+        runs = np.flatnonzero(np.diff(np.r_[0, on.astype(np.int8), 0]))
+        first, last = runs[0] + max(left - 1, 0), runs[-1] - 1 + max(left - 1, 0)
+        row = region[y]
+        while first > 0 and row[first - 1]:
+            first -= 1
+        while last < len(row) - 1 and row[last + 1]:
+            last += 1
+        return int(first), int(last) + 1
+
+    start = span(sy, sx, sx)
+    if start is None:
+        return None
+    rows = {sy: start}
+    y, (left, right) = sy, start
+    while y > 0:
+        nxt = span(y - 1, left, right)
+        if nxt is None:
+            break
+        y, (left, right) = y - 1, nxt
+        rows[y] = nxt
+    top = y
+    y, (left, right) = sy, start
+    outer = (min(a for a, _ in rows.values()), max(b for _, b in rows.values()))
+    while y < region.shape[0] - 1:
+        nxt = span(y + 1, left, right)
+        if nxt is None or nxt[0] < outer[0] - JUMP_PX or nxt[1] > outer[1] + JUMP_PX:
+            break
+        line = sm[y + 1]
+        if not (_walled(line, nxt[0], -1, low) and _walled(line, nxt[1] - 1, 1, low)):
+            break
+        y, (left, right) = y + 1, nxt
+        rows[y] = nxt
+        outer = (min(outer[0], left), max(outer[1], right))
+    if y - top < 10:
+        return None
+    ordered = [rows[k] for k in range(top, y + 1)]
+    left_edge = -_concave_hull(-np.array([a for a, _ in ordered], float))
+    return Cavity(top, left_edge, _concave_hull(np.array([b for _, b in ordered], float)))
+
+
+def _concave_hull(values: np.ndarray) -> np.ndarray:
+    """The least concave majorant of ``values`` (over their index): the cavity's side
+    seen from outside, so a papillary muscle that lies against the wall (a dent of the
+    edge) counts as cavity, as in the volume it belongs to."""
+    hull: list[int] = []
+    for k in range(len(values)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            if (values[b] - values[a]) * (k - a) <= (values[k] - values[a]) * (b - a):
+                hull.pop()
+            else:
+                break
+        hull.append(k)
+    return np.interp(np.arange(len(values)), hull, values[hull])
+
+
+def find_cavity(image: np.ndarray) -> Cavity | None:
+    """The LV cavity of a bright-blood long-axis frame, or None if not found: the traced
+    region (:func:`_trace`) of the first candidate seed (:func:`_seeds`) that is an
+    enclosed cavity."""
+    h, w = image.shape
+    sm = smooth3(image)
+    body = float(np.percentile(sm[int(0.2 * h):int(0.8 * h), int(0.2 * w):int(0.8 * w)], BODY_PCT))
+    for sy, sx in _seeds(sm, SEED_TRIES):
+        found = _region(sm, sy, sx, body)
+        cavity = None if found is None else _trace(found[0], sm, found[1], sy, sx)
+        if cavity is not None:
+            return cavity
+    return None
 
 
 def apical_wall_px(image: np.ndarray, cavity: Cavity) -> tuple[float, float]:

@@ -2,8 +2,9 @@
 
 :class:`StudyRead` holds the measurements (None when the sequence is not in the
 request) and turns them into the taxonomy's categories (EF band, wall thickness,
-layers, territories...). The thresholds are the clinical cut-offs written in
-``taxonomy.md`` (e.g. EF 50/40/30%, thickened at 13 mm) with margins for measurement.
+layers, territories...). The EF bands are the taxonomy's (``cardiolens.data.cutoffs``,
+50/40/30%); the image-measurement thresholds here (e.g. thickened at 13 mm) add margins for
+measuring on rendered frames.
 """
 
 from __future__ import annotations

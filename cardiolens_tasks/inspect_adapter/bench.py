@@ -69,7 +69,7 @@ def _prompt_build(root: Path, items: int, cache_dir: Path) -> dict[str, float]:
         for key in ("cine_sax", "cine_4ch", "lge_sax", "lge_4ch", "t2_sax", "perf_sax"):
             image: Any = nib.load(str(root / study.series[key].path))
             data = np.asarray(image.dataobj, np.float32)
-            frames.append(data[..., 0])
+            frames.append(data.reshape(*data.shape[:2], -1)[..., 0])   # 3D or 4D NIfTI
         for k in range(16):
             frame = frames[k % len(frames)]
             scaled = np.clip(frame / max(float(frame.max()), 1.0) * 255, 0, 255)

@@ -70,10 +70,12 @@ def test_reasoning_prompt_lists_the_checklist_and_standard_does_not() -> None:
 
     subtask = load_taxonomy().get("lge_levels")
     item = Item("S/lge_levels", "S", "image_understanding", "lge_levels", ["Apex"])
-    reasoning = build_prompt(item, subtask, [], {}, {}, style="reasoning", images=False)
-    standard = build_prompt(item, subtask, [], {}, {}, style="standard", images=False)
+    reasoning = build_prompt(item, subtask, [], {}, {}, style="reasoning")
+    standard = build_prompt(item, subtask, [], {}, {}, style="standard")
+    blind = build_prompt(item, subtask, [], {}, {}, style="reasoning", images=False)
     for n, step in enumerate(subtask.reasoning, 1):
         assert f"{n}. {step}" in reasoning.question and step not in standard.question
+        assert step not in blind.question       # the checklist reads images; blind has none
     assert reasoning.question.rstrip().endswith("'Answer: <letters separated by commas>'.")
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from inspect_ai.model import Model, ModelOutput, ModelUsage, get_model
 
 from cardiolens.data.answer_format import LETTERS
 from cardiolens.data.dataset import DatasetCard, Item, SeriesInfo, Study, write_dataset
@@ -64,3 +65,13 @@ def read_all(volume: SeriesVolume) -> np.ndarray:
     """A whole series as float32 (H, W, slices, frames), base to apex."""
     stored, slope, inter = volume.read_all_stored()
     return scale_stored(stored, slope, inter).transpose(2, 3, 0, 1)
+
+
+def scripted_model(texts: list[str]) -> Model:
+    """mockllm replaying ``texts``, with usage set so no tokenizer is downloaded."""
+    outputs = []
+    for text in texts:
+        output = ModelOutput.from_content("mockllm/model", text)
+        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        outputs.append(output)
+    return get_model("mockllm/model", custom_outputs=outputs)

@@ -18,9 +18,6 @@ from inspect_ai.model import (
     ContentImage,
     ContentText,
     Model,
-    ModelOutput,
-    ModelUsage,
-    get_model,
 )
 from openai_stub import images_in, loopback_available, openai_stub, texts_in
 from PIL import Image
@@ -32,7 +29,10 @@ from cardiolens.scorers.diagnosis import diagnosis_metrics
 from cardiolens.scorers.item_scoring import diagnosis_of
 from cardiolens.scorers.parsing import parse_choice
 
+from helpers import scripted_model
+
 STUDIES = 3
+
 
 
 def run(task_name: str, log_dir: Path, model: str | Model = "cardiolens/random",
@@ -42,16 +42,6 @@ def run(task_name: str, log_dir: Path, model: str | Model = "cardiolens/random",
                        log_dir=str(log_dir), display="none")[0]
     assert log.status == "success", log.error
     return log
-
-
-def scripted_model(texts: list[str]) -> Model:
-    """mockllm replaying ``texts``, with usage set so no tokenizer is downloaded."""
-    outputs = []
-    for text in texts:
-        output = ModelOutput.from_content("mockllm/model", text)
-        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
-        outputs.append(output)
-    return get_model("mockllm/model", custom_outputs=outputs)
 
 
 def metric_values(log: EvalLog) -> dict[str, float]:

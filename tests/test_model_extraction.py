@@ -7,19 +7,10 @@ from pathlib import Path
 
 import pytest
 from inspect_ai import eval as inspect_eval
-from inspect_ai.model import Model, ModelOutput, ModelUsage, get_model
 
 from cardiolens.scorers.slot_extraction import parse_slot_reply, slot_prompt
 
-
-def scripted_model(texts: list[str]) -> Model:
-    """mockllm replaying ``texts``, with usage set so no tokenizer is downloaded."""
-    outputs = []
-    for text in texts:
-        output = ModelOutput.from_content("mockllm/model", text)
-        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
-        outputs.append(output)
-    return get_model("mockllm/model", custom_outputs=outputs)
+from helpers import scripted_model
 
 
 def test_the_prompt_lists_every_slot_and_the_text() -> None:

@@ -53,3 +53,8 @@ def test_single_real_study_is_split_by_slice_location(check) -> None:
     groups = check.split_single_study(["S"] * 6, [0.0, 0.0, 10.0, 10.0, 20.0, 20.0])
     assert groups == ["S#lower"] * 4 + ["S#upper"] * 2
     assert len(set(check.split_single_study(["S"] * 4, [5.0] * 4))) == 2
+
+
+def test_feature_groups_cover_every_feature_once(check) -> None:
+    columns = [j for group in check.FEATURE_GROUPS for j in check.group_columns(group)]
+    assert sorted(columns) == list(range(len(check.FEATURES)))

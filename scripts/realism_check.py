@@ -236,14 +236,14 @@ def _has_dicom_preamble(path: Path) -> bool:
         return False
 
 
-def _dicom_series(root: Path, seen: set[str]) -> dict[str, Series]:
+def _dicom_series(root: Path, seen: set[str], pattern: str) -> dict[str, Series]:
     import pydicom
     from pydicom.errors import InvalidDicomError
 
     pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
 
     out: dict[str, Series] = {}
-    paths = sorted(p for p in root.rglob("*") if p.is_file() and (
+    paths = sorted(p for p in root.rglob(pattern) if p.is_file() and (
         p.suffix.lower() in (".dcm", ".ima") or (not p.suffix and _has_dicom_preamble(p))))
     for path in paths:
         try:
@@ -278,11 +278,11 @@ def _dicom_series(root: Path, seen: set[str]) -> dict[str, Series]:
     return out
 
 
-def _nifti_series(root: Path) -> dict[str, Series]:
+def _nifti_series(root: Path, pattern: str) -> dict[str, Series]:
     import nibabel as nib
 
     out: dict[str, Series] = {}
-    paths = sorted(p for p in root.rglob("*") if p.is_file()
+    paths = sorted(p for p in root.rglob(pattern) if p.is_file()
                    and (p.name.endswith(".nii") or p.name.endswith(".nii.gz")))
     for path in paths:
         try:
@@ -308,16 +308,17 @@ def _nifti_series(root: Path) -> dict[str, Series]:
     return out
 
 
-def real_series(roots: Iterable[Path]) -> list[Series]:
+def real_series(roots: Iterable[Path], pattern: str = "*") -> list[Series]:
+    """Every series under ``roots`` whose file names match ``pattern``."""
     seen: set[str] = set()
     out: list[Series] = []
     for root in roots:
         if not root.is_dir():
             raise SystemExit(f"error: {root}: not a folder")
-        found = {**_dicom_series(root, seen), **_nifti_series(root)}
+        found = {**_dicom_series(root, seen, pattern), **_nifti_series(root, pattern)}
         found = {k: s for k, s in found.items() if s.frames}
         if not found:
-            raise SystemExit(f"error: {root}: no readable DICOM or NIfTI image")
+            raise SystemExit(f"error: {root}: no readable DICOM or NIfTI image named {pattern}")
         out += [found[k] for k in sorted(found)]
     return out
 
@@ -333,9 +334,13 @@ def phantom_series(root: Path, names: list[str], studies: int | None) -> list[Se
             info = study.series.get(name)
             if info is None:
                 continue
-            volume = SeriesVolume.open(root, info)
             refs = [(s, f) for s in range(info.slices) for f in range(info.frames)]
-            frames = volume.read_frames(refs)
+            try:
+                volume = SeriesVolume.open(root, info)
+                frames = volume.read_frames(refs)
+            except CardiolensError as exc:
+                _warn(f"{exc} (skipped)")
+                continue
             series = Series(f"phantom:{sid}", spacing=volume.spacing[:2])
             series.frames = list(frames)
             series.locations = [float(s) for s, _ in refs]
@@ -529,6 +534,8 @@ def main() -> None:
                         help="generate a fresh cohort of this many studies (default 24)")
     parser.add_argument("--seed", type=int, default=11,
                         help="seeds the fresh cohort, the frame sampling and the folds")
+    parser.add_argument("--real-files", default="*",
+                        help="only real files whose names match this glob (e.g. '*_4d.nii.gz')")
     parser.add_argument("--phantom-series", default="cine_sax",
                         help="comma-separated phantom series to compare (default cine_sax: "
                              "the real references are cine)")
@@ -542,7 +549,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     names = [n.strip() for n in args.phantom_series.split(",") if n.strip()]
-    real = real_series(args.real)
+    real = real_series(args.real, args.real_files)
     if args.phantom is not None:
         phantom = phantom_series(args.phantom, names, None)
         results = run(real, phantom, args.real_frames_per_study,

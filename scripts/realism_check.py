@@ -438,7 +438,10 @@ def bootstrap(score: np.ndarray, y: np.ndarray, groups: np.ndarray, reps: int,
 
 
 def run(real: list[Series], phantom: list[Series], real_per_study: int,
-        phantom_per_study: int, folds: int, seed: int, reps: int) -> dict[str, Any]:
+        phantom_per_study: int, folds: int, seed: int, reps: int,
+        exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Cross-validated phantom-vs-real separation; features whose names start with one of
+    ``exclude`` are held constant, so no classifier can use them."""
     rng = np.random.default_rng(seed)
     real_refs = pick_frames(real, real_per_study, rng)
     phantom_refs = pick_frames(phantom, phantom_per_study, rng)
@@ -455,6 +458,8 @@ def run(real: list[Series], phantom: list[Series], real_per_study: int,
                 "same patient and scanner as the real training frames (optimistic for the "
                 "classifier, i.e. the phantom looks easier to separate than it is)")
     x = np.vstack([featurise(real_refs), featurise(phantom_refs)])
+    excluded = [f for f in FEATURES if exclude and f.startswith(exclude)]
+    x[:, [FEATURES.index(f) for f in excluded]] = 0.0
     y = np.r_[np.zeros(n, np.int64), np.ones(n, np.int64)]
     groups = np.array(g_real + [s.study for s, _ in phantom_refs])
     n_real_groups = len(set(groups[y == 0]))
@@ -462,6 +467,7 @@ def run(real: list[Series], phantom: list[Series], real_per_study: int,
     results: dict[str, Any] = {
         "real_frames": n, "phantom_frames": n, "real_groups": n_real_groups,
         "phantom_studies": len(set(groups[y == 1])), "folds": folds, "note": note,
+        "excluded": excluded,
         "classifiers": {}}
     forest_importance = None
     for name, model in classifiers(seed).items():
@@ -502,6 +508,8 @@ def report(results: dict[str, Any], top: int) -> str:
              f"studies; {results['folds']}-fold CV grouped by study (chance 0.5)"]
     if results["note"]:
         lines.append(f"note: {results['note']}")
+    if results["excluded"]:
+        lines.append(f"features not used: {', '.join(results['excluded'])}")
     lines += ["", "| classifier | accuracy (95% CI) | AUC (95% CI) |", "|---|---|---|"]
     for name, r in results["classifiers"].items():
         lines.append(f"| {name} | {r['accuracy']:.3f} ({r['accuracy_ci'][0]:.3f}-"
@@ -518,7 +526,7 @@ def report(results: dict[str, Any], top: int) -> str:
     lines += ["", f"features that separate most (single-feature AUC, 0.5 = none; top {top}):",
               "", "| feature | AUC | real median | phantom median | forest importance |",
               "|---|---|---|---|---|"]
-    for f in results["features"][:top]:
+    for f in [f for f in results["features"] if f["feature"] not in results["excluded"]][:top]:
         lines.append(f"| {f['feature']} | {f['auc']:.3f} | {f['real_median']:.4g} | "
                      f"{f['phantom_median']:.4g} | {f['forest_importance']:.4f} |")
     return "\n".join(lines)
@@ -546,15 +554,21 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--top", type=int, default=12, help="features listed")
+    parser.add_argument("--exclude", default="",
+                        help="comma-separated feature names or name prefixes not to use")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     names = [n.strip() for n in args.phantom_series.split(",") if n.strip()]
+    exclude = tuple(n.strip() for n in args.exclude.split(",") if n.strip())
+    unknown = [n for n in exclude if not any(f.startswith(n) for f in FEATURES)]
+    if unknown:
+        parser.error(f"--exclude: no feature starts with {', '.join(unknown)}")
     real = real_series(args.real, args.real_files)
     if args.phantom is not None:
         phantom = phantom_series(args.phantom, names, None)
         results = run(real, phantom, args.real_frames_per_study,
                       args.frames_per_study, args.folds, args.seed,
-                      args.bootstrap)
+                      args.bootstrap, exclude)
     else:
         from cardiolens.phantom.cohort import generate_cohort
 
@@ -563,8 +577,8 @@ def main() -> None:
                                    seed=args.seed, progress=False)
             phantom = phantom_series(root, names, None)
             results = run(real, phantom, args.real_frames_per_study,
-                      args.frames_per_study, args.folds, args.seed,
-                          args.bootstrap)
+                          args.frames_per_study, args.folds, args.seed,
+                          args.bootstrap, exclude)
     print(report(results, args.top))
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=1) + "\n")

@@ -172,12 +172,16 @@ def perfusion_curves(n: int, start: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], sigma_px: float) -> np.ndarray:
-    """Unit-variance smooth random field (Gaussian blur in Fourier space)."""
+def _smooth_field(rng: np.random.Generator, shape: tuple[int, int],
+                  sigma_px: float | tuple[float, ...]) -> np.ndarray:
+    """Unit-variance smooth random field (Gaussian blur in Fourier space); several sigmas
+    mix scales of equal strength in one transform."""
     noise = rng.standard_normal(shape)
     fy = np.fft.fftfreq(shape[0])[:, None]
     fx = np.fft.rfftfreq(shape[1])[None, :]
-    kernel = np.exp(-2.0 * (np.pi * sigma_px) ** 2 * (fx**2 + fy**2))
+    f2 = fx**2 + fy**2
+    sigmas = sigma_px if isinstance(sigma_px, tuple) else (sigma_px,)
+    kernel = sum(s * np.exp(-2.0 * (np.pi * s) ** 2 * f2) for s in sigmas)
     field = np.fft.irfft2(np.fft.rfft2(noise) * kernel, s=shape)
     return (field - field.mean()) / (field.std() + 1e-9)
 
@@ -326,13 +330,14 @@ class Renderer:
 
     def _parts(self, plane_map: PlaneMap, key: int, sharp: bool, k_rows: np.ndarray,
                k_cols: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Thorax fractions of a plane times a tissue grain and a smooth bias field (outside
-        the heart only), and their blurred copies (memoised per plane)."""
+        """Thorax fractions of a plane times a tissue grain at two scales and a smooth bias
+        field (outside the heart only), and their blurred copies (memoised per plane)."""
         memo = self._memo.get((key, sharp))
         if memo is None:
             parts = {n: f for n, f in self._thorax(plane_map, key).items() if f.any()}
             shape = (self.scan.rows, self.scan.cols)
-            grain = 1.0 + 0.08 * _smooth_field(self._rng(key, 7), shape, 1.0).astype(np.float32)
+            grain = (1.0 + 0.085 * _smooth_field(self._rng(key, 7), shape, (1.0, 4.0))
+                     ).astype(np.float32)
             grain *= 1.0 + 0.1 * _smooth_field(self._rng(key, 8), shape, 12.0).astype(np.float32)
             parts = {n: f * grain for n, f in parts.items()}      # tissue grain, bias field
             blurred = {n: blur(f, k_rows, k_cols) for n, f in parts.items()}

@@ -262,11 +262,12 @@ def coil_sensitivity(scan: Scan, plane: PlaneMap, heart: np.ndarray,
     """Receive sensitivity of an anterior and a posterior phased array after the scanner's
     intensity normalisation, 1 at the heart centre ``heart`` (3,).
 
-    The arrays lie on the skin. A loop of radius ``a`` sees tissue at depth ``d`` below it
-    with ``(a^2 / (a^2 + d^2))^1.5`` (Biot-Savart on its axis); its elements differ in gain
-    across the chest. What survives normalisation is an excess near the skin (anterior
-    strongest) over a slow fall-off with depth from the chest, and a few percent of smooth
-    B1 ripple.
+    The arrays lie on the skin of the chest and back over the middle 60% of the body's
+    width (the flanks are farther from them). A loop of radius ``a`` sees tissue at
+    distance ``d`` with ``(a^2 / (a^2 + d^2))^1.5`` (Biot-Savart on its axis); its elements
+    differ in gain across the chest. What survives normalisation is an excess near the
+    skin (anterior strongest) over a slow fall-off with depth from the chest, and a few
+    percent of smooth B1 ripple.
     """
     excess, loop, posterior, falloff = scan.coil
     bx, by = scan.body_centre
@@ -277,9 +278,10 @@ def coil_sensitivity(scan: Scan, plane: PlaneMap, heart: np.ndarray,
         half_depth = hy * np.sqrt(np.clip(1.0 - (dx / hx) ** 2, 0.0, None))
         front = np.clip(half_depth - dy, 0.0, None)         # below the anterior skin
         back = np.clip(dy + half_depth, 0.0, None)          # above the posterior skin
+        beyond = np.clip(np.abs(dx) - 0.6 * hx, 0.0, None) ** 2   # past the arrays' sides
         elements = 1.0 + 0.35 * np.cos(2.0 * np.pi * dx / (0.9 * hx) + 3.0 * excess)
-        near = ((loop**2 / (loop**2 + front**2)) ** 1.5
-                + posterior * (loop**2 / (loop**2 + back**2)) ** 1.5)
+        near = ((loop**2 / (loop**2 + front**2 + beyond)) ** 1.5
+                + posterior * (loop**2 / (loop**2 + back**2 + beyond)) ** 1.5)
         slow = np.exp(-front * (falloff / 100.0))
         return (slow * (1.0 + excess * elements * near) * ripple).astype(np.float32)
 

@@ -214,15 +214,22 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
     if heart.base_descent > 0 and np.any(s > 0):
         d = model.descent(s)
         stretch = 1.0 / model.compression(d)
-        u = model.material_u(plane.u, d)         # (T, H, W): the tissue each pixel shows
+        flat = plane.u.min() == plane.u.max()    # a short-axis plane: one u, one level
+        u_plane = plane.u[:1, :1] if flat else plane.u
+        u = model.material_u(u_plane, d)         # (T, H, W): the tissue each pixel shows
         lvl = model.level_of(u)
-        on_lv = _edge(plane.u - d, px)           # 0 above the descended base (atria side)
+        on_lv = _edge(u_plane - d, px)           # 0 above the descended base (atria side)
     else:
         stretch = np.ones((1, 1, 1), np.float32)
         u, lvl = plane.u[None], plane.level[None]
         on_lv = _edge(u, px)
-    thick = model.thickness[lvl, deg].astype(np.float32)
-    motion = model.motion[lvl, deg].astype(np.float32)
+        flat = False
+    if flat:     # per-level tables of the plane's angles, one level per phase
+        thick = model.thickness[:, deg].astype(np.float32)[lvl[:, 0, 0]]
+        motion = model.motion[:, deg].astype(np.float32)[lvl[:, 0, 0]]
+    else:
+        thick = model.thickness[lvl, deg].astype(np.float32)
+        motion = model.motion[lvl, deg].astype(np.float32)
     length = heart.long_axis
     uu = np.maximum(u, 0.0)
     endo_ed = heart.r_endo * np.sqrt(np.clip(1.0 - (uu / length) ** 2, 0.0, None))
@@ -251,8 +258,8 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
     e0, e1, e2, e3, e4, e5, e6 = (_edge(b - rho, px) * on_lv
                                   for b in (endo, epi, b2, b3, b4, b5, b6))
     pap = np.zeros_like(e0)
-    if LEVEL_INDEX[LEVEL.mid] in np.unique(lvl):
-        mid = lvl == LEVEL_INDEX[LEVEL.mid]
+    mid = lvl == LEVEL_INDEX[LEVEL.mid]
+    if mid.any():
         r_pap = 0.13 * heart.r_endo
         for angle in PAPILLARY_DEG:
             rc = 0.55 * endo

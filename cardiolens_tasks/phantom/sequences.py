@@ -411,8 +411,14 @@ class Renderer:
         if not np.any(descent > 0):
             return static
         _, x, u = self.lax_plane(view)
-        d = descent[:, None, None]
-        u_src = u + self._carried(np.abs(x)) * (self.model.background_u(u, d) - u)
+        rows_moving = np.nonzero(((u >= -ATRIAL_MM) & (u < descent.max())).any(axis=1))[0]
+        frames = np.array(np.broadcast_to(static, (len(phases), *static.shape[1:])))
+        if not rows_moving.size:
+            return frames
+        band = slice(int(rows_moving[0]), int(rows_moving[-1]) + 1)
+        x, u = x[band], u[band]
+        u_src = u + self._carried(np.abs(x)) * (
+            self.model.background_u(u, descent[:, None, None]) - u)
         a = self.p.acq
         t = math.radians(a.rotation / 3.0)
         x0 = x * math.cos(t) + u_src * math.sin(t)          # undo the in-plane tilt
@@ -420,9 +426,9 @@ class Renderer:
         r0, _, c0, _ = self.lax_window
         rows = lax_base_row(self.model, a.pixel_mm, a.centre) - y0 / a.pixel_mm - r0
         cols = a.centre[1] + x0 / a.pixel_mm - c0
-        frames = np.array(np.broadcast_to(static, (len(phases), *static.shape[1:])))
         moved = np.abs(u_src - u) > 1e-3
-        return np.where(moved, _bilinear(frames, rows, cols), frames).astype(np.float32)
+        frames[:, band] = np.where(moved, _bilinear(frames, rows, cols), frames[:, band])
+        return frames
 
     def _render(self, plane: Plane, plane_map: PlaneMap, window: Window, key: int,
                 phases: np.ndarray,
@@ -447,22 +453,29 @@ class Renderer:
             value = v(name)
             background += blurred[name][None] * value
             window_bg += part[None, r0:r1, c0:c1] * value
-        t = tissue(self.model, plane, phases, self.scan.epi_fat_mm)
         moving_bg = window_bg
         if self.p.heart.base_descent > 0 and np.any(phases > 0):
             moving_bg = (self._lax_background(view, phases, window_bg) if view else
                          self._sax_background(key, phases, values, window_bg))
+        # rows that can hold heart tissue (long axis: not the atria below the base)
+        rows = np.nonzero((plane.u >= -plane.pixel_mm).any(axis=1))[0]
+        band = slice(int(rows[0]), int(rows[-1]) + 1) if rows.size else slice(0, 0)
+        plane = Plane(plane.u[band], plane.rho[band], plane.phi[band], plane.level[band],
+                      plane.pixel_mm)
+        t = tissue(self.model, plane, phases, self.scan.epi_fat_mm)
         lesion = None
         if lesions:
             texture = None
             if texture_key is not None and any(les.patchy for les in lesions):
                 texture = patch_texture(self._rng(texture_key),
-                                        (self.scan.rows, self.scan.cols))[r0:r1, c0:c1]
+                                        (self.scan.rows, self.scan.cols))[r0:r1, c0:c1][band]
             lesion = lesion_fraction(lesions, plane, t, texture)
-        heart = _compose(t, values, moving_bg, lesion, papillary)
+        heart = np.array(np.broadcast_to(moving_bg, (max(n, t.lv_myo.shape[0]),
+                                                     *moving_bg.shape[1:])))
+        heart[:, band] = _compose(t, values, moving_bg[:, band], lesion, papillary)
         if rim:
             depth = np.clip(1.0 - (t.endo - plane.rho[None]) / 4.0, 0.0, 1.0)
-            heart += t.lv_blood * depth * (v("rim") - v("lv_blood"))
+            heart[:, band] += t.lv_blood * depth * (v("rim") - v("lv_blood"))
         margin = len(k_rows) // 2 + 1
         big = np.zeros((heart.shape[0], r1 - r0 + 2 * margin, c1 - c0 + 2 * margin), np.float32)
         big[:, margin:-margin, margin:-margin] = heart - window_bg

@@ -105,7 +105,8 @@ class HeartModel:
         """End-diastolic axial position of the ventricular tissue seen at ``u``."""
         return (u - descent) / self.compression(descent)
 
-    def background_u(self, u: np.ndarray, descent: np.ndarray | float) -> np.ndarray:
+    def background_u(self, u: np.ndarray | float,
+                     descent: np.ndarray | float) -> np.ndarray:
         """End-diastolic axial position of the atria and roots seen at ``u`` (identity
         outside the stretched band from ``ATRIAL_MM`` above the base to the descended base)."""
         d = np.asarray(descent, np.float32)

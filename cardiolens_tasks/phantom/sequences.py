@@ -390,7 +390,7 @@ class Renderer:
                         static: np.ndarray) -> np.ndarray:
         """Window background of short-axis slice ``k`` per phase: where the base has
         descended past the slice, the stretched atria and roots (``background_u``)."""
-        u_k = np.float32(self.model.slice_u[k])
+        u_k = float(self.model.slice_u[k])
         descent = self.model.descent(phases)
         above = np.nonzero(descent > u_k)[0]
         if not above.size:
@@ -401,7 +401,7 @@ class Renderer:
             u_mm = round(float(self.model.background_u(u_k, descent[t])))
             atria = sum(f * float(np.ravel(values[n])[0])
                         for n, f in self._atria_parts(k, u_mm).items())
-            out[t] = weight * atria + (1.0 - weight) * static[min(t, len(static) - 1)]
+            out[t] = weight * atria + (1.0 - weight) * static[min(int(t), len(static) - 1)]
         return out
 
     def _lax_background(self, view: str, phases: np.ndarray, static: np.ndarray) -> np.ndarray:
@@ -489,17 +489,19 @@ class Renderer:
 
     def _sax_frames(self, k: int, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None, key: int,
-                    **kw: bool) -> np.ndarray:
+                    papillary: bool = False, rim: bool = False,
+                    sharp: bool = False) -> np.ndarray:
         return self._render(self.sax_plane(k), self._sax_map(k), self.sax_window, key, phases,
-                            values, lesions,
-                            texture_key, **kw)
+                            values, lesions, texture_key, papillary=papillary, rim=rim,
+                            sharp=sharp)
 
     def _lax_frames(self, view: str, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None,
-                    **kw: bool) -> np.ndarray:
+                    papillary: bool = False) -> np.ndarray:
         plane, plane_map = self._lax(view)
         return self._render(plane, plane_map, self.lax_window, 50 + LAX_VIEWS.index(view),
-                            phases, values, lesions, texture_key, view=view, **kw)
+                            phases, values, lesions, texture_key, papillary=papillary,
+                            view=view)
 
     def cine_sax(self) -> np.ndarray:
         frames = [self._sax_frames(k, self.phases, self.values["cine"], (), None, k)

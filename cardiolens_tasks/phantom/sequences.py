@@ -268,10 +268,10 @@ class Renderer:
         self.lax_window = self._clip(top, bottom, cx - wide, cx + wide)
         self._memo: dict[tuple[int, bool], tuple[dict[str, np.ndarray],
                                                  dict[str, np.ndarray]]] = {}
-        self._fields: dict[tuple[int, ...], np.ndarray] = {}
-        self._atria: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         self._coil_memo: dict[int, np.ndarray] = {}
         self.waves = body_waves(self._rng(11))
+        self._fields: dict[tuple[int, ...], np.ndarray] = {}
+        self._atria: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         self.values = {"cine": cine_values(), "lge": lge_values(self.scan,
                                                                  p.diagnosis == "amyloidosis"),
                        "t2": t2_values()}

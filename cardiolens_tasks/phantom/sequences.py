@@ -606,7 +606,7 @@ class Renderer:
         imag *= sigma
         np.hypot(real, imag, out=real)
         real *= np.float32(self.stored_gain)
-        return np.ascontiguousarray(real.transpose(2, 3, 0, 1))
+        return real.transpose(2, 3, 0, 1)      # a view: the NIfTI writer reorders once
 
     def series(self) -> dict[str, np.ndarray]:
         """Every series of the study keyed by series name, (H, W, slices, frames)."""

@@ -52,7 +52,8 @@ def prompt_parts(prompt: Prompt) -> list[Part]:
 def picked(reply: str, options: list[str]) -> set[int]:
     """Option indices of a reply such as ``"A, C"``."""
     letters = [p.strip() for p in reply.split(",")]
-    return {ord(x) - ord("A") for x in letters if len(x) == 1 and 0 <= ord(x) - ord("A") < len(options)}
+    index = [ord(x) - ord("A") for x in letters if len(x) == 1]
+    return {i for i in index if 0 <= i < len(options)}
 
 
 def score_item(item: Item, prompt: Prompt) -> tuple[float, float]:
@@ -107,7 +108,8 @@ def table(root: Path, seed: int, studies: int, only: set[str] | None = None) -> 
     presence = [v for name in PRESENCE for v in exact.get(name, [])] or [float("nan")]
     level1 = [v for name, vs in exact.items()
               if taxonomy.get(name).level == "image_understanding" for v in vs] or [float("nan")]
-    print(f"\npresence accuracy (4 subtasks pooled): {np.mean(presence):.3f} ({len(presence)} items)")
+    print(f"\npresence accuracy (4 subtasks pooled): {np.mean(presence):.3f} "
+          f"({len(presence)} items)")
     print(f"Level-1 accuracy (all items pooled): {np.mean(level1):.3f} ({len(level1)} items)")
     for label, errs in (("all hearts", ef_all), ("hearts without RWMA", ef_still)):
         if errs:

@@ -81,7 +81,7 @@ def _dicom_pixels(path: Path) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")        # the set's UIDs use a non-conformant root
             return np.asarray(pydicom.dcmread(path).pixel_array, np.float32)
-    except Exception as exc:  # noqa: BLE001 - pydicom raises many types for bad files
+    except Exception as exc:          # pydicom raises many types for bad files
         raise CardiolensError(f"{path}: unreadable DICOM image ({type(exc).__name__})") from None
 
 

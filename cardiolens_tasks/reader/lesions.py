@@ -18,7 +18,7 @@ from cardiolens.data.anatomy import LEVELS, WALLS6, Site
 from cardiolens.data.vocabulary import DISTRIBUTION, LAYER
 from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.reader.request import Frame
-from cardiolens.reader.sax import LESION_Z, R_STEP, Ring, polar, smooth, sustained
+from cardiolens.reader.sax import LESION_Z, R_STEP, Ring, first_true, polar, smooth, sustained
 from cardiolens.reader.series import SaxSeries, sax_series
 
 SITE_SHARE = 0.3          # share of a sector's rays that must be enhanced
@@ -32,6 +32,8 @@ LGE_Z = LESION_Z
 T2_Z = -0.95
 """Edema is brighter than myocardium (z < 0 on T2, where blood is darker); the window
 may saturate it, so the margin is modest."""
+APEX_INSIDE = 0.7
+"""An apical-cap lesion starts within this share of the cap's radius (fat lies outside)."""
 NO_DISTRIBUTION = ""
 """Distribution of a :class:`LesionRead` that found no lesion (not a taxonomy option)."""
 T2_SATURATED = 0.98
@@ -86,7 +88,11 @@ def _layer(first: float, last: float) -> str:
 
 
 def _apex_lesion(frame: Frame, series: SaxSeries, sequence: str) -> bool:
-    """Lesion in the apical cap: bright samples within the small myocardial disk."""
+    """Lesion in the apical cap: bright samples that start inside the small myocardial disk.
+
+    The cap's border on each ray is where the samples first leave the myocardial level for
+    good; bright fat or chest wall lies beyond it, so a ray counts only when its lesion
+    starts well inside the cap's median radius."""
     clear = [r for r in series.rings if r.valid]
     if not clear:
         return False
@@ -95,8 +101,11 @@ def _apex_lesion(frame: Frame, series: SaxSeries, sequence: str) -> bool:
     myo = float(np.median([r.myo for r in clear]))
     profile = smooth(polar(frame.pixels, cy, cx, 24.0))
     z = (profile - myo) / (blood - myo if abs(blood - myo) > 1e-3 else 1e-3)
-    hits = (z > LGE_Z) if sequence == "lge" else ((z < T2_Z) & (z > -1.7))
-    rays = sustained(hits, 3).any(axis=1)
+    hits = sustained((z > LGE_Z) if sequence == "lge" else ((z < T2_Z) & (z > -1.7)), 3)
+    border = first_true(sustained(np.abs(z) > 0.5, 3))
+    cap = float(np.nanmedian(border)) if np.isfinite(border).any() else z.shape[1]
+    start = first_true(hits)
+    rays = np.isfinite(start) & (start < APEX_INSIDE * cap)
     return bool(rays.mean() > 0.25)
 
 

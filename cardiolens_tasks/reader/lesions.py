@@ -32,6 +32,11 @@ LGE_Z = LESION_Z
 T2_Z = -0.95
 """Edema is brighter than myocardium (z < 0 on T2, where blood is darker); the window
 may saturate it, so the margin is modest."""
+DARK_Z = 0.25
+"""Below this z (myocardium 0, blood 1) a sample is nulled myocardium."""
+THIN_DARK, THIN_RAYS = 0.6, 7
+"""An arc of at least 7 rays (14 degrees) whose dark wall is under 60% of the slice's
+median holds scar."""
 APEX_INSIDE = 0.7
 """An apical-cap lesion starts within this share of the cap's radius (fat lies outside)."""
 NO_DISTRIBUTION = ""
@@ -79,6 +84,48 @@ def _ray_lesions(ring: Ring, sequence: str) -> tuple[np.ndarray, np.ndarray, np.
     first = np.where(hits, depth, np.inf).min(axis=1)
     last = np.where(hits, depth, -np.inf).max(axis=1)
     return enhanced, np.clip(first, 0, 1), np.clip(last, 0, 1)
+
+
+def dark_wall(ring: Ring) -> np.ndarray:
+    """Per ray, the length (samples) of the nulled myocardium's dark run that starts at or
+    after the endocardial circle (dips of up to 2 samples bridged)."""
+    dark = ring.z() < DARK_Z
+    bridged = dark.copy()
+    for gap in (1, 2):
+        bridged[:, :-gap] |= dark[:, gap:] & dark[:, :-gap]
+    out = np.zeros(dark.shape[0])
+    for a in range(dark.shape[0]):
+        k = max(int(ring.endo[a] / R_STEP + 0.5) - 4, 0)
+        while k < dark.shape[1] and not dark[a, k]:
+            k += 1
+        start = k
+        while k < dark.shape[1] and bridged[a, k]:
+            k += 1
+        out[a] = k - start
+    return out
+
+
+def thin_arcs(ring: Ring) -> list[np.ndarray]:
+    """Rays (indices) of each arc of at least :data:`THIN_RAYS` contiguous rays whose dark
+    wall is shorter than :data:`THIN_DARK` of the slice's median: scar (brighter than
+    nulled myocardium, even when the window greys it to the blood level or below) takes
+    the place of part of the wall."""
+    runs = dark_wall(ring)
+    thin = runs < THIN_DARK * float(np.median(runs))
+    if thin.all() or not thin.any():
+        return []
+    shift = int(np.argmin(thin))                    # start the scan on a normal ray
+    order = np.roll(np.arange(len(thin)), -shift)
+    arcs, current = [], []
+    for a in order:
+        if thin[a]:
+            current.append(a)
+        elif current:
+            arcs.append(np.array(current))
+            current = []
+    if current:
+        arcs.append(np.array(current))
+    return [arc for arc in arcs if len(arc) >= THIN_RAYS]
 
 
 def _layer(first: float, last: float) -> str:
@@ -149,6 +196,9 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
             name = _layer(f, last_)
             layer_votes[name] = layer_votes.get(name, 0) + 1
             extents.append(last_ - f if name != LAYER.transmural else 1.0)
+        if sequence == "lge" and ring.valid:
+            for arc in thin_arcs(ring):
+                sites.add((level, WALLS6[int(series.walls[arc[len(arc) // 2]])]))
         if sequence == "lge" and level == LEVEL.mid and _papillary(ring):
             papillary = True
         if sequence == "lge":

@@ -37,6 +37,9 @@ DARK_Z = 0.25
 THIN_DARK, THIN_RAYS = 0.6, 7
 """An arc of at least 7 rays (14 degrees) whose dark wall is under 60% of the slice's
 median holds scar."""
+MIN_CONTRAST = 0.5
+"""A ring whose blood-to-myocardium contrast is under half the series' median did not find
+the LV (grey slow-flow blood, a small apical cavity): its samples say nothing of lesions."""
 APEX_INSIDE = 0.7
 """An apical-cap lesion starts within this share of the cap's radius (fat lies outside)."""
 NO_DISTRIBUTION = ""
@@ -62,8 +65,14 @@ class LesionRead:
 def _lesion_mask(ring: Ring, sequence: str) -> np.ndarray:
     if ring.scar is not None:
         return ring.scar
-    z = ring.z()
-    clipped = (ring.profile >= T2_SATURATED) & (ring.profile > ring.myo + 0.1) & (ring.myo < 0.9)
+    # the myocardium level is the wall's own median (edema is a minority of it); the sample
+    # just past the endocardial step can sit in the darker slow-flow rim
+    r = np.arange(ring.profile.shape[1])[None] * R_STEP
+    wall = (r >= ring.endo[:, None]) & (r <= ring.epi[:, None])
+    myo = max(ring.myo, float(np.median(ring.profile[wall]))) if wall.any() else ring.myo
+    scale = ring.blood - myo
+    z = (ring.profile - myo) / (scale if abs(scale) > 1e-3 else -1e-3)
+    clipped = (ring.profile >= T2_SATURATED) & (ring.profile > myo + 0.1) & (myo < 0.9)
     return ((z < T2_Z) & (z > -1.7)) | clipped
 
 
@@ -177,12 +186,16 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
     patchy_votes: list[float] = []
     papillary, insertion_hits = False, 0
     anatomical = series.anatomical()
+    contrast = [abs(r.blood - r.myo) for r in series.rings if r.valid]
+    least = MIN_CONTRAST * float(np.median(contrast)) if contrast else np.inf
     for i, (frame, ring) in enumerate(zip(series.frames, series.rings, strict=True)):
         level = series.level(i)
         if level == LEVEL.apex:
             if _apex_lesion(frame, series, sequence):
                 sites.add((LEVEL.apex, ""))
             continue
+        if abs(ring.blood - ring.myo) < least:
+            continue            # the ring did not find blood against myocardium here
         enhanced, first, last = _ray_lesions(ring, sequence)
         for w, wall in enumerate(WALLS6):
             rays = series.walls == w

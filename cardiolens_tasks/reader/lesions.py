@@ -95,46 +95,67 @@ def _ray_lesions(ring: Ring, sequence: str) -> tuple[np.ndarray, np.ndarray, np.
     return enhanced, np.clip(first, 0, 1), np.clip(last, 0, 1)
 
 
-def dark_wall(ring: Ring) -> np.ndarray:
-    """Per ray, the length (samples) of the nulled myocardium's dark run that starts at or
-    after the endocardial circle (dips of up to 2 samples bridged)."""
+def dark_wall(ring: Ring) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per ray, where the nulled myocardium's dark run starts (samples past the endocardial
+    circle, which may be negative), how long it is (dips of up to 2 samples bridged) and
+    where dark resumes after it (past the circle; inf when it does not)."""
     dark = ring.z() < DARK_Z
+    n = dark.shape[1]
     bridged = dark.copy()
     for gap in (1, 2):
-        bridged[:, :-gap] |= dark[:, gap:] & dark[:, :-gap]
-    out = np.zeros(dark.shape[0])
+        closed = dark[:, :n - gap - 1] & dark[:, gap + 1:]
+        for g in range(1, gap + 1):
+            bridged[:, g:n - gap - 1 + g] |= closed
+    starts, lengths = np.zeros(dark.shape[0]), np.zeros(dark.shape[0])
+    resumes = np.full(dark.shape[0], np.inf)
     for a in range(dark.shape[0]):
-        k = max(int(ring.endo[a] / R_STEP + 0.5) - 4, 0)
-        while k < dark.shape[1] and not dark[a, k]:
+        circle = int(ring.endo[a] / R_STEP + 0.5)
+        k = max(circle - 4, 0)
+        while k < n and not dark[a, k]:
             k += 1
         start = k
-        while k < dark.shape[1] and bridged[a, k]:
+        while k < n and bridged[a, k]:
             k += 1
-        out[a] = k - start
-    return out
+        starts[a], lengths[a] = start - circle, k - start
+        again = np.flatnonzero(sustained(dark[a:a + 1, k:], 3)[0])
+        if again.size:
+            resumes[a] = k + int(again[0]) - circle
+    return starts, lengths, resumes
 
 
-def thin_arcs(ring: Ring) -> list[np.ndarray]:
-    """Rays (indices) of each arc of at least :data:`THIN_RAYS` contiguous rays whose dark
-    wall is shorter than :data:`THIN_DARK` of the slice's median: scar (brighter than
-    nulled myocardium, even when the window greys it to the blood level or below) takes
-    the place of part of the wall."""
-    runs = dark_wall(ring)
-    thin = runs < THIN_DARK * float(np.median(runs))
-    if thin.all() or not thin.any():
+def thin_arcs(ring: Ring) -> list[tuple[np.ndarray, float, float]]:
+    """Each arc of at least :data:`THIN_RAYS` contiguous rays whose dark wall is shorter
+    than :data:`THIN_DARK` of the slice's median, as (rays, first, last): scar (brighter
+    than nulled myocardium, even where the window greys it to the blood level or below)
+    takes the place of part of the wall. ``first`` and ``last`` (0 endocardium, 1
+    epicardium) bound the part of the slice's typical wall that the dark run leaves out."""
+    starts, lengths, resumes = dark_wall(ring)
+    typical_start, typical = float(np.median(starts)), float(np.median(lengths))
+    thin = lengths < THIN_DARK * typical
+    if thin.all() or not thin.any() or typical < 2:
         return []
     shift = int(np.argmin(thin))                    # start the scan on a normal ray
-    order = np.roll(np.arange(len(thin)), -shift)
     arcs, current = [], []
-    for a in order:
+    for a in np.roll(np.arange(len(thin)), -shift):
         if thin[a]:
-            current.append(a)
+            current.append(int(a))
         elif current:
             arcs.append(np.array(current))
             current = []
     if current:
         arcs.append(np.array(current))
-    return [arc for arc in arcs if len(arc) >= THIN_RAYS]
+    out = []
+    for arc in arcs:
+        if len(arc) < THIN_RAYS:
+            continue
+        lo = (starts[arc] - typical_start) / typical          # dark begins (wall fraction)
+        hi = lo + lengths[arc] / typical                      # dark ends
+        scar_first = np.where(lo > 0.15, 0.0, np.clip(hi, 0, 1))
+        back = (resumes[arc] - typical_start) / typical        # dark again (mid-wall scar)
+        scar_last = np.where(lo > 0.15, np.clip(lo, 0, 1),
+                             np.where(back < 0.85, np.clip(back, 0, 1), 1.0))
+        out.append((arc, float(np.median(scar_first)), float(np.median(scar_last))))
+    return out
 
 
 def _layer(first: float, last: float) -> str:
@@ -210,8 +231,14 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
             layer_votes[name] = layer_votes.get(name, 0) + 1
             extents.append(last_ - f if name != LAYER.transmural else 1.0)
         if sequence == "lge" and ring.valid:
-            for arc in thin_arcs(ring):
-                sites.add((level, WALLS6[int(series.walls[arc[len(arc) // 2]])]))
+            for arc, f, last_ in thin_arcs(ring):
+                site = (level, WALLS6[int(series.walls[arc[len(arc) // 2]])])
+                if site in sites:
+                    continue
+                sites.add(site)
+                name = _layer(f, last_)
+                layer_votes[name] = layer_votes.get(name, 0) + 1
+                extents.append(last_ - f if name != LAYER.transmural else 1.0)
         if sequence == "lge" and level == LEVEL.mid and _papillary(ring):
             papillary = True
         if sequence == "lge":

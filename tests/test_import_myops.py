@@ -91,6 +91,10 @@ def test_myops_cases_give_lge_edema_and_cross_items(
     # a missing T2 leaves that series out; the case imports
     ds = read_dataset(out)
     assert set(ds.studies["myops-myops_training_103"].series) == {"cine_sax", "lge_sax"}
+    # ... and with it every T2 item: the labels alone would ask about an image not shown
+    no_t2 = {k.split("/")[1] for k in answers if k.startswith("myops-myops_training_103/")}
+    assert "lge_presence" in no_t2
+    assert not {"t2_edema_presence", "t2_edema_levels", "t2_edema_walls", "cross_lge_t2"} & no_t2
     # MyoPS++ names the LGE _LGE; stored mirrored and apex first, with label noise in every
     # wall and level: the same sites as the clean canonical case
     plus = "myops-myopspp_104"

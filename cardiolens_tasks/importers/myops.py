@@ -16,7 +16,7 @@ above the minimum in :mod:`cardiolens.importers.lesions`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -89,12 +89,14 @@ def myops_findings(seg: np.ndarray, spacing: tuple[float, float, float]) -> Find
 
 
 def myops_items(study_id: str, seg: np.ndarray, spacing: tuple[float, float, float],
-                mirror_resolved: bool = True) -> list[Item]:
+                mirror_resolved: bool = True,
+                series: Sequence[str] = ("lge_sax", "t2_sax")) -> list[Item]:
     """Items from a canonical (H, W, slices) MyoPS label volume, labelled by
-    :func:`~cardiolens.data.findings.build_items`; without a resolved mirror the
-    anterior/inferior-dependent items are left out, and so is a site list left empty (an
-    apex-only lesion has no wall)."""
-    items = build_items(study_id, myops_findings(seg, spacing), ("lge_sax", "t2_sax"))
+    :func:`~cardiolens.data.findings.build_items` for the imported ``series`` (no T2 image,
+    no T2 item: the labels alone would ask about an image the prompt cannot show); without
+    a resolved mirror the anterior/inferior-dependent items are left out, and so is a site
+    list left empty (an apex-only lesion has no wall)."""
+    items = build_items(study_id, myops_findings(seg, spacing), series)
     return [i for i in items if i.answer != []
             and (mirror_resolved or i.subtask not in MIRROR_DEPENDENT)]
 
@@ -143,7 +145,7 @@ def import_case(name: str, images: dict[str, Path], labels: Path, out: Path
         data = orientation.apply(image.data)[..., None].astype(np.float32)
         write_volume(out / path, data, spacing)
         series[key] = SeriesInfo(path, seg.shape[2], 1, orientation=orientation.to_json())
-    items = myops_items(study_id, seg, spacing, not orientation.unresolved)
+    items = myops_items(study_id, seg, spacing, not orientation.unresolved, tuple(series))
     return Study(study_id, series, {}), items
 
 

@@ -111,8 +111,10 @@ class Scan:
     lge_ti: float                 # inversion time / myocardial null time (1: well nulled)
     t1_post: tuple[float, float, float]   # post-contrast T1 of blood, myocardium, scar, ms
     snr: float                    # blood (cine) signal over noise sigma
-    coil: tuple[float, float]     # surface-coil gain and depth (mm)
-    kspace: float                 # acquired share of k-space (cine, LGE, T2)
+    coil: tuple[float, float, float, float]   # surface arrays: anterior excess at the skin,
+    #                               loop radius (mm), posterior share, fall-off per 100 mm depth
+    kspace: float                 # acquired share of k-space in the phase direction (cine,
+    #                               LGE, T2; the readout keeps 0.15 more)
     perf_kspace: float            # acquired share of k-space in perfusion (Gibbs)
 
 

@@ -6,17 +6,19 @@ T1 and T2 (post-contrast T1 for LGE, a gadolinium curve for perfusion); each seq
 them into a signal with its own equation:
 
 - cine bSSFP: ``PD sin a / (1 + cos a + (1 - cos a) T1/T2)`` (bright fat and fluid, blood
-  about 2.5x myocardium);
+  with inflow about 4x myocardium);
 - LGE (magnitude inversion recovery): ``PD |1 - 2 exp(-TI/T1) + exp(-TR/T1)|`` with a
   per-study inversion time around the myocardial null (good, early or late nulling);
   amyloid has its own kinetics (myocardium T1 below the blood's, TI set near the blood's
   null: dark pool, grey myocardium);
-- T2 black-blood STIR: ``PD exp(-TE/T2)``, fat and flowing blood suppressed, a slow-flow
-  rim of blood along the endocardium;
+- T2 black-blood STIR: ``PD exp(-TE/T2) (1 - exp(-TR/T1)) |1 - 2 exp(-TI/T1)|``, fat and
+  flowing blood suppressed, a slow-flow rim of blood along the endocardium;
 - perfusion saturation recovery: ``PD (1 - exp(-TS R1(t)))`` with ``R1 = 1/T1 + r1 C(t)``.
 
 Then a k-space truncation point-spread function (sharp in perfusion, so the bright first
-pass rings as a dark endocardial rim), surface-coil shading and Rician noise. Intensities
+pass rings as a dark endocardial rim), phased-array coil sensitivity
+(:func:`cardiolens.phantom.thorax.coil_sensitivity`) and Rician noise correlated as a
+zero-filled reconstruction correlates it. Intensities
 never depend on which findings a study has, except in the findings' own pixels: gains and
 noise are set from fixed tissues (fat, blood), never from the image.
 """
@@ -47,6 +49,8 @@ from cardiolens.phantom.thorax import (
     HeartFrame,
     PlaneMap,
     affine,
+    body_waves,
+    coil_sensitivity,
     lax_map,
     sax_map,
     thorax,
@@ -71,7 +75,8 @@ HEART_CLASSES = ("lv_blood", "papillary", "lv_myo", "rv_blood", "rv_wall", "effu
 TISSUE_OF = {"lv_blood": "blood", "rv_blood": "blood", "blood": "blood", "papillary": "myo",
              "lv_myo": "myo", "rv_wall": "myo", "atrial_wall": "myo", "epi_fat": "fat"}
 FLIP_SSFP = math.radians(55.0)
-TR_LGE, TE_T2, TS_PERF = 1700.0, 65.0, 100.0
+INFLOW_SSFP = 1.25
+TR_LGE, TE_T2, TI_STIR, TS_PERF = 1700.0, 65.0, 160.0, 100.0
 R1_GD = 0.0045                                  # 1/(ms mM)
 
 
@@ -96,6 +101,8 @@ def null_time(t1: float) -> float:
 def cine_values() -> dict[str, float]:
     names = set(THORAX_CLASSES) | set(HEART_CLASSES)
     out = {n: bssfp(*TISSUES[_tissue(n)]) for n in names}
+    for n in ("lv_blood", "rv_blood", "blood"):
+        out[n] *= INFLOW_SSFP                       # unsaturated spins flowing into the slice
     gain = 1.0 / out["fat"]
     return {n: v * gain for n, v in out.items()}
 
@@ -115,7 +122,9 @@ def t2_values() -> dict[str, float]:
     def stir(name: str) -> float:
         pd, t1, t2 = TISSUES[name]
         value = pd * math.exp(-TE_T2 / t2) * (1.0 - math.exp(-1800.0 / t1))
-        return value * (0.08 if name in ("fat", "marrow") else 1.0)
+        if name in ("fat", "marrow"):       # nulled by the inversion (imperfectly)
+            return value * 0.08
+        return value * abs(1.0 - 2.0 * math.exp(-TI_STIR / t1))
 
     names = set(THORAX_CLASSES) | set(HEART_CLASSES)
     out = {n: stir(_tissue(n)) for n in names}
@@ -186,7 +195,7 @@ def psf_kernel(share: float, sharp: bool) -> np.ndarray:
 
     ``sharp`` truncation rings (Gibbs); otherwise a Hann-filtered readout blurs smoothly.
     """
-    half = math.ceil(4.0 / share) + (6 if sharp else 0)
+    half = (math.ceil(4.0 / share) + 6) if sharp else 5
     n = np.arange(-half, half + 1, dtype=np.float64)
     kernel = share * np.sinc(share * n)
     taper = np.cos(0.5 * np.pi * n / (half + 1)) ** (1 if sharp else 2)
@@ -210,6 +219,21 @@ def blur(frames: np.ndarray, k_rows: np.ndarray, k_cols: np.ndarray) -> np.ndarr
             acc += w * padded[tuple(index)]
         out = acc
     return out
+
+
+def _neighbour_weight(share: float) -> float:
+    """Neighbour weight of the 2-tap filter that correlates noise as a zero-filled
+    reconstruction does when ``share`` of k-space is acquired (0 when all of it is)."""
+    return float(np.clip(1.5 * (1.0 - share), 0.0, 0.6))
+
+
+def _correlated(noise: np.ndarray, taps: list[float]) -> np.ndarray:
+    """White noise (..., H, W) filtered in place with ``[1, w]`` along rows, then columns."""
+    if taps[0] > 0.0:
+        noise[..., 1:, :] += np.float32(taps[0]) * noise[..., :-1, :]
+    if taps[1] > 0.0:
+        noise[..., 1:] += np.float32(taps[1]) * noise[..., :-1]
+    return noise
 
 
 class Renderer:
@@ -240,6 +264,8 @@ class Renderer:
         self.lax_window = self._clip(top, bottom, cx - wide, cx + wide)
         self._memo: dict[tuple[int, bool], tuple[dict[str, np.ndarray],
                                                  dict[str, np.ndarray]]] = {}
+        self._coil_memo: dict[int, np.ndarray] = {}
+        self.waves = body_waves(self._rng(11))
         self.values = {"cine": cine_values(), "lge": lge_values(self.scan,
                                                                  p.diagnosis == "amyloidosis"),
                        "t2": t2_values()}
@@ -292,9 +318,11 @@ class Renderer:
         return affine(plane, 8.0 * normal / np.linalg.norm(normal))
 
     def _thorax(self, plane_map: PlaneMap, key: int) -> dict[str, np.ndarray]:
-        texture = _smooth_field(self._rng(key), (self.scan.rows, self.scan.cols), 1.2)
+        shape = (self.scan.rows, self.scan.cols)
+        texture = _smooth_field(self._rng(key), shape, 1.2)
+        vessels = _smooth_field(self._rng(key, 5), shape, 2.5 / self.p.acq.pixel_mm)
         return thorax(self.scan, self.frame, plane_map, self.p.acq.pixel_mm, self.p.heart.r_endo,
-                      texture.astype(np.float32))
+                      texture.astype(np.float32), self.waves, vessels.astype(np.float32))
 
     def _parts(self, plane_map: PlaneMap, key: int, sharp: bool, k_rows: np.ndarray,
                k_cols: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -328,14 +356,16 @@ class Renderer:
                                  rim=sequence == "t2")
         return frame[0] * np.float32(self.stored_gain)
 
-    def _coil(self, plane_map: PlaneMap) -> np.ndarray:
-        """Surface-coil sensitivity: anterior and posterior arrays, 1 at the body centre."""
-        y = plane_map.points(self.scan.rows, self.scan.cols)[..., 1]
-        by, hy = self.scan.body_centre[1], self.scan.body_half[1]
-        gain, depth = self.scan.coil
-        shade = 1.0 + gain * (np.exp(-np.clip(by + hy - y, 0, None) / depth)
-                              + np.exp(-np.clip(y - by + hy, 0, None) / depth))
-        return (shade / (1.0 + 2.0 * gain * math.exp(-hy / depth))).astype(np.float32)
+    def _coil(self, plane_map: PlaneMap, key: int | None = None) -> np.ndarray:
+        """Receive sensitivity of the plane's pixels (phased arrays), 1 at the heart centre;
+        memoised per plane ``key``."""
+        memo = self._coil_memo.get(key) if key is not None else None
+        if memo is None:
+            centre = 0.5 * self.p.heart.long_axis * self.frame.a
+            memo = coil_sensitivity(self.scan, plane_map, centre, self.waves)
+            if key is not None:
+                self._coil_memo[key] = memo
+        return memo
 
     # ------------------------------------------------------------------ drawing
 
@@ -382,7 +412,7 @@ class Renderer:
         sr1, sc1 = min(r1 + margin, self.scan.rows), min(c1 + margin, self.scan.cols)
         background = np.broadcast_to(background, (heart.shape[0], *background.shape[1:])).copy()
         background[:, sr0:sr1, sc0:sc1] += diff[:, sr0 - rr0:sr1 - rr0, sc0 - cc0:sc1 - cc0]
-        return background * self._coil(plane_map)[None]
+        return background * self._coil(plane_map, key)[None]
 
     def _sax_frames(self, k: int, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None, key: int,
@@ -449,15 +479,20 @@ class Renderer:
     def _stack(self, per_slice: list[np.ndarray], key: int, reference: float) -> np.ndarray:
         """(slices, frames, H, W) clean frames -> Rician-noisy (H, W, slices, frames).
 
-        Noise sigma is ``reference / snr`` (a fixed tissue's signal, never the image's).
+        Noise sigma is ``reference / snr`` (a fixed tissue's signal, never the image's). The
+        complex noise is acquired in k-space, so the zero-filled reconstruction correlates
+        it between neighbouring pixels as its point-spread function does (more in the phase
+        direction, where less of k-space is kept).
         """
         clean = np.stack(per_slice)
         rng = self._rng(1000 + key)
-        sigma = np.float32(reference / self.scan.snr)
-        real = rng.standard_normal(clean.shape, np.float32)
+        taps = [_neighbour_weight(self.scan.kspace), _neighbour_weight(self.scan.kspace + 0.15)]
+        sigma = np.float32(reference / self.scan.snr
+                           / math.sqrt((1 + taps[0] ** 2) * (1 + taps[1] ** 2)))
+        real = _correlated(rng.standard_normal(clean.shape, np.float32), taps)
         real *= sigma
         real += clean
-        imag = rng.standard_normal(clean.shape, np.float32)
+        imag = _correlated(rng.standard_normal(clean.shape, np.float32), taps)
         imag *= sigma
         np.hypot(real, imag, out=real)
         real *= np.float32(self.stored_gain)

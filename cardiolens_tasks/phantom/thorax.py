@@ -61,17 +61,42 @@ def draw_scan(rng: Rng, p: StudyParams) -> tuple[Scan, float, tuple[float, float
                    for _ in range(p.acq.n_slices))
     scan = Scan(
         rows=rows, cols=cols, body_centre=body, body_half=(half_x, half_y),
-        fat_mm=6.0 + 22.0 * size + _uniform(rng, -3, 3),
+        fat_mm=3.0 + 14.0 * size + _uniform(rng, -2, 2),
         muscle_mm=_uniform(rng, 8.0, 16.0),
         epi_fat_mm=_uniform(rng, 2.0, 7.0),
         apex=(float(axis[0]), float(axis[1]), float(axis[2])),
         diaphragm_z=_uniform(rng, -32.0, -18.0),
         slice_shift=tuple((s[0] / pixel * 1.5, s[1] / pixel * 1.5) for s in shifts),
         lge_ti=ti, t1_post=t1, snr=_uniform(rng, 22.0, 35.0),
-        coil=(_uniform(rng, 0.3, 0.8), _uniform(rng, 60.0, 100.0)),
-        kspace=_uniform(rng, 0.8, 0.92), perf_kspace=_uniform(rng, 0.6, 0.7),
+        coil=(_uniform(rng, 1.0, 3.0), _uniform(rng, 12.0, 22.0), _uniform(rng, 0.0, 0.6),
+              _uniform(rng, 0.2, 0.5)),
+        kspace=_uniform(rng, 0.62, 0.8), perf_kspace=_uniform(rng, 0.6, 0.7),
     )
-    return scan, pixel, centre, rotation
+    return _behind_chest_wall(scan, p, _uniform(rng, 3.0, 12.0)), pixel, centre, rotation
+
+
+def _behind_chest_wall(scan: Scan, p: StudyParams, gap: float) -> Scan:
+    """``scan`` with the body moved forward (anterior) until the whole heart, RV and
+    epicardial fat included, lies at least ``gap`` mm behind the chest-wall muscle."""
+    h = p.heart
+    frame = HeartFrame.of(scan)
+    thick = max(max(row) for row in h.thickness)
+    length = h.long_axis + thick
+    angles = np.radians(np.arange(0.0, 360.0, 10.0))
+    rv = np.array([h.rv_depth + 3.0 if h.rv_arc[0] <= a <= h.rv_arc[1] else 0.0
+                   for a in np.degrees(angles)])
+    u = np.linspace(0.0, length, 16)[:, None]
+    radius = (h.r_endo + thick + h.effusion + 2.0 * scan.epi_fat_mm + rv[None]) * np.sqrt(
+        np.clip(1.0 - (u / length) ** 2, 0.0, None))
+    pts = (u[..., None] * frame.a + radius[..., None]
+           * (np.cos(angles)[None, :, None] * frame.ant + np.sin(angles)[None, :, None]
+              * frame.sep))
+    bx, by = scan.body_centre
+    hx, hy = scan.body_half
+    dx, dy = pts[..., 0] - bx, pts[..., 1] - by
+    front = hy * np.sqrt(np.clip(1.0 - (dx / hx) ** 2, 0.0, None)) - dy
+    deficit = float(np.max(scan.fat_mm + scan.muscle_mm + gap - front))
+    return replace(scan, body_centre=(bx, by + max(deficit, 0.0)))
 
 
 def with_scan(p: StudyParams, rng: Rng) -> StudyParams:
@@ -182,40 +207,134 @@ class Painter:
         self.parts[name] += inside
 
 
-def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo: float,
-           texture: np.ndarray) -> dict[str, np.ndarray]:
-    """Thorax class fractions (each (rows, cols)) of one plane; they sum to one.
+def body_waves(rng: Rng, fields: int = 5, waves: int = 8) -> np.ndarray:
+    """Random plane waves (fields, waves, 5: k_x, k_y, k_z, phase, unused) of smooth fields
+    in patient coordinates, wavelengths 40-160 mm, for :func:`wave_field`."""
+    direction = rng.normal(size=(fields, waves, 3))
+    direction /= np.linalg.norm(direction, axis=-1, keepdims=True)
+    k = direction * (2.0 * np.pi / rng.uniform(40.0, 160.0, (fields, waves, 1)))
+    phase = rng.uniform(0.0, 2.0 * np.pi, (fields, waves, 1))
+    return np.concatenate([k, phase, np.zeros((fields, waves, 1))], axis=-1)
 
-    ``texture`` is a unit-variance smooth field of the plane (lung vessels, liver grain).
-    """
-    pts = plane.points(scan.rows, scan.cols)
-    x, y, z = pts[..., 0], pts[..., 1], pts[..., 2]
+
+def wave_field(pts: np.ndarray, waves: np.ndarray) -> np.ndarray:
+    """Unit-variance smooth field of patient points (..., 3): a sum of plane waves, so every
+    plane that cuts the body sees the same field."""
+    out = np.zeros(pts.shape[:-1], np.float32)
+    for kx, ky, kz, phase, _ in waves.astype(np.float32):
+        out += np.cos(pts[..., 0] * kx + pts[..., 1] * ky + pts[..., 2] * kz + phase)
+    return out * np.float32(np.sqrt(2.0 / len(waves)))
+
+
+def plane_wave_field(plane: PlaneMap, rows: int, cols: int, waves: np.ndarray) -> np.ndarray:
+    """:func:`wave_field` of every pixel of a plane, fast: a plane wave's phase is linear in
+    row and column, so ``cos(a + b) = cos a cos b - sin a sin b`` makes each wave a sum of
+    two outer products."""
+    k = waves[:, :3]
+    row_phase = np.outer(k @ plane.d_row, np.arange(rows)) + (k @ plane.origin + waves[:, 3])[:,
+                                                                                            None]
+    col_phase = np.outer(k @ plane.d_col, np.arange(cols))
+    cr, sr = np.cos(row_phase).astype(np.float32), np.sin(row_phase).astype(np.float32)
+    cc, sc = np.cos(col_phase).astype(np.float32), np.sin(col_phase).astype(np.float32)
+    out = np.zeros((rows, cols), np.float32)
+    for i in range(len(waves)):
+        out += cr[i][:, None] * cc[i][None, :]
+        out -= sr[i][:, None] * sc[i][None, :]
+    return out * np.float32(np.sqrt(2.0 / len(waves)))
+
+
+def _surface(scan: Scan, plane: PlaneMap, pts: np.ndarray, waves: np.ndarray | None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Lateral and anterior offsets from the body axis, the body's depth below the skin
+    (mm, lobulated) and the outline fields of the plane (zero without ``waves``)."""
     bx, by = scan.body_centre
     hx, hy = scan.body_half
-    dx, dy = x - bx, y - by
-    p = Painter(x.shape)
-    p.paint("fat", _soft(_ellipse_depth(dx, dy, hx, hy), pixel))
-    wall = scan.fat_mm
-    p.paint("muscle", _soft(_ellipse_depth(dx, dy, hx - wall, hy - wall), pixel))
-    inner = wall + scan.muscle_mm
-    cavity = _soft(_ellipse_depth(dx, dy - 0.1 * hy, hx - inner, hy - inner - 0.1 * hy), pixel)
-    spine_y = by - hy + inner + 52.0
-    diaphragm = scan.diaphragm_z - np.where(dx > -20.0, 0.0, 12.0) - (dx**2 + dy**2) / 520.0
+    dx, dy = pts[..., 0] - bx, pts[..., 1] - by
+    fields = ([plane_wave_field(plane, scan.rows, scan.cols, w) for w in waves[:4]]
+              if waves is not None else [np.zeros(dx.shape, np.float32)] * 4)
+    # a back flatter than the chest: the posterior half is a squarer super-ellipse
+    power = np.where(dy < 0, 2.6, 2.0)
+    radius = ((np.abs(dx) / hx) ** power + (np.abs(dy) / hy) ** power) ** (1.0 / power)
+    depth = (1.0 - radius) * min(hx, hy) + 5.0 * fields[0]
+    return dx, dy, depth, fields
+
+
+def coil_sensitivity(scan: Scan, plane: PlaneMap, heart: np.ndarray,
+                     waves: np.ndarray | None = None) -> np.ndarray:
+    """Receive sensitivity of an anterior and a posterior phased array after the scanner's
+    intensity normalisation, 1 at the heart centre ``heart`` (3,).
+
+    The arrays lie on the skin. A loop of radius ``a`` sees tissue at depth ``d`` below it
+    with ``(a^2 / (a^2 + d^2))^1.5`` (Biot-Savart on its axis); its elements differ in gain
+    across the chest. What survives normalisation is an excess near the skin (anterior
+    strongest) over a slow fall-off with depth from the chest, and a few percent of smooth
+    B1 ripple.
+    """
+    excess, loop, posterior, falloff = scan.coil
+    bx, by = scan.body_centre
+    hx, hy = scan.body_half
+
+    def field(p: np.ndarray, ripple: np.ndarray | float) -> np.ndarray:
+        dx, dy = p[..., 0] - bx, p[..., 1] - by
+        half_depth = hy * np.sqrt(np.clip(1.0 - (dx / hx) ** 2, 0.0, None))
+        front = np.clip(half_depth - dy, 0.0, None)         # below the anterior skin
+        back = np.clip(dy + half_depth, 0.0, None)          # above the posterior skin
+        elements = 1.0 + 0.35 * np.cos(2.0 * np.pi * dx / (0.9 * hx) + 3.0 * excess)
+        near = ((loop**2 / (loop**2 + front**2)) ** 1.5
+                + posterior * (loop**2 / (loop**2 + back**2)) ** 1.5)
+        slow = np.exp(-front * (falloff / 100.0))
+        return (slow * (1.0 + excess * elements * near) * ripple).astype(np.float32)
+
+    ripple: np.ndarray | float = 1.0
+    at_heart = 1.0
+    if waves is not None:
+        ripple = 1.0 + 0.05 * plane_wave_field(plane, scan.rows, scan.cols, waves[4])
+        at_heart = 1.0 + 0.05 * float(wave_field(heart.reshape(1, 3), waves[4])[0])
+    pts = plane.points(scan.rows, scan.cols)
+    return field(pts, ripple) / field(heart.reshape(1, 3), at_heart)[0]
+
+
+def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo: float,
+           texture: np.ndarray, waves: np.ndarray | None = None,
+           vessels: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Thorax class fractions (each (rows, cols)) of one plane; they sum to one.
+
+    ``texture`` is a unit-variance smooth field of the plane (lung vessel dots, liver
+    grain); ``vessels`` another (curvilinear vessels: its zero crossings); ``waves``
+    (:func:`body_waves`) lobulate the outlines of the body, its fat, the lungs and the
+    diaphragm consistently across planes.
+    """
+    pts = plane.points(scan.rows, scan.cols)
+    z = pts[..., 2]
+    dx, dy, body, (_, f_fat, f_lung, f_dia) = _surface(scan, plane, pts, waves)
+    hx, hy = scan.body_half
+    y = dy + scan.body_centre[1]
+    p = Painter(dx.shape)
+    p.paint("fat", _soft(body, pixel))
+    wall = scan.fat_mm * np.clip(1.0 + 0.35 * f_fat, 0.4, None)
+    p.paint("muscle", _soft(body - wall, pixel))
+    inner = scan.fat_mm + scan.muscle_mm
+    cavity = _soft(_ellipse_depth(dx, dy - 0.1 * hy, hx - inner, hy - inner - 0.1 * hy)
+                   + 6.0 * f_lung, pixel)
+    spine_y = scan.body_centre[1] - hy + inner + 52.0
+    diaphragm = (scan.diaphragm_z - np.where(dx > -20.0, 0.0, 12.0) - (dx**2 + dy**2) / 520.0
+                 + 6.0 * f_dia)
     above = _soft(z - diaphragm, pixel)
     p.paint("lung", cavity * above)
     # mediastinum: fat from the sternum to the spine, and around the heart
-    p.paint("fat", cavity * above * _soft(18.0 - np.abs(dx + 8.0), pixel)
+    p.paint("fat", cavity * above * _soft(18.0 - np.abs(dx + 8.0) + 4.0 * f_lung, pixel)
             * _soft(y - spine_y + 10.0, pixel))
     q = pts - (0.45 * 85.0) * frame.a
     local = np.stack([q @ frame.a, q @ frame.ant, q @ frame.sep], axis=-1)
     sac = _ellipsoid_depth(local, (62.0, 1.25 * r_endo + 8.0, 1.5 * r_endo + 8.0))
-    p.paint("fat", _soft(sac, pixel) * above)
+    p.paint("fat", _soft(sac + 3.0 * f_fat, pixel) * above)
     # below the diaphragm: liver (right and centre) and stomach (left)
-    below = (1.0 - above) * _soft(_ellipse_depth(dx, dy, hx - inner, hy - inner), pixel)
+    below = (1.0 - above) * _soft(_ellipse_depth(dx, dy, hx - inner, hy - inner)
+                                  + 6.0 * f_lung, pixel)
     p.paint("liver", below)
     stomach = _ellipsoid_depth(np.stack([dx + 85.0, dy - 10.0, z - diaphragm + 60.0], -1),
                                (40.0, 32.0, 35.0))
-    p.paint("stomach", below * _soft(stomach, pixel))
+    p.paint("stomach", below * _soft(stomach + 5.0 * f_dia, pixel))
     # spine, spinal canal, paraspinal muscle and the descending aorta
     p.paint("muscle", _soft(_ellipse_depth(dx, y - spine_y + 8.0, 50.0, 38.0), pixel))
     p.paint("marrow", _soft(17.0 - np.hypot(dx, y - spine_y), pixel))
@@ -223,6 +342,16 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
     aorta = _soft(12.0 - np.hypot(dx + 24.0, y - spine_y - 12.0), pixel) * _soft(z + 120.0,
                                                                               pixel)
     p.paint("blood", aorta)
+    # vessels along the body: internal mammary pair behind the sternum, azygos, oesophagus,
+    # and the inferior vena cava below the heart
+    sternum_y = scan.body_centre[1] + hy - inner
+    for x0, y0, radius, name in ((28.0, sternum_y - 4.0, 2.5, "blood"),
+                                 (-28.0, sternum_y - 4.0, 2.5, "blood"),
+                                 (10.0, spine_y + 20.0, 4.0, "blood"),
+                                 (-8.0, spine_y + 30.0, 7.0, "muscle")):
+        p.paint(name, _soft(radius - np.hypot(dx - x0, y - y0), pixel) * (1.0 - p.parts["air"]))
+    p.paint("blood", _soft(12.0 - np.hypot(dx - 22.0, y - spine_y - 40.0), pixel)
+            * _soft(-5.0 - z, pixel) * _soft(z + 110.0, pixel))
     # above the base: atria, aortic root and pulmonary trunk (walls first, then blood)
     for centre, radii, name in _base_vessels(frame, r_endo):
         q = pts - centre
@@ -230,10 +359,16 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
         depth = _ellipsoid_depth(local, radii)
         p.paint("atrial_wall", _soft(depth + 2.5, pixel))
         p.paint(name, _soft(depth, pixel))
-    # lung vessels: small bright branches
-    vessels = np.clip((texture - 2.4) * 1.5, 0.0, 0.8).astype(np.float32)
-    p.parts["blood"] += p.parts["lung"] * vessels
-    p.parts["lung"] *= 1.0 - vessels
+    # lung vessels: small bright dots, and branches along the zero lines of a smooth field
+    dots = np.clip((texture - 1.8) * 1.5, 0.0, 0.8)
+    if vessels is not None:
+        lines = np.clip(1.0 - np.abs(vessels) / 0.12, 0.0, 1.0) * np.clip(texture + 0.3, 0, 1)
+        dots = np.maximum(dots, 0.7 * lines)
+    dots = dots.astype(np.float32)
+    for host in ("lung", "liver"):
+        share = dots * (p.parts[host] if host == "lung" else 0.5 * p.parts[host])
+        p.parts["blood"] += share
+        p.parts[host] -= share
     return p.parts
 
 

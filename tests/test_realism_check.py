@@ -1,0 +1,60 @@
+"""scripts/realism_check.py: the per-frame statistics measure what they are named after."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "realism_check.py"
+
+
+@pytest.fixture(scope="module")
+def check():
+    spec = importlib.util.spec_from_file_location("realism_check", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["realism_check"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _frame(noise: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:96, :80]
+    disc = ((yy - 48) ** 2 + (xx - 40) ** 2 < 30 ** 2) * 150.0 + 50.0
+    return np.clip(disc + rng.normal(0, noise, disc.shape), 0, 255).astype(np.uint8)
+
+
+def test_features_are_finite_and_deterministic(check) -> None:
+    for image in (_frame(8.0), np.zeros((32, 40), np.uint8), np.full((16, 16), 255, np.uint8)):
+        a, b = check.frame_features(image), check.frame_features(image.copy())
+        assert a.shape == (len(check.FEATURES),)
+        assert np.isfinite(a).all()
+        assert np.array_equal(a, b)
+
+
+def test_noise_and_spectrum_follow_the_image(check) -> None:
+    names = list(check.FEATURES)
+    quiet, noisy = check.frame_features(_frame(2.0)), check.frame_features(_frame(12.0))
+    noise = names.index("noise")
+    assert noisy[noise] == pytest.approx(12.0 / 255, rel=0.15)
+    assert quiet[noise] < noisy[noise] / 3
+    slope = names.index("psd_slope")
+    assert quiet[slope] < noisy[slope] - 0.5      # smooth image: steeper spectral fall-off
+    edges = names.index("edge_0.1")
+    assert noisy[edges] > quiet[edges]
+
+
+def test_single_real_study_is_split_by_slice_location(check) -> None:
+    groups = check.split_single_study(["S"] * 6, [0.0, 0.0, 10.0, 10.0, 20.0, 20.0])
+    assert groups == ["S#lower"] * 4 + ["S#upper"] * 2
+    assert len(set(check.split_single_study(["S"] * 4, [5.0] * 4))) == 2
+
+
+def test_feature_groups_cover_every_feature_once(check) -> None:
+    columns = [j for group in check.FEATURE_GROUPS for j in check.group_columns(group)]
+    assert sorted(columns) == list(range(len(check.FEATURES)))

@@ -50,7 +50,7 @@ def _is_ed(f: Frame) -> bool:
     return f.when == "end-diastole" or (f.when is None and f.frame == 0)
 
 
-FLUID_Z = (0.3, 0.8)
+FLUID_Z = (0.3, 0.55)
 """Pericardial fluid on bSSFP lies between myocardium and blood (z about 0.45-0.6 on the
 myocardium-0, blood-1 scale: long T1 against its T2); the epicardial fat beyond it is at
 or above the blood level, so a layer in this band right outside the epicardium is fluid

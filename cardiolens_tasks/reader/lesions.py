@@ -29,9 +29,12 @@ ENDO_BASED = {LAYER.subendocardial, LAYER.transmural}
 read as focal (infarct scar spreads from the endocardium within one territory); its thin
 edges break into fragments on single frames, which would otherwise look patchy."""
 LGE_Z = LESION_Z
+T2_RATIO = (1.5, 2.2)
+"""Edema is brighter than the wall's own myocardium by this ratio on black-blood T2
+(clinically 1.5-2x remote myocardium); pericardial fluid is brighter still. The blood,
+suppressed by the sequence, is no reference."""
 T2_Z = -0.95
-"""Edema is brighter than myocardium (z < 0 on T2, where blood is darker); the window
-may saturate it, so the margin is modest."""
+"""The apical cap's edema margin on the myocardium-0, blood-1 scale."""
 DARK_Z = 0.25
 """Below this z (myocardium 0, blood 1) a sample is nulled myocardium."""
 THIN_DARK, THIN_RAYS = 0.6, 7
@@ -70,10 +73,9 @@ def _lesion_mask(ring: Ring, sequence: str) -> np.ndarray:
     r = np.arange(ring.profile.shape[1])[None] * R_STEP
     wall = (r >= ring.endo[:, None]) & (r <= ring.epi[:, None])
     myo = max(ring.myo, float(np.median(ring.profile[wall]))) if wall.any() else ring.myo
-    scale = ring.blood - myo
-    z = (ring.profile - myo) / (scale if abs(scale) > 1e-3 else -1e-3)
     clipped = (ring.profile >= T2_SATURATED) & (ring.profile > myo + 0.1) & (myo < 0.9)
-    return ((z < T2_Z) & (z > -1.7)) | clipped
+    ratio = ring.profile / max(myo, 1e-3)
+    return ((ratio > T2_RATIO[0]) & (ratio < T2_RATIO[1])) | clipped
 
 
 def _ray_lesions(ring: Ring, sequence: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -149,7 +149,10 @@ def read_lax(frames: list[Frame], read: CineRead) -> None:
         pairs[f.view]["ed" if f.when == "end-diastole" else "es"] = cavity
         if f.when == "end-diastole" and f.view in LAX_SIDES:
             _apical_hypertrophy(f.pixels, cavity, LAX_SIDES[f.view], read)
-    full = {v: p for v, p in pairs.items() if len(p) == 2}
+    # a view whose systolic cavity is not smaller than its diastolic one was traced
+    # into a neighbouring chamber in one of the two frames; it measures nothing
+    full = {v: p for v, p in pairs.items() if len(p) == 2
+            and _disc_volume(p["es"].widths) < _disc_volume(p["ed"].widths)}
     if not full:
         return
     volumes = {}
@@ -199,6 +202,11 @@ def _apical_hypertrophy(image: np.ndarray, cavity: Cavity, walls: tuple[str, str
         if mm >= LAX_THICK_MM:
             site = (_LV.apical, wall)
             read.thickness[site] = max(read.thickness.get(site, 0.0), mm)
+
+
+def _disc_volume(widths: np.ndarray) -> float:
+    """Single-plane disc volume (px^3 up to a constant) of one cavity."""
+    return float(np.sum(widths.astype(float) ** 2))
 
 
 def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:

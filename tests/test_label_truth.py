@@ -239,21 +239,164 @@ def _lv_blood_area(frame: np.ndarray, g: SliceGeometry, blood: float) -> int:
     return int(connected(bright, seed).sum())
 
 
+def _es_descent(renderer: Renderer) -> float:
+    """Drawn descent of the base at end-systole (mm); the long-axis test below checks that
+    the long-axis pixels show it."""
+    return float(renderer.model.descent(renderer.phases[renderer.p.acq.es_phase]))
+
+
 def test_ejection_fraction_band_matches_blood_pool_areas(cohort: Path, answers: dict) -> None:
+    """Slice summation as a reader does it with the long-axis cross-reference: at ES only
+    slices below the descended base count (a slice that is atrium at ES is left out), and
+    the most basal counted slice's slab is trimmed or extended to the base plane."""
     data = read_dataset(cohort)
     for sid, a in answers.items():
         info = data.studies[sid].series["cine_sax"]
         frames = _frames(cohort, sid, "cine_sax")
         renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
-        ed = es = 0
+        slice_u = renderer.model.slice_u
+        step = slice_u[1] - slice_u[0]
+        base = _es_descent(renderer)
+        ed = es = 0.0
+        first = True
         for k in range(info.slices - 1):
             g = SliceGeometry(renderer, k)
             ed_frame = frames[k, info.ed_frame or 0]
             blood = float(np.median(g.crop(ed_frame)[g.blood]))
             ed += _lv_blood_area(ed_frame, g, blood)
-            es += _lv_blood_area(frames[k, info.es_frame or 0], g, blood)
+            if slice_u[k] < base + 0.5 * renderer.p.acq.pixel_mm:
+                continue                     # atrium (or the annulus itself) at ES
+            area = _lv_blood_area(frames[k, info.es_frame or 0], g, blood)
+            es += area * ((slice_u[k] + 0.5 * step - base) / step if first else 1.0)
+            first = False
         measured = 100.0 * (1.0 - es / ed)
         assert ef_band(measured) == a["cine_lv_function"], (sid, round(measured, 1))
+
+
+def _ring_coverage(frame: np.ndarray, g: SliceGeometry, blood: float, pixel_mm: float,
+                   reach_mm: float) -> float:
+    """Share of 72 rays from the LV centre that leave the blood pool into a run of at least
+    3.5 mm of myocardium-level pixels (a full ring gives 1)."""
+    steps = np.arange(0.0, reach_mm, 0.5)
+    hits = 0
+    for angle in np.radians(np.arange(0.0, 360.0, 5.0)):
+        rows = np.round(g.centre[0] - steps * np.cos(angle) / pixel_mm).astype(int)
+        cols = np.round(g.centre[1] - steps * np.sin(angle) / pixel_mm).astype(int)
+        v = frame[np.clip(rows, 0, frame.shape[0] - 1), np.clip(cols, 0, frame.shape[1] - 1)]
+        v = v / blood
+        bright, dark = v > 0.64, (v > 0.12) & (v < 0.42)
+        if not bright[:4].any():
+            continue
+        after = dark[int(np.argmin(bright)):]
+        begin = int(np.argmax(after)) if after.any() else len(after)
+        run = after[begin:]
+        length = int(np.argmin(run)) if (~run).any() else len(run)
+        hits += length * 0.5 >= 3.5
+    return hits / 72
+
+
+def test_basal_slices_above_the_descended_base_show_no_ring_at_end_systole(
+        cohort: Path, answers: dict) -> None:
+    """Through-plane motion: a basal slice that the base has left by ES shows atrium and
+    LVOT instead of a myocardial ring; slices still below the base keep their ring."""
+    data = read_dataset(cohort)
+    above = below = 0
+    for sid in answers:
+        info = data.studies[sid].series["cine_sax"]
+        frames = _frames(cohort, sid, "cine_sax")
+        renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
+        heart, px = renderer.p.heart, renderer.p.acq.pixel_mm
+        reach = heart.r_endo + max(max(row) for row in heart.thickness) + 6.0
+        base = _es_descent(renderer)
+        for k in range(3):
+            gap = renderer.model.slice_u[k] - base
+            if abs(gap) < 0.5 * px:
+                continue                   # the annulus itself: partial volume
+            g = SliceGeometry(renderer, k)
+            blood = float(np.median(g.crop(frames[k, 0])[g.blood]))
+            ed = _ring_coverage(frames[k, info.ed_frame or 0], g, blood, px, reach)
+            es = _ring_coverage(frames[k, info.es_frame or 0], g, blood, px, reach)
+            if gap < 0:
+                assert es <= 0.5 and es <= ed - 0.3, (sid, k, round(ed, 2), round(es, 2))
+                above += 1
+            else:
+                assert es >= 0.85, (sid, k, round(ed, 2), round(es, 2))
+                below += 1
+    assert above >= 20 and below >= 40, (above, below)
+
+
+def _wall_base_mm(rel: np.ndarray, x: np.ndarray, u: np.ndarray, side: int, inner: float,
+                  outer: float, bin_mm: float) -> float:
+    """Axial position (mm from the ED base) where the LV wall on one side of a long-axis
+    view ends: walking from mid-ventricle towards the base, the first row band whose share
+    of myocardium-level pixels falls below half of the mid-ventricular share."""
+    dark = (rel < 0.42) & (rel > 0.12)
+    side_band = (side * x > inner) & (side * x < outer)
+
+    def share(lo: float) -> float:
+        band = side_band & (u >= lo) & (u < lo + bin_mm)
+        return float(dark[band].mean()) if band.sum() >= 3 else float("nan")
+
+    reference = np.nanmedian([share(lo) for lo in np.arange(20.0, 40.0, bin_mm)])
+    for lo in np.arange(20.0, -20.0, -bin_mm):
+        if share(lo) < 0.5 * reference:
+            return float(lo + bin_mm)
+    return float("nan")
+
+
+def _apex_mm(rel: np.ndarray, x: np.ndarray, u: np.ndarray, bin_mm: float) -> float:
+    """Axial position of the top of the LV blood pool on the long axis (|x| < 3 mm),
+    walking up from mid-ventricle to the first row band that is mostly not blood."""
+    axis = np.abs(x) < 3.0
+    for lo in np.arange(30.0, 150.0, bin_mm):
+        band = axis & (u >= lo) & (u < lo + bin_mm)
+        if band.sum() and (rel[band] > 0.64).mean() < 0.5:
+            return float(lo)
+    return float("nan")
+
+
+def test_long_axis_annulus_descends_by_the_drawn_amount(cohort: Path, answers: dict) -> None:
+    """In the 4CH and 2CH cines the basal end of both LV walls moves towards the apex from
+    ED to ES by the drawn descent (one-pixel resolution at each end: nine in ten studies
+    within two pixels, the atria or groove fat can shift one view's reading), the apex
+    barely moves, and long-axis function is lower in amyloidosis than in normal hearts."""
+    by_diagnosis: dict[str, list[float]] = defaultdict(list)
+    apex: list[float] = []
+    close: list[bool] = []         # within two pixels of the drawn descent
+    for sid in answers:
+        p = cohort_params(SEED, _index(sid), STUDIES)
+        renderer = Renderer(p)
+        px, es = p.acq.pixel_mm, p.acq.es_phase
+        r0, r1, c0, c1 = renderer.lax_window
+        outer = p.heart.r_endo + max(max(row) for row in p.heart.thickness) + 3.0
+        moves, apex_moves = [], []
+        for view in ("4ch", "2ch"):
+            frames = _frames(cohort, sid, f"cine_{view}")[0]
+            _, x, u = renderer.lax_plane(view)
+            rel = []
+            for f in (0, es):
+                frame = frames[f, r0:r1, c0:c1]
+                blood = np.median(frame[(np.abs(x) < 0.5 * p.heart.r_endo) & (u > 10) & (u < 40)])
+                rel.append(frame / blood)
+            for side in (-1, 1):
+                ends = [_wall_base_mm(r, x, u, side, 0.5 * p.heart.r_endo, outer, px)
+                        for r in rel]
+                moves.append(ends[1] - ends[0])
+            apex_moves.append(_apex_mm(rel[1], x, u, px) - _apex_mm(rel[0], x, u, px))
+        measured = float(np.nanmedian(moves))
+        assert np.sum(np.isfinite(moves)) >= 3, (sid, moves)
+        error = abs(measured - _es_descent(renderer))
+        assert error <= 5.0 * px, (sid, moves, _es_descent(renderer))
+        close.append(error <= 2.0 * px)
+        assert max(abs(m) for m in apex_moves) <= 3.0 * px, (sid, apex_moves)
+        apex.extend(abs(m) for m in apex_moves)
+        by_diagnosis[p.diagnosis].append(measured)
+    assert np.mean(close) >= 0.9, np.mean(close)
+    bases = [m for v in by_diagnosis.values() for m in v]
+    assert np.mean(apex) < 0.3 * np.mean(bases), (np.mean(apex), np.mean(bases))
+    normal = float(np.mean(by_diagnosis["normal"]))
+    assert 10.0 <= normal <= 16.0, by_diagnosis["normal"]
+    assert np.mean(by_diagnosis["amyloidosis"]) < normal - 3.0, dict(by_diagnosis)
 
 
 def test_perfusion_defect_sectors_enhance_later_and_less(cohort: Path, answers: dict) -> None:

@@ -9,6 +9,7 @@ keeps the labels stable against partial volume and noise.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 import numpy as np
@@ -83,7 +84,12 @@ def _motion(sites: tuple[Site, ...], factor: float) -> tuple[tuple[float, ...], 
 
 
 def ejection_fraction(model: HeartModel, shortening: float | None = None) -> float:
-    """EF (%) of the drawn LV cavity: slice areas at ED and ES from the same tables."""
+    """EF (%) of the drawn LV cavity: slice areas at ED and ES from the same tables.
+
+    The ES cavity is the ED cavity's tissue shortened radially and compressed along the
+    axis by the descent of the base (:meth:`HeartModel.compression`), so its volume is the
+    radial ES slice sum times that compression.
+    """
     heart = model.heart
     shortening = heart.shortening if shortening is None else shortening
     u = np.asarray(model.slice_u[:-1])
@@ -91,14 +97,33 @@ def ejection_fraction(model: HeartModel, shortening: float | None = None) -> flo
     r_ed = heart.r_endo * np.sqrt(np.clip(1.0 - (u / heart.long_axis) ** 2, 0.0, None))
     r_es = r_ed[:, None] * (1.0 - shortening * model.motion[levels])
     ed = float(np.sum(r_ed**2)) * 360.0
-    es = float(np.sum(r_es**2))
+    es = float(np.sum(r_es**2)) * float(model.compression(heart.base_descent))
     return 100.0 * (1.0 - es / ed)
 
 
+MAPSE_PER_EF_POINT, MAPSE_OFFSET, MAPSE_MIN = 0.22, -0.5, 3.0
+LONG_AXIS_FUNCTION = {"amyloidosis": 0.6, "hcm": 0.8}
+"""Long-axis function relative to what the EF predicts: markedly reduced in amyloid (with
+relative apical sparing: the apex stays fixed anyway), reduced in HCM (docs/phantom.md)."""
+
+
+def base_descent(ef: float, diagnosis: str, variation: float) -> float:
+    """Systolic descent of the AV plane towards the apex (MAPSE, mm).
+
+    ``0.22 EF - 0.5`` mm (EF 60% -> 12.7 mm, 45% -> 9.4 mm, 25% -> 5 mm; at least 3 mm),
+    times the diagnosis' long-axis factor and a per-study ``variation`` (0.85-1.15).
+    """
+    mapse = max(MAPSE_PER_EF_POINT * ef + MAPSE_OFFSET, MAPSE_MIN)
+    return mapse * LONG_AXIS_FUNCTION.get(diagnosis, 1.0) * variation
+
+
 def calibrate(heart: Heart, n_slices: int, ef_range: tuple[float, float],
-              rng: Rng) -> tuple[Heart, float]:
-    """Choose the global shortening so the drawn EF lands inside ``ef_range``."""
+              rng: Rng, diagnosis: str = "normal") -> tuple[Heart, float]:
+    """Choose the base descent from the target EF, then the global radial shortening so
+    the drawn EF lands inside ``ef_range``."""
     target = _uniform(rng, *ef_range)
+    descent = base_descent(target, diagnosis, _uniform(rng, 0.85, 1.15))
+    heart = replace(heart, base_descent=descent)
     model = HeartModel.build(heart, n_slices)
     lo, hi = 0.02, 0.62
     for _ in range(40):
@@ -111,7 +136,7 @@ def calibrate(heart: Heart, n_slices: int, ef_range: tuple[float, float],
     ef = ejection_fraction(model, shortening)
     if not ef_range[0] - 0.5 <= ef <= ef_range[1] + 0.5:
         raise ValueError(f"EF {ef:.1f} outside {ef_range}")
-    return Heart(**{**heart.__dict__, "shortening": shortening}), ef
+    return replace(heart, shortening=shortening), ef
 
 
 class Draft:
@@ -514,7 +539,7 @@ def sample_study(rng: Rng, study_id: str, diagnosis: str) -> StudyParams:
     bands = list(EF_RANGES)
     for band in bands[bands.index(d.ef_band):]:
         try:    # a large dyskinetic region cannot reach a high EF: take the next band
-            heart, ef = calibrate(heart, n_slices, EF_RANGES[band], rng)
+            heart, ef = calibrate(heart, n_slices, EF_RANGES[band], rng, diagnosis)
             break
         except ValueError:
             if band == bands[-1]:

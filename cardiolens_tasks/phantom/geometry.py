@@ -7,6 +7,14 @@ distance along the long axis, distance from it and anatomical angle (see
 :mod:`cardiolens.data.anatomy`). Along each ray the tissue classes are consecutive radial
 intervals (LV blood, LV myocardium, RV blood, RV wall, effusion), so their soft-edged
 fractions add up to one and partial volume comes for free.
+
+Through-plane motion (docs/phantom.md, "Long-axis motion"): in systole the base (the
+AV plane) descends towards the fixed epicardial apex by ``Heart.base_descent * phase``.
+Image planes stay fixed in the patient; the ventricle is compressed uniformly along its
+axis, so the pixel at axial position ``u`` shows the tissue that sat at
+:meth:`HeartModel.material_u` at end-diastole, with its level, wall thickness and motion.
+Above the descended base the atria and great-vessel roots stretch down to meet it
+(:meth:`HeartModel.background_u`), so a basal slice shows atrium and LVOT at end-systole.
 """
 
 from __future__ import annotations
@@ -21,6 +29,9 @@ from cardiolens.phantom.params import Heart, Lesion
 
 RV_WALL_MM = 3.0
 PAPILLARY_DEG = (195.0, 285.0)
+ATRIAL_MM = 30.0
+"""Height above the base plane over which the atria and roots stretch as the base descends
+(their roofs stay, their floors follow the AV plane)."""
 LEVEL_INDEX = {name: i for i, name in enumerate(LEVELS)}
 
 
@@ -75,6 +86,32 @@ class HeartModel:
 
     def level_of(self, u: np.ndarray) -> np.ndarray:
         return np.searchsorted(np.asarray(self.level_bounds), u).astype(np.int8)
+
+    @property
+    def apex_u(self) -> float:
+        """Axial position of the epicardial apex, fixed through the cycle (mm)."""
+        return self.heart.long_axis + self.apex_thickness
+
+    def descent(self, phase: np.ndarray | float) -> np.ndarray:
+        """Descent of the base towards the apex (mm) at systolic phase factors (1 = ES)."""
+        return np.float32(self.heart.base_descent) * np.asarray(phase, np.float32)
+
+    def compression(self, descent: np.ndarray | float) -> np.ndarray:
+        """Axial length of the ventricle over its end-diastolic length at a descent."""
+        apex = np.float32(self.apex_u)
+        return (apex - np.asarray(descent, np.float32)) / apex
+
+    def material_u(self, u: np.ndarray, descent: np.ndarray | float) -> np.ndarray:
+        """End-diastolic axial position of the ventricular tissue seen at ``u``."""
+        return (u - descent) / self.compression(descent)
+
+    def background_u(self, u: np.ndarray | float,
+                     descent: np.ndarray | float) -> np.ndarray:
+        """End-diastolic axial position of the atria and roots seen at ``u`` (identity
+        outside the stretched band from ``ATRIAL_MM`` above the base to the descended base)."""
+        d = np.asarray(descent, np.float32)
+        stretched = -ATRIAL_MM + (u + ATRIAL_MM) * (ATRIAL_MM / (ATRIAL_MM + d))
+        return np.where((u >= -ATRIAL_MM) & (u < d), stretched, u).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -160,51 +197,70 @@ class Tissue:
     outside: np.ndarray
     endo: np.ndarray      # endocardial radius per pixel ray, mm
     epi: np.ndarray       # epicardial radius, mm
+    level: np.ndarray     # level index of the tissue each pixel shows, (T or 1, H, W)
 
 
 def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float = 0.0) -> Tissue:
     """Class fractions of a plane at the given systolic phase factors (0 = ED, 1 = ES).
 
-    ``epi_fat_mm`` is the epicardial fat in the atrioventricular and interventricular
-    grooves (a third of it elsewhere), thickest at the base; a 1 mm pericardium follows.
+    The base descends with the phase (through-plane motion, see the module docstring);
+    walls keep their volume, so they thicken as the ventricle shortens. ``epi_fat_mm`` is
+    the epicardial fat in the atrioventricular and interventricular grooves (a third of it
+    elsewhere), thickest at the base; a 1 mm pericardium follows.
     """
     heart = model.heart
     px = plane.pixel_mm
     s = np.asarray(phase, np.float32)[:, None, None]
-    lvl, deg, u, rho = plane.level, plane.deg, plane.u, plane.rho
-    thick = model.thickness[lvl, deg].astype(np.float32)
-    motion = model.motion[lvl, deg].astype(np.float32)
+    deg, rho = plane.deg, plane.rho
+    if heart.base_descent > 0 and np.any(s > 0):
+        d = model.descent(s)
+        stretch = 1.0 / model.compression(d)
+        flat = plane.u.min() == plane.u.max()    # a short-axis plane: one u, one level
+        u_plane = plane.u[:1, :1] if flat else plane.u
+        u = model.material_u(u_plane, d)         # (T, H, W): the tissue each pixel shows
+        lvl = model.level_of(u)
+        on_lv = _edge(u_plane - d, px)           # 0 above the descended base (atria side)
+    else:
+        stretch = np.ones((1, 1, 1), np.float32)
+        u, lvl = plane.u[None], plane.level[None]
+        on_lv = _edge(u, px)
+        flat = False
+    if flat:     # per-level tables of the plane's angles, one level per phase
+        thick = model.thickness[:, deg].astype(np.float32)[lvl[:, 0, 0]]
+        motion = model.motion[:, deg].astype(np.float32)[lvl[:, 0, 0]]
+    else:
+        thick = model.thickness[lvl, deg].astype(np.float32)
+        motion = model.motion[lvl, deg].astype(np.float32)
     length = heart.long_axis
-    on_lv = _edge(u, px)                     # 0 above the base plane (atria side)
     uu = np.maximum(u, 0.0)
     endo_ed = heart.r_endo * np.sqrt(np.clip(1.0 - (uu / length) ** 2, 0.0, None))
     epi_ed = (heart.r_endo + thick) * np.sqrt(
         np.clip(1.0 - (uu / (length + model.apex_thickness)) ** 2, 0.0, None))
     endo = endo_ed * (1.0 - heart.shortening * motion * s)
-    epi = np.sqrt(np.maximum(endo**2 + epi_ed**2 - endo_ed**2, 0.0))
+    epi = np.sqrt(np.maximum(endo**2 + (epi_ed**2 - endo_ed**2) * stretch, 0.0))
 
     a0, a1 = heart.rv_arc
     frac = np.clip((plane.phi - a0) / (a1 - a0), 0.0, 1.0)
     crescent = np.clip(np.sin(np.pi * frac), 0.0, 1.0) ** 0.6
-    profile = np.where((plane.phi > a0) & (plane.phi < a1), crescent, 0.0)
+    profile = np.where((plane.phi > a0) & (plane.phi < a1), crescent, 0.0)[None]
     taper = np.sqrt(np.clip(1.0 - (uu / (0.9 * length)) ** 2, 0.0, None))
-    rv_d = (heart.rv_depth * profile * taper)[None] * (1.0 - heart.rv_shortening * s)
-    in_arc = np.clip(profile * 6.0, 0.0, 1.0)[None] * (taper > 0)[None]
+    rv_d = (heart.rv_depth * profile * taper) * (1.0 - heart.rv_shortening * s)
+    in_arc = np.clip(profile * 6.0, 0.0, 1.0) * (taper > 0)
     b2 = epi + rv_d
     b3 = b2 + RV_WALL_MM * in_arc
     b4 = b3 + heart.effusion
     groove = np.maximum(np.cos(np.radians(plane.phi - 30.0)), np.cos(np.radians(plane.phi - 150.0)))
-    fat = epi_fat_mm * (0.35 + 0.65 * np.clip(groove, 0.0, 1.0) ** 4) * (
+    fat = epi_fat_mm * (0.35 + 0.65 * np.clip(groove, 0.0, 1.0) ** 4)[None] * (
         1.0 + 0.6 * np.clip(1.0 - uu / length, 0.0, 1.0))
-    b5 = b4 + fat[None]
+    b5 = b4 + fat
     b6 = b5 + (1.0 if epi_fat_mm > 0 else 0.0)
 
     on_lv = on_lv * (epi_ed > 0)             # nothing beyond the epicardial apex
     e0, e1, e2, e3, e4, e5, e6 = (_edge(b - rho, px) * on_lv
                                   for b in (endo, epi, b2, b3, b4, b5, b6))
     pap = np.zeros_like(e0)
-    if LEVEL_INDEX[LEVEL.mid] in np.unique(lvl):
-        mid = (lvl == LEVEL_INDEX[LEVEL.mid])[None]
+    mid = lvl == LEVEL_INDEX[LEVEL.mid]
+    if mid.any():
         r_pap = 0.13 * heart.r_endo
         for angle in PAPILLARY_DEG:
             rc = 0.55 * endo
@@ -213,7 +269,7 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
     return Tissue(
         lv_blood=e0 * (1.0 - pap), papillary=e0 * pap, lv_myo=e1 - e0, rv_blood=e2 - e1,
         rv_wall=e3 - e2, effusion=e4 - e3, epi_fat=e5 - e4, pericardium=e6 - e5,
-        outside=1.0 - e6, endo=endo, epi=epi,
+        outside=1.0 - e6, endo=endo, epi=epi, level=lvl,
     )
 
 
@@ -243,7 +299,7 @@ def lesion_fraction(lesions: tuple[Lesion, ...], plane: Plane, t: Tissue,
     depth = plane.rho - t.endo
     wall = np.maximum(t.epi - t.endo, 1e-3)
     for lesion in lesions:
-        angular = site_table(lesion)[plane.level, plane.deg][None]
+        angular = site_table(lesion)[t.level, plane.deg]
         lo, hi = lesion.band
         radial = np.ones_like(depth)
         if lo > 0.0:

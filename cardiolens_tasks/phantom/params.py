@@ -69,6 +69,7 @@ class Heart:
     rv_arc: tuple[float, float]   # angular extent of the RV crescent
     rv_shortening: float
     effusion: float               # pericardial effusion width (0 = none)
+    base_descent: float = 0.0     # systolic descent of the AV plane towards the apex at ES
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,14 @@ noise are set from fixed tissues (fat, blood), never from the image.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from cardiolens.data.anatomy import slice_levels
 from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.phantom.geometry import (
+    ATRIAL_MM,
     LAX_ANGLE,
     HeartModel,
     Plane,
@@ -256,16 +258,20 @@ class Renderer:
         px, (cy, cx) = p.acq.pixel_mm, p.acq.centre
         reach = (h.r_endo + max(max(row) for row in h.thickness) + h.rv_depth + 3.0
                  + h.effusion + 2.0 * p.scan.epi_fat_mm + 2.0)
+        self.reach = reach
         half = reach / px + 6
         self.sax_window = self._clip(cy - half, cy + half, cx - half, cx + half)
         top = cy - 0.5 * (h.long_axis + self.model.apex_thickness) / px - 4
-        bottom = lax_base_row(self.model, px, p.acq.centre) + 8
+        below = ATRIAL_MM / px + 4 if h.base_descent > 0 else 8   # the stretching atria
+        bottom = lax_base_row(self.model, px, p.acq.centre) + below
         wide = reach / px + 4
         self.lax_window = self._clip(top, bottom, cx - wide, cx + wide)
         self._memo: dict[tuple[int, bool], tuple[dict[str, np.ndarray],
                                                  dict[str, np.ndarray]]] = {}
         self._coil_memo: dict[int, np.ndarray] = {}
         self.waves = body_waves(self._rng(11))
+        self._fields: dict[tuple[int, ...], np.ndarray] = {}
+        self._atria: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         self.values = {"cine": cine_values(), "lge": lge_values(self.scan,
                                                                  p.diagnosis == "amyloidosis"),
                        "t2": t2_values()}
@@ -304,6 +310,13 @@ class Renderer:
         return plane, lax_map(self.frame, LAX_ANGLE[view], a.pixel_mm, a.centre[1], base_row,
                               tilt)
 
+    def lax_plane(self, view: str) -> tuple[Plane, np.ndarray, np.ndarray]:
+        """The heart-window plane of a long-axis view and its in-plane (x, u) grids in mm
+        (u from the end-diastolic base towards the apex; tests measure pixels with it)."""
+        a = self.p.acq
+        return lax_plane(self.model, view, self.lax_window, a.pixel_mm, a.centre,
+                         a.rotation / 3.0)
+
     def affine(self, series: str) -> np.ndarray:
         """NIfTI affine of a series in the canonical frame (docs/geometry.md)."""
         a = self.p.acq
@@ -317,12 +330,25 @@ class Renderer:
         normal = np.cross(plane.d_row, plane.d_col)
         return affine(plane, 8.0 * normal / np.linalg.norm(normal))
 
+    def _field(self, *key: int, sigma: float) -> np.ndarray:
+        """A seeded smooth field of the whole image (memoised: atria planes reuse it)."""
+        field = self._fields.get(key)
+        if field is None:
+            shape = (self.scan.rows, self.scan.cols)
+            field = self._fields[key] = _smooth_field(self._rng(*key), shape,
+                                                      sigma).astype(np.float32)
+        return field
+
+    def _grain(self, key: int) -> np.ndarray:
+        """Tissue grain and bias field of a plane outside the heart."""
+        grain = 1.0 + 0.08 * self._field(key, 7, sigma=1.0)
+        grain *= 1.0 + 0.1 * self._field(key, 8, sigma=12.0)
+        return grain
+
     def _thorax(self, plane_map: PlaneMap, key: int) -> dict[str, np.ndarray]:
-        shape = (self.scan.rows, self.scan.cols)
-        texture = _smooth_field(self._rng(key), shape, 1.2)
-        vessels = _smooth_field(self._rng(key, 5), shape, 2.5 / self.p.acq.pixel_mm)
         return thorax(self.scan, self.frame, plane_map, self.p.acq.pixel_mm, self.p.heart.r_endo,
-                      texture.astype(np.float32), self.waves, vessels.astype(np.float32))
+                      self._field(key, sigma=1.2), self.waves,
+                      self._field(key, 5, sigma=2.5 / self.p.acq.pixel_mm))
 
     def _parts(self, plane_map: PlaneMap, key: int, sharp: bool, k_rows: np.ndarray,
                k_cols: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -331,9 +357,7 @@ class Renderer:
         memo = self._memo.get((key, sharp))
         if memo is None:
             parts = {n: f for n, f in self._thorax(plane_map, key).items() if f.any()}
-            shape = (self.scan.rows, self.scan.cols)
-            grain = 1.0 + 0.08 * _smooth_field(self._rng(key, 7), shape, 1.0).astype(np.float32)
-            grain *= 1.0 + 0.1 * _smooth_field(self._rng(key, 8), shape, 12.0).astype(np.float32)
+            grain = self._grain(key)
             parts = {n: f * grain for n, f in parts.items()}      # tissue grain, bias field
             blurred = {n: blur(f, k_rows, k_cols) for n, f in parts.items()}
             memo = self._memo[(key, sharp)] = (parts, blurred)
@@ -369,12 +393,80 @@ class Renderer:
 
     # ------------------------------------------------------------------ drawing
 
+    def _carried(self, rho_mm: np.ndarray) -> np.ndarray:
+        """Share of the base's motion that the surroundings at ``rho_mm`` from the long axis
+        follow: 1 for the heart and its atria, 0 for the thorax beyond the heart window."""
+        return np.clip((self.reach + 3.0 - rho_mm) / 8.0, 0.0, 1.0).astype(np.float32)
+
+    def _atria_parts(self, k: int, u_mm: int) -> dict[str, np.ndarray]:
+        """Thorax fractions (with grain) in the heart window of short-axis slice ``k`` moved
+        to the end-diastolic axial position ``u_mm`` (memoised per whole millimetre)."""
+        parts = self._atria.get((k, u_mm))
+        if parts is None:
+            a = self.p.acq
+            r0, r1, c0, c1 = self.sax_window
+            full = sax_map(self.frame, float(u_mm), a.pixel_mm, self.slice_centre(k), a.rotation)
+            sub = PlaneMap(full.origin + r0 * full.d_row + c0 * full.d_col, full.d_row,
+                           full.d_col)
+            scan = replace(self.scan, rows=r1 - r0, cols=c1 - c0)
+            raw = thorax(scan, self.frame, sub, a.pixel_mm, self.p.heart.r_endo,
+                         self._field(k, sigma=1.2)[r0:r1, c0:c1], self.waves,
+                         self._field(k, 5, sigma=2.5 / a.pixel_mm)[r0:r1, c0:c1])
+            grain = self._grain(k)[r0:r1, c0:c1]
+            parts = self._atria[(k, u_mm)] = {n: f * grain for n, f in raw.items() if f.any()}
+        return parts
+
+    def _sax_background(self, k: int, phases: np.ndarray, values: dict,
+                        static: np.ndarray) -> np.ndarray:
+        """Window background of short-axis slice ``k`` per phase: where the base has
+        descended past the slice, the stretched atria and roots (``background_u``)."""
+        u_k = float(self.model.slice_u[k])
+        descent = self.model.descent(phases)
+        above = np.nonzero(descent > u_k)[0]
+        if not above.size:
+            return static
+        out = np.array(np.broadcast_to(static, (len(phases), *static.shape[1:])))
+        weight = self._carried(self.sax_plane(k).rho)
+        for t in above:
+            u_mm = round(float(self.model.background_u(u_k, descent[t])))
+            atria = sum(f * float(np.ravel(values[n])[0])
+                        for n, f in self._atria_parts(k, u_mm).items())
+            out[t] = weight * atria + (1.0 - weight) * static[min(int(t), len(static) - 1)]
+        return out
+
+    def _lax_background(self, view: str, phases: np.ndarray, static: np.ndarray) -> np.ndarray:
+        """Window background of a long-axis view per phase: the static thorax resampled
+        along the long axis so that the atria and roots stretch down to the descended base."""
+        descent = self.model.descent(phases)
+        if not np.any(descent > 0):
+            return static
+        _, x, u = self.lax_plane(view)
+        rows_moving = np.nonzero(((u >= -ATRIAL_MM) & (u < descent.max())).any(axis=1))[0]
+        frames = np.array(np.broadcast_to(static, (len(phases), *static.shape[1:])))
+        if not rows_moving.size:
+            return frames
+        band = slice(int(rows_moving[0]), int(rows_moving[-1]) + 1)
+        x, u = x[band], u[band]
+        u_src = u + self._carried(np.abs(x)) * (
+            self.model.background_u(u, descent[:, None, None]) - u)
+        a = self.p.acq
+        t = math.radians(a.rotation / 3.0)
+        x0 = x * math.cos(t) + u_src * math.sin(t)          # undo the in-plane tilt
+        y0 = -x * math.sin(t) + u_src * math.cos(t)
+        r0, _, c0, _ = self.lax_window
+        rows = lax_base_row(self.model, a.pixel_mm, a.centre) - y0 / a.pixel_mm - r0
+        cols = a.centre[1] + x0 / a.pixel_mm - c0
+        moved = np.abs(u_src - u) > 1e-3
+        frames[:, band] = np.where(moved, _bilinear(frames, rows, cols), frames[:, band])
+        return frames
+
     def _render(self, plane: Plane, plane_map: PlaneMap, window: Window, key: int,
                 phases: np.ndarray,
                 values: dict, lesions: tuple[Lesion, ...], texture_key: int | None,
                 papillary: bool = False, rim: bool = False,
-                sharp: bool = False) -> np.ndarray:
-        """Blurred noise-free (T, H, W) frames of one plane."""
+                sharp: bool = False, view: str | None = None) -> np.ndarray:
+        """Blurred noise-free (T, H, W) frames of one plane (``view`` names a long-axis
+        plane; otherwise ``key`` is the short-axis slice)."""
         r0, r1, c0, c1 = window
         n = max(len(phases), max(np.size(v) for v in values.values()))
 
@@ -391,18 +483,29 @@ class Renderer:
             value = v(name)
             background += blurred[name][None] * value
             window_bg += part[None, r0:r1, c0:c1] * value
+        moving_bg = window_bg
+        if self.p.heart.base_descent > 0 and np.any(phases > 0):
+            moving_bg = (self._lax_background(view, phases, window_bg) if view else
+                         self._sax_background(key, phases, values, window_bg))
+        # rows that can hold heart tissue (long axis: not the atria below the base)
+        rows = np.nonzero((plane.u >= -plane.pixel_mm).any(axis=1))[0]
+        band = slice(int(rows[0]), int(rows[-1]) + 1) if rows.size else slice(0, 0)
+        plane = Plane(plane.u[band], plane.rho[band], plane.phi[band], plane.level[band],
+                      plane.pixel_mm)
         t = tissue(self.model, plane, phases, self.scan.epi_fat_mm)
         lesion = None
         if lesions:
             texture = None
             if texture_key is not None and any(les.patchy for les in lesions):
                 texture = patch_texture(self._rng(texture_key),
-                                        (self.scan.rows, self.scan.cols))[r0:r1, c0:c1]
+                                        (self.scan.rows, self.scan.cols))[r0:r1, c0:c1][band]
             lesion = lesion_fraction(lesions, plane, t, texture)
-        heart = _compose(t, values, window_bg, lesion, papillary)
+        heart = np.array(np.broadcast_to(moving_bg, (max(n, t.lv_myo.shape[0]),
+                                                     *moving_bg.shape[1:])))
+        heart[:, band] = _compose(t, values, moving_bg[:, band], lesion, papillary)
         if rim:
             depth = np.clip(1.0 - (t.endo - plane.rho[None]) / 4.0, 0.0, 1.0)
-            heart += t.lv_blood * depth * (v("rim") - v("lv_blood"))
+            heart[:, band] += t.lv_blood * depth * (v("rim") - v("lv_blood"))
         margin = len(k_rows) // 2 + 1
         big = np.zeros((heart.shape[0], r1 - r0 + 2 * margin, c1 - c0 + 2 * margin), np.float32)
         big[:, margin:-margin, margin:-margin] = heart - window_bg
@@ -416,18 +519,19 @@ class Renderer:
 
     def _sax_frames(self, k: int, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None, key: int,
-                    **kw: bool) -> np.ndarray:
+                    papillary: bool = False, rim: bool = False,
+                    sharp: bool = False) -> np.ndarray:
         return self._render(self.sax_plane(k), self._sax_map(k), self.sax_window, key, phases,
-                            values, lesions,
-                            texture_key, **kw)
+                            values, lesions, texture_key, papillary=papillary, rim=rim,
+                            sharp=sharp)
 
     def _lax_frames(self, view: str, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None,
-                    **kw: bool) -> np.ndarray:
+                    papillary: bool = False) -> np.ndarray:
         plane, plane_map = self._lax(view)
         return self._render(plane, plane_map, self.lax_window, 50 + LAX_VIEWS.index(view),
-                            phases, values,
-                            lesions, texture_key, **kw)
+                            phases, values, lesions, texture_key, papillary=papillary,
+                            view=view)
 
     def cine_sax(self) -> np.ndarray:
         frames = [self._sax_frames(k, self.phases, self.values["cine"], (), None, k)
@@ -509,6 +613,20 @@ class Renderer:
         out["t2_sax"] = self.t2_sax()
         out["perf_sax"] = self.perf_sax()
         return out
+
+
+def _bilinear(frames: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Sample (T, H, W) frames at fractional (T, H, W) positions (clamped to the frame)."""
+    n, h, w = frames.shape
+    r = np.clip(rows, 0.0, h - 1.0)
+    c = np.clip(cols, 0.0, w - 1.0)
+    r0 = np.minimum(r.astype(np.intp), h - 2)
+    c0 = np.minimum(c.astype(np.intp), w - 2)
+    fr, fc = r - r0, c - c0
+    tt = np.arange(n)[:, None, None]
+    top = frames[tt, r0, c0] * (1.0 - fc) + frames[tt, r0, c0 + 1] * fc
+    low = frames[tt, r0 + 1, c0] * (1.0 - fc) + frames[tt, r0 + 1, c0 + 1] * fc
+    return top * (1.0 - fr) + low * fr
 
 
 def _compose(t: Tissue, values: dict[str, np.ndarray | float], background: np.ndarray,

@@ -249,6 +249,7 @@ def _dicom_series(root: Path, seen: set[str], pattern: str) -> dict[str, Series]
         try:
             ds = pydicom.dcmread(str(path))
             if "PixelData" not in ds:
+                _warn(f"{path}: skipped (no pixel data)")
                 continue
             uid = str(ds.get("SOPInstanceUID", path))
             if uid in seen:                      # the same image given twice

@@ -3,6 +3,7 @@ the drawn heart where the pixels show it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nibabel as nib
@@ -11,7 +12,14 @@ import pytest
 
 from cardiolens.data.dataset import read_dataset
 from cardiolens.data.orientation import APEX_RAS, SEPTUM_RAS, from_affine
-from cardiolens.phantom.cohort import cohort_params, generate_cohort, sample_params
+from cardiolens.data.validate import validate_dataset
+from cardiolens.errors import CardiolensError
+from cardiolens.phantom.cohort import (
+    cohort_params,
+    generate_cohort,
+    orientation_record,
+    sample_params,
+)
 from cardiolens.phantom.params import DIAGNOSES
 from cardiolens.phantom.sequences import LAX_ANGLE, Renderer
 from cardiolens.phantom.thorax import HeartFrame
@@ -50,6 +58,31 @@ def test_written_affines_follow_the_canonical_frame(small_cohort: Path) -> None:
             found = from_affine(affine, view, slices=info.slices)
             assert found.in_plane.name == "identity" and not found.reverse_slices, (sid, name)
             assert found.confidence == "high", (sid, name, found.notes)
+
+
+def test_every_series_records_its_orientation_as_an_importer_would(small_cohort: Path) -> None:
+    assert validate_dataset(small_cohort) == []
+    records = [json.loads(line) for line in (small_cohort / "studies.jsonl").open()]
+    for record in records:
+        for name, raw in record["series"].items():
+            image = nib.load(str(small_cohort / raw["path"]))
+            expected = from_affine(image.affine, name.split("_")[1], raw["slices"]).to_json()
+            assert raw["orientation"] == expected, (record["study_id"], name)
+            assert (raw["orientation"]["evidence"], raw["orientation"]["in_plane"],
+                    raw["orientation"]["reversed_slices"]) == ("geometry", "identity", False)
+    study = read_dataset(small_cohort).studies[records[0]["study_id"]]
+    assert study.series["cine_sax"].orientation == records[0]["series"]["cine_sax"][
+        "orientation"]
+
+
+def test_a_non_canonical_phantom_affine_is_refused() -> None:
+    renderer = Renderer(sample_params(5, 0, "normal"))
+    good = renderer.affine("cine_sax")
+    assert orientation_record(good, "cine_sax", 10)["in_plane"] == "identity"
+    flipped = good.copy()
+    flipped[:3, 1] *= -1                        # columns run the other way: septum right
+    with pytest.raises(CardiolensError, match="non-canonical"):
+        orientation_record(flipped, "cine_sax", 10)
 
 
 @pytest.mark.parametrize("diagnosis", DIAGNOSES[:3])

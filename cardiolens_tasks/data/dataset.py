@@ -43,7 +43,8 @@ class SeriesInfo:
     es_frame: int | None = None
     orientation: dict[str, Any] | None = None
     """How an importer reached the canonical frame (docs/geometry.md): evidence, transform,
-    confidence, notes; absent in older datasets and on the phantom."""
+    confidence, notes; the phantom writes the record of an already-canonical series. Absent
+    in older datasets."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "slices": self.slices, "frames": self.frames}

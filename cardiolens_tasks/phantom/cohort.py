@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -31,6 +32,7 @@ from cardiolens.data.dataset import (
     write_jsonl,
 )
 from cardiolens.data.findings import build_items
+from cardiolens.data.orientation import from_affine
 from cardiolens.data.taxonomy import load_taxonomy
 from cardiolens.data.volumes import write_volume
 from cardiolens.errors import CardiolensError
@@ -43,7 +45,11 @@ from cardiolens.phantom.thorax import with_scan
 
 PHANTOM_VERSION = "2"
 CANARY = "cardiolens-canary-5f0c8a2e-3d1b-4c7a-9e62-b84f1d0a7c33"
-DEFAULT_STUDIES = 160
+DEFAULT_STUDIES = 137
+"""The smallest cohort whose exact prevalence counts give every diagnosis at least 10
+studies (seed 0: 10 amyloidosis, 10 sarcoidosis); every option of every subtask is still a
+right answer in it (tests/test_audit.py). More studies would lengthen the first run, which
+generates the cohort (README, "First run: time and disk")."""
 DEFAULT_SEED = 0
 LAX_SLICE_MM = 8.0
 
@@ -90,6 +96,17 @@ def _spacing(p: StudyParams, renderer: Renderer, series: str) -> tuple[float, fl
     return (px, px, LAX_SLICE_MM)
 
 
+def orientation_record(affine: np.ndarray, series: str, slices: int) -> dict[str, Any]:
+    """The ``orientation`` record of a phantom series, as an importer writes it for a
+    series already in the canonical frame: decided from the written affine (evidence
+    ``geometry``), identity transform, slices not reversed."""
+    found = from_affine(affine, series.split("_")[1], slices)
+    if found.in_plane.name != "identity" or found.reverse_slices:
+        raise CardiolensError(f"{series}: the phantom wrote a non-canonical affine "
+                              f"({found.in_plane.name}, reversed={found.reverse_slices})")
+    return found.to_json()
+
+
 def make_study(root: Path, seed: int, index: int, diagnosis: str) -> tuple[Study, list[Item]]:
     """Draw, render and write one study's volumes; return its study record and items."""
     p = sample_params(seed, index, diagnosis)
@@ -97,12 +114,14 @@ def make_study(root: Path, seed: int, index: int, diagnosis: str) -> tuple[Study
     series: dict[str, SeriesInfo] = {}
     for name, data in renderer.series().items():
         rel = f"volumes/{p.study_id}/{name}.nii.gz"
-        write_volume(root / rel, data, _spacing(p, renderer, name), renderer.affine(name))
+        affine = renderer.affine(name)
+        write_volume(root / rel, data, _spacing(p, renderer, name), affine)
         _, _, slices, frames = data.shape
         cine = name.startswith("cine_")
         series[name] = SeriesInfo(rel, slices, frames,
                                   ed_frame=0 if cine else None,
-                                  es_frame=p.acq.es_phase if cine else None)
+                                  es_frame=p.acq.es_phase if cine else None,
+                                  orientation=orientation_record(affine, name, slices))
     findings = findings_from_params(p)
     reports = write_reports(findings, np.random.default_rng([seed, index, 1]))
     items = build_items(p.study_id, findings, series, reports)

@@ -347,8 +347,11 @@ class Renderer:
 
     def _thorax(self, plane_map: PlaneMap, key: int) -> dict[str, np.ndarray]:
         return thorax(self.scan, self.frame, plane_map, self.p.acq.pixel_mm, self.p.heart.r_endo,
-                      self._field(key, sigma=1.2), self.waves,
-                      self._field(key, 5, sigma=2.5 / self.p.acq.pixel_mm))
+                      self._field(key, sigma=1.2), self.waves, self._vessels(key))
+
+    def _vessels(self, key: int) -> np.ndarray:
+        """The smooth field whose zero lines draw the lung vessels of a plane."""
+        return self._field(key, 5, sigma=2.5 / self.p.acq.pixel_mm)
 
     def _parts(self, plane_map: PlaneMap, key: int, sharp: bool, k_rows: np.ndarray,
                k_cols: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -411,7 +414,7 @@ class Renderer:
             scan = replace(self.scan, rows=r1 - r0, cols=c1 - c0)
             raw = thorax(scan, self.frame, sub, a.pixel_mm, self.p.heart.r_endo,
                          self._field(k, sigma=1.2)[r0:r1, c0:c1], self.waves,
-                         self._field(k, 5, sigma=2.5 / a.pixel_mm)[r0:r1, c0:c1])
+                         self._vessels(k)[r0:r1, c0:c1])
             grain = self._grain(k)[r0:r1, c0:c1]
             parts = self._atria[(k, u_mm)] = {n: f * grain for n, f in raw.items() if f.any()}
         return parts
@@ -429,8 +432,7 @@ class Renderer:
         weight = self._carried(self.sax_plane(k).rho)
         for t in above:
             u_mm = round(float(self.model.background_u(u_k, descent[t])))
-            atria = sum(f * float(np.ravel(values[n])[0])
-                        for n, f in self._atria_parts(k, u_mm).items())
+            atria = sum(f * _at(values[n], int(t)) for n, f in self._atria_parts(k, u_mm).items())
             out[t] = weight * atria + (1.0 - weight) * static[min(int(t), len(static) - 1)]
         return out
 
@@ -600,7 +602,7 @@ class Renderer:
         imag *= sigma
         np.hypot(real, imag, out=real)
         real *= np.float32(self.stored_gain)
-        return np.ascontiguousarray(real.transpose(2, 3, 0, 1))
+        return real.transpose(2, 3, 0, 1)      # a view: the NIfTI writer reorders once
 
     def series(self) -> dict[str, np.ndarray]:
         """Every series of the study keyed by series name, (H, W, slices, frames)."""
@@ -613,6 +615,12 @@ class Renderer:
         out["t2_sax"] = self.t2_sax()
         out["perf_sax"] = self.perf_sax()
         return out
+
+
+def _at(value: np.ndarray | float, t: int) -> float:
+    """A class's intensity at frame ``t`` (a constant, or one value per frame)."""
+    flat = np.ravel(value)
+    return float(flat[min(t, flat.size - 1)])
 
 
 def _bilinear(frames: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -100,7 +100,9 @@ def _site_fractions(cohort: Path, study_id: str, series: str, rel_threshold: flo
     ``reference`` normalises intensities: 'signal' (the written pixels minus the same slice
     drawn noise-free without lesions, over each pixel's coil gain: the lesions' own
     signal, LGE, where blood, fat and scar are all bright), 'blood' (LV blood median) or
-    'myo' (median of all core myocardium of the stack, T2).
+    'myo' (each pixel over its coil gain, then over the median of all core myocardium of
+    the stack, T2: the surface coil brightens the apex near the chest wall, a known mimic
+    of edema that a reader corrects for, as against skeletal muscle).
     """
     frames = _frames(cohort, study_id, series)
     renderer = Renderer(cohort_params(SEED, _index(study_id), STUDIES))
@@ -113,6 +115,7 @@ def _site_fractions(cohort: Path, study_id: str, series: str, rel_threshold: flo
         ref = np.median(np.concatenate([g.crop(frames[k, 0])[g.blood]
                                         for k, g in enumerate(geoms) if g.blood.any()]))
     else:
+        frames = np.stack([frames[k] / geoms[k].gain for k in range(frames.shape[0])])
         ref = np.median(np.concatenate([g.crop(frames[k, 0])[g.core_myo]
                                         for k, g in enumerate(geoms)]))
     levels = slice_levels(frames.shape[0])

@@ -174,12 +174,16 @@ def perfusion_curves(n: int, start: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], sigma_px: float) -> np.ndarray:
-    """Unit-variance smooth random field (Gaussian blur in Fourier space)."""
+def _smooth_field(rng: np.random.Generator, shape: tuple[int, int],
+                  sigma_px: float | tuple[float, ...]) -> np.ndarray:
+    """Unit-variance smooth random field (Gaussian blur in Fourier space); several sigmas
+    mix scales of equal strength in one transform."""
     noise = rng.standard_normal(shape)
     fy = np.fft.fftfreq(shape[0])[:, None]
     fx = np.fft.rfftfreq(shape[1])[None, :]
-    kernel = np.exp(-2.0 * (np.pi * sigma_px) ** 2 * (fx**2 + fy**2))
+    f2 = fx**2 + fy**2
+    sigmas = sigma_px if isinstance(sigma_px, tuple) else (sigma_px,)
+    kernel = sum(s * np.exp(-2.0 * (np.pi * s) ** 2 * f2) for s in sigmas)
     field = np.fft.irfft2(np.fft.rfft2(noise) * kernel, s=shape)
     return (field - field.mean()) / (field.std() + 1e-9)
 
@@ -330,7 +334,7 @@ class Renderer:
         normal = np.cross(plane.d_row, plane.d_col)
         return affine(plane, 8.0 * normal / np.linalg.norm(normal))
 
-    def _field(self, *key: int, sigma: float) -> np.ndarray:
+    def _field(self, *key: int, sigma: float | tuple[float, ...]) -> np.ndarray:
         """A seeded smooth field of the whole image (memoised: atria planes reuse it)."""
         field = self._fields.get(key)
         if field is None:
@@ -340,8 +344,8 @@ class Renderer:
         return field
 
     def _grain(self, key: int) -> np.ndarray:
-        """Tissue grain and bias field of a plane outside the heart."""
-        grain = 1.0 + 0.08 * self._field(key, 7, sigma=1.0)
+        """Tissue grain at two scales and a bias field of a plane outside the heart."""
+        grain = 1.0 + 0.085 * self._field(key, 7, sigma=(1.0, 4.0))
         grain *= 1.0 + 0.1 * self._field(key, 8, sigma=12.0)
         return grain
 

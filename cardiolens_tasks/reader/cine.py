@@ -50,8 +50,11 @@ def _is_ed(f: Frame) -> bool:
     return f.when == "end-diastole" or (f.when is None and f.frame == 0)
 
 
-FAT_Z = 1.15
-"""Epicardial fat is brighter than blood on bSSFP (z about 1.3); effusion is not (z 0.7-1)."""
+FLUID_Z = (0.3, 0.55)
+"""Pericardial fluid on bSSFP lies between myocardium and blood (z about 0.45-0.6 on the
+myocardium-0, blood-1 scale: long T1 against its T2); the epicardial fat beyond it is at
+or above the blood level, so a layer in this band right outside the epicardium is fluid
+and the fat's own blurred edge crosses it in about a pixel."""
 
 
 def _run_beyond(ring: Ring, rays: np.ndarray, low: float, high: float = np.inf) -> float:
@@ -102,7 +105,7 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
     if eds:
         mid = eds[len(eds) // 2]
         read.rv_depth_mm = _run_beyond(mid, rv_rays, 0.6) * MM_PER_PX
-        read.effusion_mm = _run_beyond(mid, free_rays, 0.6, FAT_Z) * MM_PER_PX
+        read.effusion_mm = _run_beyond(mid, free_rays, FLUID_Z[0], FLUID_Z[1]) * MM_PER_PX
     ratios: dict[Site, float] = {}
     rv_ratios, areas = [], []
     for k, pair in by_slice.items():
@@ -146,7 +149,10 @@ def read_lax(frames: list[Frame], read: CineRead) -> None:
         pairs[f.view]["ed" if f.when == "end-diastole" else "es"] = cavity
         if f.when == "end-diastole" and f.view in LAX_SIDES:
             _apical_hypertrophy(f.pixels, cavity, LAX_SIDES[f.view], read)
-    full = {v: p for v, p in pairs.items() if len(p) == 2}
+    # a view whose systolic cavity is not smaller than its diastolic one was traced
+    # into a neighbouring chamber in one of the two frames; it measures nothing
+    full = {v: p for v, p in pairs.items() if len(p) == 2
+            and _disc_volume(p["es"].widths) < _disc_volume(p["ed"].widths)}
     if not full:
         return
     volumes = {}
@@ -196,6 +202,11 @@ def _apical_hypertrophy(image: np.ndarray, cavity: Cavity, walls: tuple[str, str
         if mm >= LAX_THICK_MM:
             site = (_LV.apical, wall)
             read.thickness[site] = max(read.thickness.get(site, 0.0), mm)
+
+
+def _disc_volume(widths: np.ndarray) -> float:
+    """Single-plane disc volume (px^3 up to a constant) of one cavity."""
+    return float(np.sum(widths.astype(float) ** 2))
 
 
 def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -98,8 +98,8 @@ def _seeds(sm: np.ndarray, count: int) -> list[tuple[int, int]]:
     spread = np.sqrt(np.maximum(box_means(sm * sm, SEED_HALF) - box * box, 0.0))
     cy, cx = np.mgrid[SEED_HALF:h - SEED_HALF, SEED_HALF:w - SEED_HALF]
     near = (np.abs(cy - h / 2) < SEED_NEAR * h) & (np.abs(cx - w / 2) < SEED_NEAR * w)
-    body = float(np.percentile(sm[int(0.2 * h):int(0.8 * h), int(0.2 * w):int(0.8 * w)], BODY_PCT))
-    score = np.where(near & (box > body + 0.15), -spread, -np.inf)
+    body, lift = _levels(sm)
+    score = np.where(near & (box > body + lift), -spread, -np.inf)
     out: list[tuple[int, int]] = []
     for k in np.argsort(score, axis=None)[::-1]:
         r, c = np.unravel_index(int(k), score.shape)
@@ -110,7 +110,18 @@ def _seeds(sm: np.ndarray, count: int) -> list[tuple[int, int]]:
     return out
 
 
-def _region(sm: np.ndarray, sy: int, sx: int, body: float) -> tuple[np.ndarray, float] | None:
+def _levels(sm: np.ndarray) -> tuple[float, float]:
+    """The dark surroundings' level (:data:`BODY_PCT` of the central field) and how far
+    above it blood must lie: 0.15, or half the way to the field's 90th percentile where
+    the coil leaves a deep heart dim."""
+    h, w = sm.shape
+    central = sm[int(0.2 * h):int(0.8 * h), int(0.2 * w):int(0.8 * w)]
+    body = float(np.percentile(central, BODY_PCT))
+    return body, min(0.15, 0.5 * (float(np.percentile(central, 90)) - body))
+
+
+def _region(sm: np.ndarray, sy: int, sx: int, body: float,
+            lift: float = 0.15) -> tuple[np.ndarray, float] | None:
     """The blood-level region around (sy, sx) with its lower threshold, or None when it
     is no enclosed cavity.
 
@@ -121,7 +132,7 @@ def _region(sm: np.ndarray, sy: int, sx: int, body: float) -> tuple[np.ndarray, 
     first, so the grey seams where fat meets lung do not connect the cavity to them."""
     h, w = sm.shape
     blood = float(sm[sy - SEED_HALF:sy + SEED_HALF + 1, sx - SEED_HALF:sx + SEED_HALF + 1].mean())
-    if blood - body < 0.15:
+    if blood - body < lift:
         return None
     low = 0.5 * (blood + body)
     band = (sm > low) & (sm < blood + FAT_MARGIN * (blood - low))
@@ -225,11 +236,10 @@ def find_cavity(image: np.ndarray) -> Cavity | None:
     """The LV cavity of a bright-blood long-axis frame, or None if not found: the traced
     region (:func:`_trace`) of the first candidate seed (:func:`_seeds`) that is an
     enclosed cavity."""
-    h, w = image.shape
     sm = smooth3(image)
-    body = float(np.percentile(sm[int(0.2 * h):int(0.8 * h), int(0.2 * w):int(0.8 * w)], BODY_PCT))
+    body, lift = _levels(sm)
     for sy, sx in _seeds(sm, SEED_TRIES):
-        found = _region(sm, sy, sx, body)
+        found = _region(sm, sy, sx, body, lift)
         cavity = None if found is None else _trace(found[0], sm, found[1], sy, sx)
         if cavity is not None:
             return cavity

@@ -18,7 +18,7 @@ from cardiolens.data.anatomy import LEVELS, WALLS6, Site
 from cardiolens.data.vocabulary import DISTRIBUTION, LAYER
 from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.reader.request import Frame
-from cardiolens.reader.sax import LESION_Z, R_STEP, Ring, polar, smooth, sustained
+from cardiolens.reader.sax import LESION_Z, R_STEP, Ring, first_true, polar, smooth, sustained
 from cardiolens.reader.series import SaxSeries, sax_series
 
 SITE_SHARE = 0.3          # share of a sector's rays that must be enhanced
@@ -29,9 +29,22 @@ ENDO_BASED = {LAYER.subendocardial, LAYER.transmural}
 read as focal (infarct scar spreads from the endocardium within one territory); its thin
 edges break into fragments on single frames, which would otherwise look patchy."""
 LGE_Z = LESION_Z
+T2_RATIO = (1.5, 2.2)
+"""Edema is brighter than the wall's own myocardium by this ratio on black-blood T2
+(clinically 1.5-2x remote myocardium); pericardial fluid is brighter still. The blood,
+suppressed by the sequence, is no reference."""
 T2_Z = -0.95
-"""Edema is brighter than myocardium (z < 0 on T2, where blood is darker); the window
-may saturate it, so the margin is modest."""
+"""The apical cap's edema margin on the myocardium-0, blood-1 scale."""
+DARK_Z = 0.25
+"""Below this z (myocardium 0, blood 1) a sample is nulled myocardium."""
+THIN_DARK, THIN_RAYS = 0.6, 7
+"""An arc of at least 7 rays (14 degrees) whose dark wall is under 60% of the slice's
+median holds scar."""
+MIN_CONTRAST = 0.5
+"""A ring whose blood-to-myocardium contrast is under half the series' median did not find
+the LV (grey slow-flow blood, a small apical cavity): its samples say nothing of lesions."""
+APEX_INSIDE = 0.7
+"""An apical-cap lesion starts within this share of the cap's radius (fat lies outside)."""
 NO_DISTRIBUTION = ""
 """Distribution of a :class:`LesionRead` that found no lesion (not a taxonomy option)."""
 T2_SATURATED = 0.98
@@ -55,9 +68,14 @@ class LesionRead:
 def _lesion_mask(ring: Ring, sequence: str) -> np.ndarray:
     if ring.scar is not None:
         return ring.scar
-    z = ring.z()
-    clipped = (ring.profile >= T2_SATURATED) & (ring.profile > ring.myo + 0.1) & (ring.myo < 0.9)
-    return ((z < T2_Z) & (z > -1.7)) | clipped
+    # the myocardium level is the wall's own median (edema is a minority of it); the sample
+    # just past the endocardial step can sit in the darker slow-flow rim
+    r = np.arange(ring.profile.shape[1])[None] * R_STEP
+    wall = (r >= ring.endo[:, None]) & (r <= ring.epi[:, None])
+    myo = max(ring.myo, float(np.median(ring.profile[wall]))) if wall.any() else ring.myo
+    clipped = (ring.profile >= T2_SATURATED) & (ring.profile > myo + 0.1) & (myo < 0.9)
+    ratio = ring.profile / max(myo, 1e-3)
+    return ((ratio > T2_RATIO[0]) & (ratio < T2_RATIO[1])) | clipped
 
 
 def _ray_lesions(ring: Ring, sequence: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,6 +97,69 @@ def _ray_lesions(ring: Ring, sequence: str) -> tuple[np.ndarray, np.ndarray, np.
     return enhanced, np.clip(first, 0, 1), np.clip(last, 0, 1)
 
 
+def dark_wall(ring: Ring) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per ray, where the nulled myocardium's dark run starts (samples past the endocardial
+    circle, which may be negative), how long it is (dips of up to 2 samples bridged) and
+    where dark resumes after it (past the circle; inf when it does not)."""
+    dark = ring.z() < DARK_Z
+    n = dark.shape[1]
+    bridged = dark.copy()
+    for gap in (1, 2):
+        closed = dark[:, :n - gap - 1] & dark[:, gap + 1:]
+        for g in range(1, gap + 1):
+            bridged[:, g:n - gap - 1 + g] |= closed
+    starts, lengths = np.zeros(dark.shape[0]), np.zeros(dark.shape[0])
+    resumes = np.full(dark.shape[0], np.inf)
+    for a in range(dark.shape[0]):
+        circle = int(ring.endo[a] / R_STEP + 0.5)
+        k = max(circle - 4, 0)
+        while k < n and not dark[a, k]:
+            k += 1
+        start = k
+        while k < n and bridged[a, k]:
+            k += 1
+        starts[a], lengths[a] = start - circle, k - start
+        again = np.flatnonzero(sustained(dark[a:a + 1, k:], 3)[0])
+        if again.size:
+            resumes[a] = k + int(again[0]) - circle
+    return starts, lengths, resumes
+
+
+def thin_arcs(ring: Ring) -> list[tuple[np.ndarray, float, float]]:
+    """Each arc of at least :data:`THIN_RAYS` contiguous rays whose dark wall is shorter
+    than :data:`THIN_DARK` of the slice's median, as (rays, first, last): scar (brighter
+    than nulled myocardium, even where the window greys it to the blood level or below)
+    takes the place of part of the wall. ``first`` and ``last`` (0 endocardium, 1
+    epicardium) bound the part of the slice's typical wall that the dark run leaves out."""
+    starts, lengths, resumes = dark_wall(ring)
+    typical_start, typical = float(np.median(starts)), float(np.median(lengths))
+    thin = lengths < THIN_DARK * typical
+    if thin.all() or not thin.any() or typical < 2:
+        return []
+    shift = int(np.argmin(thin))                    # start the scan on a normal ray
+    arcs, current = [], []
+    for a in np.roll(np.arange(len(thin)), -shift):
+        if thin[a]:
+            current.append(int(a))
+        elif current:
+            arcs.append(np.array(current))
+            current = []
+    if current:
+        arcs.append(np.array(current))
+    out = []
+    for arc in arcs:
+        if len(arc) < THIN_RAYS:
+            continue
+        lo = (starts[arc] - typical_start) / typical          # dark begins (wall fraction)
+        hi = lo + lengths[arc] / typical                      # dark ends
+        scar_first = np.where(lo > 0.15, 0.0, np.clip(hi, 0, 1))
+        back = (resumes[arc] - typical_start) / typical        # dark again (mid-wall scar)
+        scar_last = np.where(lo > 0.15, np.clip(lo, 0, 1),
+                             np.where(back < 0.85, np.clip(back, 0, 1), 1.0))
+        out.append((arc, float(np.median(scar_first)), float(np.median(scar_last))))
+    return out
+
+
 def _layer(first: float, last: float) -> str:
     if first < 0.2:
         return LAYER.transmural if last > 0.85 else LAYER.subendocardial
@@ -86,7 +167,11 @@ def _layer(first: float, last: float) -> str:
 
 
 def _apex_lesion(frame: Frame, series: SaxSeries, sequence: str) -> bool:
-    """Lesion in the apical cap: bright samples within the small myocardial disk."""
+    """Lesion in the apical cap: bright samples that start inside the small myocardial disk.
+
+    The cap's border on each ray is where the samples first leave the myocardial level for
+    good; bright fat or chest wall lies beyond it, so a ray counts only when its lesion
+    starts well inside the cap's median radius."""
     clear = [r for r in series.rings if r.valid]
     if not clear:
         return False
@@ -95,8 +180,11 @@ def _apex_lesion(frame: Frame, series: SaxSeries, sequence: str) -> bool:
     myo = float(np.median([r.myo for r in clear]))
     profile = smooth(polar(frame.pixels, cy, cx, 24.0))
     z = (profile - myo) / (blood - myo if abs(blood - myo) > 1e-3 else 1e-3)
-    hits = (z > LGE_Z) if sequence == "lge" else ((z < T2_Z) & (z > -1.7))
-    rays = sustained(hits, 3).any(axis=1)
+    hits = sustained((z > LGE_Z) if sequence == "lge" else ((z < T2_Z) & (z > -1.7)), 3)
+    border = first_true(sustained(np.abs(z) > 0.5, 3))
+    cap = float(np.nanmedian(border)) if np.isfinite(border).any() else z.shape[1]
+    start = first_true(hits)
+    rays = np.isfinite(start) & (start < APEX_INSIDE * cap)
     return bool(rays.mean() > 0.25)
 
 
@@ -121,12 +209,16 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
     patchy_votes: list[float] = []
     papillary, insertion_hits = False, 0
     anatomical = series.anatomical()
+    contrast = [abs(r.blood - r.myo) for r in series.rings if r.valid]
+    least = MIN_CONTRAST * float(np.median(contrast)) if contrast else np.inf
     for i, (frame, ring) in enumerate(zip(series.frames, series.rings, strict=True)):
         level = series.level(i)
         if level == LEVEL.apex:
             if _apex_lesion(frame, series, sequence):
                 sites.add((LEVEL.apex, ""))
             continue
+        if abs(ring.blood - ring.myo) < least:
+            continue            # the ring did not find blood against myocardium here
         enhanced, first, last = _ray_lesions(ring, sequence)
         for w, wall in enumerate(WALLS6):
             rays = series.walls == w
@@ -140,6 +232,15 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
             name = _layer(f, last_)
             layer_votes[name] = layer_votes.get(name, 0) + 1
             extents.append(last_ - f if name != LAYER.transmural else 1.0)
+        if sequence == "lge" and ring.valid:
+            for arc, f, last_ in thin_arcs(ring):
+                site = (level, WALLS6[int(series.walls[arc[len(arc) // 2]])])
+                if site in sites:
+                    continue
+                sites.add(site)
+                name = _layer(f, last_)
+                layer_votes[name] = layer_votes.get(name, 0) + 1
+                extents.append(last_ - f if name != LAYER.transmural else 1.0)
         if sequence == "lge" and level == LEVEL.mid and _papillary(ring):
             papillary = True
         if sequence == "lge":

@@ -27,6 +27,9 @@ LESION_Z = 1.1
 SCAR_Z = 1.25
 """Median z of a light run that makes it scar rather than RV blood (z about 0.95)."""
 SATURATED = 0.96
+OUTSIDE_WALL = 0.8
+"""A light run after myocardium that starts beyond this share of the series' typical wall
+thickness lies outside the wall (epicardial fat, bright on LGE), not in it."""
 BLOOD_BRIGHT = {"cine": True, "lge": True, "perf": True, "t2": False}
 EVEN_BLOOD = 2.0
 """Weight of a box's unevenness against it as the short-axis centre guess."""
@@ -302,7 +305,8 @@ def lge_ray(z: np.ndarray, raw: np.ndarray, circle: int, wall: float = 0.0,
             continue
         if cls == 1 and b - a < MIN_RUN and b < len(z):
             continue
-        if cls == 2 and seen_dark and 4 <= b - a <= 22 and is_scar(z[a:b], raw[a:b]):
+        inside = wall < 6 or a - circle < OUTSIDE_WALL * wall
+        if cls == 2 and seen_dark and inside and 4 <= b - a <= 22 and is_scar(z[a:b], raw[a:b]):
             scar[a:b] = True
             continue
         if (cls == 2 and seen_dark and wall >= 6 and 3 <= b - a <= 0.6 * wall
@@ -341,6 +345,8 @@ def _lge_epi(ring: Ring) -> Ring:
             epi[a] = e * R_STEP if e > circle else np.nan
         thick = (epi - ring.endo) / R_STEP
         ok = np.isfinite(thick) & (thick > 3) & (thick < 80)
+        plain = ok & ~scar.any(axis=1)    # bright fat outside the wall is not part of it
+        ok = plain if plain.sum() >= 10 else ok
         wall = float(np.median(thick[ok])) if ok.sum() >= 10 else 0.0
     thick = epi - ring.endo
     ok = np.isfinite(thick) & (thick > 1.5) & (thick < 40.0)

@@ -16,11 +16,13 @@ holds an 18-file subset with the same contours.)
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import warnings
 from pathlib import Path
 
 from cardiolens.data.dataset import read_dataset
+from cardiolens.errors import CardiolensError
 from cardiolens.importers.dicom import import_dicom
 from cardiolens.importers.sunnybrook import add_contour_items
 from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
@@ -39,14 +41,29 @@ def main() -> None:
                         default=REAL / "contours" / "SC-HF-I-1")
     parser.add_argument("--budget", type=int, default=16)
     args = parser.parse_args()
+    for folder in (args.dicom, args.contours):
+        if not folder.is_dir():
+            parser.error(f"{folder}: no such folder")
+    try:
+        report(args.dicom, args.contours, args.budget)
+    except CardiolensError as exc:
+        print(f"reader_real_sample: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def report(dicom: Path, contours: Path, budget: int) -> None:
+    """Import ``dicom``, add the items of ``contours`` and print the reader against them."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "real"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")           # pydicom: non-conformant UID root
-            import_dicom(args.dicom, out, Path(tmp) / "salt", progress=False)
-        (study_id,) = read_dataset(out).studies
+            import_dicom(dicom, out, Path(tmp) / "salt", progress=False)
+        studies = list(read_dataset(out).studies)
+        if len(studies) != 1:
+            raise CardiolensError(f"{dicom}: expected one imported study, got {len(studies)}")
+        study_id = studies[0]
         # SC-HF-I: heart failure with infarction (ischemic)
-        c = add_contour_items(out, study_id, args.dicom, args.contours, "Ischemic")
+        c = add_contour_items(out, study_id, dicom, contours, "Ischemic")
         m = c.measurements
         dataset = read_dataset(out)
         info = dataset.studies[study_id].series["cine_sax"]
@@ -54,16 +71,13 @@ def main() -> None:
               f"ES frame {c.es_frame}, contoured slices {list(c.slices)}")
         print(f"contours: EDV {m.lv_edv_ml:.1f} ml, ESV {m.lv_esv_ml:.1f} ml, "
               f"EF {m.lv_ef:.1f}% (no BSA: LV size from the absolute EDV)")
-        builder = PromptBuilder(out, dataset.studies, PromptSettings(budget=args.budget),
+        builder = PromptBuilder(out, dataset.studies, PromptSettings(budget=budget),
                                 RenderCache(None))
         print("\n| subtask | label (contours) | reader | images |")
         print("|---|---|---|---|")
         for item in dataset.items:
             prompt = builder.build(item)
-            parts: list = [prompt.intro]
-            for image in prompt.images:
-                parts += [image.caption, image.png]
-            parts.append(prompt.question)
+            parts = prompt.parts()
             reply = answer_parts(parts)
             chosen = [prompt.options[ord(x.strip()) - ord("A")] for x in reply.split(",")]
             print(f"| {item.subtask} | {item.answer} | {', '.join(chosen)} | "

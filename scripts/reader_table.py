@@ -34,19 +34,11 @@ from cardiolens.prompting.prompts import Prompt
 from cardiolens.prompting.rendering import RenderCache
 from cardiolens.reader import answer_parts
 from cardiolens.reader.cine import read_cine
-from cardiolens.reader.request import Part, parse_request
+from cardiolens.reader.request import parse_request
 from cardiolens.scorers.choice import set_scores
 
 PRESENCE = ("lge_presence", "t2_edema_presence", "perf_defect_presence", "cine_rwma_presence")
 LEVELS = ("image_understanding", "diagnosis")
-
-
-def prompt_parts(prompt: Prompt) -> list[Part]:
-    """The prompt as the ordered text and PNG parts a chat request carries."""
-    parts: list[Part] = [prompt.intro]
-    for image in prompt.images:
-        parts += [image.caption, image.png]
-    return [*parts, prompt.question]
 
 
 def picked(reply: str, options: list[str]) -> set[int]:
@@ -60,13 +52,13 @@ def score_item(item: Item, prompt: Prompt) -> tuple[float, float]:
     """(exact, F1) of the reader's reply to one item."""
     answer = item.answer if isinstance(item.answer, list) else [item.answer]
     target = {prompt.options.index(a) for a in answer if a in prompt.options}
-    s = set_scores(picked(answer_parts(prompt_parts(prompt)), prompt.options), target)
+    s = set_scores(picked(answer_parts(prompt.parts()), prompt.options), target)
     return s.exact, s.f1
 
 
 def ef_error(prompt: Prompt, truth: float) -> float | None:
     """|reader EF - phantom EF| on the cine frames of a function prompt; None if unread."""
-    frames = [f for f in parse_request(prompt_parts(prompt)).frames if f.sequence == "cine"]
+    frames = [f for f in parse_request(prompt.parts()).frames if f.sequence == "cine"]
     ef = read_cine(frames).ef if frames else None
     return None if ef is None else abs(ef - truth)
 
@@ -105,12 +97,13 @@ def table(root: Path, seed: int, studies: int, only: set[str] | None = None) -> 
             print(f"| {name} | {len(exact[name])} | {np.mean(exact[name]):.3f} | "
                   f"{np.mean(f1[name]):.3f} |" if multi else
                   f"| {name} | {len(exact[name])} | {np.mean(exact[name]):.3f} | - |")
-    presence = [v for name in PRESENCE for v in exact.get(name, [])] or [float("nan")]
+    presence = [v for name in PRESENCE for v in exact.get(name, [])]
     level1 = [v for name, vs in exact.items()
-              if taxonomy.get(name).level == "image_understanding" for v in vs] or [float("nan")]
-    print(f"\npresence accuracy (4 subtasks pooled): {np.mean(presence):.3f} "
-          f"({len(presence)} items)")
-    print(f"Level-1 accuracy (all items pooled): {np.mean(level1):.3f} ({len(level1)} items)")
+              if taxonomy.get(name).level == "image_understanding" for v in vs]
+    for label, values in (("presence accuracy (4 subtasks pooled)", presence),
+                          ("Level-1 accuracy (all items pooled)", level1)):
+        mean = f"{np.mean(values):.3f}" if values else "-"
+        print(f"{label}: {mean} ({len(values)} items)")
     for label, errs in (("all hearts", ef_all), ("hearts without RWMA", ef_still)):
         if errs:
             print(f"EF abs. error, {label}: mean {np.mean(errs):.2f}, max {np.max(errs):.2f} "
@@ -129,12 +122,20 @@ def main() -> None:
                         help="comma-separated subtask ids (default: every Level-1 and "
                              "diagnosis subtask)")
     args = parser.parse_args()
+    only = set(filter(None, args.subtasks.split(",")))
+    unknown = sorted(only - set(load_taxonomy().subtasks))
+    if unknown:
+        parser.error(f"--subtasks: unknown subtask(s) {', '.join(unknown)}")
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.out or Path(tmp) / "cohort"
         if not (root / "items.jsonl").is_file():
-            generate_cohort(root, studies=args.studies, seed=args.seed, progress=False)
-        table(root, args.seed, args.studies, set(filter(None, args.subtasks.split(","))))
+            generate_cohort(root, studies=args.studies, seed=args.seed)
+        elif f": {args.studies} studies, seed {args.seed}." not in (
+                read_dataset(root).card.description):
+            parser.error(f"--out {root}: holds another cohort than {args.studies} studies of "
+                         f"seed {args.seed} (the EF truth is drawn from them)")
+        table(root, args.seed, args.studies, only)
     print(f"({time.monotonic() - start:.0f} s)")
 
 

@@ -400,3 +400,35 @@ def test_series_without_geometry_are_listed_with_their_facts(
             "TE 1.5 ms, TI 280 ms") in line
     (record,) = read_dataset(out).studies.values()
     assert set(record.series) == {"lge_sax"}
+
+
+
+def test_malformed_header_values_skip_their_file_or_study_and_keep_the_rest(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A value pydicom reads but cannot convert (IS "1A") raises on access: a file with a
+    malformed SeriesNumber is counted unreadable, a study with malformed InstanceNumbers
+    is skipped with one line, and the good study is imported."""
+    from pydicom import dcmread
+    from pydicom.dataelem import RawDataElement
+
+    src = tmp_path / "dicom"
+    src.mkdir()
+    make_study(src, IDENTITY, True)
+    sax = (AXES[:, 0], AXES[:, 1])
+    broken_study, t2 = generate_uid(), generate_uid()
+    for s in range(3):
+        write_image(src / f"X{s}", broken_study, t2, 4, "", sax, s * 8.0 * AXES[:, 2], 7,
+                    echo=65.0)
+    write_image(src / "Y", generate_uid(), generate_uid(), 3, "", sax, AXES[:, 2], 7)
+    for path, field in ((src / "X0", "InstanceNumber"), (src / "X1", "InstanceNumber"),
+                        (src / "X2", "InstanceNumber"), (src / "Y", "SeriesNumber")):
+        ds = dcmread(path)
+        tag = ds[field].tag               # raw bytes, as a scanner would write them
+        ds._dict[tag] = RawDataElement(tag, "IS", 2, b"1A", 0, False, True)
+        ds.save_as(str(path))
+    err, out = _run(src, tmp_path, capsys)
+    assert "2 file(s) are not readable DICOM images" in err     # Y and DICOMDIR.txt
+    (line,) = [x for x in err.splitlines() if "malformed DICOM header value" in x]
+    assert line.endswith("study skipped")
+    (record,) = read_dataset(out).studies.values()
+    assert {"cine_sax", "lge_sax", "t2_sax"} <= set(record.series)

@@ -18,6 +18,7 @@ from cardiolens.data.findings import ef_band  # noqa: E402
 from cardiolens.data.orientation import ALL_IN_PLANE  # noqa: E402
 from cardiolens.data.volumes import SeriesVolume  # noqa: E402
 from cardiolens.importers.cardiac_geometry import Labels, lv_size, measure  # noqa: E402
+from cardiolens.importers.sunnybrook import fill_contour  # noqa: E402
 
 from helpers import read_all  # noqa: E402
 
@@ -49,18 +50,8 @@ def shoelace(points: np.ndarray) -> float:
 
 
 def raster(points: np.ndarray) -> np.ndarray:
-    """Pixels whose centre (row, col) = (y, x) lies inside the contour (even-odd rule)."""
-    rows, cols = np.mgrid[:256, :256].astype(float)
-    inside = np.zeros((256, 256), bool)
-    x0, y0 = points[:, 0], points[:, 1]
-    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
-    for ax, ay, bx, by in zip(x0, y0, x1, y1, strict=True):
-        if ay == by:
-            continue
-        crosses = (ay > rows) != (by > rows)
-        at = ax + (rows - ay) * (bx - ax) / (by - ay)
-        inside ^= crosses & (cols < at)
-    return inside
+    """The contour filled on the 256 x 256 image grid (the importer's own rasteriser)."""
+    return fill_contour(points, (256, 256))
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,6 @@ from cardiolens.data.dataset import read_dataset
 from cardiolens.errors import CardiolensError
 from cardiolens.phantom.cohort import cohort_params
 from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
-from cardiolens.prompting.prompts import Prompt
 from cardiolens.prompting.rendering import RenderCache
 from cardiolens.reader import answer_parts
 from cardiolens.reader.cine import CineRead, read_cine, read_lax
@@ -181,7 +180,7 @@ def test_long_axis_ejection_fraction_follows_the_phantom(cohort40: Path) -> None
         truth = cohort_params(COHORT_SEED, int(item.study_id[1:]), COHORT_STUDIES)
         if truth.rwma_sites:
             continue
-        frames = [f for f in parse_request(_parts(prompt)).frames
+        frames = [f for f in parse_request(prompt.parts()).frames
                   if f.sequence == "cine" and f.view != "sax"]
         read = CineRead()
         read_lax(frames, read)
@@ -231,13 +230,6 @@ def test_short_axis_motion_abnormality_is_placed_on_its_own_wall(image_deg: floa
     assert all(ratio < 0.2 for ratio in read.rwma.values())
 
 
-def _parts(prompt: Prompt) -> list[Part]:
-    parts: list[Part] = [prompt.intro]
-    for image in prompt.images:
-        parts += [image.caption, image.png]
-    return [*parts, prompt.question]
-
-
 def _prompts(root: Path, subtasks: set[str], studies: int, **settings: object) -> list:
     dataset = read_dataset(root)
     builder = PromptBuilder(root, dataset.studies, PromptSettings(**settings),  # type: ignore[arg-type]
@@ -249,16 +241,16 @@ def _prompts(root: Path, subtasks: set[str], studies: int, **settings: object) -
 
 def test_request_parsing_and_answer_styles(cohort40: Path) -> None:
     (_, prompt), = _prompts(cohort40, {"lge_walls"}, 40)[:1]
-    request = parse_request(_parts(prompt))
+    request = parse_request(prompt.parts())
     assert request.subtask == "lge_walls" and request.answer_type == "multi"
     assert len(request.frames) == len(prompt.images)
     assert request.frames[0].sequence == "lge" and request.frames[0].level == "basal"
-    answer = answer_parts(_parts(prompt))
+    answer = answer_parts(prompt.parts())
     assert answer and all(letter.strip() in "ABCDEF" for letter in answer.split(","))
     (_, reasoning), = _prompts(cohort40, {"lge_walls"}, 40, prompt="reasoning")[:1]
-    assert answer_parts(_parts(reasoning)).splitlines()[-1].startswith("Answer: ")
+    assert answer_parts(reasoning.parts()).splitlines()[-1].startswith("Answer: ")
     (_, report), = _prompts(cohort40, {"report_lge"}, 1)
-    assert "enhancement" in answer_parts(_parts(report)).lower()
+    assert "enhancement" in answer_parts(report.parts()).lower()
 
 
 def test_bad_images_fall_back_without_crashing() -> None:
@@ -292,7 +284,7 @@ def _opened_paths() -> Iterator[list[str]]:
 
 def test_reader_reads_only_the_request(cohort40: Path) -> None:
     prompts = _prompts(cohort40, {"lge_walls", "diagnosis_etiology", "cine_rwma_presence"}, 2)
-    parts = [_parts(prompt) for _, prompt in prompts]
+    parts = [prompt.parts() for _, prompt in prompts]
     answer_parts(parts[0])                      # the taxonomy (package data) loads once
     with _opened_paths() as paths:
         answers = [answer_parts(p) for p in parts]
@@ -309,7 +301,7 @@ def test_reader_answers_without_numpy_warnings(cohort40: Path) -> None:
     assert len(prompts) >= 12
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        assert all(answer_parts(_parts(prompt)) for _, prompt in prompts)
+        assert all(answer_parts(prompt.parts()) for _, prompt in prompts)
 
 
 def _eval(cohort: Path, model: str, log_dir: Path, **task_args: object) -> dict[str, float]:
@@ -359,7 +351,7 @@ def test_serve_reader_answers_openai_chat_requests(cohort40: Path) -> None:
                                                             "content": content}]}).encode()
         with urllib.request.urlopen(urllib.request.Request(url, body), timeout=60) as reply:
             answer = json.loads(reply.read())["choices"][0]["message"]["content"]
-        assert answer == answer_parts(_parts(prompt))
+        assert answer == answer_parts(prompt.parts())
         big = urllib.request.Request(url, b"{}", headers={"Content-Length": str(MAX_BODY + 1)})
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(big, timeout=30)

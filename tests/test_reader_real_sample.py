@@ -20,7 +20,7 @@ from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
 from cardiolens.prompting.rendering import RenderCache
 from cardiolens.reader import answer_parts
 from cardiolens.reader.cine import read_cine
-from cardiolens.reader.request import Part, parse_request
+from cardiolens.reader.request import parse_request
 
 DATA = Path(__file__).parent / "data" / "sunnybrook"
 
@@ -60,10 +60,7 @@ def test_reader_reads_the_real_lv(real: tuple[Path, str, object]) -> None:
     replies = {}
     for item in dataset.items:
         prompt = builder.build(item)
-        parts: list[Part] = [prompt.intro]
-        for image in prompt.images:
-            parts += [image.caption, image.png]
-        parts.append(prompt.question)
+        parts = prompt.parts()
         reply = answer_parts(parts)
         replies[item.subtask] = prompt.options[ord(reply[0]) - ord("A")]
         if item.subtask == "cine_lv_function":

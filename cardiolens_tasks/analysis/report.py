@@ -336,6 +336,13 @@ def _ci(t: TableRow) -> str:
     return f"{interval} ({t.note})" if t.note else interval
 
 
+def _metric_row(t: TableRow) -> str:
+    """One row of the metrics and subgroups tables."""
+    return (f"| {_md(t.run.model)} | {_md(t.run.setting_label)} | {t.run.level} | "
+            f"{_md(t.group)} | {t.metric} | {_fmt(t.value)} | {_ci(t)} | {t.n_items} | "
+            f"{t.n_studies} |")
+
+
 def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -480,10 +487,7 @@ def _markdown(runs: Sequence[Run], table: Sequence[TableRow],
                      f"{_fmt(lt.statistic)} | {lt.p_value:.4g} | {lt.p_adjusted:.4g} |")
     lines += ["", "## Metrics", "", "| model | setting | level | group | metric | value "
               "| 95% CI | items | studies |", "|---|---|---|---|---|---|---|---|---|"]
-    for t in table:
-        lines.append(f"| {_md(t.run.model)} | {_md(t.run.setting_label)} | {t.run.level} | "
-                     f"{t.group} | {t.metric} | {_fmt(t.value)} | {_ci(t)} | {t.n_items} | "
-                     f"{t.n_studies} |")
+    lines += [_metric_row(t) for t in table]
     lines += ["", "## Subtasks: baselines and chance-corrected scores", "",
               "| model | setting | subtask | items | score | balanced acc. | kappa | majority "
               "| uniform | chance-corrected |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -515,9 +519,6 @@ def _markdown(runs: Sequence[Run], table: Sequence[TableRow],
     if subgroups:
         lines += ["", "## Subgroups", "", "| model | setting | level | group | metric | value "
                   "| 95% CI | items | studies |", "|---|---|---|---|---|---|---|---|---|"]
-        for t in subgroups:
-            lines.append(f"| {_md(t.run.model)} | {_md(t.run.setting_label)} | {t.run.level} "
-                         f"| {_md(t.group)} | {t.metric} | {_fmt(t.value)} | {_ci(t)} | "
-                         f"{t.n_items} | {t.n_studies} |")
+        lines += [_metric_row(t) for t in subgroups]
     lines += ["", "## Figures", ""] + [f"![{f.stem}]({f.name})" for f in figures]
     return "\n".join(lines) + "\n"

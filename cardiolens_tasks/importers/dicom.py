@@ -244,20 +244,21 @@ def _scan(src: Path, progress: bool) -> Scan:
     scan = Scan()
     files = [p for p in sorted(src.rglob("*")) if p.is_file()]
     for path in tqdm(files, desc="reading DICOM headers", unit="file", disable=not progress):
-        try:
+        try:   # a malformed value (e.g. IS "1A") raises on access, not on reading
             header = pydicom.dcmread(path, stop_before_pixels=True)
             study, uid = str(header.StudyInstanceUID), str(header.SeriesInstanceUID)
+            frames = int(getattr(header, "NumberOfFrames", 1) or 1)
+            number = int(getattr(header, "SeriesNumber", 0) or 0)
+            description = str(getattr(header, "SeriesDescription", "") or "")
         except Exception:
             scan.unreadable += 1
             continue
-        if int(getattr(header, "NumberOfFrames", 1) or 1) > 1:
+        if frames > 1:
             scan.multiframe.append(path.name)
             continue
         target = (scan.studies if all(_has(header, t) for t in GEOMETRY_TAGS)
                   else scan.no_geometry)
-        entry = target.setdefault(study, {}).setdefault(uid, SeriesFiles(
-            int(getattr(header, "SeriesNumber", 0) or 0),
-            str(getattr(header, "SeriesDescription", "") or "")))
+        entry = target.setdefault(study, {}).setdefault(uid, SeriesFiles(number, description))
         entry.files.append((path, header))
     return scan
 
@@ -282,6 +283,40 @@ def _import_kind(key: str, candidates: list[tuple[SeriesFiles, Kind]], study_id:
     return None
 
 
+def _import_study(scan: Scan, uid: str, study_id: str, out: Path,
+                  on_problem: Callable[[str], None]) -> dict[str, Info]:
+    """Classify, stack and write the series of one study; its series records."""
+    for series in sorted(scan.no_geometry.get(uid, {}).values(), key=lambda s: s.number):
+        on_problem(f"{study_id}: {series.label} not classified; skipped "
+                   f"({_no_geometry_facts(series)})")
+    classified, notes = classify_study(list(scan.studies.get(uid, {}).values()))
+    for note in notes:
+        on_problem(f"{study_id}: {note}")
+    by_key: dict[str, list[tuple[SeriesFiles, Kind]]] = {}
+    for series, kind, facts in classified:
+        if kind is None:
+            on_problem(f"{study_id}: {series.label} not classified; skipped "
+                       f"({facts})")
+            continue
+        by_key.setdefault(f"{kind.sequence}_{kind.view}", []).append((series, kind))
+    infos: dict[str, Info] = {}
+    for key, candidates in sorted(by_key.items()):
+        found = _import_kind(key, candidates, study_id, on_problem)
+        if found is None:
+            continue
+        series, kind, (data, spacing, orientation, stack_notes) = found
+        for note in stack_notes:
+            on_problem(f"{study_id}: {note}")
+        path = f"volumes/{study_id}/{key}.nii.gz"
+        write_volume(out / path, data, spacing)
+        record = {**orientation.to_json(), "series_kind": kind.evidence}
+        infos[key] = Info(path, data.shape[2], data.shape[3], orientation=record)
+        if orientation.confidence != "high":
+            on_problem(f"{study_id}: {series.label} ({key}): orientation "
+                       f"{orientation.confidence} confidence: {'; '.join(orientation.notes)}")
+    return infos
+
+
 def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
                  on_problem: Callable[[str], None] = print) -> ImportSummary:
     """Import every study under ``src``; one series per (sequence, view): the largest that
@@ -297,34 +332,11 @@ def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
     skipped: list[str] = []
     for uid in sorted(set(scan.studies) | set(scan.no_geometry)):
         study_id = study_id_for(uid, salt)
-        for series in sorted(scan.no_geometry.get(uid, {}).values(), key=lambda s: s.number):
-            on_problem(f"{study_id}: {series.label} not classified; skipped "
-                       f"({_no_geometry_facts(series)})")
-        classified, notes = classify_study(list(scan.studies.get(uid, {}).values()))
-        for note in notes:
-            on_problem(f"{study_id}: {note}")
-        by_key: dict[str, list[tuple[SeriesFiles, Kind]]] = {}
-        for series, kind, facts in classified:
-            if kind is None:
-                on_problem(f"{study_id}: {series.label} not classified; skipped "
-                           f"({facts})")
-                continue
-            by_key.setdefault(f"{kind.sequence}_{kind.view}", []).append((series, kind))
-        infos: dict[str, Info] = {}
-        for key, candidates in sorted(by_key.items()):
-            found = _import_kind(key, candidates, study_id, on_problem)
-            if found is None:
-                continue
-            series, kind, (data, spacing, orientation, stack_notes) = found
-            for note in stack_notes:
-                on_problem(f"{study_id}: {note}")
-            path = f"volumes/{study_id}/{key}.nii.gz"
-            write_volume(out / path, data, spacing)
-            record = {**orientation.to_json(), "series_kind": kind.evidence}
-            infos[key] = Info(path, data.shape[2], data.shape[3], orientation=record)
-            if orientation.confidence != "high":
-                on_problem(f"{study_id}: {series.label} ({key}): orientation "
-                           f"{orientation.confidence} confidence: {'; '.join(orientation.notes)}")
+        try:
+            infos = _import_study(scan, uid, study_id, out, on_problem)
+        except (TypeError, ValueError) as exc:   # a malformed header value
+            on_problem(f"{study_id}: malformed DICOM header value ({exc}); study skipped")
+            infos = {}
         if infos:
             records.append(Study(study_id, infos, {}))
         else:

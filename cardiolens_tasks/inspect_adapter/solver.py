@@ -28,13 +28,9 @@ than cores only raise peak memory (40, anyio's default, took a cold run past 900
 
 def to_content(prompt: Prompt) -> list[Content]:
     """Prompt parts in order: intro, caption + image per image, question block."""
-    parts: list[Content] = [ContentText(text=prompt.intro)]
-    for image in prompt.images:
-        parts.append(ContentText(text=image.caption))
-        data = base64.b64encode(image.png).decode("ascii")
-        parts.append(ContentImage(image=f"data:image/png;base64,{data}"))
-    parts.append(ContentText(text=prompt.question))
-    return parts
+    return [ContentText(text=part) if isinstance(part, str) else
+            ContentImage(image=f"data:image/png;base64,{base64.b64encode(part).decode('ascii')}")
+            for part in prompt.parts()]
 
 
 def _strip(messages: list[ChatMessage]) -> None:

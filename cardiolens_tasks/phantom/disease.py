@@ -54,14 +54,7 @@ def _neighbours(site: Site) -> list[Site]:
 
 def grow_region(rng: Rng, start: Site, size: int, allowed: set[Site]) -> tuple[Site, ...]:
     """A contiguous set of ``size`` sites from ``start``, staying inside ``allowed``."""
-    region = [start]
-    while len(region) < size:
-        frontier = sorted({n for s in region for n in _neighbours(s)
-                           if n in allowed and n not in region})
-        if not frontier:
-            break
-        region.append(frontier[int(rng.integers(len(frontier)))])
-    return tuple(sorted(region, key=ALL_SITES.index))
+    return grow_from(rng, (start,), size - 1, allowed)
 
 
 def _uniform(rng: Rng, lo: float, hi: float) -> float:

@@ -112,6 +112,14 @@ class Prompt:
         lines.append(self.question)
         return "\n".join(lines)
 
+    def parts(self) -> list[str | bytes]:
+        """The prompt in the order a chat request carries it: the intro, a caption and the
+        PNG bytes per image, then the question."""
+        parts: list[str | bytes] = [self.intro]
+        for image in self.images:
+            parts += [image.caption, image.png]
+        return [*parts, self.question]
+
 
 def displayed_options(item: Item, subtask: Subtask, shuffle: bool, seed: int) -> list[str]:
     """Options of an item in displayed order: taxonomy order, or a seeded shuffle."""

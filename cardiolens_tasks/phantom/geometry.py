@@ -200,13 +200,16 @@ class Tissue:
     level: np.ndarray     # level index of the tissue each pixel shows, (T or 1, H, W)
 
 
-def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float = 0.0) -> Tissue:
+def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float = 0.0,
+           epi_lobes: np.ndarray | None = None) -> Tissue:
     """Class fractions of a plane at the given systolic phase factors (0 = ED, 1 = ES).
 
     The base descends with the phase (through-plane motion, see the module docstring);
     walls keep their volume, so they thicken as the ventricle shortens. ``epi_fat_mm`` is
     the epicardial fat in the atrioventricular and interventricular grooves (a third of it
-    elsewhere), thickest at the base; a 1 mm pericardium follows.
+    elsewhere), thickest at the base; a 1 mm pericardium follows. ``epi_lobes`` (n, 4:
+    angular harmonic, amplitude, phase, axial wavenumber per mm) make its thickness
+    lobulated and uneven around the heart and along it, as real epicardial fat is.
     """
     heart = model.heart
     px = plane.pixel_mm
@@ -252,6 +255,11 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
     groove = np.maximum(np.cos(np.radians(plane.phi - 30.0)), np.cos(np.radians(plane.phi - 150.0)))
     fat = epi_fat_mm * (0.35 + 0.65 * np.clip(groove, 0.0, 1.0) ** 4)[None] * (
         1.0 + 0.6 * np.clip(1.0 - uu / length, 0.0, 1.0))
+    if epi_lobes is not None and epi_fat_mm > 0:
+        phi = np.radians(plane.phi)[None]
+        lobes = sum(amp * np.cos(k * phi + ph + kz * uu)
+                    for k, amp, ph, kz in epi_lobes.astype(np.float32))
+        fat = fat * np.clip(1.0 + lobes, 0.1, None)
     b5 = b4 + fat
     b6 = b5 + (1.0 if epi_fat_mm > 0 else 0.0)
 

@@ -64,7 +64,7 @@ LAX_VIEWS = ("4ch", "3ch", "2ch")
 # proton density, T1 (ms, 1.5 T), T2 (ms); post-contrast T1 for LGE where fixed
 TISSUES: dict[str, tuple[float, float, float]] = {
     "blood": (0.95, 1550.0, 250.0), "myo": (0.80, 950.0, 40.0), "fat": (0.90, 260.0, 80.0),
-    "muscle": (0.75, 1000.0, 35.0), "liver": (0.75, 580.0, 45.0), "lung": (0.12, 1200.0, 30.0),
+    "muscle": (0.75, 1000.0, 35.0), "liver": (0.75, 580.0, 45.0), "lung": (0.25, 1200.0, 40.0),
     "stomach": (0.95, 3000.0, 900.0), "csf": (1.0, 4000.0, 1500.0),
     "marrow": (0.80, 550.0, 70.0), "effusion": (0.95, 3000.0, 300.0),
     "pericardium": (0.10, 900.0, 30.0), "air": (0.0, 1000.0, 1.0), "edema": (0.85, 1100.0, 85.0),
@@ -80,6 +80,46 @@ FLIP_SSFP = math.radians(55.0)
 INFLOW_SSFP = 1.25
 TR_LGE, TE_T2, TI_STIR, TS_PERF = 1700.0, 65.0, 160.0, 100.0
 R1_GD = 0.0045                                  # 1/(ms mM)
+# texture of each thorax class: (SD of its multiplicative 1/f field, which of two fields);
+# lung parenchyma is the most heterogeneous (airways, vessels below the voxel, partial
+# volume), liver, stomach contents and muscle less, fluids least
+TEXTURE: dict[str, tuple[float, int]] = {
+    "lung": (0.45, 1), "liver": (0.13, 1), "stomach": (0.2, 1), "muscle": (0.13, 0),
+    "fat": (0.1, 0), "marrow": (0.15, 0), "blood": (0.05, 1), "atrial_wall": (0.08, 0),
+    "csf": (0.04, 0)}
+# fat-water chemical shift at 1.5 T: the main fat peak (3.5 ppm of 63.9 MHz) lies 224 Hz
+# below water; fat's signal carries the phase it has gathered relative to water at TE
+FAT_SHIFT_HZ = 224.0
+TR_SSFP = 3.6                  # ms; bSSFP reads out at TE = TR/2
+TE_LGE, TE_PERF = 3.2, 1.0     # ms; segmented IR fast gradient echo, shortest-TE SR-GRE
+FAT_CLASSES = ("fat", "epi_fat")
+
+
+def fat_phase(sequence: str) -> complex:
+    """Phase factor of fat's signal relative to water's at the sequence's echo time.
+
+    bSSFP at ``TE = TR/2`` gives real signals whose sign alternates between the bands of its
+    off-resonance profile (every ``1/TR``): fat 224 Hz off with ``TR`` 3.6 ms lies in the
+    next band (``224 TR = 0.81``), so it is opposed, ``-1``. A gradient echo gathers
+    ``exp(-2 pi i df TE)``: LGE at 3.2 ms (GE IR-FGRE) is turned by -258 degrees (cos -0.21),
+    perfusion at 1.0 ms by -81 degrees. The STIR T2 is a spin echo (the refocusing pulse
+    undoes the shift at TE) with fat nulled by the inversion: no phase.
+    """
+    if sequence == "cine":
+        return complex((-1.0) ** round(FAT_SHIFT_HZ * TR_SSFP * 1e-3))
+    te = {"lge": TE_LGE, "perf": TE_PERF}.get(sequence)
+    if te is None:
+        return 1.0 + 0.0j
+    return complex(np.exp(-2j * np.pi * FAT_SHIFT_HZ * te * 1e-3))
+
+
+def _with_fat_phase(values: dict, sequence: str) -> dict:
+    """``values`` with the fat classes' signals turned by :func:`fat_phase` (kept real
+    when the phase is 0 or 180 degrees)."""
+    phase = fat_phase(sequence)
+    if phase.imag == 0.0:
+        return {n: (v * phase.real if n in FAT_CLASSES else v) for n, v in values.items()}
+    return {n: (v * phase if n in FAT_CLASSES else v) for n, v in values.items()}
 
 
 def _tissue(name: str) -> str:
@@ -106,7 +146,7 @@ def cine_values() -> dict[str, float]:
     for n in ("lv_blood", "rv_blood", "blood"):
         out[n] *= INFLOW_SSFP                       # unsaturated spins flowing into the slice
     gain = 1.0 / out["fat"]
-    return {n: v * gain for n, v in out.items()}
+    return _with_fat_phase({n: v * gain for n, v in out.items()}, "cine")
 
 
 def lge_values(scan: Scan, amyloid: bool) -> dict[str, float]:
@@ -117,7 +157,7 @@ def lge_values(scan: Scan, amyloid: bool) -> dict[str, float]:
     out = {n: inversion_recovery(TISSUES[_tissue(n) if n != "lesion" else "myo"][0],
                                  t1[_tissue(n)] if n != "lesion" else scar, ti) for n in names}
     gain = 1.0 / max(out[n] for n in ("fat", "muscle", "liver"))   # never a finding
-    return {n: v * gain for n, v in out.items()}
+    return _with_fat_phase({n: v * gain for n, v in out.items()}, "lge")
 
 
 def t2_values() -> dict[str, float]:
@@ -171,7 +211,7 @@ def perfusion_curves(n: int, start: int) -> dict[str, np.ndarray]:
         pd, t1, _ = TISSUES[_tissue(name) if name != "lesion" else "myo"]
         c = conc.get(name, 0.0 * t)
         out[name] = pd * (1.0 - np.exp(-TS_PERF * (1.0 / t1 + R1_GD * c)))
-    return out
+    return _with_fat_phase(out, "perf")
 
 
 def _smooth_field(rng: np.random.Generator, shape: tuple[int, int],
@@ -184,6 +224,18 @@ def _smooth_field(rng: np.random.Generator, shape: tuple[int, int],
     f2 = fx**2 + fy**2
     sigmas = sigma_px if isinstance(sigma_px, tuple) else (sigma_px,)
     kernel = sum(s * np.exp(-2.0 * (np.pi * s) ** 2 * f2) for s in sigmas)
+    field = np.fft.irfft2(np.fft.rfft2(noise) * kernel, s=shape)
+    return (field - field.mean()) / (field.std() + 1e-9)
+
+
+def fractal_field(rng: np.random.Generator, shape: tuple[int, int], beta: float = 2.0,
+                  largest_px: float = 64.0) -> np.ndarray:
+    """Unit-variance random field with a ``1/f^beta`` power spectrum (flat beyond
+    ``largest_px``): structure at every scale down to the pixel, as in real tissue."""
+    noise = rng.standard_normal(shape)
+    fy = np.fft.fftfreq(shape[0])[:, None]
+    fx = np.fft.rfftfreq(shape[1])[None, :]
+    kernel = (fx**2 + fy**2 + largest_px**-2) ** (-beta / 4.0)
     field = np.fft.irfft2(np.fft.rfft2(noise) * kernel, s=shape)
     return (field - field.mean()) / (field.std() + 1e-9)
 
@@ -274,6 +326,11 @@ class Renderer:
                                                  dict[str, np.ndarray]]] = {}
         self._coil_memo: dict[int, np.ndarray] = {}
         self.waves = body_waves(self._rng(11))
+        self.fine = body_waves(self._rng(12), fields=2, waves=10, wavelength=(12.0, 40.0))
+        lobe_rng = self._rng(13)        # the epicardial fat's uneven thickness
+        self.epi_lobes = np.stack([np.arange(2.0, 8.0), lobe_rng.uniform(0.15, 0.35, 6),
+                                   lobe_rng.uniform(0.0, 2.0 * np.pi, 6),
+                                   lobe_rng.uniform(-0.08, 0.08, 6)], axis=-1)
         self._fields: dict[tuple[int, ...], np.ndarray] = {}
         self._atria: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         self.values = {"cine": cine_values(), "lge": lge_values(self.scan,
@@ -343,15 +400,35 @@ class Renderer:
                                                       sigma).astype(np.float32)
         return field
 
-    def _grain(self, key: int) -> np.ndarray:
-        """Tissue grain at two scales and a bias field of a plane outside the heart."""
-        grain = 1.0 + 0.085 * self._field(key, 7, sigma=(1.0, 4.0))
-        grain *= 1.0 + 0.1 * self._field(key, 8, sigma=12.0)
-        return grain
+    def _fractal(self, *key: int) -> np.ndarray:
+        """A seeded 1/f texture field of the whole image (memoised)."""
+        field = self._fields.get(key)
+        if field is None:
+            shape = (self.scan.rows, self.scan.cols)
+            field = self._fields[key] = fractal_field(self._rng(*key), shape).astype(np.float32)
+        return field
+
+    def _textured(self, parts: dict[str, np.ndarray], key: int,
+                  window: tuple[slice, slice] = (slice(None), slice(None))
+                  ) -> dict[str, np.ndarray]:
+        """Thorax fractions times each tissue's own texture (a 1/f field of the plane at
+        the tissue's strength, :data:`TEXTURE`) and a slow bias field of 10%."""
+        bias = 1.0 + 0.1 * self._field(key, 8, sigma=12.0)[window]
+        fields = [self._fractal(key, 7, i)[window] for i in range(2)]
+        out = {}
+        for name, part in parts.items():
+            amp, which = TEXTURE.get(name, (0.05, 0))
+            out[name] = part * bias * np.clip(1.0 + amp * fields[which], 0.1, None)
+        return out
 
     def _thorax(self, plane_map: PlaneMap, key: int) -> dict[str, np.ndarray]:
         return thorax(self.scan, self.frame, plane_map, self.p.acq.pixel_mm, self.p.heart.r_endo,
-                      self._field(key, sigma=1.2), self.waves, self._vessels(key))
+                      self._field(key, sigma=1.2), self.waves, self._vessels(key), self.fine,
+                      self._hepatic(key))
+
+    def _hepatic(self, key: int) -> np.ndarray:
+        """The smooth field whose peaks draw the hepatic and portal veins of a plane."""
+        return self._field(key, 6, sigma=5.0 / self.p.acq.pixel_mm)
 
     def _vessels(self, key: int) -> np.ndarray:
         """The smooth field whose zero lines draw the lung vessels of a plane."""
@@ -363,9 +440,8 @@ class Renderer:
         the heart only), and their blurred copies (memoised per plane)."""
         memo = self._memo.get((key, sharp))
         if memo is None:
-            parts = {n: f for n, f in self._thorax(plane_map, key).items() if f.any()}
-            grain = self._grain(key)
-            parts = {n: f * grain for n, f in parts.items()}      # tissue grain, bias field
+            parts = self._textured({n: f for n, f in self._thorax(plane_map, key).items()
+                                    if f.any()}, key)
             blurred = {n: blur(f, k_rows, k_cols) for n, f in parts.items()}
             memo = self._memo[(key, sharp)] = (parts, blurred)
         return memo
@@ -385,7 +461,7 @@ class Renderer:
         sequence = series.split("_")[0]
         frame = self._sax_frames(k, np.zeros(1), self.values[sequence], (), None, k,
                                  rim=sequence == "t2")
-        return frame[0] * np.float32(self.stored_gain)
+        return np.abs(frame[0]) * np.float32(self.stored_gain)
 
     def _coil(self, plane_map: PlaneMap, key: int | None = None) -> np.ndarray:
         """Receive sensitivity of the plane's pixels (phased arrays), 1 at the heart centre;
@@ -418,9 +494,11 @@ class Renderer:
             scan = replace(self.scan, rows=r1 - r0, cols=c1 - c0)
             raw = thorax(scan, self.frame, sub, a.pixel_mm, self.p.heart.r_endo,
                          self._field(k, sigma=1.2)[r0:r1, c0:c1], self.waves,
-                         self._vessels(k)[r0:r1, c0:c1])
-            grain = self._grain(k)[r0:r1, c0:c1]
-            parts = self._atria[(k, u_mm)] = {n: f * grain for n, f in raw.items() if f.any()}
+                         self._vessels(k)[r0:r1, c0:c1], self.fine,
+                         self._hepatic(k)[r0:r1, c0:c1])
+            window = (slice(r0, r1), slice(c0, c1))
+            parts = self._atria[(k, u_mm)] = self._textured(
+                {n: f for n, f in raw.items() if f.any()}, k, window)
         return parts
 
     def _sax_background(self, k: int, phases: np.ndarray, values: dict,
@@ -470,21 +548,23 @@ class Renderer:
                 phases: np.ndarray,
                 values: dict, lesions: tuple[Lesion, ...], texture_key: int | None,
                 papillary: bool = False, rim: bool = False,
-                sharp: bool = False, view: str | None = None) -> np.ndarray:
+                sharp: bool = False, view: str | None = None, flow: bool = False) -> np.ndarray:
         """Blurred noise-free (T, H, W) frames of one plane (``view`` names a long-axis
-        plane; otherwise ``key`` is the short-axis slice)."""
+        plane; otherwise ``key`` is the short-axis slice; ``flow``: cine, whose blood pool
+        carries the inhomogeneity of flow and the myocardium a mild texture)."""
         r0, r1, c0, c1 = window
         n = max(len(phases), max(np.size(v) for v in values.values()))
+        dtype = _dtype(values)
 
         def v(name: str) -> np.ndarray:
-            return np.asarray(values[name], np.float32).reshape(-1, 1, 1)
+            return np.asarray(values[name], dtype).reshape(-1, 1, 1)
 
         share = self.scan.perf_kspace if sharp else self.scan.kspace
         k_rows = psf_kernel(share, sharp)
         k_cols = psf_kernel(min(1.0, share + 0.15), sharp)
         parts, blurred = self._parts(plane_map, key, sharp, k_rows, k_cols)
-        background = np.zeros((n, self.scan.rows, self.scan.cols), np.float32)
-        window_bg = np.zeros((n, r1 - r0, c1 - c0), np.float32)
+        background = np.zeros((n, self.scan.rows, self.scan.cols), dtype)
+        window_bg = np.zeros((n, r1 - r0, c1 - c0), dtype)
         for name, part in parts.items():
             value = v(name)
             background += blurred[name][None] * value
@@ -498,7 +578,7 @@ class Renderer:
         band = slice(int(rows[0]), int(rows[-1]) + 1) if rows.size else slice(0, 0)
         plane = Plane(plane.u[band], plane.rho[band], plane.phi[band], plane.level[band],
                       plane.pixel_mm)
-        t = tissue(self.model, plane, phases, self.scan.epi_fat_mm)
+        t = tissue(self.model, plane, phases, self.scan.epi_fat_mm, self.epi_lobes)
         lesion = None
         if lesions:
             texture = None
@@ -508,12 +588,18 @@ class Renderer:
             lesion = lesion_fraction(lesions, plane, t, texture)
         heart = np.array(np.broadcast_to(moving_bg, (max(n, t.lv_myo.shape[0]),
                                                      *moving_bg.shape[1:])))
-        heart[:, band] = _compose(t, values, moving_bg[:, band], lesion, papillary)
+        crop = (slice(r0, r1), slice(c0, c1))
+        blood_gain = myo_gain = None
+        if flow:
+            blood_gain = self._flow(key, phases)[:, r0:r1, c0:c1][:, band]
+            myo_gain = (1.0 + 0.03 * self._fractal(key, 21)[crop])[band]
+        heart[:, band] = _compose(t, values, moving_bg[:, band], lesion, papillary,
+                                  blood_gain, myo_gain)
         if rim:
             depth = np.clip(1.0 - (t.endo - plane.rho[None]) / 4.0, 0.0, 1.0)
             heart[:, band] += t.lv_blood * depth * (v("rim") - v("lv_blood"))
         margin = len(k_rows) // 2 + 1
-        big = np.zeros((heart.shape[0], r1 - r0 + 2 * margin, c1 - c0 + 2 * margin), np.float32)
+        big = np.zeros((heart.shape[0], r1 - r0 + 2 * margin, c1 - c0 + 2 * margin), dtype)
         big[:, margin:-margin, margin:-margin] = heart - window_bg
         diff = blur(big, k_rows, k_cols)
         rr0, cc0 = r0 - margin, c0 - margin
@@ -523,29 +609,38 @@ class Renderer:
         background[:, sr0:sr1, sc0:sc1] += diff[:, sr0 - rr0:sr1 - rr0, sc0 - cc0:sc1 - cc0]
         return background * self._coil(plane_map, key)[None]
 
+    def _flow(self, key: int, phases: np.ndarray) -> np.ndarray:
+        """Blood-pool signal factor per cine frame (T, H, W): inflow and slow swirling flow
+        make the pool uneven by about 7% in smooth patches (10-30 mm) that change over the
+        cycle; drawn over the whole plane, never from the labels."""
+        a, b = self._field(key, 22, sigma=(5.0, 10.0)), self._field(key, 23, sigma=(5.0, 10.0))
+        turn = 2.0 * np.pi * np.arange(len(phases), dtype=np.float32) / max(len(phases), 1)
+        return (1.0 + 0.07 * (np.cos(turn)[:, None, None] * a[None]
+                              + np.sin(turn)[:, None, None] * b[None])).astype(np.float32)
+
     def _sax_frames(self, k: int, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None, key: int,
                     papillary: bool = False, rim: bool = False,
-                    sharp: bool = False) -> np.ndarray:
+                    sharp: bool = False, flow: bool = False) -> np.ndarray:
         return self._render(self.sax_plane(k), self._sax_map(k), self.sax_window, key, phases,
                             values, lesions, texture_key, papillary=papillary, rim=rim,
-                            sharp=sharp)
+                            sharp=sharp, flow=flow)
 
     def _lax_frames(self, view: str, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None,
-                    papillary: bool = False) -> np.ndarray:
+                    papillary: bool = False, flow: bool = False) -> np.ndarray:
         plane, plane_map = self._lax(view)
         return self._render(plane, plane_map, self.lax_window, 50 + LAX_VIEWS.index(view),
                             phases, values, lesions, texture_key, papillary=papillary,
-                            view=view)
+                            view=view, flow=flow)
 
     def cine_sax(self) -> np.ndarray:
-        frames = [self._sax_frames(k, self.phases, self.values["cine"], (), None, k)
+        frames = [self._sax_frames(k, self.phases, self.values["cine"], (), None, k, flow=True)
                   for k in range(self.p.acq.n_slices)]
         return self._stack(frames, 1, self.values["cine"]["lv_blood"])
 
     def cine_lax(self, view: str) -> np.ndarray:
-        frames = self._lax_frames(view, self.phases, self.values["cine"], (), None)
+        frames = self._lax_frames(view, self.phases, self.values["cine"], (), None, flow=True)
         return self._stack([frames], 2 + LAX_VIEWS.index(view), self.values["cine"]["lv_blood"])
 
     def lge_sax(self) -> np.ndarray:
@@ -584,7 +679,7 @@ class Renderer:
         defect = (self.p.defect,) if self.p.defect else ()
         frames = [self._sax_frames(k, np.zeros(1), curves, defect, None, k, sharp=True)
                   for k in self.perf_slices()]
-        return self._stack(frames, 30, float(curves["fat"][0]) * 2.0)
+        return self._stack(frames, 30, abs(complex(curves["fat"][0])) * 2.0)
 
     def _stack(self, per_slice: list[np.ndarray], key: int, reference: float) -> np.ndarray:
         """(slices, frames, H, W) clean frames -> Rician-noisy (H, W, slices, frames).
@@ -601,9 +696,11 @@ class Renderer:
                            / math.sqrt((1 + taps[0] ** 2) * (1 + taps[1] ** 2)))
         real = _correlated(rng.standard_normal(clean.shape, np.float32), taps)
         real *= sigma
-        real += clean
+        real += clean.real
         imag = _correlated(rng.standard_normal(clean.shape, np.float32), taps)
         imag *= sigma
+        if np.iscomplexobj(clean):          # fat's chemical-shift phase (LGE, perfusion)
+            imag += clean.imag
         np.hypot(real, imag, out=real)
         real *= np.float32(self.stored_gain)
         return real.transpose(2, 3, 0, 1)      # a view: the NIfTI writer reorders once
@@ -621,10 +718,17 @@ class Renderer:
         return out
 
 
-def _at(value: np.ndarray | float, t: int) -> float:
-    """A class's intensity at frame ``t`` (a constant, or one value per frame)."""
+def _at(value: np.ndarray | complex, t: int) -> complex:
+    """A class's signal at frame ``t`` (a constant, or one value per frame; real values
+    stay real)."""
     flat = np.ravel(value)
-    return float(flat[min(t, flat.size - 1)])
+    return flat[min(t, flat.size - 1)].item()
+
+
+def _dtype(values: dict) -> type:
+    """complex64 when any class's signal carries a phase (fat on gradient echo), else
+    float32 (signs are enough for bSSFP's opposed fat)."""
+    return np.complex64 if any(np.iscomplexobj(v) for v in values.values()) else np.float32
 
 
 def _bilinear(frames: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -642,19 +746,29 @@ def _bilinear(frames: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndar
 
 
 def _compose(t: Tissue, values: dict[str, np.ndarray | float], background: np.ndarray,
-             lesion: np.ndarray | None, papillary_lesion: bool) -> np.ndarray:
-    """Fraction-weighted sum of class intensities; values may be per frame (T,)."""
+             lesion: np.ndarray | None, papillary_lesion: bool,
+             blood_gain: np.ndarray | None = None, myo_gain: np.ndarray | None = None
+             ) -> np.ndarray:
+    """Fraction-weighted sum of class signals; values may be per frame (T,). Optional
+    per-pixel factors: ``blood_gain`` (T, H, W) on both blood pools (flow), ``myo_gain``
+    (H, W) on the myocardium and papillary muscles (texture)."""
+
+    dtype = _dtype(values)
 
     def v(name: str) -> np.ndarray:
-        return np.asarray(values[name], np.float32).reshape(-1, 1, 1)
+        return np.asarray(values[name], dtype).reshape(-1, 1, 1)
 
-    myo = t.lv_myo
-    out = t.lv_blood * v("lv_blood") + t.rv_blood * v("rv_blood") + t.rv_wall * v("rv_wall")
+    myo = t.lv_myo if myo_gain is None else t.lv_myo * myo_gain
+    out = t.lv_blood * v("lv_blood") + t.rv_blood * v("rv_blood")
+    if blood_gain is not None:
+        out = out * blood_gain[: out.shape[0]]
+    out = out + t.rv_wall * v("rv_wall")
     out = out + t.effusion * v("effusion") + t.epi_fat * v("epi_fat")
     out = out + t.pericardium * v("pericardium")
     if lesion is not None:
         out = out + myo * (1.0 - lesion) * v("lv_myo") + myo * lesion * v("lesion")
     else:
         out = out + myo * v("lv_myo")
-    out = out + t.papillary * v("lesion" if papillary_lesion else "papillary")
-    return (out + t.outside * background).astype(np.float32)
+    papillary = t.papillary if myo_gain is None else t.papillary * myo_gain
+    out = out + papillary * v("lesion" if papillary_lesion else "papillary")
+    return (out + t.outside * background).astype(dtype)

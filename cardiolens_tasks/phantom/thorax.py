@@ -207,12 +207,13 @@ class Painter:
         self.parts[name] += inside
 
 
-def body_waves(rng: Rng, fields: int = 5, waves: int = 8) -> np.ndarray:
+def body_waves(rng: Rng, fields: int = 5, waves: int = 8,
+               wavelength: tuple[float, float] = (40.0, 160.0)) -> np.ndarray:
     """Random plane waves (fields, waves, 5: k_x, k_y, k_z, phase, unused) of smooth fields
-    in patient coordinates, wavelengths 40-160 mm, for :func:`wave_field`."""
+    in patient coordinates, wavelengths 40-160 mm by default, for :func:`wave_field`."""
     direction = rng.normal(size=(fields, waves, 3))
     direction /= np.linalg.norm(direction, axis=-1, keepdims=True)
-    k = direction * (2.0 * np.pi / rng.uniform(40.0, 160.0, (fields, waves, 1)))
+    k = direction * (2.0 * np.pi / rng.uniform(*wavelength, (fields, waves, 1)))
     phase = rng.uniform(0.0, 2.0 * np.pi, (fields, waves, 1))
     return np.concatenate([k, phase, np.zeros((fields, waves, 1))], axis=-1)
 
@@ -243,15 +244,21 @@ def plane_wave_field(plane: PlaneMap, rows: int, cols: int, waves: np.ndarray) -
     return out * np.float32(np.sqrt(2.0 / len(waves)))
 
 
-def _surface(scan: Scan, plane: PlaneMap, pts: np.ndarray, waves: np.ndarray | None
+def _surface(scan: Scan, plane: PlaneMap, pts: np.ndarray, waves: np.ndarray | None,
+             fine: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
     """Lateral and anterior offsets from the body axis, the body's depth below the skin
-    (mm, lobulated) and the outline fields of the plane (zero without ``waves``)."""
+    (mm, lobulated) and the outline fields of the plane (zero without ``waves``). ``fine``
+    waves (short wavelengths) roughen the skin and the subcutaneous fat's thickness."""
     bx, by = scan.body_centre
     hx, hy = scan.body_half
     dx, dy = pts[..., 0] - bx, pts[..., 1] - by
     fields = ([plane_wave_field(plane, scan.rows, scan.cols, w) for w in waves[:4]]
               if waves is not None else [np.zeros(dx.shape, np.float32)] * 4)
+    if fine is not None:        # skin folds and fat lobules of 12-40 mm
+        rough = [plane_wave_field(plane, scan.rows, scan.cols, w) for w in fine[:2]]
+        fields[0] = fields[0] + 0.25 * rough[0]
+        fields[1] = fields[1] + 0.5 * rough[1]
     # the patient lies on the table: the back is flattened
     depth = np.minimum(_ellipse_depth(dx, dy, hx, hy), dy + 0.9 * hy) + 5.0 * fields[0]
     return dx, dy, depth, fields
@@ -296,17 +303,21 @@ def coil_sensitivity(scan: Scan, plane: PlaneMap, heart: np.ndarray,
 
 def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo: float,
            texture: np.ndarray, waves: np.ndarray | None = None,
-           vessels: np.ndarray | None = None) -> dict[str, np.ndarray]:
+           vessels: np.ndarray | None = None, fine: np.ndarray | None = None,
+           hepatic: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Thorax class fractions (each (rows, cols)) of one plane; they sum to one.
 
     ``texture`` is a unit-variance smooth field of the plane (lung vessel dots, liver
-    grain); ``vessels`` another (curvilinear vessels: its zero crossings); ``waves``
+    grain); ``vessels`` another (curvilinear vessels: its zero crossings; its other level
+    lines draw fibrous septa in the subcutaneous fat and fat planes between muscles);
+    ``hepatic`` a coarser one whose peaks are the hepatic and portal veins and whose high
+    level lines are fibrous septa in the fat; ``waves``
     (:func:`body_waves`) lobulate the outlines of the body, its fat, the lungs and the
-    diaphragm consistently across planes.
+    diaphragm consistently across planes, ``fine`` waves roughen the skin and fat.
     """
     pts = plane.points(scan.rows, scan.cols)
     z = pts[..., 2]
-    dx, dy, body, (_, f_fat, f_lung, f_dia) = _surface(scan, plane, pts, waves)
+    dx, dy, body, (_, f_fat, f_lung, f_dia) = _surface(scan, plane, pts, waves, fine)
     hx, hy = scan.body_half
     y = dy + scan.body_centre[1]
     p = Painter(dx.shape)
@@ -358,20 +369,30 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
         depth = _ellipsoid_depth(local, radii)
         p.paint("atrial_wall", _soft(depth + 2.5, pixel))
         p.paint(name, _soft(depth, pixel))
-    # lung vessels: small bright dots, and branches along the zero lines of a smooth field
-    dots = np.clip((texture - 1.8) * 1.5, 0.0, 0.8)
+    # lung vessels: a few bright dots (vessels cut across) and short branches along the
+    # zero lines of a smooth field where a second field is high (vessels run in bundles)
+    dots = np.clip((texture - 2.4) * 1.5, 0.0, 0.8)
     if vessels is not None:
-        lines = np.clip(1.0 - np.abs(vessels) / 0.12, 0.0, 1.0) * np.clip(texture + 0.3, 0, 1)
-        dots = np.maximum(dots, 0.7 * lines)
+        lines = np.clip(1.0 - np.abs(vessels) / 0.1, 0.0, 1.0) * np.clip(texture - 0.6, 0, 1)
+        dots = np.maximum(dots, 0.6 * lines)
     dots = dots.astype(np.float32)
-    for host in ("lung", "liver"):
-        share = dots * (p.parts[host] if host == "lung" else 0.5 * p.parts[host])
+    share = dots * p.parts["lung"]
+    p.parts["blood"] += share
+    p.parts["lung"] -= share
+    if hepatic is not None:     # hepatic and portal veins cut across: round or oval, 4-12 mm
+        tubes = np.clip((hepatic - 1.7) * 2.0, 0.0, 0.9)
+        share = tubes.astype(np.float32) * p.parts["liver"]
         p.parts["blood"] += share
-        p.parts[host] -= share
-    if vessels is not None:     # fat planes between the muscles of the chest wall and back
+        p.parts["liver"] -= share
+    if vessels is not None:
+        # fat planes between the muscles of the chest wall and back
         planes = np.clip(1.0 - np.abs(vessels - 1.0) / 0.15, 0.0, 0.7) * p.parts["muscle"]
         p.parts["fat"] += planes
         p.parts["muscle"] -= planes
+    if hepatic is not None:     # a few thin fibrous septa (short T2, dark) through the fat
+        septa = np.clip(1.0 - np.abs(hepatic - 1.2) / 0.08, 0.0, 0.6) * p.parts["fat"]
+        p.parts["muscle"] += septa
+        p.parts["fat"] -= septa
     return p.parts
 
 

@@ -64,7 +64,7 @@ LAX_VIEWS = ("4ch", "3ch", "2ch")
 # proton density, T1 (ms, 1.5 T), T2 (ms); post-contrast T1 for LGE where fixed
 TISSUES: dict[str, tuple[float, float, float]] = {
     "blood": (0.95, 1550.0, 250.0), "myo": (0.80, 950.0, 40.0), "fat": (0.90, 260.0, 80.0),
-    "muscle": (0.75, 1000.0, 35.0), "liver": (0.75, 580.0, 45.0), "lung": (0.25, 1200.0, 40.0),
+    "muscle": (0.75, 1000.0, 35.0), "liver": (0.75, 580.0, 45.0), "lung": (0.12, 1200.0, 30.0),
     "stomach": (0.95, 3000.0, 900.0), "csf": (1.0, 4000.0, 1500.0),
     "marrow": (0.80, 550.0, 70.0), "effusion": (0.95, 3000.0, 300.0),
     "pericardium": (0.10, 900.0, 30.0), "air": (0.0, 1000.0, 1.0), "edema": (0.85, 1100.0, 85.0),
@@ -92,7 +92,11 @@ TEXTURE: dict[str, tuple[float, int]] = {
 FAT_SHIFT_HZ = 224.0
 TR_SSFP = 3.6                  # ms; bSSFP reads out at TE = TR/2
 TE_LGE, TE_PERF = 3.2, 1.0     # ms; segmented IR fast gradient echo, shortest-TE SR-GRE
-FAT_CLASSES = ("fat", "epi_fat")
+# the thorax's fat; the heart model's epicardial fat stays in phase for now: a dark line on
+# the epicardium moves the label-truth readers' wall ends at the AV groove and their
+# myocardial-ring runs past their margins (docs/phantom_images.md)
+FAT_CLASSES = ("fat",)
+CINE_FAT_OPPOSED = False
 
 
 def fat_phase(sequence: str) -> complex:
@@ -105,8 +109,10 @@ def fat_phase(sequence: str) -> complex:
     perfusion at 1.0 ms by -81 degrees. The STIR T2 is a spin echo (the refocusing pulse
     undoes the shift at TE) with fat nulled by the inversion: no phase.
     """
-    if sequence == "cine":
+    if sequence == "cine" and CINE_FAT_OPPOSED:
         return complex((-1.0) ** round(FAT_SHIFT_HZ * TR_SSFP * 1e-3))
+    if sequence == "cine":
+        return 1.0 + 0.0j
     te = {"lge": TE_LGE, "perf": TE_PERF}.get(sequence)
     if te is None:
         return 1.0 + 0.0j
@@ -550,8 +556,8 @@ class Renderer:
                 papillary: bool = False, rim: bool = False,
                 sharp: bool = False, view: str | None = None, flow: bool = False) -> np.ndarray:
         """Blurred noise-free (T, H, W) frames of one plane (``view`` names a long-axis
-        plane; otherwise ``key`` is the short-axis slice; ``flow``: cine, whose blood pool
-        carries the inhomogeneity of flow and the myocardium a mild texture)."""
+        plane; otherwise ``key`` is the short-axis slice; ``flow``: cine, whose myocardium
+        carries a mild texture)."""
         r0, r1, c0, c1 = window
         n = max(len(phases), max(np.size(v) for v in values.values()))
         dtype = _dtype(values)
@@ -563,8 +569,8 @@ class Renderer:
         k_rows = psf_kernel(share, sharp)
         k_cols = psf_kernel(min(1.0, share + 0.15), sharp)
         parts, blurred = self._parts(plane_map, key, sharp, k_rows, k_cols)
-        background = np.zeros((n, self.scan.rows, self.scan.cols), dtype)
-        window_bg = np.zeros((n, r1 - r0, c1 - c0), dtype)
+        background: np.ndarray = np.zeros((n, self.scan.rows, self.scan.cols), dtype)
+        window_bg: np.ndarray = np.zeros((n, r1 - r0, c1 - c0), dtype)
         for name, part in parts.items():
             value = v(name)
             background += blurred[name][None] * value
@@ -589,17 +595,14 @@ class Renderer:
         heart = np.array(np.broadcast_to(moving_bg, (max(n, t.lv_myo.shape[0]),
                                                      *moving_bg.shape[1:])))
         crop = (slice(r0, r1), slice(c0, c1))
-        blood_gain = myo_gain = None
-        if flow:
-            blood_gain = self._flow(key, phases)[:, r0:r1, c0:c1][:, band]
-            myo_gain = (1.0 + 0.03 * self._fractal(key, 21)[crop])[band]
-        heart[:, band] = _compose(t, values, moving_bg[:, band], lesion, papillary,
-                                  blood_gain, myo_gain)
+        myo_gain = (1.0 + 0.03 * self._fractal(key, 21)[crop])[band] if flow else None
+        heart[:, band] = _compose(t, values, moving_bg[:, band], lesion, papillary, myo_gain)
         if rim:
             depth = np.clip(1.0 - (t.endo - plane.rho[None]) / 4.0, 0.0, 1.0)
             heart[:, band] += t.lv_blood * depth * (v("rim") - v("lv_blood"))
         margin = len(k_rows) // 2 + 1
-        big = np.zeros((heart.shape[0], r1 - r0 + 2 * margin, c1 - c0 + 2 * margin), dtype)
+        big: np.ndarray = np.zeros((heart.shape[0], r1 - r0 + 2 * margin,
+                                    c1 - c0 + 2 * margin), dtype)
         big[:, margin:-margin, margin:-margin] = heart - window_bg
         diff = blur(big, k_rows, k_cols)
         rr0, cc0 = r0 - margin, c0 - margin
@@ -608,15 +611,6 @@ class Renderer:
         background = np.broadcast_to(background, (heart.shape[0], *background.shape[1:])).copy()
         background[:, sr0:sr1, sc0:sc1] += diff[:, sr0 - rr0:sr1 - rr0, sc0 - cc0:sc1 - cc0]
         return background * self._coil(plane_map, key)[None]
-
-    def _flow(self, key: int, phases: np.ndarray) -> np.ndarray:
-        """Blood-pool signal factor per cine frame (T, H, W): inflow and slow swirling flow
-        make the pool uneven by about 7% in smooth patches (10-30 mm) that change over the
-        cycle; drawn over the whole plane, never from the labels."""
-        a, b = self._field(key, 22, sigma=(5.0, 10.0)), self._field(key, 23, sigma=(5.0, 10.0))
-        turn = 2.0 * np.pi * np.arange(len(phases), dtype=np.float32) / max(len(phases), 1)
-        return (1.0 + 0.07 * (np.cos(turn)[:, None, None] * a[None]
-                              + np.sin(turn)[:, None, None] * b[None])).astype(np.float32)
 
     def _sax_frames(self, k: int, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None, key: int,
@@ -747,11 +741,9 @@ def _bilinear(frames: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndar
 
 def _compose(t: Tissue, values: dict[str, np.ndarray | float], background: np.ndarray,
              lesion: np.ndarray | None, papillary_lesion: bool,
-             blood_gain: np.ndarray | None = None, myo_gain: np.ndarray | None = None
-             ) -> np.ndarray:
-    """Fraction-weighted sum of class signals; values may be per frame (T,). Optional
-    per-pixel factors: ``blood_gain`` (T, H, W) on both blood pools (flow), ``myo_gain``
-    (H, W) on the myocardium and papillary muscles (texture)."""
+             myo_gain: np.ndarray | None = None) -> np.ndarray:
+    """Fraction-weighted sum of class signals; values may be per frame (T,). ``myo_gain``
+    (H, W): a per-pixel factor on the myocardium and papillary muscles (texture)."""
 
     dtype = _dtype(values)
 
@@ -759,10 +751,7 @@ def _compose(t: Tissue, values: dict[str, np.ndarray | float], background: np.nd
         return np.asarray(values[name], dtype).reshape(-1, 1, 1)
 
     myo = t.lv_myo if myo_gain is None else t.lv_myo * myo_gain
-    out = t.lv_blood * v("lv_blood") + t.rv_blood * v("rv_blood")
-    if blood_gain is not None:
-        out = out * blood_gain[: out.shape[0]]
-    out = out + t.rv_wall * v("rv_wall")
+    out = t.lv_blood * v("lv_blood") + t.rv_blood * v("rv_blood") + t.rv_wall * v("rv_wall")
     out = out + t.effusion * v("effusion") + t.epi_fat * v("epi_fat")
     out = out + t.pericardium * v("pericardium")
     if lesion is not None:

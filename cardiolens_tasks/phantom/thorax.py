@@ -253,8 +253,9 @@ def _surface(scan: Scan, plane: PlaneMap, pts: np.ndarray, waves: np.ndarray | N
     bx, by = scan.body_centre
     hx, hy = scan.body_half
     dx, dy = pts[..., 0] - bx, pts[..., 1] - by
-    fields = ([plane_wave_field(plane, scan.rows, scan.cols, w) for w in waves[:4]]
-              if waves is not None else [np.zeros(dx.shape, np.float32)] * 4)
+    fields: list[np.ndarray] = ([plane_wave_field(plane, scan.rows, scan.cols, w)
+                                 for w in waves[:4]] if waves is not None
+                                else [np.zeros(dx.shape, np.float32)] * 4)
     if fine is not None:        # skin folds and fat lobules of 12-40 mm
         rough = [plane_wave_field(plane, scan.rows, scan.cols, w) for w in fine[:2]]
         fields[0] = fields[0] + 0.25 * rough[0]
@@ -380,10 +381,9 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
     p.parts["blood"] += share
     p.parts["lung"] -= share
     if hepatic is not None:     # hepatic and portal veins cut across: round or oval, 4-12 mm
-        tubes = np.clip((hepatic - 1.7) * 2.0, 0.0, 0.9)
-        share = tubes.astype(np.float32) * p.parts["liver"]
-        p.parts["blood"] += share
-        p.parts["liver"] -= share
+        veins = np.clip((hepatic - 1.7) * 2.0, 0.0, 0.9).astype(np.float32) * p.parts["liver"]
+        p.parts["blood"] += veins
+        p.parts["liver"] -= veins
     if vessels is not None:
         # fat planes between the muscles of the chest wall and back
         planes = np.clip(1.0 - np.abs(vessels - 1.0) / 0.15, 0.0, 0.7) * p.parts["muscle"]

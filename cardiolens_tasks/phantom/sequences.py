@@ -95,8 +95,8 @@ TE_LGE, TE_PERF = 3.2, 1.0     # ms; segmented IR fast gradient echo, shortest-T
 # the thorax's fat; the heart model's epicardial fat stays in phase for now: a dark line on
 # the epicardium moves the label-truth readers' wall ends at the AV groove and their
 # myocardial-ring runs past their margins (docs/phantom_images.md)
-FAT_CLASSES = ("fat",)
-CINE_FAT_OPPOSED = False
+FAT_CLASSES = ("fat", "epi_fat")
+CINE_FAT_OPPOSED = True
 
 
 def fat_phase(sequence: str) -> complex:
@@ -334,9 +334,9 @@ class Renderer:
         self.waves = body_waves(self._rng(11))
         self.fine = body_waves(self._rng(12), fields=2, waves=10, wavelength=(12.0, 40.0))
         lobe_rng = self._rng(13)        # the epicardial fat's uneven thickness
-        self.epi_lobes = np.stack([np.arange(2.0, 8.0), lobe_rng.uniform(0.15, 0.35, 6),
+        self.epi_lobes = np.stack([np.arange(2.0, 8.0), lobe_rng.uniform(0.08, 0.18, 6),
                                    lobe_rng.uniform(0.0, 2.0 * np.pi, 6),
-                                   lobe_rng.uniform(-0.08, 0.08, 6)], axis=-1)
+                                   lobe_rng.uniform(-0.02, 0.02, 6)], axis=-1)
         self._fields: dict[tuple[int, ...], np.ndarray] = {}
         self._atria: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         self.values = {"cine": cine_values(), "lge": lge_values(self.scan,

@@ -390,7 +390,7 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
         p.parts["fat"] += planes
         p.parts["muscle"] -= planes
     if hepatic is not None:     # a few thin fibrous septa (short T2, dark) through the fat
-        septa = np.clip(1.0 - np.abs(hepatic - 1.2) / 0.08, 0.0, 0.6) * p.parts["fat"]
+        septa = np.clip(1.0 - np.abs(hepatic - 1.5) / 0.06, 0.0, 0.6) * p.parts["fat"]
         p.parts["muscle"] += septa
         p.parts["fat"] -= septa
     return p.parts

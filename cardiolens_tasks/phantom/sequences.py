@@ -15,8 +15,11 @@ them into a signal with its own equation:
   flowing blood suppressed, a slow-flow rim of blood along the endocardium;
 - perfusion saturation recovery: ``PD (1 - exp(-TS R1(t)))`` with ``R1 = 1/T1 + r1 C(t)``.
 
-Then a k-space truncation point-spread function (sharp in perfusion, so the bright first
-pass rings as a dark endocardial rim), phased-array coil sensitivity
+Signals are composed with fat's chemical-shift phase at each sequence's echo time
+(:func:`fat_phase`: opposed on bSSFP), so partial volume at fat/water boundaries cancels
+into a dark line after the magnitude. Thorax tissues carry their own 1/f texture
+(:data:`TEXTURE`). Then a k-space truncation point-spread function (sharp in perfusion,
+so the bright first pass rings as a dark endocardial rim), phased-array coil sensitivity
 (:func:`cardiolens.phantom.thorax.coil_sensitivity`) and Rician noise correlated as a
 zero-filled reconstruction correlates it. Intensities
 never depend on which findings a study has, except in the findings' own pixels: gains and
@@ -92,11 +95,7 @@ TEXTURE: dict[str, tuple[float, int]] = {
 FAT_SHIFT_HZ = 224.0
 TR_SSFP = 3.6                  # ms; bSSFP reads out at TE = TR/2
 TE_LGE, TE_PERF = 3.2, 1.0     # ms; segmented IR fast gradient echo, shortest-TE SR-GRE
-# the thorax's fat; the heart model's epicardial fat stays in phase for now: a dark line on
-# the epicardium moves the label-truth readers' wall ends at the AV groove and their
-# myocardial-ring runs past their margins (docs/phantom_images.md)
 FAT_CLASSES = ("fat", "epi_fat")
-CINE_FAT_OPPOSED = True
 
 
 def fat_phase(sequence: str) -> complex:
@@ -109,10 +108,8 @@ def fat_phase(sequence: str) -> complex:
     perfusion at 1.0 ms by -81 degrees. The STIR T2 is a spin echo (the refocusing pulse
     undoes the shift at TE) with fat nulled by the inversion: no phase.
     """
-    if sequence == "cine" and CINE_FAT_OPPOSED:
-        return complex((-1.0) ** round(FAT_SHIFT_HZ * TR_SSFP * 1e-3))
     if sequence == "cine":
-        return 1.0 + 0.0j
+        return complex((-1.0) ** round(FAT_SHIFT_HZ * TR_SSFP * 1e-3))
     te = {"lge": TE_LGE, "perf": TE_PERF}.get(sequence)
     if te is None:
         return 1.0 + 0.0j
@@ -554,10 +551,11 @@ class Renderer:
                 phases: np.ndarray,
                 values: dict, lesions: tuple[Lesion, ...], texture_key: int | None,
                 papillary: bool = False, rim: bool = False,
-                sharp: bool = False, view: str | None = None, flow: bool = False) -> np.ndarray:
+                sharp: bool = False, view: str | None = None, textured: bool = False
+                ) -> np.ndarray:
         """Blurred noise-free (T, H, W) frames of one plane (``view`` names a long-axis
-        plane; otherwise ``key`` is the short-axis slice; ``flow``: cine, whose myocardium
-        carries a mild texture)."""
+        plane; otherwise ``key`` is the short-axis slice; ``textured``: cine, whose
+        myocardium carries a mild texture)."""
         r0, r1, c0, c1 = window
         n = max(len(phases), max(np.size(v) for v in values.values()))
         dtype = _dtype(values)
@@ -595,7 +593,7 @@ class Renderer:
         heart = np.array(np.broadcast_to(moving_bg, (max(n, t.lv_myo.shape[0]),
                                                      *moving_bg.shape[1:])))
         crop = (slice(r0, r1), slice(c0, c1))
-        myo_gain = (1.0 + 0.03 * self._fractal(key, 21)[crop])[band] if flow else None
+        myo_gain = (1.0 + 0.03 * self._fractal(key, 21)[crop])[band] if textured else None
         heart[:, band] = _compose(t, values, moving_bg[:, band], lesion, papillary, myo_gain)
         if rim:
             depth = np.clip(1.0 - (t.endo - plane.rho[None]) / 4.0, 0.0, 1.0)
@@ -615,26 +613,26 @@ class Renderer:
     def _sax_frames(self, k: int, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None, key: int,
                     papillary: bool = False, rim: bool = False,
-                    sharp: bool = False, flow: bool = False) -> np.ndarray:
+                    sharp: bool = False, textured: bool = False) -> np.ndarray:
         return self._render(self.sax_plane(k), self._sax_map(k), self.sax_window, key, phases,
                             values, lesions, texture_key, papillary=papillary, rim=rim,
-                            sharp=sharp, flow=flow)
+                            sharp=sharp, textured=textured)
 
     def _lax_frames(self, view: str, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None,
-                    papillary: bool = False, flow: bool = False) -> np.ndarray:
+                    papillary: bool = False, textured: bool = False) -> np.ndarray:
         plane, plane_map = self._lax(view)
         return self._render(plane, plane_map, self.lax_window, 50 + LAX_VIEWS.index(view),
                             phases, values, lesions, texture_key, papillary=papillary,
-                            view=view, flow=flow)
+                            view=view, textured=textured)
 
     def cine_sax(self) -> np.ndarray:
-        frames = [self._sax_frames(k, self.phases, self.values["cine"], (), None, k, flow=True)
+        frames = [self._sax_frames(k, self.phases, self.values["cine"], (), None, k, textured=True)
                   for k in range(self.p.acq.n_slices)]
         return self._stack(frames, 1, self.values["cine"]["lv_blood"])
 
     def cine_lax(self, view: str) -> np.ndarray:
-        frames = self._lax_frames(view, self.phases, self.values["cine"], (), None, flow=True)
+        frames = self._lax_frames(view, self.phases, self.values["cine"], (), None, textured=True)
         return self._stack([frames], 2 + LAX_VIEWS.index(view), self.values["cine"]["lv_blood"])
 
     def lge_sax(self) -> np.ndarray:

@@ -288,13 +288,3 @@ def report_scorer(judge: str | Model | None = None) -> Scorer:
     return score
 
 
-@scorer(metrics=[judge_summary()])
-def judge_scorer(judge: str | Model) -> Scorer:
-    """The judge alone, next to a report scorer that does not carry it (the model-based
-    extraction scorer)."""
-
-    async def score(state: TaskState, target: Target) -> Score:
-        meta = await judge_verdict(judge, state, target)
-        return Score(value=float(meta.get("judge_score", 0.0)), metadata=meta)
-
-    return score

@@ -72,6 +72,10 @@ def private_data(cohort40: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 def test_diagnosis_log_has_the_paper_metrics_and_they_recompute(cohort40: Path,
                                                                 tmp_path: Path) -> None:
     log = run("diagnosis", tmp_path, data=str(cohort40))
+    # the taxonomy the run used, as the dataset card records it (docs/taxonomy.md, history)
+    assert log.eval.metadata is not None
+    assert log.eval.metadata["taxonomy_version"] == "2.0" == \
+        read_dataset(cohort40).card.taxonomy_version
     values = metric_values(log)
     assert {"accuracy", "stderr"} <= set(values)
     for task_name in ("diagnosis_etiology", "diagnosis_nicm_subtype"):

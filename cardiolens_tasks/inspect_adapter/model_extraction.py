@@ -31,6 +31,7 @@ from cardiolens.inspect_adapter.scoring import (
     judge_summary,
     judge_verdict,
     report_means,
+    report_values,
 )
 from cardiolens.scorers import item_scoring as core
 from cardiolens.scorers.clinical_score import asserted, compare, compare_readings
@@ -65,13 +66,11 @@ def extractor_means() -> Metric:
     reading (study-clustered stderr) and the share of replies that did not parse."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        agree = [float(dict(s.score.value)["extractor_agreement"])  # type: ignore[arg-type]
-                 for s in scores]
-        unparsed = [float(dict(s.score.value)["extractor_unparsed_rate"])  # type: ignore[arg-type]
-                    for s in scores]
-        value, err = clustered_mean(scores, agree)
+        value, err = clustered_mean(scores, report_values(scores, "extractor_agreement"))
+        unparsed = report_values(scores, "extractor_unparsed_rate")
         return {"extractor_agreement": value, "extractor_agreement_stderr": err,
-                "extractor_unparsed_rate": clustered_mean(scores, unparsed)[0]}
+                "extractor_unparsed_rate": sum(unparsed) / len(unparsed) if unparsed
+                else float("nan")}
 
     return compute
 

@@ -17,8 +17,9 @@ them into a signal with its own equation:
 
 Then a k-space truncation point-spread function (sharp in perfusion, so the bright first
 pass rings as a dark endocardial rim), phased-array coil sensitivity
-(:func:`cardiolens.phantom.thorax.coil_sensitivity`) and Rician noise correlated as a
-zero-filled reconstruction correlates it. Intensities
+(:func:`cardiolens.phantom.thorax.coil_sensitivity`), then the study's scanner
+(:mod:`cardiolens.phantom.scanner`: ghosts, Rician noise with its g-factor, the vendor's
+background handling). Intensities
 never depend on which findings a study has, except in the findings' own pixels: gains and
 noise are set from fixed tissues (fat, blood), never from the image.
 """

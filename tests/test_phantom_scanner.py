@@ -71,9 +71,18 @@ def test_background_masks_leave_the_heart_untouched(index: int) -> None:
         assert r.kept(2 + i, 1)[0, r0:r1, c0:c1][heart > 0].all(), (index, view)
 
 
-def test_noise_floor_profile_keeps_every_pixel() -> None:
-    profile = replace(draw_profile(np.random.default_rng(1)), zero_background=False)
-    assert fov_mask(profile, 150, 190).all()
+def test_fov_mask_is_a_centred_circle_with_curved_gradwarp_margins() -> None:
+    base = draw_profile(np.random.default_rng(1))
+    assert fov_mask(replace(base, zero_background=False), 150, 190).all()
+    ge = replace(base, zero_background=True, mask_diameter=0.86, gradwarp=0.0)
+    mask = fov_mask(ge, 200, 200)
+    assert mask[100, 100] and mask[100, 15] and not mask[100, 12] and not mask[0, 0]
+    assert mask.mean() == pytest.approx(np.pi * 0.43**2, abs=0.01)
+    wide = replace(ge, mask_diameter=2.0, gradwarp=0.04)    # no circle: the warp's margin
+    warped = fov_mask(wide, 160, 200)
+    top = np.argmax(warped, axis=0)                          # first kept row per column
+    assert top[100] >= 1 and top[5] > top[50] > top[100]     # curved: widest at the corners
+    assert not warped[:, :4].any() and warped[80, 4]         # the sides too
 
 
 def test_ghosts_and_g_factor_act_along_the_phase_encode_rows() -> None:

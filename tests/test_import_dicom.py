@@ -6,6 +6,7 @@ data, and no PHI in any output byte."""
 from __future__ import annotations
 
 import gzip
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -403,14 +404,23 @@ def test_series_without_geometry_are_listed_with_their_facts(
 
 
 
+def _malformed(path: Path, field: str) -> None:
+    """Store ``field`` of the file as the raw bytes "1A" (IS), as a scanner would write them."""
+    from pydicom import dcmread
+    from pydicom.dataelem import RawDataElement
+
+    ds = dcmread(path)
+    tag = ds[field].tag
+    ds._dict[tag] = RawDataElement(tag, "IS", 2, b"1A", 0, False, True)
+    ds.save_as(str(path))
+
+
 def test_malformed_header_values_skip_their_file_or_study_and_keep_the_rest(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A value pydicom reads but cannot convert (IS "1A") raises on access: a file with a
     malformed SeriesNumber is counted unreadable, a study with malformed InstanceNumbers
-    is skipped with one line, and the good study is imported."""
-    from pydicom import dcmread
-    from pydicom.dataelem import RawDataElement
-
+    is skipped with one line, and the good study is imported. pydicom's own warning (it
+    names no file and repeats what the importer says) does not reach the user."""
     src = tmp_path / "dicom"
     src.mkdir()
     make_study(src, IDENTITY, True)
@@ -422,13 +432,37 @@ def test_malformed_header_values_skip_their_file_or_study_and_keep_the_rest(
     write_image(src / "Y", generate_uid(), generate_uid(), 3, "", sax, AXES[:, 2], 7)
     for path, field in ((src / "X0", "InstanceNumber"), (src / "X1", "InstanceNumber"),
                         (src / "X2", "InstanceNumber"), (src / "Y", "SeriesNumber")):
-        ds = dcmread(path)
-        tag = ds[field].tag               # raw bytes, as a scanner would write them
-        ds._dict[tag] = RawDataElement(tag, "IS", 2, b"1A", 0, False, True)
-        ds.save_as(str(path))
-    err, out = _run(src, tmp_path, capsys)
+        _malformed(path, field)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        err, out = _run(src, tmp_path, capsys)
+    assert [str(w.message) for w in caught] == []
+    assert "Invalid value for VR" not in err
     assert "2 file(s) are not readable DICOM images" in err     # Y and DICOMDIR.txt
     (line,) = [x for x in err.splitlines() if "malformed DICOM header value" in x]
     assert line.endswith("study skipped")
     (record,) = read_dataset(out).studies.values()
     assert {"cine_sax", "lge_sax", "t2_sax"} <= set(record.series)
+
+
+def test_a_study_that_fails_part_way_leaves_no_volume_behind(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The failing study's cine, LGE and perfusion are written before its T2 (malformed
+    InstanceNumbers) stops it: none of its files may stay in the dataset."""
+    src = tmp_path / "dicom"
+    (src / "good").mkdir(parents=True)
+    (src / "bad").mkdir()
+    make_study(src / "good", IDENTITY, True)
+    make_study(src / "bad", IDENTITY, True)
+    t2 = [p for p in sorted((src / "bad").glob("IM*")) if float(pydicom.dcmread(p).EchoTime) > 60]
+    assert len(t2) == 3
+    for path in t2:
+        _malformed(path, "InstanceNumber")
+    err, out = _run(src, tmp_path, capsys)
+    (line,) = [x for x in err.splitlines() if "malformed DICOM header value" in x]
+    (record,) = read_dataset(out).studies.values()
+    assert record.study_id not in line
+    files = {p.relative_to(out).as_posix() for p in (out / "volumes").rglob("*")
+             if p.is_file()}
+    assert files == {info.path for info in record.series.values()}
+    assert [p.name for p in (out / "volumes").iterdir()] == [record.study_id]

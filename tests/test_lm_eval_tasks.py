@@ -64,6 +64,39 @@ def test_lm_eval_path_command_prints_the_yaml_folder() -> None:
     assert (Path(out) / "_template_yaml").is_file()
 
 
+@pytest.mark.parametrize("metadata, line", [
+    ({"budget": "many"}, "cardiolens: budget must be an integer in [1, 256], not 'many' "
+                         "(lm-eval task options come from --metadata, model args and the "
+                         "task YAML)"),
+    ({"data": "no_such_folder"}, "no_such_folder: not a dataset folder"),
+])
+def test_bad_metadata_on_the_lm_eval_command_line_is_one_line_not_a_traceback(
+        cohort5: Path, tmp_path: Path, metadata: dict[str, str], line: str) -> None:
+    result = subprocess.run(
+        [_lm_eval_cli(), "--model", "dummy", "--include_path", str(task_yaml_path()),
+         "--tasks", "cardiolens_diagnosis_etiology", "--limit", "1",
+         "--metadata", json.dumps({"data": str(cohort5), **metadata})],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("cardiolens: ") and last.endswith(line)
+
+
+def test_an_uncaught_cardiolens_error_prints_one_line_other_errors_keep_the_traceback(
+        ) -> None:
+    code = ("from cardiolens.lm_eval_adapter.uncaught import report_as_one_line\n"
+            "from cardiolens.errors import DatasetError\n"
+            "report_as_one_line(); report_as_one_line()\n"
+            "raise {}('x: bad')\n")
+    own = subprocess.run([sys.executable, "-c", code.format("DatasetError")],
+                         capture_output=True, text=True, timeout=60)
+    other = subprocess.run([sys.executable, "-c", code.format("KeyError")],
+                           capture_output=True, text=True, timeout=60)
+    assert (own.returncode, own.stderr) == (1, "cardiolens: x: bad\n")
+    assert other.returncode == 1 and "Traceback" in other.stderr
+
+
 def test_options_are_coerced_unknown_keys_ignored_bad_values_refused() -> None:
     options = options_from({"level": "image_understanding", "budget": "8", "images": "false",
                             "base_url": "http://x", "model": "m", "max_images": "16",

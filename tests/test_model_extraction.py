@@ -53,11 +53,31 @@ def test_report_generation_scores_with_a_model_extractor(cohort40: Path,
     for s in (scores[0], scores[2]):           # the model's readings: LGE present vs absent
         assert s["contradiction_lge"] == 1.0 and s["clinical_f1"] == 0.0
     assert log.results is not None
-    summaries = {sc.name: sc.metrics["mean"].value for sc in log.results.scores
-                 if "mean" in sc.metrics}
+    summaries = {name: m.value for sc in log.results.scores for name, m in sc.metrics.items()}
     assert summaries["extractor_unparsed_rate"] == pytest.approx(1 / 6)
-    assert {"extractor_agreement", "contradiction_lge", "clinical_f1"} <= set(summaries)
+    assert {"extractor_agreement", "extractor_agreement_stderr", "contradiction_lge",
+            "clinical_f1", "clinical_f1_stderr", "lge/clinical_f1"} <= set(summaries)
     assert all(0.0 <= s["extractor_agreement"] <= 1.0 for s in scores)
+
+
+def test_extractor_and_judge_share_one_scorer_so_the_summary_stays_two_columns(
+        cohort40: Path, tmp_path: Path) -> None:
+    """Each scorer is a column pair of the end-of-run summary: the judge rides in the
+    extractor's scorer, as in the rule-based one (the 80-column run is in
+    test_inspect_tasks.py::test_every_summary_fits_80_columns)."""
+    from cardiolens.inspect_adapter.tasks import report_generation
+    judge = scripted_model(['{"omissions": 1, "contradictions": 0, "hallucinations": 0, '
+                            '"score": 7}'] * 2)
+    task = report_generation(data=str(cohort40), section="report_lge", limit_studies=2,
+                             extractor=scripted_model([HYP, REF] * 2), judge=judge)
+    log = inspect_eval(task, model="cardiolens/random", log_dir=str(tmp_path),
+                       display="none", max_samples=1)[0]
+    assert log.status == "success" and log.results is not None
+    (scored,) = {sc.scorer for sc in log.results.scores}
+    assert scored == "model_extraction_scorer"
+    names = {name: m.value for sc in log.results.scores for name, m in sc.metrics.items()}
+    assert names["judge_score"] == pytest.approx(0.7) and names["extractor_unparsed_rate"] == 0.0
+    assert max(len(name) for name in names) <= 29    # name + value in half of 80 columns
 
 
 def test_without_an_extractor_the_rule_based_reading_is_used(cohort40: Path,
@@ -84,3 +104,16 @@ def test_the_model_reader_used_by_the_evaluation_script_falls_back_on_bad_replie
     assert reader("Late enhancement is unremarkable.").found == {("lge", "absent"): "absent"}
     text = "Subendocardial LGE in the inferior wall."
     assert agreement(reader(text), read(text)) == 1.0       # the rule-based reading
+
+
+def test_the_evaluation_script_prints_its_figures_within_80_columns(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from cardiolens.inspect_adapter import model_extraction
+    from cardiolens.scorers.cmr_findings import read
+
+    monkeypatch.setattr(model_extraction, "model_reader", lambda model: read)
+    assert model_extraction.main(["--model", "openai/gpt-4o-mini", "--split", "test"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "extractor openai/gpt-4o-mini, split test" and len(lines) == 5
+    assert max(len(line) for line in lines) <= 80
+    assert lines[-1] == "agreement with the rule-based extractor (mean F1): 1.000"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import yaml
@@ -108,3 +109,27 @@ def test_docs_taxonomy_table_matches_the_file() -> None:
         cells = rows[subtask.id]
         assert cells[3] == ", ".join(subtask.series) and cells[4] == subtask.source
         assert (cells[5] == "yes") == subtask.function and cells[6] == subtask.reasoning_source
+
+
+def test_version_is_2_0_since_the_default_etiology_is_binary_and_1_0_datasets_still_read(
+        tmp_path: Path) -> None:
+    """Dropping Normal from the default etiology question makes scores incomparable with
+    1.0 (a MAJOR change); the stored answers did not change, so 1.0 datasets validate and
+    any other version is named."""
+    import json
+
+    from cardiolens.data.validate import validate_dataset
+
+    from helpers import make_tiny_dataset
+
+    taxonomy = load_taxonomy()
+    assert taxonomy.version == "2.0" and taxonomy.dataset_versions == ("2.0", "1.0")
+    assert taxonomy.subtasks["diagnosis_etiology"].default_variant == "binary"
+    root = make_tiny_dataset(tmp_path / "d")
+    card = json.loads((root / "cardiolens.json").read_text())
+    assert card["taxonomy_version"] == "2.0"
+    for version, problems in (("1.0", []), ("0.9", ["taxonomy_version '0.9' differs from "
+                                                    "this package's '2.0' (reads datasets "
+                                                    "of 2.0, 1.0)"])):
+        (root / "cardiolens.json").write_text(json.dumps({**card, "taxonomy_version": version}))
+        assert [p.reason for p in validate_dataset(root)] == problems

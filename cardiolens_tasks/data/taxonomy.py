@@ -73,6 +73,13 @@ class Taxonomy:
     views: dict[str, str]
     conditions: dict[str, str]
     subtasks: dict[str, Subtask]
+    datasets_from: tuple[str, ...] = ()
+
+    @property
+    def dataset_versions(self) -> tuple[str, ...]:
+        """The card versions whose datasets this taxonomy reads: its own, then the earlier
+        ones listed in ``datasets_from`` (same stored answers)."""
+        return (self.version, *self.datasets_from)
 
     @property
     def series_keys(self) -> frozenset[str]:
@@ -182,6 +189,7 @@ def parse_taxonomy(raw: dict[str, Any]) -> Taxonomy:
         views={str(k): v for k, v in raw["views"].items()},
         conditions=dict(raw["conditions"]),
         subtasks=subtasks,
+        datasets_from=tuple(str(v) for v in raw.get("datasets_from") or ()),
     )
 
 

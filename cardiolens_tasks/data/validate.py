@@ -76,10 +76,11 @@ def _check_card(root: Path, taxonomy: Taxonomy, problems: list[Problem]) -> None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         problems.append(Problem(str(path), None, f"invalid card ({_short(exc)})"))
         return
-    if card.taxonomy_version != taxonomy.version:
+    if card.taxonomy_version not in taxonomy.dataset_versions:
         problems.append(Problem(str(path), None, f"taxonomy_version {card.taxonomy_version!r} "
                                                  f"differs from this package's "
-                                                 f"{taxonomy.version!r}"))
+                                                 f"{taxonomy.version!r} (reads datasets of "
+                                                 f"{', '.join(taxonomy.dataset_versions)})"))
 
 
 def _check_studies(root: Path, taxonomy: Taxonomy,

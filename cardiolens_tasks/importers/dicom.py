@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,7 +286,25 @@ def _import_kind(key: str, candidates: list[tuple[SeriesFiles, Kind]], study_id:
 
 def _import_study(scan: Scan, uid: str, study_id: str, out: Path,
                   on_problem: Callable[[str], None]) -> dict[str, Info]:
-    """Classify, stack and write the series of one study; its series records."""
+    """Classify, stack and write the series of one study; its series records. The volumes
+    are written in a folder aside and moved to ``volumes/<study_id>`` only when the study is
+    imported: a study that raises part-way or imports no series leaves no file in ``out``."""
+    volumes = out / "volumes"
+    stage = volumes / f".{study_id}.partial"
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        infos = _write_study(scan, uid, study_id, stage, on_problem)
+        if infos:
+            stage.rename(volumes / study_id)
+        return infos
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _write_study(scan: Scan, uid: str, study_id: str, folder: Path,
+                 on_problem: Callable[[str], None]) -> dict[str, Info]:
+    """Classify and stack the series of one study, writing each kind's volume in
+    ``folder``; the series records (paths as they will be in the dataset)."""
     for series in sorted(scan.no_geometry.get(uid, {}).values(), key=lambda s: s.number):
         on_problem(f"{study_id}: {series.label} not classified; skipped "
                    f"({_no_geometry_facts(series)})")
@@ -307,8 +326,8 @@ def _import_study(scan: Scan, uid: str, study_id: str, out: Path,
         series, kind, (data, spacing, orientation, stack_notes) = found
         for note in stack_notes:
             on_problem(f"{study_id}: {note}")
+        write_volume(folder / f"{key}.nii.gz", data, spacing)
         path = f"volumes/{study_id}/{key}.nii.gz"
-        write_volume(out / path, data, spacing)
         record = {**orientation.to_json(), "series_kind": kind.evidence}
         infos[key] = Info(path, data.shape[2], data.shape[3], orientation=record)
         if orientation.confidence != "high":
@@ -320,9 +339,23 @@ def _import_study(scan: Scan, uid: str, study_id: str, out: Path,
 def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
                  on_problem: Callable[[str], None] = print) -> ImportSummary:
     """Import every study under ``src``; one series per (sequence, view): the largest that
-    stacks and passes the geometry check."""
+    stacks and passes the geometry check.
+
+    pydicom's value validation is off while headers are read: a value it cannot convert
+    (IS "1A") still raises on access and is reported here as one line naming the study
+    (or counts its file unreadable), so pydicom's own warning, which names no file, would
+    only repeat it; a non-conforming value that converts is used as it is.
+    """
+    from pydicom.config import disable_value_validation
+
     salt = load_salt(salt_file)
-    scan = _scan(Path(src), progress)
+    with disable_value_validation():
+        return _import_all(Path(src), out, salt, progress, on_problem)
+
+
+def _import_all(src: Path, out: Path, salt: str, progress: bool,
+                on_problem: Callable[[str], None]) -> ImportSummary:
+    scan = _scan(src, progress)
     if scan.unreadable:
         on_problem(f"{src}: {scan.unreadable} file(s) are not readable DICOM images; ignored")
     if scan.multiframe:

@@ -19,25 +19,33 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from inspect_ai.model import GenerateConfig, Model, get_model
-from inspect_ai.scorer import Score, Scorer, Target, mean, scorer, stderr
+from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, Value, metric, scorer
 from inspect_ai.solver import TaskState
 
-from cardiolens.inspect_adapter.scoring import by_section
+from cardiolens.inspect_adapter.scoring import (
+    by_section,
+    clustered_mean,
+    judge_summary,
+    judge_verdict,
+    report_means,
+    report_values,
+)
 from cardiolens.scorers import item_scoring as core
 from cardiolens.scorers.clinical_score import asserted, compare, compare_readings
 from cardiolens.scorers.cmr_findings import Reading, read
 from cardiolens.scorers.extractor_eval import (
     DEFAULT_DIR,
     SPLITS,
+    PairFigures,
+    SentenceFigures,
     load_split,
     pair_figures,
     sentence_figures,
 )
 from cardiolens.scorers.slot_extraction import parse_slot_reply, slot_prompt
-
-EXTRA_METRICS = ("extractor_agreement", "extractor_unparsed_rate")
 
 
 async def model_reading(model: Model, text: str) -> tuple[Reading, bool]:
@@ -52,10 +60,26 @@ def agreement(a: Reading, b: Reading) -> float:
     return compare(asserted(a.found), asserted(b.found)).f1
 
 
-@scorer(metrics=[{name: [mean(), stderr()] for name in (*core.REPORT_METRICS,
-                                                        *EXTRA_METRICS)}, by_section()])
-def model_extraction_scorer(extractor: str | Model) -> Scorer:
-    """The report scores with ``extractor`` (an Inspect model) reading the findings."""
+@metric
+def extractor_means() -> Metric:
+    """The extractor's figures over all sections: mean agreement with the rule-based
+    reading (study-clustered stderr) and the share of replies that did not parse."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        value, err = clustered_mean(scores, report_values(scores, "extractor_agreement"))
+        unparsed = report_values(scores, "extractor_unparsed_rate")
+        return {"extractor_agreement": value, "extractor_agreement_stderr": err,
+                "extractor_unparsed_rate": sum(unparsed) / len(unparsed) if unparsed
+                else float("nan")}
+
+    return compute
+
+
+@scorer(metrics=[report_means(), extractor_means(), by_section(), judge_summary()])
+def model_extraction_scorer(extractor: str | Model, judge: str | Model | None = None) -> Scorer:
+    """The report scores with ``extractor`` (an Inspect model) reading the findings; with
+    ``judge``, also the judge's verdict. The same metrics as the rule-based report scorer
+    plus the extractor's, in one scorer, so the summary stays two columns in 80."""
 
     async def score(state: TaskState, target: Target) -> Score:
         model = get_model(extractor, config=GenerateConfig(temperature=0.0))
@@ -66,8 +90,10 @@ def model_extraction_scorer(extractor: str | Model) -> Scorer:
                                     readings=(hypothesis, reference))
         values["extractor_agreement"] = agreement(hypothesis, read(generated))
         values["extractor_unparsed_rate"] = (2 - ok_h - ok_r) / 2
-        return Score(value=dict(values), answer=generated[:200],
-                     metadata={"answer_type": "report"})
+        meta: dict[str, Any] = {"answer_type": "report"}
+        if judge is not None:
+            meta.update(await judge_verdict(judge, state, target))
+        return Score(value=dict(values), answer=generated[:200], metadata=meta)
 
     return score
 
@@ -97,12 +123,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     s = sentence_figures(sentences, readings.__getitem__)
     p = pair_figures(pairs, lambda a, b: compare_readings(reader(a), reader(b)))
     agree = [agreement(readings[r["text"]], read(r["text"])) for r in sentences]
-    print(f"model {args.model}, split {args.split}: findings precision {s.precision:.3f} "
-          f"recall {s.recall:.3f}; polarity flips {s.flips}; same-meaning F1 >= 0.7 "
-          f"{p.same_f1_ok:.3f}, no contradiction {p.same_no_contradiction:.3f}; different "
-          f"contradicted {p.different_contradicted:.3f}; agreement with the rule-based "
-          f"extractor (mean F1) {sum(agree) / len(agree) if agree else 1.0:.3f}")
+    for line in summary_lines(args.model, args.split, s, p,
+                              sum(agree) / len(agree) if agree else 1.0):
+        print(line)
     return 0
+
+
+def summary_lines(model: str, split: str, s: SentenceFigures, p: PairFigures,
+                  agree: float) -> list[str]:
+    """The evaluation figures with the model as the extractor, one topic a line (within 80
+    columns unless the model name alone is longer), as ``extractor_eval`` prints its own."""
+    return [f"extractor {model}, split {split}",
+            f"findings: precision {s.precision:.3f} recall {s.recall:.3f}; "
+            f"polarity flips {s.flips}",
+            f"same-meaning pairs: F1 >= 0.7 {p.same_f1_ok:.3f}, "
+            f"no contradiction {p.same_no_contradiction:.3f}",
+            f"clinically-different pairs: contradiction {p.different_contradicted:.3f}",
+            f"agreement with the rule-based extractor (mean F1): {agree:.3f}"]
 
 
 if __name__ == "__main__":

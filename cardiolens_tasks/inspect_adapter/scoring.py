@@ -193,7 +193,8 @@ def diagnosis_scorer() -> Scorer:
     return score
 
 
-def _report_values(scores: Sequence[SampleScore], name: str) -> list[float]:
+def report_values(scores: Sequence[SampleScore], name: str) -> list[float]:
+    """Each score's value of ``name`` (report scorers score a dict of metrics)."""
     values = []
     for s in scores:
         assert isinstance(s.score.value, dict)
@@ -209,7 +210,7 @@ def report_means() -> Metric:
     def compute(scores: list[SampleScore]) -> Value:
         out: dict[str, float] = {}
         for name in core.REPORT_METRICS:
-            mean_value, err = clustered_mean(scores, _report_values(scores, name))
+            mean_value, err = clustered_mean(scores, report_values(scores, name))
             out[name] = mean_value
             if name not in core.CONTRADICTION_METRICS:
                 out[f"{name}_stderr"] = err
@@ -231,7 +232,7 @@ def by_section() -> Metric:
         out: dict[str, float] = {}
         for section in _ordered(groups, SECTION_ORDER):
             for name in SECTION_METRICS:
-                values = _report_values(groups[section], name)
+                values = report_values(groups[section], name)
                 out[f"{section}/{name}"] = sum(values) / len(values)
         return out
 
@@ -288,13 +289,3 @@ def report_scorer(judge: str | Model | None = None) -> Scorer:
     return score
 
 
-@scorer(metrics=[judge_summary()])
-def judge_scorer(judge: str | Model) -> Scorer:
-    """The judge alone, next to a report scorer that does not carry it (the model-based
-    extraction scorer)."""
-
-    async def score(state: TaskState, target: Target) -> Score:
-        meta = await judge_verdict(judge, state, target)
-        return Score(value=float(meta.get("judge_score", 0.0)), metadata=meta)
-
-    return score

@@ -34,7 +34,6 @@ from cardiolens.inspect_adapter.model_extraction import model_extraction_scorer
 from cardiolens.inspect_adapter.scoring import (
     choice_scorer,
     diagnosis_scorer,
-    judge_scorer,
     report_scorer,
 )
 from cardiolens.inspect_adapter.solver import cmr_prompt, image_stripper
@@ -157,10 +156,10 @@ def report_generation(**params: Any) -> Task:
         if value is not None and not isinstance(value, (str, Model)):
             raise TaskParameterError(f"cardiolens/report_generation: {option.name} must be "
                                      f"a model name, not {value!r}")
-    # the rule-based scorer carries the judge itself, so its summary stays two columns wide
-    scorers = (report_scorer(judge or None) if extractor is None else
-               [model_extraction_scorer(extractor), *([judge_scorer(judge)] if judge else [])])
-    return _task("report_generation", params, scorers)
+    # one scorer carries the judge, so the summary stays two columns wide
+    scorer = (report_scorer(judge or None) if extractor is None else
+              model_extraction_scorer(extractor, judge or None))
+    return _task("report_generation", params, scorer)
 
 
 @task

@@ -28,6 +28,7 @@ from cardiolens.data.dataset import Item, read_dataset
 from cardiolens.data.items import asked_items, select_items
 from cardiolens.data.taxonomy import load_taxonomy
 from cardiolens.errors import CardiolensError
+from cardiolens.lm_eval_adapter.uncaught import report_as_one_line
 from cardiolens.phantom.cohort import default_cohort
 from cardiolens.prompting.prompt_builder import PromptBuilder
 from cardiolens.prompting.prompts import Prompt
@@ -68,8 +69,19 @@ def load_docs(**options: Any) -> dict[str, Any]:
     """The documents of one task as ``{"test": datasets.Dataset}`` (lm-eval custom_dataset).
 
     Options: see :func:`options_from`; ``data`` is a folder relative to the working
-    directory (default: the phantom cohort).
+    directory (default: the phantom cohort). A refused option or an unreadable dataset
+    raises a :class:`CardiolensError`; if nothing catches it (lm-eval's command line
+    does not), Python prints it as one line instead of a traceback through lm-eval
+    (:func:`~cardiolens.lm_eval_adapter.uncaught.report_as_one_line`).
     """
+    try:
+        return _documents(options)
+    except CardiolensError:
+        report_as_one_line()
+        raise
+
+
+def _documents(options: dict[str, Any]) -> dict[str, Any]:
     import datasets
 
     checked = options_from(options)

@@ -20,8 +20,9 @@ Signals are composed with fat's chemical-shift phase at each sequence's echo tim
 into a dark line after the magnitude. Thorax tissues carry their own 1/f texture
 (:data:`TEXTURE`). Then a k-space truncation point-spread function (sharp in perfusion,
 so the bright first pass rings as a dark endocardial rim), phased-array coil sensitivity
-(:func:`cardiolens.phantom.thorax.coil_sensitivity`) and Rician noise correlated as a
-zero-filled reconstruction correlates it. Intensities
+(:func:`cardiolens.phantom.thorax.coil_sensitivity`), then the study's scanner
+(:mod:`cardiolens.phantom.scanner`: ghosts, Rician noise with its g-factor, the vendor's
+background handling). Intensities
 never depend on which findings a study has, except in the findings' own pixels: gains and
 noise are set from fixed tissues (fat, blood), never from the image.
 """
@@ -49,6 +50,7 @@ from cardiolens.phantom.geometry import (
     tissue,
 )
 from cardiolens.phantom.params import Lesion, Scan, StudyParams
+from cardiolens.phantom.scanner import acquire, draw_profile, fov_mask, suppression_mask
 from cardiolens.phantom.thorax import (
     THORAX_CLASSES,
     HeartFrame,
@@ -288,15 +290,6 @@ def _neighbour_weight(share: float) -> float:
     return float(np.clip(1.5 * (1.0 - share), 0.0, 0.6))
 
 
-def _correlated(noise: np.ndarray, taps: list[float]) -> np.ndarray:
-    """White noise (..., H, W) filtered in place with ``[1, w]`` along rows, then columns."""
-    if taps[0] > 0.0:
-        noise[..., 1:, :] += np.float32(taps[0]) * noise[..., :-1, :]
-    if taps[1] > 0.0:
-        noise[..., 1:] += np.float32(taps[1]) * noise[..., :-1]
-    return noise
-
-
 class Renderer:
     """Draws every series of one study; deterministic given the study's parameters.
 
@@ -339,6 +332,7 @@ class Renderer:
         self.values = {"cine": cine_values(), "lge": lge_values(self.scan,
                                                                  p.diagnosis == "amyloidosis"),
                        "t2": t2_values()}
+        self.scanner = draw_profile(self._rng(2000))     # vendor, ghosts, g-factor
 
     def _clip(self, r0: float, r1: float, c0: float, c1: float) -> Window:
         return (max(0, int(r0)), min(self.scan.rows, int(np.ceil(r1))), max(0, int(c0)),
@@ -674,28 +668,31 @@ class Renderer:
         return self._stack(frames, 30, abs(complex(curves["fat"][0])) * 2.0)
 
     def _stack(self, per_slice: list[np.ndarray], key: int, reference: float) -> np.ndarray:
-        """(slices, frames, H, W) clean frames -> Rician-noisy (H, W, slices, frames).
+        """(slices, frames, H, W) clean frames -> stored (H, W, slices, frames) as the
+        study's scanner acquires them (:func:`cardiolens.phantom.scanner.acquire`).
 
-        Noise sigma is ``reference / snr`` (a fixed tissue's signal, never the image's). The
-        complex noise is acquired in k-space, so the zero-filled reconstruction correlates
-        it between neighbouring pixels as its point-spread function does (more in the phase
-        direction, where less of k-space is kept).
+        Noise sigma is ``reference / snr`` (a fixed tissue's signal, never the image's);
+        the zero-filled reconstruction correlates it as its point-spread function does.
         """
-        clean = np.stack(per_slice)
-        rng = self._rng(1000 + key)
-        taps = [_neighbour_weight(self.scan.kspace), _neighbour_weight(self.scan.kspace + 0.15)]
-        sigma = np.float32(reference / self.scan.snr
-                           / math.sqrt((1 + taps[0] ** 2) * (1 + taps[1] ** 2)))
-        real = _correlated(rng.standard_normal(clean.shape, np.float32), taps)
-        real *= sigma
-        real += clean.real
-        imag = _correlated(rng.standard_normal(clean.shape, np.float32), taps)
-        imag *= sigma
-        if np.iscomplexobj(clean):          # fat's chemical-shift phase (LGE, perfusion)
-            imag += clean.imag
-        np.hypot(real, imag, out=real)
-        real *= np.float32(self.stored_gain)
-        return real.transpose(2, 3, 0, 1)      # a view: the NIfTI writer reorders once
+        taps = (_neighbour_weight(self.scan.kspace), _neighbour_weight(self.scan.kspace + 0.15))
+        out = acquire(self.scanner, np.stack(per_slice), self._rng(1000 + key),
+                      reference / self.scan.snr, taps, self.kept(key, len(per_slice)),
+                      segmented=key != 30)
+        out *= np.float32(self.stored_gain)
+        return out.transpose(2, 3, 0, 1)      # a view: the NIfTI writer reorders once
+
+    def kept(self, key: int, n: int) -> np.ndarray:
+        """(n, H, W) pixels series ``key``'s background handling keeps: the field of view's
+        mask and, per plane, the air outside the body it does not suppress."""
+        planes = (list(range(n)) if key in (1, 10, 20) else self.perf_slices() if key == 30
+                  else [50 + (key - 2 if key < 10 else key - 11)])
+        fov = fov_mask(self.scanner, self.scan.rows, self.scan.cols)
+        out = np.empty((n, *fov.shape), bool)
+        for i, plane in enumerate(planes):
+            parts = next(m[0] for (k, _), m in self._memo.items() if k == plane)
+            air = parts.get("air", np.zeros(fov.shape, np.float32))
+            out[i] = fov & ~suppression_mask(self.scanner, air, self._rng(2001, plane))
+        return out
 
     def series(self) -> dict[str, np.ndarray]:
         """Every series of the study keyed by series name, (H, W, slices, frames)."""

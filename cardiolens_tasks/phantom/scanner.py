@@ -1,0 +1,204 @@
+"""What the scanner's acquisition and reconstruction do to a drawn image.
+
+The renderer draws noise-free frames from anatomy and contrast; this module turns them
+into what a scanner stores (docs/phantom_images.md, "Scanner profile"):
+
+- **phase-encode ghosts:** motion between the heartbeats of a segmented acquisition
+  modulates k-space along the phase-encode direction (image rows), which puts faint
+  shifted replicas of the whole image (its bright fat and blood dominate) at a fixed
+  distance along the rows, wrapping round the field of view;
+- **Rician noise** correlated as a zero-filled reconstruction correlates it, amplified by
+  a parallel-imaging **g-factor** that peaks at the centre of the field of view along the
+  phase-encode direction (where the coils' sensitivities are weakest and most alike);
+- **background handling by vendor:** about half of the studies (GE-like) zero a circle's
+  outside (the circular field-of-view mask), the curved margins where gradient-warp
+  correction has no acquired data, and blocks of air outside the body (background-noise
+  suppression); the others keep the noise floor.
+
+Each study draws one :class:`ScannerProfile` from its own seed, before and apart from
+anything that depends on a finding; the masks come from the field of view and the
+body's air (thorax parameters), never from pixel values, so they never touch the heart.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+Rng = np.random.Generator
+BLOCK = 4                   # pixels per side of a background-suppression block
+AIR_MARGIN = 3              # suppression keeps this many pixels of air next to the body
+
+
+@dataclass(frozen=True)
+class ScannerProfile:
+    """How one study's scanner acquires and reconstructs (drawn by :func:`draw_profile`).
+
+    ``ghost`` is the amplitude of each first-order phase-encode ghost relative to its
+    source, ``ghost_shift`` its distance as a share of the phase field of view and
+    ``ghost_phase`` its phase (radians). ``g_max`` is the g-factor at the centre of the
+    phase field of view (1: no parallel imaging), ``g_width`` the bell's width (share of
+    the phase FOV). ``zero_background`` selects the GE-like background handling with a
+    circular mask of ``mask_diameter`` (share of the readout FOV), gradient-warp
+    distortion ``gradwarp`` (relative radial stretch at the readout FOV's edge) and
+    background suppression of about ``suppression`` of the air outside the body.
+    """
+
+    zero_background: bool
+    mask_diameter: float
+    gradwarp: float
+    suppression: float
+    ghost: float
+    ghost_shift: float
+    ghost_phase: float
+    g_max: float
+    g_width: float
+
+
+def draw_profile(rng: Rng) -> ScannerProfile:
+    """One study's scanner profile; every field is drawn whatever the branch, so the
+    stream (and each field's distribution) is the same for every study."""
+    zero = bool(rng.random() < 0.5)
+    diameter = float(rng.uniform(0.83, 0.9))
+    gradwarp = float(rng.uniform(0.01, 0.04))
+    suppression = float(rng.uniform(0.3, 0.9))
+    ghost = float(math.exp(rng.uniform(math.log(0.005), math.log(0.03))))
+    shift = float(rng.uniform(0.12, 0.35))
+    phase = float(rng.uniform(0.0, 2.0 * math.pi))
+    parallel = bool(rng.random() < 0.7)
+    g_max = float(rng.uniform(1.15, 1.5))
+    g_width = float(rng.uniform(0.18, 0.28))
+    return ScannerProfile(zero, diameter, gradwarp, suppression, ghost, shift, phase,
+                          g_max if parallel else 1.0, g_width)
+
+
+def fov_mask(profile: ScannerProfile, rows: int, cols: int) -> np.ndarray:
+    """(rows, cols) boolean: pixels the reconstruction keeps (all of them without the
+    GE-like background handling).
+
+    The circular display mask is centred with a diameter of ``mask_diameter`` times the
+    readout field of view. Gradient-warp correction resamples the image through the
+    gradients' radial distortion ``r_source = r (1 + k r^2)`` (``r`` normalised to the
+    readout half-FOV); where the source falls outside the acquired rectangle there are no
+    data, which leaves curved zero margins at the edges, widest towards the corners. The
+    corrected image itself is geometrically true, which is how the phantom draws it.
+    """
+    if not profile.zero_background:
+        return np.ones((rows, cols), bool)
+    half = 0.5 * cols
+    y = (np.arange(rows, dtype=np.float64)[:, None] - 0.5 * (rows - 1)) / half
+    x = (np.arange(cols, dtype=np.float64)[None, :] - 0.5 * (cols - 1)) / half
+    r2 = x**2 + y**2
+    stretch = 1.0 + profile.gradwarp * r2
+    inside_acquired = (np.abs(x * stretch) <= 1.0) & (np.abs(y * stretch) <= rows / cols)
+    return inside_acquired & (r2 <= profile.mask_diameter**2)
+
+
+def suppression_mask(profile: ScannerProfile, air: np.ndarray, rng: Rng) -> np.ndarray:
+    """(rows, cols) boolean: air the scanner's background suppression zeroes.
+
+    Scanners zero low-signal background in blocks; what they see as low varies with the
+    local noise floor, so here a smooth random field (about 15 pixels across, seeded per
+    plane) picks about ``suppression`` of the air, and only whole blocks of
+    ``BLOCK`` pixels that lie in air at least ``AIR_MARGIN`` pixels from the body
+    (``air``: the thorax air fraction of the plane, from the body's parameters).
+    """
+    rows, cols = air.shape
+    if not profile.zero_background:
+        return np.zeros((rows, cols), bool)
+    body = air < 0.5
+    near = body.copy()
+    for axis in (0, 1):                      # dilate the body by AIR_MARGIN pixels
+        grown = near.copy()
+        for step in range(1, AIR_MARGIN + 1):
+            grown |= np.roll(near, step, axis) | np.roll(near, -step, axis)
+        near = grown
+    field = _smooth(rng, (rows, cols), 5.0)
+    threshold = float(np.quantile(field, 1.0 - profile.suppression))
+    candidate = ~near & (field > threshold)
+    pr, pc = -rows % BLOCK, -cols % BLOCK
+    padded = np.pad(candidate, ((0, pr), (0, pc)), constant_values=False)
+    blocks = padded.reshape(padded.shape[0] // BLOCK, BLOCK, -1, BLOCK).all(axis=(1, 3))
+    full = np.repeat(np.repeat(blocks, BLOCK, 0), BLOCK, 1)
+    return full[:rows, :cols]
+
+
+def g_factor(profile: ScannerProfile, rows: int) -> np.ndarray:
+    """(rows, 1) noise amplification relative to the centre of the phase FOV (1 there):
+    ``g(y) / g_max`` with ``g`` a bell of height ``g_max`` over the phase direction."""
+    y = (np.arange(rows, dtype=np.float64) - 0.5 * (rows - 1)) / rows
+    g = 1.0 + (profile.g_max - 1.0) * np.exp(-0.5 * (y / profile.g_width) ** 2)
+    return (g / profile.g_max).astype(np.float32)[:, None]
+
+
+def ghosts(profile: ScannerProfile, clean: np.ndarray) -> np.ndarray:
+    """Complex (..., H, W) ``clean`` frames (real or complex) with phase-encode ghosts.
+
+    First-order ghosts (amplitude ``ghost``) sit ``ghost_shift`` of the phase FOV above
+    and below every structure, second-order ones (a third of that) twice as far; they wrap
+    round the field of view as the discrete Fourier transform does.
+    """
+    rows = clean.shape[-2]
+    shift = max(1, round(profile.ghost_shift * rows))
+    out = clean.astype(np.complex64)
+    for order, amp in ((1, profile.ghost), (2, profile.ghost / 3.0)):
+        for sign in (1, -1):
+            weight = np.complex64(amp * cmath.exp(1j * profile.ghost_phase * order * sign))
+            out += weight * np.roll(clean, sign * order * shift, axis=-2)
+    return out
+
+
+def acquire(profile: ScannerProfile, clean: np.ndarray, rng: Rng, sigma: float,
+            taps: tuple[float, float], keep: np.ndarray | None,
+            segmented: bool = True) -> np.ndarray:
+    """Noisy magnitude (S, T, H, W) of ``clean`` frames as the scanner stores them.
+
+    Args:
+        profile: the study's scanner profile.
+        clean: noise-free frames, (slices, frames, rows, cols), real or complex (fat's
+            chemical-shift phase); rows are phase-encode.
+        rng: the series' noise generator.
+        sigma: noise sigma at the centre of the phase field of view.
+        taps: neighbour weights ``[1, w]`` along rows and columns that correlate the noise
+            as a zero-filled reconstruction does (sigma is per pixel after them).
+        keep: (slices, rows, cols) pixels kept by the background handling, or None.
+        segmented: a segmented (multi-heartbeat) acquisition that ghosts; single-shot
+            perfusion does not.
+    """
+    signal = ghosts(profile, clean) if segmented and profile.ghost > 0.0 else clean
+    real = np.array(signal.real, np.float32)
+    imag_clean = signal.imag if np.iscomplexobj(signal) else None
+    norm = math.sqrt((1.0 + taps[0] ** 2) * (1.0 + taps[1] ** 2))
+    scale = g_factor(profile, clean.shape[-2]) * np.float32(sigma / norm)
+    noise = _correlated(rng.standard_normal(clean.shape, np.float32), taps)
+    noise *= scale
+    real += noise
+    imag = _correlated(rng.standard_normal(clean.shape, np.float32), taps)
+    imag *= scale
+    if imag_clean is not None:
+        imag += imag_clean
+    np.hypot(real, imag, out=real)
+    if keep is not None:
+        real *= keep[:, None]
+    return real
+
+
+def _correlated(noise: np.ndarray, taps: tuple[float, float]) -> np.ndarray:
+    """White noise (..., H, W) filtered in place with ``[1, w]`` along rows, then columns."""
+    if taps[0] > 0.0:
+        noise[..., 1:, :] += np.float32(taps[0]) * noise[..., :-1, :]
+    if taps[1] > 0.0:
+        noise[..., 1:] += np.float32(taps[1]) * noise[..., :-1]
+    return noise
+
+
+def _smooth(rng: Rng, shape: tuple[int, int], sigma_px: float) -> np.ndarray:
+    """Unit-variance Gaussian random field of correlation length ``sigma_px``."""
+    fy = np.fft.fftfreq(shape[0])[:, None]
+    fx = np.fft.rfftfreq(shape[1])[None, :]
+    kernel = np.exp(-2.0 * (np.pi * sigma_px) ** 2 * (fx**2 + fy**2))
+    field = np.fft.irfft2(np.fft.rfft2(rng.standard_normal(shape)) * kernel, s=shape)
+    return (field - field.mean()) / (field.std() + 1e-9)

@@ -202,8 +202,12 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
             sector = np.zeros_like(g.core_myo)
             for wall in answers[sid]["lge_walls"]:
                 sector |= g.wall_core(wall)
+            # the outer band stops short of the epicardium: the fat-water chemical-shift
+            # line of the LGE gradient echo darkens the last pixel against epicardial fat
+            # (seed 3 P0018: outer/inner 1.48 with the band at 0.8-0.97, 1.84 without the
+            # line, 1.63 at 0.7-0.9)
             for name, (lo, hi) in {"inner": (0.03, 0.22), "middle": (0.4, 0.6),
-                                   "outer": (0.8, 0.97)}.items():
+                                   "outer": (0.7, 0.9)}.items():
                 sel = sector & (g.depth >= lo) & (g.depth <= hi) & (g.rho > 0)
                 bands[name].extend(pixels[sel].tolist())
         mean = {name: float(np.mean(v)) for name, v in bands.items() if v}

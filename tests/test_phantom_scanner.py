@@ -91,14 +91,14 @@ def test_ghosts_and_g_factor_act_along_the_phase_encode_rows() -> None:
                       g_width=0.2)
     clean = np.zeros((1, 1, 80, 60), np.float32)
     clean[..., 10, 30] = 100.0
-    out = acquire(profile, clean, np.random.default_rng(0), 1e-6, (0.0, 0.0), None)[0, 0]
+    out = acquire(profile, clean, np.random.default_rng(0), 1e-6, None, None)[0, 0]
     assert out[26, 30] == pytest.approx(2.0, rel=1e-3)      # 16 rows down (20% of 80)
     assert out[74, 30] == pytest.approx(2.0, rel=1e-3)      # 16 rows up, wrapped round
     assert out[42, 30] == pytest.approx(2.0 / 3.0, rel=1e-3)    # second order, 32 rows
     assert out[58, 30] == pytest.approx(2.0 / 3.0, rel=1e-3)
     assert out[10, 45] < 1e-4 and out[10, 15] < 1e-4             # nothing along the readout
     flat = np.full((1, 40, 80, 60), 1000.0, np.float32)
-    noisy = acquire(profile, flat, np.random.default_rng(1), 1.0, (0.0, 0.0), None,
+    noisy = acquire(profile, flat, np.random.default_rng(1), 1.0, None, None,
                     segmented=False)[0]
     sd = noisy.std(axis=(0, 2))
     assert sd[38:42].mean() == pytest.approx(1.0, rel=0.05)     # the SNR holds at the centre

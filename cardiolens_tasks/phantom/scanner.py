@@ -152,7 +152,7 @@ def ghosts(profile: ScannerProfile, clean: np.ndarray) -> np.ndarray:
 
 
 def acquire(profile: ScannerProfile, clean: np.ndarray, rng: Rng, sigma: float,
-            taps: tuple[float, float], keep: np.ndarray | None,
+            psf: tuple[np.ndarray, np.ndarray] | None, keep: np.ndarray | None,
             segmented: bool = True) -> np.ndarray:
     """Noisy magnitude (S, T, H, W) of ``clean`` frames as the scanner stores them.
 
@@ -162,8 +162,10 @@ def acquire(profile: ScannerProfile, clean: np.ndarray, rng: Rng, sigma: float,
             chemical-shift phase); rows are phase-encode.
         rng: the series' noise generator.
         sigma: noise sigma at the centre of the phase field of view.
-        taps: neighbour weights ``[1, w]`` along rows and columns that correlate the noise
-            as a zero-filled reconstruction does (sigma is per pixel after them).
+        psf: the reconstruction's point-spread function along rows and columns (the
+            kernels that blurred ``clean``). Noise is acquired in k-space and passes the
+            same k-space window as the object, so it is filtered by the same kernels
+            (sigma is per pixel after them); None leaves it white.
         keep: (slices, rows, cols) pixels kept by the background handling, or None.
         segmented: a segmented (multi-heartbeat) acquisition that ghosts; single-shot
             perfusion does not.
@@ -171,12 +173,12 @@ def acquire(profile: ScannerProfile, clean: np.ndarray, rng: Rng, sigma: float,
     signal = ghosts(profile, clean) if segmented and profile.ghost > 0.0 else clean
     real = np.array(signal.real, np.float32)
     imag_clean = signal.imag if np.iscomplexobj(signal) else None
-    norm = math.sqrt((1.0 + taps[0] ** 2) * (1.0 + taps[1] ** 2))
+    norm = 1.0 if psf is None else math.sqrt(float(np.sum(psf[0] ** 2) * np.sum(psf[1] ** 2)))
     scale = g_factor(profile, clean.shape[-2]) * np.float32(sigma / norm)
-    noise = _correlated(rng.standard_normal(clean.shape, np.float32), taps)
+    noise = _filtered(rng.standard_normal(clean.shape, np.float32), psf)
     noise *= scale
     real += noise
-    imag = _correlated(rng.standard_normal(clean.shape, np.float32), taps)
+    imag = _filtered(rng.standard_normal(clean.shape, np.float32), psf)
     imag *= scale
     if imag_clean is not None:
         imag += imag_clean
@@ -186,13 +188,27 @@ def acquire(profile: ScannerProfile, clean: np.ndarray, rng: Rng, sigma: float,
     return real
 
 
-def _correlated(noise: np.ndarray, taps: tuple[float, float]) -> np.ndarray:
-    """White noise (..., H, W) filtered in place with ``[1, w]`` along rows, then columns."""
-    if taps[0] > 0.0:
-        noise[..., 1:, :] += np.float32(taps[0]) * noise[..., :-1, :]
-    if taps[1] > 0.0:
-        noise[..., 1:] += np.float32(taps[1]) * noise[..., :-1]
-    return noise
+def _filtered(noise: np.ndarray, psf: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """White noise (..., H, W) filtered by the point-spread function (or left white)."""
+    return noise if psf is None else blur(noise, *psf)
+
+
+def blur(frames: np.ndarray, k_rows: np.ndarray, k_cols: np.ndarray) -> np.ndarray:
+    """Separable convolution of (..., H, W) with edge padding."""
+    out = frames
+    for axis, kernel in ((-2, k_rows), (-1, k_cols)):
+        half = len(kernel) // 2
+        pad = [(0, 0)] * out.ndim
+        pad[axis] = (half, half)
+        padded = np.pad(out, pad, mode="edge")
+        acc = np.zeros_like(out)
+        size = out.shape[axis]
+        for i, w in enumerate(kernel):
+            index = [slice(None)] * out.ndim
+            index[axis] = slice(i, i + size)
+            acc += w * padded[tuple(index)]
+        out = acc
+    return out
 
 
 def _smooth(rng: Rng, shape: tuple[int, int], sigma_px: float) -> np.ndarray:

@@ -50,7 +50,7 @@ from cardiolens.phantom.geometry import (
     tissue,
 )
 from cardiolens.phantom.params import Lesion, Scan, StudyParams
-from cardiolens.phantom.scanner import acquire, draw_profile, fov_mask, suppression_mask
+from cardiolens.phantom.scanner import acquire, blur, draw_profile, fov_mask, suppression_mask
 from cardiolens.phantom.thorax import (
     THORAX_CLASSES,
     HeartFrame,
@@ -89,8 +89,8 @@ R1_GD = 0.0045                                  # 1/(ms mM)
 # lung parenchyma is the most heterogeneous (airways, vessels below the voxel, partial
 # volume), liver, stomach contents and muscle less, fluids least
 TEXTURE: dict[str, tuple[float, int]] = {
-    "lung": (0.45, 1), "liver": (0.13, 1), "stomach": (0.2, 1), "muscle": (0.13, 0),
-    "fat": (0.1, 0), "marrow": (0.15, 0), "blood": (0.05, 1), "atrial_wall": (0.08, 0),
+    "lung": (0.45, 1), "liver": (0.2, 1), "stomach": (0.3, 1), "muscle": (0.2, 0),
+    "fat": (0.15, 0), "marrow": (0.22, 0), "blood": (0.05, 1), "atrial_wall": (0.08, 0),
     "csf": (0.04, 0)}
 # fat-water chemical shift at 1.5 T: the main fat peak (3.5 ppm of 63.9 MHz) lies 224 Hz
 # below water; fat's signal carries the phase it has gathered relative to water at TE
@@ -264,30 +264,6 @@ def psf_kernel(share: float, sharp: bool) -> np.ndarray:
     taper = np.cos(0.5 * np.pi * n / (half + 1)) ** (1 if sharp else 2)
     kernel = kernel * taper
     return (kernel / kernel.sum()).astype(np.float32)
-
-
-def blur(frames: np.ndarray, k_rows: np.ndarray, k_cols: np.ndarray) -> np.ndarray:
-    """Separable convolution of (..., H, W) with edge padding."""
-    out = frames
-    for axis, kernel in ((-2, k_rows), (-1, k_cols)):
-        half = len(kernel) // 2
-        pad = [(0, 0)] * out.ndim
-        pad[axis] = (half, half)
-        padded = np.pad(out, pad, mode="edge")
-        acc = np.zeros_like(out)
-        size = out.shape[axis]
-        for i, w in enumerate(kernel):
-            index = [slice(None)] * out.ndim
-            index[axis] = slice(i, i + size)
-            acc += w * padded[tuple(index)]
-        out = acc
-    return out
-
-
-def _neighbour_weight(share: float) -> float:
-    """Neighbour weight of the 2-tap filter that correlates noise as a zero-filled
-    reconstruction does when ``share`` of k-space is acquired (0 when all of it is)."""
-    return float(np.clip(1.5 * (1.0 - share), 0.0, 0.6))
 
 
 class Renderer:
@@ -674,10 +650,12 @@ class Renderer:
         Noise sigma is ``reference / snr`` (a fixed tissue's signal, never the image's);
         the zero-filled reconstruction correlates it as its point-spread function does.
         """
-        taps = (_neighbour_weight(self.scan.kspace), _neighbour_weight(self.scan.kspace + 0.15))
+        sharp = key == 30                       # perfusion: sharp truncation, single shot
+        share = self.scan.perf_kspace if sharp else self.scan.kspace
+        psf = (psf_kernel(share, sharp), psf_kernel(min(1.0, share + 0.15), sharp))
         out = acquire(self.scanner, np.stack(per_slice), self._rng(1000 + key),
-                      reference / self.scan.snr, taps, self.kept(key, len(per_slice)),
-                      segmented=key != 30)
+                      reference / self.scan.snr, psf, self.kept(key, len(per_slice)),
+                      segmented=not sharp)
         out *= np.float32(self.stored_gain)
         return out.transpose(2, 3, 0, 1)      # a view: the NIfTI writer reorders once
 

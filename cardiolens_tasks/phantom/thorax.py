@@ -41,7 +41,7 @@ def draw_scan(rng: Rng, p: StudyParams) -> tuple[Scan, float, tuple[float, float
     fov = float(np.clip(2.0 * half_x * _uniform(rng, 0.95, 1.1), 300.0, 400.0))
     pixel = _uniform(rng, 1.4, 1.9)
     cols = round(fov / pixel / 2.0) * 2
-    rows = round(cols * _uniform(rng, 0.75, 0.85) / 2.0) * 2
+    rows = round(cols * _uniform(rng, 0.75, 1.0) / 2.0) * 2
     centre = (rows / 2 + _uniform(rng, -0.06, 0.06) * rows,
               cols / 2 + _uniform(rng, -0.06, 0.06) * cols)
     rotation = _uniform(rng, -15.0, 15.0)

@@ -103,3 +103,23 @@ def test_ghosts_and_g_factor_act_along_the_phase_encode_rows() -> None:
     sd = noisy.std(axis=(0, 2))
     assert sd[38:42].mean() == pytest.approx(1.0, rel=0.05)     # the SNR holds at the centre
     assert sd[:4].mean() < 0.8 * sd[38:42].mean()                # the edges are quieter
+
+
+def test_noise_is_correlated_as_the_reconstruction_window_correlates_it() -> None:
+    """Noise passes the same k-space window as the object: unit variance per part, and
+    the neighbour correlation of the point-spread function along rows and columns."""
+    from cardiolens.phantom.scanner import correlated_noise
+    from cardiolens.phantom.sequences import psf_kernel
+
+    k_rows, k_cols = psf_kernel(0.65, False), psf_kernel(0.8, False)
+    noise = correlated_noise(np.random.default_rng(3), (8, 96, 128), (k_rows, k_cols))
+    for part in (noise.real, noise.imag):
+        assert abs(float(part.std()) - 1.0) < 0.02
+        for axis, kernel in ((1, k_rows), (2, k_cols)):
+            expected = float(np.dot(kernel[:-1], kernel[1:]) / np.dot(kernel, kernel))
+            shifted = np.roll(part, 1, axis=axis)
+            measured = float(np.mean(part * shifted) / np.mean(part * part))
+            assert abs(measured - expected) < 0.03, (axis, measured, expected)
+    assert abs(float(np.mean(noise.real * noise.imag))) < 0.02     # independent parts
+    white = correlated_noise(np.random.default_rng(3), (8, 96, 128), None)
+    assert abs(float(np.mean(white.real * np.roll(white.real, 1, axis=1)))) < 0.02

@@ -164,8 +164,8 @@ def acquire(profile: ScannerProfile, clean: np.ndarray, rng: Rng, sigma: float,
         sigma: noise sigma at the centre of the phase field of view.
         psf: the reconstruction's point-spread function along rows and columns (the
             kernels that blurred ``clean``). Noise is acquired in k-space and passes the
-            same k-space window as the object, so it is filtered by the same kernels
-            (sigma is per pixel after them); None leaves it white.
+            same k-space window as the object (:func:`correlated_noise`; sigma is per
+            pixel after it); None leaves it white.
         keep: (slices, rows, cols) pixels kept by the background handling, or None.
         segmented: a segmented (multi-heartbeat) acquisition that ghosts; single-shot
             perfusion does not.
@@ -173,13 +173,10 @@ def acquire(profile: ScannerProfile, clean: np.ndarray, rng: Rng, sigma: float,
     signal = ghosts(profile, clean) if segmented and profile.ghost > 0.0 else clean
     real = np.array(signal.real, np.float32)
     imag_clean = signal.imag if np.iscomplexobj(signal) else None
-    norm = 1.0 if psf is None else math.sqrt(float(np.sum(psf[0] ** 2) * np.sum(psf[1] ** 2)))
-    scale = g_factor(profile, clean.shape[-2]) * np.float32(sigma / norm)
-    noise = _filtered(rng.standard_normal(clean.shape, np.float32), psf)
-    noise *= scale
-    real += noise
-    imag = _filtered(rng.standard_normal(clean.shape, np.float32), psf)
-    imag *= scale
+    noise = correlated_noise(rng, clean.shape, psf)
+    noise *= g_factor(profile, clean.shape[-2]) * np.float32(sigma)
+    real += noise.real
+    imag = np.array(noise.imag, np.float32)
     if imag_clean is not None:
         imag += imag_clean
     np.hypot(real, imag, out=real)
@@ -188,27 +185,29 @@ def acquire(profile: ScannerProfile, clean: np.ndarray, rng: Rng, sigma: float,
     return real
 
 
-def _filtered(noise: np.ndarray, psf: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-    """White noise (..., H, W) filtered by the point-spread function (or left white)."""
-    return noise if psf is None else blur(noise, *psf)
+def correlated_noise(rng: Rng, shape: tuple[int, ...],
+                     psf: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Complex Gaussian noise (..., H, W), unit variance in each of its real and imaginary
+    parts, correlated as a zero-filled reconstruction correlates it: white in k-space,
+    weighted by the k-space window whose image is ``psf`` (the kernels' transfer
+    functions along rows and columns), then transformed to the image (one inverse FFT)."""
+    noise: np.ndarray = rng.standard_normal((*shape, 2), np.float32).view(np.complex64)[..., 0]
+    if psf is None:
+        return noise
+    rows, cols = shape[-2], shape[-1]
+    window = np.outer(_transfer(psf[0], rows), _transfer(psf[1], cols))
+    window *= math.sqrt(rows * cols / float(np.sum(psf[0] ** 2) * np.sum(psf[1] ** 2)))
+    noise *= window.astype(np.float32)
+    return np.fft.ifft2(noise).astype(np.complex64, copy=False)
 
 
-def blur(frames: np.ndarray, k_rows: np.ndarray, k_cols: np.ndarray) -> np.ndarray:
-    """Separable convolution of (..., H, W) with edge padding."""
-    out = frames
-    for axis, kernel in ((-2, k_rows), (-1, k_cols)):
-        half = len(kernel) // 2
-        pad = [(0, 0)] * out.ndim
-        pad[axis] = (half, half)
-        padded = np.pad(out, pad, mode="edge")
-        acc = np.zeros_like(out)
-        size = out.shape[axis]
-        for i, w in enumerate(kernel):
-            index = [slice(None)] * out.ndim
-            index[axis] = slice(i, i + size)
-            acc += w * padded[tuple(index)]
-        out = acc
-    return out
+def _transfer(kernel: np.ndarray, n: int) -> np.ndarray:
+    """Discrete transfer function (length ``n``) of a centred, symmetric 1D kernel."""
+    taps = np.zeros(n)
+    half = len(kernel) // 2
+    for i, weight in enumerate(kernel):
+        taps[(i - half) % n] += weight
+    return np.fft.fft(taps).real
 
 
 def _smooth(rng: Rng, shape: tuple[int, int], sigma_px: float) -> np.ndarray:

@@ -50,7 +50,7 @@ from cardiolens.phantom.geometry import (
     tissue,
 )
 from cardiolens.phantom.params import Lesion, Scan, StudyParams
-from cardiolens.phantom.scanner import acquire, blur, draw_profile, fov_mask, suppression_mask
+from cardiolens.phantom.scanner import acquire, draw_profile, fov_mask, suppression_mask
 from cardiolens.phantom.thorax import (
     THORAX_CLASSES,
     HeartFrame,
@@ -264,6 +264,24 @@ def psf_kernel(share: float, sharp: bool) -> np.ndarray:
     taper = np.cos(0.5 * np.pi * n / (half + 1)) ** (1 if sharp else 2)
     kernel = kernel * taper
     return (kernel / kernel.sum()).astype(np.float32)
+
+
+def blur(frames: np.ndarray, k_rows: np.ndarray, k_cols: np.ndarray) -> np.ndarray:
+    """Separable convolution of (..., H, W) with edge padding."""
+    out = frames
+    for axis, kernel in ((-2, k_rows), (-1, k_cols)):
+        half = len(kernel) // 2
+        pad = [(0, 0)] * out.ndim
+        pad[axis] = (half, half)
+        padded = np.pad(out, pad, mode="edge")
+        acc = np.zeros_like(out)
+        size = out.shape[axis]
+        for i, w in enumerate(kernel):
+            index = [slice(None)] * out.ndim
+            index[axis] = slice(i, i + size)
+            acc += w * padded[tuple(index)]
+        out = acc
+    return out
 
 
 class Renderer:

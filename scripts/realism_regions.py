@@ -27,34 +27,18 @@ which region carries a gap that the whole-frame check reports (docs/realism_gap.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import sys
 import tempfile
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
+import realism_check as rc  # the sibling script: rendering, readers, LBP
 from scipy import ndimage
 
 REGIONS = ("air", "body_edge", "interior", "heart")
 STATS = ("share", "grad_p50", "moderate", "strong", "lbp_0", "lbp_4", "lbp_8", "lbp_9")
 EDGE_PX = 6
 HEART_RADIUS = 0.14
-
-
-def _check_module() -> ModuleType:
-    """``scripts/realism_check.py`` (rendering, readers, frame sampling, LBP offsets)."""
-    path = Path(__file__).resolve().parent / "realism_check.py"
-    spec = importlib.util.spec_from_file_location("realism_check", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["realism_check"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-rc = _check_module()
 
 
 def regions(x: np.ndarray) -> dict[str, np.ndarray]:

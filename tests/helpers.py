@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from inspect_ai.model import Model, ModelOutput, ModelUsage, get_model
@@ -75,3 +78,12 @@ def scripted_model(texts: list[str]) -> Model:
         output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
         outputs.append(output)
     return get_model("mockllm/model", custom_outputs=outputs)
+
+
+def load_script(name: str) -> ModuleType:
+    """``scripts/<name>.py`` imported as a module (the scripts are not part of the package;
+    they import each other as siblings, as they do when run from the command line)."""
+    scripts = str(Path(__file__).resolve().parents[1] / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    return importlib.import_module(name)

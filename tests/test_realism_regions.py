@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "realism_regions.py"
+from helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def regions_script():
-    spec = importlib.util.spec_from_file_location("realism_regions", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["realism_regions"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("realism_regions")
 
 
 def _body(noise: float, seed: int = 0) -> np.ndarray:

@@ -617,11 +617,13 @@ class Renderer:
     def cine_sax(self) -> np.ndarray:
         frames = [self._sax_frames(k, self.phases, self.values["cine"], (), None, k, textured=True)
                   for k in range(self.p.acq.n_slices)]
-        return self._stack(frames, 1, self.values["cine"]["lv_blood"])
+        return self._stack(frames, 1, self.values["cine"]["lv_blood"],
+                           list(range(self.p.acq.n_slices)))
 
     def cine_lax(self, view: str) -> np.ndarray:
         frames = self._lax_frames(view, self.phases, self.values["cine"], (), None, textured=True)
-        return self._stack([frames], 2 + LAX_VIEWS.index(view), self.values["cine"]["lv_blood"])
+        return self._stack([frames], 2 + LAX_VIEWS.index(view), self.values["cine"]["lv_blood"],
+                           [50 + LAX_VIEWS.index(view)])
 
     def lge_sax(self) -> np.ndarray:
         ed = np.zeros(1)
@@ -629,7 +631,7 @@ class Renderer:
         frames = [self._sax_frames(k, ed, values, self.p.scar, 100 + k, k,
                                    papillary=self.p.papillary_scar)
                   for k in range(self.p.acq.n_slices)]
-        return self._stack(frames, 10, 1.0)
+        return self._stack(frames, 10, 1.0, list(range(self.p.acq.n_slices)))
 
     def lge_lax(self, view: str) -> np.ndarray:
         values = self.values["lge"]
@@ -637,13 +639,13 @@ class Renderer:
             values = {**values, "atrial_wall": values["lesion"]}
         frame = self._lax_frames(view, np.zeros(1), values, self.p.scar,
                                  200 + LAX_VIEWS.index(view), papillary=self.p.papillary_scar)
-        return self._stack([frame], 11 + LAX_VIEWS.index(view), 1.0)
+        return self._stack([frame], 11 + LAX_VIEWS.index(view), 1.0, [50 + LAX_VIEWS.index(view)])
 
     def t2_sax(self) -> np.ndarray:
         values = self.values["t2"]
         frames = [self._sax_frames(k, np.zeros(1), values, self.p.edema, 300 + k, k, rim=True)
                   for k in range(self.p.acq.n_slices)]
-        return self._stack(frames, 20, values["lv_myo"] * 2.0)
+        return self._stack(frames, 20, values["lv_myo"] * 2.0, list(range(self.p.acq.n_slices)))
 
     def perf_slices(self) -> list[int]:
         """SAX slice indices imaged by perfusion: the middle of the basal, mid, apical thirds."""
@@ -659,34 +661,37 @@ class Renderer:
         defect = (self.p.defect,) if self.p.defect else ()
         frames = [self._sax_frames(k, np.zeros(1), curves, defect, None, k, sharp=True)
                   for k in self.perf_slices()]
-        return self._stack(frames, 30, abs(complex(curves["fat"][0])) * 2.0)
+        return self._stack(frames, 30, abs(complex(curves["fat"][0])) * 2.0, self.perf_slices(),
+                           sharp=True)
 
-    def _stack(self, per_slice: list[np.ndarray], key: int, reference: float) -> np.ndarray:
-        """(slices, frames, H, W) clean frames -> stored (H, W, slices, frames) as the
-        study's scanner acquires them (:func:`cardiolens.phantom.scanner.acquire`).
+    def _stack(self, per_slice: list[np.ndarray], key: int, reference: float,
+               planes: list[int], sharp: bool = False) -> np.ndarray:
+        """(slices, frames, H, W) clean frames of ``planes`` (their render keys) -> stored
+        (H, W, slices, frames) as the study's scanner acquires them
+        (:func:`cardiolens.phantom.scanner.acquire`); ``sharp``: perfusion's single-shot
+        readout with a sharp k-space truncation.
 
         Noise sigma is ``reference / snr`` (a fixed tissue's signal, never the image's);
         the zero-filled reconstruction correlates it as its point-spread function does.
         """
-        sharp = key == 30                       # perfusion: sharp truncation, single shot
         share = self.scan.perf_kspace if sharp else self.scan.kspace
         psf = (psf_kernel(share, sharp), psf_kernel(min(1.0, share + 0.15), sharp))
         out = acquire(self.scanner, np.stack(per_slice), self._rng(1000 + key),
-                      reference / self.scan.snr, psf, self.kept(key, len(per_slice)),
+                      reference / self.scan.snr, psf, self.kept(planes, sharp),
                       segmented=not sharp)
         out *= np.float32(self.stored_gain)
         return out.transpose(2, 3, 0, 1)      # a view: the NIfTI writer reorders once
 
-    def kept(self, key: int, n: int) -> np.ndarray:
-        """(n, H, W) pixels series ``key``'s background handling keeps: the field of view's
-        mask and, per plane, the air outside the body it does not suppress."""
-        planes = (list(range(n)) if key in (1, 10, 20) else self.perf_slices() if key == 30
-                  else [50 + (key - 2 if key < 10 else key - 11)])
+    def kept(self, planes: list[int], sharp: bool = False) -> np.ndarray | None:
+        """(len(planes), H, W) pixels the background handling keeps on rendered ``planes``:
+        the field of view's mask and, per plane, the air outside the body it does not
+        suppress; None when the study's scanner keeps every pixel."""
+        if not self.scanner.zero_background:
+            return None
         fov = fov_mask(self.scanner, self.scan.rows, self.scan.cols)
-        out = np.empty((n, *fov.shape), bool)
+        out = np.empty((len(planes), *fov.shape), bool)
         for i, plane in enumerate(planes):
-            parts = next(m[0] for (k, _), m in self._memo.items() if k == plane)
-            air = parts.get("air", np.zeros(fov.shape, np.float32))
+            air = self._memo[(plane, sharp)][0].get("air", np.zeros(fov.shape, np.float32))
             out[i] = fov & ~suppression_mask(self.scanner, air, self._rng(2001, plane))
         return out
 

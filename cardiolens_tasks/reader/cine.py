@@ -149,10 +149,7 @@ def read_lax(frames: list[Frame], read: CineRead) -> None:
         pairs[f.view]["ed" if f.when == "end-diastole" else "es"] = cavity
         if f.when == "end-diastole" and f.view in LAX_SIDES:
             _apical_hypertrophy(f.pixels, cavity, LAX_SIDES[f.view], read)
-    # a view whose systolic cavity is not smaller than its diastolic one was traced
-    # into a neighbouring chamber in one of the two frames; it measures nothing
-    full = {v: p for v, p in pairs.items() if len(p) == 2
-            and _disc_volume(p["es"].widths) < _disc_volume(p["ed"].widths)}
+    full = {v: p for v, p in pairs.items() if len(p) == 2 and _consistent(p["ed"], p["es"])}
     if not full:
         return
     volumes = {}
@@ -190,6 +187,23 @@ def read_lax(frames: list[Frame], read: CineRead) -> None:
             for site, v in sides.items():
                 if v < 0.5 * ref:
                     read.rwma.setdefault(site, v / ref)
+
+
+APEX_SHIFT_PX = 10
+"""The epicardial apex stays in place through the cycle; its endocardium moves in by the
+wall's thickening, a few mm (10 px is about 8 mm)."""
+BASE_RISE_PX = 3
+"""The valve plane descends towards the apex in systole: the systolic cavity ends no
+lower in the image (apex up) than the diastolic one, up to this tolerance (px)."""
+
+
+def _consistent(ed: Cavity, es: Cavity) -> bool:
+    """Whether a view's two cavities can be the same ventricle: the systolic one smaller,
+    with the apex in place and the base no lower. A view that breaks this was traced past
+    the valve plane or short of the apex in one frame; it measures nothing."""
+    ed_end, es_end = ed.top + len(ed.widths), es.top + len(es.widths)
+    return (_disc_volume(es.widths) < _disc_volume(ed.widths)
+            and abs(es.top - ed.top) <= APEX_SHIFT_PX and es_end <= ed_end + BASE_RISE_PX)
 
 
 def _apical_hypertrophy(image: np.ndarray, cavity: Cavity, walls: tuple[str, str],

@@ -29,6 +29,10 @@ SEED_APART = 12
 SEED_TRIES = 8
 """Candidate seeds tried before the frame counts as unreadable."""
 FAT_MARGIN = 0.6
+SHADE = 1.25
+"""The blood band reaches at least this factor above the seed's blood: the coil's shading
+is multiplicative and varies across a deep, dim heart by about this much, while fat on
+bSSFP is far brighter than blood."""
 """Upper end of the blood band, as a share of the depth of its lower end below blood:
 fat on bSSFP is brighter than blood."""
 BODY_PCT = 25
@@ -43,6 +47,23 @@ REGROW_HALF = 8
 blood in narrow gaps (beside a papillary muscle in systole) counts again."""
 WALL_PX = 3
 """Pixels beside each cavity edge that must be mostly myocardium for a row to count."""
+STRIP_PX = 12
+"""A side also counts as walled when at least ``2 WALL_PX`` of the this many pixels beside
+it are myocardium: a systolic papillary muscle close to the wall leaves a blood strip of a
+few pixels between them, which the opening removes from the region; an atrium, the
+outflow tract or the RV open into blood that runs on."""
+VALVE_COVER = 0.5
+"""A row below the seed whose span is less than this share blood-level crosses the valve
+plane: the closed mitral leaflets and the AV groove lie across the whole base, while
+papillary muscles and trabeculae cover a minority of a row; the closing bridges the band,
+so only the pixels show it. Blood-level is above the middle between the band's lower end
+and the blood of the :data:`VALVE_ROWS` rows just above (the coil's shading dims a deep
+base gradually; the valve plane is a step)."""
+VALVE_ROWS = 10
+APEX_STEP = 3
+"""Above the region's top the apex is traced in the unopened blood band; the cavity narrows
+there, so a row whose side lies this far (px) outside the row below it has left the
+cavity (through a gap in the apical wall)."""
 JUMP_PX = 5
 """A row whose side lies more than this (px) outside every row above it opens below the
 valve plane (into an atrium, the outflow tract or the right heart); a side that only
@@ -120,10 +141,15 @@ def _levels(sm: np.ndarray) -> tuple[float, float]:
     return body, min(0.15, 0.5 * (float(np.percentile(central, 90)) - body))
 
 
+def _upper(blood: float, low: float) -> float:
+    """Upper end of the blood band (:data:`FAT_MARGIN`, :data:`SHADE`)."""
+    return max(blood + FAT_MARGIN * (blood - low), SHADE * blood)
+
+
 def _region(sm: np.ndarray, sy: int, sx: int, body: float,
-            lift: float = 0.15) -> tuple[np.ndarray, float] | None:
-    """The blood-level region around (sy, sx) with its lower threshold, or None when it
-    is no enclosed cavity.
+            lift: float = 0.15) -> tuple[np.ndarray, float, float, np.ndarray] | None:
+    """The blood-level region around (sy, sx) (closed), its lower threshold, the blood level
+    and the region unclosed (holes filled), or None when it is no enclosed cavity.
 
     Blood-level means within the band from halfway down to the body level to
     :data:`FAT_MARGIN` of that depth above blood: bright fat (thoracic, epicardial) is
@@ -135,7 +161,7 @@ def _region(sm: np.ndarray, sy: int, sx: int, body: float,
     if blood - body < lift:
         return None
     low = 0.5 * (blood + body)
-    band = (sm > low) & (sm < blood + FAT_MARGIN * (blood - low))
+    band = (sm > low) & (sm < _upper(blood, low))
     seed = np.zeros((h, w), bool)
     seed[sy, sx] = True
     core = connected(~_dilate(~band, OPEN_HALF), seed)   # eroded: thin seams are gone
@@ -144,10 +170,11 @@ def _region(sm: np.ndarray, sy: int, sx: int, body: float,
     # the atria below the LV may reach the bottom of the field; fat bands reach the sides
     if region[0].any() or region[:, [0, -1]].any() or region.sum() > MAX_CAVITY * h * w:
         return None
+    plain = fill_holes(region)
     closed = fill_holes(close(region, CLOSE_HALF))
     if _run_width(closed[sy], sx) > _run_width(region[sy], sx) + 2 * JUMP_PX + 4:
-        closed = fill_holes(region)     # the closing bridged the septum into the RV
-    return closed, low
+        closed = plain                  # the closing bridged the septum into the RV
+    return closed, low, blood, plain
 
 
 def _run_width(line: np.ndarray, x: int) -> int:
@@ -162,23 +189,32 @@ def _run_width(line: np.ndarray, x: int) -> int:
 def _walled(line: np.ndarray, edge: int, step: int, low: float) -> bool:
     """Whether myocardium (below ``low``) lies beside the cavity edge at ``edge``: most
     of the :data:`WALL_PX` pixels from one pixel past it in direction ``step``."""
-    idx = edge + step * np.arange(2, 2 + WALL_PX)
+    idx = edge + step * np.arange(2, 2 + STRIP_PX)
     idx = idx[(idx >= 0) & (idx < len(line))]
-    return idx.size == WALL_PX and float(np.mean(line[idx] < low)) >= 0.6
+    if idx.size < STRIP_PX:
+        return False
+    dark = line[idx] < low
+    return float(np.mean(dark[:WALL_PX])) >= 0.6 or int(dark.sum()) >= 2 * WALL_PX
 
 
-def _trace(region: np.ndarray, sm: np.ndarray, low: float, sy: int, sx: int) -> Cavity | None:
+def _trace(region: np.ndarray, sm: np.ndarray, low: float, blood: float, plain: np.ndarray,
+           sy: int, sx: int) -> Cavity | None:
     """The cavity row by row from the seed row: up to the apex, and down while both sides
-    are walled by myocardium and no side jumps outwards (the valve plane,
-    below which the blood opens into the atria, the outflow tract or the right heart).
-    Each row spans the region's runs that overlap the row before."""
-    def span(y: int, left: int, right: int) -> tuple[int, int] | None:
-        on = region[y, max(left - 1, 0):right + 1]
+    are walled by myocardium, no side jumps outwards and the row is mostly blood (the
+    valve plane, below which the blood opens into the atria, the outflow tract or the
+    right heart, or which lies across the base: :data:`VALVE_COVER`).
+    Each row spans the region's runs that overlap the row before; where that jumps, the
+    unclosed region's (``plain``: the closing can bridge a thin septum into the RV)."""
+    apical = region | ((sm > low) & (sm < _upper(blood, low)))
+
+    def span(y: int, left: int, right: int, mask: np.ndarray = region
+             ) -> tuple[int, int] | None:
+        on = mask[y, max(left - 1, 0):right + 1]
         if not on.any():
             return None
         runs = np.flatnonzero(np.diff(np.r_[0, on.astype(np.int8), 0]))
         first, last = runs[0] + max(left - 1, 0), runs[-1] - 1 + max(left - 1, 0)
-        row = region[y]
+        row = mask[y]
         while first > 0 and row[first - 1]:
             first -= 1
         while last < len(row) - 1 and row[last + 1]:
@@ -192,19 +228,31 @@ def _trace(region: np.ndarray, sm: np.ndarray, low: float, sy: int, sx: int) -> 
     y, (left, right) = sy, start
     while y > 0:
         nxt = span(y - 1, left, right)
-        if nxt is None:
-            break
+        if nxt is None:       # beyond the region: the narrow apex that the opening removed
+            nxt = span(y - 1, left, right, apical)
+            if nxt is None or nxt[0] < left - APEX_STEP or nxt[1] > right + APEX_STEP:
+                break
         y, (left, right) = y - 1, nxt
         rows[y] = nxt
     top = y
     y, (left, right) = sy, start
     outer = (min(a for a, _ in rows.values()), max(b for _, b in rows.values()))
+
+    def jumps(run: tuple[int, int]) -> bool:
+        return run[0] < outer[0] - JUMP_PX or run[1] > outer[1] + JUMP_PX
+
     while y < region.shape[0] - 1:
         nxt = span(y + 1, left, right)
-        if nxt is None or nxt[0] < outer[0] - JUMP_PX or nxt[1] > outer[1] + JUMP_PX:
+        if nxt is not None and jumps(nxt):
+            nxt = span(y + 1, left, right, plain)     # the closing bridged a thin wall
+        if nxt is None or jumps(nxt):
             break
         line = sm[y + 1]
         if not (_walled(line, nxt[0], -1, low) and _walled(line, nxt[1] - 1, 1, low)):
+            break
+        above = np.concatenate([sm[k, a:b] for k, (a, b) in rows.items() if k > y - VALVE_ROWS])
+        level = 0.5 * (low + float(np.median(above)))
+        if float(np.mean(line[nxt[0]:nxt[1]] > level)) < VALVE_COVER:
             break
         y, (left, right) = y + 1, nxt
         rows[y] = nxt
@@ -240,7 +288,7 @@ def find_cavity(image: np.ndarray) -> Cavity | None:
     body, lift = _levels(sm)
     for sy, sx in _seeds(sm, SEED_TRIES):
         found = _region(sm, sy, sx, body, lift)
-        cavity = None if found is None else _trace(found[0], sm, found[1], sy, sx)
+        cavity = None if found is None else _trace(found[0], sm, *found[1:], sy, sx)
         if cavity is not None:
             return cavity
     return None

@@ -167,11 +167,13 @@ def read_lax(frames: list[Frame], read: CineRead) -> None:
         ed, es = p["ed"], p["es"]
         n = len(ed.widths)
         centre = 0.5 * (ed.left + ed.right)
+        # the apical cap, where the wall runs across the rows, has no sideways motion
+        side_on = ed.widths >= CAP_WIDTH * float(ed.widths.max())
         for s, wall in enumerate(LAX_SIDES.get(view, ())):
             for third, level in enumerate((_LV.apical, _LV.mid, _LV.basal)):
                 rows = np.arange(n * third // 3, n * (third + 1) // 3)
                 es_rows = rows + ed.top - es.top      # the same image rows in systole
-                inside = (es_rows >= 0) & (es_rows < len(es.widths))
+                inside = (es_rows >= 0) & (es_rows < len(es.widths)) & side_on[rows]
                 rows, es_rows = rows[inside], es_rows[inside]
                 if rows.size < 3:
                     continue
@@ -189,6 +191,10 @@ def read_lax(frames: list[Frame], read: CineRead) -> None:
                     read.rwma.setdefault(site, v / ref)
 
 
+CAP_WIDTH = 0.4
+"""Rows of the diastolic cavity narrower than this share of its widest row are the apical
+cap: the wall crosses them obliquely, so the edges' sideways shift there measures the
+cap's geometry, not the wall's motion (regional motion uses the rows below)."""
 APEX_SHIFT_PX = 10
 """The epicardial apex stays in place through the cycle; its endocardium moves in by the
 wall's thickening, a few mm (10 px is about 8 mm)."""

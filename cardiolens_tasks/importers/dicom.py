@@ -45,6 +45,7 @@ from cardiolens.importers.dicom_classify import (
     position_along,
     seconds,
 )
+from cardiolens.importers.dicom_values import BadValue, bad_values, drop_labels
 
 
 def load_salt(path: Path) -> str:
@@ -205,12 +206,33 @@ GEOMETRY_TAGS = ("ImageOrientationPatient", "ImagePositionPatient", "PixelSpacin
 @dataclass
 class Scan:
     """Headers grouped by study and series UID: images with geometry, and apart the images
-    lacking a geometry tag; multi-frame file names; the count of files that are not DICOM."""
+    lacking a geometry tag; series with an image whose header value does not convert
+    (all their images, with the bad values); console lines per study; multi-frame file
+    names; the count of files that are not DICOM."""
 
     studies: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)
     no_geometry: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)
+    broken: dict[str, dict[str, Broken]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
     multiframe: list[str] = field(default_factory=list)
     unreadable: int = 0
+
+
+@dataclass
+class Broken:
+    """A DICOM series with images whose needed header values do not convert: every image
+    of it (it is not assembled) and, per bad image, its name and bad values."""
+
+    series: SeriesFiles
+    bad: list[tuple[str, list[BadValue]]] = field(default_factory=list)
+
+    def line(self) -> str:
+        name, values = self.bad[0]
+        more = len(self.bad) - 1
+        return (f"{self.series.label} skipped: {name}: {'; '.join(map(str, values))}"
+                f"{f' (and {more} more file(s) with bad values)' if more else ''}; a series "
+                "is not assembled without one of its images (a missing slice or phase "
+                "would leave a gap)")
 
 
 def _has(header: Any, tag: str) -> bool:
@@ -245,22 +267,42 @@ def _scan(src: Path, progress: bool) -> Scan:
     scan = Scan()
     files = [p for p in sorted(src.rglob("*")) if p.is_file()]
     for path in tqdm(files, desc="reading DICOM headers", unit="file", disable=not progress):
-        try:   # a malformed value (e.g. IS "1A") raises on access, not on reading
+        try:
             header = pydicom.dcmread(path, stop_before_pixels=True)
             study, uid = str(header.StudyInstanceUID), str(header.SeriesInstanceUID)
-            frames = int(getattr(header, "NumberOfFrames", 1) or 1)
-            number = int(getattr(header, "SeriesNumber", 0) or 0)
-            description = str(getattr(header, "SeriesDescription", "") or "")
         except Exception:
             scan.unreadable += 1
             continue
-        if frames > 1:
+        name = path.relative_to(src).as_posix()
+        bad = bad_values(header)
+        for value in bad:
+            if value.label_only:
+                scan.notes.setdefault(study, []).append(
+                    f"{name}: {value}; treated as absent (a label only)")
+        drop_labels(header, bad)
+        bad = [v for v in bad if not v.label_only]
+        number = int(getattr(header, "SeriesNumber", 0) or 0)
+        description = str(getattr(header, "SeriesDescription", "") or "")
+        if bad or uid in scan.broken.get(study, {}):
+            broken = scan.broken.setdefault(study, {}).setdefault(
+                uid, Broken(SeriesFiles(number, description)))
+            broken.series.files.append((path, header))
+            if bad:
+                broken.bad.append((name, bad))
+            continue
+        if int(getattr(header, "NumberOfFrames", 1) or 1) > 1:
             scan.multiframe.append(path.name)
             continue
         target = (scan.studies if all(_has(header, t) for t in GEOMETRY_TAGS)
                   else scan.no_geometry)
         entry = target.setdefault(study, {}).setdefault(uid, SeriesFiles(number, description))
         entry.files.append((path, header))
+    for study, series in scan.broken.items():     # images read before the bad one
+        for uid, broken in series.items():
+            for found in (scan.studies, scan.no_geometry):
+                earlier = found.get(study, {}).pop(uid, None)
+                if earlier is not None:
+                    broken.series.files[:0] = earlier.files
     return scan
 
 
@@ -305,10 +347,16 @@ def _write_study(scan: Scan, uid: str, study_id: str, folder: Path,
                  on_problem: Callable[[str], None]) -> dict[str, Info]:
     """Classify and stack the series of one study, writing each kind's volume in
     ``folder``; the series records (paths as they will be in the dataset)."""
+    for note in scan.notes.get(uid, []):
+        on_problem(f"{study_id}: {note}")
+    broken = sorted(scan.broken.get(uid, {}).values(), key=lambda b: b.series.number)
+    for damaged in broken:
+        on_problem(f"{study_id}: {damaged.line()}")
     for series in sorted(scan.no_geometry.get(uid, {}).values(), key=lambda s: s.number):
         on_problem(f"{study_id}: {series.label} not classified; skipped "
                    f"({_no_geometry_facts(series)})")
-    classified, notes = classify_study(list(scan.studies.get(uid, {}).values()))
+    classified, notes = classify_study(list(scan.studies.get(uid, {}).values()),
+                                       [b.series for b in broken])
     for note in notes:
         on_problem(f"{study_id}: {note}")
     by_key: dict[str, list[tuple[SeriesFiles, Kind]]] = {}
@@ -363,7 +411,7 @@ def _import_all(src: Path, out: Path, salt: str, progress: bool,
                    f"{scan.multiframe[0]}, are not supported; export single-frame images")
     records: list[Study] = []
     skipped: list[str] = []
-    for uid in sorted(set(scan.studies) | set(scan.no_geometry)):
+    for uid in sorted(set(scan.studies) | set(scan.no_geometry) | set(scan.broken)):
         study_id = study_id_for(uid, salt)
         try:
             infos = _import_study(scan, uid, study_id, out, on_problem)

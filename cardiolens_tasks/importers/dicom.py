@@ -15,7 +15,8 @@ What could not be classified (series without geometry included) is listed on the
 by series number with the header facts that decided it. Single-location series that are
 slices of one stack are joined; series mixing orientations are split; a slice acquired twice
 keeps its latest acquisition; of several series of one kind the largest that stacks and
-passes the geometry check is kept.
+passes the geometry check is kept. A header value that does not convert skips the series
+of its image (never assembled with a gap), named with the file, tag and value.
 """
 
 from __future__ import annotations
@@ -389,10 +390,11 @@ def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
     """Import every study under ``src``; one series per (sequence, view): the largest that
     stacks and passes the geometry check.
 
-    pydicom's value validation is off while headers are read: a value it cannot convert
-    (IS "1A") still raises on access and is reported here as one line naming the study
-    (or counts its file unreadable), so pydicom's own warning, which names no file, would
-    only repeat it; a non-conforming value that converts is used as it is.
+    pydicom's value validation is off while headers are read: a value that does not
+    convert (IS "1A") is reported here as one line naming the file, the tag and the value
+    (:mod:`cardiolens.importers.dicom_values`), and its series is skipped, so pydicom's own
+    warning, which names no file, would only repeat it; a non-conforming value that
+    converts is used as it is.
     """
     from pydicom.config import disable_value_validation
 

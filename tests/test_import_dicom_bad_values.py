@@ -125,3 +125,21 @@ def test_a_bad_label_value_keeps_its_file(
     (record,) = read_dataset(out).studies.values()
     assert record.series["t2_sax"].slices == 3
     assert np.isfinite(record.series["t2_sax"].slices)
+
+
+def test_a_truncated_image_skips_its_series_with_the_reason_not_a_decoder_hint(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An uncompressed image cut short: its series is skipped naming the file and the
+    reason (nothing to install), and the rest of the study imports."""
+    src = tmp_path / "dicom"
+    src.mkdir()
+    make_study(src, IDENTITY, True)
+    cut = by_inversion(src, 300.0)[1]
+    cut.write_bytes(cut.read_bytes()[:-200])
+    lines, out = run(src, tmp_path, capsys)
+    (line,) = [x for x in lines if cut.name in x]
+    assert "series 9: " in line and "pixel data unreadable (" in line
+    assert line.endswith("the file is truncated or damaged") and "install" not in line
+    (record,) = read_dataset(out).studies.values()
+    assert {"cine_sax", "t2_sax", "perf_sax"} <= set(record.series)
+    assert "lge_sax" not in record.series

@@ -80,6 +80,11 @@ DECODERS = {
 }
 
 
+UNCOMPRESSED = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2",
+                "1.2.840.10008.1.2.1.99"}
+"""Implicit / explicit VR little and big endian, deflated: pydicom decodes them itself."""
+
+
 def _pixels(path: Path, series: str) -> tuple[np.ndarray, Any]:
     """Decoded, rescaled pixels; a one-line CardiolensError naming the transfer syntax and
     the package that decodes it when pydicom has no handler."""
@@ -90,10 +95,14 @@ def _pixels(path: Path, series: str) -> tuple[np.ndarray, Any]:
         pixels = ds.pixel_array.astype(np.float32)
     except Exception as exc:
         uid = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        reason = text if len(text) <= 80 else text[:77] + "..."
+        if uid in UNCOMPRESSED:          # nothing to install: the file itself is damaged
+            raise CardiolensError(f"{series}: {path.name}: pixel data unreadable ({reason}); "
+                                  "the file is truncated or damaged") from None
         name, package = DECODERS.get(uid, (uid or "unknown transfer syntax", "python-gdcm"))
         raise CardiolensError(
-            f"{series}: {path.name}: pixel data in {name} ({uid}) not decoded "
-            f"({str(exc).splitlines()[0][:60] if str(exc) else exc.__class__.__name__}); "
+            f"{series}: {path.name}: pixel data in {name} ({uid}) not decoded ({reason}); "
             f"install {package} (pip install 'cardiolens[dicom]')") from None
     slope = float(getattr(ds, "RescaleSlope", 1) or 1)
     return pixels * slope + float(getattr(ds, "RescaleIntercept", 0) or 0), ds

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 pydicom = pytest.importorskip("pydicom")
-from pydicom.dataelem import RawDataElement  # noqa: E402
 from pydicom.datadict import tag_for_keyword  # noqa: E402
+from pydicom.dataelem import RawDataElement  # noqa: E402
 from pydicom.tag import Tag  # noqa: E402
 from pydicom.uid import generate_uid  # noqa: E402
 from test_import_dicom import AXES, make_study, write_image  # noqa: E402

@@ -329,8 +329,9 @@ def _slice_key(series: SeriesFiles) -> tuple[Any, ...] | None:
     first = headers[0]
     if len({position_along(h, first) for h in headers}) != 1:
         return None
-    return (_rounded_iop(first), int(getattr(first, "Rows", 0) or 0), int(getattr(first, "Columns", 0) or 0),
-            len(headers), round(_float(first, "EchoTime") or 0.0, 1),
+    return (_rounded_iop(first), int(getattr(first, "Rows", 0) or 0),
+            int(getattr(first, "Columns", 0) or 0), len(headers),
+            round(_float(first, "EchoTime") or 0.0, 1),
             round(_float(first, "InversionTime") or 0.0), re.sub(r"\d+", "#", series.description))
 
 
@@ -377,20 +378,20 @@ def _matrix_count_text(rows: Any, columns: Any, images: int, description: str
     return int(rows or 0), int(columns or 0), images, re.sub(r"\d+", "#", description)
 
 
-def merge_slices(series_list: list[SeriesFiles], dropped: Sequence[SeriesFiles] = ()
+def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles] = ()
                  ) -> tuple[list[SeriesFiles], list[str]]:
     """Join single-location series that are slices of one stack (many scanners store each
     short-axis cine or LGE slice as its own series): same orientation, matrix, image count,
     echo and inversion time and description up to digits. A position acquired more than
     once keeps its latest acquisition (noted).
 
-    ``dropped``: series left out (a header value that does not convert). A group with the
+    ``left_out``: series left out (a header value that does not convert). A group with the
     matrix, image count and description of one of them may be missing that slice: it is
     neither joined nor kept slice by slice (a stack with a hidden gap), and noted."""
     missing = [(_matrix_count_text(getattr(s.files[0][1], "Rows", 0),
                                    getattr(s.files[0][1], "Columns", 0), len(s.files),
                                    s.description), _rounded_iop(s.files[0][1]), s.label)
-               for s in dropped if s.files]
+               for s in left_out if s.files]
     groups: dict[tuple[Any, ...], list[SeriesFiles]] = {}
     out: list[SeriesFiles] = []
     notes: list[str] = []
@@ -431,14 +432,14 @@ def merge_slices(series_list: list[SeriesFiles], dropped: Sequence[SeriesFiles] 
     return sorted(out, key=lambda s: (s.number, s.part)), notes
 
 
-def classify_study(series_list: list[SeriesFiles], dropped: Sequence[SeriesFiles] = ()
+def classify_study(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles] = ()
                    ) -> tuple[list[tuple[SeriesFiles, Kind | None, str]], list[str]]:
     """Each series (split by orientation, single-location slices of one stack joined) with
     its kind (None: not classified) and the facts that decided it; and notes on splits and
-    repeated slices. ``dropped``: series left out for bad header values
+    repeated slices. ``left_out``: series left out for bad header values
     (:func:`merge_slices`)."""
     split, notes = split_orientations(series_list)
-    merged, merge_notes = merge_slices(split, dropped)
+    merged, merge_notes = merge_slices(split, left_out)
     items = []
     for series in merged:
         f = facts(series)

@@ -295,7 +295,7 @@ def _read_sheet(sheet: Path) -> list[tuple[str, dict[str, str]]]:
             rows = list(csv.DictReader(handle))
     except OSError as exc:
         raise CardiolensError(f"{sheet}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
         raise CardiolensError(f"{sheet}: {_not_utf8(sheet)}") from None
     except csv.Error as exc:
         raise CardiolensError(f"{sheet}: cannot read review sheet ({exc})") from None

@@ -143,3 +143,21 @@ def test_a_truncated_image_skips_its_series_with_the_reason_not_a_decoder_hint(
     (record,) = read_dataset(out).studies.values()
     assert {"cine_sax", "t2_sax", "perf_sax"} <= set(record.series)
     assert "lge_sax" not in record.series
+
+
+def test_a_bad_time_is_a_bad_value_only_where_it_is_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A ContentTime "zz" beside a good AcquisitionTime is never read: nothing skipped. An
+    AcquisitionTime "zz" orders the perfusion dynamics: the perfusion series is skipped."""
+    src = tmp_path / "dicom"
+    src.mkdir()
+    make_study(src, IDENTITY, True)
+    perf = by_inversion(src, 100.0)
+    store_raw(perf[0], "ContentTime", "TM", b"zz")
+    store_raw(perf[3], "AcquisitionTime", "TM", b"12x0")
+    lines, out = run(src, tmp_path, capsys)
+    assert not any("ContentTime" in x for x in lines)
+    (line,) = [x for x in lines if "AcquisitionTime" in x]
+    assert f"{perf[3].name}: AcquisitionTime (0008,0032) value '12x0' is not a time" in line
+    (record,) = read_dataset(out).studies.values()
+    assert "perf_sax" not in record.series and "cine_sax" in record.series

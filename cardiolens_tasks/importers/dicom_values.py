@@ -100,14 +100,16 @@ def bad_values(header: Any) -> list[BadValue]:
         reason = _problem(keyword, vr, count, value)
         if reason:
             found.append(BadValue(keyword, str(header[keyword].tag), raw, reason))
-    for keyword in TIMES:
+    for keyword in TIMES:      # ContentTime is read only without an AcquisitionTime
         element = header.get_item(keyword) if keyword in header else None
         if element is None or element.value in (None, b"", ""):
             continue
         raw = _raw_text(element)
-        if not TM.fullmatch(raw.strip()):
-            found.append(BadValue(keyword, str(header[keyword].tag), raw,
-                                  "is not a time (TM, HHMMSS.FFFFFF)"))
+        if TM.fullmatch(raw.strip()):
+            break
+        found.append(BadValue(keyword, str(header[keyword].tag), raw,
+                              "is not a time (TM, HHMMSS.FFFFFF)"))
+        break
     return found
 
 

@@ -439,7 +439,7 @@ def test_malformed_header_values_skip_their_series_and_keep_the_rest(
         err, out = _run(src, tmp_path, capsys)
     assert [str(w.message) for w in caught] == []
     assert "Invalid value for VR" not in err
-    assert "1 file(s) are not readable DICOM images" in err     # DICOMDIR.txt
+    assert "1 file(s) are not readable DICOM images (e.g. DICOMDIR.txt)" in err
     assert "Y: SeriesNumber (0020,0011) value '1A' is not an integer (IS); treated as " \
            "absent" in err
     (line,) = [x for x in err.splitlines() if "series 4 skipped" in x]

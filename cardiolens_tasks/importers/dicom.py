@@ -225,7 +225,7 @@ class Scan:
     broken: dict[str, dict[str, Broken]] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
     multiframe: list[str] = field(default_factory=list)
-    unreadable: int = 0
+    unreadable: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -281,7 +281,7 @@ def _scan(src: Path, progress: bool) -> Scan:
             header = pydicom.dcmread(path, stop_before_pixels=True)
             study, uid = str(header.StudyInstanceUID), str(header.SeriesInstanceUID)
         except Exception:
-            scan.unreadable += 1
+            scan.unreadable.append(path.relative_to(src).as_posix())
             continue
         name = path.relative_to(src).as_posix()
         bad = bad_values(header)
@@ -416,7 +416,8 @@ def _import_all(src: Path, out: Path, salt: str, progress: bool,
                 on_problem: Callable[[str], None]) -> ImportSummary:
     scan = _scan(src, progress)
     if scan.unreadable:
-        on_problem(f"{src}: {scan.unreadable} file(s) are not readable DICOM images; ignored")
+        on_problem(f"{src}: {len(scan.unreadable)} file(s) are not readable DICOM images "
+                   f"(e.g. {scan.unreadable[0]}); ignored")
     if scan.multiframe:
         on_problem(f"{src}: {len(scan.multiframe)} multi-frame (enhanced) DICOM file(s), e.g. "
                    f"{scan.multiframe[0]}, are not supported; export single-frame images")

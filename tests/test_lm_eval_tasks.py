@@ -251,9 +251,9 @@ def test_max_images_below_the_budget_is_reported(cohort5: Path,
     options = {"data": str(cohort5), "level": "diagnosis", "task": "diagnosis_etiology"}
     load_docs(max_images="16", **options)
     load_docs(max_images="4", layout="mosaic", **options)
-    assert "max_images" not in capsys.readouterr().out
+    assert "max_images" not in capsys.readouterr().err
     load_docs(max_images="4", **options)
-    assert "max_images=4 is below budget=16" in capsys.readouterr().out
+    assert "max_images=4 is below budget=16" in capsys.readouterr().err
 
 
 def test_another_levels_filter_is_refused_not_ignored() -> None:

@@ -96,10 +96,11 @@ def documents(options: dict[str, Any], drop_unreadable: bool) -> dict[str, Any]:
             and settings.max_images < settings.budget):
         print(f"cardiolens: max_images={settings.max_images} is below budget={settings.budget}: "
               "backends send only the first max_images images and keep every caption; use "
-              "layout=mosaic or a budget of at most max_images")
+              "layout=mosaic or a budget of at most max_images", file=sys.stderr)
     taxonomy = load_taxonomy()
     root = (Path(checked.data).expanduser().resolve() if checked.data else default_cohort())
-    dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}"))
+    dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}",
+                                                               file=sys.stderr))
     items = select_items(dataset.items, checked.level, taxonomy, checked.subtasks,
                          checked.sequences, checked.limit_studies, settings.etiology)
     if not items:

@@ -1,5 +1,6 @@
-"""Output paths and ports that cannot work are refused in one line before any work: a run
-of minutes must not be lost at the end for want of a folder."""
+"""Bad command-line input found by trying the commands: output paths and ports that cannot
+work are refused in one line before any work (a run of minutes must not be lost at the end
+for want of a folder), and an unreadable results folder is skipped in one line."""
 
 from __future__ import annotations
 
@@ -45,3 +46,19 @@ def test_prerender_refuses_a_folder_as_output_before_rendering(
     assert calls == []
     assert capsys.readouterr().err.strip() == f"cardiolens: {tmp_path}: is a folder (give a " \
                                               "file name)"
+
+
+def test_analyze_skips_an_lm_eval_folder_it_cannot_read_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A samples file that is not UTF-8: the folder is named and skipped, no traceback."""
+    folder = tmp_path / "lm" / "model"
+    folder.mkdir(parents=True)
+    (folder / "results_1.json").write_text('{"results": {"cardiolens_diagnosis_etiology": '
+                                           '{}}, "configs": {}}')
+    (folder / "samples_cardiolens_diagnosis_etiology_1.jsonl").write_bytes(b'{"doc": 1}\n\xff\n')
+    assert main(["analyze", str(tmp_path / "lm"), "--out", str(tmp_path / "out"),
+                 "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith(f"{tmp_path / 'lm'}: cannot read lm-eval results "
+                             "(UnicodeDecodeError")
+    assert err[-1] == "cardiolens: no readable cardiolens results in the given logs or folders"

@@ -91,7 +91,8 @@ def test_failed_force_import_leaves_the_old_dataset(tmp_path: Path,
     empty.mkdir()
     assert main(["import", "acdc", str(empty), str(out), "--force", "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "no case imported" in err and "left unchanged" in err
+    assert err.count("\n") == 1 and "left unchanged" in err
+    assert f"{empty}: no acdc case found (the layout: cardiolens import --help)" in err
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == snapshot
     assert _leftovers(tmp_path) == []

@@ -218,7 +218,7 @@ class Scan:
     """Headers grouped by study and series UID: images with geometry, and apart the images
     lacking a geometry tag; series with an image whose header value does not convert
     (all their images, with the bad values); console lines per study; multi-frame file
-    names; the count of files that are not DICOM."""
+    names; the names of files that are not readable DICOM."""
 
     studies: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)
     no_geometry: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)

@@ -324,11 +324,12 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
 
 def draw_flow(rng: np.random.Generator, waves: int = 6) -> np.ndarray:
     """(waves, 5) slow intracavitary flow pattern: wave vector in the heart frame (x, y
-    in the short-axis plane, u along the axis; wavelengths 25-60 mm), phase, and its
+    in the short-axis plane, u along the axis; wavelengths 40-80 mm, the scale of the
+    cavity's diastolic ring vortex), phase, and its
     drift over the cardiac cycle (radians per cycle)."""
     direction = rng.normal(size=(waves, 3))
     direction /= np.linalg.norm(direction, axis=-1, keepdims=True)
-    k = direction * (2.0 * np.pi / rng.uniform(25.0, 60.0, (waves, 1)))
+    k = direction * (2.0 * np.pi / rng.uniform(40.0, 80.0, (waves, 1)))
     return np.concatenate([k, rng.uniform(0.0, 2.0 * np.pi, (waves, 1)),
                            rng.uniform(-3.0, 3.0, (waves, 1))], axis=-1)
 
@@ -376,11 +377,11 @@ def blood_flow(model: HeartModel, plane: Plane, t: Tissue, phase: np.ndarray,
         d2 = (x - offset * endo * np.cos(c)) ** 2 + (y - offset * endo * np.sin(c)) ** 2
         return np.exp(-d2 / (2.0 * (width * endo) ** 2))
 
-    g = (1.0 + 0.35 * vortex - 0.8 * wall - 0.5 * apical
+    g = (1.0 + 0.2 * vortex - 0.8 * wall - 0.5 * apical
          + 0.9 * filling[:, None, None] * jet(MITRAL_DEG, 0.3, 0.35)
          * np.exp(-np.clip(u, 0.0, None) / (0.6 * model.heart.long_axis))
          + 0.6 * ejection[:, None, None] * jet(LVOT_DEG, 0.45, 0.3) * basal)
-    g = np.clip(np.where(t.rv_blood > 0, 1.0 + 0.35 * vortex - 0.5 * apical, g), 0.0, 2.0)
+    g = np.clip(np.where(t.rv_blood > 0, 1.0 + 0.2 * vortex - 0.5 * apical, g), 0.0, 2.0)
     # ``inflow`` is the pool's mean enhancement: the cine's nominal blood signal keeps its
     # mean over the plane's blood and cycle (a weighted mean of geometry, no pixel value)
     weight = t.lv_blood + t.rv_blood

@@ -195,13 +195,47 @@ class Tissue:
     epi_fat: np.ndarray   # epicardial fat beyond the heart, then the pericardium
     pericardium: np.ndarray
     outside: np.ndarray
+    trabecular: np.ndarray   # trabeculae carneae in the LV pool along the endocardium
     endo: np.ndarray      # endocardial radius per pixel ray, mm
     epi: np.ndarray       # epicardial radius, mm
     level: np.ndarray     # level index of the tissue each pixel shows, (T or 1, H, W)
 
 
+def draw_trabeculae(rng: np.random.Generator, strands: int = 3) -> np.ndarray:
+    """(strands, 4) trabecular strand families: angular harmonic (14-30 around the
+    ventricle: strands 4-8 mm apart on a 25 mm cavity), axial wavenumber (per mm: they run
+    obliquely towards the apex), phase, weight."""
+    return np.stack([rng.integers(14, 31, strands).astype(np.float64),
+                     rng.uniform(-0.12, 0.12, strands), rng.uniform(0.0, 2.0 * np.pi, strands),
+                     rng.uniform(0.7, 1.0, strands)], axis=-1)
+
+
+def _trabecular_share(model: HeartModel, plane: Plane, u: np.ndarray, endo: np.ndarray,
+                      s: np.ndarray, trabeculae: np.ndarray) -> np.ndarray:
+    """Share of the LV pool taken by trabeculae: strands of myocardium in a layer inside
+    the endocardial (compact-wall) border, 0.8 mm thick at the base and up to 4 mm at the
+    apex (the apical trabecular zone); in systole the strands are pressed together and the
+    blood between them is squeezed out (their share rises, the layer keeps its depth). The
+    septal surface stays smooth, the free wall and the apex are trabeculated. Partial volume turns
+    the strands into an irregular, less crisp endocardial border."""
+    length = model.heart.long_axis
+    axial = np.clip(u / length, 0.0, 1.0)
+    layer = 0.8 + 3.2 * axial**1.5
+    inner = endo - layer
+    phi = np.radians(plane.phi)[None]
+    pattern = sum(w * np.cos(k * phi + kz * u + ph + 1.2 * np.sin(3.0 * phi + 2.0 * ph))
+                  for k, kz, ph, w in trabeculae)
+    pattern = pattern / float(np.sum(trabeculae[:, 3]))
+    strands = np.clip((pattern + 0.1 + 0.3 * s) * 2.5, 0.0, 1.0)   # systole: squeezed
+    # the septal surface is smooth; the free wall and the apex are trabeculated
+    free_wall = np.maximum(0.5 * (1.0 - np.cos(phi - np.radians(90.0))), axial**2)
+    depth = np.clip((plane.rho - inner) / np.maximum(layer, 1e-3), 0.0, 1.0)
+    band = _edge(plane.rho - inner, plane.pixel_mm)
+    return (band * strands * free_wall * (0.3 + 0.6 * depth)).astype(np.float32)
+
+
 def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float = 0.0,
-           epi_lobes: np.ndarray | None = None) -> Tissue:
+           epi_lobes: np.ndarray | None = None, trabeculae: np.ndarray | None = None) -> Tissue:
     """Class fractions of a plane at the given systolic phase factors (0 = ED, 1 = ES).
 
     The base descends with the phase (through-plane motion, see the module docstring);
@@ -210,6 +244,9 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
     elsewhere), thickest at the base; a 1 mm pericardium follows. ``epi_lobes`` (n, 4:
     angular harmonic, amplitude, phase, axial wavenumber per mm) make its thickness
     lobulated and uneven around the heart and along it, as real epicardial fat is.
+    ``trabeculae`` (:func:`draw_trabeculae`) draws trabeculae carneae inside the
+    endocardial border (they belong to the blood pool's labelled volume, as in clinical
+    contouring, so labels do not move).
     """
     heart = model.heart
     px = plane.pixel_mm
@@ -274,11 +311,82 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
             rc = 0.55 * endo
             d2 = rho**2 + rc**2 - 2.0 * rho * rc * np.cos(np.radians(plane.phi - angle))
             pap = np.maximum(pap, _edge(r_pap - np.sqrt(np.maximum(d2, 0.0)), px) * mid)
+    trab = np.zeros_like(e0)
+    if trabeculae is not None:
+        trab = e0 * (1.0 - pap) * _trabecular_share(model, plane, uu, endo, s, trabeculae)
     return Tissue(
-        lv_blood=e0 * (1.0 - pap), papillary=e0 * pap, lv_myo=e1 - e0, rv_blood=e2 - e1,
-        rv_wall=e3 - e2, effusion=e4 - e3, epi_fat=e5 - e4, pericardium=e6 - e5,
-        outside=1.0 - e6, endo=endo, epi=epi, level=lvl,
+        lv_blood=e0 * (1.0 - pap) - trab, papillary=e0 * pap, lv_myo=e1 - e0,
+        rv_blood=e2 - e1, rv_wall=e3 - e2, effusion=e4 - e3, epi_fat=e5 - e4,
+        pericardium=e6 - e5, outside=1.0 - e6, endo=endo, epi=epi, level=lvl,
+        trabecular=trab,
     )
+
+
+def draw_flow(rng: np.random.Generator, waves: int = 6) -> np.ndarray:
+    """(waves, 5) slow intracavitary flow pattern: wave vector in the heart frame (x, y
+    in the short-axis plane, u along the axis; wavelengths 40-80 mm, the scale of the
+    cavity's diastolic ring vortex), phase, and its
+    drift over the cardiac cycle (radians per cycle)."""
+    direction = rng.normal(size=(waves, 3))
+    direction /= np.linalg.norm(direction, axis=-1, keepdims=True)
+    k = direction * (2.0 * np.pi / rng.uniform(40.0, 80.0, (waves, 1)))
+    return np.concatenate([k, rng.uniform(0.0, 2.0 * np.pi, (waves, 1)),
+                           rng.uniform(-3.0, 3.0, (waves, 1))], axis=-1)
+
+
+MITRAL_DEG = 230.0
+"""Anatomical angle of the mitral inflow in the cavity (posterolateral, away from the
+LVOT under the anterior septum)."""
+LVOT_DEG = 60.0
+
+
+def blood_flow(model: HeartModel, plane: Plane, t: Tissue, phase: np.ndarray,
+               flow: np.ndarray, inflow: float) -> np.ndarray:
+    """Per-pixel factor (T, H, W) on the bSSFP blood signal of a cine plane, whose mean
+    flow enhancement is ``inflow`` (fresh, unsaturated spins carried into the slice).
+
+    The enhancement scales with how much fresh blood a voxel receives per TR: it is
+    weakest in the slow boundary layer along the endocardium and in the trabecular
+    recesses, and towards the apex (apical blood moves least), strongest in the core;
+    the diastolic mitral inflow jet (early filling, while the ventricle relaxes) and the
+    systolic outflow towards the LVOT at the base are brighter, and a slowly drifting
+    vortex pattern makes the pool uneven from frame to frame. Only geometry and the
+    cardiac phase enter (normalised to the cavity's own size), never a finding; the mean
+    enhancement over the plane's blood and the cycle stays ``inflow``.
+    """
+    s = np.asarray(phase, np.float32)
+    n = len(s)
+    rate = np.gradient(s) if n > 1 else np.zeros(1, np.float32)
+    filling = np.clip(-rate / max(float(np.max(-rate)), 1e-6), 0.0, 1.0) if n > 1 else rate
+    ejection = np.clip(rate / max(float(np.max(rate)), 1e-6), 0.0, 1.0) if n > 1 else rate
+    rho, phi = plane.rho[None], np.radians(plane.phi)[None]
+    x, y = rho * np.cos(phi), rho * np.sin(phi)
+    u = plane.u[None]
+    cycle = (np.arange(n, dtype=np.float32) / max(n, 1))[:, None, None]
+    vortex = sum(np.cos(kx * x + ky * y + ku * u + ph + drift * 2.0 * np.pi * cycle)
+                 for kx, ky, ku, ph, drift in flow.astype(np.float32))
+    vortex = vortex * np.float32(np.sqrt(2.0 / len(flow)))
+    endo = np.maximum(t.endo, 1.0)
+    rel = rho / endo
+    wall = np.clip((rel - 0.55) / 0.45, 0.0, 1.0) ** 2
+    apical = np.clip((u / model.apex_u - 0.4) / 0.6, 0.0, 1.0)
+    basal = np.clip(1.0 - u / (0.5 * model.heart.long_axis), 0.0, 1.0)
+
+    def jet(angle: float, offset: float, width: float) -> np.ndarray:
+        c = np.radians(angle)
+        d2 = (x - offset * endo * np.cos(c)) ** 2 + (y - offset * endo * np.sin(c)) ** 2
+        return np.exp(-d2 / (2.0 * (width * endo) ** 2))
+
+    g = (1.0 + 0.2 * vortex - 0.8 * wall - 0.5 * apical
+         + 0.9 * filling[:, None, None] * jet(MITRAL_DEG, 0.3, 0.35)
+         * np.exp(-np.clip(u, 0.0, None) / (0.6 * model.heart.long_axis))
+         + 0.6 * ejection[:, None, None] * jet(LVOT_DEG, 0.45, 0.3) * basal)
+    g = np.clip(np.where(t.rv_blood > 0, 1.0 + 0.2 * vortex - 0.5 * apical, g), 0.0, 2.0)
+    # ``inflow`` is the pool's mean enhancement: the cine's nominal blood signal keeps its
+    # mean over the plane's blood and cycle (a weighted mean of geometry, no pixel value)
+    weight = t.lv_blood + t.rv_blood
+    g = g / max(float(np.sum(g * weight) / max(float(np.sum(weight)), 1e-6)), 1e-3)
+    return ((1.0 + (inflow - 1.0) * g) / inflow).astype(np.float32)
 
 
 def site_table(lesion: Lesion) -> np.ndarray:

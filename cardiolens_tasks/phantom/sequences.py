@@ -43,6 +43,9 @@ from cardiolens.phantom.geometry import (
     Plane,
     Tissue,
     Window,
+    blood_flow,
+    draw_flow,
+    draw_trabeculae,
     lax_base_row,
     lax_plane,
     lesion_fraction,
@@ -58,6 +61,7 @@ from cardiolens.phantom.thorax import (
     affine,
     body_waves,
     coil_sensitivity,
+    draw_structures,
     lax_map,
     sax_map,
     thorax,
@@ -73,10 +77,11 @@ TISSUES: dict[str, tuple[float, float, float]] = {
     "stomach": (0.95, 3000.0, 900.0), "csf": (1.0, 4000.0, 1500.0),
     "marrow": (0.80, 550.0, 70.0), "effusion": (0.95, 3000.0, 300.0),
     "pericardium": (0.10, 900.0, 30.0), "air": (0.0, 1000.0, 1.0), "edema": (0.85, 1100.0, 85.0),
+    "bone": (0.05, 1000.0, 1.0),                  # cortical bone: few protons, T2* < 1 ms
 }
 T1_POST_FIXED = {"fat": 260.0, "muscle": 650.0, "liver": 420.0, "lung": 700.0,
                  "stomach": 3000.0, "csf": 4000.0, "marrow": 500.0, "effusion": 2500.0,
-                 "pericardium": 600.0, "air": 1000.0}
+                 "pericardium": 600.0, "air": 1000.0, "bone": 1000.0}
 HEART_CLASSES = ("lv_blood", "papillary", "lv_myo", "rv_blood", "rv_wall", "effusion",
                  "epi_fat", "pericardium")
 TISSUE_OF = {"lv_blood": "blood", "rv_blood": "blood", "blood": "blood", "papillary": "myo",
@@ -321,6 +326,9 @@ class Renderer:
         self.epi_lobes = np.stack([np.arange(2.0, 8.0), lobe_rng.uniform(0.08, 0.18, 6),
                                    lobe_rng.uniform(0.0, 2.0 * np.pi, 6),
                                    lobe_rng.uniform(-0.02, 0.02, 6)], axis=-1)
+        self.structures = draw_structures(self._rng(14))   # ribs, bowel, vessel trees (3D)
+        self.trabeculae = draw_trabeculae(self._rng(15))
+        self.flow = draw_flow(self._rng(16))          # the cine pool's uneven inflow
         self._fields: dict[tuple[int, ...], np.ndarray] = {}
         self._atria: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         self.values = {"cine": cine_values(), "lge": lge_values(self.scan,
@@ -415,7 +423,7 @@ class Renderer:
     def _thorax(self, plane_map: PlaneMap, key: int) -> dict[str, np.ndarray]:
         return thorax(self.scan, self.frame, plane_map, self.p.acq.pixel_mm, self.p.heart.r_endo,
                       self._field(key, sigma=1.2), self.waves, self._vessels(key), self.fine,
-                      self._hepatic(key))
+                      self._hepatic(key), self.structures)
 
     def _hepatic(self, key: int) -> np.ndarray:
         """The smooth field whose peaks draw the hepatic and portal veins of a plane."""
@@ -486,7 +494,7 @@ class Renderer:
             raw = thorax(scan, self.frame, sub, a.pixel_mm, self.p.heart.r_endo,
                          self._field(k, sigma=1.2)[r0:r1, c0:c1], self.waves,
                          self._vessels(k)[r0:r1, c0:c1], self.fine,
-                         self._hepatic(k)[r0:r1, c0:c1])
+                         self._hepatic(k)[r0:r1, c0:c1], self.structures)
             window = (slice(r0, r1), slice(c0, c1))
             parts = self._atria[(k, u_mm)] = self._textured(
                 {n: f for n, f in raw.items() if f.any()}, k, window)
@@ -570,7 +578,8 @@ class Renderer:
         band = slice(int(rows[0]), int(rows[-1]) + 1) if rows.size else slice(0, 0)
         plane = Plane(plane.u[band], plane.rho[band], plane.phi[band], plane.level[band],
                       plane.pixel_mm)
-        t = tissue(self.model, plane, phases, self.scan.epi_fat_mm, self.epi_lobes)
+        t = tissue(self.model, plane, phases, self.scan.epi_fat_mm, self.epi_lobes,
+                   self.trabeculae)
         lesion = None
         if lesions:
             texture = None
@@ -582,7 +591,10 @@ class Renderer:
                                                      *moving_bg.shape[1:])))
         crop = (slice(r0, r1), slice(c0, c1))
         myo_gain = (1.0 + 0.03 * self._fractal(key, 21)[crop])[band] if textured else None
-        heart[:, band] = _compose(t, values, moving_bg[:, band], lesion, papillary, myo_gain)
+        pool = (blood_flow(self.model, plane, t, phases, self.flow, INFLOW_SSFP)
+                if textured else None)
+        heart[:, band] = _compose(t, values, moving_bg[:, band], lesion, papillary, myo_gain,
+                                  pool)
         if rim:
             depth = np.clip(1.0 - (t.endo - plane.rho[None]) / 4.0, 0.0, 1.0)
             heart[:, band] += t.lv_blood * depth * (v("rim") - v("lv_blood"))
@@ -737,9 +749,12 @@ def _bilinear(frames: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndar
 
 def _compose(t: Tissue, values: dict[str, np.ndarray | float], background: np.ndarray,
              lesion: np.ndarray | None, papillary_lesion: bool,
-             myo_gain: np.ndarray | None = None) -> np.ndarray:
+             myo_gain: np.ndarray | None = None,
+             blood_gain: np.ndarray | None = None) -> np.ndarray:
     """Fraction-weighted sum of class signals; values may be per frame (T,). ``myo_gain``
-    (H, W): a per-pixel factor on the myocardium and papillary muscles (texture)."""
+    (H, W): a per-pixel factor on the myocardium, papillary muscles and trabeculae
+    (texture); ``blood_gain`` (T, H, W): a per-pixel factor on the ventricles' blood
+    (cine flow, :func:`cardiolens.phantom.geometry.blood_flow`)."""
 
     dtype = _dtype(values)
 
@@ -747,7 +762,9 @@ def _compose(t: Tissue, values: dict[str, np.ndarray | float], background: np.nd
         return np.asarray(values[name], dtype).reshape(-1, 1, 1)
 
     myo = t.lv_myo if myo_gain is None else t.lv_myo * myo_gain
-    out = t.lv_blood * v("lv_blood") + t.rv_blood * v("rv_blood") + t.rv_wall * v("rv_wall")
+    lv_blood, rv_blood = ((t.lv_blood, t.rv_blood) if blood_gain is None else
+                          (t.lv_blood * blood_gain, t.rv_blood * blood_gain))
+    out = lv_blood * v("lv_blood") + rv_blood * v("rv_blood") + t.rv_wall * v("rv_wall")
     out = out + t.effusion * v("effusion") + t.epi_fat * v("epi_fat")
     out = out + t.pericardium * v("pericardium")
     if lesion is not None:
@@ -756,4 +773,6 @@ def _compose(t: Tissue, values: dict[str, np.ndarray | float], background: np.nd
         out = out + myo * v("lv_myo")
     papillary = t.papillary if myo_gain is None else t.papillary * myo_gain
     out = out + papillary * v("lesion" if papillary_lesion else "papillary")
+    trabecular = t.trabecular if myo_gain is None else t.trabecular * myo_gain
+    out = out + trabecular * v("papillary")
     return (out + t.outside * background).astype(dtype)

@@ -22,7 +22,9 @@ from cardiolens.phantom.params import Scan, StudyParams
 
 Rng = np.random.Generator
 THORAX_CLASSES = ("air", "fat", "muscle", "lung", "liver", "stomach", "marrow", "csf",
-                  "blood", "atrial_wall")
+                  "blood", "atrial_wall", "bone")
+RIB_PITCH_MM = 26.0
+"""Rib spacing along the body axis (rib about 12 mm tall, intercostal space the rest)."""
 
 
 def _uniform(rng: Rng, lo: float, hi: float) -> float:
@@ -302,10 +304,99 @@ def coil_sensitivity(scan: Scan, plane: PlaneMap, heart: np.ndarray,
     return field(pts, ripple) / field(heart.reshape(1, 3), at_heart)[0]
 
 
+@dataclass(frozen=True)
+class Structures:
+    """Seeded 3D fields (plane waves, :func:`body_waves` rows) of the small oriented
+    anatomy of one study: bowel loops, the liver's and the lungs' vessel trees, and the
+    ribs' phase. Tubes are where two independent fields are both near zero (the
+    intersection of two level surfaces is a curve in 3D), so every plane cuts the same
+    vessels: across as ovals, along as bands."""
+
+    bowel: np.ndarray        # (2, waves, 5): loop surfaces, content mixture
+    liver: np.ndarray        # (2, waves, 5): hepatic and portal veins
+    lung: np.ndarray         # (2, waves, 5): pulmonary vessels
+    rib_phase: float
+
+
+def draw_structures(rng: Rng) -> Structures:
+    """The study's :class:`Structures` (wavelengths from the organs' scale: bowel loops
+    of 25-40 mm diameter, vessels curving over 50-120 mm)."""
+    return Structures(bowel=body_waves(rng, 2, 10, (25.0, 55.0)),
+                      liver=body_waves(rng, 2, 8, (60.0, 140.0)),
+                      lung=body_waves(rng, 2, 8, (50.0, 120.0)),
+                      rib_phase=float(rng.uniform(0.0, 1.0)))
+
+
+def _in_plane_gradient(waves: np.ndarray) -> float:
+    """RMS in-plane gradient (per mm) of a :func:`wave_field`: sqrt(2/3 mean |k|^2)."""
+    return float(np.sqrt(2.0 / 3.0 * np.mean(np.sum(waves[:, :3] ** 2, axis=-1))))
+
+
+def _tube_distance(plane: PlaneMap, rows: int, cols: int, waves: np.ndarray) -> np.ndarray:
+    """Approximate distance (mm) of each pixel from the curves where both fields of
+    ``waves`` (2, n, 5) vanish: the centre lines of a tree of tubes."""
+    d = [plane_wave_field(plane, rows, cols, w) / np.float32(_in_plane_gradient(w))
+         for w in waves[:2]]
+    return np.sqrt(d[0] ** 2 + d[1] ** 2)
+
+
+def _ribs(p: Painter, scan: Scan, ribs: Structures, z: np.ndarray, dx: np.ndarray,
+          dy: np.ndarray, depth: np.ndarray, wall: np.ndarray, pixel: float) -> None:
+    """Ribs in the inner chest wall: cortical bone (dark on every sequence) around fatty
+    marrow, 12 mm tall and 8 mm thick, one every :data:`RIB_PITCH_MM` along the body axis
+    and sloping down towards the front; anteriorly (the costal cartilages, near the
+    sternum) hyaline cartilage with muscle-like signal and no marrow. Intercostal muscle
+    fills the spaces between them; a fascial fat plane separates the chest-wall muscles
+    from the rib layer."""
+    hx, hy = scan.body_half
+    # deep fascia between the pectoral/latissimus layer and the ribs (oriented fat line)
+    fascia = wall + 0.4 * scan.muscle_mm
+    plane = np.clip(1.0 - np.abs(depth - fascia) / 0.8, 0.0, 0.7) * p.parts["muscle"]
+    p.parts["fat"] += plane
+    p.parts["muscle"] -= plane
+    centre = wall + scan.muscle_mm + 1.0           # ribs sit on the pleura
+    phase = (z + 0.45 * dy) / RIB_PITCH_MM + ribs.rib_phase
+    dz = (phase - np.round(phase)) * RIB_PITCH_MM
+    e = np.sqrt((dz / 6.0) ** 2 + ((depth - centre) / 4.0) ** 2)
+    dist = (1.0 - e) * 4.0
+    near_back = _soft(np.abs(dx) - 30.0, pixel)    # the spine takes the middle of the back
+    front = np.clip((dy / hy - 0.55) / 0.25, 0.0, 1.0) * np.clip(1.0 - np.abs(dx) / (0.45 * hx),
+                                                                0.0, 1.0)
+    rib = _soft(dist, pixel) * near_back
+    p.paint("bone", rib * (1.0 - front))
+    p.paint("muscle", rib * front)                  # costal cartilage
+    p.paint("marrow", _soft(dist - 1.5, pixel) * near_back * (1.0 - front))
+
+
+def _abdomen(p: Painter, s: Structures, plane: PlaneMap, rows: int, cols: int,
+             below: np.ndarray, dx: np.ndarray, dy: np.ndarray, z: np.ndarray,
+             diaphragm: np.ndarray, lobes: np.ndarray, pixel: float) -> None:
+    """Below the diaphragm left of the liver: small bowel and colon loops (walls of
+    muscle-like signal around fluid or chyme) in mesenteric fat. The loop surfaces are the
+    level sets of a 3D field, so neighbouring planes cut the same loops."""
+    liver_edge = (-20.0 - 0.35 * np.clip(dy, 0.0, None)
+                  + 0.5 * np.clip(z - diaphragm + 40.0, None, 0.0) + 12.0 * lobes)
+    gut = below * _soft(liver_edge - dx, pixel) * _soft(diaphragm - 25.0 - z, pixel)
+    if not gut.any():
+        return
+    p.paint("fat", gut)
+    f = plane_wave_field(plane, rows, cols, s.bowel[0]) / np.float32(
+        _in_plane_gradient(s.bowel[0]))
+    mix = plane_wave_field(plane, rows, cols, s.bowel[1])
+    depth = f - 2.0                               # mm inside a loop
+    p.paint("muscle", gut * _soft(depth, pixel))
+    content = gut * _soft(depth - 2.5, pixel)
+    p.paint("stomach", content)
+    chyme = content * np.clip(0.65 - 0.35 * mix, 0.0, 1.0)   # semi-solid and fluid contents
+    p.parts["liver"] += chyme
+    p.parts["stomach"] -= chyme
+
+
 def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo: float,
            texture: np.ndarray, waves: np.ndarray | None = None,
            vessels: np.ndarray | None = None, fine: np.ndarray | None = None,
-           hepatic: np.ndarray | None = None) -> dict[str, np.ndarray]:
+           hepatic: np.ndarray | None = None,
+           structures: Structures | None = None) -> dict[str, np.ndarray]:
     """Thorax class fractions (each (rows, cols)) of one plane; they sum to one.
 
     ``texture`` is a unit-variance smooth field of the plane (lung vessel dots, liver
@@ -333,6 +424,8 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
                  + 6.0 * f_dia)
     above = _soft(z - diaphragm, pixel)
     p.paint("lung", cavity * above)
+    if structures is not None:
+        _ribs(p, scan, structures, z, dx, dy, body, wall, pixel)
     # mediastinum: fat from the sternum to the spine, and around the heart
     p.paint("fat", cavity * above * _soft(18.0 - np.abs(dx + 8.0) + 4.0 * f_lung, pixel)
             * _soft(y - spine_y + 10.0, pixel))
@@ -346,7 +439,13 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
     p.paint("liver", below)
     stomach = _ellipsoid_depth(np.stack([dx + 85.0, dy - 10.0, z - diaphragm + 60.0], -1),
                                (40.0, 32.0, 35.0))
-    p.paint("stomach", below * _soft(stomach + 5.0 * f_dia, pixel))
+    if structures is not None:
+        _abdomen(p, structures, plane, scan.rows, scan.cols, below, dx, dy, z, diaphragm,
+                 f_dia, pixel)
+        p.paint("muscle", below * _soft(stomach + 5.0 * f_dia, pixel))    # gastric wall
+        p.paint("stomach", below * _soft(stomach + 5.0 * f_dia - 4.0, pixel))
+    else:
+        p.paint("stomach", below * _soft(stomach + 5.0 * f_dia, pixel))
     # spine, spinal canal, paraspinal muscle and the descending aorta
     p.paint("muscle", _soft(_ellipse_depth(dx, y - spine_y + 8.0, 50.0, 38.0), pixel))
     p.paint("marrow", _soft(17.0 - np.hypot(dx, y - spine_y), pixel))
@@ -380,7 +479,9 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
     share = dots * p.parts["lung"]
     p.parts["blood"] += share
     p.parts["lung"] -= share
-    if hepatic is not None:     # hepatic and portal veins cut across: round or oval, 4-12 mm
+    if structures is not None:
+        _vessel_trees(p, structures, plane, scan, frame, pts, dx, y, spine_y, pixel)
+    if hepatic is not None and structures is None:   # hepatic and portal veins, 4-12 mm
         veins = np.clip((hepatic - 1.7) * 2.0, 0.0, 0.9).astype(np.float32) * p.parts["liver"]
         p.parts["blood"] += veins
         p.parts["liver"] -= veins
@@ -394,6 +495,34 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
         p.parts["muscle"] += septa
         p.parts["fat"] -= septa
     return p.parts
+
+
+def _vessel_trees(p: Painter, s: Structures, plane: PlaneMap, scan: Scan,
+                  frame: HeartFrame, pts: np.ndarray, dx: np.ndarray, y: np.ndarray,
+                  spine_y: float, pixel: float) -> None:
+    """Hepatic and portal veins in the liver (3-7 mm in radius, widest near the porta
+    hepatis) and pulmonary arteries and veins in the lungs (from about 6 mm in radius at
+    the hila, above the base of the heart on both sides of the mediastinum, to below the
+    voxel in the periphery, where they fade into the parenchyma's grey)."""
+    rows, cols = scan.rows, scan.cols
+    liver = p.parts["liver"]
+    if liver.any():
+        radius = 3.0 + 4.0 * np.clip(1.0 - np.hypot(dx - 40.0, pts[..., 2] - scan.diaphragm_z
+                                                    + 60.0) / 120.0, 0.0, 1.0)
+        veins = _soft(radius - _tube_distance(plane, rows, cols, s.liver), pixel) * liver
+        p.parts["blood"] += veins
+        p.parts["liver"] -= veins
+    lung = p.parts["lung"]
+    if lung.any():
+        base = pts - (-15.0 * frame.a)
+        hilum = np.minimum(np.hypot(np.hypot(dx - 50.0, y - spine_y - 30.0), base[..., 2]),
+                           np.hypot(np.hypot(dx + 45.0, y - spine_y - 30.0), base[..., 2]))
+        radius = 0.6 + 5.5 * np.exp(-hilum / 45.0)
+        share = np.clip(radius / 2.0, 0.0, 1.0) * 0.9   # sub-voxel vessels: partial volume
+        vessels = (_soft(radius - _tube_distance(plane, rows, cols, s.lung), pixel)
+                   * share * lung)
+        p.parts["blood"] += vessels
+        p.parts["lung"] -= vessels
 
 
 def _base_vessels(frame: HeartFrame, r: float) -> list[tuple[np.ndarray, tuple[float, float,

@@ -201,15 +201,20 @@ wall's thickening, a few mm (10 px is about 8 mm)."""
 BASE_RISE_PX = 3
 """The valve plane descends towards the apex in systole: the systolic cavity ends no
 lower in the image (apex up) than the diastolic one, up to this tolerance (px)."""
+MAX_DESCENT_PX = 30
+"""...and by no more than the largest systolic descent of the base (MAPSE, at most about
+20 mm; 30 px is about 24 mm at the assumed display scale)."""
 
 
 def _consistent(ed: Cavity, es: Cavity) -> bool:
     """Whether a view's two cavities can be the same ventricle: the systolic one smaller,
-    with the apex in place and the base no lower. A view that breaks this was traced past
-    the valve plane or short of the apex in one frame; it measures nothing."""
+    with the apex in place and the base no lower, nor higher than the base can descend.
+    A view that breaks this was traced past the valve plane or short of the apex (or cut
+    short) in one frame; it measures nothing."""
     ed_end, es_end = ed.top + len(ed.widths), es.top + len(es.widths)
     return (_disc_volume(es.widths) < _disc_volume(ed.widths)
-            and abs(es.top - ed.top) <= APEX_SHIFT_PX and es_end <= ed_end + BASE_RISE_PX)
+            and abs(es.top - ed.top) <= APEX_SHIFT_PX
+            and ed_end - MAX_DESCENT_PX <= es_end <= ed_end + BASE_RISE_PX)
 
 
 def _apical_hypertrophy(image: np.ndarray, cavity: Cavity, walls: tuple[str, str],

@@ -747,7 +747,7 @@ class Renderer:
         if lesions:
             lesion = lesion_fraction(lesions, plane, t,
                                      None if texture is None else texture[band])
-        heart = np.array(np.broadcast_to(moving_bg, (max(n, t.lv_myo.shape[0]),
+        heart: np.ndarray = np.array(np.broadcast_to(moving_bg, (max(n, t.lv_myo.shape[0]),
                                                      *moving_bg.shape[1:])), dtype)
         r0, r1, c0, c1 = self.lax_window if view else self.sax_window
         crop = (slice(r0, r1), slice(c0, c1))

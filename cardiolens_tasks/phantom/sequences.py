@@ -552,13 +552,13 @@ class Renderer:
                normal: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
                                             list[dict[str, np.ndarray]]]:
         """Thorax fractions of a slice (its slab's mean) times a tissue grain and a smooth
-        bias field (outside the heart only), their blurred copies (memoised per plane and
-        point-spread function) and each sub-plane's fractions in the heart window."""
+        bias field (outside the heart only), a memo of their blurred copies (per plane and
+        point-spread function, filled by :meth:`_render` when it needs them) and each
+        sub-plane's fractions in the heart window."""
         mean, subs = self._slab_parts(plane_map, key, window, offsets, normal)
         memo = self._memo.get((key, sharp))
         if memo is None:
-            blurred = {n: blur(f, k_rows, k_cols) for n, f in mean.items()}
-            memo = self._memo[(key, sharp)] = (mean, blurred)
+            memo = self._memo[(key, sharp)] = (mean, {})
         return memo[0], memo[1], subs
 
     @property
@@ -688,11 +688,18 @@ class Renderer:
         k_cols = psf_kernel(min(1.0, share + 0.15), sharp)
         offsets = self.lax_offsets if view else self.sax_offsets
         normal = self._normal(plane_map)
-        _, blurred, subs = self._parts(plane_map, key, sharp, k_rows, k_cols, window, offsets,
-                                       normal)
+        mean, blurred, subs = self._parts(plane_map, key, sharp, k_rows, k_cols, window,
+                                          offsets, normal)
         background: np.ndarray = np.zeros((n, self.scan.rows, self.scan.cols), dtype)
-        for name, part in blurred.items():
-            background += part[None] * v(name)
+        if n == 1:        # one signal per class: blur their sum once (blur is linear)
+            for name, part in mean.items():
+                background += part[None] * v(name)
+            background = blur(background, k_rows, k_cols)
+        else:             # per-frame signals (perfusion): blur each class once, memoised
+            for name, part in mean.items():
+                if name not in blurred:
+                    blurred[name] = blur(part, k_rows, k_cols)
+                background += blurred[name][None] * v(name)
         texture = None
         if lesions and texture_key is not None and any(les.patchy for les in lesions):
             texture = patch_texture(self._rng(texture_key),

@@ -105,3 +105,27 @@ def test_myops_cases_give_lge_edema_and_cross_items(
     # noise alone is no finding
     assert answers["myops-myops_training_105/lge_presence"] == "No"
     assert answers["myops-myops_training_105/cross_lge_t2"] == "Neither"
+
+
+def test_an_unreadable_optional_image_is_left_out_and_the_case_imports(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A truncated _T2 is left out with one line, as a missing one is (no T2 items); a
+    truncated LGE, which the case needs, skips the case; the other cases import."""
+    src = tmp_path / "myops"
+    make_case(src, "myops_training_101", _labels(range(0, 3), range(0, 4)))
+    make_case(src, "myops_training_102", _labels(range(0, 3), range(0, 4)))
+    make_case(src, "myops_training_103", _labels(range(0, 3), range(0, 4)))
+    for name, code in (("myops_training_101", "T2"), ("myops_training_102", "DE")):
+        path = src / f"{name}_{code}.nii.gz"
+        path.write_bytes(path.read_bytes()[:200])
+    out = tmp_path / "out"
+    assert main(["import", "myops", str(src), str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    (t2,) = [x for x in err if "myops_training_101_T2.nii.gz" in x]
+    assert "unreadable" in t2 and t2.endswith("case imported without myops_training_101_T2")
+    assert any("myops_training_102_DE.nii.gz: unreadable" in x for x in err)
+    ds = read_dataset(out)
+    assert set(ds.studies) == {"myops-myops_training_101", "myops-myops_training_103"}
+    assert set(ds.studies["myops-myops_training_101"].series) == {"cine_sax", "lge_sax"}
+    subtasks = {i.subtask for i in ds.items if i.study_id == "myops-myops_training_101"}
+    assert "lge_presence" in subtasks and not {s for s in subtasks if s.startswith("t2_")}

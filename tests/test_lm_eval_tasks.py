@@ -83,6 +83,19 @@ def test_bad_metadata_on_the_lm_eval_command_line_is_one_line_not_a_traceback(
     assert last.startswith("cardiolens: ") and last.endswith(line)
 
 
+def test_metadata_as_key_value_pairs_reaches_the_option_check(cohort5: Path,
+                                                               tmp_path: Path) -> None:
+    """The README's way around lm-eval's own JSON error: ``--metadata key=value ...``."""
+    result = subprocess.run(
+        [_lm_eval_cli(), "--model", "dummy", "--include_path", str(task_yaml_path()),
+         "--tasks", "cardiolens_diagnosis_etiology", "--limit", "1",
+         "--metadata", f"data={cohort5}", "budget=many"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "cardiolens: budget must be an integer in [1, 256], not 'many'")
+
+
 def test_an_uncaught_cardiolens_error_prints_one_line_other_errors_keep_the_traceback(
         ) -> None:
     code = ("from cardiolens.lm_eval_adapter.uncaught import report_as_one_line\n"
@@ -238,9 +251,9 @@ def test_max_images_below_the_budget_is_reported(cohort5: Path,
     options = {"data": str(cohort5), "level": "diagnosis", "task": "diagnosis_etiology"}
     load_docs(max_images="16", **options)
     load_docs(max_images="4", layout="mosaic", **options)
-    assert "max_images" not in capsys.readouterr().out
+    assert "max_images" not in capsys.readouterr().err
     load_docs(max_images="4", **options)
-    assert "max_images=4 is below budget=16" in capsys.readouterr().out
+    assert "max_images=4 is below budget=16" in capsys.readouterr().err
 
 
 def test_another_levels_filter_is_refused_not_ignored() -> None:

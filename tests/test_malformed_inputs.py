@@ -110,7 +110,7 @@ FILE_CASES: dict[str, tuple[Callable[[Path], object], str, str]] = {
     "items missing": (lambda r: (r / "items.jsonl").unlink(), "items.jsonl",
                       "cannot read (FileNotFoundError)"),
     "studies binary": (lambda r: (r / "studies.jsonl").write_bytes(b"\xff\xfe\x00{}\n"),
-                       "studies.jsonl", "cannot read (UnicodeDecodeError)"),
+                       "studies.jsonl", "cannot read (UTF-16 text; save it as UTF-8)"),
 }
 
 

@@ -12,7 +12,7 @@ import datasets
 import pytest
 
 from cardiolens.cli import main
-from cardiolens.lm_eval_adapter.docs import doc_prompt, load_docs
+from cardiolens.lm_eval_adapter.docs import doc_prompt, documents, load_docs
 
 from helpers import make_tiny_dataset
 
@@ -53,7 +53,8 @@ def test_prerendered_rows_are_the_tasks_prompts_and_errors_stay_rows(
     rows = datasets.Dataset.from_parquet(str(out))
     assert isinstance(rows, datasets.Dataset)
     rows = rows.cast_column("images", datasets.Sequence(datasets.Image(decode=False)))
-    docs = load_docs(data=str(three_studies), level="diagnosis", budget=8)["test"]
+    docs = documents({"data": str(three_studies), "level": "diagnosis", "budget": 8},
+                     drop_unreadable=False)["test"]       # lm-eval's load_docs drops P0002
     assert sorted(rows["item_id"]) == sorted(docs["item_id"])
     by_id = {doc["item_id"]: doc for doc in docs}
     for row in rows:

@@ -48,6 +48,11 @@ def collect_runs(paths: Sequence[str], progress: bool) -> tuple[list[Any], int]:
         except CardiolensError as exc:
             print(str(exc), file=sys.stderr)
             problems += 1
+        except (OSError, ValueError) as exc:    # a file not UTF-8 or not JSON, unforeseen
+            text = str(exc).splitlines()[0][:120] if str(exc) else ""
+            print(f"{folder}: cannot read lm-eval results ({exc.__class__.__name__}"
+                  f"{': ' + text if text else ''}); skipped", file=sys.stderr)
+            problems += 1
     return [run for run in merge_runs(runs) if run.rows], problems
 
 

@@ -6,10 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cardiolens.cli.common import check_output_file
+
 
 def run(args: argparse.Namespace) -> int:
     from cardiolens.inspect_adapter.bench import main as bench_main
 
+    if args.json:       # checked first: the figures take minutes to measure
+        check_output_file(Path(args.json), create_folder=False)
     bench_main(args.quick, Path(args.json) if args.json else None)
     return 0
 

@@ -39,8 +39,9 @@ def run(args: argparse.Namespace) -> int:
                                on_problem=report_line)
         if not summary.imported:
             kept = "left unchanged" if out.exists() else "not created"
-            raise CardiolensError(f"{args.src}: no case imported ({len(summary.skipped)} "
-                                  f"skipped); {out} {kept}")
+            what = (f"no case imported ({len(summary.skipped)} skipped)" if summary.skipped
+                    else f"no {args.name} case found (the layout: cardiolens import --help)")
+            raise CardiolensError(f"{args.src}: {what}; {out} {kept}")
     if args.name == "dicom":
         print(f"study ids are salted hashes; the salt is in {salt_file} (keep it private)",
               file=sys.stderr)

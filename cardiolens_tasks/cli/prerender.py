@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cardiolens.cli.common import positive_int, seed_int
+from cardiolens.cli.common import check_output_file, positive_int, seed_int
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
                           "prompt", "seed") and value is not None}
     if "subtask" in options:            # --subtask is the level's own subtask filter
         options[SUBTASK_FILTER[args.level]] = options.pop("subtask")
+    check_output_file(Path(args.out), create_folder=True)   # before rendering, not after
     summary = prerender(Path(args.out), num_proc=args.num_proc, **options)
     for line in summary.errors:
         print(line, file=sys.stderr)

@@ -30,7 +30,8 @@ def add_parser(sub: Any) -> None:
         description="Serve the offline reference reader (the cardiolens/reader model) at "
                     "/v1/chat/completions for lm-eval's local-chat-completions. Loopback "
                     "addresses only; request bodies are capped at 32 MB.")
-    serve.add_argument("--port", type=int_at_least(0, "zero or positive"), default=8000,
+    serve.add_argument("--port", type=int_at_least(0, "a TCP port in [0, 65535]", 65535),
+                       default=8000,
                        help="TCP port (default: 8000; 0 picks a free one)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="loopback address to bind (default: 127.0.0.1)")

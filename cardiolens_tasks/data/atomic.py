@@ -36,12 +36,35 @@ def write_text_atomic(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8", newline="\n")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True                 # exists (another user's) or cannot tell: keep it
+    return True
+
+
+def _remove_stale_stages(out: Path) -> None:
+    """Delete the stage folders beside ``out`` left by killed builds (SIGKILL, SIGTERM or a
+    power cut skip the cleanup; a phantom cohort's is about 1 GB): those whose process
+    (the pid in the name) no longer exists."""
+    if not out.parent.is_dir():
+        return
+    for old in out.parent.glob(f".{out.name}.partial-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+
+
 @contextmanager
 def staged_folder(out: Path) -> Iterator[Path]:
     """A fresh folder beside ``out`` to build in; it replaces ``out`` only when the block
     ends without an error, so a failed or interrupted build keeps the old folder."""
     out = Path(out)
     stage = _sibling(out, "partial")
+    _remove_stale_stages(out)
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     try:

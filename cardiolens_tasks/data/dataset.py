@@ -226,18 +226,42 @@ def card_from_json(raw: Any) -> DatasetCard:
     return DatasetCard(**{k: raw[k] for k in CARD_FIELDS})
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, parsed)`` for each non-blank line; bad JSON yields a ValueError."""
-    with path.open("r", encoding="utf-8", errors="strict") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def text_lines(path: Path) -> Iterator[tuple[int, str | ValueError]]:
+    """``(line_number, text)`` for each line of a UTF-8 file; a line that is not UTF-8
+    comes back as a ValueError naming the byte (the other lines are still read). A UTF-8
+    byte-order mark is accepted; a UTF-16 file raises UnicodeError (no line is readable)."""
+    with path.open("rb") as handle:
+        for number, data in enumerate(handle, start=1):
+            if number == 1:
+                if data.startswith(UTF16_BOMS):
+                    raise UnicodeError("UTF-16 text; save it as UTF-8")
+                data = data.removeprefix(b"\xef\xbb\xbf")
             try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, ValueError(f"malformed JSON ({exc.msg})")
-            except RecursionError:      # "[[[[..." deeper than Python's stack
-                yield number, ValueError("malformed JSON (nested too deeply)")
+                yield number, data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, ValueError(
+                    f"not UTF-8 text (byte 0x{data[exc.start]:02x} at column {exc.start + 1}); "
+                    "save the file as UTF-8")
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, parsed)`` for each non-blank line; a line that is not UTF-8 or
+    not JSON yields a ValueError in its place (:func:`text_lines`)."""
+    for number, line in text_lines(path):
+        if isinstance(line, ValueError):
+            yield number, line
+            continue
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, ValueError(f"malformed JSON ({exc.msg})")
+        except RecursionError:      # "[[[[..." deeper than Python's stack
+            yield number, ValueError("malformed JSON (nested too deeply)")
 
 
 def read_dataset(root: str | Path, on_problem: Callable[[str], None] | None = None) -> Dataset:
@@ -280,6 +304,7 @@ def read_dataset(root: str | Path, on_problem: Callable[[str], None] | None = No
         studies[study.study_id] = study
     items: list[Item] = []
     seen: set[str] = set()
+    orphans: dict[str, list[int]] = {}
     for number, raw in _read_lines(root / ITEMS_FILE):
         where = f"{root / ITEMS_FILE}:{number}"
         try:
@@ -293,10 +318,16 @@ def read_dataset(root: str | Path, on_problem: Callable[[str], None] | None = No
             problem(f"{where}: duplicate item_id")
             continue
         if item.study_id not in studies:
-            problem(f"{where}: study {item.study_id!r} missing")
+            if on_problem is None:
+                problem(f"{where}: study {item.study_id!r} missing")
+            orphans.setdefault(item.study_id, []).append(number)
             continue
         seen.add(item.item_id)
         items.append(item)
+    for study_id, numbers in orphans.items():     # one line per study, not per item
+        lines = f"line {numbers[0]}" if len(numbers) == 1 else f"lines {numbers[0]}-{numbers[-1]}"
+        problem(f"{root / ITEMS_FILE}:{numbers[0]}: study {study_id!r} missing; its "
+                f"{len(numbers)} item(s) skipped ({lines})")
     return Dataset(root, card, studies, items)
 
 
@@ -304,7 +335,9 @@ def _read_lines(path: Path) -> Iterator[tuple[int, Any]]:
     """Parsed lines; a malformed line comes back as a ValueError in its place."""
     try:
         yield from iter_jsonl(path)
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc})") from None
+    except OSError as exc:
         raise DatasetError(f"{path}: cannot read ({exc.__class__.__name__})") from None
 
 

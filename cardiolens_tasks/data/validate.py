@@ -62,7 +62,7 @@ def _lines(path: Path, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
                 problems.append(Problem(str(path), number, str(raw)))
             else:
                 yield number, raw
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeError) as exc:
         problems.append(Problem(str(path), None, f"cannot read ({_short(exc)})"))
 
 

@@ -15,7 +15,8 @@ What could not be classified (series without geometry included) is listed on the
 by series number with the header facts that decided it. Single-location series that are
 slices of one stack are joined; series mixing orientations are split; a slice acquired twice
 keeps its latest acquisition; of several series of one kind the largest that stacks and
-passes the geometry check is kept.
+passes the geometry check is kept. A header value that does not convert skips the series
+of its image (never assembled with a gap), named with the file, tag and value.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from cardiolens.importers.dicom_classify import (
     position_along,
     seconds,
 )
+from cardiolens.importers.dicom_values import BadValue, bad_values, drop_labels
 
 
 def load_salt(path: Path) -> str:
@@ -78,6 +80,11 @@ DECODERS = {
 }
 
 
+UNCOMPRESSED = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2",
+                "1.2.840.10008.1.2.1.99"}
+"""Implicit / explicit VR little and big endian, deflated: pydicom decodes them itself."""
+
+
 def _pixels(path: Path, series: str) -> tuple[np.ndarray, Any]:
     """Decoded, rescaled pixels; a one-line CardiolensError naming the transfer syntax and
     the package that decodes it when pydicom has no handler."""
@@ -88,10 +95,14 @@ def _pixels(path: Path, series: str) -> tuple[np.ndarray, Any]:
         pixels = ds.pixel_array.astype(np.float32)
     except Exception as exc:
         uid = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        reason = text if len(text) <= 80 else text[:77] + "..."
+        if uid in UNCOMPRESSED:          # nothing to install: the file itself is damaged
+            raise CardiolensError(f"{series}: {path.name}: pixel data unreadable ({reason}); "
+                                  "the file is truncated or damaged") from None
         name, package = DECODERS.get(uid, (uid or "unknown transfer syntax", "python-gdcm"))
         raise CardiolensError(
-            f"{series}: {path.name}: pixel data in {name} ({uid}) not decoded "
-            f"({str(exc).splitlines()[0][:60] if str(exc) else exc.__class__.__name__}); "
+            f"{series}: {path.name}: pixel data in {name} ({uid}) not decoded ({reason}); "
             f"install {package} (pip install 'cardiolens[dicom]')") from None
     slope = float(getattr(ds, "RescaleSlope", 1) or 1)
     return pixels * slope + float(getattr(ds, "RescaleIntercept", 0) or 0), ds
@@ -205,12 +216,33 @@ GEOMETRY_TAGS = ("ImageOrientationPatient", "ImagePositionPatient", "PixelSpacin
 @dataclass
 class Scan:
     """Headers grouped by study and series UID: images with geometry, and apart the images
-    lacking a geometry tag; multi-frame file names; the count of files that are not DICOM."""
+    lacking a geometry tag; series with an image whose header value does not convert
+    (all their images, with the bad values); console lines per study; multi-frame file
+    names; the names of files that are not readable DICOM."""
 
     studies: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)
     no_geometry: dict[str, dict[str, SeriesFiles]] = field(default_factory=dict)
+    broken: dict[str, dict[str, Broken]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
     multiframe: list[str] = field(default_factory=list)
-    unreadable: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Broken:
+    """A DICOM series with images whose needed header values do not convert: every image
+    of it (it is not assembled) and, per bad image, its name and bad values."""
+
+    series: SeriesFiles
+    bad: list[tuple[str, list[BadValue]]] = field(default_factory=list)
+
+    def line(self) -> str:
+        name, values = self.bad[0]
+        more = len(self.bad) - 1
+        return (f"{self.series.label} skipped: {name}: {'; '.join(map(str, values))}"
+                f"{f' (and {more} more file(s) with bad values)' if more else ''}; a series "
+                "is not assembled without one of its images (a missing slice or phase "
+                "would leave a gap)")
 
 
 def _has(header: Any, tag: str) -> bool:
@@ -245,22 +277,42 @@ def _scan(src: Path, progress: bool) -> Scan:
     scan = Scan()
     files = [p for p in sorted(src.rglob("*")) if p.is_file()]
     for path in tqdm(files, desc="reading DICOM headers", unit="file", disable=not progress):
-        try:   # a malformed value (e.g. IS "1A") raises on access, not on reading
+        try:
             header = pydicom.dcmread(path, stop_before_pixels=True)
             study, uid = str(header.StudyInstanceUID), str(header.SeriesInstanceUID)
-            frames = int(getattr(header, "NumberOfFrames", 1) or 1)
-            number = int(getattr(header, "SeriesNumber", 0) or 0)
-            description = str(getattr(header, "SeriesDescription", "") or "")
         except Exception:
-            scan.unreadable += 1
+            scan.unreadable.append(path.relative_to(src).as_posix())
             continue
-        if frames > 1:
+        name = path.relative_to(src).as_posix()
+        bad = bad_values(header)
+        for value in bad:
+            if value.label_only:
+                scan.notes.setdefault(study, []).append(
+                    f"{name}: {value}; treated as absent (a label only)")
+        drop_labels(header, bad)
+        bad = [v for v in bad if not v.label_only]
+        number = int(getattr(header, "SeriesNumber", 0) or 0)
+        description = str(getattr(header, "SeriesDescription", "") or "")
+        if bad or uid in scan.broken.get(study, {}):
+            broken = scan.broken.setdefault(study, {}).setdefault(
+                uid, Broken(SeriesFiles(number, description)))
+            broken.series.files.append((path, header))
+            if bad:
+                broken.bad.append((name, bad))
+            continue
+        if int(getattr(header, "NumberOfFrames", 1) or 1) > 1:
             scan.multiframe.append(path.name)
             continue
         target = (scan.studies if all(_has(header, t) for t in GEOMETRY_TAGS)
                   else scan.no_geometry)
         entry = target.setdefault(study, {}).setdefault(uid, SeriesFiles(number, description))
         entry.files.append((path, header))
+    for study, series in scan.broken.items():     # images read before the bad one
+        for uid, broken in series.items():
+            for found in (scan.studies, scan.no_geometry):
+                earlier = found.get(study, {}).pop(uid, None)
+                if earlier is not None:
+                    broken.series.files[:0] = earlier.files
     return scan
 
 
@@ -305,10 +357,16 @@ def _write_study(scan: Scan, uid: str, study_id: str, folder: Path,
                  on_problem: Callable[[str], None]) -> dict[str, Info]:
     """Classify and stack the series of one study, writing each kind's volume in
     ``folder``; the series records (paths as they will be in the dataset)."""
+    for note in scan.notes.get(uid, []):
+        on_problem(f"{study_id}: {note}")
+    broken = sorted(scan.broken.get(uid, {}).values(), key=lambda b: b.series.number)
+    for damaged in broken:
+        on_problem(f"{study_id}: {damaged.line()}")
     for series in sorted(scan.no_geometry.get(uid, {}).values(), key=lambda s: s.number):
         on_problem(f"{study_id}: {series.label} not classified; skipped "
                    f"({_no_geometry_facts(series)})")
-    classified, notes = classify_study(list(scan.studies.get(uid, {}).values()))
+    classified, notes = classify_study(list(scan.studies.get(uid, {}).values()),
+                                       [b.series for b in broken])
     for note in notes:
         on_problem(f"{study_id}: {note}")
     by_key: dict[str, list[tuple[SeriesFiles, Kind]]] = {}
@@ -341,10 +399,11 @@ def import_dicom(src: Path, out: Path, salt_file: Path, progress: bool = True,
     """Import every study under ``src``; one series per (sequence, view): the largest that
     stacks and passes the geometry check.
 
-    pydicom's value validation is off while headers are read: a value it cannot convert
-    (IS "1A") still raises on access and is reported here as one line naming the study
-    (or counts its file unreadable), so pydicom's own warning, which names no file, would
-    only repeat it; a non-conforming value that converts is used as it is.
+    pydicom's value validation is off while headers are read: a value that does not
+    convert (IS "1A") is reported here as one line naming the file, the tag and the value
+    (:mod:`cardiolens.importers.dicom_values`), and its series is skipped, so pydicom's own
+    warning, which names no file, would only repeat it; a non-conforming value that
+    converts is used as it is.
     """
     from pydicom.config import disable_value_validation
 
@@ -357,13 +416,14 @@ def _import_all(src: Path, out: Path, salt: str, progress: bool,
                 on_problem: Callable[[str], None]) -> ImportSummary:
     scan = _scan(src, progress)
     if scan.unreadable:
-        on_problem(f"{src}: {scan.unreadable} file(s) are not readable DICOM images; ignored")
+        on_problem(f"{src}: {len(scan.unreadable)} file(s) are not readable DICOM images "
+                   f"(e.g. {scan.unreadable[0]}); ignored")
     if scan.multiframe:
         on_problem(f"{src}: {len(scan.multiframe)} multi-frame (enhanced) DICOM file(s), e.g. "
                    f"{scan.multiframe[0]}, are not supported; export single-frame images")
     records: list[Study] = []
     skipped: list[str] = []
-    for uid in sorted(set(scan.studies) | set(scan.no_geometry)):
+    for uid in sorted(set(scan.studies) | set(scan.no_geometry) | set(scan.broken)):
         study_id = study_id_for(uid, salt)
         try:
             infos = _import_study(scan, uid, study_id, out, on_problem)

@@ -178,10 +178,10 @@ def seconds(header: Any) -> float:
     """Acquisition (else content) time of day in seconds; InstanceNumber when both absent."""
     for name in ("AcquisitionTime", "ContentTime"):
         text = str(getattr(header, name, "") or "").replace(":", "")
-        match = re.fullmatch(r"(\d{2})(\d{2})(\d{2}(?:\.\d*)?)", text.strip())
+        match = re.fullmatch(r"(\d{2})(\d{2})?(\d{2}(?:\.\d*)?)?", text.strip())
         if match:
             h, m, s = match.groups()
-            return int(h) * 3600 + int(m) * 60 + float(s)
+            return int(h) * 3600 + int(m or 0) * 60 + float(s or 0)
     return float(getattr(header, "InstanceNumber", 0) or 0)
 
 
@@ -315,15 +315,23 @@ def lax_view_from_stack(plane_normal_ras: np.ndarray, stack_normal_ras: np.ndarr
     return (view if distance[view] <= LAX_VIEW_MAX_DEG else None), angle
 
 
+def _rounded_iop(header: Any) -> tuple[float, ...] | None:
+    """ImageOrientationPatient to 0.01; None when it does not convert."""
+    try:
+        return tuple(round(float(v), 2) for v in header.ImageOrientationPatient)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
 def _slice_key(series: SeriesFiles) -> tuple[Any, ...] | None:
     """What single-location series must share to be slices of one stack."""
     headers = [h for _, h in series.files]
     first = headers[0]
     if len({position_along(h, first) for h in headers}) != 1:
         return None
-    iop = tuple(round(float(v), 2) for v in first.ImageOrientationPatient)
-    return (iop, int(getattr(first, "Rows", 0) or 0), int(getattr(first, "Columns", 0) or 0),
-            len(headers), round(_float(first, "EchoTime") or 0.0, 1),
+    return (_rounded_iop(first), int(getattr(first, "Rows", 0) or 0),
+            int(getattr(first, "Columns", 0) or 0), len(headers),
+            round(_float(first, "EchoTime") or 0.0, 1),
             round(_float(first, "InversionTime") or 0.0), re.sub(r"\d+", "#", series.description))
 
 
@@ -365,11 +373,25 @@ def _acquired(series: SeriesFiles) -> tuple[float, int]:
     return min(seconds(h) for _, h in series.files), series.number
 
 
-def merge_slices(series_list: list[SeriesFiles]) -> tuple[list[SeriesFiles], list[str]]:
+def _matrix_count_text(rows: Any, columns: Any, images: int, description: str
+                       ) -> tuple[int, int, int, str]:
+    return int(rows or 0), int(columns or 0), images, re.sub(r"\d+", "#", description)
+
+
+def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles] = ()
+                 ) -> tuple[list[SeriesFiles], list[str]]:
     """Join single-location series that are slices of one stack (many scanners store each
     short-axis cine or LGE slice as its own series): same orientation, matrix, image count,
     echo and inversion time and description up to digits. A position acquired more than
-    once keeps its latest acquisition (noted)."""
+    once keeps its latest acquisition (noted).
+
+    ``left_out``: series left out (a header value that does not convert). A group with the
+    matrix, image count and description of one of them may be missing that slice: it is
+    neither joined nor kept slice by slice (a stack with a hidden gap), and noted."""
+    missing = [(_matrix_count_text(getattr(s.files[0][1], "Rows", 0),
+                                   getattr(s.files[0][1], "Columns", 0), len(s.files),
+                                   s.description), _rounded_iop(s.files[0][1]), s.label)
+               for s in left_out if s.files]
     groups: dict[tuple[Any, ...], list[SeriesFiles]] = {}
     out: list[SeriesFiles] = []
     notes: list[str] = []
@@ -379,7 +401,15 @@ def merge_slices(series_list: list[SeriesFiles]) -> tuple[list[SeriesFiles], lis
             out.append(series)
         else:
             groups.setdefault(key, []).append(series)
-    for members in groups.values():
+    for key, members in groups.items():
+        signature = _matrix_count_text(key[1], key[2], key[3], members[0].description)
+        gap = next((label for other, iop, label in missing
+                    if other == signature and iop in (None, key[0])), None)
+        if gap is not None and len(members) > 1:
+            notes.append(f"{', '.join(m.label for m in members)} not joined into a stack: "
+                         f"{gap}, left out for a bad header value, may be one of its slices; "
+                         "skipped")
+            continue
         first = members[0].files[0][1]
         by_position: dict[float, list[SeriesFiles]] = {}
         for m in members:
@@ -402,13 +432,14 @@ def merge_slices(series_list: list[SeriesFiles]) -> tuple[list[SeriesFiles], lis
     return sorted(out, key=lambda s: (s.number, s.part)), notes
 
 
-def classify_study(series_list: list[SeriesFiles]
+def classify_study(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles] = ()
                    ) -> tuple[list[tuple[SeriesFiles, Kind | None, str]], list[str]]:
     """Each series (split by orientation, single-location slices of one stack joined) with
     its kind (None: not classified) and the facts that decided it; and notes on splits and
-    repeated slices."""
+    repeated slices. ``left_out``: series left out for bad header values
+    (:func:`merge_slices`)."""
     split, notes = split_orientations(series_list)
-    merged, merge_notes = merge_slices(split)
+    merged, merge_notes = merge_slices(split, left_out)
     items = []
     for series in merged:
         f = facts(series)

@@ -112,8 +112,14 @@ def _at_sites(lesion: np.ndarray, sites: set[tuple[str, str]]) -> np.ndarray:
     return out
 
 
-def import_case(name: str, images: dict[str, Path], labels: Path, out: Path
-                ) -> tuple[Study, list[Item]]:
+OPTIONAL = ("C0", "T2")
+"""Images a case imports without (an unreadable one is left out as if it were absent)."""
+
+
+def import_case(name: str, images: dict[str, Path], labels: Path, out: Path,
+                on_problem: Callable[[str], None] = print) -> tuple[Study, list[Item]]:
+    """One case; an unreadable or mismatched optional image (C0, T2) is reported through
+    ``on_problem`` and left out, so the case imports as without that file."""
     lge_code = "LGE" if "LGE" in images else "DE"
     if lge_code not in images:
         raise CaseError(f"{name}_DE.nii.gz (or {name}_LGE.nii.gz) is missing")
@@ -125,10 +131,16 @@ def import_case(name: str, images: dict[str, Path], labels: Path, out: Path
     for code in ("C0", lge_code, "T2"):
         if code not in images:
             continue
-        loaded[code] = read_nifti(images[code])
-        if loaded[code].data.shape != seg.shape:
-            raise CaseError(f"{name}_{code} shape {loaded[code].data.shape} differs from the "
-                            f"labels {seg.shape}")
+        try:
+            loaded[code] = read_nifti(images[code])
+            if loaded[code].data.shape != seg.shape:
+                raise CaseError(f"{name}_{code} shape {loaded[code].data.shape} differs from "
+                                f"the labels {seg.shape}")
+        except CaseError as exc:
+            if code not in OPTIONAL:
+                raise
+            loaded.pop(code, None)
+            on_problem(f"{images[code]}: {exc}; case imported without {name}_{code}")
     seg = seg.astype(np.int32)
     if not (seg == LV).any():
         raise CaseError("no LV blood-pool label")
@@ -164,7 +176,8 @@ def import_myops(src: Path, out: Path, progress: bool = True,
     for name in sorted(set(images) - set(labels)):
         on_problem(f"{src}/{name}: no label file {name}_gd.nii.gz")
     summary = import_cases([(name, str(labels[name]), partial(
-        import_case, name, images.get(name, {}), labels[name], out)) for name in sorted(labels)],
+        import_case, name, images.get(name, {}), labels[name], out, on_problem))
+        for name in sorted(labels)],
         out, "myops", "MyoPS 2020 / MyoPS++ bSSFP, LGE and T2 with items derived from the scar and "
         "edema labels.", "MyoPS 2020 terms of use (research)", progress, on_problem)
     unlabelled = sorted(set(images) - set(labels))

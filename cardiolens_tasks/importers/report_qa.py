@@ -22,7 +22,14 @@ from typing import Any
 
 from cardiolens.data import vocabulary as vocab
 from cardiolens.data.atomic import atomic_file
-from cardiolens.data.dataset import ITEMS_FILE, Dataset, Item, read_dataset, write_jsonl
+from cardiolens.data.dataset import (
+    ITEMS_FILE,
+    Dataset,
+    Item,
+    read_dataset,
+    text_lines,
+    write_jsonl,
+)
 from cardiolens.data.findings import has_sequences
 from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
 from cardiolens.errors import CardiolensError
@@ -190,10 +197,15 @@ def _read_reports(path: Path, on_problem: Callable[[str], None]) -> list[tuple[s
                                                                                       str]]]:
     out = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CardiolensError(f"{path}: cannot read ({exc.__class__.__name__})") from None
-    for number, line in enumerate(lines, 1):
+        lines = list(text_lines(path))
+    except UnicodeError as exc:
+        raise CardiolensError(f"{path}: cannot read ({exc})") from None
+    except OSError as exc:
+        raise CardiolensError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    for number, line in lines:
+        if isinstance(line, ValueError):     # not UTF-8: this report only
+            on_problem(f"{path}:{number}: {line}")
+            continue
         if not line.strip():
             continue
         try:
@@ -260,14 +272,32 @@ def write_review_sheet(items: Iterable[Item], path: Path, taxonomy: Taxonomy) ->
                              "; ".join(sub.options), "", "", ""])
 
 
+def _not_utf8(path: Path) -> str:
+    """Where a file stops being UTF-8: the line and the byte (a sheet is read whole, as a
+    CSV field may span lines)."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text; save it as CSV UTF-8"
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return (f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as "
+                "CSV UTF-8")
+    return "not UTF-8 text; save it as CSV UTF-8"
+
+
 def _read_sheet(sheet: Path) -> list[tuple[str, dict[str, str]]]:
     """Rows of a review sheet with their ``file:line`` location."""
     try:
-        with sheet.open(newline="", encoding="utf-8") as handle:
+        with sheet.open(newline="", encoding="utf-8-sig") as handle:   # Excel's BOM
             rows = list(csv.DictReader(handle))
     except OSError as exc:
         raise CardiolensError(f"{sheet}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError:
+        raise CardiolensError(f"{sheet}: {_not_utf8(sheet)}") from None
+    except csv.Error as exc:
         raise CardiolensError(f"{sheet}: cannot read review sheet ({exc})") from None
     return [(f"{sheet}:{number}", row) for number, row in enumerate(rows, 2)]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from cardiolens.data.dataset import Item, read_dataset
 from cardiolens.data.items import asked_items, select_items
 from cardiolens.data.taxonomy import load_taxonomy
 from cardiolens.errors import CardiolensError
+from cardiolens.lm_eval_adapter.readable import dropped_line, unreadable
 from cardiolens.lm_eval_adapter.uncaught import report_as_one_line
 from cardiolens.phantom.cohort import default_cohort
 from cardiolens.prompting.prompt_builder import PromptBuilder
@@ -75,13 +77,17 @@ def load_docs(**options: Any) -> dict[str, Any]:
     (:func:`~cardiolens.lm_eval_adapter.uncaught.report_as_one_line`).
     """
     try:
-        return _documents(options)
+        return documents(options, drop_unreadable=True)
     except CardiolensError:
         report_as_one_line()
         raise
 
 
-def _documents(options: dict[str, Any]) -> dict[str, Any]:
+def documents(options: dict[str, Any], drop_unreadable: bool) -> dict[str, Any]:
+    """:func:`load_docs` with the choice: ``drop_unreadable`` leaves out (with one line on
+    stderr) the documents whose images cannot be read (:mod:`.readable`); without it they
+    stay, and building their prompt raises the :class:`VolumeError` (``cardiolens
+    prerender`` records it in the row)."""
     import datasets
 
     checked = options_from(options)
@@ -90,10 +96,11 @@ def _documents(options: dict[str, Any]) -> dict[str, Any]:
             and settings.max_images < settings.budget):
         print(f"cardiolens: max_images={settings.max_images} is below budget={settings.budget}: "
               "backends send only the first max_images images and keep every caption; use "
-              "layout=mosaic or a budget of at most max_images")
+              "layout=mosaic or a budget of at most max_images", file=sys.stderr)
     taxonomy = load_taxonomy()
     root = (Path(checked.data).expanduser().resolve() if checked.data else default_cohort())
-    dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}"))
+    dataset = read_dataset(root, on_problem=lambda line: print(f"cardiolens: skipped {line}",
+                                                               file=sys.stderr))
     items = select_items(dataset.items, checked.level, taxonomy, checked.subtasks,
                          checked.sequences, checked.limit_studies, settings.etiology)
     if not items:
@@ -103,6 +110,13 @@ def _documents(options: dict[str, Any]) -> dict[str, Any]:
     builder = PromptBuilder(root, dataset.studies, checked.settings, cache)
     asked = asked_items(dataset.items, {"diagnosis_etiology": settings.etiology}, taxonomy)
     _sources[key] = _Source(builder, {item.item_id: item for item in asked})
+    if drop_unreadable:
+        bad = unreadable(builder, items, taxonomy)
+        if bad:
+            print(dropped_line(bad, len(items)), file=sys.stderr)
+            if len(bad) == len(items):
+                raise CardiolensError(f"{root}: no {checked.level} item has readable images")
+            items = [item for item in items if item.item_id not in bad]
     rows = []
     for item in items:
         subtask = taxonomy.get(item.subtask)

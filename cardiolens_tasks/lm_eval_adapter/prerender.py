@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cardiolens.errors import CardiolensError
-from cardiolens.lm_eval_adapter.docs import IMAGE_TOKEN, doc_prompt, has_source, load_docs
+from cardiolens.lm_eval_adapter.docs import IMAGE_TOKEN, doc_prompt, documents, has_source
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class _Render:
 
     def __call__(self, doc: dict[str, Any]) -> dict[str, Any]:
         if not has_source(doc):
-            load_docs(**self.options)
+            documents(self.options, drop_unreadable=False)
         return _render(doc)
 
 
@@ -57,7 +57,7 @@ def prerender(out: Path, num_proc: int = 1, **options: Any) -> PrerenderSummary:
     """
     import datasets
 
-    docs = load_docs(**options)["test"]
+    docs = documents(dict(options), drop_unreadable=False)["test"]
     features = docs.features.copy()
     features.update({"text": datasets.Value("string"),
                      "captions": datasets.Sequence(datasets.Value("string")),

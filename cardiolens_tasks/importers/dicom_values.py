@@ -1,0 +1,120 @@
+"""DICOM header values the importer reads, checked once per file while headers are read.
+
+pydicom reads a malformed value (an IS "1A", a DS "abc", a position with two numbers) as it
+is and fails only when it is converted, far from the file. :func:`bad_values` converts every
+value the importer uses and names each one that does not convert, with its tag and its
+bytes as stored. What a bad value costs is decided by :data:`LABELS`: a label is reported
+and treated as absent; any other value makes its image unusable (and the importer skips the
+series that needs the image rather than assemble it with a gap).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+NUMERIC: dict[str, tuple[str, int | None]] = {
+    "NumberOfFrames": ("IS", 1),
+    "SeriesNumber": ("IS", 1),
+    "InstanceNumber": ("IS", 1),
+    "CardiacNumberOfImages": ("IS", 1),
+    "ImageOrientationPatient": ("DS", 6),
+    "ImagePositionPatient": ("DS", 3),
+    "PixelSpacing": ("DS", 2),
+    "SliceThickness": ("DS", 1),
+    "TriggerTime": ("DS", 1),
+    "EchoTime": ("DS", 1),
+    "InversionTime": ("DS", 1),
+    "RescaleSlope": ("DS", 1),
+    "RescaleIntercept": ("DS", 1),
+}
+"""Keyword: (value representation, number of values; None: any)."""
+
+TIMES = ("AcquisitionTime", "ContentTime")
+TM = re.compile(r"\d{2}(:?\d{2}(:?\d{2}(\.\d*)?)?)?")
+
+LABELS = frozenset({"SeriesNumber"})
+"""Values used only to name a series on the console: a bad one is treated as absent."""
+
+_KIND = {"IS": "an integer (IS)", "DS": "a decimal number (DS)"}
+
+
+@dataclass(frozen=True)
+class BadValue:
+    """A value that does not convert: its keyword, tag and the text as stored."""
+
+    keyword: str
+    tag: str
+    raw: str
+    reason: str
+
+    @property
+    def label_only(self) -> bool:
+        return self.keyword in LABELS
+
+    def __str__(self) -> str:
+        return f"{self.keyword} {self.tag} value '{self.raw}' {self.reason}"
+
+
+def _raw_text(element: Any) -> str:
+    value = element.value
+    if isinstance(value, bytes):
+        return value.decode("latin-1").strip(" \x00")
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return "\\".join(str(v) for v in value)
+    return str(value)
+
+
+def _problem(keyword: str, vr: str, count: int | None, value: Any) -> str | None:
+    values = list(value) if isinstance(value, (list, tuple)) or type(
+        value).__name__ == "MultiValue" else [value]
+    if count is not None and len(values) != count:
+        return f"has {len(values)} value{'s' if len(values) != 1 else ''}, not {count}"
+    convert = int if vr == "IS" else float
+    for v in values:
+        try:
+            number = convert(v) if vr == "DS" else convert(str(v).strip())
+        except (TypeError, ValueError):
+            return f"is not {_KIND[vr]}"
+        if vr == "DS" and number != number:     # NaN
+            return f"is not {_KIND[vr]}"
+    return None
+
+
+def bad_values(header: Any) -> list[BadValue]:
+    """Every value the importer reads from ``header`` that does not convert (read with
+    pydicom's value validation off, as the importer does)."""
+    found = []
+    for keyword, (vr, count) in NUMERIC.items():
+        element = header.get_item(keyword) if keyword in header else None
+        if element is None or element.value in (None, b"", ""):
+            continue
+        raw = _raw_text(element)
+        try:
+            value = getattr(header, keyword)
+        except Exception:                       # pydicom refused it outright
+            value = raw
+        if value in (None, ""):
+            continue
+        reason = _problem(keyword, vr, count, value)
+        if reason:
+            found.append(BadValue(keyword, str(header[keyword].tag), raw, reason))
+    for keyword in TIMES:      # ContentTime is read only without an AcquisitionTime
+        element = header.get_item(keyword) if keyword in header else None
+        if element is None or element.value in (None, b"", ""):
+            continue
+        raw = _raw_text(element)
+        if TM.fullmatch(raw.strip()):
+            break
+        found.append(BadValue(keyword, str(header[keyword].tag), raw,
+                              "is not a time (TM, HHMMSS.FFFFFF)"))
+        break
+    return found
+
+
+def drop_labels(header: Any, bad: list[BadValue]) -> None:
+    """Remove the label values of ``bad`` from ``header``: the importer reads them as absent."""
+    for value in bad:
+        if value.label_only and value.keyword in header:
+            del header[value.keyword]

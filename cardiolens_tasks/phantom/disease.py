@@ -221,7 +221,10 @@ def _infarct(d: Draft, culprit: str, transmural: bool) -> Lesion:
         d.set_thick(sites, 4.2, 5.0)           # chronic transmural scar thins the wall
         return Lesion(sites, _LAYER.transmural, (0.0, 1.0))
     extent = SUBENDO_EXTENTS[int(d.rng.integers(3))]
-    if (_L.apex, "") in sites:   # the apex cap is cut en face: a thin layer would not show
+    # the apex cap is cut en face, and the apical walls so obliquely that a slice's slab
+    # (docs/phantom_images.md, through-plane partial volume) smears a thin layer into the
+    # blood pool: neither would show
+    if any(level in (_L.apex, _L.apical) for level, _ in sites):
         extent = max(extent, SUBENDO_EXTENTS[1])
     return Lesion(sites, _LAYER.subendocardial, (0.0, extent))
 

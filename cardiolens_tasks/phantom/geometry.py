@@ -294,8 +294,14 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
         1.0 + 0.6 * np.clip(1.0 - uu / length, 0.0, 1.0))
     if epi_lobes is not None and epi_fat_mm > 0:
         phi = np.radians(plane.phi)[None]
-        lobes = sum(amp * np.cos(k * phi + ph + kz * uu)
-                    for k, amp, ph, kz in epi_lobes.astype(np.float32))
+        if uu.shape[-2:] == (1, 1):     # short axis: one axial position per phase, so
+            # cos(a + b) = cos a cos b - sin a sin b evaluates the angular part once
+            lobes = sum(amp * (np.cos(k * phi + ph) * np.cos(kz * uu)
+                               - np.sin(k * phi + ph) * np.sin(kz * uu))
+                        for k, amp, ph, kz in epi_lobes.astype(np.float32))
+        else:
+            lobes = sum(amp * np.cos(k * phi + ph + kz * uu)
+                        for k, amp, ph, kz in epi_lobes.astype(np.float32))
         fat = fat * np.clip(1.0 + lobes, 0.1, None)
     b5 = b4 + fat
     b6 = b5 + (1.0 if epi_fat_mm > 0 else 0.0)

@@ -3,10 +3,11 @@
 The renderer draws noise-free frames from anatomy and contrast; this module turns them
 into what a scanner stores (docs/phantom_images.md, "Scanner profile"):
 
-- **phase-encode ghosts:** motion between the heartbeats of a segmented acquisition
-  modulates k-space along the phase-encode direction (image rows), which puts faint
-  shifted replicas of the whole image (its bright fat and blood dominate) at a fixed
-  distance along the rows, wrapping round the field of view;
+- **phase-encode ghosts:** what moves or pulsates between the heartbeats of a segmented
+  acquisition (the beating heart, pulsatile blood, the chest wall with residual
+  breathing) modulates k-space along the phase-encode direction (image rows), which puts
+  faint shifted replicas of that tissue, not of the still body, at a fixed distance along
+  the rows, wrapping round the field of view;
 - **Rician noise** correlated as a zero-filled reconstruction correlates it, amplified by
   a parallel-imaging **g-factor** that peaks at the centre of the field of view along the
   phase-encode direction (where the coils' sensitivities are weakest and most alike);
@@ -134,26 +135,49 @@ def g_factor(profile: ScannerProfile, rows: int) -> np.ndarray:
     return (g / profile.g_max).astype(np.float32)[:, None]
 
 
-def ghosts(profile: ScannerProfile, clean: np.ndarray) -> np.ndarray:
-    """Complex (..., H, W) ``clean`` frames (real or complex) with phase-encode ghosts.
+def ghosts(profile: ScannerProfile, clean: np.ndarray,
+           moving: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Real and imaginary parts (float32, (..., H, W)) of ``clean`` frames (real or
+    complex) with phase-encode ghosts.
 
-    First-order ghosts (amplitude ``ghost``) sit ``ghost_shift`` of the phase FOV above
-    and below every structure, second-order ones (a third of that) twice as far; they wrap
-    round the field of view as the discrete Fourier transform does.
+    First-order ghosts (amplitude ``ghost`` of their source) sit ``ghost_shift`` of the
+    phase FOV above and below the source, second-order ones (a third of that) twice as
+    far; they wrap round the field of view as the discrete Fourier transform does. The
+    source is ``clean * moving`` (``moving``: (..., H, W) share of each pixel's signal that
+    changes between the acquisition's heartbeats, broadcast over frames), or the whole
+    image without it.
     """
     rows = clean.shape[-2]
     shift = max(1, round(profile.ghost_shift * rows))
-    out = clean.astype(np.complex64)
+    source = clean if moving is None else clean * moving
+    complex_in = np.iscomplexobj(clean)
+    real = np.array(clean.real, np.float32)
+    imag = (np.array(clean.imag, np.float32) if complex_in
+            else np.zeros(clean.shape, np.float32))
+    src_re = np.real(source).astype(np.float32, copy=False)
+    src_im = np.imag(source).astype(np.float32, copy=False) if complex_in else None
     for order, amp in ((1, profile.ghost), (2, profile.ghost / 3.0)):
         for sign in (1, -1):
-            weight = np.complex64(amp * cmath.exp(1j * profile.ghost_phase * order * sign))
-            out += weight * np.roll(clean, sign * order * shift, axis=-2)
-    return out
+            weight = amp * cmath.exp(1j * profile.ghost_phase * order * sign)
+            step = (sign * order * shift) % rows       # np.roll by views, without a copy
+            for lo, hi, s_lo, s_hi in ((step, rows, 0, rows - step),
+                                       (0, step, rows - step, rows)):
+                if hi <= lo:
+                    continue
+                sre = src_re[..., s_lo:s_hi, :]
+                # (w_re + i w_im)(s_re + i s_im)
+                real[..., lo:hi, :] += np.float32(weight.real) * sre
+                imag[..., lo:hi, :] += np.float32(weight.imag) * sre
+                if src_im is not None:
+                    sim = src_im[..., s_lo:s_hi, :]
+                    real[..., lo:hi, :] -= np.float32(weight.imag) * sim
+                    imag[..., lo:hi, :] += np.float32(weight.real) * sim
+    return real, imag
 
 
 def acquire(profile: ScannerProfile, clean: np.ndarray, rng: Rng, sigma: float,
             psf: tuple[np.ndarray, np.ndarray] | None, keep: np.ndarray | None,
-            segmented: bool = True) -> np.ndarray:
+            segmented: bool = True, moving: np.ndarray | None = None) -> np.ndarray:
     """Noisy magnitude (S, T, H, W) of ``clean`` frames as the scanner stores them.
 
     Args:
@@ -169,16 +193,20 @@ def acquire(profile: ScannerProfile, clean: np.ndarray, rng: Rng, sigma: float,
         keep: (slices, rows, cols) pixels kept by the background handling, or None.
         segmented: a segmented (multi-heartbeat) acquisition that ghosts; single-shot
             perfusion does not.
+        moving: (slices, rows, cols) share of each pixel's signal that moves or pulsates
+            between heartbeats, the ghosts' source (:func:`ghosts`); None: all of it.
     """
-    signal = ghosts(profile, clean) if segmented and profile.ghost > 0.0 else clean
-    real = np.array(signal.real, np.float32)
-    imag_clean = signal.imag if np.iscomplexobj(signal) else None
     noise = correlated_noise(rng, clean.shape, psf)
-    noise *= g_factor(profile, clean.shape[-2]) * np.float32(sigma)
-    real += noise.real
-    imag = np.array(noise.imag, np.float32)
-    if imag_clean is not None:
-        imag += imag_clean
+    gain = g_factor(profile, clean.shape[-2]) * np.float32(sigma)
+    if segmented and profile.ghost > 0.0:
+        real, imag = ghosts(profile, clean, None if moving is None else moving[:, None])
+        imag += noise.imag * gain
+    else:
+        real = np.array(clean.real, np.float32)
+        imag = noise.imag * gain
+        if np.iscomplexobj(clean):
+            imag += clean.imag
+    real += noise.real * gain
     np.hypot(real, imag, out=real)
     if keep is not None:
         real *= keep[:, None]
@@ -191,7 +219,8 @@ def correlated_noise(rng: Rng, shape: tuple[int, ...],
     parts, correlated as a zero-filled reconstruction correlates it: white in k-space,
     weighted by the k-space window whose image is ``psf`` (the kernels' transfer
     functions along rows and columns), then transformed to the image (one inverse FFT)."""
-    noise: np.ndarray = rng.standard_normal((*shape, 2), np.float32).view(np.complex64)[..., 0]
+    noise: np.ndarray = rng.standard_normal((*shape[:-1], 2 * shape[-1]),
+                                            np.float32).view(np.complex64)
     if psf is None:
         return noise
     rows, cols = shape[-2], shape[-1]

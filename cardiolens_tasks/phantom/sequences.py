@@ -29,7 +29,9 @@ noise are set from fixed tissues (fat, blood), never from the image.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -69,6 +71,7 @@ from cardiolens.phantom.thorax import (
 )
 
 LAX_VIEWS = ("4ch", "3ch", "2ch")
+LAX_THICKNESS_MM = 8.0
 
 # proton density, T1 (ms, 1.5 T), T2 (ms); post-contrast T1 for LGE where fixed
 TISSUES: dict[str, tuple[float, float, float]] = {
@@ -103,6 +106,12 @@ FAT_SHIFT_HZ = 224.0
 TR_SSFP = 3.6                  # ms; bSSFP reads out at TE = TR/2
 TE_LGE, TE_PERF = 3.2, 1.0     # ms; segmented IR fast gradient echo, shortest-TE SR-GRE
 FAT_CLASSES = ("fat", "epi_fat")
+# through-plane partial volume: a slice is the signal-weighted mean of SUBPLANES parallel
+# planes over its slice-select profile (slab_offsets); the profile's transitions have an SD
+# of SLICE_TRANSITION of its nominal thickness (a windowed-sinc pulse of time-bandwidth
+# product about 3: 10-90% transitions over a third of the thickness)
+SUBPLANES = 3
+SLICE_TRANSITION = 0.13
 
 
 def fat_phase(sequence: str) -> complex:
@@ -224,30 +233,75 @@ def perfusion_curves(n: int, start: int) -> dict[str, np.ndarray]:
     return _with_fat_phase(out, "perf")
 
 
-def _smooth_field(rng: np.random.Generator, shape: tuple[int, int],
-                  sigma_px: float | tuple[float, ...]) -> np.ndarray:
-    """Unit-variance smooth random field (Gaussian blur in Fourier space); several sigmas
-    mix scales of equal strength in one transform."""
-    noise = rng.standard_normal(shape)
+def _spectral_field(rng: np.random.Generator, shape: tuple[int, int], kernel: np.ndarray,
+                    depth_px: float = 0.0, other: np.random.Generator | None = None
+                    ) -> np.ndarray:
+    """Unit-variance random field: white noise shaped by ``kernel`` (an rfft2 amplitude).
+
+    ``depth_px``: the field of a parallel plane that far away (pixels) through a 3D
+    texture whose structures are about as deep as they are wide. Each Fourier mode of
+    in-plane wavenumber ``k`` (radians per pixel) keeps ``rho = exp(-k |depth_px|)`` of the
+    plane's own noise and takes ``sqrt(1 - rho^2)`` of fresh noise from ``other``: coarse
+    structure runs through a slab, fine grain changes within it (an exponential correlation
+    along the depth per mode, so planes at -d, 0 and +d are mutually consistent). White
+    noise is drawn directly as its (complex Gaussian) spectrum.
+    """
+    spectrum = _white_spectrum(rng, shape)
+    if depth_px and other is not None:
+        keep, fresh = _depth_weights(shape, round(abs(depth_px), 4))
+        spectrum *= keep
+        spectrum += fresh * _white_spectrum(other, shape)
+    spectrum *= kernel
+    field = np.fft.irfft2(spectrum, s=shape)
+    field -= field.mean()
+    field /= field.std() + 1e-9
+    return field
+
+
+def _white_spectrum(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """The rfft2 of white Gaussian noise, drawn directly (complex64)."""
+    half = (shape[0], shape[1] // 2 + 1)
+    return rng.standard_normal((*half, 2), np.float32).view(np.complex64)[..., 0]
+
+
+@functools.lru_cache(maxsize=64)
+def _depth_weights(shape: tuple[int, int], depth_px: float) -> tuple[np.ndarray, np.ndarray]:
+    fy = np.fft.fftfreq(shape[0])[:, None]
+    fx = np.fft.rfftfreq(shape[1])[None, :]
+    rho = np.exp(-2.0 * np.pi * np.sqrt(fx**2 + fy**2) * depth_px)
+    return rho.astype(np.float32), np.sqrt(1.0 - rho**2).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=64)
+def _smooth_kernel(shape: tuple[int, int], sigma_px: float | tuple[float, ...]) -> np.ndarray:
     fy = np.fft.fftfreq(shape[0])[:, None]
     fx = np.fft.rfftfreq(shape[1])[None, :]
     f2 = fx**2 + fy**2
     sigmas = sigma_px if isinstance(sigma_px, tuple) else (sigma_px,)
     kernel = sum(s * np.exp(-2.0 * (np.pi * s) ** 2 * f2) for s in sigmas)
-    field = np.fft.irfft2(np.fft.rfft2(noise) * kernel, s=shape)
-    return (field - field.mean()) / (field.std() + 1e-9)
+    return np.asarray(kernel, np.float32)
+
+
+@functools.lru_cache(maxsize=64)
+def _fractal_kernel(shape: tuple[int, int], beta: float = 2.0,
+                    largest_px: float = 64.0) -> np.ndarray:
+    fy = np.fft.fftfreq(shape[0])[:, None]
+    fx = np.fft.rfftfreq(shape[1])[None, :]
+    return ((fx**2 + fy**2 + largest_px**-2) ** (-beta / 4.0)).astype(np.float32)
+
+
+def _smooth_field(rng: np.random.Generator, shape: tuple[int, int],
+                  sigma_px: float | tuple[float, ...]) -> np.ndarray:
+    """Unit-variance smooth random field (Gaussian blur in Fourier space); several sigmas
+    mix scales of equal strength in one transform."""
+    return _spectral_field(rng, shape, _smooth_kernel(shape, sigma_px))
 
 
 def fractal_field(rng: np.random.Generator, shape: tuple[int, int], beta: float = 2.0,
                   largest_px: float = 64.0) -> np.ndarray:
     """Unit-variance random field with a ``1/f^beta`` power spectrum (flat beyond
     ``largest_px``): structure at every scale down to the pixel, as in real tissue."""
-    noise = rng.standard_normal(shape)
-    fy = np.fft.fftfreq(shape[0])[:, None]
-    fx = np.fft.rfftfreq(shape[1])[None, :]
-    kernel = (fx**2 + fy**2 + largest_px**-2) ** (-beta / 4.0)
-    field = np.fft.irfft2(np.fft.rfft2(noise) * kernel, s=shape)
-    return (field - field.mean()) / (field.std() + 1e-9)
+    return _spectral_field(rng, shape, _fractal_kernel(shape, beta, largest_px))
 
 
 def patch_texture(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -256,6 +310,30 @@ def patch_texture(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarra
     Blobs are small next to a wall sector, so every drawn site keeps visible enhancement.
     """
     return np.clip((_smooth_field(rng, shape, 1.5) + 0.45) * 1.5 + 0.5, 0.0, 1.0)
+
+
+def slab_offsets(thickness_mm: float, transition: float = SLICE_TRANSITION,
+                 n: int = SUBPLANES) -> tuple[float, ...]:
+    """Through-plane offsets (mm) of ``n`` sub-planes that stand for a slice of nominal
+    thickness ``thickness_mm``, each carrying an equal share of the slice's signal.
+
+    A 2D slice-select pulse excites a profile, not a box: a windowed-sinc pulse of
+    modest time-bandwidth product has a flat top, soft transitions and weak tails. It is
+    modelled as a box of full width at half maximum ``thickness_mm`` convolved with a
+    Gaussian of SD ``transition * thickness_mm``; the sub-planes sit at the centroids of
+    its ``n`` equal-signal parts (the outer ones a little beyond ``thickness / 3`` for
+    ``n = 3``: the tails count).
+    """
+    sd = transition * thickness_mm
+    x = np.linspace(-thickness_mm, thickness_mm, 4001)
+    erf = np.vectorize(math.erf)
+    profile = 0.5 * (erf((x + 0.5 * thickness_mm) / (math.sqrt(2.0) * sd))
+                     - erf((x - 0.5 * thickness_mm) / (math.sqrt(2.0) * sd)))
+    cdf = np.cumsum(profile) / profile.sum()
+    part = np.minimum((cdf * n).astype(int), n - 1)
+    centroid = np.array([np.sum(x[part == i] * profile[part == i]) / np.sum(profile[part == i])
+                         for i in range(n)])
+    return tuple(round(float(o), 4) for o in 0.5 * (centroid - centroid[::-1]))
 
 
 def psf_kernel(share: float, sharp: bool) -> np.ndarray:
@@ -329,8 +407,15 @@ class Renderer:
         self.structures = draw_structures(self._rng(14))   # ribs, bowel, vessel trees (3D)
         self.trabeculae = draw_trabeculae(self._rng(15))
         self.flow = draw_flow(self._rng(16))          # the cine pool's uneven inflow
-        self._fields: dict[tuple[int, ...], np.ndarray] = {}
-        self._atria: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+        self._fields: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
+        self._atria: dict[tuple[int, int, int], dict[str, np.ndarray]] = {}
+        self._slab: dict[int, tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]]]] = {}
+        # the slice thickness: short-axis slices contiguous or with a gap of up to 20%,
+        # 6-10 mm; long-axis slices at most 8 mm
+        spacing = float(self.model.slice_u[1] - self.model.slice_u[0])
+        self.thickness = float(np.clip(spacing * self._rng(17).uniform(0.8, 1.0), 6.0, 10.0))
+        self.sax_offsets = slab_offsets(self.thickness)
+        self.lax_offsets = slab_offsets(min(self.thickness, LAX_THICKNESS_MM))
         self.values = {"cine": cine_values(), "lge": lge_values(self.scan,
                                                                  p.diagnosis == "amyloidosis"),
                        "t2": t2_values()}
@@ -390,60 +475,100 @@ class Renderer:
         normal = np.cross(plane.d_row, plane.d_col)
         return affine(plane, 8.0 * normal / np.linalg.norm(normal))
 
-    def _field(self, *key: int, sigma: float | tuple[float, ...]) -> np.ndarray:
-        """A seeded smooth field of the whole image (memoised: atria planes reuse it)."""
-        field = self._fields.get(key)
-        if field is None:
-            shape = (self.scan.rows, self.scan.cols)
-            field = self._fields[key] = _smooth_field(self._rng(*key), shape,
-                                                      sigma).astype(np.float32)
-        return field
+    def _field(self, *key: int, sigma: float | tuple[float, ...],
+               depth: float = 0.0) -> np.ndarray:
+        """A seeded smooth field of the whole image (memoised: atria planes reuse it);
+        ``depth``: in the parallel plane that many mm through the body's 3D texture."""
+        return self._random_field(key, depth, lambda shape: _smooth_kernel(shape, sigma))
 
-    def _fractal(self, *key: int) -> np.ndarray:
-        """A seeded 1/f texture field of the whole image (memoised)."""
-        field = self._fields.get(key)
+    def _fractal(self, *key: int, depth: float = 0.0) -> np.ndarray:
+        """A seeded 1/f texture field of the whole image (memoised), at ``depth``."""
+        return self._random_field(key, depth, _fractal_kernel)
+
+    def _random_field(self, key: tuple[int, ...], depth: float,
+                      kernel: Callable[[tuple[int, int]], np.ndarray]) -> np.ndarray:
+        """The field ``key`` of the plane ``depth`` mm away along its normal: correlated
+        with the plane's own field as a 3D texture is (:func:`_spectral_field`)."""
+        tag = round(depth * 1000.0)
+        field = self._fields.get((key, tag))
         if field is None:
             shape = (self.scan.rows, self.scan.cols)
-            field = self._fields[key] = fractal_field(self._rng(*key), shape).astype(np.float32)
+            other = self._rng(*key, 900, 2 * abs(tag) + int(tag < 0)) if tag else None
+            field = _spectral_field(self._rng(*key), shape, kernel(shape),
+                                    depth / self.p.acq.pixel_mm, other).astype(np.float32)
+            self._fields[(key, tag)] = field
         return field
 
     def _textured(self, parts: dict[str, np.ndarray], key: int,
-                  window: tuple[slice, slice] = (slice(None), slice(None))
-                  ) -> dict[str, np.ndarray]:
+                  window: tuple[slice, slice] = (slice(None), slice(None)),
+                  depth: float = 0.0) -> dict[str, np.ndarray]:
         """Thorax fractions times each tissue's own texture (a 1/f field of the plane at
-        the tissue's strength, :data:`TEXTURE`) and a slow bias field of 10%."""
+        the tissue's strength, :data:`TEXTURE`, ``depth`` mm through the 3D texture) and a
+        slow bias field of 10% (shared by the slab)."""
         bias = 1.0 + 0.1 * self._field(key, 8, sigma=12.0)[window]
-        fields = [self._fractal(key, 7, i)[window] for i in range(2)]
+        fields = [self._fractal(key, 7, i, depth=depth)[window] for i in range(2)]
         out = {}
         for name, part in parts.items():
             amp, which = TEXTURE.get(name, (0.05, 0))
             out[name] = part * bias * np.clip(1.0 + amp * fields[which], 0.1, None)
         return out
 
-    def _thorax(self, plane_map: PlaneMap, key: int) -> dict[str, np.ndarray]:
+    def _thorax(self, plane_map: PlaneMap, key: int, depth: float = 0.0
+                ) -> dict[str, np.ndarray]:
         return thorax(self.scan, self.frame, plane_map, self.p.acq.pixel_mm, self.p.heart.r_endo,
-                      self._field(key, sigma=1.2), self.waves, self._vessels(key), self.fine,
-                      self._hepatic(key), self.structures)
+                      self._field(key, sigma=1.2, depth=depth), self.waves,
+                      self._vessels(key, depth), self.fine, self._hepatic(key, depth),
+                      self.structures)
 
-    def _hepatic(self, key: int) -> np.ndarray:
+    def _hepatic(self, key: int, depth: float = 0.0) -> np.ndarray:
         """The smooth field whose peaks draw the hepatic and portal veins of a plane."""
-        return self._field(key, 6, sigma=5.0 / self.p.acq.pixel_mm)
+        return self._field(key, 6, sigma=5.0 / self.p.acq.pixel_mm, depth=depth)
 
-    def _vessels(self, key: int) -> np.ndarray:
+    def _vessels(self, key: int, depth: float = 0.0) -> np.ndarray:
         """The smooth field whose zero lines draw the lung vessels of a plane."""
-        return self._field(key, 5, sigma=2.5 / self.p.acq.pixel_mm)
+        return self._field(key, 5, sigma=2.5 / self.p.acq.pixel_mm, depth=depth)
+
+    def _slab_parts(self, plane_map: PlaneMap, key: int, window: Window,
+                    offsets: tuple[float, ...], normal: np.ndarray
+                    ) -> tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]]]:
+        """Textured thorax fractions of a slice averaged over its sub-planes (``offsets``
+        mm along ``normal``), and each sub-plane's own fractions in the heart ``window``
+        (memoised per plane ``key``: every series of the slice shares them)."""
+        memo = self._slab.get(key)
+        if memo is None:
+            r0, r1, c0, c1 = window
+            mean: dict[str, np.ndarray] = {}
+            subs = []
+            for depth in offsets:
+                sub = PlaneMap(plane_map.origin + depth * normal, plane_map.d_row,
+                               plane_map.d_col)
+                parts = self._textured({n: f for n, f in self._thorax(sub, key, depth).items()
+                                        if f.any()}, key, depth=depth)
+                for name, part in parts.items():
+                    if name in mean:
+                        mean[name] += part
+                    else:
+                        mean[name] = part.copy()
+                subs.append({n: f[r0:r1, c0:c1] for n, f in parts.items()})
+            scale = np.float32(1.0 / len(offsets))
+            for part in mean.values():
+                part *= scale
+            memo = self._slab[key] = (mean, subs)
+        return memo
 
     def _parts(self, plane_map: PlaneMap, key: int, sharp: bool, k_rows: np.ndarray,
-               k_cols: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Thorax fractions of a plane times a tissue grain and a smooth bias field (outside
-        the heart only), and their blurred copies (memoised per plane)."""
+               k_cols: np.ndarray, window: Window, offsets: tuple[float, ...],
+               normal: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
+                                            list[dict[str, np.ndarray]]]:
+        """Thorax fractions of a slice (its slab's mean) times a tissue grain and a smooth
+        bias field (outside the heart only), a memo of their blurred copies (per plane and
+        point-spread function, filled by :meth:`_render` when it needs them) and each
+        sub-plane's fractions in the heart window."""
+        mean, subs = self._slab_parts(plane_map, key, window, offsets, normal)
         memo = self._memo.get((key, sharp))
         if memo is None:
-            parts = self._textured({n: f for n, f in self._thorax(plane_map, key).items()
-                                    if f.any()}, key)
-            blurred = {n: blur(f, k_rows, k_cols) for n, f in parts.items()}
-            memo = self._memo[(key, sharp)] = (parts, blurred)
-        return memo
+            memo = self._memo[(key, sharp)] = (mean, {})
+        return memo[0], memo[1], subs
 
     @property
     def stored_gain(self) -> float:
@@ -480,10 +605,12 @@ class Renderer:
         follow: 1 for the heart and its atria, 0 for the thorax beyond the heart window."""
         return np.clip((self.reach + 3.0 - rho_mm) / 8.0, 0.0, 1.0).astype(np.float32)
 
-    def _atria_parts(self, k: int, u_mm: int) -> dict[str, np.ndarray]:
+    def _atria_parts(self, k: int, u_mm: int, depth: float = 0.0) -> dict[str, np.ndarray]:
         """Thorax fractions (with grain) in the heart window of short-axis slice ``k`` moved
-        to the end-diastolic axial position ``u_mm`` (memoised per whole millimetre)."""
-        parts = self._atria.get((k, u_mm))
+        to the end-diastolic axial position ``u_mm`` (memoised per whole millimetre), with
+        the texture of its sub-plane ``depth``."""
+        tag = round(depth * 1000.0)
+        parts = self._atria.get((k, u_mm, tag))
         if parts is None:
             a = self.p.acq
             r0, r1, c0, c1 = self.sax_window
@@ -492,19 +619,20 @@ class Renderer:
                            full.d_col)
             scan = replace(self.scan, rows=r1 - r0, cols=c1 - c0)
             raw = thorax(scan, self.frame, sub, a.pixel_mm, self.p.heart.r_endo,
-                         self._field(k, sigma=1.2)[r0:r1, c0:c1], self.waves,
-                         self._vessels(k)[r0:r1, c0:c1], self.fine,
-                         self._hepatic(k)[r0:r1, c0:c1], self.structures)
+                         self._field(k, sigma=1.2, depth=depth)[r0:r1, c0:c1], self.waves,
+                         self._vessels(k, depth)[r0:r1, c0:c1], self.fine,
+                         self._hepatic(k, depth)[r0:r1, c0:c1], self.structures)
             window = (slice(r0, r1), slice(c0, c1))
-            parts = self._atria[(k, u_mm)] = self._textured(
-                {n: f for n, f in raw.items() if f.any()}, k, window)
+            parts = self._atria[(k, u_mm, tag)] = self._textured(
+                {n: f for n, f in raw.items() if f.any()}, k, window, depth)
         return parts
 
     def _sax_background(self, k: int, phases: np.ndarray, values: dict,
-                        static: np.ndarray) -> np.ndarray:
-        """Window background of short-axis slice ``k`` per phase: where the base has
-        descended past the slice, the stretched atria and roots (``background_u``)."""
-        u_k = float(self.model.slice_u[k])
+                        static: np.ndarray, depth: float = 0.0) -> np.ndarray:
+        """Window background of short-axis slice ``k`` (its sub-plane ``depth`` mm towards
+        the apex) per phase: where the base has descended past it, the stretched atria and
+        roots (``background_u``)."""
+        u_k = float(self.model.slice_u[k]) + depth
         descent = self.model.descent(phases)
         above = np.nonzero(descent > u_k)[0]
         if not above.size:
@@ -513,7 +641,8 @@ class Renderer:
         weight = self._carried(self.sax_plane(k).rho)
         for t in above:
             u_mm = round(float(self.model.background_u(u_k, descent[t])))
-            atria = sum(f * _at(values[n], int(t)) for n, f in self._atria_parts(k, u_mm).items())
+            atria = sum(f * _at(values[n], int(t))
+                        for n, f in self._atria_parts(k, u_mm, depth).items())
             out[t] = weight * atria + (1.0 - weight) * static[min(int(t), len(static) - 1)]
         return out
 
@@ -549,9 +678,13 @@ class Renderer:
                 papillary: bool = False, rim: bool = False,
                 sharp: bool = False, view: str | None = None, textured: bool = False
                 ) -> np.ndarray:
-        """Blurred noise-free (T, H, W) frames of one plane (``view`` names a long-axis
+        """Blurred noise-free (T, H, W) frames of one slice (``view`` names a long-axis
         plane; otherwise ``key`` is the short-axis slice; ``textured``: cine, whose
-        myocardium carries a mild texture)."""
+        myocardium carries a mild texture).
+
+        The slice is the mean of its sub-planes (:func:`slab_offsets` along its normal):
+        heart, thorax and their 3D texture are drawn in each, then averaged as complex
+        signals before the point-spread function (through-plane partial volume)."""
         r0, r1, c0, c1 = window
         n = max(len(phases), max(np.size(v) for v in values.values()))
         dtype = _dtype(values)
@@ -562,53 +695,115 @@ class Renderer:
         share = self.scan.perf_kspace if sharp else self.scan.kspace
         k_rows = psf_kernel(share, sharp)
         k_cols = psf_kernel(min(1.0, share + 0.15), sharp)
-        parts, blurred = self._parts(plane_map, key, sharp, k_rows, k_cols)
+        offsets = self.lax_offsets if view else self.sax_offsets
+        normal = self._normal(plane_map)
+        mean, blurred, subs = self._parts(plane_map, key, sharp, k_rows, k_cols, window,
+                                          offsets, normal)
         background: np.ndarray = np.zeros((n, self.scan.rows, self.scan.cols), dtype)
-        window_bg: np.ndarray = np.zeros((n, r1 - r0, c1 - c0), dtype)
-        for name, part in parts.items():
-            value = v(name)
-            background += blurred[name][None] * value
-            window_bg += part[None, r0:r1, c0:c1] * value
+        if n == 1:        # one signal per class: blur their sum once (blur is linear)
+            for name, part in mean.items():
+                background += part[None] * v(name)
+            background = blur(background, k_rows, k_cols)
+        else:             # per-frame signals (perfusion): blur each class once, memoised
+            for name, part in mean.items():
+                if name not in blurred:
+                    blurred[name] = blur(part, k_rows, k_cols)
+                background += blurred[name][None] * v(name)
+        texture = None
+        if lesions and texture_key is not None and any(les.patchy for les in lesions):
+            texture = patch_texture(self._rng(texture_key),
+                                    (self.scan.rows, self.scan.cols))[r0:r1, c0:c1]
+        weight = np.float32(1.0 / len(offsets))
+        heart_sum: np.ndarray | None = None
+        for depth, sub in zip(offsets, subs, strict=True):
+            window_bg: np.ndarray = np.zeros((n, r1 - r0, c1 - c0), dtype)
+            for name, part in sub.items():
+                window_bg += part[None] * v(name)
+            heart = self._heart(self.sub_plane(plane, view, depth), key, phases, values,
+                                lesions, texture, window_bg, depth, papillary, rim, view,
+                                textured)
+            heart -= window_bg
+            heart_sum = heart * weight if heart_sum is None else heart_sum + heart * weight
+        assert heart_sum is not None
+        margin = len(k_rows) // 2 + 1
+        big: np.ndarray = np.zeros((heart_sum.shape[0], r1 - r0 + 2 * margin,
+                                    c1 - c0 + 2 * margin), dtype)
+        big[:, margin:-margin, margin:-margin] = heart_sum
+        diff = blur(big, k_rows, k_cols)
+        rr0, cc0 = r0 - margin, c0 - margin
+        sr0, sc0 = max(rr0, 0), max(cc0, 0)
+        sr1, sc1 = min(r1 + margin, self.scan.rows), min(c1 + margin, self.scan.cols)
+        background = np.broadcast_to(background, (heart_sum.shape[0],
+                                                  *background.shape[1:])).copy()
+        background[:, sr0:sr1, sc0:sc1] += diff[:, sr0 - rr0:sr1 - rr0, sc0 - cc0:sc1 - cc0]
+        return background * self._coil(plane_map, key)[None]
+
+    def _heart(self, plane: Plane, key: int, phases: np.ndarray, values: dict,
+               lesions: tuple[Lesion, ...], texture: np.ndarray | None,
+               window_bg: np.ndarray, depth: float, papillary: bool, rim: bool,
+               view: str | None, textured: bool) -> np.ndarray:
+        """Unblurred (T, h, w) heart window of one sub-plane over its own thorax
+        ``window_bg`` (with the atria that follow the descending base)."""
+        n = window_bg.shape[0]
+        dtype = _dtype(values)
         moving_bg = window_bg
         if self.p.heart.base_descent > 0 and np.any(phases > 0):
             moving_bg = (self._lax_background(view, phases, window_bg) if view else
-                         self._sax_background(key, phases, values, window_bg))
+                         self._sax_background(key, phases, values, window_bg, depth))
         # rows that can hold heart tissue (long axis: not the atria below the base)
         rows = np.nonzero((plane.u >= -plane.pixel_mm).any(axis=1))[0]
-        band = slice(int(rows[0]), int(rows[-1]) + 1) if rows.size else slice(0, 0)
+        if not rows.size:
+            return np.array(np.broadcast_to(moving_bg, (max(n, len(phases)),
+                                                        *moving_bg.shape[1:])))
+        band = slice(int(rows[0]), int(rows[-1]) + 1)
         plane = Plane(plane.u[band], plane.rho[band], plane.phi[band], plane.level[band],
                       plane.pixel_mm)
         t = tissue(self.model, plane, phases, self.scan.epi_fat_mm, self.epi_lobes,
                    self.trabeculae)
         lesion = None
         if lesions:
-            texture = None
-            if texture_key is not None and any(les.patchy for les in lesions):
-                texture = patch_texture(self._rng(texture_key),
-                                        (self.scan.rows, self.scan.cols))[r0:r1, c0:c1][band]
-            lesion = lesion_fraction(lesions, plane, t, texture)
-        heart = np.array(np.broadcast_to(moving_bg, (max(n, t.lv_myo.shape[0]),
-                                                     *moving_bg.shape[1:])))
+            lesion = lesion_fraction(lesions, plane, t,
+                                     None if texture is None else texture[band])
+        heart: np.ndarray = np.array(np.broadcast_to(moving_bg, (max(n, t.lv_myo.shape[0]),
+                                                     *moving_bg.shape[1:])), dtype)
+        r0, r1, c0, c1 = self.lax_window if view else self.sax_window
         crop = (slice(r0, r1), slice(c0, c1))
-        myo_gain = (1.0 + 0.03 * self._fractal(key, 21)[crop])[band] if textured else None
+        myo_gain = ((1.0 + 0.03 * self._fractal(key, 21, depth=depth)[crop])[band]
+                    if textured else None)
         pool = (blood_flow(self.model, plane, t, phases, self.flow, INFLOW_SSFP)
                 if textured else None)
         heart[:, band] = _compose(t, values, moving_bg[:, band], lesion, papillary, myo_gain,
                                   pool)
         if rim:
-            depth = np.clip(1.0 - (t.endo - plane.rho[None]) / 4.0, 0.0, 1.0)
-            heart[:, band] += t.lv_blood * depth * (v("rim") - v("lv_blood"))
-        margin = len(k_rows) // 2 + 1
-        big: np.ndarray = np.zeros((heart.shape[0], r1 - r0 + 2 * margin,
-                                    c1 - c0 + 2 * margin), dtype)
-        big[:, margin:-margin, margin:-margin] = heart - window_bg
-        diff = blur(big, k_rows, k_cols)
-        rr0, cc0 = r0 - margin, c0 - margin
-        sr0, sc0 = max(rr0, 0), max(cc0, 0)
-        sr1, sc1 = min(r1 + margin, self.scan.rows), min(c1 + margin, self.scan.cols)
-        background = np.broadcast_to(background, (heart.shape[0], *background.shape[1:])).copy()
-        background[:, sr0:sr1, sc0:sc1] += diff[:, sr0 - rr0:sr1 - rr0, sc0 - cc0:sc1 - cc0]
-        return background * self._coil(plane_map, key)[None]
+            rim_depth = np.clip(1.0 - (t.endo - plane.rho[None]) / 4.0, 0.0, 1.0)
+            heart[:, band] += t.lv_blood * rim_depth * (
+                np.asarray(values["rim"], dtype).reshape(-1, 1, 1)
+                - np.asarray(values["lv_blood"], dtype).reshape(-1, 1, 1))
+        return heart
+
+    def _normal(self, plane_map: PlaneMap) -> np.ndarray:
+        """Unit normal of a plane (short axis: the long axis, towards the apex)."""
+        normal = np.cross(plane_map.d_row, plane_map.d_col)
+        normal = normal / np.linalg.norm(normal)
+        return normal if float(normal @ self.frame.a) >= 0.0 else -normal
+
+    def sub_plane(self, plane: Plane, view: str | None, depth: float) -> Plane:
+        """The heart-window ``plane`` moved ``depth`` mm along its normal (as
+        :meth:`_normal`): a short-axis plane moves along the long axis; a long-axis plane
+        moves sideways, so its pixels' distance from the axis and angle change."""
+        if not depth:
+            return plane
+        if view is None:
+            return Plane(plane.u + np.float32(depth), plane.rho, plane.phi, plane.level,
+                         plane.pixel_mm)
+        _, x, _ = self.lax_plane(view)
+        normal = self._normal(self._lax(view)[1])
+        psi = math.radians(LAX_ANGLE[view])
+        ant = x * math.cos(psi) + depth * float(normal @ self.frame.ant)
+        sep = x * math.sin(psi) + depth * float(normal @ self.frame.sep)
+        phi = np.mod(np.degrees(np.arctan2(sep, ant)), 360.0).astype(np.float32)
+        return Plane(plane.u, np.hypot(ant, sep).astype(np.float32), phi, plane.level,
+                     plane.pixel_mm)
 
     def _sax_frames(self, k: int, phases: np.ndarray, values: dict,
                     lesions: tuple[Lesion, ...], texture_key: int | None, key: int,
@@ -690,9 +885,37 @@ class Renderer:
         psf = (psf_kernel(share, sharp), psf_kernel(min(1.0, share + 0.15), sharp))
         out = acquire(self.scanner, np.stack(per_slice), self._rng(1000 + key),
                       reference / self.scan.snr, psf, self.kept(planes, sharp),
-                      segmented=not sharp)
+                      segmented=not sharp, moving=None if sharp else self.moving(planes))
         out *= np.float32(self.stored_gain)
         return out.transpose(2, 3, 0, 1)      # a view: the NIfTI writer reorders once
+
+    def moving(self, planes: list[int]) -> np.ndarray:
+        """(len(planes), H, W) share of each pixel's signal that moves or pulsates between
+        the heartbeats of a segmented acquisition, the source of its phase-encode ghosts:
+        the heart and what follows it (:meth:`_carried`), the thorax's blood (aorta, venae
+        cavae, atria, lung and liver vessels: pulsatile flow) and, for residual breathing,
+        the anterior chest wall (half of its signal at the skin, falling over 25 mm)."""
+        out = np.empty((len(planes), self.scan.rows, self.scan.cols), np.float32)
+        bx, by = self.scan.body_centre
+        hx, hy = self.scan.body_half
+        for i, key in enumerate(planes):
+            if key >= 50:
+                view = LAX_VIEWS[key - 50]
+                plane_map = self._lax(view)[1]
+                _, x, _ = self.lax_plane(view)
+                heart, (r0, r1, c0, c1) = self._carried(np.abs(x)), self.lax_window
+            else:
+                plane_map = self._sax_map(key)
+                heart, (r0, r1, c0, c1) = self._carried(self.sax_plane(key).rho), self.sax_window
+            pts = plane_map.points(self.scan.rows, self.scan.cols)
+            dx, dy = pts[..., 0] - bx, pts[..., 1] - by
+            front = hy * np.sqrt(np.clip(1.0 - (dx / hx) ** 2, 0.0, None)) - dy
+            wall = 0.5 * np.exp(-np.clip(front, 0.0, None) / 25.0)
+            parts = self._slab[key][0]
+            blood = np.clip(parts.get("blood", 0.0), 0.0, 1.0)
+            out[i] = np.maximum(wall * (1.0 - parts.get("air", 0.0)), blood)
+            out[i, r0:r1, c0:c1] = np.maximum(out[i, r0:r1, c0:c1], heart)
+        return out
 
     def kept(self, planes: list[int], sharp: bool = False) -> np.ndarray | None:
         """(len(planes), H, W) pixels the background handling keeps on rendered ``planes``:

@@ -429,8 +429,9 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
     # mediastinum: fat from the sternum to the spine, and around the heart
     p.paint("fat", cavity * above * _soft(18.0 - np.abs(dx + 8.0) + 4.0 * f_lung, pixel)
             * _soft(y - spine_y + 10.0, pixel))
-    q = pts - (0.45 * 85.0) * frame.a
-    local = np.stack([q @ frame.a, q @ frame.ant, q @ frame.sep], axis=-1)
+    axes = np.stack([frame.a, frame.ant, frame.sep], axis=1).astype(np.float32)
+    heart_pts = pts @ axes           # (a, ant, sep) coordinates, once for every solid below
+    local = heart_pts - (((0.45 * 85.0) * frame.a) @ axes).astype(np.float32)
     sac = _ellipsoid_depth(local, (62.0, 1.25 * r_endo + 8.0, 1.5 * r_endo + 8.0))
     p.paint("fat", _soft(sac + 3.0 * f_fat, pixel) * above)
     # below the diaphragm: liver (right and centre) and stomach (left)
@@ -464,8 +465,7 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
     p.paint("blood", np.maximum(small * (1.0 - p.parts["air"]), ivc))
     # above the base: atria, aortic root and pulmonary trunk (walls first, then blood)
     for centre, radii, name in _base_vessels(frame, r_endo):
-        q = pts - centre
-        local = np.stack([q @ frame.a, q @ frame.ant, q @ frame.sep], axis=-1)
+        local = heart_pts - (centre @ axes).astype(np.float32)
         depth = _ellipsoid_depth(local, radii)
         p.paint("atrial_wall", _soft(depth + 2.5, pixel))
         p.paint(name, _soft(depth, pixel))

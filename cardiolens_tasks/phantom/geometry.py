@@ -223,8 +223,16 @@ def _trabecular_share(model: HeartModel, plane: Plane, u: np.ndarray, endo: np.n
     layer = 0.8 + 3.2 * axial**1.5
     inner = endo - layer
     phi = np.radians(plane.phi)[None]
-    pattern = sum(w * np.cos(k * phi + kz * u + ph + 1.2 * np.sin(3.0 * phi + 2.0 * ph))
-                  for k, kz, ph, w in trabeculae)
+    strands_f32 = trabeculae.astype(np.float32)
+    # each strand is cos(a + kz u): the angular part a is evaluated once per plane, and on
+    # a short-axis plane (u one value per phase) cos(a + b) = cos a cos b - sin a sin b
+    angular = [(w, k * phi + ph + 1.2 * np.sin(3.0 * phi + 2.0 * ph), kz * u)
+               for k, kz, ph, w in strands_f32]
+    if u.shape[-2:] == (1, 1):
+        pattern = sum(w * (np.cos(a) * np.cos(b) - np.sin(a) * np.sin(b))
+                      for w, a, b in angular)
+    else:
+        pattern = sum(w * np.cos(a + b) for w, a, b in angular)
     pattern = pattern / float(np.sum(trabeculae[:, 3]))
     strands = np.clip((pattern + 0.1 + 0.3 * s) * 2.5, 0.0, 1.0)   # systole: squeezed
     # the septal surface is smooth; the free wall and the apex are trabeculated
@@ -369,8 +377,11 @@ def blood_flow(model: HeartModel, plane: Plane, t: Tissue, phase: np.ndarray,
     x, y = rho * np.cos(phi), rho * np.sin(phi)
     u = plane.u[None]
     cycle = (np.arange(n, dtype=np.float32) / max(n, 1))[:, None, None]
-    vortex = sum(np.cos(kx * x + ky * y + ku * u + ph + drift * 2.0 * np.pi * cycle)
-                 for kx, ky, ku, ph, drift in flow.astype(np.float32))
+    # cos(a + b) = cos a cos b - sin a sin b: the spatial part a once per plane, the
+    # drift b once per frame
+    vortex = sum(np.cos(a) * np.cos(b) - np.sin(a) * np.sin(b)
+                 for a, b in ((kx * x + ky * y + ku * u + ph, drift * 2.0 * np.pi * cycle)
+                              for kx, ky, ku, ph, drift in flow.astype(np.float32)))
     vortex = vortex * np.float32(np.sqrt(2.0 / len(flow)))
     endo = np.maximum(t.endo, 1.0)
     rel = rho / endo

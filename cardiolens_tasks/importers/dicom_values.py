@@ -57,18 +57,25 @@ class BadValue:
         return f"{self.keyword} {self.tag} value '{self.raw}' {self.reason}"
 
 
-def _raw_text(element: Any) -> str:
+def _is_multi(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue"
+
+
+def _stored(header: Any, keyword: str) -> str | None:
+    """The text of ``keyword`` as stored, or None when it is absent or empty."""
+    element = header.get_item(keyword) if keyword in header else None
+    if element is None or element.value in (None, b"", ""):
+        return None
     value = element.value
     if isinstance(value, bytes):
         return value.decode("latin-1").strip(" \x00")
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+    if _is_multi(value):
         return "\\".join(str(v) for v in value)
     return str(value)
 
 
 def _problem(keyword: str, vr: str, count: int | None, value: Any) -> str | None:
-    values = list(value) if isinstance(value, (list, tuple)) or type(
-        value).__name__ == "MultiValue" else [value]
+    values = list(value) if _is_multi(value) else [value]
     if count is not None and len(values) != count:
         return f"has {len(values)} value{'s' if len(values) != 1 else ''}, not {count}"
     convert = int if vr == "IS" else float
@@ -87,10 +94,9 @@ def bad_values(header: Any) -> list[BadValue]:
     pydicom's value validation off, as the importer does)."""
     found = []
     for keyword, (vr, count) in NUMERIC.items():
-        element = header.get_item(keyword) if keyword in header else None
-        if element is None or element.value in (None, b"", ""):
+        raw = _stored(header, keyword)
+        if raw is None:
             continue
-        raw = _raw_text(element)
         try:
             value = getattr(header, keyword)
         except Exception:                       # pydicom refused it outright
@@ -101,10 +107,9 @@ def bad_values(header: Any) -> list[BadValue]:
         if reason:
             found.append(BadValue(keyword, str(header[keyword].tag), raw, reason))
     for keyword in TIMES:      # ContentTime is read only without an AcquisitionTime
-        element = header.get_item(keyword) if keyword in header else None
-        if element is None or element.value in (None, b"", ""):
+        raw = _stored(header, keyword)
+        if raw is None:
             continue
-        raw = _raw_text(element)
         if TM.fullmatch(raw.strip()):
             break
         found.append(BadValue(keyword, str(header[keyword].tag), raw,

@@ -4,7 +4,7 @@ Each frame is resampled on rays (2 degree bins, half-pixel steps) around a centr
 The endocardium is where a ray first leaves the blood-pool intensity; a robust circle fit
 to those points moves the centre, and the fit is repeated. The epicardium is where the
 ray enters the tissue outside the heart, with a rule per sequence (see
-:data:`EPI_RULES`). Angles are image angles: 0 points up and they grow counter-clockwise,
+:func:`with_epi`). Angles are image angles: 0 points up and they grow counter-clockwise,
 the short-axis display convention (anterior wall up, septum left).
 """
 
@@ -30,6 +30,10 @@ SATURATED = 0.96
 OUTSIDE_WALL = 0.8
 """A light run after myocardium that starts beyond this share of the series' typical wall
 thickness lies outside the wall (epicardial fat, bright on LGE), not in it."""
+ISLAND_PX, ISLAND_SHARE = 3.0, 0.15
+"""Cine: a ray whose first wall sample lies this far (px, or share of the radius) inside
+the endocardial circle met a papillary muscle or a strand crossing the pool, not the wall;
+its endocardium is the circle's (papillary muscles count as cavity, as in the labels)."""
 BLOOD_BRIGHT = {"cine": True, "lge": True, "perf": True, "t2": False}
 EVEN_BLOOD = 2.0
 """Weight of a box's unevenness against it as the short-axis centre guess."""
@@ -211,6 +215,10 @@ def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | Non
         endo = circle_radii(fy - cy, fx - cx, radius)
     else:
         endo = np.where(np.isfinite(endo_idx), endo_idx * R_STEP, radius)
+        if radius > 0:     # papillary muscles inside the pool belong to the cavity
+            circle = circle_radii(fy - cy, fx - cx, radius)
+            island = endo < circle - max(ISLAND_PX, ISLAND_SHARE * radius)
+            endo = np.where(island, circle, endo)
     valid = bool(radius >= 4.0 and share >= 0.6 and abs(blood - myo) > 0.05)
     ring = Ring(cy, cx, endo, endo.copy(), radius, blood, myo, profile, valid, raw=raw)
     return with_epi(ring, sequence)
@@ -220,7 +228,7 @@ def with_epi(ring: Ring, rule: str) -> Ring:
     """Add the epicardial radius per ray by the sequence's outside-tissue rule."""
     z = ring.z()
     if rule == "cine":
-        outside = (z > 0.2) | (z < -0.25)
+        outside = z < -0.25
     elif rule == "lge":
         return _lge_epi(ring)
     elif rule == "t2":
@@ -228,7 +236,10 @@ def with_epi(ring: Ring, rule: str) -> Ring:
     else:                                  # perfusion: the wall ends where it darkens
         outside = z < -0.5
     start = np.round(ring.endo / R_STEP).astype(int) + 3
-    hit = first_true(sustained(outside), start) * R_STEP
+    hit = first_true(sustained(outside), start)
+    if rule == "cine":
+        hit = np.fmin(hit, _rise_edge(z, start))
+    hit = hit * R_STEP
     thick = hit - ring.endo
     limit = 40.0                           # px, beyond any wall (about 32 mm)
     ok = np.isfinite(thick) & (thick > 1.5) & (thick < limit)
@@ -236,6 +247,39 @@ def with_epi(ring: Ring, rule: str) -> Ring:
     thick = np.where(ok, thick, default)
     return Ring(ring.cy, ring.cx, ring.endo, ring.endo + thick, ring.radius, ring.blood,
                 ring.myo, ring.profile, ring.valid)
+
+
+EPI_RISE = 0.15
+"""Cine: a rise of the wall's profile by this much (myocardium 0, blood 1) above its
+darkest sample so far is the tissue beyond the epicardium (fat, RV blood, fluid). A thin
+epicardial fat line or a slow-flow apical RV cavity, averaged over a 6-10 mm slab and the
+point-spread function, peaks well below the blood level, so a fixed level (z > 0.2 for
+3 px) missed it and the wall ran on into the next dark layer (diaphragm, RV wall, lung);
+the myocardium's own texture varies by a few hundredths. The edge is placed at half the
+rise, as the endocardium is placed half-way between blood and myocardium."""
+
+
+def _rise_edge(z: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Per ray, where the profile past ``start`` first rises :data:`EPI_RISE` above its
+    running minimum: the index at half the height the rise reaches within 3 px, on its
+    inner flank (the outer edge of the dark wall); NaN where it never rises."""
+    idx = np.arange(z.shape[1])[None]
+    past = idx >= start.reshape(-1, 1)
+    low = np.minimum.accumulate(np.where(past, z, np.inf), axis=1)
+    top = first_true(past & (z - low >= EPI_RISE))
+    out = np.full(z.shape[0], np.nan)
+    for a in np.flatnonzero(np.isfinite(top)):
+        k = int(top[a])
+        trough = float(low[a, k])
+        peak = float(z[a, k:k + 6].max())
+        half = trough + 0.5 * (peak - trough)
+        j = k
+        while z[a, j] < half:
+            j += 1
+        while j > start[a] and z[a, j - 1] >= half:
+            j -= 1
+        out[a] = j
+    return out
 
 
 def _runs(classes: np.ndarray) -> list[tuple[int, int, int]]:

@@ -19,9 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from inspect_ai import eval as inspect_eval
+from helpers import option_letters
 from openai_stub import loopback_available
 from PIL import Image
 
+from cardiolens.data.anatomy import LEVELS, WALLS6
 from cardiolens.data.dataset import read_dataset
 from cardiolens.errors import CardiolensError
 from cardiolens.phantom.cohort import cohort_params
@@ -32,7 +34,7 @@ from cardiolens.reader.cine import CineRead, read_cine, read_lax
 from cardiolens.reader.lax import find_cavity
 from cardiolens.reader.lesions import read_lesions
 from cardiolens.reader.request import Frame, Part, decode_image, parse_request
-from cardiolens.reader.sax import EVEN_BLOOD, blood_guess, fit_ring
+from cardiolens.reader.sax import ANGLES, EVEN_BLOOD, blood_guess, fit_ring
 from cardiolens.reader.server import MAX_BODY, make_server
 
 from conftest import COHORT_SEED, COHORT_STUDIES
@@ -258,6 +260,82 @@ def test_short_axis_motion_abnormality_is_placed_on_its_own_wall(image_deg: floa
     assert {w for _, w in read.rwma} == {wall}
     assert {level for level, _ in read.rwma} == {"Basal", "Mid", "Apical"}
     assert all(ratio < 0.2 for ratio in read.rwma.values())
+
+
+def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur (the acquisition's point-spread function)."""
+    x = np.arange(-4, 5)
+    k = np.exp(-0.5 * (x / sigma) ** 2)
+    k /= k.sum()
+    out = np.apply_along_axis(np.convolve, 0, np.pad(image, 4, mode="edge"), k, "same")
+    return np.apply_along_axis(np.convolve, 1, out, k, "same")[4:-4, 4:-4]
+
+
+def synthetic_thick_slice_sax(seed: int = 0, size: int = 256
+                              ) -> tuple[np.ndarray, dict[str, list[float]]]:
+    """A bright-blood short-axis frame as a thick slice shows it: an 11 px wall (endo 30,
+    epi 41 px), the RV on the image left, two papillary muscles floating in the pool, and
+    below the heart (image angles 130-230) a 1 px epicardial fat line that the blur dims to
+    a faint ridge, then the dark diaphragm, grey liver and bright abdominal fat; lung
+    elsewhere. Returns the frame and the papillary muscles' image angles."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    cy, cx = size / 2 + 2, size / 2 - 3
+    rho = np.hypot(yy - cy, xx - cx)
+    phi = np.degrees(np.arctan2(-(xx - cx), -(yy - cy))) % 360
+    below = np.abs(phi - 180) < 50
+    image = np.full((size, size), 0.06)                                # lung
+    image[(rho >= 41) & (rho < 57) & (np.abs(phi - 90) < 55)] = 0.85   # RV blood
+    image[below & (rho >= 41) & (rho < 42)] = 0.65                     # thin fat line
+    image[below & (rho >= 42) & (rho < 47)] = 0.2                      # diaphragm
+    image[below & (rho >= 47) & (rho < 60)] = 0.33                     # liver
+    image[below & (rho >= 60)] = 0.75                                  # abdominal fat
+    image[rho < 41] = 0.25                                             # myocardium
+    image[rho < 30] = 0.85                                             # blood pool
+    papillary = {200.0: 17.0, 300.0: 17.0}                 # image angle: distance (px)
+    for angle, dist in papillary.items():
+        py = cy - dist * np.cos(np.radians(angle))
+        px = cx - dist * np.sin(np.radians(angle))
+        image[np.hypot(yy - py, xx - px) < 5.0] = 0.25
+    image = _blur(image, 1.0) + rng.normal(0, 0.015, image.shape)
+    return np.clip(image, 0, 1), {"papillary": list(papillary)}
+
+
+def test_thick_slice_wall_ends_at_a_faint_fat_line_and_papillary_muscles_are_cavity() -> None:
+    # round-4 phantom images (a 6-10 mm slab): a thin epicardial fat line blurs to a
+    # ridge below the old fixed level, so the wall ran on through the diaphragm to the
+    # next bright tissue; a papillary muscle in the pool was taken for the wall
+    pixels, where = synthetic_thick_slice_sax()
+    ring = fit_ring(decode_image(_png(pixels)), "cine")  # type: ignore[arg-type]
+    assert ring.valid and abs(ring.radius - 30) < 1.5
+
+    def rays(angle: float, half: float) -> np.ndarray:
+        return np.abs((ANGLES - angle + 180) % 360 - 180) <= half
+
+    for angle in (*where["papillary"], *range(0, 360, 20)):
+        on = rays(float(angle), 8.0)
+        assert abs(float(np.median(ring.endo[on])) - 30) < 1.5, angle
+        assert abs(float(np.median(ring.thickness[on])) - 11) < 2.0, angle
+
+
+def test_short_axis_wall_thickness_follows_the_phantom(cohort40: Path) -> None:
+    # the round-4 images (slab partial volume, trabeculae, papillary muscles) took the
+    # seed-7 wall-thickness category from 0.95 to 0.60 on these 20 studies (sites read up
+    # to 13.9 mm off); end-diastolic short-axis thickness per site against the drawn one
+    errors, right = [], 0
+    items = _prompts(cohort40, {"cine_wall_thickness"}, 20, selection="clinical")
+    for item, prompt in items:
+        truth = cohort_params(COHORT_SEED, int(item.study_id[1:]), COHORT_STUDIES)
+        frames = [f for f in parse_request(prompt.parts()).frames if f.sequence == "cine"]
+        read = read_cine(frames)
+        for (level, wall), mm in read.thickness.items():
+            if level in LEVELS[:3]:
+                drawn = truth.heart.thickness[LEVELS.index(level)][WALLS6.index(wall)]
+                errors.append(abs(mm - drawn))
+        right += answer_parts(prompt.parts()) == option_letters(prompt.options, item.answer)[0]
+    assert len(items) == 20 and len(errors) >= 20 * 15
+    assert right >= 17
+    assert float(np.mean(errors)) < 1.35 and max(errors) < 6.0
 
 
 def _prompts(root: Path, subtasks: set[str], studies: int, **settings: object) -> list:

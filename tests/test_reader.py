@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from inspect_ai import eval as inspect_eval
-from helpers import option_letters
 from openai_stub import loopback_available
 from PIL import Image
 
@@ -38,6 +37,7 @@ from cardiolens.reader.sax import ANGLES, EVEN_BLOOD, blood_guess, fit_ring
 from cardiolens.reader.server import MAX_BODY, make_server
 
 from conftest import COHORT_SEED, COHORT_STUDIES
+from helpers import option_letters
 
 PRESENCE = "lge_presence,t2_edema_presence,perf_defect_presence,cine_rwma_presence"
 

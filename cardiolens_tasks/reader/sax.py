@@ -32,8 +32,10 @@ OUTSIDE_WALL = 0.8
 thickness lies outside the wall (epicardial fat, bright on LGE), not in it."""
 ISLAND_PX, ISLAND_SHARE = 3.0, 0.15
 """Cine: a ray whose first wall sample lies this far (px, or share of the radius) inside
-the endocardial circle met a papillary muscle or a strand crossing the pool, not the wall;
-its endocardium is the circle's (papillary muscles count as cavity, as in the labels)."""
+the endocardial circle, with blood again beyond it before the circle, met a papillary
+muscle or a strand crossing the pool, not the wall; its endocardium is the circle's
+(papillary muscles count as cavity, as in the labels). A wall that moved inwards in
+systole has no blood behind it and keeps its own radius."""
 BLOOD_BRIGHT = {"cine": True, "lge": True, "perf": True, "t2": False}
 EVEN_BLOOD = 2.0
 """Weight of a box's unevenness against it as the short-axis centre guess."""
@@ -217,7 +219,10 @@ def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | Non
         endo = np.where(np.isfinite(endo_idx), endo_idx * R_STEP, radius)
         if radius > 0:     # papillary muscles inside the pool belong to the cavity
             circle = circle_radii(fy - cy, fx - cx, radius)
-            island = endo < circle - max(ISLAND_PX, ISLAND_SHARE * radius)
+            pool = sustained(np.abs(profile - blood) < 0.5 * abs(myo - blood), 3)
+            first = np.nan_to_num(endo_idx, nan=profile.shape[1]).astype(int)
+            again = first_true(pool, first + 1) * R_STEP
+            island = (endo < circle - max(ISLAND_PX, ISLAND_SHARE * radius)) & (again < circle)
             endo = np.where(island, circle, endo)
     valid = bool(radius >= 4.0 and share >= 0.6 and abs(blood - myo) > 0.05)
     ring = Ring(cy, cx, endo, endo.copy(), radius, blood, myo, profile, valid, raw=raw)

@@ -118,7 +118,10 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
         # systolic radii from the diastolic centre: a wall that does not move shifts the
         # cavity's own centre towards itself, which would make its rays look contracting
         es = fit_ring(es_pixels[k], "cine", (ed.cy, ed.cx), fixed=True)
-        short = 1.0 - es.endo / np.maximum(ed.endo, 1.0)
+        # motion from the first wall radius as tuned (a papillary ray moves with its muscle)
+        ed_r = ed.first if ed.first is not None else ed.endo
+        es_r = es.first if es.first is not None else es.endo
+        short = 1.0 - es_r / np.maximum(ed_r, 1.0)
         for w, wall in enumerate(WALLS6):
             ratios[(level, wall)] = float(np.median(short[series.walls == w]))
         areas.append((float(np.mean(ed.endo**2)), float(np.mean(es.endo**2))))

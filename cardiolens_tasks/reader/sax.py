@@ -10,7 +10,7 @@ the short-axis display convention (anterior wall up, septum left).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import numpy as np
@@ -56,6 +56,7 @@ class Ring:
     valid: bool
     scar: np.ndarray | None = None   # (A, R) LGE scar samples found while tracing the wall
     raw: np.ndarray | None = None    # (A, R) unsmoothed polar samples
+    first: np.ndarray | None = None  # (A,) cine: first wall radius, papillary muscles kept
 
     def z(self) -> np.ndarray:
         """Polar samples scaled so myocardium is 0 and blood 1."""
@@ -213,20 +214,23 @@ def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | Non
     profile = smooth(raw)
     endo_idx, blood, myo = _endo(profile, bright)
     fy, fx, radius, share = robust_circle(endo_idx * R_STEP, cy, cx)
+    first = None
     if sequence in ROUND_ENDO and radius > 0:
         endo = circle_radii(fy - cy, fx - cx, radius)
     else:
         endo = np.where(np.isfinite(endo_idx), endo_idx * R_STEP, radius)
+        first = endo
         if radius > 0:     # papillary muscles inside the pool belong to the cavity
             circle = circle_radii(fy - cy, fx - cx, radius)
             pool = sustained(np.abs(profile - blood) < 0.5 * abs(myo - blood), 3)
-            first = np.nan_to_num(endo_idx, nan=profile.shape[1]).astype(int)
-            again = first_true(pool, first + 1) * R_STEP
+            wall_idx = np.nan_to_num(endo_idx, nan=profile.shape[1]).astype(int)
+            again = first_true(pool, wall_idx + 1) * R_STEP
             island = (endo < circle - max(ISLAND_PX, ISLAND_SHARE * radius)) & (again < circle)
             endo = np.where(island, circle, endo)
     valid = bool(radius >= 4.0 and share >= 0.6 and abs(blood - myo) > 0.05)
     ring = Ring(cy, cx, endo, endo.copy(), radius, blood, myo, profile, valid, raw=raw)
-    return with_epi(ring, sequence)
+    ring = with_epi(ring, sequence)
+    return ring if first is None or sequence in ROUND_ENDO else replace(ring, first=first)
 
 
 def with_epi(ring: Ring, rule: str) -> Ring:

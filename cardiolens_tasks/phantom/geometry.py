@@ -298,10 +298,7 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
     b3 = b2 + RV_WALL_MM * in_arc
     b4 = b3 + heart.effusion
     groove = np.maximum(np.cos(np.radians(plane.phi - 30.0)), np.cos(np.radians(plane.phi - 150.0)))
-    # between the grooves: a third of the groove's fat over the RV free wall, an eighth
-    # over the LV free wall, where epicardial fat is a thin, patchy layer
-    between = 0.12 + 0.23 * in_arc
-    fat = epi_fat_mm * (between + (1.0 - between) * np.clip(groove, 0.0, 1.0)[None] ** 4) * (
+    fat = epi_fat_mm * (0.35 + 0.65 * np.clip(groove, 0.0, 1.0) ** 4)[None] * (
         1.0 + 0.6 * np.clip(1.0 - uu / length, 0.0, 1.0))
     if epi_lobes is not None and epi_fat_mm > 0:
         phi = np.radians(plane.phi)[None]

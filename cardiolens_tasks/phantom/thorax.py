@@ -528,7 +528,8 @@ def _vessel_trees(p: Painter, s: Structures, plane: PlaneMap, scan: Scan,
         radius = 3.0 + 4.0 * np.clip(1.0 - np.hypot(dx[box] - 40.0, pts[box][..., 2]
                                                     - scan.diaphragm_z + 60.0) / 120.0,
                                      0.0, 1.0)
-        veins = _soft(radius - _tube_distance(sub, *liver.shape, s.liver), pixel) * liver
+        tubes = _tube_distance(sub, liver.shape[0], liver.shape[1], s.liver)
+        veins = _soft(radius - tubes, pixel) * liver
         p.parts["blood"][box] += veins
         p.parts["liver"][box] -= veins
     box = nonzero_box(p.parts["lung"])
@@ -540,7 +541,7 @@ def _vessel_trees(p: Painter, s: Structures, plane: PlaneMap, scan: Scan,
                            np.hypot(np.hypot(right + 45.0, back), base_z))
         radius = 0.6 + 5.5 * np.exp(-hilum / 45.0)
         share = np.clip(radius / 2.0, 0.0, 1.0) * 0.9   # sub-voxel vessels: partial volume
-        vessels = (_soft(radius - _tube_distance(sub, *lung.shape, s.lung), pixel)
+        vessels = (_soft(radius - _tube_distance(sub, lung.shape[0], lung.shape[1], s.lung), pixel)
                    * share * lung)
         p.parts["blood"][box] += vessels
         p.parts["lung"][box] -= vessels

@@ -88,12 +88,16 @@ def temporal_footprint(clean: np.ndarray, footprint: float) -> np.ndarray:
     frames, a box of width ``f`` (<= 2) intervals weights each neighbour ``f / 8``; the
     cycle wraps (retrospective gating covers the whole R-R interval). What stands still
     is unchanged."""
-    w = np.float32(min(footprint, 2.0) / 8.0)
+    w = min(footprint, 2.0) / 8.0
     if clean.shape[1] < 3 or w <= 0.0:
         return clean
-    out = clean * (1 - 2 * w)
-    out += w * np.roll(clean, 1, axis=1)
-    out += w * np.roll(clean, -1, axis=1)
+    out = np.empty_like(clean)              # the two neighbours' sum, then the blend
+    np.add(clean[:, 2:], clean[:, :-2], out=out[:, 1:-1])
+    np.add(clean[:, 1], clean[:, -1], out=out[:, 0])
+    np.add(clean[:, 0], clean[:, -2], out=out[:, -1])
+    out *= np.float32(w / (1.0 - 2.0 * w))
+    out += clean
+    out *= np.float32(1.0 - 2.0 * w)
     return out
 
 

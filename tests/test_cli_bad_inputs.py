@@ -62,3 +62,106 @@ def test_analyze_skips_an_lm_eval_folder_it_cannot_read_in_one_line(
     assert err[0].startswith(f"{tmp_path / 'lm'}: cannot read lm-eval results "
                              "(UnicodeDecodeError")
     assert err[-1] == "cardiolens: no readable cardiolens results in the given logs or folders"
+
+
+# ----------------------------------------------------------------- show: unreadable series
+
+def _tiny(tmp_path: Path, studies: int = 2) -> Path:
+    from helpers import make_tiny_dataset
+
+    return make_tiny_dataset(tmp_path / "ds", studies=studies)
+
+
+def _not_nifti(lge: Path) -> None:
+    """The record points at a text file instead of the volume."""
+    lge.with_name("lge_sax.txt").write_text("hello\n")
+    studies = lge.parents[2] / "studies.jsonl"
+    studies.write_text(studies.read_text().replace("S0/lge_sax.nii.gz", "S0/lge_sax.txt"))
+
+
+@pytest.mark.parametrize("breakage, reason", [
+    (Path.unlink, "file is missing"),
+    (lambda p: p.write_bytes(p.read_bytes()[:300]), "truncated or corrupt gzip data"),
+    (_not_nifti, "not a NIfTI file name"),
+], ids=["missing", "truncated", "not-nifti"])
+def test_show_names_an_unreadable_series_in_one_line_and_shows_the_rest(
+        breakage: Any, reason: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+    from PIL import Image
+
+    ds = _tiny(tmp_path)
+    breakage(ds / "volumes" / "S0" / "lge_sax.nii.gz")
+    out = tmp_path / "sheet.png"
+    assert main(["show", str(ds), "S0", "--out", str(out)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "Traceback" not in "".join(err)
+    assert "lge_sax" in err[0] and reason in err[0] and "series lge_sax" in err[0]
+    assert err[1] == f"wrote {out} (1 of 2 series unreadable)"
+    image = np.asarray(Image.open(out))
+    assert image[22:22 + 2 * 108].std() > 0             # the two cine rows are drawn
+
+
+def test_show_exits_1_when_no_series_can_be_read(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    ds = _tiny(tmp_path)
+    for name in ("cine_sax", "lge_sax"):
+        (ds / "volumes" / "S0" / f"{name}.nii.gz").write_bytes(b"")
+    out = tmp_path / "sheet.png"
+    assert main(["show", str(ds), "S0", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(": ")[-1] for line in err[:2]] == [
+        "file is empty (series cine_sax; its row says unreadable)",
+        "file is empty (series lge_sax; its row says unreadable)"]
+    assert err[2] == f"wrote {out} (2 of 2 series unreadable)"
+
+
+def test_show_skips_a_malformed_line_of_another_study(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    ds = _tiny(tmp_path)
+    studies = ds / "studies.jsonl"
+    first, second = studies.read_text().splitlines()
+    studies.write_text(first + "\n" + second[:-3] + "\n")        # S1's line cut short
+    out = tmp_path / "sheet.png"
+    assert main(["show", str(ds), "S0", "--out", str(out)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"{studies}:2: malformed JSON (Invalid control character at)",
+                   f"{ds / 'items.jsonl'}:6: study 'S1' missing; its 5 item(s) skipped "
+                   "(lines 6-10)",
+                   f"wrote {out}"]
+    assert out.is_file()
+
+
+# -------------------------------------------------------- audit: malformed dataset records
+
+def _break_records(ds: Path) -> list[str]:
+    """Three kinds of malformed record in a tiny dataset; the expected problem lines."""
+    items = ds / "items.jsonl"
+    rows = items.read_text().splitlines()
+    rows[3] = rows[3][:-5]                                          # bad JSON
+    rows[8] = rows[8].replace('"study_id"', '"studyid"')            # missing field
+    rows[13] = rows[13].replace('"Ischemic cardiomyopathy"', "7")   # wrong type
+    items.write_text("\n".join(rows) + "\n")
+    return [f"{items}:4: malformed JSON (Invalid control character at)",
+            f"{items}:9: missing 'study_id'",
+            f"{items}:14: 'answer' must be a string or a list of strings"]
+
+
+def test_audit_skips_malformed_records_in_one_line_each_and_audits_the_rest(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    ds = _tiny(tmp_path, studies=7)
+    expected = _break_records(ds)
+    out = tmp_path / "audit.json"
+    assert main(["audit", str(ds), "--folds", "2", "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[:3] == expected
+    assert "Traceback" not in captured.err
+    assert "left out: 3 problem line(s)" in captured.out
+    figures = json.loads(out.read_text())
+    assert figures["skipped_records"] == expected
+    # the broken lines are the etiology items of S0-S2; the other four studies are audited
+    assert figures["priors"]["diagnosis_etiology"]["items"] == 4
+    assert figures["label_shortcuts"]["studies"] == 4
+    assert figures["priors"]["lge_presence"]["items"] == 7

@@ -48,20 +48,23 @@ def test_prerender_refuses_a_folder_as_output_before_rendering(
                                               "file name)"
 
 
-def test_analyze_skips_an_lm_eval_folder_it_cannot_read_in_one_line(
+def test_analyze_skips_the_samples_it_cannot_read_in_one_line_each(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A samples file that is not UTF-8: the folder is named and skipped, no traceback."""
+    """A samples line that is not UTF-8 and one without a full document: each is named
+    with its line and skipped; with nothing left the run says so, no traceback."""
     folder = tmp_path / "lm" / "model"
     folder.mkdir(parents=True)
     (folder / "results_1.json").write_text('{"results": {"cardiolens_diagnosis_etiology": '
                                            '{}}, "configs": {}}')
-    (folder / "samples_cardiolens_diagnosis_etiology_1.jsonl").write_bytes(b'{"doc": 1}\n\xff\n')
+    samples = folder / "samples_cardiolens_diagnosis_etiology_1.jsonl"
+    samples.write_bytes(b'{"doc": {"item_id": "S0/x", "level": "diagnosis"}}\n\xff\n')
     assert main(["analyze", str(tmp_path / "lm"), "--out", str(tmp_path / "out"),
                  "--quiet"]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err[0].startswith(f"{tmp_path / 'lm'}: cannot read lm-eval results "
-                             "(UnicodeDecodeError")
-    assert err[-1] == "cardiolens: no readable cardiolens results in the given logs or folders"
+    assert capsys.readouterr().err.splitlines() == [
+        f"{samples}:1: doc has no 'study_id', 'subtask', 'answer_type'; sample skipped",
+        f"{samples}:2: not UTF-8 text (byte 0xff at column 1); save the file as UTF-8; "
+        "sample skipped",
+        "cardiolens: no readable cardiolens results in the given logs or folders"]
 
 
 # ----------------------------------------------------------------- show: unreadable series
@@ -125,7 +128,7 @@ def test_show_skips_a_malformed_line_of_another_study(tmp_path: Path,
     out = tmp_path / "sheet.png"
     assert main(["show", str(ds), "S0", "--out", str(out)]) == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"{studies}:2: malformed JSON (Invalid control character at)",
+    assert err == [f"{studies}:2: malformed JSON (Unterminated string starting at: column 232)",
                    f"{ds / 'items.jsonl'}:6: study 'S1' missing; its 5 item(s) skipped "
                    "(lines 6-10)",
                    f"wrote {out}"]
@@ -142,7 +145,7 @@ def _break_records(ds: Path) -> list[str]:
     rows[8] = rows[8].replace('"study_id"', '"studyid"')            # missing field
     rows[13] = rows[13].replace('"Ischemic cardiomyopathy"', "7")   # wrong type
     items.write_text("\n".join(rows) + "\n")
-    return [f"{items}:4: malformed JSON (Invalid control character at)",
+    return [f"{items}:4: malformed JSON (Unterminated string starting at: column 121)",
             f"{items}:9: missing 'study_id'",
             f"{items}:14: 'answer' must be a string or a list of strings"]
 
@@ -165,3 +168,68 @@ def test_audit_skips_malformed_records_in_one_line_each_and_audits_the_rest(
     assert figures["priors"]["diagnosis_etiology"]["items"] == 4
     assert figures["label_shortcuts"]["studies"] == 4
     assert figures["priors"]["lge_presence"]["items"] == 7
+
+
+# ------------------------------------------------- analyze: lm-eval folders with bad parts
+
+def _lm_eval_folder(root: Path) -> tuple[Path, list[str]]:
+    """An lm-eval output folder of a mixed run (a cardiolens task and hellaswag) whose
+    cardiolens samples hold two broken lines among six good ones; the expected lines."""
+    import json
+
+    from cardiolens.scorers.item_scoring import choice_record
+
+    folder = root / "lm" / "model"
+    folder.mkdir(parents=True)
+    (folder / "results_T1.json").write_text(json.dumps({
+        "results": {"cardiolens_diagnosis_etiology": {}, "hellaswag": {"acc,none": 0.3}},
+        "config": {"model": "hf"}}))
+    options = ["Ischemic cardiomyopathy", "Non-ischemic cardiomyopathy"]
+    lines = []
+    for n in range(6):
+        doc = {"item_id": f"S{n}/diagnosis_etiology", "study_id": f"S{n}", "level": "diagnosis",
+               "subtask": "diagnosis_etiology", "answer_type": "single"}
+        record = choice_record("A" if n % 2 else "B", options, "single", [options[0]])
+        lines.append(json.dumps({"doc": doc, "accuracy": record}))
+    lines.insert(2, lines[0][:40])                                       # cut short
+    lines.insert(5, json.dumps({"doc": {"item_id": "S9/x", "study_id": "S9"}, "accuracy": {}}))
+    samples = folder / "samples_cardiolens_diagnosis_etiology_T1.jsonl"
+    samples.write_text("\n".join(lines) + "\n")
+    other = folder / "samples_hellaswag_T1.jsonl"
+    other.write_text(json.dumps({"doc_id": 0, "doc": {"ctx": "A man"}, "acc": 1.0}) + "\n")
+    return root / "lm", [
+        f"{samples}:3: malformed JSON (Unterminated string starting at: column 21); "
+        "sample skipped",
+        f"{samples}:6: doc has no 'level', 'subtask', 'answer_type'; sample skipped",
+        f"{other}: not the samples of a cardiolens task (line 1 holds no cardiolens "
+        "document); skipped"]
+
+
+def test_analyze_reads_the_good_samples_of_an_lm_eval_folder_and_names_the_bad_ones(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cardiolens.analysis.results import read_lm_eval_folder
+    from cardiolens.errors import CardiolensError
+
+    folder, expected = _lm_eval_folder(tmp_path)
+    problems: list[str] = []
+    (run,) = read_lm_eval_folder(folder, on_problem=problems.append)
+    assert problems == expected
+    assert sorted(row.study_id for row in run.rows) == [f"S{n}" for n in range(6)]
+    with pytest.raises(CardiolensError, match="malformed JSON"):     # strict without it
+        read_lm_eval_folder(folder)
+    out = tmp_path / "report"
+    assert main(["analyze", str(folder), "--out", str(out), "--quiet",
+                 "--replicates", "20"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[:3] == expected and "Traceback" not in "".join(err)
+    assert err[-1].startswith("wrote ") and err[-1].endswith("(1 runs; 3 input(s) skipped)")
+
+
+def test_analyze_names_a_folder_with_nothing_to_read(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "logs"
+    empty.mkdir()
+    assert main(["analyze", str(empty), "--out", str(tmp_path / "o"), "--quiet"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{empty}: no Inspect logs (.eval, .json) or lm-eval results_*.json in this folder",
+        "cardiolens: no readable cardiolens results in the given logs or folders"]

@@ -257,9 +257,9 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            yield number, json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
-            yield number, ValueError(f"malformed JSON ({exc.msg})")
+            yield number, ValueError(f"malformed JSON ({exc.msg}: column {exc.colno})")
         except RecursionError:      # "[[[[..." deeper than Python's stack
             yield number, ValueError("malformed JSON (nested too deeply)")
 

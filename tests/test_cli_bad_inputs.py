@@ -233,3 +233,18 @@ def test_analyze_names_a_folder_with_nothing_to_read(tmp_path: Path,
     assert capsys.readouterr().err.splitlines() == [
         f"{empty}: no Inspect logs (.eval, .json) or lm-eval results_*.json in this folder",
         "cardiolens: no readable cardiolens results in the given logs or folders"]
+
+
+def test_import_dicom_refuses_a_binary_salt_file_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "dicom"
+    src.mkdir()
+    salt = tmp_path / "salt"
+    salt.write_bytes(bytes(range(200, 240)))            # e.g. head -c 40 /dev/urandom
+    out = tmp_path / "out"
+    assert main(["import", "dicom", str(src), str(out), "--salt-file", str(salt),
+                 "--quiet"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"cardiolens: {salt}: not UTF-8 text (byte 0xc8 at offset 0); a salt file holds "
+        "text, such as the 64 hex digits cardiolens writes when the file does not exist")
+    assert not out.exists()

@@ -248,3 +248,47 @@ def test_import_dicom_refuses_a_binary_salt_file_in_one_line(
         f"cardiolens: {salt}: not UTF-8 text (byte 0xc8 at offset 0); a salt file holds "
         "text, such as the 64 hex digits cardiolens writes when the file does not exist")
     assert not out.exists()
+
+
+# ------------------------------------------------------------ build-qa and apply-review
+
+def test_build_qa_with_no_usable_report_keeps_the_review_sheet_being_filled_in(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file from another tool: each line named with its reason; nothing is written, so
+    the sheet a radiologist is filling in survives."""
+    import json
+
+    ds = _tiny(tmp_path)
+    sheet = ds / "review.csv"
+    sheet.write_text("item_id,verdict\nS0/lge_presence,accept\n")
+    items = (ds / "items.jsonl").read_bytes()
+    reports = tmp_path / "chat.jsonl"
+    reports.write_text(json.dumps({"prompt": "hi", "completion": "yo"}) + "\n"
+                       + json.dumps({"study_id": "S0", "sections": ["cine"]}) + "\n{oops\n")
+    assert main(["build-qa", str(reports), "--dataset", str(ds)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{reports}:1: missing 'study_id'",
+        f"{reports}:2: 'sections' must be an object",
+        f"{reports}:3: malformed JSON (Expecting property name enclosed in double quotes: "
+        "column 2)",
+        f"cardiolens: {reports}: no report of a study in {ds}; the dataset and {sheet} are "
+        "left unchanged"]
+    assert sheet.read_text() == "item_id,verdict\nS0/lge_presence,accept\n"
+    assert (ds / "items.jsonl").read_bytes() == items
+
+
+def test_build_qa_refuses_a_folder_as_review_sheet_before_changing_the_dataset(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    ds = _tiny(tmp_path)
+    items = (ds / "items.jsonl").read_bytes()
+    reports = tmp_path / "reports.jsonl"
+    reports.write_text(json.dumps({"study_id": "S1", "report": "No LGE."}) + "\n")
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    assert main(["build-qa", str(reports), "--dataset", str(ds), "--review-sheet",
+                 str(folder)]) == 1
+    assert capsys.readouterr().err.strip() == f"cardiolens: {folder}: is a folder (give a " \
+                                              "file name)"
+    assert (ds / "items.jsonl").read_bytes() == items

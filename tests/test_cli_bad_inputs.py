@@ -292,3 +292,23 @@ def test_build_qa_refuses_a_folder_as_review_sheet_before_changing_the_dataset(
     assert capsys.readouterr().err.strip() == f"cardiolens: {folder}: is a folder (give a " \
                                               "file name)"
     assert (ds / "items.jsonl").read_bytes() == items
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("", "file is empty (a review sheet has a header row)"),
+    ("name,score\nS0/lge_presence,1\n",
+     "not a review sheet (no item_id or verdict column; cardiolens build-qa writes one)"),
+], ids=["empty", "another-tools-csv"])
+def test_apply_review_refuses_a_file_that_is_no_review_sheet(
+        text: str, reason: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ds = _tiny(tmp_path)
+    items = (ds / "items.jsonl").read_bytes()
+    sheet = tmp_path / "scores.csv"
+    sheet.write_text(text)
+    good = tmp_path / "reader_a.csv"
+    good.write_text("item_id,subtask,verdict\nS0/lge_presence,lge_presence,accept\n")
+    for args in ([str(sheet)], [str(good), str(sheet)]):
+        assert main(["apply-review", *args, "--dataset", str(ds)]) == 1
+        assert capsys.readouterr().err.strip() == f"cardiolens: {sheet}: {reason}"
+    assert (ds / "items.jsonl").read_bytes() == items
+    assert not (ds / "review_agreement.json").exists()

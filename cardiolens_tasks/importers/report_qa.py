@@ -305,13 +305,21 @@ def _read_sheet(sheet: Path) -> list[tuple[str, dict[str, str]]]:
     """Rows of a review sheet with their ``file:line`` location."""
     try:
         with sheet.open(newline="", encoding="utf-8-sig") as handle:   # Excel's BOM
-            rows = list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            header = reader.fieldnames
     except OSError as exc:
         raise CardiolensError(f"{sheet}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise CardiolensError(f"{sheet}: {_not_utf8(sheet)}") from None
     except csv.Error as exc:
         raise CardiolensError(f"{sheet}: cannot read review sheet ({exc})") from None
+    if not header:
+        raise CardiolensError(f"{sheet}: file is empty (a review sheet has a header row)")
+    missing = [name for name in ("item_id", "verdict") if name not in header]
+    if missing:
+        raise CardiolensError(f"{sheet}: not a review sheet (no {' or '.join(missing)} "
+                              "column; cardiolens build-qa writes one)")
     return [(f"{sheet}:{number}", row) for number, row in enumerate(rows, 2)]
 
 

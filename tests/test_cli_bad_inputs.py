@@ -312,3 +312,15 @@ def test_apply_review_refuses_a_file_that_is_no_review_sheet(
         assert capsys.readouterr().err.strip() == f"cardiolens: {sheet}: {reason}"
     assert (ds / "items.jsonl").read_bytes() == items
     assert not (ds / "review_agreement.json").exists()
+
+
+@pytest.mark.parametrize("where, reason", [("missing/audit.json", "no such folder"),
+                                           (".", "is a folder")])
+def test_audit_refuses_an_unwritable_json_path_before_auditing(
+        where: str, reason: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ds = _tiny(tmp_path, studies=2)
+    assert main(["audit", str(ds), "--folds", "2", "--json", str(tmp_path / where)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""                           # refused before the table
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("cardiolens: ") and reason in line

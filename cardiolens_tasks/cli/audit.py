@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cardiolens.cli.common import int_at_least, positive_int, report_line, seed_int
+from cardiolens.cli.common import (
+    check_output_file,
+    int_at_least,
+    positive_int,
+    report_line,
+    seed_int,
+)
 from cardiolens.errors import CardiolensError
 
 
@@ -22,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
     if (args.dataset is None) == (args.phantom is None):
         raise CardiolensError("audit: give either a DATASET folder or --phantom N "
                               "(one of the two)")
+    if args.json:       # checked first, so the audit is not lost at the end
+        check_output_file(Path(args.json), create_folder=False)
     if args.phantom is not None:
         result = audit_phantom_labels(args.phantom, args.phantom_seed, depth=args.depth,
                                       folds=args.folds, seed=args.seed)

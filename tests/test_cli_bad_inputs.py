@@ -324,3 +324,36 @@ def test_audit_refuses_an_unwritable_json_path_before_auditing(
     assert captured.out == ""                           # refused before the table
     (line,) = captured.err.strip().splitlines()
     assert line.startswith("cardiolens: ") and reason in line
+
+
+# ------------------------------------------------ a dataset folder without its manifest
+
+def test_every_dataset_command_names_a_missing_manifest_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ds = _tiny(tmp_path)
+    (ds / "cardiolens.json").unlink()
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("item_id,verdict\nS0/lge_presence,accept\n")
+    reports = tmp_path / "reports.jsonl"
+    reports.write_text('{"study_id": "S0", "report": "No LGE."}\n')
+    expected = (f"{ds / 'cardiolens.json'}: file is missing (every CardioLens dataset folder "
+                "has one; see docs/data-format.md)")
+    for args in (["show", str(ds), "S0", "--out", str(tmp_path / "s.png")],
+                 ["audit", str(ds)],
+                 ["prerender", str(tmp_path / "p.parquet"), "--level", "diagnosis", "--data",
+                  str(ds)],
+                 ["build-qa", str(reports), "--dataset", str(ds)],
+                 ["apply-review", str(sheet), "--dataset", str(ds)]):
+        assert main(args) == 1, args
+        assert capsys.readouterr().err.strip() == f"cardiolens: {expected}", args
+    assert main(["validate", str(ds), "--quiet"]) == 1
+    assert capsys.readouterr().out.strip() == expected
+
+
+def test_a_card_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    from cardiolens.data.dataset import read_dataset
+
+    ds = _tiny(tmp_path)
+    card = ds / "cardiolens.json"
+    card.write_bytes(b"\xef\xbb\xbf" + card.read_bytes())      # Windows Notepad's UTF-8
+    assert read_dataset(ds).card.name == "tiny"

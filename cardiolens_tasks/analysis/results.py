@@ -230,6 +230,7 @@ def _sample_row(sample: Any) -> tuple[Row, dict[str, Any]]:
         raise ValueError(f"doc has no {', '.join(repr(k) for k in missing)}")
     metadata = sample.get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
+    record: dict[str, Any]
     if doc["answer_type"] == "report":
         try:
             record = {k: float(sample[k]) for k in
@@ -237,9 +238,10 @@ def _sample_row(sample: Any) -> tuple[Row, dict[str, Any]]:
         except (TypeError, ValueError):
             raise ValueError("a report score is not a number") from None
     else:
-        record = sample.get("accuracy")
-        if not isinstance(record, dict):
+        accuracy = sample.get("accuracy")
+        if not isinstance(accuracy, dict):
             raise ValueError("no 'accuracy' record")
+        record = accuracy
     reference = None
     if doc["answer_type"] == "report" and "target" in doc:
         try:

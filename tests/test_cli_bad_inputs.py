@@ -357,3 +357,32 @@ def test_a_card_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     card = ds / "cardiolens.json"
     card.write_bytes(b"\xef\xbb\xbf" + card.read_bytes())      # Windows Notepad's UTF-8
     assert read_dataset(ds).card.name == "tiny"
+
+
+def test_cache_refuses_a_file_as_the_cache_folder(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    a_file = tmp_path / "cache.txt"
+    a_file.write_text("mine\n")
+    monkeypatch.setenv("CARDIOLENS_CACHE_DIR", str(a_file))
+    for action in ("info", "clear"):
+        assert main(["cache", action]) == 1
+        assert capsys.readouterr().err.strip() == (
+            f"cardiolens: {a_file}: not a folder (the cache folder; set CARDIOLENS_CACHE_DIR "
+            "to a folder)")
+    assert a_file.read_text() == "mine\n"
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``cardiolens validate DIR | head -1``: no 'Broken pipe' line, no traceback."""
+    import subprocess
+    import sys
+
+    ds = _tiny(tmp_path)
+    (ds / "studies.jsonl").unlink()                      # 11 problem lines on stdout
+    proc = subprocess.Popen([sys.executable, "-m", "cardiolens.cli", "validate", str(ds),
+                             "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait() == 141 and err == b""

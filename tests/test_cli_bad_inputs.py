@@ -386,3 +386,34 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     proc.stdout.close()
     err = proc.stderr.read()
     assert proc.wait() == 141 and err == b""
+
+
+def _zip_of_another_tool(path: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("data.txt", "x")
+
+
+@pytest.mark.parametrize("name, write, reason", [
+    ("run.eval", lambda p: p.write_bytes(b""), "cannot read Inspect log (file is empty)"),
+    ("run.eval", lambda p: p.write_bytes(b"PK\x03\x04 cut"),
+     "cannot read Inspect log (not a zip archive, or a truncated one; an .eval log is a zip "
+     "file)"),
+    ("run.eval", _zip_of_another_tool, "cannot read Inspect log (no '_journal/start.json' in "
+     "the archive: a zip file, but not an Inspect log)"),
+    ("wandb.json", lambda p: p.write_text('{"accuracy": 0.5}'),
+     "cannot read Inspect log (JSON of another tool: not an Inspect log)"),
+    ("run.json", lambda p: p.write_bytes(b'{"eval": "caf\xe9"}'),
+     "cannot read Inspect log (not UTF-8 text (byte 0xe9 at offset 13))"),
+    ("results.csv", lambda p: p.write_text("model,score\n"), "not an Inspect log (.eval or .json)"),
+], ids=["empty", "truncated-zip", "other-zip", "other-json", "latin1", "csv"])
+def test_analyze_says_why_a_file_is_not_an_inspect_log(
+        name: str, write: Any, reason: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / name
+    write(path)
+    assert main(["analyze", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: {reason}",
+        "cardiolens: no readable cardiolens results in the given logs or folders"]

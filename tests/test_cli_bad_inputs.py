@@ -417,3 +417,18 @@ def test_analyze_says_why_a_file_is_not_an_inspect_log(
     assert capsys.readouterr().err.splitlines() == [
         f"{path}: {reason}",
         "cardiolens: no readable cardiolens results in the given logs or folders"]
+
+
+def test_prerender_exits_1_when_no_study_can_be_read(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    ds = _tiny(tmp_path)
+    for volume in (ds / "volumes").rglob("*.nii.gz"):
+        volume.write_bytes(volume.read_bytes()[:200])
+    out = tmp_path / "p.parquet"
+    assert main(["prerender", str(out), "--level", "diagnosis", "--data", str(ds)]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines()
+           if line.startswith(("S", "wrote", "cardiolens"))]
+    assert len(err) == 4 and all("truncated or corrupt gzip data" in line for line in err[:2])
+    assert err[2] == f"wrote 2 prompts to {out} (2 with errors)"
+    assert err[3] == ("cardiolens: no prompt could be built: the images of all 2 items are "
+                      "unreadable (the lines above say why)")

@@ -432,3 +432,18 @@ def test_prerender_exits_1_when_no_study_can_be_read(tmp_path: Path,
     assert err[2] == f"wrote 2 prompts to {out} (2 with errors)"
     assert err[3] == ("cardiolens: no prompt could be built: the images of all 2 items are "
                       "unreadable (the lines above say why)")
+
+
+def test_analyze_names_an_lm_eval_run_without_its_samples(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """lm_eval run without --log_samples: the results file is named with the fix."""
+    folder = tmp_path / "lm" / "model"
+    folder.mkdir(parents=True)
+    results = folder / "results_T2.json"
+    results.write_text('{"results": {"cardiolens_diagnosis_etiology": {}}}')
+    assert main(["analyze", str(tmp_path / "lm"), "--out", str(tmp_path / "o"),
+                 "--quiet"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{results}: no samples_*_T2.jsonl beside it (run lm_eval with --log_samples); "
+        "skipped",
+        "cardiolens: no readable cardiolens results in the given logs or folders"]

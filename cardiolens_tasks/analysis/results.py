@@ -179,7 +179,11 @@ def read_lm_eval_folder(folder: Path, on_problem: Callable[[str], None] | None =
         config = config if isinstance(config, dict) else {}
         model = str(summary.get("model_name") or config.get("model") or "lm-eval")
         stamp = result_file.stem.removeprefix("results_")
-        for samples_file in sorted(result_file.parent.glob(f"samples_*_{stamp}.jsonl")):
+        samples_files = sorted(result_file.parent.glob(f"samples_*_{stamp}.jsonl"))
+        if not samples_files:
+            problem(f"{result_file}: no samples_*_{stamp}.jsonl beside it (run lm_eval with "
+                    "--log_samples); skipped")
+        for samples_file in samples_files:
             runs += _read_samples(samples_file, model, config, problem)
     return runs
 

@@ -447,3 +447,18 @@ def test_analyze_names_an_lm_eval_run_without_its_samples(
         f"{results}: no samples_*_T2.jsonl beside it (run lm_eval with --log_samples); "
         "skipped",
         "cardiolens: no readable cardiolens results in the given logs or folders"]
+
+
+def test_analyze_refuses_a_file_as_report_folder_before_reading(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import cardiolens.cli.analyze as analyze
+
+    calls: list[Any] = []
+    monkeypatch.setattr(analyze, "collect_runs", lambda *a: calls.append(a))
+    out = tmp_path / "report.txt"
+    out.write_text("notes\n")
+    assert main(["analyze", str(tmp_path), "--out", str(out), "--quiet"]) == 1
+    assert calls == [] and out.read_text() == "notes\n"
+    assert capsys.readouterr().err.strip() == (f"cardiolens: {out}: not a folder (--out names "
+                                               "the report folder)")

@@ -65,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
 
     from cardiolens.analysis.report import write_analysis
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():        # before minutes of reading logs
+        raise CardiolensError(f"{out}: not a folder (--out names the report folder)")
     runs, problems = collect_runs(args.inputs, not args.quiet)
     if not runs:
         raise CardiolensError("no readable cardiolens results in the given logs or folders")

@@ -124,5 +124,10 @@ def test_noise_is_correlated_as_the_reconstruction_window_correlates_it() -> Non
             measured = float(np.mean(part * shifted) / np.mean(part * part))
             assert abs(measured - expected) < 0.03, (axis, measured, expected)
     assert abs(float(np.mean(noise.real * noise.imag))) < 0.02     # independent parts
+    # k-space samples are uniform, the image noise is Gaussian: its tails and kurtosis
+    for part in (noise.real, noise.imag):
+        z = part.ravel() / part.std()
+        assert float(np.mean(np.abs(z) > 2.0)) == pytest.approx(0.0455, abs=0.004)
+        assert abs(float(np.mean(z**4)) - 3.0) < 0.1
     white = correlated_noise(np.random.default_rng(3), (8, 96, 128), None)
     assert abs(float(np.mean(white.real * np.roll(white.real, 1, axis=1)))) < 0.02

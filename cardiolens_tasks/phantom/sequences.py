@@ -968,15 +968,20 @@ class Renderer:
 
     def series(self) -> dict[str, np.ndarray]:
         """Every series of the study keyed by series name, (H, W, slices, frames)."""
-        out = {"cine_sax": self.cine_sax()}
+        return {name: draw() for name, draw in self.series_drawers().items()}
+
+    def series_drawers(self) -> dict[str, Callable[[], np.ndarray]]:
+        """The function that draws each series, in drawing order (later series reuse
+        what earlier ones memoised for the same slice)."""
+        drawers: dict[str, Callable[[], np.ndarray]] = {"cine_sax": self.cine_sax}
         for view in LAX_VIEWS:
-            out[f"cine_{view}"] = self.cine_lax(view)
-        out["lge_sax"] = self.lge_sax()
+            drawers[f"cine_{view}"] = functools.partial(self.cine_lax, view)
+        drawers["lge_sax"] = self.lge_sax
         for view in ("4ch", "2ch"):
-            out[f"lge_{view}"] = self.lge_lax(view)
-        out["t2_sax"] = self.t2_sax()
-        out["perf_sax"] = self.perf_sax()
-        return out
+            drawers[f"lge_{view}"] = functools.partial(self.lge_lax, view)
+        drawers["t2_sax"] = self.t2_sax
+        drawers["perf_sax"] = self.perf_sax
+        return drawers
 
 
 def _at(value: np.ndarray | complex, t: int) -> complex:

@@ -93,10 +93,13 @@ def _card_is_a_folder(root: Path) -> None:
 FILE_CASES: dict[str, tuple[Callable[[Path], object], str, str]] = {
     # name: (break it, file named, words of the reason)
     "card missing": (lambda r: (r / "cardiolens.json").unlink(), "cardiolens.json",
-                     "No such file"),
-    "card not json": (_card("{not json"), "cardiolens.json", "Expecting property name"),
-    "card empty": (_card(""), "cardiolens.json", "Expecting value"),
-    "card binary": (_card(b"\xff\xfe\x00\x01"), "cardiolens.json", "can't decode"),
+                     "file is missing (every CardioLens dataset folder has one"),
+    "card not json": (_card("{not json"), "cardiolens.json",
+                      "malformed JSON (Expecting property name enclosed in double quotes: "
+                      "line 1 column 2)"),
+    "card empty": (_card(""), "cardiolens.json", "file is empty"),
+    "card binary": (_card(b"\xff\xfe\x00\x01"), "cardiolens.json",
+                    "not UTF-8 text (byte 0xff at offset 0); save the file as UTF-8"),
     "card a list": (_card("[1, 2]"), "cardiolens.json", "not a JSON object"),
     "card too deep": (_card("[" * 100_000), "cardiolens.json", "nested too deeply"),
     "card fields missing": (_card('{"name": "x"}'), "cardiolens.json", "missing fields"),
@@ -104,11 +107,14 @@ FILE_CASES: dict[str, tuple[Callable[[Path], object], str, str]] = {
                        "format_version 2 is not 1"),
     "card version string": (_card_json(lambda c: c.update(format_version="1")),
                             "cardiolens.json", "format_version '1' is not 1"),
-    "card is a folder": (_card_is_a_folder, "cardiolens.json", "Is a directory"),
+    "card is a folder": (_card_is_a_folder, "cardiolens.json", "is a folder, not a file"),
     "studies missing": (lambda r: (r / "studies.jsonl").unlink(), "studies.jsonl",
-                        "cannot read (FileNotFoundError)"),
+                        "studies.jsonl: file is missing"),
+    "studies a folder": (lambda r: ((r / "studies.jsonl").unlink(),
+                                    (r / "studies.jsonl").mkdir()), "studies.jsonl",
+                         "studies.jsonl: is a folder, not a file"),
     "items missing": (lambda r: (r / "items.jsonl").unlink(), "items.jsonl",
-                      "cannot read (FileNotFoundError)"),
+                      "items.jsonl: file is missing"),
     "studies binary": (lambda r: (r / "studies.jsonl").write_bytes(b"\xff\xfe\x00{}\n"),
                        "studies.jsonl", "cannot read (UTF-16 text; save it as UTF-8)"),
 }
@@ -390,6 +396,8 @@ def _cli_cases(tmp: Path, ds: Path) -> list[tuple[list[str], str]]:
     full = tmp / "full"
     full.mkdir()
     (full / "keep.txt").write_text("user data")
+    sheet = tmp / "sheet.csv"
+    sheet.write_text("item_id,verdict\n")
     return [
         (["demo", "--out", str(tmp / "d"), "--studies", "-3"], "'-3' must be at least 1"),
         (["demo", "--out", str(tmp / "d"), "--studies", "many"], "'many' is not an integer"),
@@ -424,7 +432,7 @@ def _cli_cases(tmp: Path, ds: Path) -> list[tuple[list[str], str]]:
         (["build-qa", str(a_file), "--dataset", str(nowhere)], f"{nowhere}: not a dataset"),
         (["apply-review", str(nowhere / "sheet.csv"), "--dataset", str(ds)],
          f"{nowhere / 'sheet.csv'}: No such file or directory"),
-        (["apply-review", str(a_file), "--dataset", str(nowhere)],
+        (["apply-review", str(sheet), "--dataset", str(nowhere)],
          f"{nowhere}: not a dataset folder"),
         (["prerender", str(tmp / "p.parquet"), "--level", "everything"],
          "invalid choice: 'everything'"),
@@ -552,7 +560,7 @@ def test_every_bad_parameter_is_named_in_one_message(cohort40: Path) -> None:
 @pytest.mark.parametrize("data, message", [
     ("{tmp}/nowhere", "data: {tmp}/nowhere: not a dataset folder"),
     ("{tmp}/a_file", "data: {tmp}/a_file: not a dataset folder"),
-    ("{tmp}/empty", "data: {tmp}/empty/cardiolens.json: [Errno 2] No such file"),
+    ("{tmp}/empty", "data: {tmp}/empty/cardiolens.json: file is missing"),
 ])
 def test_a_bad_data_path_fails_with_the_path_named(data: str, message: str,
                                                    tmp_path: Path) -> None:

@@ -80,3 +80,4 @@ def test_cine_pool_flow_is_uneven_and_depends_on_no_finding() -> None:
     bare = Renderer(replace(p, scar=(), edema=(), defect=None, papillary_scar=False))
     np.testing.assert_array_equal(bare.flow, r.flow)
     np.testing.assert_array_equal(bare.trabeculae, r.trabeculae)
+

@@ -124,5 +124,26 @@ def test_noise_is_correlated_as_the_reconstruction_window_correlates_it() -> Non
             measured = float(np.mean(part * shifted) / np.mean(part * part))
             assert abs(measured - expected) < 0.03, (axis, measured, expected)
     assert abs(float(np.mean(noise.real * noise.imag))) < 0.02     # independent parts
+    # k-space samples are uniform, the image noise is Gaussian: its tails and kurtosis
+    for part in (noise.real, noise.imag):
+        z = part.ravel() / part.std()
+        assert float(np.mean(np.abs(z) > 2.0)) == pytest.approx(0.0455, abs=0.004)
+        assert abs(float(np.mean(z**4)) - 3.0) < 0.1
     white = correlated_noise(np.random.default_rng(3), (8, 96, 128), None)
     assert abs(float(np.mean(white.real * np.roll(white.real, 1, axis=1)))) < 0.02
+
+
+def test_temporal_footprint_blurs_what_moves_and_keeps_what_stands_still() -> None:
+    from cardiolens.phantom.scanner import temporal_footprint
+
+    frames = np.zeros((1, 20, 4, 4), np.float32)
+    frames[:, :, 0] = 3.0                       # still tissue
+    frames[:, 5, 2, 2] = 1.0                    # something present in one frame only
+    out = temporal_footprint(frames, 1.2)
+    np.testing.assert_allclose(out[:, :, 0], 3.0, rtol=1e-6)
+    w = 1.2 / 8.0
+    np.testing.assert_allclose(out[0, 4:7, 2, 2], [w, 1.0 - 2.0 * w, w], rtol=1e-5)
+    np.testing.assert_allclose(out.sum(axis=1), frames.sum(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(temporal_footprint(frames[:, :1], 1.2), frames[:, :1])
+    assert all(0.8 <= draw_profile(np.random.default_rng([s, 2000])).footprint <= 1.6
+               for s in range(50))

@@ -16,7 +16,9 @@ from cardiolens.phantom.sequences import (
     _fractal_kernel,
     _smooth_kernel,
     _spectral_field,
+    _white_spectrum,
     slab_offsets,
+    spectral_grid,
 )
 
 SEED, STUDIES = 4, 16
@@ -38,20 +40,22 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
 def test_texture_is_three_dimensional_coarse_grain_runs_through_the_slab() -> None:
     """Fields of parallel planes: identical at depth 0, less alike further away, and fine
     grain decorrelates faster than coarse structure (structures as deep as they are wide)."""
-    shape = (96, 128)
+    shape = (96, 131)             # drawn on a 96 x 135 grid and cropped
+    grid = spectral_grid(shape)
+    assert grid == (96, 135)
 
     def field(kernel: np.ndarray, depth: float, other: int = 1) -> np.ndarray:
-        return _spectral_field(np.random.default_rng(5), shape, kernel, depth,
-                               np.random.default_rng([5, other]))
+        return _spectral_field(shape, kernel, _white_spectrum(np.random.default_rng(5), grid),
+                               _white_spectrum(np.random.default_rng([5, other]), grid), depth)
 
-    fine, coarse = _smooth_kernel(shape, 1.0), _smooth_kernel(shape, 6.0)
+    fine, coarse = _smooth_kernel(grid, 1.0), _smooth_kernel(grid, 6.0)
     assert _correlation(field(fine, 0.0), field(fine, 0.0)) == pytest.approx(1.0)
     near, far = (_correlation(field(fine, 0.0), field(fine, d)) for d in (0.5, 2.0))
     assert 0.1 < far < near < 0.95
     assert _correlation(field(coarse, 0.0), field(coarse, 2.0)) > far + 0.3
     # the planes on either side are consistent: less alike with each other than with the
     # centre plane (exponential correlation per Fourier mode)
-    one = _fractal_kernel(shape)
+    one = _fractal_kernel(grid)
     minus, plus = field(one, 2.0, other=2), field(one, 2.0, other=3)
     assert _correlation(minus, plus) < _correlation(field(one, 0.0), plus)
     for f in (minus, plus):

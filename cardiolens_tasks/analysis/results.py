@@ -8,7 +8,7 @@ analysis does not care which framework ran.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,39 +132,131 @@ def _sequence(subtask: str) -> str:
     return sequence_group(load_taxonomy().get(subtask))
 
 
-def read_lm_eval_folder(folder: Path) -> list[Run]:
-    """Runs of an lm-eval ``--output_path`` folder (needs ``--log_samples``)."""
+DOC_KEYS = ("item_id", "study_id", "level", "subtask", "answer_type")
+"""What every cardiolens lm-eval document holds (a samples file without them is another
+task's)."""
+
+
+def read_lm_eval_folder(folder: Path, on_problem: Callable[[str], None] | None = None
+                        ) -> list[Run]:
+    """Runs of an lm-eval ``--output_path`` folder (needs ``--log_samples``).
+
+    Args:
+        folder: the folder; its ``results_*.json`` files are found at any depth.
+        on_problem: given one line per unreadable results file (``<file>: <reason>``), per
+            samples file of another task, and per malformed sample (``<file>:<line>:
+            <reason>``); that file or sample is skipped and the rest is read. Without it
+            the first problem raises :class:`CardiolensError`.
+    """
+    def problem(line: str) -> None:
+        if on_problem is None:
+            raise CardiolensError(line)
+        on_problem(line)
+
     results = sorted(folder.rglob("results_*.json"))
     if not results:
         raise CardiolensError(f"{folder}: no lm-eval results_*.json found")
     runs: list[Run] = []
     for result_file in results:
         try:
-            summary = json.loads(result_file.read_text())
-        except (OSError, ValueError) as exc:
-            raise CardiolensError(f"{result_file}: cannot read ({exc})") from None
-        config = summary.get("config", {})
+            summary = json.loads(result_file.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            problem(f"{result_file}: cannot read (not UTF-8 text, byte "
+                    f"0x{exc.object[exc.start]:02x} at offset {exc.start})")
+            continue
+        except json.JSONDecodeError as exc:
+            problem(f"{result_file}: " + ("file is empty" if not exc.doc.strip() else
+                                          f"malformed JSON ({exc.msg} at line {exc.lineno})"))
+            continue
+        except (OSError, ValueError, RecursionError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            problem(f"{result_file}: cannot read ({reason})")
+            continue
+        if not isinstance(summary, dict):
+            problem(f"{result_file}: not lm-eval results (a JSON object is expected)")
+            continue
+        config = summary.get("config")
+        config = config if isinstance(config, dict) else {}
         model = str(summary.get("model_name") or config.get("model") or "lm-eval")
         stamp = result_file.stem.removeprefix("results_")
-        for samples_file in sorted(result_file.parent.glob(f"samples_*_{stamp}.jsonl")):
-            by_level: dict[str, Run] = {}
-            for line in samples_file.read_text().splitlines():
-                sample = json.loads(line)
-                doc = sample["doc"]
-                metadata = (sample.get("metadata") or {})
-                run = by_level.setdefault(doc["level"], Run(
-                    model, doc["level"], settings_of({**config.get("metadata", {}),
-                                                      **metadata}), str(samples_file)))
-                if doc["answer_type"] == "report":
-                    record = {k: float(sample[k]) for k in
-                              ("bleu4", "rouge_l", "clinical_f1", "contradiction_rate")
-                              if k in sample}
-                else:
-                    record = sample["accuracy"]
-                reference = (json.loads(doc["target"]) if doc["answer_type"] == "report"
-                             and "target" in doc else None)
-                run.rows.append(Row(doc["item_id"], doc["study_id"], doc["level"],
-                                    doc["subtask"], _sequence(doc["subtask"]),
-                                    doc["answer_type"], record, row_meta(doc, reference)))
-            runs += by_level.values()
+        samples_files = sorted(result_file.parent.glob(f"samples_*_{stamp}.jsonl"))
+        if not samples_files:
+            problem(f"{result_file}: no samples_*_{stamp}.jsonl beside it (run lm_eval with "
+                    "--log_samples); skipped")
+        for samples_file in samples_files:
+            runs += _read_samples(samples_file, model, config, problem)
     return runs
+
+
+def _read_samples(path: Path, model: str, config: dict[str, Any],
+                  problem: Callable[[str], None]) -> list[Run]:
+    """The runs (one per level) of one lm-eval samples file; bad lines go to ``problem``."""
+    from cardiolens.data.dataset import iter_jsonl
+
+    by_level: dict[str, Run] = {}
+    defaults = config.get("metadata")
+    defaults = defaults if isinstance(defaults, dict) else {}
+    first = True
+    try:
+        for number, sample in iter_jsonl(path):
+            if first and not isinstance(sample, ValueError):
+                first = False
+                doc = sample.get("doc") if isinstance(sample, dict) else None
+                if not (isinstance(doc, dict) and any(key in doc for key in DOC_KEYS)):
+                    problem(f"{path}: not the samples of a cardiolens task (line {number} "
+                            "holds no cardiolens document); skipped")
+                    return []
+            try:
+                if isinstance(sample, ValueError):
+                    raise sample
+                row, metadata = _sample_row(sample)
+            except ValueError as exc:
+                problem(f"{path}:{number}: {exc}; sample skipped")
+                continue
+            run = by_level.setdefault(row.level, Run(
+                model, row.level, settings_of({**defaults, **metadata}), str(path)))
+            run.rows.append(row)
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        problem(f"{path}: cannot read ({reason}); skipped")
+        return []
+    return list(by_level.values())
+
+
+def _sample_row(sample: Any) -> tuple[Row, dict[str, Any]]:
+    """One lm-eval sample as a :class:`Row` and its metadata; ValueError names what is
+    wrong."""
+    if not isinstance(sample, dict) or not isinstance(sample.get("doc"), dict):
+        raise ValueError("no 'doc' object")
+    doc = sample["doc"]
+    missing = [key for key in DOC_KEYS if not isinstance(doc.get(key), str)]
+    if missing:
+        raise ValueError(f"doc has no {', '.join(repr(k) for k in missing)}")
+    metadata = sample.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    record: dict[str, Any]
+    if doc["answer_type"] == "report":
+        try:
+            record = {k: float(sample[k]) for k in
+                      ("bleu4", "rouge_l", "clinical_f1", "contradiction_rate") if k in sample}
+        except (TypeError, ValueError):
+            raise ValueError("a report score is not a number") from None
+    else:
+        accuracy = sample.get("accuracy")
+        if not isinstance(accuracy, dict):
+            raise ValueError("no 'accuracy' record")
+        record = accuracy
+    reference = None
+    if doc["answer_type"] == "report" and "target" in doc:
+        try:
+            reference = json.loads(doc["target"])
+        except (TypeError, ValueError):
+            raise ValueError("doc 'target' is not JSON text") from None
+    try:
+        sequence = _sequence(doc["subtask"])
+    except CardiolensError:
+        raise ValueError(f"unknown subtask {doc['subtask']!r}") from None
+    return Row(doc["item_id"], doc["study_id"], doc["level"], doc["subtask"], sequence,
+               doc["answer_type"], record, row_meta(doc, reference)), metadata
+
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,31 @@ from cardiolens.data.dataset import read_dataset
 from cardiolens.errors import CardiolensError
 
 
-def audit_dataset(root: str | Path, depth: int = 3, folds: int = 5,
-                  seed: int = 0) -> dict[str, Any]:
-    """Label shortcuts and priors of the dataset at ``root``."""
-    dataset = read_dataset(root)
+def audit_dataset(root: str | Path, depth: int = 3, folds: int = 5, seed: int = 0,
+                  on_problem: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Label shortcuts and priors of the dataset at ``root``.
+
+    Args:
+        on_problem: given one line (``<file>:<line>: <reason>``) per malformed record of
+            ``studies.jsonl`` / ``items.jsonl``, and per study whose items lose their
+            study; those records are left out of the audit (as the tasks do) and the lines
+            are kept in the result (``skipped_records``).
+            Without it the first malformed record raises :class:`DatasetError`.
+    """
+    skipped: list[str] = []
+
+    def problem(line: str) -> None:
+        skipped.append(line)
+        if on_problem is not None:
+            on_problem(line)
+
+    dataset = read_dataset(root, on_problem=problem if on_problem is not None else None)
     label_sets = label_sets_from_dataset(dataset)
     if len(label_sets) < folds:
         raise CardiolensError(f"{root}: {len(label_sets)} studies with a diagnosis item; "
                               f"the audit needs at least {folds}")
     return {"dataset": str(root), "label_shortcuts": label_audit(label_sets, depth, folds, seed),
-            "priors": prior_baselines(dataset.items)}
+            "priors": prior_baselines(dataset.items), "skipped_records": skipped}
 
 
 def audit_phantom_labels(studies: int, cohort_seed: int = 0, depth: int = 3, folds: int = 5,
@@ -76,6 +92,9 @@ def format_priors(priors: dict[str, dict[str, Any]]) -> list[str]:
 def format_audit(result: dict[str, Any]) -> str:
     """Every section of an audit result, as plain text."""
     lines = [f"cardiolens audit: {result['dataset']}", ""]
+    if result.get("skipped_records"):
+        lines[-1:] = [f"  left out: {len(result['skipped_records'])} problem line(s) of "
+                      "studies.jsonl / items.jsonl (listed on stderr)", ""]
     if "label_shortcuts" in result:
         lines += [*format_labels(result["label_shortcuts"]), ""]
     if "priors" in result:

@@ -7,6 +7,7 @@ and a non-zero exit; no traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -54,9 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()      # inside the try: a closed pipe is caught below
     except CardiolensError as exc:
         print(f"cardiolens: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:     # the output went to a reader that closed (``| head``)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no flush error
+        return 141
     except OSError as exc:      # a path the user gave cannot be read or written
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"cardiolens: {where}{exc.strerror or exc}", file=sys.stderr)

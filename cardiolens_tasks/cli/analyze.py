@@ -25,11 +25,16 @@ def collect_runs(paths: Sequence[str], progress: bool) -> tuple[list[Any], int]:
     for text in paths:
         path = Path(text)
         if path.is_dir():
-            logs += sorted(p for p in path.rglob("*") if p.suffix in (".eval", ".json")
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".eval", ".json")
                            and not p.name.startswith("results_")
                            and p.name not in BOOKKEEPING)
+            logs += found
             if any(path.rglob("results_*.json")):
                 folders.append(path)
+            elif not found:
+                print(f"{path}: no Inspect logs (.eval, .json) or lm-eval results_*.json in "
+                      "this folder", file=sys.stderr)
+                problems += 1
         elif path.is_file():
             logs.append(path)
         else:
@@ -42,17 +47,16 @@ def collect_runs(paths: Sequence[str], progress: bool) -> tuple[list[Any], int]:
         except CardiolensError as exc:
             print(str(exc), file=sys.stderr)
             problems += 1
+    def report(line: str) -> None:
+        nonlocal problems
+        print(line, file=sys.stderr)
+        problems += 1
+
     for folder in folders:
         try:
-            runs += read_lm_eval_folder(folder)
+            runs += read_lm_eval_folder(folder, on_problem=report)
         except CardiolensError as exc:
-            print(str(exc), file=sys.stderr)
-            problems += 1
-        except (OSError, ValueError) as exc:    # a file not UTF-8 or not JSON, unforeseen
-            text = str(exc).splitlines()[0][:120] if str(exc) else ""
-            print(f"{folder}: cannot read lm-eval results ({exc.__class__.__name__}"
-                  f"{': ' + text if text else ''}); skipped", file=sys.stderr)
-            problems += 1
+            report(str(exc))
     return [run for run in merge_runs(runs) if run.rows], problems
 
 
@@ -61,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
 
     from cardiolens.analysis.report import write_analysis
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():        # before minutes of reading logs
+        raise CardiolensError(f"{out}: not a folder (--out names the report folder)")
     runs, problems = collect_runs(args.inputs, not args.quiet)
     if not runs:
         raise CardiolensError("no readable cardiolens results in the given logs or folders")

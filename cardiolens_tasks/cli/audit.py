@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cardiolens.cli.common import int_at_least, positive_int, seed_int
+from cardiolens.cli.common import (
+    check_output_file,
+    int_at_least,
+    positive_int,
+    report_line,
+    seed_int,
+)
 from cardiolens.errors import CardiolensError
 
 
@@ -22,12 +28,14 @@ def run(args: argparse.Namespace) -> int:
     if (args.dataset is None) == (args.phantom is None):
         raise CardiolensError("audit: give either a DATASET folder or --phantom N "
                               "(one of the two)")
+    if args.json:       # checked first, so the audit is not lost at the end
+        check_output_file(Path(args.json), create_folder=False)
     if args.phantom is not None:
         result = audit_phantom_labels(args.phantom, args.phantom_seed, depth=args.depth,
                                       folds=args.folds, seed=args.seed)
     else:
         result = audit_dataset(Path(args.dataset), depth=args.depth, folds=args.folds,
-                               seed=args.seed)
+                               seed=args.seed, on_problem=report_line)
     print(format_audit(result))
     if args.json:
         write_json(result, Path(args.json))
@@ -43,7 +51,10 @@ def add_parser(sub: Any) -> None:
                     "subtype accuracy of each structured finding used alone (best lookup "
                     "rule) and of a small decision tree over all findings but the LGE "
                     "pattern, a clinician's rule set, and the majority and option-A "
-                    "baselines of every subtask. Prints a table; --json writes the figures.")
+                    "baselines of every subtask. Prints a table; --json writes the figures. "
+                    "A malformed line of studies.jsonl or items.jsonl is one line on "
+                    "stderr (file, line number, reason) and is left out; the rest is "
+                    "audited.")
     audit.add_argument("dataset", nargs="?", help="dataset folder")
     audit.add_argument("--phantom", type=positive_int, metavar="N",
                        help="instead of a dataset: the label shortcuts of N phantom label "

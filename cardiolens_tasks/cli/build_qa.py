@@ -7,13 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cardiolens.cli.common import report_line
+from cardiolens.cli.common import check_output_file, report_line
 
 
 def run(args: argparse.Namespace) -> int:
     from cardiolens.importers.report_qa import build_qa
 
     sheet = Path(args.review_sheet or Path(args.dataset) / "review.csv")
+    if Path(args.dataset).is_dir() and sheet.parent.exists():   # refused before any work
+        check_output_file(sheet, create_folder=False)          # (a missing folder is made)
     if args.model:
         from cardiolens.inspect_adapter.report_extraction import model_extractor
 
@@ -24,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         summary = build_qa(Path(args.reports), Path(args.dataset), sheet, on_problem=report_line)
     print(f"{summary.items} proposed item(s) from {summary.reports} report(s); review sheet "
           f"{sheet}", file=sys.stderr)
-    return 0 if summary.reports else 1
+    return 0
 
 
 def add_parser(sub: Any) -> None:
@@ -35,7 +37,9 @@ def add_parser(sub: Any) -> None:
                     "perfusion, impression}} or {\"study_id\", \"report\"}), extract the "
                     "findings with the rule-based extractor, add the items (and report "
                     "references) to the dataset with provenance, and write a CSV review "
-                    "sheet for radiologists.")
+                    "sheet for radiologists. A report line that cannot be read is one line "
+                    "and skipped; if no report of a study in the dataset is left, nothing "
+                    "is written (exit 1).")
     build.add_argument("reports", help="reports JSONL file")
     build.add_argument("--dataset", required=True, help="dataset folder (its studies)")
     build.add_argument("--review-sheet", help="CSV to write (default: DATASET/review.csv)")

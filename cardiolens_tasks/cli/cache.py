@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cardiolens.cache import cache_root
+from cardiolens.errors import CardiolensError
 
 RENDER = "render"
 COHORT_GLOB = "phantom-*"
@@ -85,6 +86,9 @@ def run_clear(root: Path, render_only: bool) -> int:
 
 def run(args: argparse.Namespace) -> int:
     root = cache_root()
+    if root.exists() and not root.is_dir():
+        raise CardiolensError(f"{root}: not a folder (the cache folder; set "
+                              "CARDIOLENS_CACHE_DIR to a folder)")
     if args.action == "info":
         return run_info(root)
     return run_clear(root, args.render_only)

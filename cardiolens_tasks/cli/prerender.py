@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cardiolens.cli.common import check_output_file, positive_int, seed_int
+from cardiolens.errors import CardiolensError
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,6 +26,9 @@ def run(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     print(f"wrote {summary.rows} prompts to {summary.path} ({len(summary.errors)} with errors)",
           file=sys.stderr)
+    if summary.rows and len(summary.errors) == summary.rows:
+        raise CardiolensError(f"no prompt could be built: the images of all {summary.rows} "
+                              "items are unreadable (the lines above say why)")
     return 0
 
 
@@ -38,7 +42,8 @@ def add_parser(sub: Any) -> None:
         description="Build every prompt of one task level (images as PNG, text with <image> "
                     "markers, captions, options, target) with the tasks' prompt builder and "
                     "write them as Parquet (Hugging Face datasets), rendering in --num-proc "
-                    "processes. Unreadable studies become rows with an error; the rest go on.")
+                    "processes. Unreadable studies become rows with an error (one line each on "
+                    "stderr); the rest go on. Exit 1 if every row has an error.")
     pre.add_argument("out", help="output .parquet file")
     pre.add_argument("--level", required=True, choices=LEVELS)
     pre.add_argument("--data", help="dataset folder (default: the phantom cohort)")

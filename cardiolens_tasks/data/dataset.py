@@ -257,9 +257,9 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            yield number, json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
-            yield number, ValueError(f"malformed JSON ({exc.msg})")
+            yield number, ValueError(f"malformed JSON ({exc.msg}: column {exc.colno})")
         except RecursionError:      # "[[[[..." deeper than Python's stack
             yield number, ValueError("malformed JSON (nested too deeply)")
 
@@ -283,11 +283,9 @@ def read_dataset(root: str | Path, on_problem: Callable[[str], None] | None = No
 
     card_path = root / CARD_FILE
     try:
-        card = card_from_json(json.loads(card_path.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as exc:
+        card = read_card(card_path)
+    except ValueError as exc:
         raise DatasetError(f"{card_path}: {exc}") from None
-    except RecursionError:
-        raise DatasetError(f"{card_path}: malformed JSON (nested too deeply)") from None
     studies: dict[str, Study] = {}
     for number, raw in _read_lines(root / STUDIES_FILE):
         where = f"{root / STUDIES_FILE}:{number}"
@@ -331,14 +329,46 @@ def read_dataset(root: str | Path, on_problem: Callable[[str], None] | None = No
     return Dataset(root, card, studies, items)
 
 
+def read_card(path: Path) -> DatasetCard:
+    """The dataset card at ``path``; ValueError gives the reason in a few words (missing,
+    a folder, not UTF-8, not JSON, wrong fields)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ValueError("file is missing (every CardioLens dataset folder has one; see "
+                         "docs/data-format.md)") from None
+    except IsADirectoryError:
+        raise ValueError("is a folder, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                         f"{exc.start}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    if not text.strip():
+        raise ValueError("file is empty")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON ({exc.msg}: line {exc.lineno} column "
+                         f"{exc.colno})") from None
+    except RecursionError:
+        raise ValueError("malformed JSON (nested too deeply)") from None
+    return card_from_json(raw)
+
+
 def _read_lines(path: Path) -> Iterator[tuple[int, Any]]:
     """Parsed lines; a malformed line comes back as a ValueError in its place."""
     try:
         yield from iter_jsonl(path)
     except UnicodeError as exc:
         raise DatasetError(f"{path}: cannot read ({exc})") from None
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: file is missing") from None
+    except IsADirectoryError:
+        raise DatasetError(f"{path}: is a folder, not a file") from None
     except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc.__class__.__name__})"
+                           ) from None
 
 
 # ---------------------------------------------------------------------------- writing

@@ -8,7 +8,6 @@ memory stays bounded by one slab, not by the dataset.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,9 @@ from cardiolens.data.dataset import (
     STUDIES_FILE,
     Item,
     SeriesInfo,
-    card_from_json,
     item_from_json,
     iter_jsonl,
+    read_card,
     study_from_json,
 )
 from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
@@ -69,12 +68,9 @@ def _lines(path: Path, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
 def _check_card(root: Path, taxonomy: Taxonomy, problems: list[Problem]) -> None:
     path = root / CARD_FILE
     try:
-        card = card_from_json(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        problems.append(Problem(str(path), None, "file is missing"))
-        return
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        problems.append(Problem(str(path), None, f"invalid card ({_short(exc)})"))
+        card = read_card(path)
+    except ValueError as exc:
+        problems.append(Problem(str(path), None, str(exc)))
         return
     if card.taxonomy_version not in taxonomy.dataset_versions:
         problems.append(Problem(str(path), None, f"taxonomy_version {card.taxonomy_version!r} "

@@ -52,7 +52,13 @@ from cardiolens.importers.dicom_values import BadValue, bad_values, drop_labels
 def load_salt(path: Path) -> str:
     """The user's salt: read from ``path``, or created there (keep it outside the dataset)."""
     if path.is_file():
-        salt = path.read_text().strip()
+        try:
+            salt = path.read_text(encoding="utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise CardiolensError(
+                f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                f"{exc.start}); a salt file holds text, such as the 64 hex digits cardiolens "
+                "writes when the file does not exist") from None
         if len(salt) < 16:
             raise CardiolensError(f"{path}: salt too short (at least 16 characters)")
         return salt

@@ -26,8 +26,8 @@ from cardiolens.data.dataset import (
     ITEMS_FILE,
     Dataset,
     Item,
+    iter_jsonl,
     read_dataset,
-    text_lines,
     write_jsonl,
 )
 from cardiolens.data.findings import has_sequences
@@ -195,34 +195,44 @@ def items_for_report(study_id: str, sections: dict[str, str], series_keys: Itera
 
 def _read_reports(path: Path, on_problem: Callable[[str], None]) -> list[tuple[str, dict[str,
                                                                                       str]]]:
-    out = []
+    """``(study_id, sections)`` per report line; a bad line is one ``on_problem`` line."""
     try:
-        lines = list(text_lines(path))
+        lines = list(iter_jsonl(path))
     except UnicodeError as exc:
         raise CardiolensError(f"{path}: cannot read ({exc})") from None
     except OSError as exc:
         raise CardiolensError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    for number, line in lines:
-        if isinstance(line, ValueError):     # not UTF-8: this report only
-            on_problem(f"{path}:{number}: {line}")
-            continue
-        if not line.strip():
-            continue
+    out = []
+    for number, raw in lines:
         try:
-            raw = json.loads(line)
-            study = str(raw["study_id"])
-            if "sections" in raw:
-                sections = {str(k): str(v) for k, v in dict(raw["sections"]).items()}
-                unknown = set(sections) - set(SECTION_SUBTASK)
-                if unknown:
-                    raise ValueError(f"unknown section(s) {', '.join(sorted(unknown))}")
-            else:
-                sections = {"report": str(raw["report"])}
-        except (ValueError, KeyError, TypeError) as exc:
+            if isinstance(raw, ValueError):     # not UTF-8 or not JSON: this report only
+                raise raw
+            out.append(_report_of(raw))
+        except ValueError as exc:
             on_problem(f"{path}:{number}: {exc}")
-            continue
-        out.append((study, sections))
     return out
+
+
+def _report_of(raw: Any) -> tuple[str, dict[str, str]]:
+    """One parsed report line; ValueError names what is wrong."""
+    if not isinstance(raw, dict):
+        raise ValueError("line is not a JSON object")
+    study_id = raw.get("study_id")
+    if isinstance(study_id, bool) or not isinstance(study_id, str | int) or study_id == "":
+        raise ValueError("missing 'study_id'")
+    study = str(study_id)
+    if "sections" in raw:
+        if not isinstance(raw["sections"], dict):
+            raise ValueError("'sections' must be an object")
+        sections = {str(k): str(v) for k, v in raw["sections"].items()}
+        unknown = set(sections) - set(SECTION_SUBTASK)
+        if unknown:
+            raise ValueError(f"unknown section(s) {', '.join(sorted(unknown))}")
+    elif isinstance(raw.get("report"), str):
+        sections = {"report": raw["report"]}
+    else:
+        raise ValueError("missing 'report' text (or a 'sections' object)")
+    return study, sections
 
 
 @dataclass(frozen=True)
@@ -248,6 +258,9 @@ def build_qa(reports: Path, dataset_root: Path, review_sheet: Path,
         used += 1
         proposed += items_for_report(study_id, sections, study.series, taxonomy, extractor,
                                      method)
+    if not used:        # a wrong or empty file must not replace the sheet being reviewed
+        raise CardiolensError(f"{reports}: no report of a study in {dataset_root}; the "
+                              f"dataset and {review_sheet} are left unchanged")
     _write_items(dataset, proposed)
     write_review_sheet(proposed, review_sheet, taxonomy)
     return BuildSummary(used, len(proposed))
@@ -292,13 +305,21 @@ def _read_sheet(sheet: Path) -> list[tuple[str, dict[str, str]]]:
     """Rows of a review sheet with their ``file:line`` location."""
     try:
         with sheet.open(newline="", encoding="utf-8-sig") as handle:   # Excel's BOM
-            rows = list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            header = reader.fieldnames
     except OSError as exc:
         raise CardiolensError(f"{sheet}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise CardiolensError(f"{sheet}: {_not_utf8(sheet)}") from None
     except csv.Error as exc:
         raise CardiolensError(f"{sheet}: cannot read review sheet ({exc})") from None
+    if not header:
+        raise CardiolensError(f"{sheet}: file is empty (a review sheet has a header row)")
+    missing = [name for name in ("item_id", "verdict") if name not in header]
+    if missing:
+        raise CardiolensError(f"{sheet}: not a review sheet (no {' or '.join(missing)} "
+                              "column; cardiolens build-qa writes one)")
     return [(f"{sheet}:{number}", row) for number, row in enumerate(rows, 2)]
 
 

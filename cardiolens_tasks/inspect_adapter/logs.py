@@ -15,13 +15,32 @@ TASKS = ("image_understanding", "report_generation", "diagnosis")
 BOOKKEEPING = ("logs.json", "eval-set.json")
 
 
+def _why(path: Path, exc: Exception) -> str:
+    """Why Inspect could not read ``path``, in words a user can act on."""
+    from pydantic import ValidationError
+
+    text = (str(exc).splitlines() or [exc.__class__.__name__])[0][:120]
+    if path.is_file() and path.stat().st_size == 0:
+        return "file is empty"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+    if isinstance(exc, ValidationError):
+        return "JSON of another tool: not an Inspect log"
+    if path.suffix == ".eval" and isinstance(exc, KeyError):
+        return f"no {text} in the archive: a zip file, but not an Inspect log"
+    if path.suffix == ".eval" and "EOCD" in text:     # the zip end record is missing
+        return "not a zip archive, or a truncated one; an .eval log is a zip file"
+    return text
+
+
 def read_inspect_log(path: Path) -> Run:
     """One run from an Inspect ``.eval`` / ``.json`` log of a cardiolens task."""
+    if path.suffix not in (".eval", ".json"):
+        raise CardiolensError(f"{path}: not an Inspect log (.eval or .json)")
     try:
         log = read_eval_log(str(path))
     except Exception as exc:  # any unreadable or foreign file: one line, the caller goes on
-        reason = (str(exc).splitlines() or [exc.__class__.__name__])[0][:120]
-        raise CardiolensError(f"{path}: cannot read Inspect log ({reason})") from None
+        raise CardiolensError(f"{path}: cannot read Inspect log ({_why(path, exc)})") from None
     task = log.eval.task.split("/")[-1]
     if task not in TASKS or log.eval.task not in (task, f"cardiolens/{task}"):
         raise CardiolensError(f"{path}: not a cardiolens task ({log.eval.task})")

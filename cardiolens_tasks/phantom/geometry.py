@@ -182,6 +182,27 @@ def _edge(distance_mm: np.ndarray, pixel_mm: float) -> np.ndarray:
     return np.clip(distance_mm / pixel_mm + 0.5, 0.0, 1.0)
 
 
+def cos_sum(weights: np.ndarray, spatial: list[np.ndarray], temporal: np.ndarray
+            ) -> np.ndarray:
+    """``sum_i weights[i] * cos(spatial[i] + temporal[i, t])`` as a (T, H, W) array.
+
+    Args:
+        weights: (n,) amplitude of each term.
+        spatial: n angles over the plane, each (H, W) or (1, H, W).
+        temporal: (n, T) angles, one per frame.
+
+    ``cos(a + b) = cos a cos b - sin a sin b`` makes the sum one contraction of the
+    per-pixel (cos a, sin a) with per-frame weights, instead of a pass over (T, H, W) for
+    every term and factor.
+    """
+    per_pixel = np.stack([f(np.reshape(a, np.shape(a)[-2:])) for a in spatial
+                          for f in (np.cos, np.sin)]).astype(np.float32)
+    w = np.asarray(weights, np.float64)[:, None]
+    b = np.asarray(temporal, np.float64)
+    per_frame = np.stack([w * np.cos(b), -w * np.sin(b)], axis=1).reshape(-1, b.shape[1])
+    return np.einsum("kt,khw->thw", per_frame.astype(np.float32), per_pixel)
+
+
 @dataclass
 class Tissue:
     """Fractions of each class per pixel, shape (T, H, W); they sum to one with ``outside``."""
@@ -226,13 +247,13 @@ def _trabecular_share(model: HeartModel, plane: Plane, u: np.ndarray, endo: np.n
     strands_f32 = trabeculae.astype(np.float32)
     # each strand is cos(a + kz u): the angular part a is evaluated once per plane, and on
     # a short-axis plane (u one value per phase) cos(a + b) = cos a cos b - sin a sin b
-    angular = [(w, k * phi + ph + 1.2 * np.sin(3.0 * phi + 2.0 * ph), kz * u)
-               for k, kz, ph, w in strands_f32]
+    angular = [k * phi + ph + 1.2 * np.sin(3.0 * phi + 2.0 * ph) for k, _, ph, _ in strands_f32]
     if u.shape[-2:] == (1, 1):
-        pattern = sum(w * (np.cos(a) * np.cos(b) - np.sin(a) * np.sin(b))
-                      for w, a, b in angular)
+        pattern = cos_sum(strands_f32[:, 3], angular,
+                          strands_f32[:, 1:2] * u.reshape(1, -1))
     else:
-        pattern = sum(w * np.cos(a + b) for w, a, b in angular)
+        pattern = sum(w * np.cos(a + kz * u)
+                      for a, (_, kz, _, w) in zip(angular, strands_f32, strict=True))
     pattern = pattern / float(np.sum(trabeculae[:, 3]))
     strands = np.clip((pattern + 0.1 + 0.3 * s) * 2.5, 0.0, 1.0)   # systole: squeezed
     # the septal surface is smooth; the free wall and the apex are trabeculated
@@ -302,11 +323,10 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
         1.0 + 0.6 * np.clip(1.0 - uu / length, 0.0, 1.0))
     if epi_lobes is not None and epi_fat_mm > 0:
         phi = np.radians(plane.phi)[None]
-        if uu.shape[-2:] == (1, 1):     # short axis: one axial position per phase, so
-            # cos(a + b) = cos a cos b - sin a sin b evaluates the angular part once
-            lobes = sum(amp * (np.cos(k * phi + ph) * np.cos(kz * uu)
-                               - np.sin(k * phi + ph) * np.sin(kz * uu))
-                        for k, amp, ph, kz in epi_lobes.astype(np.float32))
+        if uu.shape[-2:] == (1, 1):     # short axis: one axial position per phase
+            lobes_f32 = epi_lobes.astype(np.float32)
+            lobes = cos_sum(lobes_f32[:, 1], [k * phi + ph for k, _, ph, _ in lobes_f32],
+                            lobes_f32[:, 3:4] * uu.reshape(1, -1))
         else:
             lobes = sum(amp * np.cos(k * phi + ph + kz * uu)
                         for k, amp, ph, kz in epi_lobes.astype(np.float32))
@@ -377,12 +397,11 @@ def blood_flow(model: HeartModel, plane: Plane, t: Tissue, phase: np.ndarray,
     x, y = rho * np.cos(phi), rho * np.sin(phi)
     u = plane.u[None]
     cycle = (np.arange(n, dtype=np.float32) / max(n, 1))[:, None, None]
-    # cos(a + b) = cos a cos b - sin a sin b: the spatial part a once per plane, the
-    # drift b once per frame
-    vortex = sum(np.cos(a) * np.cos(b) - np.sin(a) * np.sin(b)
-                 for a, b in ((kx * x + ky * y + ku * u + ph, drift * 2.0 * np.pi * cycle)
-                              for kx, ky, ku, ph, drift in flow.astype(np.float32)))
-    vortex = vortex * np.float32(np.sqrt(2.0 / len(flow)))
+    # the spatial part once per plane, the drift once per frame
+    flow_f32 = flow.astype(np.float32)
+    vortex = cos_sum(np.full(len(flow), np.sqrt(2.0 / len(flow))),
+                     [kx * x + ky * y + ku * u + ph for kx, ky, ku, ph, _ in flow_f32],
+                     flow_f32[:, 4:5] * (2.0 * np.pi) * cycle.reshape(1, -1))
     endo = np.maximum(t.endo, 1.0)
     rel = rho / endo
     wall = np.clip((rel - 0.55) / 0.45, 0.0, 1.0) ** 2

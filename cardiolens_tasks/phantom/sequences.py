@@ -55,7 +55,14 @@ from cardiolens.phantom.geometry import (
     tissue,
 )
 from cardiolens.phantom.params import Lesion, Scan, StudyParams
-from cardiolens.phantom.scanner import acquire, draw_profile, fov_mask, suppression_mask
+from cardiolens.phantom.scanner import (
+    acquire,
+    draw_profile,
+    fast_length,
+    fov_mask,
+    suppression_mask,
+    uniform_unit,
+)
 from cardiolens.phantom.thorax import (
     THORAX_CLASSES,
     HeartFrame,
@@ -233,35 +240,53 @@ def perfusion_curves(n: int, start: int) -> dict[str, np.ndarray]:
     return _with_fat_phase(out, "perf")
 
 
-def _spectral_field(rng: np.random.Generator, shape: tuple[int, int], kernel: np.ndarray,
-                    depth_px: float = 0.0, other: np.random.Generator | None = None
-                    ) -> np.ndarray:
-    """Unit-variance random field: white noise shaped by ``kernel`` (an rfft2 amplitude).
+def _spectral_field(shape: tuple[int, int], kernel: np.ndarray, white: np.ndarray,
+                    fresh: np.ndarray | None = None, depth_px: float = 0.0) -> np.ndarray:
+    """Unit-variance random field of ``shape``: white noise shaped by ``kernel``.
 
-    ``depth_px``: the field of a parallel plane that far away (pixels) through a 3D
-    texture whose structures are about as deep as they are wide. Each Fourier mode of
-    in-plane wavenumber ``k`` (radians per pixel) keeps ``rho = exp(-k |depth_px|)`` of the
-    plane's own noise and takes ``sqrt(1 - rho^2)`` of fresh noise from ``other``: coarse
-    structure runs through a slab, fine grain changes within it (an exponential correlation
-    along the depth per mode, so planes at -d, 0 and +d are mutually consistent). White
-    noise is drawn directly as its (complex Gaussian) spectrum.
+    Args:
+        shape: the field's (rows, cols).
+        kernel: rfft2 amplitude on :func:`spectral_grid` of ``shape``.
+        white: the rfft2 of white noise on that grid (:func:`_white_spectrum`); not
+            modified, so a caller may keep it for the plane's other depths.
+        fresh: another such spectrum, independent of ``white``: what a plane
+            ``depth_px`` away adds of its own.
+        depth_px: the field of a parallel plane that far away (pixels) through a 3D
+            texture whose structures are about as deep as they are wide. Each Fourier
+            mode of in-plane wavenumber ``k`` (radians per pixel) keeps
+            ``rho = exp(-k |depth_px|)`` of ``white`` and takes ``sqrt(1 - rho^2)`` of
+            ``fresh``: coarse structure runs through a slab, fine grain changes within
+            it (an exponential correlation along the depth per mode, so planes at -d, 0
+            and +d are mutually consistent).
+
+    The field is drawn on the grid and cropped to ``shape`` (a stationary field keeps its
+    statistics when cropped; the grid's FFT is fast).
     """
-    spectrum = _white_spectrum(rng, shape)
-    if depth_px and other is not None:
-        keep, fresh = _depth_weights(shape, round(abs(depth_px), 4))
-        spectrum *= keep
-        spectrum += fresh * _white_spectrum(other, shape)
-    spectrum *= kernel
-    field = np.fft.irfft2(spectrum, s=shape)
-    field -= field.mean()
+    grid = spectral_grid(shape)
+    if depth_px and fresh is not None:
+        keep, weight = _depth_weights(grid, round(abs(depth_px), 4))
+        spectrum = white * keep
+        spectrum += weight * fresh
+        spectrum *= kernel
+    else:
+        spectrum = white * kernel
+    field = np.fft.irfft2(spectrum, s=grid)[:shape[0], :shape[1]]
+    field = field - field.mean()
     field /= field.std() + 1e-9
     return field
 
 
+def spectral_grid(shape: tuple[int, int]) -> tuple[int, int]:
+    """The FFT grid a random field of ``shape`` is drawn on (sides of 2, 3 and 5)."""
+    return fast_length(shape[0]), fast_length(shape[1])
+
+
 def _white_spectrum(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """The rfft2 of white Gaussian noise, drawn directly (complex64)."""
+    """The rfft2 of white noise, drawn directly (complex64): uniform, unit-variance parts,
+    which the inverse transform sums into a Gaussian field (as in
+    :func:`~cardiolens.phantom.scanner.correlated_noise`)."""
     half = (shape[0], shape[1] // 2 + 1)
-    return rng.standard_normal((*half, 2), np.float32).view(np.complex64)[..., 0]
+    return uniform_unit((*half, 2), rng).view(np.complex64)[..., 0]
 
 
 @functools.lru_cache(maxsize=64)
@@ -294,14 +319,17 @@ def _smooth_field(rng: np.random.Generator, shape: tuple[int, int],
                   sigma_px: float | tuple[float, ...]) -> np.ndarray:
     """Unit-variance smooth random field (Gaussian blur in Fourier space); several sigmas
     mix scales of equal strength in one transform."""
-    return _spectral_field(rng, shape, _smooth_kernel(shape, sigma_px))
+    grid = spectral_grid(shape)
+    return _spectral_field(shape, _smooth_kernel(grid, sigma_px), _white_spectrum(rng, grid))
 
 
 def fractal_field(rng: np.random.Generator, shape: tuple[int, int], beta: float = 2.0,
                   largest_px: float = 64.0) -> np.ndarray:
     """Unit-variance random field with a ``1/f^beta`` power spectrum (flat beyond
     ``largest_px``): structure at every scale down to the pixel, as in real tissue."""
-    return _spectral_field(rng, shape, _fractal_kernel(shape, beta, largest_px))
+    grid = spectral_grid(shape)
+    return _spectral_field(shape, _fractal_kernel(grid, beta, largest_px),
+                           _white_spectrum(rng, grid))
 
 
 def patch_texture(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -408,6 +436,7 @@ class Renderer:
         self.trabeculae = draw_trabeculae(self._rng(15))
         self.flow = draw_flow(self._rng(16))          # the cine pool's uneven inflow
         self._fields: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
+        self._spectra: dict[tuple[int, ...], np.ndarray] = {}
         self._atria: dict[tuple[int, int, int], dict[str, np.ndarray]] = {}
         self._slab: dict[int, tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]]]] = {}
         # the slice thickness: short-axis slices contiguous or with a gap of up to 20%,
@@ -493,9 +522,14 @@ class Renderer:
         field = self._fields.get((key, tag))
         if field is None:
             shape = (self.scan.rows, self.scan.cols)
-            other = self._rng(*key, 900, 2 * abs(tag) + int(tag < 0)) if tag else None
-            field = _spectral_field(self._rng(*key), shape, kernel(shape),
-                                    depth / self.p.acq.pixel_mm, other).astype(np.float32)
+            grid = spectral_grid(shape)
+            white = self._spectra.get(key)
+            if white is None:       # the plane's own noise, shared by its depths
+                white = self._spectra[key] = _white_spectrum(self._rng(*key), grid)
+            fresh = (_white_spectrum(self._rng(*key, 900, 2 * abs(tag) + int(tag < 0)), grid)
+                     if tag else None)
+            field = _spectral_field(shape, kernel(grid), white, fresh,
+                                    depth / self.p.acq.pixel_mm).astype(np.float32)
             self._fields[(key, tag)] = field
         return field
 
@@ -686,7 +720,9 @@ class Renderer:
         heart, thorax and their 3D texture are drawn in each, then averaged as complex
         signals before the point-spread function (through-plane partial volume)."""
         r0, r1, c0, c1 = window
-        n = max(len(phases), max(np.size(v) for v in values.values()))
+        # signals per frame (perfusion) or one per class (cine: only the heart moves, so
+        # the thorax is drawn once and broadcast over the phases at the end)
+        n = max(np.size(v) for v in values.values())
         dtype = _dtype(values)
 
         def v(name: str) -> np.ndarray:
@@ -932,15 +968,20 @@ class Renderer:
 
     def series(self) -> dict[str, np.ndarray]:
         """Every series of the study keyed by series name, (H, W, slices, frames)."""
-        out = {"cine_sax": self.cine_sax()}
+        return {name: draw() for name, draw in self.series_drawers().items()}
+
+    def series_drawers(self) -> dict[str, Callable[[], np.ndarray]]:
+        """The function that draws each series, in drawing order (later series reuse
+        what earlier ones memoised for the same slice)."""
+        drawers: dict[str, Callable[[], np.ndarray]] = {"cine_sax": self.cine_sax}
         for view in LAX_VIEWS:
-            out[f"cine_{view}"] = self.cine_lax(view)
-        out["lge_sax"] = self.lge_sax()
+            drawers[f"cine_{view}"] = functools.partial(self.cine_lax, view)
+        drawers["lge_sax"] = self.lge_sax
         for view in ("4ch", "2ch"):
-            out[f"lge_{view}"] = self.lge_lax(view)
-        out["t2_sax"] = self.t2_sax()
-        out["perf_sax"] = self.perf_sax()
-        return out
+            drawers[f"lge_{view}"] = functools.partial(self.lge_lax, view)
+        drawers["t2_sax"] = self.t2_sax
+        drawers["perf_sax"] = self.perf_sax
+        return drawers
 
 
 def _at(value: np.ndarray | complex, t: int) -> complex:

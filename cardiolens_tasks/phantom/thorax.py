@@ -138,6 +138,12 @@ class PlaneMap:
     d_row: np.ndarray
     d_col: np.ndarray
 
+    def crop(self, box: tuple[slice, slice]) -> PlaneMap:
+        """The map of the pixels in ``box`` (rows, cols), indexed from the box's corner."""
+        r0, c0 = box[0].start or 0, box[1].start or 0
+        return PlaneMap(self.origin + r0 * self.d_row + c0 * self.d_col, self.d_row,
+                        self.d_col)
+
     def points(self, rows: int, cols: int) -> np.ndarray:
         r = np.arange(rows, dtype=np.float32)[:, None, None]
         c = np.arange(cols, dtype=np.float32)[None, :, None]
@@ -203,10 +209,23 @@ class Painter:
         self.parts["air"][:] = 1.0
 
     def paint(self, name: str, inside: np.ndarray) -> None:
+        box = nonzero_box(inside)      # only where the solid is: most are small
+        if box is None:
+            return
+        inside = inside[box]
         keep = 1.0 - inside
         for part in self.parts.values():
-            part *= keep
-        self.parts[name] += inside
+            part[box] *= keep
+        self.parts[name][box] += inside
+
+
+def nonzero_box(values: np.ndarray) -> tuple[slice, slice] | None:
+    """The smallest (rows, cols) box holding every nonzero pixel of ``values``, or None."""
+    rows = np.flatnonzero(values.any(axis=1))
+    if not rows.size:
+        return None
+    cols = np.flatnonzero(values.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
 
 
 def body_waves(rng: Rng, fields: int = 5, waves: int = 8,
@@ -232,18 +251,17 @@ def wave_field(pts: np.ndarray, waves: np.ndarray) -> np.ndarray:
 def plane_wave_field(plane: PlaneMap, rows: int, cols: int, waves: np.ndarray) -> np.ndarray:
     """:func:`wave_field` of every pixel of a plane, fast: a plane wave's phase is linear in
     row and column, so ``cos(a + b) = cos a cos b - sin a sin b`` makes each wave a sum of
-    two outer products."""
+    two outer products, and all waves together one matrix product."""
     k = waves[:, :3]
     row_phase = np.outer(k @ plane.d_row, np.arange(rows)) + (k @ plane.origin + waves[:, 3])[:,
                                                                                             None]
     col_phase = np.outer(k @ plane.d_col, np.arange(cols))
-    cr, sr = np.cos(row_phase).astype(np.float32), np.sin(row_phase).astype(np.float32)
-    cc, sc = np.cos(col_phase).astype(np.float32), np.sin(col_phase).astype(np.float32)
-    out = np.zeros((rows, cols), np.float32)
-    for i in range(len(waves)):
-        out += cr[i][:, None] * cc[i][None, :]
-        out -= sr[i][:, None] * sc[i][None, :]
-    return out * np.float32(np.sqrt(2.0 / len(waves)))
+    by_row = np.concatenate([np.cos(row_phase), -np.sin(row_phase)]).astype(np.float32)
+    by_col = np.concatenate([np.cos(col_phase), np.sin(col_phase)]).astype(np.float32)
+    by_row *= np.float32(np.sqrt(2.0 / len(waves)))
+    # einsum's own loop: a BLAS product this small would start threads that contend
+    # with the cohort's worker processes
+    return np.einsum("wr,wc->rc", by_row, by_col)
 
 
 def _surface(scan: Scan, plane: PlaneMap, pts: np.ndarray, waves: np.ndarray | None,
@@ -504,25 +522,29 @@ def _vessel_trees(p: Painter, s: Structures, plane: PlaneMap, scan: Scan,
     hepatis) and pulmonary arteries and veins in the lungs (from about 6 mm in radius at
     the hila, above the base of the heart on both sides of the mediastinum, to below the
     voxel in the periphery, where they fade into the parenchyma's grey)."""
-    rows, cols = scan.rows, scan.cols
-    liver = p.parts["liver"]
-    if liver.any():
-        radius = 3.0 + 4.0 * np.clip(1.0 - np.hypot(dx - 40.0, pts[..., 2] - scan.diaphragm_z
-                                                    + 60.0) / 120.0, 0.0, 1.0)
-        veins = _soft(radius - _tube_distance(plane, rows, cols, s.liver), pixel) * liver
-        p.parts["blood"] += veins
-        p.parts["liver"] -= veins
-    lung = p.parts["lung"]
-    if lung.any():
-        base = pts - (-15.0 * frame.a)
-        hilum = np.minimum(np.hypot(np.hypot(dx - 50.0, y - spine_y - 30.0), base[..., 2]),
-                           np.hypot(np.hypot(dx + 45.0, y - spine_y - 30.0), base[..., 2]))
+    box = nonzero_box(p.parts["liver"])      # each tree is drawn only inside its organ
+    if box is not None:
+        liver, sub = p.parts["liver"][box], plane.crop(box)
+        radius = 3.0 + 4.0 * np.clip(1.0 - np.hypot(dx[box] - 40.0, pts[box][..., 2]
+                                                    - scan.diaphragm_z + 60.0) / 120.0,
+                                     0.0, 1.0)
+        tubes = _tube_distance(sub, liver.shape[0], liver.shape[1], s.liver)
+        veins = _soft(radius - tubes, pixel) * liver
+        p.parts["blood"][box] += veins
+        p.parts["liver"][box] -= veins
+    box = nonzero_box(p.parts["lung"])
+    if box is not None:
+        lung, sub = p.parts["lung"][box], plane.crop(box)
+        base_z = pts[box][..., 2] - (-15.0 * frame.a[2])
+        right, back = dx[box], y[box] - spine_y - 30.0
+        hilum = np.minimum(np.hypot(np.hypot(right - 50.0, back), base_z),
+                           np.hypot(np.hypot(right + 45.0, back), base_z))
         radius = 0.6 + 5.5 * np.exp(-hilum / 45.0)
         share = np.clip(radius / 2.0, 0.0, 1.0) * 0.9   # sub-voxel vessels: partial volume
-        vessels = (_soft(radius - _tube_distance(plane, rows, cols, s.lung), pixel)
+        vessels = (_soft(radius - _tube_distance(sub, lung.shape[0], lung.shape[1], s.lung), pixel)
                    * share * lung)
-        p.parts["blood"] += vessels
-        p.parts["lung"] -= vessels
+        p.parts["blood"][box] += vessels
+        p.parts["lung"][box] -= vessels
 
 
 def _base_vessels(frame: HeartFrame, r: float) -> list[tuple[np.ndarray, tuple[float, float,

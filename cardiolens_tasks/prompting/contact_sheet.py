@@ -15,6 +15,7 @@ unresolved (``orientation.unresolved`` in ``studies.jsonl``) the marks carry a "
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,21 +113,21 @@ def _to_tile(frame: np.ndarray, lo: float, hi: float) -> Image.Image:
     return canvas
 
 
-def _series_rows(dataset: Dataset, key: str,
-                 info: SeriesInfo) -> list[tuple[str, list[Image.Image] | str, list[str]]]:
-    """Tiles per row, or the reason the series could not be read."""
+def _series_rows(dataset: Dataset, key: str, info: SeriesInfo
+                 ) -> list[tuple[str, list[Image.Image], list[str]]] | str:
+    """Tiles per row, or why the series cannot be read (``<file>: <reason>``)."""
     rows = plan_rows(key, info)
     try:
         volume = SeriesVolume.open(dataset.root, info)
         refs = [ref for row in rows for ref in row.refs]
         frames = volume.read_frames(refs)
     except CardiolensError as exc:
-        return [(key, f"unreadable: {exc}", [])]
+        return str(exc)
     finite = frames[np.isfinite(frames)]
     if finite.size == 0:
-        return [(key, "unreadable: no finite voxels", [])]
+        return f"{volume.path}: no finite voxels in the frames shown"
     lo, hi = (float(v) for v in np.percentile(finite, [0.5, 99.5]))
-    out: list[tuple[str, list[Image.Image] | str, list[str]]] = []
+    out: list[tuple[str, list[Image.Image], list[str]]] = []
     start = 0
     for row in rows:
         tiles = [_to_tile(np.nan_to_num(frames[i]), lo, hi)
@@ -143,15 +144,29 @@ def _title(dataset: Dataset, study_id: str) -> str:
     return f"{study_id} - {' / '.join(parts)}" if parts else study_id
 
 
-def write_contact_sheet(dataset_root: Path, study_id: str, out: Path) -> None:
-    """Write the contact sheet of ``study_id`` to the PNG file ``out``."""
+def write_contact_sheet(dataset_root: Path, study_id: str, out: Path,
+                        on_problem: Callable[[str], None] | None = None) -> tuple[int, int]:
+    """Write the contact sheet of ``study_id`` to the PNG file ``out``.
+
+    Args:
+        dataset_root: the dataset folder.
+        study_id: the study to show.
+        out: the PNG file to write (its folder must exist).
+        on_problem: given one line (``<file>[:<line>]: <reason>``) for each series that
+            cannot be read (its row on the sheet says why; the other series are shown) and
+            for each malformed record of ``studies.jsonl`` / ``items.jsonl`` (skipped).
+            Without it a malformed record stops with :class:`DatasetError`.
+
+    Returns:
+        The number of the study's series, and how many of them could not be read.
+    """
     if out.suffix.lower() != ".png":
         raise CardiolensError(f"{out}: the contact sheet is written as PNG (use a .png name)")
     folder = out.parent
     if not folder.is_dir():
         reason = "not a folder" if folder.exists() else "no such folder (create it first)"
         raise CardiolensError(f"{folder}: {reason}")
-    dataset = read_dataset(dataset_root)
+    dataset = read_dataset(dataset_root, on_problem=on_problem)
     study = dataset.studies.get(study_id)
     if study is None:
         known = ", ".join(list(dataset.studies)[:3])
@@ -159,8 +174,18 @@ def write_contact_sheet(dataset_root: Path, study_id: str, out: Path) -> None:
                               f"({len(dataset.studies)} studies; e.g. {known})")
     keys = [k for k in SERIES_ORDER if k in study.series]
     keys += sorted(k for k in study.series if k not in SERIES_ORDER)
-    rows = [(*row, orientation_marks(key, study.series[key].orientation))
-            for key in keys for row in _series_rows(dataset, key, study.series[key])]
+    rows: list[tuple[str, list[Image.Image] | str, list[str], dict[str, str]]] = []
+    unreadable = 0
+    for key in keys:
+        marks = orientation_marks(key, study.series[key].orientation)
+        series_rows = _series_rows(dataset, key, study.series[key])
+        if isinstance(series_rows, str):        # the row says why; the console line too
+            unreadable += 1
+            rows.append((key, f"unreadable: {series_rows}", [], marks))
+            if on_problem is not None:
+                on_problem(f"{series_rows} (series {key}; its row says unreadable)")
+            continue
+        rows += [(label, tiles, captions, marks) for label, tiles, captions in series_rows]
     width = LABEL_WIDTH + TILE * max((len(t) for _, t, _, _ in rows if isinstance(t, list)),
                                      default=4)
     height = TITLE + len(rows) * (TILE + CAPTION)
@@ -180,3 +205,4 @@ def write_contact_sheet(dataset_root: Path, study_id: str, out: Path) -> None:
             _mark(draw, x, y, marks, font)
             draw.text((x + 2, y + TILE), caption, fill=180, font=font)
     sheet.save(out, format="PNG", optimize=True)
+    return len(keys), unreadable

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cardiolens.data.dataset import iter_jsonl
 from cardiolens.data.items import sequence_group
 from cardiolens.errors import CardiolensError
 from cardiolens.prompting.task_options import prompt_options
@@ -191,8 +192,6 @@ def read_lm_eval_folder(folder: Path, on_problem: Callable[[str], None] | None =
 def _read_samples(path: Path, model: str, config: dict[str, Any],
                   problem: Callable[[str], None]) -> list[Run]:
     """The runs (one per level) of one lm-eval samples file; bad lines go to ``problem``."""
-    from cardiolens.data.dataset import iter_jsonl
-
     by_level: dict[str, Run] = {}
     defaults = config.get("metadata")
     defaults = defaults if isinstance(defaults, dict) else {}

@@ -9,10 +9,13 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
+from inspect_ai import eval as inspect_eval
+from inspect_ai.log import write_eval_log
 from PIL import Image
 
 from cardiolens.data.dataset import Item, SeriesInfo, Study, read_dataset, write_dataset
 from cardiolens.data.volumes import write_volume
+from cardiolens.inspect_adapter.logs import read_inspect_log
 from cardiolens.phantom.cohort import generate_cohort
 from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
 from cardiolens.prompting.prompts import Prompt
@@ -20,7 +23,7 @@ from cardiolens.prompting.rendering import RenderCache
 from cardiolens.reader.cine import read_cine
 from cardiolens.reader.request import MM_PER_PX, Part, parse_request
 
-from helpers import card
+from helpers import card, make_tiny_dataset
 
 SCALE = re.compile(r", field of view (\d+) x (\d+) mm \(width x height\), "
                    r"(\d+\.\d+)(?: x (\d+\.\d+))? mm per pixel")
@@ -133,6 +136,19 @@ def test_cached_scale_matches_the_uncached_one(tmp_path: Path) -> None:
         captions.append(builder.build(dataset.items[0]).images[0].caption)
     assert captions[0] == captions[1] == _built(root, "lge_presence",
                                                 image_size=64)[0].images[0].caption
+
+
+def test_logs_from_before_the_option_read_as_scale_off(tmp_path: Path) -> None:
+    root = make_tiny_dataset(tmp_path / "d", studies=1)
+    log = inspect_eval("cardiolens/diagnosis", model="cardiolens/random",
+                       task_args={"data": str(root)}, log_dir=str(tmp_path / "logs"),
+                       display="none")[0]
+    assert log.eval.task_args["scale"] is True
+    assert read_inspect_log(Path(log.location)).settings["scale"] is True
+    del log.eval.task_args["scale"]                    # as an older log records it
+    old = tmp_path / "old.eval"
+    write_eval_log(log, str(old))
+    assert read_inspect_log(old).settings["scale"] is False
 
 
 # ------------------------------------------------------------------------------ reader

@@ -13,6 +13,9 @@ from cardiolens.errors import CardiolensError
 SCORERS = ("choice_scorer", "diagnosis_scorer", "report_scorer")
 TASKS = ("image_understanding", "report_generation", "diagnosis")
 BOOKKEEPING = ("logs.json", "eval-set.json")
+ADDED_LATER = {"scale": False}
+"""Prompt settings added after the first logs, with the value those logs ran with. Inspect
+records every task parameter (defaults included), so a log without one predates it."""
 
 
 def _why(path: Path, exc: Exception) -> str:
@@ -45,6 +48,8 @@ def read_inspect_log(path: Path) -> Run:
     if task not in TASKS or log.eval.task not in (task, f"cardiolens/{task}"):
         raise CardiolensError(f"{path}: not a cardiolens task ({log.eval.task})")
     args: dict[str, Any] = dict(log.eval.task_args or {})
+    if args:
+        args = {**ADDED_LATER, **args}
     run = Run(log.eval.model, task, settings_of(args), str(path))
     for sample in log.samples or []:
         name = next((s for s in SCORERS if s in (sample.scores or {})), None)

@@ -25,7 +25,10 @@ from cardiolens.reader.sax import R_STEP, Ring, fit_ring
 from cardiolens.reader.series import sax_series
 
 DILATED_MM, SMALL_MM = 28.7, 21.5
-THICK_MM, THIN_MM = 11.8, 6.2
+THICK_MM, THIN_MM = 13.0, 6.2
+"""A wall at or above THICK_MM is thickened: the phantom's labelling cut-off (13 mm, between
+its normal walls of at most 10.5 mm and its hypertrophy from 13.8), now that sizes are read
+at the stated scale (it was 11.8 when the reader assumed one scale for every image)."""
 LAX_THICK_MM = 1.1 * THICK_MM
 _LV, _W = vocab.LEVELS, vocab.WALLS6
 LAX_SIDES = {"4ch": (_W.inferoseptal, _W.anterolateral), "2ch": (_W.inferior, _W.anterior),

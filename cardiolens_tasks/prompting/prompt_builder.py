@@ -53,7 +53,7 @@ class PromptSettings:
     scale: bool = setting(True, "State each image's field of view and mm per pixel in its "
                           "caption (false: the captions of runs before this option).")
     max_images: int = setting(4, "Images per prompt with layout=mosaic.", low=1, high=64)
-    shuffle_options: bool = setting(False, "Shuffle the options per item (seeded); the "
+    shuffle_options: bool = setting(True, "Shuffle the options per item (seeded); the "
                                     "targets move along.",
                                     levels=("image_understanding", "diagnosis"))
     seed: int = setting(0, "Seed for random selection and option shuffling.", low=0)

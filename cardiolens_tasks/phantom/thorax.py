@@ -38,9 +38,11 @@ def draw_scan(rng: Rng, p: StudyParams) -> tuple[Scan, float, tuple[float, float
     rotation (degrees) that replace the study's acquisition fields.
     """
     size = _uniform(rng, 0.0, 1.0)                   # body habitus, 0 slim .. 1 large
-    half_x = 140.0 + 50.0 * size + _uniform(rng, -8, 8)
-    half_y = 95.0 + 40.0 * size + _uniform(rng, -6, 6)
-    fov = float(np.clip(2.0 * half_x * _uniform(rng, 0.95, 1.1), 300.0, 400.0))
+    half_x = 140.0 + 65.0 * size + _uniform(rng, -8, 8)
+    half_y = 95.0 + 45.0 * size + _uniform(rng, -6, 6)
+    # the readout FOV is chosen from the protocol's range, not fitted to each body: a
+    # large patient fills (and overfills) it, a slim one leaves air around the body
+    fov = _uniform(rng, 300.0, 400.0)
     pixel = _uniform(rng, 1.4, 1.9)
     cols = round(fov / pixel / 2.0) * 2
     rows = round(cols * _uniform(rng, 0.75, 1.0) / 2.0) * 2

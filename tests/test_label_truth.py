@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import ndimage
 
 from cardiolens.data.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
 from cardiolens.data.dataset import read_dataset
@@ -84,10 +83,6 @@ class SliceGeometry:
         epi = np.mean([t.epi[0] for t in slab], axis=0)
         self.depth = np.clip((plane.rho - endo) / np.maximum(epi - endo, 1e-3), 0, 1)
         self.blood = np.mean([t.lv_blood[0] for t in slab], axis=0) > 0.95
-        # the papillary muscles (merged with the free wall) and the pixels their signal
-        # reaches through the slab and the point-spread function
-        papillary = np.mean([t.papillary[0] for t in slab], axis=0) > 0.05
-        self.near_papillary = ndimage.binary_dilation(papillary, iterations=2)
         self.phi = plane.phi
         self.rho = plane.rho
 
@@ -233,10 +228,7 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
                                    "outer": (0.7, 0.9)}.items():
                 # only where the slab is myocardium throughout (an oblique wall moves
                 # across the sub-planes: its endocardial pixels hold bright LGE blood)
-                # and away from the papillary muscles: an unenhanced muscle merged with an
-                # infarcted wall darkens the inner band beside it through the blur
-                sel = (sector & g.core_myo & ~g.near_papillary & (g.depth >= lo)
-                       & (g.depth <= hi) & (g.rho > 0))
+                sel = sector & g.core_myo & (g.depth >= lo) & (g.depth <= hi) & (g.rho > 0)
                 bands[name].extend(pixels[sel].tolist())
         mean = {name: float(np.mean(v)) for name, v in bands.items() if v}
         if len(mean) < 3:
@@ -507,13 +499,6 @@ def _wall_thickness_mm(frame: np.ndarray, g: SliceGeometry, wall: str, renderer:
         cols = g.centre[1] - steps * np.sin(angle) / pixel_mm
         values = frame[np.clip(np.round(rows).astype(int), 0, frame.shape[0] - 1),
                        np.clip(np.round(cols).astype(int), 0, frame.shape[1] - 1)] / ref
-        # wall thickness is measured clear of the papillary muscles (as a reader does):
-        # a muscle merged with the wall would add its own width to the run
-        r0, r1, c0, c1 = g.window
-        inside = (rows >= r0) & (rows < r1 - 0.5) & (cols >= c0) & (cols < c1 - 0.5)
-        ri, ci = np.round(rows[inside]).astype(int) - r0, np.round(cols[inside]).astype(int) - c0
-        if g.near_papillary[ri, ci].any():
-            continue
         dark = (values < 0.42) & (values > 0.12)   # myocardium, not blood, body or lung
         start = int(np.argmax(dark)) if dark.any() else 0
         end = start + int(np.argmin(dark[start:])) if (~dark[start:]).any() else len(dark)

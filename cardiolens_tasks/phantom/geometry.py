@@ -263,33 +263,6 @@ def _trabecular_share(model: HeartModel, plane: Plane, u: np.ndarray, endo: np.n
     return (band * strands * free_wall * (0.3 + 0.6 * depth)).astype(np.float32)
 
 
-def papillary_share(heart: Heart, plane: Plane, u: np.ndarray, endo: np.ndarray,
-                    s: np.ndarray) -> np.ndarray:
-    """Share of each pixel of the LV pool taken by the two papillary muscles.
-
-    Anatomy: the anterolateral and posteromedial muscles arise from the free wall
-    (:data:`PAPILLARY_DEG`) between the mid-ventricle and the apex; towards the base only
-    their tips and chordae remain (below a pixel). In a short-axis cut each is an oval body
-    about a fifth of the cavity's radius across, its base merged with the compact wall
-    (attached by trabeculae), so it breaks the endocardial contour rather than floating
-    in the pool. In systole the muscles shorten and thicken with the wall. The muscles
-    lie inside the endocardial contour, as clinical contouring counts them (labels do not
-    move).
-    """
-    axial = np.clip(u / heart.long_axis, 0.0, 1.0)
-    # body from about a quarter of the way down to near the apex, fullest at mid-ventricle
-    extent = np.clip(np.sin(np.pi * np.clip((axial - 0.22) / 0.68, 0.0, 1.0)), 0.0, 1.0)
-    radius = 0.2 * endo * np.sqrt(extent) * (1.0 + 0.35 * s)
-    out = np.zeros(np.broadcast_shapes(endo.shape, plane.rho.shape), np.float32)
-    if not np.any(radius > 0.5 * plane.pixel_mm):     # a basal cut: chordae only
-        return out
-    for angle in PAPILLARY_DEG:
-        rc = endo - 0.85 * radius       # the body's base is merged with the wall
-        d2 = plane.rho**2 + rc**2 - 2.0 * plane.rho * rc * np.cos(np.radians(plane.phi - angle))
-        out = np.maximum(out, _edge(radius - np.sqrt(np.maximum(d2, 0.0)), plane.pixel_mm))
-    return out * (radius > 0.5 * plane.pixel_mm)
-
-
 def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float = 0.0,
            epi_lobes: np.ndarray | None = None, trabeculae: np.ndarray | None = None) -> Tissue:
     """Class fractions of a plane at the given systolic phase factors (0 = ED, 1 = ES).
@@ -364,7 +337,14 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
     on_lv = on_lv * (epi_ed > 0)             # nothing beyond the epicardial apex
     e0, e1, e2, e3, e4, e5, e6 = (_edge(b - rho, px) * on_lv
                                   for b in (endo, epi, b2, b3, b4, b5, b6))
-    pap = papillary_share(heart, plane, uu, endo, s)
+    pap = np.zeros_like(e0)
+    mid = lvl == LEVEL_INDEX[LEVEL.mid]
+    if mid.any():
+        r_pap = 0.13 * heart.r_endo
+        for angle in PAPILLARY_DEG:
+            rc = 0.55 * endo
+            d2 = rho**2 + rc**2 - 2.0 * rho * rc * np.cos(np.radians(plane.phi - angle))
+            pap = np.maximum(pap, _edge(r_pap - np.sqrt(np.maximum(d2, 0.0)), px) * mid)
     trab = np.zeros_like(e0)
     if trabeculae is not None:
         trab = e0 * (1.0 - pap) * _trabecular_share(model, plane, uu, endo, s, trabeculae)

@@ -212,7 +212,7 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
             # myocardium, which pooled in would weigh each band by where the pixel grid
             # happens to leave core myocardium (seed 7 P0012, transmural mid-apical
             # anterior, in-process render: inner/middle/outer 16.9/30.6/21.5 over every
-            # level, failing min > 0.6 max; 48.5/54.4/47.2 on its own levels)
+            # level, failing min > 0.6 max; 48.6/54.5/47.3 on its own levels)
             if levels[k] == "Apex" or LGE_LEVELS[levels[k]] not in answers[sid]["lge_levels"]:
                 continue
             g = SliceGeometry(renderer, k)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,7 @@ def test_shards_and_resumed_logs_merge_into_one_run() -> None:
 
 
 @pytest.mark.parametrize("setting, value", [("image_size", 512), ("max_images", 8),
-                                            ("shuffle_options", True), ("layout", "mosaic"),
+                                            ("shuffle_options", False), ("layout", "mosaic"),
                                             ("seed", 3)])
 def test_runs_that_differ_in_any_prompt_setting_stay_apart(setting: str, value: Any) -> None:
     row = Row("P1/d", "P1", "diagnosis", "diagnosis_etiology", "cross", "single",
@@ -151,3 +152,35 @@ def test_every_prompt_setting_is_a_run_key_with_the_task_default() -> None:
     loose = settings_of({"budget": "8", "images": "false", "image_size": "384"})
     assert typed == loose == {**asdict(PromptSettings()), "budget": 8, "images": False,
                               "image_size": 384}
+
+
+def _lm_eval_run(folder: Path, stamp: str, doc_extra: dict[str, Any],
+                 metadata: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"results_{stamp}.json").write_text(json.dumps(
+        {"results": {"cardiolens_diagnosis_etiology": {}},
+         "config": {"model": "hf", "metadata": metadata}}))
+    doc = {"item_id": "S0/diagnosis_etiology", "study_id": "S0", "level": "diagnosis",
+           "subtask": "diagnosis_etiology", "answer_type": "single", **doc_extra}
+    (folder / f"samples_cardiolens_diagnosis_etiology_{stamp}.jsonl").write_text(
+        json.dumps({"doc": doc, "accuracy": {"correct": True}}) + "\n")
+
+
+def test_lm_eval_runs_keep_the_settings_they_ran_with(tmp_path: Path) -> None:
+    from dataclasses import asdict
+
+    from cardiolens.analysis.results import read_lm_eval_folder
+    from cardiolens.prompting.prompt_builder import PromptSettings
+
+    # documents that record their settings, and older ones that do not: those ran before
+    # options were shuffled by default, unless the user asked for it
+    recorded = json.dumps({**asdict(PromptSettings()), "budget": 8})
+    _lm_eval_run(tmp_path / "new", "T1", {"settings": recorded}, {"budget": "8"})
+    _lm_eval_run(tmp_path / "old", "T2", {}, {"budget": "8"})
+    _lm_eval_run(tmp_path / "asked", "T3", {}, {"shuffle_options": "true"})
+    new, old, asked = (read_lm_eval_folder(tmp_path / name)[0].settings
+                       for name in ("new", "old", "asked"))
+    assert new == {**asdict(PromptSettings()), "budget": 8}
+    assert new["shuffle_options"] is True and old["shuffle_options"] is False
+    assert old == {**new, "shuffle_options": False}
+    assert asked["shuffle_options"] is True

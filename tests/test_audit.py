@@ -23,8 +23,11 @@ from cardiolens.audit.labels import (
 from cardiolens.audit.priors import prior_baselines
 from cardiolens.cli import main
 from cardiolens.data.dataset import Item
+from cardiolens.data.findings import build_items
 from cardiolens.data.taxonomy import load_taxonomy
-from cardiolens.phantom.cohort import DEFAULT_SEED, DEFAULT_STUDIES, plan_diagnoses
+from cardiolens.phantom.cohort import DEFAULT_SEED, DEFAULT_STUDIES, plan_diagnoses, sample_params
+from cardiolens.phantom.labels import findings_from_params
+from cardiolens.prompting.prompts import displayed_options
 
 
 def test_lookup_rule_finds_an_informative_finding_and_not_a_random_one() -> None:
@@ -68,9 +71,29 @@ def test_priors_give_majority_and_option_a_rates() -> None:
     items.append(Item("S0/cine_rwma_walls", "S0", "image_understanding", "cine_rwma_walls",
                       answer=["Anterior", "Septal"]))
     priors = prior_baselines(items)
+    shown_first = [displayed_options(item, load_taxonomy().subtasks["cine_lv_size"],
+                                     shuffle=True, seed=0)[0] for item in items[:4]]
+    assert shown_first != ["Normal"] * 4          # the shuffle moves "Normal" off position A
+    shuffled_a = sum(a == f for a, f in zip(answers, shown_first, strict=True)) / 4
     assert priors["cine_lv_size"] == {"items": 4, "majority_answer": "Normal", "majority": 0.5,
-                                      "option_a": 0.5, "options_seen": 3}
+                                      "option_a": 0.5, "option_a_shuffled": shuffled_a,
+                                      "options_seen": 3}
     assert priors["cine_rwma_walls"]["option_a"] == 0.0      # the whole set must match
+
+
+def test_shuffled_options_take_position_a_off_the_majority_on_the_default_cohort() -> None:
+    # taxonomy order puts "Normal"/"None" first, so answering "A" scores the majority rate
+    # in many subtasks; the prompts' default shuffle brings it to about one in k
+    plan = plan_diagnoses(40, 0)
+    params = [sample_params(0, study, diagnosis) for study, diagnosis in enumerate(plan)]
+    items = [item for p in params for item in build_items(
+        p.study_id, findings_from_params(p), ["cine_sax", "cine_4ch", "lge_sax", "t2_sax",
+                                              "perf_sax"], {})]
+    priors = prior_baselines(items)
+    fixed = [sid for sid, row in priors.items() if row["option_a"] == row["majority"] >= 0.7]
+    assert len(fixed) >= 3
+    for sid in fixed:
+        assert priors[sid]["option_a_shuffled"] < 0.6, sid
 
 
 def test_default_cohort_makes_every_option_a_right_answer() -> None:

@@ -285,3 +285,17 @@ def test_docs_mark_items_whose_images_every_protocol_shares(cohort5: Path, budge
         if doc["identical_across_protocols"]:
             assert same
     assert all(d["identical_across_protocols"] for d in docs) == (budget == 32)
+
+
+def test_docs_record_every_prompt_setting_in_effect(cohort5: Path) -> None:
+    # lm-eval's metadata holds only the options a user gave; the documents (and so the
+    # samples files) hold every setting, defaults included, for `cardiolens analyze`
+    from dataclasses import asdict
+
+    from cardiolens.prompting.prompt_builder import PromptSettings
+
+    docs = load_docs(data=str(cohort5), level="diagnosis", task="diagnosis_etiology",
+                     budget="8")["test"]
+    recorded = {json.loads(doc["settings"])["budget"] for doc in docs}
+    assert recorded == {8}
+    assert json.loads(docs[0]["settings"]) == {**asdict(PromptSettings()), "budget": 8}

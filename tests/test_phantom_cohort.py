@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import platform
 from collections import Counter
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from cardiolens.cli import main
 from cardiolens.data.dataset import read_dataset
 from cardiolens.data.taxonomy import load_taxonomy
-from cardiolens.phantom.cohort import default_cohort, generate_cohort
+from cardiolens.phantom.cohort import default_cohort, generate_cohort, keep_freed_memory
 
 SEQUENCES = ("cine", "lge", "t2", "perf")
 
@@ -30,6 +31,14 @@ def test_same_seed_same_bytes_whatever_the_worker_count(tmp_path: Path) -> None:
     assert _same_tree(one, two)
     other = generate_cohort(tmp_path / "other", studies=3, seed=12, workers=1, progress=False)
     assert not _same_tree(one, other)
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
+                    reason="mallopt is glibc's")
+def test_workers_keep_freed_memory_on_glibc() -> None:
+    # the workers' initializer: two mallopt calls that glibc accepts (the test above shows
+    # the bytes do not depend on it: workers=2 runs it, workers=1 does not)
+    assert keep_freed_memory() is True
 
 
 def test_cohort_covers_every_subtask_and_sequence(cohort40: Path) -> None:

@@ -22,6 +22,9 @@ SETTING_OPTIONS = prompt_options()
 SETTING_KEYS = tuple(o.name for o in SETTING_OPTIONS)
 """Every prompt setting: runs that differ in any of them are different runs."""
 DEFAULT_SETTINGS: dict[str, Any] = {o.name: o.default for o in SETTING_OPTIONS}
+BEFORE_RECORDED = {"shuffle_options": False}
+"""Defaults of lm-eval runs whose documents predate the ``settings`` record (their
+metadata holds only the options the user gave): what those runs ran with."""
 LABELLED = ("selection", "budget", "prompt", "images")
 """Settings every run label shows; the others show when they differ from the default."""
 
@@ -209,17 +212,30 @@ def _read_samples(path: Path, model: str, config: dict[str, Any],
                 if isinstance(sample, ValueError):
                     raise sample
                 row, metadata = _sample_row(sample)
+                recorded = _recorded_settings(sample["doc"])
             except ValueError as exc:
                 problem(f"{path}:{number}: {exc}; sample skipped")
                 continue
             run = by_level.setdefault(row.level, Run(
-                model, row.level, settings_of({**defaults, **metadata}), str(path)))
+                model, row.level, settings_of(recorded if recorded is not None else
+                                              {**BEFORE_RECORDED, **defaults, **metadata}),
+                str(path)))
             run.rows.append(row)
     except (OSError, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         problem(f"{path}: cannot read ({reason}); skipped")
         return []
     return list(by_level.values())
+
+
+def _recorded_settings(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The prompt settings an lm-eval document records (every one, defaults included), or
+    None for a document written before it recorded them."""
+    try:
+        recorded = json.loads(doc["settings"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return recorded if isinstance(recorded, dict) else None
 
 
 def _sample_row(sample: Any) -> tuple[Row, dict[str, Any]]:

@@ -8,33 +8,47 @@ from typing import Any
 
 from cardiolens.data.dataset import Item
 from cardiolens.data.taxonomy import Taxonomy, load_taxonomy
+from cardiolens.prompting.prompts import displayed_options
 
 
 def _key(answer: str | list[str]) -> str:
     return answer if isinstance(answer, str) else "|".join(answer)
 
 
-def prior_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None
+def prior_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None, seed: int = 0
                     ) -> dict[str, dict[str, Any]]:
     """Per choice subtask: item count, the majority answer and its exact-match rate, and
-    the rate of always answering the first listed option (option A, taxonomy order).
+    the rate of always answering the first displayed option (option A): ``option_a`` with
+    the options in taxonomy order (``shuffle_options=false``), ``option_a_shuffled`` with
+    the prompts' default seeded per-item shuffle under ``seed``.
 
     For multi-label subtasks an answer counts as right only if it is the whole set.
     """
     taxonomy = taxonomy or load_taxonomy()
     answers: dict[str, list[str]] = {}
+    first: dict[str, list[tuple[str, str]]] = {}
     for item in items:
-        if item.answer is not None and item.subtask in taxonomy.subtasks:
-            answers.setdefault(item.subtask, []).append(_key(item.answer))
+        subtask = taxonomy.subtasks.get(item.subtask)
+        if item.answer is None or subtask is None:
+            continue
+        answers.setdefault(item.subtask, []).append(_key(item.answer))
+        if subtask.answer_type != "report":
+            fixed = displayed_options(item, subtask, shuffle=False, seed=seed)
+            shuffled = displayed_options(item, subtask, shuffle=True, seed=seed)
+            first.setdefault(item.subtask, []).append((fixed[0] if fixed else "",
+                                                       shuffled[0] if shuffled else ""))
     out: dict[str, dict[str, Any]] = {}
     for sid, subtask in taxonomy.subtasks.items():
         values = answers.get(sid)
         if not values or subtask.answer_type == "report":
             continue
         top, count = Counter(values).most_common(1)[0]
-        first = subtask.options[0]
+        firsts = first[sid]
         out[sid] = {"items": len(values), "majority_answer": top,
                     "majority": count / len(values),
-                    "option_a": sum(v == first for v in values) / len(values),
+                    "option_a": sum(v == a for v, (a, _) in zip(values, firsts, strict=True))
+                    / len(values),
+                    "option_a_shuffled": sum(v == a for v, (_, a) in
+                                             zip(values, firsts, strict=True)) / len(values),
                     "options_seen": len(set(values))}
     return out

@@ -81,11 +81,15 @@ def format_labels(result: dict[str, Any]) -> list[str]:
 
 
 def format_priors(priors: dict[str, dict[str, Any]]) -> list[str]:
-    lines = ["Priors (no image needed; exact match)",
-             f"  {'subtask':26} {'items':>6} {'majority':>8} {'option A':>8}  majority answer"]
+    lines = ["Priors (no image needed; exact match). Option A: always the first option shown,",
+             "with the options in taxonomy order (fixed) or shuffled per item (the prompts'",
+             "default, seed 0)",
+             f"  {'subtask':26} {'items':>6} {'majority':>8} {'A fixed':>8} {'A shuffled':>10}"
+             "  majority answer"]
     for sid, row in priors.items():
         lines.append(f"  {sid:26} {row['items']:>6} {_pct(row['majority']):>8} "
-                     f"{_pct(row['option_a']):>8}  {row['majority_answer']}")
+                     f"{_pct(row['option_a']):>8} {_pct(row['option_a_shuffled']):>10}  "
+                     f"{row['majority_answer']}")
     return lines
 
 

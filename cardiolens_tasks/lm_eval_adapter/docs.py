@@ -18,7 +18,7 @@ import io
 import json
 import sys
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -118,11 +118,12 @@ def documents(options: dict[str, Any], drop_unreadable: bool) -> dict[str, Any]:
                 raise CardiolensError(f"{root}: no {checked.level} item has readable images")
             items = [item for item in items if item.item_id not in bad]
     rows = []
+    in_effect = json.dumps(asdict(settings), sort_keys=True)
     for item in items:
         subtask = taxonomy.get(item.subtask)
         rows.append({"source": key, "item_id": item.item_id, "study_id": item.study_id,
                      "level": item.level, "subtask": item.subtask,
-                     "answer_type": subtask.answer_type,
+                     "answer_type": subtask.answer_type, "settings": in_effect,
                      **_input_fields(subtask.series, dataset.studies[item.study_id],
                                      dataset.card.source, settings.budget),
                      "target": json.dumps(item.answer if item.answer is not None

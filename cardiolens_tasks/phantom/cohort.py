@@ -9,6 +9,7 @@ an interrupted run never leaves a half-written dataset behind.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 from collections.abc import Iterator
@@ -132,12 +133,35 @@ def _make_study_task(args: tuple[Path, int, int, str]) -> tuple[Study, list[Item
     return make_study(*args)
 
 
+MALLOC_KEEP_BYTES = 32 << 20
+"""Freed blocks up to this size stay in a worker's heap instead of going back to the system.
+Rendering allocates and frees many 1-30 MB arrays per study; with glibc's defaults each one
+is a fresh ``mmap`` whose pages fault in again on first touch. Measured on 8 studies with
+2 workers (``docs/phantom_images.md``, "Render cost"): minor page faults 0.58 M -> 0.20 M,
+worker CPU 19 s -> 18 s, peak resident memory unchanged."""
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's allocator to reuse freed arrays (the cohort workers' initializer).
+
+    Returns False, changing nothing, where the C library has no ``mallopt`` (macOS, musl).
+    Pixels do not depend on it.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, MALLOC_KEEP_BYTES)
+                and mallopt(m_trim_threshold, 2 * MALLOC_KEEP_BYTES))
+
+
 def _run(tasks: list[tuple[Path, int, int, str]], workers: int) -> Iterator[tuple[Study,
                                                                                   list[Item]]]:
     if workers <= 1 or len(tasks) <= 1:
         yield from map(_make_study_task, tasks)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=keep_freed_memory) as pool:
         yield from pool.map(_make_study_task, tasks, chunksize=1)
 
 

@@ -51,7 +51,7 @@ class PromptSettings:
                              "in at most max_images images).", choices=LAYOUTS)
     image_size: int = setting(256, "Longest image side in pixels.", low=32, high=2048)
     max_images: int = setting(4, "Images per prompt with layout=mosaic.", low=1, high=64)
-    shuffle_options: bool = setting(False, "Shuffle the options per item (seeded); the "
+    shuffle_options: bool = setting(True, "Shuffle the options per item (seeded); the "
                                     "targets move along.",
                                     levels=("image_understanding", "diagnosis"))
     seed: int = setting(0, "Seed for random selection and option shuffling.", low=0)

@@ -13,7 +13,7 @@ every plane cuts one consistent body.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,11 +38,9 @@ def draw_scan(rng: Rng, p: StudyParams) -> tuple[Scan, float, tuple[float, float
     rotation (degrees) that replace the study's acquisition fields.
     """
     size = _uniform(rng, 0.0, 1.0)                   # body habitus, 0 slim .. 1 large
-    half_x = 140.0 + 65.0 * size + _uniform(rng, -8, 8)
-    half_y = 95.0 + 60.0 * size + _uniform(rng, -6, 6)
-    # the readout FOV is chosen from the protocol's range, not fitted to each body: a
-    # large patient fills (and overfills) it, a slim one leaves air around the body
-    fov = _uniform(rng, 300.0, 400.0)
+    half_x = 140.0 + 50.0 * size + _uniform(rng, -8, 8)
+    half_y = 95.0 + 40.0 * size + _uniform(rng, -6, 6)
+    fov = float(np.clip(2.0 * half_x * _uniform(rng, 0.95, 1.1), 300.0, 400.0))
     pixel = _uniform(rng, 1.4, 1.9)
     cols = round(fov / pixel / 2.0) * 2
     rows = round(cols * _uniform(rng, 0.75, 1.0) / 2.0) * 2
@@ -336,9 +334,6 @@ class Structures:
     liver: np.ndarray        # (2, waves, 5): hepatic and portal veins
     lung: np.ndarray         # (2, waves, 5): pulmonary vessels
     rib_phase: float
-    arms: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
-    """(2, 4) per arm: gap to the chest wall, depth offset from the body centre, radius
-    (mm), depth/width ratio; (0, 4) when the arms are raised out of the field."""
 
 
 def draw_structures(rng: Rng) -> Structures:
@@ -347,40 +342,7 @@ def draw_structures(rng: Rng) -> Structures:
     return Structures(bowel=body_waves(rng, 2, 10, (25.0, 55.0)),
                       liver=body_waves(rng, 2, 8, (60.0, 140.0)),
                       lung=body_waves(rng, 2, 8, (50.0, 120.0)),
-                      rib_phase=float(rng.uniform(0.0, 1.0)), arms=draw_arms(rng))
-
-
-ARMS_AT_SIDES = 0.8
-"""Share of studies scanned with the arms at the sides (the rest raised above the head)."""
-
-
-def draw_arms(rng: Rng) -> np.ndarray:
-    """Upper arms beside the chest (see :class:`Structures`): 40-58 mm radius (upper-arm
-    circumference 25-36 cm), 0-25 mm from the chest wall, level with the mid-chest."""
-    arms = np.stack([rng.uniform(0.0, 25.0, 2), rng.uniform(-30.0, 10.0, 2),
-                     rng.uniform(40.0, 58.0, 2), rng.uniform(0.8, 1.0, 2)], axis=-1)
-    return arms if rng.random() < ARMS_AT_SIDES else arms[:0]
-
-
-def _arms(p: Painter, arms: np.ndarray, scan: Scan, dx: np.ndarray, dy: np.ndarray,
-          pixel: float) -> None:
-    """Paint the upper arms (skin fat, muscle, humerus with marrow) as cylinders along the
-    body axis beside the chest; an oblique plane cuts them as ovals at the edges of the
-    field, where the readout oversampling keeps them from wrapping."""
-    hx = scan.body_half[0]
-    fat = 0.6 * scan.fat_mm
-    for side, (gap, offset, radius, ratio) in zip((-1.0, 1.0), arms, strict=False):
-        ax = dx - side * (hx + gap + radius)
-        ay = dy - offset
-        near = np.abs(ax) < radius + 2.0 * pixel      # only the columns the arm can reach
-        if not near.any():
-            continue
-        depth = np.where(near, _ellipse_depth(ax, ay, radius, radius * ratio), -1e3)
-        p.paint("fat", _soft(depth, pixel))
-        p.paint("muscle", _soft(depth - fat, pixel))
-        bone = np.hypot(ax + side * 0.15 * radius, ay)          # humerus, a little medial
-        p.paint("bone", _soft(11.0 - bone, pixel) * (depth > 0))
-        p.paint("marrow", _soft(7.5 - bone, pixel) * (depth > 0))
+                      rib_phase=float(rng.uniform(0.0, 1.0)))
 
 
 def _in_plane_gradient(waves: np.ndarray) -> float:
@@ -469,8 +431,6 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
     hx, hy = scan.body_half
     y = dy + scan.body_centre[1]
     p = Painter(dx.shape)
-    if structures is not None:
-        _arms(p, structures.arms, scan, dx, dy, pixel)     # the chest wall paints over
     p.paint("fat", _soft(body, pixel))
     wall = scan.fat_mm * np.clip(1.0 + 0.35 * f_fat, 0.4, None)
     p.paint("muscle", _soft(body - wall, pixel))

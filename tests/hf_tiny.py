@@ -47,7 +47,9 @@ def _corpus() -> Iterator[str]:
         yield from subtask.options
     for sequence in ("Cine", "LGE", "T2-weighted", "Perfusion"):
         for view in ("short-axis", "2-chamber", "3-chamber", "4-chamber"):
-            yield f"Image 12: {sequence} {view}, slice 7 of 12 (mid), phase 9 of 21 (end-systole)"
+            yield (f"Image 12: {sequence} {view}, slice 7 of 12 (mid), phase 9 of 21 "
+                   "(end-systole), field of view 352 x 290 mm (width x height), "
+                   "1.38 mm per pixel")
     yield "Answer with the letters of all correct options. Answer: A, B. Report:"
 
 

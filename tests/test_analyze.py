@@ -128,7 +128,7 @@ def test_shards_and_resumed_logs_merge_into_one_run() -> None:
 
 @pytest.mark.parametrize("setting, value", [("image_size", 512), ("max_images", 8),
                                             ("shuffle_options", False), ("layout", "mosaic"),
-                                            ("seed", 3)])
+                                            ("seed", 3), ("scale", False)])
 def test_runs_that_differ_in_any_prompt_setting_stay_apart(setting: str, value: Any) -> None:
     row = Row("P1/d", "P1", "diagnosis", "diagnosis_etiology", "cross", "single",
               {"correct": True})
@@ -182,5 +182,9 @@ def test_lm_eval_runs_keep_the_settings_they_ran_with(tmp_path: Path) -> None:
                        for name in ("new", "old", "asked"))
     assert new == {**asdict(PromptSettings()), "budget": 8}
     assert new["shuffle_options"] is True and old["shuffle_options"] is False
-    assert old == {**new, "shuffle_options": False}
+    assert old == {**new, "shuffle_options": False, "scale": False}
     assert asked["shuffle_options"] is True
+    # recorded before the scale option existed: ran without it
+    before_scale = json.dumps({k: v for k, v in json.loads(recorded).items() if k != "scale"})
+    _lm_eval_run(tmp_path / "unscaled", "T4", {"settings": before_scale}, {})
+    assert read_lm_eval_folder(tmp_path / "unscaled")[0].settings == {**new, "scale": False}

@@ -22,7 +22,11 @@ SETTING_OPTIONS = prompt_options()
 SETTING_KEYS = tuple(o.name for o in SETTING_OPTIONS)
 """Every prompt setting: runs that differ in any of them are different runs."""
 DEFAULT_SETTINGS: dict[str, Any] = {o.name: o.default for o in SETTING_OPTIONS}
-BEFORE_RECORDED = {"shuffle_options": False}
+ADDED_LATER: dict[str, Any] = {"scale": False}
+"""Prompt settings added after runs began to record every setting, with the value the runs
+before them ran with: a record (Inspect task args, lm-eval ``settings``) without one
+predates it."""
+BEFORE_RECORDED: dict[str, Any] = {"shuffle_options": False, **ADDED_LATER}
 """Defaults of lm-eval runs whose documents predate the ``settings`` record (their
 metadata holds only the options the user gave): what those runs ran with."""
 LABELLED = ("selection", "budget", "prompt", "images")
@@ -217,8 +221,8 @@ def _read_samples(path: Path, model: str, config: dict[str, Any],
                 problem(f"{path}:{number}: {exc}; sample skipped")
                 continue
             run = by_level.setdefault(row.level, Run(
-                model, row.level, settings_of(recorded if recorded is not None else
-                                              {**BEFORE_RECORDED, **defaults, **metadata}),
+                model, row.level, settings_of({**ADDED_LATER, **recorded} if recorded is not None
+                                              else {**BEFORE_RECORDED, **defaults, **metadata}),
                 str(path)))
             run.rows.append(row)
     except (OSError, UnicodeError) as exc:

@@ -34,6 +34,11 @@ FrameRef = tuple[int, int]
 F32_MAX = float(np.finfo(np.float32).max)
 """The largest float32; rendering works in float32."""
 
+UNIT_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
+"""Millimetres per unit of each NIfTI spatial unit code that names a length."""
+PIXEL_MM_RANGE = (0.05, 20.0)
+"""In-plane pixel spacing a CMR image can have (mm); beyond it the header is not trusted."""
+
 
 def resolve_inside(root: Path, relative: str) -> Path:
     """Resolve ``relative`` under ``root``; refuse absolute paths, ``..`` and escaping symlinks."""
@@ -106,6 +111,18 @@ class SeriesVolume:
     shape: tuple[int, ...]
     spacing: tuple[float, float, float]
     _image: Any
+
+    @property
+    def pixel_mm(self) -> tuple[float, float] | None:
+        """In-plane spacing (row, column) in mm when the header states it in a length unit
+        and within :data:`PIXEL_MM_RANGE`; None otherwise (e.g. units ``unknown``, which
+        is also what a header written without any spacing says, with zooms of 1)."""
+        unit = self._image.header.get_xyzt_units()[0]
+        if unit not in UNIT_MM:
+            return None
+        mm = (self.spacing[0] * UNIT_MM[unit], self.spacing[1] * UNIT_MM[unit])
+        low, high = PIXEL_MM_RANGE
+        return mm if all(np.isfinite(v) and low <= v <= high for v in mm) else None
 
     @classmethod
     def open(cls, root: str | Path, info: SeriesInfo) -> SeriesVolume:

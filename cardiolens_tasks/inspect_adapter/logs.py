@@ -7,7 +7,7 @@ from typing import Any
 
 from inspect_ai.log import read_eval_log
 
-from cardiolens.analysis.results import Row, Run, row_meta, settings_of
+from cardiolens.analysis.results import ADDED_LATER, Row, Run, row_meta, settings_of
 from cardiolens.errors import CardiolensError
 
 SCORERS = ("choice_scorer", "diagnosis_scorer", "report_scorer")
@@ -45,6 +45,8 @@ def read_inspect_log(path: Path) -> Run:
     if task not in TASKS or log.eval.task not in (task, f"cardiolens/{task}"):
         raise CardiolensError(f"{path}: not a cardiolens task ({log.eval.task})")
     args: dict[str, Any] = dict(log.eval.task_args or {})
+    if args:          # Inspect records every task parameter, defaults included
+        args = {**ADDED_LATER, **args}
     run = Run(log.eval.model, task, settings_of(args), str(path))
     for sample in log.samples or []:
         name = next((s for s in SCORERS if s in (sample.scores or {})), None)

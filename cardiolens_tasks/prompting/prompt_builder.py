@@ -50,6 +50,8 @@ class PromptSettings:
     layout: Layout = setting("separate", "separate (one image per frame) or mosaic (tiles "
                              "in at most max_images images).", choices=LAYOUTS)
     image_size: int = setting(256, "Longest image side in pixels.", low=32, high=2048)
+    scale: bool = setting(True, "State each image's field of view and mm per pixel in its "
+                          "caption (false: the captions of runs before this option).")
     max_images: int = setting(4, "Images per prompt with layout=mosaic.", low=1, high=64)
     shuffle_options: bool = setting(True, "Shuffle the options per item (seeded); the "
                                     "targets move along.",
@@ -90,8 +92,10 @@ class PromptBuilder:
         choices = select_frames(s.selection, s.budget, subtask.series, study.series, images,
                                 s.seed, item.item_id, subtask.function)
         frames = images.render(choices)
-        phases = {key: images.ed_es(key) for key in {c.series for c in choices}
+        shown = {c.series for c in choices}
+        phases = {key: images.ed_es(key) for key in shown
                   if study.series[key].frames > 1 and sequence_of(key) != "perf"}
+        scales = {key: images.scale(key) for key in shown} if s.scale else {}
         return build_prompt(item, subtask, frames, study.series, phases, style=s.prompt,
                             layout=s.layout, max_images=s.max_images,
-                            shuffle_options=s.shuffle_options, seed=s.seed)
+                            shuffle_options=s.shuffle_options, seed=s.seed, scales=scales)

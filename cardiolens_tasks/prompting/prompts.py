@@ -16,6 +16,7 @@ no images, no image captions and no words about images (:func:`blind_question`).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from cardiolens.data.anatomy import slice_levels
 from cardiolens.data.answer_format import LETTERS, REPORT_MARKER
 from cardiolens.data.dataset import Item, SeriesInfo
 from cardiolens.data.taxonomy import Subtask
-from cardiolens.prompting.rendering import mosaic
+from cardiolens.prompting.rendering import DisplayScale, mosaic
 from cardiolens.prompting.selection import FrameChoice, item_seed, sequence_of, view_of
 from cardiolens.prompting.study_images import RenderedFrame
 
@@ -130,9 +131,33 @@ def displayed_options(item: Item, subtask: Subtask, shuffle: bool, seed: int) ->
     return options
 
 
+SQUARE_TOLERANCE = 0.01
+"""Displayed pixels whose two sides differ by less than this share are stated as square
+(rendering keeps the physical aspect; only rounding to whole pixels tells them apart)."""
+
+
+def three_figures(value: float) -> str:
+    """``value`` to three significant figures, trailing zeros kept (1.40, 0.195, 12.5)."""
+    decimals = max(0, 2 - math.floor(math.log10(value))) if value > 0 else 2
+    return f"{value:.{decimals}f}"
+
+
+def scale_text(scale: DisplayScale) -> str:
+    """``field of view 352 x 290 mm (width x height), 1.38 mm per pixel``; two figures,
+    across x down, when the displayed pixels are not square."""
+    across, down = scale.mm_per_px
+    fov = f"field of view {scale.width_mm:.0f} x {scale.height_mm:.0f} mm (width x height)"
+    if abs(across - down) <= SQUARE_TOLERANCE * max(across, down):
+        exact = across if scale.width_px >= scale.height_px else down
+        return f"{fov}, {three_figures(exact)} mm per pixel"
+    return (f"{fov}, {three_figures(across)} x {three_figures(down)} mm per pixel "
+            "(across x down)")
+
+
 def caption(number: int, choice: FrameChoice, info: SeriesInfo,
-            ed_es: tuple[int, int] | None) -> str:
-    """``Image 5: LGE short-axis, slice 4 of 10 (mid)`` and the like."""
+            ed_es: tuple[int, int] | None, scale: DisplayScale | None = None) -> str:
+    """``Image 5: LGE short-axis, slice 4 of 10 (mid)`` and the like, ending with the
+    displayed scale (:func:`scale_text`) when ``scale`` is given."""
     sequence, view = sequence_of(choice.series), view_of(choice.series)
     name = f"{SEQUENCE_NAMES.get(sequence, sequence)} {VIEW_NAMES.get(view, view)}".strip()
     parts = [name]
@@ -149,6 +174,8 @@ def caption(number: int, choice: FrameChoice, info: SeriesInfo,
             label = {ed_es[0]: "end-diastole", ed_es[1]: "end-systole"}.get(choice.frame)
             when += f" ({label})" if label else ""
         parts.append(when)
+    if scale is not None:
+        parts.append(scale_text(scale))
     return f"Image {number}: " + ", ".join(parts)
 
 
@@ -191,8 +218,11 @@ def build_prompt(item: Item, subtask: Subtask, frames: Sequence[RenderedFrame],
                  series: Mapping[str, SeriesInfo],
                  phases: Mapping[str, tuple[int, int]], *, style: PromptStyle = "standard",
                  images: bool = True, layout: Layout = "separate", max_images: int = 4,
-                 shuffle_options: bool = False, seed: int = 0) -> Prompt:
-    """The prompt of one item from its rendered frames (in prompt order)."""
+                 shuffle_options: bool = False, seed: int = 0,
+                 scales: Mapping[str, DisplayScale | None] | None = None) -> Prompt:
+    """The prompt of one item from its rendered frames (in prompt order); ``scales`` gives
+    the displayed scale per series key for the captions (a missing or None entry: the
+    caption states none)."""
     if style not in PROMPT_STYLES:
         raise ValueError(f"unknown prompt style {style!r}; choose from {PROMPT_STYLES}")
     if layout not in LAYOUTS:
@@ -204,7 +234,9 @@ def build_prompt(item: Item, subtask: Subtask, frames: Sequence[RenderedFrame],
     if not images:
         return Prompt(BLIND_INTRO, [], question, options, subtask.answer_type)
     chosen = [f"{f.choice.series}:{f.choice.slice}:{f.choice.frame}" for f in frames]
-    captions = [caption(n + 1, f.choice, series[f.choice.series], phases.get(f.choice.series))
+    scales = scales or {}
+    captions = [caption(n + 1, f.choice, series[f.choice.series], phases.get(f.choice.series),
+                        scales.get(f.choice.series))
                 for n, f in enumerate(frames)]
     if layout == "mosaic" and frames:
         sheets = mosaic([f.png for f in frames], [str(n + 1) for n in range(len(frames))],

@@ -108,6 +108,29 @@ def target_size(shape: tuple[int, int], spacing: tuple[float, float],
     return width, height
 
 
+@dataclass(frozen=True)
+class DisplayScale:
+    """The physical size of a rendered frame: its field of view (mm) and pixels."""
+
+    width_mm: float
+    height_mm: float
+    width_px: int
+    height_px: int
+
+    @property
+    def mm_per_px(self) -> tuple[float, float]:
+        """(across, down) mm per displayed pixel."""
+        return self.width_mm / self.width_px, self.height_mm / self.height_px
+
+
+def display_scale(shape: tuple[int, int], pixel_mm: tuple[float, float],
+                  image_size: int) -> DisplayScale:
+    """The scale a frame of ``shape`` (rows, cols) with spacing ``pixel_mm`` (row, column)
+    is shown at by :func:`render_png` (resize, aspect and the upscale limit included)."""
+    width, height = target_size(shape, pixel_mm, image_size)
+    return DisplayScale(shape[1] * pixel_mm[1], shape[0] * pixel_mm[0], width, height)
+
+
 def render_png(frame: np.ndarray, window: tuple[float, float], spacing: tuple[float, float],
                options: RenderOptions) -> bytes:
     """One frame (H, W) as grayscale PNG bytes."""

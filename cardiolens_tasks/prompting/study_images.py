@@ -24,7 +24,14 @@ from cardiolens.data.volumes import (
     scale_stored,
 )
 from cardiolens.errors import VolumeError
-from cardiolens.prompting.rendering import RenderCache, RenderOptions, render_png, series_window
+from cardiolens.prompting.rendering import (
+    DisplayScale,
+    RenderCache,
+    RenderOptions,
+    display_scale,
+    render_png,
+    series_window,
+)
 from cardiolens.prompting.selection import (
     FrameChoice,
     ed_es,
@@ -125,6 +132,20 @@ class StudyImages:
     def window(self, key: str) -> tuple[float, float]:
         lo, hi = self._cached("window", key, lambda: list(series_window(*self.stored(key))))
         return float(lo), float(hi)
+
+    def scale(self, key: str) -> DisplayScale | None:
+        """The scale the frames of series ``key`` are shown at, or None when the header
+        states no trustworthy spacing (:attr:`SeriesVolume.pixel_mm`); cached by content."""
+        def geometry() -> dict[str, Any]:
+            volume = self.volume(key)
+            return {"shape": list(volume.in_plane_shape), "pixel_mm": volume.pixel_mm}
+        value = self._cached("geometry-v1", key, geometry)
+        if value["pixel_mm"] is None:
+            return None
+        rows, cols = value["shape"]
+        row_mm, col_mm = value["pixel_mm"]
+        return display_scale((int(rows), int(cols)), (float(row_mm), float(col_mm)),
+                             self.options.image_size)
 
     def render(self, choices: Sequence[FrameChoice]) -> list[RenderedFrame]:
         """PNG bytes of each chosen frame (cache first; one decode per series on a miss)."""

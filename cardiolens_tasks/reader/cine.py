@@ -1,7 +1,8 @@
 """Cine reading: LV size, wall thickness, function (EF band), regional wall motion, RV
 and pericardial effusion, from short-axis rings and long-axis cavities.
 
-Sizes use :data:`~cardiolens.reader.series.MM_PER_PX`. Function compares end-diastolic
+Sizes use each frame's :attr:`~cardiolens.reader.request.Frame.mm_per_px` (from the
+caption's stated scale, else the reader's prior). Function compares end-diastolic
 with end-systolic frames of the same slice or view: the ejection fraction from
 long-axis discs (biplane when both views are shown), else from short-axis areas;
 regional motion from the endocardial shortening of each sector (short axis, systolic
@@ -21,10 +22,13 @@ from cardiolens.data.anatomy import LEVELS, WALLS6, Site
 from cardiolens.reader.lax import Cavity, apical_wall_px, find_cavity
 from cardiolens.reader.request import Frame
 from cardiolens.reader.sax import R_STEP, Ring, fit_ring
-from cardiolens.reader.series import MM_PER_PX, sax_series
+from cardiolens.reader.series import sax_series
 
 DILATED_MM, SMALL_MM = 28.7, 21.5
-THICK_MM, THIN_MM = 11.8, 6.2
+THICK_MM, THIN_MM = 13.0, 6.2
+"""A wall at or above THICK_MM is thickened: the phantom's labelling cut-off (13 mm, between
+its normal walls of at most 10.5 mm and its hypertrophy from 13.8), now that sizes are read
+at the stated scale (it was 11.8 when the reader assumed one scale for every image)."""
 LAX_THICK_MM = 1.1 * THICK_MM
 _LV, _W = vocab.LEVELS, vocab.WALLS6
 LAX_SIDES = {"4ch": (_W.inferoseptal, _W.anterolateral), "2ch": (_W.inferior, _W.anterior),
@@ -85,6 +89,7 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
     rv_rays = (anat > 70) & (anat < 110)
     free_rays = (anat > 190) & (anat < 330)
     by_slice: dict[int, dict[str, Ring]] = defaultdict(dict)
+    ed_mm: dict[int, float] = {}
     es_pixels: dict[int, np.ndarray] = {}
     for i, (f, ring) in enumerate(zip(series.frames, series.rings, strict=True)):
         if not ring.valid:
@@ -93,19 +98,21 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
             = ring
         if f.when == "end-systole":
             es_pixels[f.slice] = f.pixels
+        if _is_ed(f):
+            ed_mm[f.slice] = f.mm_per_px
         level = series.level(i)
         if _is_ed(f) and level in LEVELS[:3]:
             if level == _LV.basal:
-                r = ring.radius * MM_PER_PX
+                r = ring.radius * f.mm_per_px
                 read.lv_radius_mm = max(read.lv_radius_mm or 0.0, r)
             for w, wall in enumerate(WALLS6):
-                t = float(np.median(ring.thickness[series.walls == w])) * MM_PER_PX
+                t = float(np.median(ring.thickness[series.walls == w])) * f.mm_per_px
                 read.thickness[(level, wall)] = max(read.thickness.get((level, wall), 0.0), t)
-    eds = [p["ed"] for p in by_slice.values() if "ed" in p]
+    eds = [(k, p["ed"]) for k, p in by_slice.items() if "ed" in p]
     if eds:
-        mid = eds[len(eds) // 2]
-        read.rv_depth_mm = _run_beyond(mid, rv_rays, 0.6) * MM_PER_PX
-        read.effusion_mm = _run_beyond(mid, free_rays, FLUID_Z[0], FLUID_Z[1]) * MM_PER_PX
+        k, mid = eds[len(eds) // 2]
+        read.rv_depth_mm = _run_beyond(mid, rv_rays, 0.6) * ed_mm[k]
+        read.effusion_mm = _run_beyond(mid, free_rays, FLUID_Z[0], FLUID_Z[1]) * ed_mm[k]
     ratios: dict[Site, float] = {}
     rv_ratios, areas = [], []
     for k, pair in by_slice.items():
@@ -151,7 +158,7 @@ def read_lax(frames: list[Frame], read: CineRead) -> None:
             continue
         pairs[f.view]["ed" if f.when == "end-diastole" else "es"] = cavity
         if f.when == "end-diastole" and f.view in LAX_SIDES:
-            _apical_hypertrophy(f.pixels, cavity, LAX_SIDES[f.view], read)
+            _apical_hypertrophy(f, cavity, LAX_SIDES[f.view], read)
     full = {v: p for v, p in pairs.items() if len(p) == 2 and _consistent(p["ed"], p["es"])}
     if not full:
         return
@@ -220,13 +227,13 @@ def _consistent(ed: Cavity, es: Cavity) -> bool:
             and ed_end - MAX_DESCENT_PX <= es_end <= ed_end + BASE_RISE_PX)
 
 
-def _apical_hypertrophy(image: np.ndarray, cavity: Cavity, walls: tuple[str, str],
+def _apical_hypertrophy(frame: Frame, cavity: Cavity, walls: tuple[str, str],
                         read: CineRead) -> None:
     """Record apical walls that the long-axis view shows thickened. Horizontal runs
     overstate the oblique apical wall by up to about 10%, so only walls beyond
     :data:`LAX_THICK_MM` count; the short-axis slices give every other thickness."""
-    for wall, px in zip(walls, apical_wall_px(image, cavity), strict=True):
-        mm = px * MM_PER_PX
+    for wall, px in zip(walls, apical_wall_px(frame.pixels, cavity), strict=True):
+        mm = px * frame.mm_per_px
         if mm >= LAX_THICK_MM:
             site = (_LV.apical, wall)
             read.thickness[site] = max(read.thickness.get(site, 0.0), mm)

@@ -3,7 +3,10 @@
 A request is an ordered list of parts, each a text or an image (PNG bytes). Captions
 (``Image 5: LGE short-axis, slice 4 of 10 (mid)``) are matched to images by their number,
 so it works whether images sit next to their captions (Inspect) or all come first (API
-chat backends of lm-eval, which keep the captions in the text).
+chat backends of lm-eval, which keep the captions in the text). A caption that states the
+displayed scale (``..., field of view 352 x 290 mm (width x height), 1.38 mm per pixel``)
+sets the physical size of the reader's crop; without one the reader assumes
+:data:`MM_PER_PX`.
 """
 
 from __future__ import annotations
@@ -29,7 +32,18 @@ CAPTION = re.compile(
     r"Image (?P<number>\d+): (?P<seq>Cine|LGE|T2-weighted|Perfusion) "
     r"(?P<view>short-axis|2-chamber|3-chamber|4-chamber)"
     r"(?:, slice (?P<slice>\d+) of (?P<slices>\d+)(?: \((?P<level>[a-z]+)\))?)?"
-    r"(?:, (?:phase|dynamic) (?P<frame>\d+) of (?P<frames>\d+)(?: \((?P<when>[a-z-]+)\))?)?")
+    r"(?:, (?:phase|dynamic) (?P<frame>\d+) of (?P<frames>\d+)(?: \((?P<when>[a-z-]+)\))?)?"
+    r"(?:, field of view \d+ x \d+ mm(?: \(width x height\))?, (?P<across>\d+(?:\.\d+)?)"
+    r"(?: x (?P<down>\d+(?:\.\d+)?))? mm per pixel)?")
+STATED_MM_RANGE = (0.01, 50.0)
+"""A stated mm per displayed pixel outside this range is garbled: the reader ignores it."""
+READ_SIZE = 256
+MM_PER_PX = 0.8125
+"""The reader's working scale: its crop of :data:`HEART_MM` is read at :data:`READ_SIZE`
+pixels. Without a stated scale it is a prior (128-pixel acquisitions of 1.5-1.75 mm shown
+at 256 pixels, about 347 mm across)."""
+HEART_MM = READ_SIZE * MM_PER_PX
+"""With a stated scale: the side (mm) of the square kept around the image centre."""
 OPTION = re.compile(r"^([A-Z])\. (.+)$", re.MULTILINE)
 
 Part = str | bytes
@@ -48,6 +62,9 @@ class Frame:
     frames: int
     when: str | None
     pixels: np.ndarray
+    mm_per_px: float = MM_PER_PX
+    """mm per pixel of :attr:`pixels` (the reader's crop): from the stated scale, else the
+    prior :data:`MM_PER_PX`."""
 
     @property
     def series(self) -> str:
@@ -81,21 +98,47 @@ def decode_image(data: bytes) -> np.ndarray | None:
 
 
 HEART_FIELD = 0.6
-"""Share of the image width kept around the image centre: CMR fields of view (300-400 mm)
-are centred on the heart, so the central 60% (about 210 mm) holds the heart and its
-surroundings at the scale the reader's sizes assume (256 px for about 208 mm)."""
-READ_SIZE = 256
+"""Without a stated scale: the share of the image width kept around the image centre. CMR
+fields of view (300-400 mm) are centred on the heart, so the central 60% (about 210 mm)
+holds the heart and its surroundings at the scale :data:`MM_PER_PX` assumes."""
 
 
-def heart_field(pixels: np.ndarray) -> np.ndarray:
+def heart_field(pixels: np.ndarray, stated: tuple[float, float] | None = None
+                ) -> tuple[np.ndarray, float]:
     """The square around the image centre that holds the heart, resampled to
-    :data:`READ_SIZE` pixels (bilinear); the same crop for every frame of a request."""
+    :data:`READ_SIZE` pixels (bilinear), and its mm per pixel.
+
+    Args:
+        pixels: The decoded image (H, W).
+        stated: The caption's (across, down) mm per displayed pixel, if it states them:
+            the crop is then :data:`HEART_MM` square (less if the image is smaller), so
+            every image is read at the same physical scale. Without it, the crop is
+            :data:`HEART_FIELD` of the longest side, assumed to be :data:`MM_PER_PX`.
+    """
     h, w = pixels.shape
-    side = max(16, min(h, w, round(HEART_FIELD * max(h, w))))
-    r0, c0 = (h - side) // 2, (w - side) // 2
-    crop = Image.fromarray(pixels[r0:r0 + side, c0:c0 + side].astype(np.float32), mode="F")
-    return np.asarray(crop.resize((READ_SIZE, READ_SIZE), Image.Resampling.BILINEAR),
-                      np.float32)
+    if stated is None:
+        rows = cols = max(16, min(h, w, round(HEART_FIELD * max(h, w))))
+        mm = MM_PER_PX
+    else:
+        across, down = stated
+        side_mm = min(HEART_MM, h * down, w * across)
+        rows = max(16, min(h, round(side_mm / down)))
+        cols = max(16, min(w, round(side_mm / across)))
+        mm = side_mm / READ_SIZE
+    r0, c0 = (h - rows) // 2, (w - cols) // 2
+    crop = Image.fromarray(pixels[r0:r0 + rows, c0:c0 + cols].astype(np.float32), mode="F")
+    return (np.asarray(crop.resize((READ_SIZE, READ_SIZE), Image.Resampling.BILINEAR),
+                       np.float32), mm)
+
+
+def stated_scale(match: re.Match[str]) -> tuple[float, float] | None:
+    """The (across, down) mm per pixel a caption states, or None if none or garbled."""
+    if match.group("across") is None:
+        return None
+    across = float(match.group("across"))
+    down = float(match.group("down") or across)
+    low, high = STATED_MM_RANGE
+    return (across, down) if all(low <= v <= high for v in (across, down)) else None
 
 
 def decode_data_uri(uri: str) -> bytes | None:
@@ -137,9 +180,10 @@ def _question_block(text: str) -> tuple[str, list[str], str, str]:
 
 def _frame(match: re.Match[str], pixels: np.ndarray) -> Frame:
     g = match.groupdict()
+    read, mm = heart_field(pixels, stated_scale(match))
     return Frame(SEQUENCES[g["seq"]], VIEWS[g["view"]], int(g["slice"] or 1) - 1,
                  int(g["slices"] or 1), g["level"], int(g["frame"] or 1) - 1,
-                 int(g["frames"] or 1), g["when"], pixels)
+                 int(g["frames"] or 1), g["when"], read, mm)
 
 
 def parse_request(parts: Sequence[Part]) -> Request:
@@ -154,5 +198,5 @@ def parse_request(parts: Sequence[Part]) -> Request:
         if 0 <= index < len(images):
             pixels = decode_image(images[index])
             if pixels is not None and pixels.ndim == 2 and min(pixels.shape) >= 16:
-                frames.append(_frame(match, heart_field(pixels)))
+                frames.append(_frame(match, pixels))
     return Request(subtask_of(question), question, options, answer_type, style, frames)

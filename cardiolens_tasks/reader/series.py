@@ -16,9 +16,6 @@ from cardiolens.data.anatomy import LEVELS, WALLS6, wall_at_angle
 from cardiolens.reader.request import Frame
 from cardiolens.reader.sax import ANGLES, Ring, fit_ring, rv_angle
 
-MM_PER_PX = 0.8125
-"""Assumed display scale: 128-pixel acquisitions of 1.5-1.75 mm shown at 256 pixels. A
-real model judges size from the same prior (nothing in the prompt states the spacing)."""
 LEVEL_NAMES = dict(zip(("basal", "mid", "apical", "apex"), LEVELS, strict=True))
 """Frame level keys of the request to the taxonomy's level names."""
 

@@ -208,7 +208,14 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
         levels = slice_levels(frames.shape[0])
         bands = {"inner": [], "middle": [], "outer": []}
         for k in range(frames.shape[0]):
-            if levels[k] == "Apex":
+            # the lesion's own slices: a labelled wall at an unlabelled level is normal
+            # myocardium, which pooled in would weigh each band by where the pixel grid
+            # happens to leave core myocardium (seed 7 P0012, transmural mid-apical
+            # anterior, in-process render: inner/middle/outer 18.7/30.5/20.9 over every
+            # level, passing min > 0.6 max by 2%, and 16.9/30.6/21.5, failing, once round
+            # 6's field-of-view draw moved the heart on the pixel grid; 49.9/54.8/46.7 and
+            # 48.6/54.5/47.3 on its own levels: docs/realism_gap.md, "Round 6")
+            if levels[k] == "Apex" or LGE_LEVELS[levels[k]] not in answers[sid]["lge_levels"]:
                 continue
             g = SliceGeometry(renderer, k)
             pixels = g.crop(frames[k, 0])

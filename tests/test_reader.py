@@ -34,6 +34,7 @@ from cardiolens.reader.lax import find_cavity
 from cardiolens.reader.lesions import read_lesions
 from cardiolens.reader.request import Frame, Part, decode_image, parse_request
 from cardiolens.reader.sax import ANGLES, EVEN_BLOOD, blood_guess, fit_ring
+from cardiolens.reader.series import sax_series
 from cardiolens.reader.server import MAX_BODY, make_server
 
 from conftest import COHORT_SEED, COHORT_STUDIES
@@ -472,3 +473,48 @@ def test_serve_reader_answers_openai_chat_requests(cohort40: Path) -> None:
         server.server_close()
     with pytest.raises(CardiolensError, match="loopback"):
         make_server("8.8.8.8", 0)
+
+
+def _lobed_cine_sax(systole: bool, seed: int, depth: float, size: int = 256) -> np.ndarray:
+    """A short-axis cine frame whose systolic cavity has five lobes of relative ``depth``
+    (papillary muscles and trabeculae crowding it); the diastolic cavity is a 30 px disc."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    cy, cx = size / 2 + 2, size / 2 + 3
+    rho = np.hypot(yy - cy, xx - cx)
+    phi = np.arctan2(-(xx - cx), -(yy - cy))
+    endo = 20.0 * (1 + depth * np.cos(5 * phi)) if systole else np.full_like(rho, 30.0)
+    image = np.full((size, size), 0.55)
+    image[rho < np.sqrt(endo**2 + 41.0**2 - 30.0**2)] = 0.25
+    image[rho < endo] = 0.92
+    return np.clip(image + rng.normal(0, 0.03, image.shape), 0, 1)
+
+
+def _lobed_series(depth: float, blank_systole: bool = False) -> list[Frame]:
+    frames = []
+    for k, level in enumerate(("basal", "mid", "apical")):
+        for systole in (False, True):
+            image = _lobed_cine_sax(systole, 2 * k + systole, depth)
+            if systole and blank_systole:
+                image = np.clip(0.25 + np.random.default_rng(k).normal(0, 0.03, image.shape),
+                                0, 1)
+            frames.append(Frame("cine", "sax", k, 3, level, 8 if systole else 0, 20,
+                                "end-systole" if systole else "end-diastole",
+                                decode_image(_png(image))))  # type: ignore[arg-type]
+    return frames
+
+
+def test_ejection_fraction_from_systolic_cavities_that_are_not_circles() -> None:
+    # an irregular systolic cavity fails the circle check that gates a ring, but its area
+    # (from the border on every ray) still gives the ejection fraction
+    angles = np.linspace(0.0, 2 * np.pi, 3600, endpoint=False)
+    for depth in (0.2, 0.4):
+        frames = _lobed_series(depth)
+        series = sax_series(frames, "cine")
+        assert series is not None
+        assert [r.valid for r in series.rings] == [True, False] * 3
+        truth = 100 * (1 - float(np.mean((20 * (1 + depth * np.cos(5 * angles))) ** 2)) / 900)
+        ef = read_cine(frames).ef
+        assert ef is not None and abs(ef - truth) < 2.0, (depth, ef, truth)
+    # no blood in the systolic frames: nothing to measure
+    assert read_cine(_lobed_series(0.3, blank_systole=True)).ef is None

@@ -20,7 +20,7 @@ from cardiolens.audit.labels import (
     phantom_label_sets,
     predict_tree,
 )
-from cardiolens.audit.priors import prior_baselines
+from cardiolens.audit.priors import prior_baselines, wording_baselines
 from cardiolens.cli import main
 from cardiolens.data.dataset import Item
 from cardiolens.data.findings import build_items
@@ -133,6 +133,8 @@ def test_audit_command_prints_a_table_and_writes_json(cohort40: Path, tmp_path: 
     assert set(figures["label_shortcuts"]["single"]) == {
         s.id for s in load_taxonomy().by_level("image_understanding")}
     assert figures["priors"]["diagnosis_etiology"]["items"] == 40
+    assert "Wording (single-answer subtasks" in table
+    assert set(figures["wording"]["cine_lv_size"]) == {"shortest", "longest", "question_words"}
 
 
 def test_audit_of_a_folder_that_is_no_dataset_is_one_line(tmp_path: Path,
@@ -160,3 +162,28 @@ def test_audit_of_phantom_label_sets_needs_no_dataset(tmp_path: Path,
     assert main(["audit", str(tmp_path), "--phantom", "60"]) == 1
     assert "one of the two" in capsys.readouterr().err
     assert main(["audit"]) == 1
+
+
+def test_wording_rules_find_an_answer_given_away_by_its_wording() -> None:
+    # a label set whose answer is always the longest option, never the shortest
+    sub = load_taxonomy().subtasks["cine_lv_size"]
+    longest = max(sub.options, key=len)
+    items = [Item(f"S{i}/cine_lv_size", f"S{i}", "image_understanding", "cine_lv_size",
+                  answer=longest) for i in range(5)]
+    items.append(Item("S0/cine_rwma_walls", "S0", "image_understanding", "cine_rwma_walls",
+                      answer=["Anterior"]))                      # multi-label: not rated
+    rates = wording_baselines(items)
+    assert set(rates) == {"cine_lv_size"}
+    assert rates["cine_lv_size"]["longest"] == 1.0
+    assert rates["cine_lv_size"]["shortest"] == 0.0
+
+
+def test_no_wording_rule_beats_the_majority_on_the_default_cohort_plan() -> None:
+    plan = plan_diagnoses(DEFAULT_STUDIES, DEFAULT_SEED)
+    params = [sample_params(DEFAULT_SEED, i, d) for i, d in enumerate(plan)]
+    items = [item for p in params for item in build_items(
+        p.study_id, findings_from_params(p), ["cine_sax", "cine_4ch", "lge_sax", "t2_sax",
+                                              "perf_sax"], {})]
+    priors = prior_baselines(items)
+    for sid, rates in wording_baselines(items).items():
+        assert max(rates.values()) <= priors[sid]["majority"], (sid, rates)

@@ -52,3 +52,36 @@ def prior_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None, see
                                              zip(values, firsts, strict=True)) / len(values),
                     "options_seen": len(set(values))}
     return out
+
+
+WORDING_RULES = ("shortest", "longest", "question_words")
+"""Answer-by-wording rules: the shortest option, the longest, and the option sharing most
+words with the question (ties go to the earlier option in taxonomy order)."""
+
+
+def _words(text: str) -> set[str]:
+    return {w.strip(".,;:?()'\"").lower() for w in text.split()} - {""}
+
+
+def wording_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None
+                      ) -> dict[str, dict[str, float]]:
+    """Per single-answer subtask: the exact-match rate of each of :data:`WORDING_RULES`,
+    answers a text-only model could take from the options' wording alone."""
+    taxonomy = taxonomy or load_taxonomy()
+    hits: dict[str, list[tuple[bool, bool, bool]]] = {}
+    for item in items:
+        subtask = taxonomy.subtasks.get(item.subtask)
+        if subtask is None or subtask.answer_type != "single" or not isinstance(item.answer,
+                                                                                  str):
+            continue
+        options = list(item.options or subtask.options)
+        if not options:
+            continue
+        asked = _words(subtask.question)
+        shortest, longest = min(options, key=len), max(options, key=len)
+        closest = max(options, key=lambda o: len(_words(o) & asked))
+        hits.setdefault(item.subtask, []).append(
+            (item.answer == shortest, item.answer == longest, item.answer == closest))
+    return {sid: {rule: sum(row[k] for row in rows) / len(rows)
+                  for k, rule in enumerate(WORDING_RULES)}
+            for sid, rows in hits.items()}

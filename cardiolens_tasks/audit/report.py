@@ -14,7 +14,7 @@ from cardiolens.audit.labels import (
     label_sets_from_dataset,
     phantom_label_sets,
 )
-from cardiolens.audit.priors import prior_baselines
+from cardiolens.audit.priors import prior_baselines, wording_baselines
 from cardiolens.data.dataset import read_dataset
 from cardiolens.errors import CardiolensError
 
@@ -43,7 +43,8 @@ def audit_dataset(root: str | Path, depth: int = 3, folds: int = 5, seed: int = 
         raise CardiolensError(f"{root}: {len(label_sets)} studies with a diagnosis item; "
                               f"the audit needs at least {folds}")
     return {"dataset": str(root), "label_shortcuts": label_audit(label_sets, depth, folds, seed),
-            "priors": prior_baselines(dataset.items), "skipped_records": skipped}
+            "priors": prior_baselines(dataset.items), "wording": wording_baselines(dataset.items),
+            "skipped_records": skipped}
 
 
 def audit_phantom_labels(studies: int, cohort_seed: int = 0, depth: int = 3, folds: int = 5,
@@ -93,6 +94,20 @@ def format_priors(priors: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def format_wording(wording: dict[str, dict[str, float]],
+                   priors: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["Wording (single-answer subtasks; exact match): always the shortest option, the",
+             "longest, or the one sharing most words with the question; '!' marks a rule",
+             "above the majority rate",
+             f"  {'subtask':26} {'majority':>8} {'shortest':>8} {'longest':>8} {'question':>8}"]
+    for sid, row in wording.items():
+        majority = priors[sid]["majority"] if sid in priors else 0.0
+        flag = " !" if max(row.values()) > majority else ""
+        lines.append(f"  {sid:26} {_pct(majority):>8} {_pct(row['shortest']):>8} "
+                     f"{_pct(row['longest']):>8} {_pct(row['question_words']):>8}{flag}")
+    return lines
+
+
 def format_audit(result: dict[str, Any]) -> str:
     """Every section of an audit result, as plain text."""
     lines = [f"cardiolens audit: {result['dataset']}", ""]
@@ -103,6 +118,8 @@ def format_audit(result: dict[str, Any]) -> str:
         lines += [*format_labels(result["label_shortcuts"]), ""]
     if "priors" in result:
         lines += format_priors(result["priors"])
+    if "wording" in result:
+        lines += ["", *format_wording(result["wording"], result.get("priors", {}))]
     return "\n".join(lines)
 
 

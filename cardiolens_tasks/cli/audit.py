@@ -52,8 +52,9 @@ def add_parser(sub: Any) -> None:
                     "rule) and of a small decision tree over all findings but the LGE "
                     "pattern, a clinician's rule set, and the majority and option-A "
                     "baselines of every subtask (option A with the options in taxonomy "
-                    "order and shuffled as the prompts show them by default). Prints a "
-                    "table; --json writes the figures. "
+                    "order and shuffled as the prompts show them by default), and three "
+                    "answer-by-wording rules (shortest option, longest, most words shared "
+                    "with the question). Prints a table; --json writes the figures. "
                     "A malformed line of studies.jsonl or items.jsonl is one line on "
                     "stderr (file, line number, reason) and is left out; the rest is "
                     "audited.")

@@ -28,7 +28,8 @@ import numpy as np
 
 from cardiolens.data.dataset import Item, read_dataset
 from cardiolens.data.taxonomy import load_taxonomy
-from cardiolens.phantom.cohort import cohort_params, generate_cohort
+from cardiolens.errors import CardiolensError
+from cardiolens.phantom.cohort import cohort_at, cohort_params
 from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
 from cardiolens.prompting.prompts import Prompt
 from cardiolens.prompting.rendering import RenderCache
@@ -129,12 +130,10 @@ def main() -> None:
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.out or Path(tmp) / "cohort"
-        if not (root / "items.jsonl").is_file():
-            generate_cohort(root, studies=args.studies, seed=args.seed)
-        elif f": {args.studies} studies, seed {args.seed}." not in (
-                read_dataset(root).card.description):
-            parser.error(f"--out {root}: holds another cohort than {args.studies} studies of "
-                         f"seed {args.seed} (the EF truth is drawn from them)")
+        try:
+            cohort_at(root, args.studies, args.seed)
+        except CardiolensError as exc:
+            parser.error(f"--out: {exc} (the EF truth is drawn from it)")
         table(root, args.seed, args.studies, only)
     print(f"({time.monotonic() - start:.0f} s)")
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from cardiolens.data.anatomy import LEVELS, WALLS6
 from cardiolens.data.dataset import read_dataset
-from cardiolens.phantom.cohort import cohort_params, generate_cohort
+from cardiolens.errors import CardiolensError
+from cardiolens.phantom.cohort import cohort_at, cohort_params
 from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
 from cardiolens.prompting.rendering import RenderCache
 from cardiolens.reader.cine import read_cine
@@ -74,12 +75,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True,
                         help="the cohort's directory (generated there if absent)")
     args = parser.parse_args()
-    if not (args.out / "items.jsonl").is_file():
-        generate_cohort(args.out, studies=args.studies, seed=args.seed)
-    elif f": {args.studies} studies, seed {args.seed}." not in (
-            read_dataset(args.out).card.description):
-        parser.error(f"--out {args.out}: holds another cohort than {args.studies} studies of "
-                     f"seed {args.seed} (the drawn walls come from them)")
+    try:
+        cohort_at(args.out, args.studies, args.seed)
+    except CardiolensError as exc:
+        parser.error(f"--out: {exc} (the drawn walls come from it)")
     walls(args.out, args.seed, args.studies)
 
 

@@ -97,3 +97,16 @@ def test_default_cohort_is_made_once_in_the_cache(tmp_path: Path,
     monkeypatch.setattr("cardiolens.phantom.cohort.generator_digest", lambda: "changed")
     second = default_cohort(studies=2, seed=5, progress=False)
     assert second != first and "changed" in second.name and (second / "items.jsonl").is_file()
+
+
+def test_cohort_at_generates_reuses_and_refuses_another_cohort(tmp_path: Path) -> None:
+    from cardiolens.errors import CardiolensError
+    from cardiolens.phantom.cohort import cohort_at
+
+    root = cohort_at(tmp_path / "c", studies=2, seed=4)
+    first = (root / "items.jsonl").stat().st_mtime_ns
+    assert cohort_at(root, studies=2, seed=4) == root
+    assert (root / "items.jsonl").stat().st_mtime_ns == first        # reused, not rewritten
+    for studies, seed in ((2, 5), (3, 4)):
+        with pytest.raises(CardiolensError, match="another dataset"):
+            cohort_at(root, studies=studies, seed=seed)

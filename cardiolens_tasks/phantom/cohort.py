@@ -28,6 +28,7 @@ from cardiolens.data.dataset import (
     Item,
     SeriesInfo,
     Study,
+    read_dataset,
     staged_dataset,
     write_card,
     write_jsonl,
@@ -137,7 +138,7 @@ MALLOC_KEEP_BYTES = 32 << 20
 """Freed blocks up to this size stay in a worker's heap instead of going back to the system.
 Rendering allocates and frees many 1-30 MB arrays per study; with glibc's defaults each one
 is a fresh ``mmap`` whose pages fault in again on first touch. Measured on 8 studies with
-2 workers (``docs/phantom_images.md``, "Render cost"): minor page faults 0.58 M -> 0.20 M,
+2 workers (README, "First run: time and disk"): minor page faults 0.58 M -> 0.20 M,
 worker CPU 19 s -> 18 s, peak resident memory unchanged."""
 
 
@@ -215,6 +216,20 @@ def generator_digest() -> str:
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:10]
+
+
+def cohort_at(root: str | Path, studies: int, seed: int) -> Path:
+    """The phantom cohort of ``studies`` studies and ``seed`` at ``root``: generated there if
+    the folder holds no dataset, reused if it holds that cohort; another dataset raises
+    :class:`CardiolensError` (scripts that compare readings with drawn truth need the right
+    one)."""
+    root = Path(root)
+    if not (root / "items.jsonl").is_file():
+        generate_cohort(root, studies=studies, seed=seed)
+    elif _card(studies, seed).description != read_dataset(root).card.description:
+        raise CardiolensError(f"{root}: holds another dataset than the phantom cohort of "
+                              f"{studies} studies, seed {seed}")
+    return root
 
 
 def default_cohort(studies: int = DEFAULT_STUDIES, seed: int = DEFAULT_SEED,

@@ -22,7 +22,7 @@ from cardiolens.data.anatomy import LEVELS, WALLS6, Site
 from cardiolens.reader.lax import Cavity, apical_wall_px, find_cavity
 from cardiolens.reader.request import Frame
 from cardiolens.reader.sax import R_STEP, Ring, fit_ring
-from cardiolens.reader.series import SaxSeries, sax_series
+from cardiolens.reader.series import sax_series
 
 DILATED_MM, SMALL_MM = 28.7, 21.5
 THICK_MM, THIN_MM = 13.0, 6.2
@@ -116,7 +116,7 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
     ratios: dict[Site, float] = {}
     rv_ratios, areas = [], []
     for k, pair in by_slice.items():
-        if "ed" not in pair or "es" not in pair:
+        if "ed" not in pair or k not in es_pixels:
             continue
         ed = pair["ed"]
         level = series.level(next(i for i, f in enumerate(series.frames) if f.slice == k))
@@ -125,6 +125,18 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
         # systolic radii from the diastolic centre: a wall that does not move shifts the
         # cavity's own centre towards itself, which would make its rays look contracting
         es = fit_ring(es_pixels[k], "cine", (ed.cy, ed.cx), fixed=True)
+        if "es" not in pair:
+            # The systolic ring failed the circle check (a circle through at least 60% of
+            # the rays), which suits the round diastolic cavity; the systolic one is small
+            # and irregular, crowded by papillary muscles and trabeculae, and a dilated,
+            # scarred ventricle's often fails it. Its area comes from the border on every
+            # ray, not from a circle, so the slice still measures the ejection fraction
+            # (not regional motion) when blood and myocardium are clearly apart and the
+            # cavity is smaller than at end-diastole.
+            ed_area, es_area = float(np.mean(ed.endo**2)), float(np.mean(es.endo**2))
+            if abs(es.blood - es.myo) > 0.05 and es_area < ed_area:
+                areas.append((ed_area, es_area))
+            continue
         # motion from the first wall radius as tuned (a papillary ray moves with its muscle)
         ed_r = ed.first if ed.first is not None else ed.endo
         es_r = es.first if es.first is not None else es.endo
@@ -135,7 +147,6 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
         d_ed, d_es = _run_beyond(ed, rv_rays, 0.6), _run_beyond(es, rv_rays, 0.6)
         if d_ed > 2:
             rv_ratios.append(d_es / d_ed)
-    areas += _irregular_systole_areas(series, by_slice, es_pixels)
     if ratios:
         ref = float(np.median(list(ratios.values())))
         read.motion_seen = True
@@ -146,32 +157,6 @@ def _sax(frames: list[Frame], read: CineRead) -> None:
     if areas and read.ef is None:
         ed_a, es_a = (sum(a) for a in zip(*areas, strict=True))
         read.ef = 100.0 * (1.0 - es_a / ed_a)
-
-
-def _irregular_systole_areas(series: SaxSeries, by_slice: dict[int, dict[str, Ring]],
-                             es_pixels: dict[int, np.ndarray]) -> list[tuple[float, float]]:
-    """(ED, ES) cavity areas of the slices whose end-systolic ring failed the circle check.
-
-    The check (a circle through at least 60% of the rays) suits the round diastolic cavity;
-    the systolic cavity is small and irregular, crowded by papillary muscles and
-    trabeculae, and a dilated, scarred ventricle's often fails it. Its area comes from the
-    border on every ray, not from a circle, so such a slice still measures the ejection
-    fraction (not regional motion): traced from its own diastolic centre, with clear blood
-    against myocardium and a cavity smaller than at end-diastole.
-    """
-    out = []
-    for k, pair in by_slice.items():
-        if "ed" not in pair or "es" in pair or k not in es_pixels:
-            continue
-        level = series.level(next(i for i, f in enumerate(series.frames) if f.slice == k))
-        if level == _LV.apex:
-            continue
-        ed = pair["ed"]
-        es = fit_ring(es_pixels[k], "cine", (ed.cy, ed.cx), fixed=True)
-        ed_area, es_area = float(np.mean(ed.endo**2)), float(np.mean(es.endo**2))
-        if abs(es.blood - es.myo) > 0.05 and es_area < ed_area:
-            out.append((ed_area, es_area))
-    return out
 
 
 def read_lax(frames: list[Frame], read: CineRead) -> None:

@@ -247,16 +247,32 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
     assert checked["Subendocardial"] >= 2 and checked["Mid-wall"] + checked["Subepicardial"] >= 2
 
 
+def _edema_threshold(study_id: str) -> float:
+    """Remote myocardium plus 0.6 of what edema adds over it on this sequence (the STIR
+    signal equation of the drawn T2, T1 and proton density: 1.51x at T2 72 against 52 ms).
+
+    The threshold follows the physics instead of a constant (it was 1.6 when edema was
+    drawn at 2.5x myocardium, with T2 85 against 40 ms: 0.4 of the excess). It sits above
+    the midpoint (1.25), where the slab and the point-spread function carry an edema
+    border over a wall's edge (seed 7 P0025, basal inferolateral: 2.9% of its core lit at
+    1.25, 1.9% at 1.30), and far above the clinical regional criterion of 2 SD over remote
+    myocardium (remote pixels' SD 0.062-0.092 on eight seed-7 studies without edema, so
+    1.30 is 3.3-4.8 SD): no remote pixel reads as edema. docs/phantom_images.md, "Contrast
+    from tissue properties"."""
+    values = Renderer(cohort_params(SEED, _index(study_id), STUDIES)).values["t2"]
+    return 1.0 + 0.6 * (values["lesion"] / values["lv_myo"] - 1.0)
+
+
 def test_edema_sectors_are_brighter_on_t2(cohort: Path, answers: dict) -> None:
     with_edema = _study_ids(answers, "t2_edema_presence", "Yes")
     assert len(with_edema) >= 3
     for sid in with_edema:
-        fractions = _site_fractions(cohort, sid, "t2_sax", 1.6, "myo")
+        fractions = _site_fractions(cohort, sid, "t2_sax", _edema_threshold(sid), "myo")
         a = answers[sid]
         _check_regional(fractions, list(a["t2_edema_levels"]), list(a["t2_edema_walls"]),
                         PLAIN_LEVELS, sid)
     for sid in _study_ids(answers, "t2_edema_presence", "No")[:5]:
-        fractions = _site_fractions(cohort, sid, "t2_sax", 1.6, "myo")
+        fractions = _site_fractions(cohort, sid, "t2_sax", _edema_threshold(sid), "myo")
         assert max(fractions.values()) <= 0.02, f"{sid}: bright T2 signal without edema label"
 
 

@@ -263,16 +263,44 @@ def _trabecular_share(model: HeartModel, plane: Plane, u: np.ndarray, endo: np.n
     return (band * strands * free_wall * (0.3 + 0.6 * depth)).astype(np.float32)
 
 
+def _harmonics(terms: np.ndarray, phi: np.ndarray, uu: np.ndarray) -> np.ndarray:
+    """``sum_k amp_k cos(k phi + p_k + kz_k u)`` of (n, 4) rows (harmonic, amplitude, phase,
+    axial wavenumber per mm) over a plane; one contraction on a short-axis plane."""
+    if uu.shape[-2:] == (1, 1):     # short axis: one axial position per phase
+        t32 = terms.astype(np.float32)
+        return cos_sum(t32[:, 1], [k * phi + ph for k, _, ph, _ in t32],
+                       t32[:, 3:4] * uu.reshape(1, -1))
+    return sum(amp * np.cos(k * phi + ph + kz * uu)
+               for k, amp, ph, kz in terms.astype(np.float32))
+
+
+def draw_epicardial_patches(rng: np.random.Generator, terms: int = 4
+                            ) -> tuple[float, np.ndarray]:
+    """The epicardial fat over the LV free wall: its share of the groove thickness
+    (0.06-0.2; 0.35 over the RV) and (terms, 4) harmonics (5-10 around the heart, axial
+    wavenumber up to 0.05/mm, amplitudes 0.45-0.75) that break it into patches: where
+    their sum falls below -1 the wall has no fat (coronary branches in fat, bare muscle
+    between them)."""
+    share = float(rng.uniform(0.06, 0.2))
+    harmonics = rng.choice(np.arange(5.0, 11.0), size=terms, replace=False)
+    return share, np.stack([harmonics, rng.uniform(0.45, 0.75, terms),
+                            rng.uniform(0.0, 2.0 * np.pi, terms),
+                            rng.uniform(-0.05, 0.05, terms)], axis=-1)
+
+
 def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float = 0.0,
-           epi_lobes: np.ndarray | None = None, trabeculae: np.ndarray | None = None) -> Tissue:
+           epi_lobes: np.ndarray | None = None, trabeculae: np.ndarray | None = None,
+           epi_patches: tuple[float, np.ndarray] | None = None) -> Tissue:
     """Class fractions of a plane at the given systolic phase factors (0 = ED, 1 = ES).
 
     The base descends with the phase (through-plane motion, see the module docstring);
     walls keep their volume, so they thicken as the ventricle shortens. ``epi_fat_mm`` is
-    the epicardial fat in the atrioventricular and interventricular grooves (a third of it
-    elsewhere), thickest at the base; a 1 mm pericardium follows. ``epi_lobes`` (n, 4:
-    angular harmonic, amplitude, phase, axial wavenumber per mm) make its thickness
+    the epicardial fat in the atrioventricular and interventricular grooves (0.35 of it
+    over the RV free wall), thickest at the base; a 1 mm pericardium follows. ``epi_lobes``
+    (n, 4: angular harmonic, amplitude, phase, axial wavenumber per mm) make its thickness
     lobulated and uneven around the heart and along it, as real epicardial fat is.
+    ``epi_patches`` (:func:`draw_epicardial_patches`) make it a thin, patchy layer over the
+    LV free wall above the apical third (without them it is 0.35 there too).
     ``trabeculae`` (:func:`draw_trabeculae`) draws trabeculae carneae inside the
     endocardial border (they belong to the blood pool's labelled volume, as in clinical
     contouring, so labels do not move).
@@ -318,19 +346,24 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
     b2 = epi + rv_d
     b3 = b2 + RV_WALL_MM * in_arc
     b4 = b3 + heart.effusion
-    groove = np.maximum(np.cos(np.radians(plane.phi - 30.0)), np.cos(np.radians(plane.phi - 150.0)))
-    fat = epi_fat_mm * (0.35 + 0.65 * np.clip(groove, 0.0, 1.0) ** 4)[None] * (
+    groove = np.clip(np.maximum(np.cos(np.radians(plane.phi - 30.0)),
+                                np.cos(np.radians(plane.phi - 150.0))), 0.0, 1.0) ** 4
+    phi = np.radians(plane.phi)[None]
+    cover: np.ndarray | float = 0.35
+    if epi_patches is not None and epi_fat_mm > 0:
+        # over the LV free wall (outside the RV arc, away from the grooves) a thin layer
+        # broken into patches; the RV free wall keeps its cover
+        share, terms = epi_patches
+        thin = share * np.clip(1.0 + _harmonics(terms, phi, uu), 0.0, None)
+        # the fat of the grooves reaches round the apex: full cover again over the apical
+        # third (from 0.6 to 0.85 of the long axis)
+        apex = np.clip((uu / length - 0.6) / 0.25, 0.0, 1.0)
+        lv = thin + (0.35 - thin) * apex
+        cover = 0.35 * in_arc + lv * (1.0 - in_arc)
+    fat = epi_fat_mm * (cover + (1.0 - cover) * groove) * (
         1.0 + 0.6 * np.clip(1.0 - uu / length, 0.0, 1.0))
     if epi_lobes is not None and epi_fat_mm > 0:
-        phi = np.radians(plane.phi)[None]
-        if uu.shape[-2:] == (1, 1):     # short axis: one axial position per phase
-            lobes_f32 = epi_lobes.astype(np.float32)
-            lobes = cos_sum(lobes_f32[:, 1], [k * phi + ph for k, _, ph, _ in lobes_f32],
-                            lobes_f32[:, 3:4] * uu.reshape(1, -1))
-        else:
-            lobes = sum(amp * np.cos(k * phi + ph + kz * uu)
-                        for k, amp, ph, kz in epi_lobes.astype(np.float32))
-        fat = fat * np.clip(1.0 + lobes, 0.1, None)
+        fat = fat * np.clip(1.0 + _harmonics(epi_lobes, phi, uu), 0.1, None)
     b5 = b4 + fat
     b6 = b5 + (1.0 if epi_fat_mm > 0 else 0.0)
 

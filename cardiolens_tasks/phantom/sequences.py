@@ -6,7 +6,7 @@ T1 and T2 (post-contrast T1 for LGE, a gadolinium curve for perfusion); each seq
 them into a signal with its own equation:
 
 - cine bSSFP: ``PD sin a / (1 + cos a + (1 - cos a) T1/T2)`` (bright fat and fluid, blood
-  with inflow about 4x myocardium);
+  with inflow 3.3x myocardium);
 - LGE (magnitude inversion recovery): ``PD |1 - 2 exp(-TI/T1) + exp(-TR/T1)|`` with a
   per-study inversion time around the myocardial null (good, early or late nulling);
   amyloid has its own kinetics (myocardium T1 below the blood's, TI set near the blood's
@@ -46,6 +46,7 @@ from cardiolens.phantom.geometry import (
     Tissue,
     Window,
     blood_flow,
+    draw_epicardial_patches,
     draw_flow,
     draw_trabeculae,
     lax_base_row,
@@ -80,13 +81,16 @@ from cardiolens.phantom.thorax import (
 LAX_VIEWS = ("4ch", "3ch", "2ch")
 LAX_THICKNESS_MM = 8.0
 
-# proton density, T1 (ms, 1.5 T), T2 (ms); post-contrast T1 for LGE where fixed
+# proton density, T1 (ms, 1.5 T), T2 (ms); post-contrast T1 for LGE where fixed. Myocardial
+# T2 is in vivo T2 mapping at 1.5 T (52 ms; 40 ms is an ex vivo figure and made the cine
+# pool 4.1x the myocardium against 2.5-3.5 on real cine); edema's is acute edema at 1.5 T
+# (72 ms, 1.38x remote myocardium): docs/phantom_images.md, "Contrast from tissue properties"
 TISSUES: dict[str, tuple[float, float, float]] = {
-    "blood": (0.95, 1550.0, 250.0), "myo": (0.80, 950.0, 40.0), "fat": (0.90, 260.0, 80.0),
+    "blood": (0.95, 1550.0, 250.0), "myo": (0.80, 950.0, 52.0), "fat": (0.90, 260.0, 80.0),
     "muscle": (0.75, 1000.0, 35.0), "liver": (0.75, 580.0, 45.0), "lung": (0.12, 1200.0, 30.0),
     "stomach": (0.95, 3000.0, 900.0), "csf": (1.0, 4000.0, 1500.0),
     "marrow": (0.80, 550.0, 70.0), "effusion": (0.95, 3000.0, 300.0),
-    "pericardium": (0.10, 900.0, 30.0), "air": (0.0, 1000.0, 1.0), "edema": (0.85, 1100.0, 85.0),
+    "pericardium": (0.10, 900.0, 30.0), "air": (0.0, 1000.0, 1.0), "edema": (0.85, 1100.0, 72.0),
     "bone": (0.05, 1000.0, 1.0),                  # cortical bone: few protons, T2* < 1 ms
 }
 T1_POST_FIXED = {"fat": 260.0, "muscle": 650.0, "liver": 420.0, "lung": 700.0,
@@ -435,6 +439,7 @@ class Renderer:
         self.structures = draw_structures(self._rng(14))   # ribs, bowel, vessel trees (3D)
         self.trabeculae = draw_trabeculae(self._rng(15))
         self.flow = draw_flow(self._rng(16))          # the cine pool's uneven inflow
+        self.epi_patches = draw_epicardial_patches(self._rng(18))   # thin over the LV
         self._fields: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
         self._spectra: dict[tuple[int, ...], np.ndarray] = {}
         self._atria: dict[tuple[int, int, int], dict[str, np.ndarray]] = {}
@@ -795,7 +800,7 @@ class Renderer:
         plane = Plane(plane.u[band], plane.rho[band], plane.phi[band], plane.level[band],
                       plane.pixel_mm)
         t = tissue(self.model, plane, phases, self.scan.epi_fat_mm, self.epi_lobes,
-                   self.trabeculae)
+                   self.trabeculae, self.epi_patches)
         lesion = None
         if lesions:
             lesion = lesion_fraction(lesions, plane, t,

@@ -256,8 +256,8 @@ def _edema_threshold(study_id: str) -> float:
     the midpoint (1.25), where the slab and the point-spread function carry an edema
     border over a wall's edge (seed 7 P0025, basal inferolateral: 2.9% of its core lit at
     1.25, 1.9% at 1.30), and far above the clinical regional criterion of 2 SD over remote
-    myocardium (remote pixels' SD 0.062-0.092 on eight seed-7 studies without edema, so
-    1.30 is 3.3-4.8 SD): no remote pixel reads as edema. docs/phantom_images.md, "Contrast
+    myocardium (remote pixels' SD 0.062-0.093 on eight seed-7 studies without edema, so
+    1.30 is 3.3-4.9 SD): no remote pixel reads as edema. docs/phantom_images.md, "Contrast
     from tissue properties"."""
     values = Renderer(cohort_params(SEED, _index(study_id), STUDIES)).values["t2"]
     return 1.0 + 0.6 * (values["lesion"] / values["lv_myo"] - 1.0)

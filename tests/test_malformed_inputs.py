@@ -518,7 +518,7 @@ TASK_CASES: list[tuple[Callable[..., Any], dict[str, Any], str]] = [
     (image_understanding, {"limit_studies": "2"},
      "limit_studies must be a positive integer, not '2'"),
     (image_understanding, {"budgett": 3}, "unknown parameter(s): budgett; valid: data, subtask, "
-     "sequence, selection, budget, prompt, images, layout, image_size, scale, "
+     "sequence, selection, budget, prompt, images, layout, image_size, captions, scale, "
      "max_images, shuffle_options, seed, cache, limit_studies, log_images"),
     (report_generation, {"section": "report_everything"},
      "section: unknown report_generation subtask(s): report_everything"),
@@ -550,7 +550,7 @@ def test_every_bad_parameter_is_named_in_one_message(cohort40: Path) -> None:
         diagnosis(data=str(cohort40), budget=0, selection="foo", task="bogus", sede=1)
     assert _one_line(str(info.value)) == (
         "cardiolens/diagnosis: unknown parameter(s): sede; valid: data, task, selection, "
-        "budget, prompt, images, layout, image_size, scale, max_images, shuffle_options, "
+        "budget, prompt, images, layout, image_size, captions, scale, max_images, shuffle_options, "
         "seed, etiology, cache, limit_studies, log_images; selection must be one of random, "
         "clinical, data_driven, not 'foo'; budget must be an integer in [1, 256], not 0; "
         "task: unknown diagnosis subtask(s): bogus; choose from diagnosis_etiology, "

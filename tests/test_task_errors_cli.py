@@ -18,7 +18,7 @@ from cardiolens.phantom.cohort import generate_cohort
 
 pytestmark = pytest.mark.slow  # one `inspect eval` subprocess per mistake
 
-VALID = ("data, task, selection, budget, prompt, images, layout, image_size, scale, "
+VALID = ("data, task, selection, budget, prompt, images, layout, image_size, captions, scale, "
          "max_images, shuffle_options, seed, etiology, cache, limit_studies, log_images")
 MISTAKES = [
     ("budget=0", "cardiolens/diagnosis: budget must be an integer in [1, 256], not 0"),

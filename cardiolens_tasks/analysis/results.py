@@ -22,7 +22,7 @@ SETTING_OPTIONS = prompt_options()
 SETTING_KEYS = tuple(o.name for o in SETTING_OPTIONS)
 """Every prompt setting: runs that differ in any of them are different runs."""
 DEFAULT_SETTINGS: dict[str, Any] = {o.name: o.default for o in SETTING_OPTIONS}
-ADDED_LATER: dict[str, Any] = {"scale": False}
+ADDED_LATER: dict[str, Any] = {"scale": False, "captions": True}
 """Prompt settings added after runs began to record every setting, with the value the runs
 before them ran with: a record (Inspect task args, lm-eval ``settings``) without one
 predates it."""

@@ -50,8 +50,11 @@ class PromptSettings:
     layout: Layout = setting("separate", "separate (one image per frame) or mosaic (tiles "
                              "in at most max_images images).", choices=LAYOUTS)
     image_size: int = setting(256, "Longest image side in pixels.", low=32, high=2048)
+    captions: bool = setting(True, "Caption each image with its sequence, view, slice and "
+                             "phase (false: only 'Image N', an ablation).")
     scale: bool = setting(True, "State each image's field of view and mm per pixel in its "
-                          "caption (false: the captions of runs before this option).")
+                          "caption (false: the captions of runs before this option; no "
+                          "effect with captions=false).")
     max_images: int = setting(4, "Images per prompt with layout=mosaic.", low=1, high=64)
     shuffle_options: bool = setting(True, "Shuffle the options per item (seeded); the "
                                     "targets move along.",
@@ -95,7 +98,8 @@ class PromptBuilder:
         shown = {c.series for c in choices}
         phases = {key: images.ed_es(key) for key in shown
                   if study.series[key].frames > 1 and sequence_of(key) != "perf"}
-        scales = {key: images.scale(key) for key in shown} if s.scale else {}
+        scales = {key: images.scale(key) for key in shown} if s.scale and s.captions else {}
         return build_prompt(item, subtask, frames, study.series, phases, style=s.prompt,
                             layout=s.layout, max_images=s.max_images,
-                            shuffle_options=s.shuffle_options, seed=s.seed, scales=scales)
+                            shuffle_options=s.shuffle_options, seed=s.seed, scales=scales,
+                            captions=s.captions)

@@ -219,10 +219,12 @@ def build_prompt(item: Item, subtask: Subtask, frames: Sequence[RenderedFrame],
                  phases: Mapping[str, tuple[int, int]], *, style: PromptStyle = "standard",
                  images: bool = True, layout: Layout = "separate", max_images: int = 4,
                  shuffle_options: bool = False, seed: int = 0,
-                 scales: Mapping[str, DisplayScale | None] | None = None) -> Prompt:
+                 scales: Mapping[str, DisplayScale | None] | None = None,
+                 captions: bool = True) -> Prompt:
     """The prompt of one item from its rendered frames (in prompt order); ``scales`` gives
     the displayed scale per series key for the captions (a missing or None entry: the
-    caption states none)."""
+    caption states none). ``captions=False`` labels each image ``Image N`` only: no
+    sequence, view, slice, phase or scale (the captions' ablation)."""
     if style not in PROMPT_STYLES:
         raise ValueError(f"unknown prompt style {style!r}; choose from {PROMPT_STYLES}")
     if layout not in LAYOUTS:
@@ -235,9 +237,9 @@ def build_prompt(item: Item, subtask: Subtask, frames: Sequence[RenderedFrame],
         return Prompt(BLIND_INTRO, [], question, options, subtask.answer_type)
     chosen = [f"{f.choice.series}:{f.choice.slice}:{f.choice.frame}" for f in frames]
     scales = scales or {}
-    captions = [caption(n + 1, f.choice, series[f.choice.series], phases.get(f.choice.series),
-                        scales.get(f.choice.series))
-                for n, f in enumerate(frames)]
+    labels = [caption(n + 1, f.choice, series[f.choice.series], phases.get(f.choice.series),
+                      scales.get(f.choice.series)) if captions else f"Image {n + 1}"
+              for n, f in enumerate(frames)]
     if layout == "mosaic" and frames:
         sheets = mosaic([f.png for f in frames], [str(n + 1) for n in range(len(frames))],
                         max_images)
@@ -247,12 +249,12 @@ def build_prompt(item: Item, subtask: Subtask, frames: Sequence[RenderedFrame],
         for g, sheet in enumerate(sheets):
             count = per + (1 if g < rest else 0)
             tiles = "; ".join(c.replace("Image ", "tile ", 1)
-                              for c in captions[start:start + count])
+                              for c in labels[start:start + count])
             listed.append(PromptImage(f"Mosaic {g + 1} ({tiles}):", sheet))
             start += count
         intro = (f"The following {len(sheets)} mosaic image(s) show {len(frames)} frames of "
                  "one cardiac MRI study; each tile is numbered.")
         return Prompt(intro, listed, question, options, subtask.answer_type, chosen)
     intro = f"The following {len(frames)} images are from one cardiac MRI study."
-    listed = [PromptImage(c, f.png) for c, f in zip(captions, frames, strict=True)]
+    listed = [PromptImage(c, f.png) for c, f in zip(labels, frames, strict=True)]
     return Prompt(intro, listed, question, options, subtask.answer_type, chosen)

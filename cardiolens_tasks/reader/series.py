@@ -13,9 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from cardiolens.data.anatomy import LEVELS, WALLS6, wall_at_angle
+from cardiolens.reader.centre import series_centres
 from cardiolens.reader.request import Frame
-from cardiolens.reader.sax import ANGLES, Ring, fit_ring, rv_angle
+from cardiolens.reader.sax import ANGLES, BLOOD_BRIGHT, Ring, fit_ring, rv_angle
 
+VOTED = ("t2",)
+"""Sequences whose LV centre comes from radial-symmetry votes over the whole series
+(:mod:`cardiolens.reader.centre`): on black-blood T2 the darkest box near the image centre is
+often lung, and a scar band can make the brightest LGE box a poor guess."""
 LEVEL_NAMES = dict(zip(("basal", "mid", "apical", "apex"), LEVELS, strict=True))
 """Frame level keys of the request to the taxonomy's level names."""
 
@@ -45,6 +50,10 @@ def sax_series(frames: list[Frame], sequence: str, fit_frames: list[int] | None 
     """Fit every frame; share the centre (median over clear frames) and the rotation."""
     if not frames:
         return None
+    if sequence in VOTED:
+        _, own = series_centres([f.pixels for f in frames], BLOOD_BRIGHT[sequence])
+        return _with_rotation(frames, [_ring_at(f, sequence, c) for f, c in
+                                       zip(frames, own, strict=True)])
     order = fit_frames if fit_frames is not None else list(range(len(frames)))
     first = [fit_ring(frames[i].pixels, sequence) for i in order]
     clear = [r for i, r in zip(order, first, strict=True)
@@ -57,12 +66,19 @@ def sax_series(frames: list[Frame], sequence: str, fit_frames: list[int] | None 
     else:
         h, w = frames[0].pixels.shape
         centre = (h / 2, w / 2)
-    rings = []
-    for f in frames:
-        ring = fit_ring(f.pixels, sequence, centre)
-        if not ring.valid or np.hypot(ring.cy - centre[0], ring.cx - centre[1]) > 5:
-            ring = fit_ring(f.pixels, sequence, centre, fixed=True)
-        rings.append(ring)
+    return _with_rotation(frames, [_ring_at(f, sequence, centre) for f in frames])
+
+
+def _ring_at(frame: Frame, sequence: str, centre: tuple[float, float]) -> Ring:
+    """The ring refitted from ``centre``, or kept there if the refit fails or wanders."""
+    ring = fit_ring(frame.pixels, sequence, centre)
+    if not ring.valid or np.hypot(ring.cy - centre[0], ring.cx - centre[1]) > 5:
+        ring = fit_ring(frame.pixels, sequence, centre, fixed=True)
+    return ring
+
+
+def _with_rotation(frames: list[Frame], rings: list[Ring]) -> SaxSeries:
+    """The series with its rotation from the RV crescent of the basal and mid rings."""
     angles = [a for r, f in zip(rings, frames, strict=True)
               if r.valid and f.level in ("basal", "mid") and (a := rv_angle(r)) is not None]
     rotation = float(np.median(angles)) - 90.0 if angles else 0.0

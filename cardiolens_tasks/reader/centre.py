@@ -67,11 +67,27 @@ def peak(acc: np.ndarray, around: tuple[float, float] | None = None,
     return float(r), float(c)
 
 
-def series_centres(images: list[np.ndarray], bright: bool, follow: float = 10.0
-                   ) -> tuple[tuple[float, float], list[tuple[float, float]]]:
-    """The series' LV centre (peak of the votes of all frames) and each frame's own centre
-    (its votes' peak within ``follow`` px of the series centre: the slices of a series
-    are misregistered by breathing and the LV axis is oblique)."""
-    each = [votes(image, bright) for image in images]
-    centre = peak(np.sum(each, axis=0))
-    return centre, [peak(acc, centre, follow) for acc in each]
+def peaks(acc: np.ndarray, count: int, apart: float) -> list[tuple[float, float]]:
+    """Up to ``count`` strongest votes near the image centre, at least ``apart`` px apart."""
+    acc = acc.copy()
+    ys, xs = np.mgrid[0:acc.shape[0], 0:acc.shape[1]]
+    found: list[tuple[float, float]] = []
+    for _ in range(count):
+        y, x = peak(acc)
+        if not np.isfinite(acc[int(y), int(x)]) or acc[int(y), int(x)] <= 0:
+            break
+        found.append((y, x))
+        acc[np.hypot(ys - y, xs - x) < apart] = -np.inf
+    return found
+
+
+def frame_votes(images: list[np.ndarray], bright: bool) -> list[np.ndarray]:
+    """Each frame's votes (:func:`votes`)."""
+    return [votes(image, bright) for image in images]
+
+
+def follow(each: list[np.ndarray], centre: tuple[float, float], within: float = 10.0
+           ) -> list[tuple[float, float]]:
+    """Each frame's own centre: its votes' peak within ``within`` px of the series centre
+    (the slices of a series are misregistered by breathing and the LV axis is oblique)."""
+    return [peak(acc, centre, within) for acc in each]

@@ -101,21 +101,29 @@ def voted_starts(frames: list[Frame], sequence: str) -> list[tuple[float, float]
     bright = BLOOD_BRIGHT[sequence]
     guessed = [ring_check(f.pixels, sequence, blood_guess(f.pixels, bright, even=EVEN_BLOOD))
                for f in frames]
-    each = frame_votes([f.pixels for f in frames], bright)
     best = guessed
+    if all(v for *_, v in guessed):
+        return _starts(guessed, frames)     # no candidate can hold more valid rings
+    each = frame_votes([f.pixels for f in frames], bright)
     for candidate in peaks(np.sum(each, axis=0), CANDIDATES, 15.0):
         settled = [ring_check(f.pixels, sequence, start)
                    for f, start in zip(frames, follow(each, candidate), strict=True)]
         count = sum(v for *_, v in settled)
         if count > sum(v for *_, v in best) and count >= MIN_VALID * len(frames):
             best = settled
-    valid = [(cy, cx) for cy, cx, v in best if v]
+    return _starts(best, frames)
+
+
+def _starts(settled: list[tuple[float, float, bool]], frames: list[Frame]
+            ) -> list[tuple[float, float]]:
+    """Each frame's start from its settled ring (:func:`voted_starts`)."""
+    valid = [(cy, cx) for cy, cx, v in settled if v]
     if not valid:
         h, w = frames[0].pixels.shape
         return [(h / 2, w / 2)] * len(frames)
     centre = (float(np.median([c[0] for c in valid])), float(np.median([c[1] for c in valid])))
     return [(cy, cx) if v and np.hypot(cy - centre[0], cx - centre[1]) <= 10 else centre
-            for cy, cx, v in best]
+            for cy, cx, v in settled]
 
 
 def _ring_at(frame: Frame, sequence: str, centre: tuple[float, float]) -> Ring:

@@ -22,6 +22,7 @@ from cardiolens.data.masks import connected
 from cardiolens.data.volumes import SeriesVolume
 from cardiolens.phantom.cohort import cohort_params, generate_cohort
 from cardiolens.phantom.geometry import LAX_ANGLE, tissue
+from cardiolens.phantom.labels import findings_from_params
 from cardiolens.phantom.sequences import Renderer
 
 from conftest import COHORT_SEED, COHORT_STUDIES
@@ -196,6 +197,10 @@ def test_lge_enhancement_sits_in_labelled_levels_and_walls(cohort: Path, answers
         assert max(fractions.values()) <= 0.02, f"{sid}: enhancement without an LGE label"
 
 
+MIN_BAND_PIXELS = 5
+"""Core-myocardium pixels each depth band needs for a study's layer profile to count."""
+
+
 def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -> None:
     checked = defaultdict(int)
     for sid in _study_ids(answers, "lge_presence", "Yes"):
@@ -204,23 +209,28 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
             continue
         layer = layers[0]
         frames = _frames(cohort, sid, "lge_sax")
-        renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
+        params = cohort_params(SEED, _index(sid), STUDIES)
+        renderer = Renderer(params)
+        # the lesion's own (level, wall) sites: the answers name levels and walls, not
+        # pairs, and a labelled wall at another labelled level is normal myocardium.
+        # Pooled in, it weighs each band by where the pixel grid leaves core myocardium,
+        # which decides the profile when the lesion's own walls are thin (seed 5 P0008,
+        # transmural in 4.3-4.5 mm walls: 15.8/43.0/27.8 with normal 8.6-9.0 mm walls
+        # pooled in, 64.0/68.5/57.3 on its own sites; seed 7 P0012 before round 6
+        # measured it: docs/realism_gap.md, "Round 6")
+        lesion = findings_from_params(params).lge
+        assert lesion is not None, sid
+        sites = set(lesion.sites)
         levels = slice_levels(frames.shape[0])
-        bands = {"inner": [], "middle": [], "outer": []}
+        bands: dict[str, list[float]] = {"inner": [], "middle": [], "outer": []}
         for k in range(frames.shape[0]):
-            # the lesion's own slices: a labelled wall at an unlabelled level is normal
-            # myocardium, which pooled in would weigh each band by where the pixel grid
-            # happens to leave core myocardium (seed 7 P0012, transmural mid-apical
-            # anterior, in-process render: inner/middle/outer 18.7/30.5/20.9 over every
-            # level, passing min > 0.6 max by 2%, and 16.9/30.6/21.5, failing, once round
-            # 6's field-of-view draw moved the heart on the pixel grid; 49.9/54.8/46.7 and
-            # 48.6/54.5/47.3 on its own levels: docs/realism_gap.md, "Round 6")
-            if levels[k] == "Apex" or LGE_LEVELS[levels[k]] not in answers[sid]["lge_levels"]:
+            walls = [w for level, w in sites if level == levels[k] and w]
+            if levels[k] == "Apex" or not walls:
                 continue
             g = SliceGeometry(renderer, k)
             pixels = g.crop(frames[k, 0])
             sector = np.zeros_like(g.core_myo)
-            for wall in answers[sid]["lge_walls"]:
+            for wall in walls:
                 sector |= g.wall_core(wall)
             # the outer band stops short of the epicardium: the fat-water chemical-shift
             # line of the LGE gradient echo darkens the last pixel against epicardial fat
@@ -232,9 +242,12 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
                 # across the sub-planes: its endocardial pixels hold bright LGE blood)
                 sel = sector & g.core_myo & (g.depth >= lo) & (g.depth <= hi) & (g.rho > 0)
                 bands[name].extend(pixels[sel].tolist())
-        mean = {name: float(np.mean(v)) for name, v in bands.items() if v}
-        if len(mean) < 3:
+        # a wall thinned to 4-5 mm leaves almost no core pixels in the inner and outer
+        # bands: its layer cannot be read by depth (seed 13 P0012: 0 and 1 pixels), so
+        # the study is not counted rather than judged on one pixel
+        if min(len(v) for v in bands.values()) < MIN_BAND_PIXELS:
             continue
+        mean = {name: float(np.mean(v)) for name, v in bands.items()}
         if layer == "Subendocardial":
             assert mean["inner"] > 1.5 * mean["outer"], (sid, mean)
         elif layer == "Subepicardial":

@@ -316,9 +316,9 @@ def test_ejection_fraction_band_matches_blood_pool_areas(cohort: Path, answers: 
 
 
 def _ring_coverage(frame: np.ndarray, g: SliceGeometry, blood: float, pixel_mm: float,
-                   reach_mm: float) -> float:
+                   reach_mm: float, min_run_mm: float = 3.5) -> float:
     """Share of 72 rays from the LV centre that leave the blood pool into a run of at least
-    3.5 mm of myocardium-level pixels (a full ring gives 1)."""
+    ``min_run_mm`` of myocardium-level pixels (a full ring gives 1)."""
     steps = np.arange(0.0, reach_mm, 0.5)
     hits = 0
     for angle in np.radians(np.arange(0.0, 360.0, 5.0)):
@@ -333,7 +333,7 @@ def _ring_coverage(frame: np.ndarray, g: SliceGeometry, blood: float, pixel_mm: 
         begin = int(np.argmax(after)) if after.any() else len(after)
         run = after[begin:]
         length = int(np.argmin(run)) if (~run).any() else len(run)
-        hits += length * 0.5 >= 3.5
+        hits += length * 0.5 >= min_run_mm
     return hits / 72
 
 
@@ -349,6 +349,10 @@ def test_basal_slices_above_the_descended_base_show_no_ring_at_end_systole(
         renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
         heart, px = renderer.p.heart, renderer.p.acq.pixel_mm
         reach = heart.r_endo + max(max(row) for row in heart.thickness) + 6.0
+        # a run of 3.5 mm, or 0.6 of the thinnest basal wall where that is less: 4.4-4.8 mm
+        # dilated or scarred walls at 1.8 mm pixels leave 1.5-3 mm runs of myocardium-level
+        # pixels around a complete ring (seed 5 P0019, seed 11 P0011)
+        min_run = min(3.5, 0.6 * min(heart.thickness[0]))
         base = _es_descent(renderer)
         for k in range(3):
             gap = renderer.model.slice_u[k] - base
@@ -356,15 +360,16 @@ def test_basal_slices_above_the_descended_base_show_no_ring_at_end_systole(
                 continue     # the slab (its outer sub-planes) straddles the annulus
             g = SliceGeometry(renderer, k)
             blood = float(np.median(g.crop(frames[k, 0])[g.blood]))
-            ed = _ring_coverage(frames[k, info.ed_frame or 0], g, blood, px, reach)
-            es = _ring_coverage(frames[k, info.es_frame or 0], g, blood, px, reach)
+            ed = _ring_coverage(frames[k, info.ed_frame or 0], g, blood, px, reach, min_run)
+            es = _ring_coverage(frames[k, info.es_frame or 0], g, blood, px, reach, min_run)
             if gap < 0:   # thin (DCM) walls can miss the ED ring too; the atrial and
                 # aortic-root walls leave some myocardium-level runs
                 assert es <= 0.6, (sid, k, round(ed, 2), round(es, 2))
                 above += 1
             else:   # the thinnest basal walls lose a ray or two to bSSFP's dark
-                # chemical-shift line at the epicardial fat (seed 7: lowest 0.82, the
-                # slices above the base at most 0.39)
+                # chemical-shift line at the epicardial fat (lowest below the base / highest
+                # above it: seed 7 0.90 / 0.46, 3 0.94 / 0.31, 5 0.83 / 0.51, 11 0.81 / 0.13,
+                # 13 0.93 / 0.38; seed 11's P0011, thin scarred walls, by one ray)
                 assert es >= 0.8, (sid, k, round(ed, 2), round(es, 2))
                 below += 1
     assert above >= 20 and below >= 40, (above, below)

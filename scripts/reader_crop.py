@@ -16,21 +16,17 @@ Usage: nice python scripts/reader_crop.py --seed 7 --out DIR [--studies 40]
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from reader_table import checked_subtasks, cohort_parser, cohort_root  # the sibling script
 
 from cardiolens.data.answer_format import LETTERS
 from cardiolens.data.dataset import read_dataset
-from cardiolens.data.taxonomy import load_taxonomy
-from cardiolens.errors import CardiolensError
-from cardiolens.phantom.cohort import cohort_at
 from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
 from cardiolens.prompting.rendering import RenderCache
 from cardiolens.reader.answers import choose
@@ -103,22 +99,14 @@ def report(answers: dict[str, dict[str, list[str]]], factors: list[float]) -> No
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--studies", type=int, default=40)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="keep the cohort here (default: a temporary directory)")
+    parser = cohort_parser(__doc__, "comma-separated subtask ids (default: the LGE and T2 "
+                           "ones)", ",".join(LESION))
     parser.add_argument("--factors", default="0.97,1,1.03",
                         help="crop sides as factors of HEART_MM (comma-separated)")
-    parser.add_argument("--subtasks", default=",".join(LESION),
-                        help="comma-separated subtask ids (default: the LGE and T2 ones)")
     parser.add_argument("--dump", type=Path, default=None,
                         help="write every item's target and answers per factor (JSON)")
     args = parser.parse_args()
-    subtasks = [s for s in args.subtasks.split(",") if s]
-    unknown = sorted(set(subtasks) - set(load_taxonomy().subtasks))
-    if unknown:
-        parser.error(f"--subtasks: unknown subtask(s) {', '.join(unknown)}")
+    subtasks = checked_subtasks(parser, args.subtasks)
     try:
         factors = [float(f) for f in args.factors.split(",")]
     except ValueError:
@@ -126,12 +114,7 @@ def main() -> None:
     if not factors or min(factors) <= 0:
         parser.error("--factors: give at least one positive factor")
     start = time.monotonic()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = args.out or Path(tmp) / "cohort"
-        try:
-            cohort_at(root, args.studies, args.seed)
-        except CardiolensError as exc:
-            parser.error(f"--out: {exc}")
+    with cohort_root(parser, args, "") as root:
         answers = sweep(root, subtasks, factors)
     print(f"seed {args.seed}, {args.studies} studies, clinical selection, budget 16, "
           "standard prompt\n")

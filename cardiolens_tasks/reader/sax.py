@@ -208,6 +208,12 @@ def _refine(image: np.ndarray, bright: bool, cy: float, cx: float, r_max: float
     return cy, cx
 
 
+def _valid_ring(radius: float, share: float, blood: float, myo: float) -> bool:
+    """A ring is valid when its endocardial circle (at least 4 px) passes through 60% of
+    the rays and blood differs from myocardium."""
+    return bool(radius >= 4.0 and share >= 0.6 and abs(blood - myo) > 0.05)
+
+
 def ring_check(image: np.ndarray, sequence: str, centre: tuple[float, float]
                ) -> tuple[float, float, bool]:
     """Where a ring started at ``centre`` settles and whether it is valid (a circle through
@@ -218,7 +224,7 @@ def ring_check(image: np.ndarray, sequence: str, centre: tuple[float, float]
     cy, cx = _refine(image, bright, *centre, r_max)
     endo_idx, blood, myo = _endo(smooth(polar(image, cy, cx, r_max)), bright)
     _, _, radius, share = robust_circle(endo_idx * R_STEP, cy, cx)
-    return cy, cx, bool(radius >= 4.0 and share >= 0.6 and abs(blood - myo) > 0.05)
+    return cy, cx, _valid_ring(radius, share, blood, myo)
 
 
 def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | None = None,
@@ -247,8 +253,8 @@ def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | Non
             again = first_true(pool, wall_idx + 1) * R_STEP
             island = (endo < circle - max(ISLAND_PX, ISLAND_SHARE * radius)) & (again < circle)
             endo = np.where(island, circle, endo)
-    valid = bool(radius >= 4.0 and share >= 0.6 and abs(blood - myo) > 0.05)
-    ring = Ring(cy, cx, endo, endo.copy(), radius, blood, myo, profile, valid, raw=raw)
+    ring = Ring(cy, cx, endo, endo.copy(), radius, blood, myo, profile,
+                _valid_ring(radius, share, blood, myo), raw=raw)
     ring = with_epi(ring, sequence)
     return ring if first is None or sequence in ROUND_ENDO else replace(ring, first=first)
 

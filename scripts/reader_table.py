@@ -22,6 +22,8 @@ import argparse
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -113,27 +115,48 @@ def table(root: Path, seed: int, studies: int, only: set[str] | None = None) -> 
         print(f"EF not measured on {unread} function prompt(s)")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def cohort_parser(doc: str, subtasks_help: str, default_subtasks: str = ""
+                  ) -> argparse.ArgumentParser:
+    """The options the reader scripts share: --seed, --studies, --out, --subtasks."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--studies", type=int, default=40)
     parser.add_argument("--out", type=Path, default=None,
                         help="keep the cohort here (default: a temporary directory)")
-    parser.add_argument("--subtasks", default="",
-                        help="comma-separated subtask ids (default: every Level-1 and "
-                             "diagnosis subtask)")
-    args = parser.parse_args()
-    only = set(filter(None, args.subtasks.split(",")))
-    unknown = sorted(only - set(load_taxonomy().subtasks))
+    parser.add_argument("--subtasks", default=default_subtasks, help=subtasks_help)
+    return parser
+
+
+def checked_subtasks(parser: argparse.ArgumentParser, text: str) -> list[str]:
+    """The comma-separated subtask ids of ``text``; an unknown one ends the run."""
+    subtasks = [s for s in text.split(",") if s]
+    unknown = sorted(set(subtasks) - set(load_taxonomy().subtasks))
     if unknown:
         parser.error(f"--subtasks: unknown subtask(s) {', '.join(unknown)}")
-    start = time.monotonic()
+    return subtasks
+
+
+@contextmanager
+def cohort_root(parser: argparse.ArgumentParser, args: argparse.Namespace, why: str
+                ) -> Iterator[Path]:
+    """``--out`` (or a temporary directory) holding the seed's cohort, generated if absent;
+    a folder holding another cohort ends the run with ``why`` appended."""
     with tempfile.TemporaryDirectory() as tmp:
         root = args.out or Path(tmp) / "cohort"
         try:
             cohort_at(root, args.studies, args.seed)
         except CardiolensError as exc:
-            parser.error(f"--out: {exc} (the EF truth is drawn from it)")
+            parser.error(f"--out: {exc}{why}")
+        yield root
+
+
+def main() -> None:
+    parser = cohort_parser(__doc__, "comma-separated subtask ids (default: every Level-1 "
+                           "and diagnosis subtask)")
+    args = parser.parse_args()
+    only = set(checked_subtasks(parser, args.subtasks))
+    start = time.monotonic()
+    with cohort_root(parser, args, " (the EF truth is drawn from it)") as root:
         table(root, args.seed, args.studies, only)
     print(f"({time.monotonic() - start:.0f} s)")
 

@@ -22,6 +22,7 @@ from cardiolens.data.masks import connected
 from cardiolens.data.volumes import SeriesVolume
 from cardiolens.phantom.cohort import cohort_params, generate_cohort
 from cardiolens.phantom.geometry import LAX_ANGLE, tissue
+from cardiolens.phantom.labels import findings_from_params
 from cardiolens.phantom.sequences import Renderer
 
 from conftest import COHORT_SEED, COHORT_STUDIES
@@ -196,6 +197,10 @@ def test_lge_enhancement_sits_in_labelled_levels_and_walls(cohort: Path, answers
         assert max(fractions.values()) <= 0.02, f"{sid}: enhancement without an LGE label"
 
 
+MIN_BAND_PIXELS = 5
+"""Core-myocardium pixels each depth band needs for a study's layer profile to count."""
+
+
 def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -> None:
     checked = defaultdict(int)
     for sid in _study_ids(answers, "lge_presence", "Yes"):
@@ -204,23 +209,28 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
             continue
         layer = layers[0]
         frames = _frames(cohort, sid, "lge_sax")
-        renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
+        params = cohort_params(SEED, _index(sid), STUDIES)
+        renderer = Renderer(params)
+        # the lesion's own (level, wall) sites: the answers name levels and walls, not
+        # pairs, and a labelled wall at another labelled level is normal myocardium.
+        # Pooled in, it weighs each band by where the pixel grid leaves core myocardium,
+        # which decides the profile when the lesion's own walls are thin (seed 5 P0008,
+        # transmural in 4.3-4.5 mm walls: 15.8/43.0/27.8 with normal 8.6-9.0 mm walls
+        # pooled in, 64.0/68.5/57.3 on its own sites; seed 7 P0012 before round 6
+        # measured it: docs/realism_gap.md, "Round 6")
+        lesion = findings_from_params(params).lge
+        assert lesion is not None, sid
+        sites = set(lesion.sites)
         levels = slice_levels(frames.shape[0])
-        bands = {"inner": [], "middle": [], "outer": []}
+        bands: dict[str, list[float]] = {"inner": [], "middle": [], "outer": []}
         for k in range(frames.shape[0]):
-            # the lesion's own slices: a labelled wall at an unlabelled level is normal
-            # myocardium, which pooled in would weigh each band by where the pixel grid
-            # happens to leave core myocardium (seed 7 P0012, transmural mid-apical
-            # anterior, in-process render: inner/middle/outer 18.7/30.5/20.9 over every
-            # level, passing min > 0.6 max by 2%, and 16.9/30.6/21.5, failing, once round
-            # 6's field-of-view draw moved the heart on the pixel grid; 49.9/54.8/46.7 and
-            # 48.6/54.5/47.3 on its own levels: docs/realism_gap.md, "Round 6")
-            if levels[k] == "Apex" or LGE_LEVELS[levels[k]] not in answers[sid]["lge_levels"]:
+            walls = [w for level, w in sites if level == levels[k] and w]
+            if levels[k] == "Apex" or not walls:
                 continue
             g = SliceGeometry(renderer, k)
             pixels = g.crop(frames[k, 0])
             sector = np.zeros_like(g.core_myo)
-            for wall in answers[sid]["lge_walls"]:
+            for wall in walls:
                 sector |= g.wall_core(wall)
             # the outer band stops short of the epicardium: the fat-water chemical-shift
             # line of the LGE gradient echo darkens the last pixel against epicardial fat
@@ -232,9 +242,12 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
                 # across the sub-planes: its endocardial pixels hold bright LGE blood)
                 sel = sector & g.core_myo & (g.depth >= lo) & (g.depth <= hi) & (g.rho > 0)
                 bands[name].extend(pixels[sel].tolist())
-        mean = {name: float(np.mean(v)) for name, v in bands.items() if v}
-        if len(mean) < 3:
+        # a wall thinned to 4-5 mm leaves almost no core pixels in the inner and outer
+        # bands: its layer cannot be read by depth (seed 13 P0012: 0 and 1 pixels), so
+        # the study is not counted rather than judged on one pixel
+        if min(len(v) for v in bands.values()) < MIN_BAND_PIXELS:
             continue
+        mean = {name: float(np.mean(v)) for name, v in bands.items()}
         if layer == "Subendocardial":
             assert mean["inner"] > 1.5 * mean["outer"], (sid, mean)
         elif layer == "Subepicardial":
@@ -319,9 +332,9 @@ def test_ejection_fraction_band_matches_blood_pool_areas(cohort: Path, answers: 
 
 
 def _ring_coverage(frame: np.ndarray, g: SliceGeometry, blood: float, pixel_mm: float,
-                   reach_mm: float) -> float:
+                   reach_mm: float, min_run_mm: float = 3.5) -> float:
     """Share of 72 rays from the LV centre that leave the blood pool into a run of at least
-    3.5 mm of myocardium-level pixels (a full ring gives 1)."""
+    ``min_run_mm`` of myocardium-level pixels (a full ring gives 1)."""
     steps = np.arange(0.0, reach_mm, 0.5)
     hits = 0
     for angle in np.radians(np.arange(0.0, 360.0, 5.0)):
@@ -336,7 +349,7 @@ def _ring_coverage(frame: np.ndarray, g: SliceGeometry, blood: float, pixel_mm: 
         begin = int(np.argmax(after)) if after.any() else len(after)
         run = after[begin:]
         length = int(np.argmin(run)) if (~run).any() else len(run)
-        hits += length * 0.5 >= 3.5
+        hits += length * 0.5 >= min_run_mm
     return hits / 72
 
 
@@ -352,6 +365,10 @@ def test_basal_slices_above_the_descended_base_show_no_ring_at_end_systole(
         renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
         heart, px = renderer.p.heart, renderer.p.acq.pixel_mm
         reach = heart.r_endo + max(max(row) for row in heart.thickness) + 6.0
+        # a run of 3.5 mm, or 0.6 of the thinnest basal wall where that is less: 4.4-4.8 mm
+        # dilated or scarred walls at 1.8 mm pixels leave 1.5-3 mm runs of myocardium-level
+        # pixels around a complete ring (seed 5 P0019, seed 11 P0011)
+        min_run = min(3.5, 0.6 * min(heart.thickness[0]))
         base = _es_descent(renderer)
         for k in range(3):
             gap = renderer.model.slice_u[k] - base
@@ -359,15 +376,16 @@ def test_basal_slices_above_the_descended_base_show_no_ring_at_end_systole(
                 continue     # the slab (its outer sub-planes) straddles the annulus
             g = SliceGeometry(renderer, k)
             blood = float(np.median(g.crop(frames[k, 0])[g.blood]))
-            ed = _ring_coverage(frames[k, info.ed_frame or 0], g, blood, px, reach)
-            es = _ring_coverage(frames[k, info.es_frame or 0], g, blood, px, reach)
+            ed = _ring_coverage(frames[k, info.ed_frame or 0], g, blood, px, reach, min_run)
+            es = _ring_coverage(frames[k, info.es_frame or 0], g, blood, px, reach, min_run)
             if gap < 0:   # thin (DCM) walls can miss the ED ring too; the atrial and
                 # aortic-root walls leave some myocardium-level runs
                 assert es <= 0.6, (sid, k, round(ed, 2), round(es, 2))
                 above += 1
             else:   # the thinnest basal walls lose a ray or two to bSSFP's dark
-                # chemical-shift line at the epicardial fat (seed 7: lowest 0.82, the
-                # slices above the base at most 0.39)
+                # chemical-shift line at the epicardial fat (lowest below the base / highest
+                # above it: seed 7 0.90 / 0.46, 3 0.94 / 0.31, 5 0.83 / 0.51, 11 0.81 / 0.13,
+                # 13 0.93 / 0.38; seed 11's P0011, thin scarred walls, by one ray)
                 assert es >= 0.8, (sid, k, round(ed, 2), round(es, 2))
                 below += 1
     assert above >= 20 and below >= 40, (above, below)

@@ -31,7 +31,7 @@ from cardiolens.prompting.rendering import RenderCache
 from cardiolens.reader import answer_parts
 from cardiolens.reader.cine import CineRead, read_cine, read_lax
 from cardiolens.reader.lax import find_cavity
-from cardiolens.reader.lesions import read_lesions
+from cardiolens.reader.lesions import GROW_SHARE, SITE_SHARE, involved_sectors, read_lesions
 from cardiolens.reader.request import Frame, Part, decode_image, parse_request
 from cardiolens.reader.sax import ANGLES, EVEN_BLOOD, blood_guess, fit_ring
 from cardiolens.reader.series import sax_series
@@ -118,6 +118,53 @@ def test_subendocardial_scar_neither_moves_the_centre_nor_reads_as_patchy() -> N
     assert read is not None
     assert {w for _, w in read.sites} == {"Inferior", "Inferoseptal", "Inferolateral"}
     assert read.layers == ("Subendocardial",) and read.distribution == "Focal"
+
+
+def synthetic_t2_beside_lung(seed: int = 0, size: int = 256, scale: float = 1.0
+                             ) -> tuple[np.ndarray, tuple[float, float]]:
+    """A black-blood T2 short-axis frame whose LV (dark pool, grey wall) lies 28 px from
+    the image centre, with dark lung reaching the centre from the other side; ``scale``
+    zooms the field about the image centre as a crop a few percent larger or smaller
+    does. Returns the frame and the LV centre."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    c = size / 2
+    yy, xx = c + (yy - c) / scale, c + (xx - c) / scale
+    cy, cx = c + 14, c + 24
+    rho = np.hypot(yy - cy, xx - cx)
+    image = np.full((size, size), 0.45)                              # body
+    image[(yy < c + 4) & (xx < c + 2) & (yy > 30) & (xx > 10 + 0.5 * yy)] = 0.04  # lung
+    image[rho < 42] = 0.30                                           # myocardium
+    image[rho < 30] = 0.06                                           # suppressed blood
+    image = np.abs(image + rng.normal(0, 0.02, image.shape))
+    return np.clip(image, 0, 1), (c + (cy - c) * scale, c + (cx - c) * scale)
+
+
+def test_black_blood_lv_is_found_beside_dark_lung_at_any_crop() -> None:
+    # the darkest box near the image centre is lung; the LV's ring is the one round
+    # cavity that every frame of the series votes for (reader.centre), at 3% either side
+    for scale in (0.97, 1.0, 1.03):
+        frames, truth = [], (0.0, 0.0)
+        for k in range(4):
+            pixels, truth = synthetic_t2_beside_lung(seed=k, scale=scale)
+            frames.append(_frame(pixels, "t2", k, 4, "basal" if k < 2 else "mid"))
+        series = sax_series(frames, "t2")
+        assert series is not None
+        for ring in series.rings:
+            assert ring.valid
+            assert np.hypot(ring.cy - truth[0], ring.cx - truth[1]) < 3.0
+            assert abs(ring.radius - 30 * scale) < 3.0
+
+
+def test_a_lesion_edge_sector_joins_its_lesion_but_not_alone() -> None:
+    # hysteresis: a sector just under the cut-off belongs to the lesion it touches (its
+    # neighbouring wall or the same wall on the next slice), an isolated one does not
+    low = (SITE_SHARE + GROW_SHARE) / 2
+    shares = {(0, 0): SITE_SHARE + 0.1, (0, 1): low, (1, 1): low, (1, 3): low,
+              (2, 4): GROW_SHARE - 0.05}
+    slices = {0: 3, 1: 4, 2: 5}
+    assert involved_sectors(shares, slices) == {(0, 0), (0, 1), (1, 1)}
+    assert involved_sectors({k: low for k in shares}, slices) == set()
 
 
 def synthetic_lax(half_width: float, seed: int = 0, size: int = 256,

@@ -4,13 +4,15 @@ Inside the wall of every ray (endocardium to epicardium) a sample is lesion when
 brighter than normal myocardium: above the blood pool on LGE (nulled myocardium, bright
 scar), clearly above myocardium on T2 (but below the brighter pericardial fluid). A ray is
 enhanced when it holds at least 1.5 px of lesion; a site (level, wall) is involved when
-enough of its rays are. Layers come from where, between the endocardium (0) and the
+enough of its rays are, with a lower share next to an involved sector (hysteresis).
+Layers come from where, between the endocardium (0) and the
 epicardium (1), the lesion of each ray starts and ends.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -22,6 +24,11 @@ from cardiolens.reader.sax import LESION_Z, R_STEP, Ring, first_true, polar, smo
 from cardiolens.reader.series import SaxSeries, sax_series
 
 SITE_SHARE = 0.3          # share of a sector's rays that must be enhanced
+GROW_SHARE = 0.2
+"""A sector with at least this share of enhanced rays is involved when it touches an
+involved sector (the next wall on its slice or the same wall on the next slice): a
+lesion's edge sectors then do not flip in and out with a few percent of resampling, as
+they did at one cut-off (hysteresis, as in edge tracing)."""
 MIN_SAMPLES = 3           # lesion samples per ray (1.5 px)
 DIFFUSE_SITES = 12
 ENDO_BASED = {LAYER.subendocardial, LAYER.transmural}
@@ -198,6 +205,33 @@ def _papillary(ring: Ring) -> bool:
     return bool(6 <= spots.sum() <= 30)
 
 
+def involved_sectors(shares: dict[tuple[int, int], float], slices: dict[int, int]
+                     ) -> set[tuple[int, int]]:
+    """The (frame, wall) sectors involved: at least :data:`SITE_SHARE` of enhanced rays,
+    or at least :data:`GROW_SHARE` and next to an involved sector (the neighbouring wall on
+    the same frame, or the same wall on the neighbouring slice read).
+
+    Args:
+        shares: Share of enhanced rays per (frame index, wall index 0..5).
+        slices: Slice number of each frame index (its place from base to apex).
+    """
+    order = sorted({i for i, _ in shares}, key=lambda i: slices[i])
+    nxt = dict(pairwise(order))
+    prv = {b: a for a, b in nxt.items()}
+    walls = len(WALLS6)
+    involved = {k for k, v in shares.items() if v >= SITE_SHARE}
+    todo = list(involved)
+    while todo:
+        i, w = todo.pop()
+        near = [(i, (w + 1) % walls), (i, (w - 1) % walls)]
+        near += [(j, w) for j in (nxt.get(i), prv.get(i)) if j is not None]
+        for k in near:
+            if k not in involved and shares.get(k, 0.0) >= GROW_SHARE:
+                involved.add(k)
+                todo.append(k)
+    return involved
+
+
 def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
     """Sites, layers, extent and distribution of LGE or edema in short-axis frames."""
     series = sax_series(frames, sequence)
@@ -211,23 +245,27 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
     anatomical = series.anatomical()
     contrast = [abs(r.blood - r.myo) for r in series.rings if r.valid]
     least = MIN_CONTRAST * float(np.median(contrast)) if contrast else np.inf
+    rays: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for i, (frame, ring) in enumerate(zip(series.frames, series.rings, strict=True)):
-        level = series.level(i)
-        if level == LEVEL.apex:
+        if series.level(i) == LEVEL.apex:
             if _apex_lesion(frame, series, sequence):
                 sites.add((LEVEL.apex, ""))
+        elif abs(ring.blood - ring.myo) >= least:  # else the ring found no blood here
+            rays[i] = _ray_lesions(ring, sequence)
+    shares = {(i, w): float(rays[i][0][series.walls == w].mean()) for i in rays
+              for w in range(len(WALLS6))}
+    involved = involved_sectors(shares, {i: series.frames[i].slice for i in rays})
+    for i, ring in enumerate(series.rings):
+        if i not in rays:
             continue
-        if abs(ring.blood - ring.myo) < least:
-            continue            # the ring did not find blood against myocardium here
-        enhanced, first, last = _ray_lesions(ring, sequence)
+        level = series.level(i)
+        enhanced, first, last = rays[i]
         for w, wall in enumerate(WALLS6):
-            rays = series.walls == w
-            share = float(enhanced[rays].mean())
-            if share < SITE_SHARE:
+            if (i, w) not in involved:
                 continue
             sites.add((level, wall))
-            patchy_votes.append(share)
-            sel = rays & enhanced
+            patchy_votes.append(shares[(i, w)])
+            sel = (series.walls == w) & enhanced
             f, last_ = float(np.median(first[sel])), float(np.median(last[sel]))
             name = _layer(f, last_)
             layer_votes[name] = layer_votes.get(name, 0) + 1

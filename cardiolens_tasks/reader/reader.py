@@ -13,7 +13,7 @@ from cardiolens.reader.request import Part, Request, parse_request
 NO_IMAGES = "No images were provided, so no findings can be reported."
 
 
-def _read(request: Request) -> StudyRead | None:
+def read_request(request: Request) -> StudyRead | None:
     """Measurements of the request's frames; None when there are none or they fail."""
     if not request.frames:
         return None
@@ -25,7 +25,7 @@ def _read(request: Request) -> StudyRead | None:
 
 def answer_request(request: Request) -> str:
     """The reply to a parsed request, in the style the prompt asks for."""
-    read = _read(request)
+    read = read_request(request)
     if request.answer_type == "report":
         text = write_section(request.subtask, read) if read is not None else NO_IMAGES
         if request.style == "reasoning":

@@ -103,8 +103,8 @@ fields of view (300-400 mm) are centred on the heart, so the central 60% (about 
 holds the heart and its surroundings at the scale :data:`MM_PER_PX` assumes."""
 
 
-def heart_field(pixels: np.ndarray, stated: tuple[float, float] | None = None
-                ) -> tuple[np.ndarray, float]:
+def heart_field(pixels: np.ndarray, stated: tuple[float, float] | None = None,
+                heart_mm: float = HEART_MM) -> tuple[np.ndarray, float]:
     """The square around the image centre that holds the heart, resampled to
     :data:`READ_SIZE` pixels (bilinear), and its mm per pixel.
 
@@ -114,6 +114,8 @@ def heart_field(pixels: np.ndarray, stated: tuple[float, float] | None = None
             the crop is then :data:`HEART_MM` square (less if the image is smaller), so
             every image is read at the same physical scale. Without it, the crop is
             :data:`HEART_FIELD` of the longest side, assumed to be :data:`MM_PER_PX`.
+        heart_mm: The side (mm) of the crop with a stated scale (a robustness check reads
+            the same prompt a few percent either side of :data:`HEART_MM`).
     """
     h, w = pixels.shape
     if stated is None:
@@ -121,7 +123,7 @@ def heart_field(pixels: np.ndarray, stated: tuple[float, float] | None = None
         mm = MM_PER_PX
     else:
         across, down = stated
-        side_mm = min(HEART_MM, h * down, w * across)
+        side_mm = min(heart_mm, h * down, w * across)
         rows = max(16, min(h, round(side_mm / down)))
         cols = max(16, min(w, round(side_mm / across)))
         mm = side_mm / READ_SIZE
@@ -178,16 +180,17 @@ def _question_block(text: str) -> tuple[str, list[str], str, str]:
     return question, options, answer_type, style
 
 
-def _frame(match: re.Match[str], pixels: np.ndarray) -> Frame:
+def _frame(match: re.Match[str], pixels: np.ndarray, heart_mm: float) -> Frame:
     g = match.groupdict()
-    read, mm = heart_field(pixels, stated_scale(match))
+    read, mm = heart_field(pixels, stated_scale(match), heart_mm)
     return Frame(SEQUENCES[g["seq"]], VIEWS[g["view"]], int(g["slice"] or 1) - 1,
                  int(g["slices"] or 1), g["level"], int(g["frame"] or 1) - 1,
                  int(g["frames"] or 1), g["when"], read, mm)
 
 
-def parse_request(parts: Sequence[Part]) -> Request:
-    """Parse ordered text and image parts into a :class:`Request`."""
+def parse_request(parts: Sequence[Part], heart_mm: float = HEART_MM) -> Request:
+    """Parse ordered text and image parts into a :class:`Request` (``heart_mm``: see
+    :func:`heart_field`)."""
     texts = [p for p in parts if isinstance(p, str)]
     images = [p for p in parts if isinstance(p, bytes)][:MAX_IMAGES]
     text = "\n".join(texts)
@@ -198,5 +201,5 @@ def parse_request(parts: Sequence[Part]) -> Request:
         if 0 <= index < len(images):
             pixels = decode_image(images[index])
             if pixels is not None and pixels.ndim == 2 and min(pixels.shape) >= 16:
-                frames.append(_frame(match, pixels))
+                frames.append(_frame(match, pixels, heart_mm))
     return Request(subtask_of(question), question, options, answer_type, style, frames)

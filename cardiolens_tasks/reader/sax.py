@@ -192,6 +192,41 @@ def _endo(profile: np.ndarray, bright: bool, r_idx_min: int = 4) -> tuple[np.nda
     return first_true(sustained(away, 3), r_idx_min), blood, myo
 
 
+def _refine(image: np.ndarray, bright: bool, cy: float, cx: float, r_max: float
+            ) -> tuple[float, float]:
+    """Move the centre to the endocardial circle fitted around it (up to 3 rounds)."""
+    for _ in range(3):
+        profile = smooth(polar(image, cy, cx, r_max))
+        endo_idx, _, _ = _endo(profile, bright)
+        ncy, ncx, radius, _ = robust_circle(endo_idx * R_STEP, cy, cx)
+        moved = np.hypot(ncy - cy, ncx - cx)
+        if radius <= 0 or moved > 0.25 * r_max:
+            break
+        cy, cx = ncy, ncx
+        if moved < 0.5:
+            break
+    return cy, cx
+
+
+def _valid_ring(radius: float, share: float, blood: float, myo: float) -> bool:
+    """A ring is valid when its endocardial circle (at least 4 px) passes through 60% of
+    the rays and blood differs from myocardium."""
+    return bool(radius >= 4.0 and share >= 0.6 and abs(blood - myo) > 0.05)
+
+
+def ring_check(image: np.ndarray, sequence: str, centre: tuple[float, float]
+               ) -> tuple[float, float, bool]:
+    """Where a ring started at ``centre`` settles and whether it is valid (a circle through
+    60% of the rays, blood against myocardium), without tracing the epicardium: a cheap
+    test of a candidate LV centre."""
+    bright = BLOOD_BRIGHT.get(sequence, True)
+    r_max = 0.42 * min(image.shape)
+    cy, cx = _refine(image, bright, *centre, r_max)
+    endo_idx, blood, myo = _endo(smooth(polar(image, cy, cx, r_max)), bright)
+    _, _, radius, share = robust_circle(endo_idx * R_STEP, cy, cx)
+    return cy, cx, _valid_ring(radius, share, blood, myo)
+
+
 def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | None = None,
              fixed: bool = False) -> Ring:
     """Segment the LV of one short-axis frame (``sequence`` sets the contrast rules);
@@ -199,17 +234,8 @@ def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | Non
     bright = BLOOD_BRIGHT.get(sequence, True)
     cy, cx = centre if centre is not None else blood_guess(image, bright, even=EVEN_BLOOD)
     r_max = 0.42 * min(image.shape)
-    radius, share = 0.0, 0.0
-    for _ in range(0 if fixed else 3):
-        profile = smooth(polar(image, cy, cx, r_max))
-        endo_idx, blood, myo = _endo(profile, bright)
-        ncy, ncx, radius, share = robust_circle(endo_idx * R_STEP, cy, cx)
-        if radius <= 0 or np.hypot(ncy - cy, ncx - cx) > 0.25 * r_max:
-            break
-        moved = np.hypot(ncy - cy, ncx - cx)
-        cy, cx = ncy, ncx
-        if moved < 0.5:
-            break
+    if not fixed:
+        cy, cx = _refine(image, bright, cy, cx, r_max)
     raw = polar(image, cy, cx, r_max)
     profile = smooth(raw)
     endo_idx, blood, myo = _endo(profile, bright)
@@ -227,8 +253,8 @@ def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | Non
             again = first_true(pool, wall_idx + 1) * R_STEP
             island = (endo < circle - max(ISLAND_PX, ISLAND_SHARE * radius)) & (again < circle)
             endo = np.where(island, circle, endo)
-    valid = bool(radius >= 4.0 and share >= 0.6 and abs(blood - myo) > 0.05)
-    ring = Ring(cy, cx, endo, endo.copy(), radius, blood, myo, profile, valid, raw=raw)
+    ring = Ring(cy, cx, endo, endo.copy(), radius, blood, myo, profile,
+                _valid_ring(radius, share, blood, myo), raw=raw)
     ring = with_epi(ring, sequence)
     return ring if first is None or sequence in ROUND_ENDO else replace(ring, first=first)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from cardiolens.data.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
 from cardiolens.data.dataset import read_dataset
@@ -260,32 +261,83 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
     assert checked["Subendocardial"] >= 2 and checked["Mid-wall"] + checked["Subepicardial"] >= 2
 
 
+EDEMA_READING = 0.5
+"""Share of what edema adds over remote myocardium at which a T2 pixel reads as edema:
+the half-maximum edge a reader traces (docs/phantom.md, "Every named site shows its
+lesion")."""
+
+
 def _edema_threshold(study_id: str) -> float:
-    """Remote myocardium plus 0.6 of what edema adds over it on this sequence (the STIR
-    signal equation of the drawn T2, T1 and proton density: 1.51x at T2 72 against 52 ms).
+    """Remote myocardium plus half of what edema adds over it on this sequence (the STIR
+    signal equation of the drawn T2, T1 and proton density: 1.51x at T2 72 against 52 ms,
+    so 1.255).
 
     The threshold follows the physics instead of a constant (it was 1.6 when edema was
-    drawn at 2.5x myocardium, with T2 85 against 40 ms: 0.4 of the excess). It sits above
-    the midpoint (1.25), where the slab and the point-spread function carry an edema
-    border over a wall's edge (seed 7 P0025, basal inferolateral: 2.9% of its core lit at
-    1.25, 1.9% at 1.30), and far above the clinical regional criterion of 2 SD over remote
-    myocardium (remote pixels' SD 0.062-0.093 on eight seed-7 studies without edema, so
-    1.30 is 3.3-4.9 SD): no remote pixel reads as edema. docs/phantom_images.md, "Contrast
-    from tissue properties"."""
+    drawn at 2.5x myocardium, with T2 85 against 40 ms). It was 0.6 of the excess (1.30)
+    while single noisy pixels were read as edema: seed 7 P0025's basal inferolateral
+    core, far from its anterior edema, lit 2.9% at the midpoint, taken then for an edema
+    border. It is noise (none lit noise-free), which clusters now remove
+    (:data:`MIN_EDEMA_CLUSTER`); at 0.6 a thin apical subepicardial band, plain to the eye
+    at 1.2-1.46 over 1.0, lit no cluster (seed 3 P0004: the slab and the point-spread
+    function keep 0.7-0.8 of its contrast in its brightest pixels). Both ends fail by 0.1:
+    at 0.4 noise clusters light 8.7% of a basal wall of seed 7 P0025 (edema only mid and
+    apical), at 0.6 seed 3 P0004's apical level shows nothing; 0.5 passes both on seeds
+    3, 5, 7 and 11."""
     values = Renderer(cohort_params(SEED, _index(study_id), STUDIES)).values["t2"]
-    return 1.0 + 0.6 * (values["lesion"] / values["lv_myo"] - 1.0)
+    return 1.0 + EDEMA_READING * (values["lesion"] / values["lv_myo"] - 1.0)
+
+
+MIN_EDEMA_CLUSTER = 3
+"""Connected bright core-myocardium pixels (8-neighbours) that make a T2 finding."""
+
+
+def _edema_fractions(cohort: Path, study_id: str) -> dict[tuple[str, str], float]:
+    """Per (level, wall): share of core myocardium pixels that read as edema, as
+    :func:`_site_fractions` with ``reference="myo"`` reads them (over each pixel's coil
+    gain, over the stack's median core myocardium, above :func:`_edema_threshold`), but
+    a bright pixel counts only in a cluster of at least ``MIN_EDEMA_CLUSTER`` connected
+    ones, not after one stray pixel per site.
+
+    The noise is correlated over the point-spread function (k-space share 0.62-0.8), so
+    one noise excursion lights neighbouring pixels together: with clusters of two, noise
+    lit 3.2-4.0% of a wall in studies without edema (seeds 3 and 5) and 3.8% of seed 7
+    P0025's basal inferolateral core (remote myocardium's noise SD 0.08-0.10, more where
+    the coil gain is low); with three, none on seeds 3, 5, 7 and 11. Edema is a region:
+    the smallest drawn, a patchy lesion's confluent focus in an apical subepicardial band
+    (seed 3 P0004), lights a connected run along the wall."""
+    frames = _frames(cohort, study_id, "t2_sax")
+    renderer = Renderer(cohort_params(SEED, _index(study_id), STUDIES))
+    geoms = [SliceGeometry(renderer, k) for k in range(frames.shape[0])]
+    frames = np.stack([frames[k, 0] / geoms[k].gain for k in range(frames.shape[0])])
+    ref = np.median(np.concatenate([g.crop(frames[k])[g.core_myo]
+                                    for k, g in enumerate(geoms)]))
+    threshold = _edema_threshold(study_id)
+    levels = slice_levels(frames.shape[0])
+    out: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for k, g in enumerate(geoms):
+        core = g.myo_fraction > 0.95
+        clusters, _ = ndimage.label((g.crop(frames[k]) / ref > threshold) & core,
+                                    structure=np.ones((3, 3), bool))
+        sizes = np.bincount(clusters.ravel())
+        sizes[0] = 0
+        lit = sizes[clusters] >= MIN_EDEMA_CLUSTER
+        for wall in (WALLS6 if levels[k] != "Apex" else ("",)):
+            mask = core & (g.wall_core(wall) if wall else True)
+            if mask.sum() >= 5:
+                out[(levels[k], wall)].append(float(lit[mask].mean()))
+    return {site: max(v) for site, v in out.items()}
 
 
 def test_edema_sectors_are_brighter_on_t2(cohort: Path, answers: dict) -> None:
     with_edema = _study_ids(answers, "t2_edema_presence", "Yes")
     assert len(with_edema) >= 3
     for sid in with_edema:
-        fractions = _site_fractions(cohort, sid, "t2_sax", _edema_threshold(sid), "myo")
+        fractions = _edema_fractions(cohort, sid)
         a = answers[sid]
         _check_regional(fractions, list(a["t2_edema_levels"]), list(a["t2_edema_walls"]),
                         PLAIN_LEVELS, sid)
     for sid in _study_ids(answers, "t2_edema_presence", "No")[:5]:
-        fractions = _site_fractions(cohort, sid, "t2_sax", _edema_threshold(sid), "myo")
+        fractions = _edema_fractions(cohort, sid)
         assert max(fractions.values()) <= 0.02, f"{sid}: bright T2 signal without edema label"
 
 

@@ -14,17 +14,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import ndimage
 
 from cardiolens.data.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
 from cardiolens.data.dataset import read_dataset
 from cardiolens.data.findings import ef_band
-from cardiolens.data.masks import connected
+from cardiolens.data.masks import connected, in_clusters
 from cardiolens.data.volumes import SeriesVolume
 from cardiolens.phantom.cohort import cohort_params, generate_cohort
 from cardiolens.phantom.geometry import LAX_ANGLE, tissue
 from cardiolens.phantom.labels import findings_from_params
 from cardiolens.phantom.sequences import Renderer
+from cardiolens.phantom.visibility import MIN_CLUSTER, READING_SHARE
 
 from conftest import COHORT_SEED, COHORT_STUDIES
 from helpers import read_all
@@ -261,10 +261,10 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
     assert checked["Subendocardial"] >= 2 and checked["Mid-wall"] + checked["Subepicardial"] >= 2
 
 
-EDEMA_READING = 0.5
-"""Share of what edema adds over remote myocardium at which a T2 pixel reads as edema:
-the half-maximum edge a reader traces (docs/phantom.md, "Every named site shows its
-lesion")."""
+EDEMA_READING = READING_SHARE["t2_sax"]
+"""Share of what edema adds over remote myocardium at which a T2 pixel reads as edema
+(0.5: the half-maximum edge a reader traces; the level the phantom's visibility rule
+keeps, docs/phantom.md, "Every named site shows its lesion")."""
 
 
 def _edema_threshold(study_id: str) -> float:
@@ -287,8 +287,8 @@ def _edema_threshold(study_id: str) -> float:
     return 1.0 + EDEMA_READING * (values["lesion"] / values["lv_myo"] - 1.0)
 
 
-MIN_EDEMA_CLUSTER = 3
-"""Connected bright core-myocardium pixels (8-neighbours) that make a T2 finding."""
+MIN_EDEMA_CLUSTER = MIN_CLUSTER
+"""Connected bright core-myocardium pixels (8-neighbours, 3) that make a T2 finding."""
 
 
 def _edema_fractions(cohort: Path, study_id: str) -> dict[tuple[str, str], float]:
@@ -316,11 +316,7 @@ def _edema_fractions(cohort: Path, study_id: str) -> dict[tuple[str, str], float
     out: dict[tuple[str, str], list[float]] = defaultdict(list)
     for k, g in enumerate(geoms):
         core = g.myo_fraction > 0.95
-        clusters, _ = ndimage.label((g.crop(frames[k]) / ref > threshold) & core,
-                                    structure=np.ones((3, 3), bool))
-        sizes = np.bincount(clusters.ravel())
-        sizes[0] = 0
-        lit = sizes[clusters] >= MIN_EDEMA_CLUSTER
+        lit = in_clusters((g.crop(frames[k]) / ref > threshold) & core, MIN_EDEMA_CLUSTER)
         for wall in (WALLS6 if levels[k] != "Apex" else ("",)):
             mask = core & (g.wall_core(wall) if wall else True)
             if mask.sum() >= 5:

@@ -35,10 +35,7 @@ CORE_SITES = {
     _T.rca: ((_L.basal, _W.inferior), (_L.mid, _W.inferior)),
     _T.lcx: ((_L.basal, _W.anterolateral), (_L.apical, _W.anterolateral)),
 }
-SUBENDO_EXTENTS = (0.22, 0.38, 0.62)   # one per transmurality band below 75%
-"""The thinnest is 0.22, not 0.18: at 0.18 of a 7.5-9.5 mm wall (1.4-1.7 mm, under a pixel)
-the slab and the point-spread function left 2 of 19 named sites under the visible minimum
-(docs/phantom.md, "Every named site shows its lesion")."""
+SUBENDO_EXTENTS = (0.18, 0.38, 0.62)   # one per transmurality band below 75%
 
 
 def _neighbours(site: Site) -> list[Site]:

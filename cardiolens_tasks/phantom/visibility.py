@@ -24,17 +24,23 @@ from cardiolens.phantom.sequences import (
     psf_kernel,
 )
 
-READING_SHARE = {"lge_sax": 0.35, "t2_sax": 0.6, "perf_sax": 0.6}
+READING_SHARE = {"lge_sax": 0.35, "t2_sax": 0.5, "perf_sax": 0.6}
 """Share of a lesion's contrast a pixel must carry to read as lesion: the label-truth
-tests' levels (LGE 0.35 of what scar adds; T2 remote + 0.6 of what edema adds, 3.3-4.9
-noise SDs over remote myocardium; perfusion a defect peak under 0.6 of normal)."""
+tests' levels (LGE 0.35 of what scar adds; T2 remote + 0.5 of what edema adds, the
+half-maximum edge; perfusion a defect peak under 0.6 of normal)."""
+READING_MYO = {"lge_sax": 0.5, "t2_sax": 0.95, "perf_sax": 0.95}
+"""Least slab-mean myocardium fraction of a pixel the tests read: LGE reads what the
+lesion adds, so partial-volume pixels count; T2 and perfusion read intensities, so only
+core myocardium (blood and fat would pull a partial-volume pixel down)."""
+MIN_CLUSTER = 3
+"""Connected bright pixels (8-neighbours) that make a T2 finding in the label-truth test:
+the noise is correlated over the point-spread function, so one noise excursion lights two
+neighbouring pixels. The noise-free shares here need no clusters."""
 VISIBLE_SHARE = 0.10
-"""Least share of a named site's core myocardium at the reading level: twice the 5% at
+"""Least share of a named site's read myocardium at the reading level: twice the 5% at
 which the label-truth tests call a site lit (docs/phantom.md)."""
 CORE_HALF_DEG = 27.0
 """A wall's core: its 60-degree sector less 3 degrees each side (as the tests read)."""
-CORE_MYO = 0.95
-"""Core myocardium: pixels whose slab-mean myocardium fraction exceeds this."""
 
 
 def _lesions(renderer: Renderer, series: str) -> tuple[Lesion, ...]:
@@ -61,7 +67,8 @@ def _texture_key(series: str) -> int | None:
 
 def site_visibility(renderer: Renderer, series: str) -> dict[Site, float]:
     """Per site the series' lesions name: the largest share, over the slices of its
-    level, of the site's core myocardium whose lesion share reaches the reading level.
+    level, of the site's myocardium (pixels above ``READING_MYO``, in the wall's core
+    sector) whose lesion share reaches the reading level.
 
     Args:
         renderer: the study's renderer (its geometry, slab, textures and PSF).
@@ -98,7 +105,7 @@ def site_visibility(renderer: Renderer, series: str) -> dict[Site, float]:
             myo += t.lv_myo[0]
             drawn += t.lv_myo[0] * lesion_fraction(lesions, sub, t, texture)[0]
         n = len(renderer.sax_offsets)
-        core = myo / n > CORE_MYO
+        core = myo / n > READING_MYO[series]
         seen = blur((drawn / n)[None], k_rows, k_cols)[0] >= reading
         for site in sites:
             mask = core

@@ -3,6 +3,15 @@
 The generator's geometry tells where the heart is (centre, myocardium, sectors); the voxels
 come from the NIfTI files and the answers from items.jsonl. A label that the pixels do not
 show fails here.
+
+The cohort is seed 7's (the README's); ``LABEL_TRUTH_SEED=S`` reads another. The tests were
+built on seeds 7 and 3 and are checked on seeds 3, 5, 7, 11 and 13 with main's images and
+round 7's; where a seed found a measurement too blunt, its limit now comes from physics or
+from noise measured in the image, not from the seed: the LGE clean-wall limit adds the share
+the study's own noise lights, the EF is read from hole-filled, partial-volume pool areas
+against the drawn EF, the long-axis wall ends are read in a band fitted to the drawn wall,
+the layer profile reads the lesion's own sites and the end-systolic ring's minimum run
+follows the thinnest basal wall (README, "The phantom cohort").
 """
 
 from __future__ import annotations
@@ -259,7 +268,11 @@ def test_lge_noise_allowance_still_catches_faint_bleed(cohort: Path, answers: di
     unlabelled wall's core than its clean limit (2% plus what noise lights there; under
     the 5% of a lit wall where the wall is large) fails the check of a study that passes
     as written."""
-    sid = _study_ids(answers, "lge_presence", "Yes")[0]
+    ring_levels = {LGE_LEVELS[lv] for lv in ("Basal", "Mid", "Apical")}
+    # a study with an unlabelled wall at a labelled level (seed 17's first LGE study has none)
+    sid = next(sid for sid in _study_ids(answers, "lge_presence", "Yes")
+               if set(WALLS6) - set(answers[sid]["lge_walls"])
+               and ring_levels & set(answers[sid]["lge_levels"]))
     a = answers[sid]
     sites = _lge_sites(cohort, sid)
     _check_lge(sites, a, sid)
@@ -576,10 +589,11 @@ def _annulus_moves(cohort: Path, study_id: str, renderer: Renderer
 
 def test_long_axis_annulus_descends_by_the_drawn_amount(cohort: Path, answers: dict) -> None:
     """In the 4CH and 2CH cines the basal end of both LV walls moves towards the apex from
-    ED to ES by the drawn descent (one-pixel resolution at each end: a median error within
-    one pixel, 80% of studies within two and at most one in 40 beyond five; the atria,
-    groove fat, a thick HCM wall or a ghost can shift one view's reading), the apex
-    barely moves, and long-axis function is lower in amyloidosis than in normal hearts."""
+    ED to ES by the drawn descent (bins of two pixel rows moved by one at each end: a median
+    error within one pixel, 80% of studies within two and at most one in 40 beyond five or
+    unreadable; a ghost or the fat's chemical-shift line can shift one view's reading), the
+    apex barely moves, and long-axis function is lower in amyloidosis than in normal
+    hearts."""
     by_diagnosis: dict[str, list[float]] = defaultdict(list)
     apex: list[float] = []
     close: list[bool] = []         # within two pixels of the drawn descent
@@ -601,15 +615,17 @@ def test_long_axis_annulus_descends_by_the_drawn_amount(cohort: Path, answers: d
         assert max(abs(m) for m in apex_moves) <= 3.0 * px, (sid, apex_moves)
         apex.extend(abs(m) for m in apex_moves)
         by_diagnosis[p.diagnosis].append(measured)
-    # bSSFP's dark chemical-shift line along the epicardial and groove fat moves some
-    # one-pixel readings (seed 7: 0.875 of studies within two pixels before it, 0.825 after)
+    # read in the band fitted to the drawn wall, 0.95-1.0 of the studies of seeds 3, 5, 7,
+    # 11 and 13 are within two pixels (median 0.35-0.48 px, main's and round 7's images).
+    # The band before (0.5 r_endo to the thickest wall + 3 mm, 25 mm wide) was mostly blood
+    # for a 5 mm wall and held atrial and groove tissue above the base: seed 7 0.825, and
+    # seed 5's P0029 and P0039 and seed 13's P0005 and P0037 unreadable or 7-16 mm off
     assert np.median(errors) <= 1.0 and np.mean(close) >= 0.8, (np.median(errors),
                                                                 np.mean(close))
     # at most one study in 40 read more than five pixels off or unreadable (fewer than two
-    # of its four wall ends found): with the scanner's faint phase-encode ghosts (0.7%)
-    # seed 7's P0035 (DCM) reads its four wall ends at 13.7, -8.5, 1.7 and -6.8 mm against
-    # a drawn 9.2 mm (within 5 px without ghosts); with a square phase FOV seed 3's P0019
-    # finds one wall end of four
+    # of its four wall ends found): a phase-encode ghost or the bSSFP chemical-shift line
+    # at the groove fat can hide or move a wall end (before the fitted band, seed 7's P0035
+    # read 13.7, -8.5, 1.7 and -6.8 mm against a drawn 9.2 mm; now 10.3, 13.7, 1.7, 6.8)
     assert len(far) <= max(1, (len(errors) + len(far)) // 40), far
     bases = [m for v in by_diagnosis.values() for m in v]
     assert np.mean(apex) < 0.3 * np.mean(bases), (np.mean(apex), np.mean(bases))

@@ -4,8 +4,9 @@ The cavity is the blood-level region around an even, bright box near the image c
 (the LV sits centred in the long-axis planes, apex up): pixels between halfway down to the
 dark surroundings and somewhat above blood (fat on bSSFP is brighter), opened so that the
 grey seams where fat meets lung do not connect it, and enclosed (a region reaching the
-top or a side of the field is a fat band, not a cavity). It is traced row by row from the
-seed up to the apex and down to the valve plane, where myocardium stops walling both sides
+top or a side of the field is a fat band, not a cavity); once found, its border is placed
+again between the pool and the myocardium measured beside it. It is traced row by row
+from the seed up to the apex and down to the valve plane, where myocardium stops walling both sides
 or a side jumps outwards into an atrium, the outflow tract or the RV. Papillary muscles,
 dark islands inside the cavity or dents at its side, count as cavity (hole filling, a
 small closing, each side's hull).

@@ -37,6 +37,14 @@ ENDO_BASED = {LAYER.subendocardial, LAYER.transmural}
 read as focal (infarct scar spreads from the endocardium within one territory); its thin
 edges break into fragments on single frames, which would otherwise look patchy."""
 LGE_Z = LESION_Z
+LGE_REACH = (0.2, 0.85)
+"""LGE scar touches the endocardium when read from below 0.2 of the wall, the epicardium
+when read to beyond 0.85 (scar is far brighter than the blurred borders)."""
+T2_REACH = (0.35, 0.75)
+"""Edema, a step of about 1.5x over myocardium, is read only where the blur of the dark
+borders (suppressed blood inside, suppressed fat and lung outside) leaves it above the
+threshold: a drawn subendocardial band (0-0.5 of the wall) reads from about 0.3, a
+subepicardial one (0.62-1) to about 0.8. Tuned on seed 7's seven edema studies."""
 T2_SD = 2.5
 """Edema on black-blood T2 is brighter than the wall's remote myocardium (its core's
 median) by this many of the core's robust standard deviations (:func:`remote_level`), as
@@ -188,10 +196,13 @@ def thin_arcs(ring: Ring) -> list[tuple[np.ndarray, float, float]]:
     return out
 
 
-def _layer(first: float, last: float) -> str:
-    if first < 0.2:
-        return LAYER.transmural if last > 0.85 else LAYER.subendocardial
-    return LAYER.subepicardial if last > 0.85 else LAYER.mid_wall
+def _layer(first: float, last: float, reach: tuple[float, float] = LGE_REACH) -> str:
+    """The layer of a lesion read from ``first`` to ``last`` (0 endocardium, 1
+    epicardium): it starts at the endocardium below ``reach[0]`` and ends at the
+    epicardium above ``reach[1]``."""
+    if first < reach[0]:
+        return LAYER.transmural if last > reach[1] else LAYER.subendocardial
+    return LAYER.subepicardial if last > reach[1] else LAYER.mid_wall
 
 
 def _apex_lesion(frame: Frame, series: SaxSeries, sequence: str) -> bool:
@@ -288,7 +299,7 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
             patchy_votes.append(shares[(i, w)])
             sel = (series.walls == w) & enhanced
             f, last_ = float(np.median(first[sel])), float(np.median(last[sel]))
-            name = _layer(f, last_)
+            name = _layer(f, last_, T2_REACH if sequence == "t2" else LGE_REACH)
             layer_votes[name] = layer_votes.get(name, 0) + 1
             extents.append(last_ - f if name != LAYER.transmural else 1.0)
         if sequence == "lge" and ring.valid:

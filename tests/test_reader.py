@@ -156,6 +156,47 @@ def test_black_blood_lv_is_found_beside_dark_lung_at_any_crop() -> None:
             assert abs(ring.radius - 30 * scale) < 3.0
 
 
+def synthetic_t2(edema_deg: float | None, seed: int = 0, size: int = 256,
+                 edema: float = 1.4, shading: float = 0.0) -> np.ndarray:
+    """A black-blood T2 short-axis frame: grey body, dark suppressed blood, a grey wall
+    with pixel noise, a dark RV crescent on the image left and, optionally, edema
+    ``edema`` times the myocardium in a 40-degree mid-wall band centred at ``edema_deg``
+    (image angle, 0 up, CCW). ``shading`` brightens the image towards its top (the
+    surface coil over the anterior chest) by that share across the heart's diameter."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    cy, cx = size / 2 + 3, size / 2 - 4
+    rho = np.hypot(yy - cy, xx - cx)
+    phi = np.degrees(np.arctan2(-(xx - cx), -(yy - cy))) % 360
+    image = np.full((size, size), 0.45)
+    image[rho < 42] = 0.30
+    image[rho < 30] = 0.06
+    image[(rho >= 44) & (rho < 58) & (np.abs(phi - 90) < 55)] = 0.06     # RV blood
+    if edema_deg is not None:
+        diff = np.abs((phi - edema_deg + 180) % 360 - 180)
+        image[(rho >= 32) & (rho < 40) & (diff < 20)] = 0.30 * edema
+    image = image * (1.0 + shading * np.clip((cy - yy) / 84.0, -0.5, 0.5))
+    return np.clip(image + rng.normal(0, 0.025, image.shape), 0, 1)
+
+
+def test_edema_below_the_old_fixed_ratio_is_read_and_coil_shading_is_not() -> None:
+    # edema 1.4x the myocardium (realistic T2: about 1.5x drawn, less after the blur) lies
+    # over 2.5 SD of the wall's own spread and 1.2x above it; a fixed 1.5x cut-off missed
+    # it. A plain noisy wall (its spread is the noise alone: without the 1.2x floor its
+    # noise peaks lit 11 sites) and a coil that brightens the anterior wall by 1.3x
+    # against the inferior one are no edema.
+    def read(edema_deg: float | None, shading: float) -> tuple[str, ...]:
+        frames = [_frame(synthetic_t2(edema_deg, seed=k, shading=shading), "t2", k, 3, level)
+                  for k, level in enumerate(("basal", "mid", "apical"))]
+        lesion = read_lesions(frames, "t2")
+        assert lesion is not None
+        return tuple(sorted({w for _, w in lesion.sites}))
+
+    assert read(0.0, 0.0) == ("Anterior",)
+    assert read(None, 0.0) == ()
+    assert read(None, 0.3) == ()
+
+
 def test_a_lesion_edge_sector_joins_its_lesion_but_not_alone() -> None:
     # hysteresis: a sector just under the cut-off belongs to the lesion it touches (its
     # neighbouring wall or the same wall on the next slice), an isolated one does not

@@ -3,6 +3,15 @@
 The generator's geometry tells where the heart is (centre, myocardium, sectors); the voxels
 come from the NIfTI files and the answers from items.jsonl. A label that the pixels do not
 show fails here.
+
+The cohort is seed 7's (the README's); ``LABEL_TRUTH_SEED=S`` reads another. The tests were
+built on seeds 7 and 3 and are checked on seeds 3, 5, 7, 11 and 13 with main's images and
+round 7's; where a seed found a measurement too blunt, its limit now comes from physics or
+from noise measured in the image, not from the seed: the LGE clean-wall limit adds the share
+the study's own noise lights, the EF is read from hole-filled, partial-volume pool areas
+against the drawn EF, the long-axis wall ends are read in a band fitted to the drawn wall,
+the layer profile reads the lesion's own sites and the end-systolic ring's minimum run
+follows the thinnest basal wall (README, "The phantom cohort").
 """
 
 from __future__ import annotations
@@ -14,16 +23,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from cardiolens.data.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
+from cardiolens.data.cutoffs import EF_CUTOFFS
 from cardiolens.data.dataset import read_dataset
 from cardiolens.data.findings import ef_band
-from cardiolens.data.masks import connected
+from cardiolens.data.masks import connected, dilate4, fill_holes, in_clusters
 from cardiolens.data.volumes import SeriesVolume
 from cardiolens.phantom.cohort import cohort_params, generate_cohort
-from cardiolens.phantom.geometry import LAX_ANGLE, tissue
+from cardiolens.phantom.geometry import tissue
 from cardiolens.phantom.labels import findings_from_params
 from cardiolens.phantom.sequences import Renderer
+from cardiolens.phantom.visibility import MIN_CLUSTER, READING_SHARE
 
 from conftest import COHORT_SEED, COHORT_STUDIES
 from helpers import read_all
@@ -105,48 +117,90 @@ def _site_fractions(cohort: Path, study_id: str, series: str, rel_threshold: flo
                     reference: str, min_myo: float = 0.95) -> dict[tuple[str, str], float]:
     """Per (level, wall): share of myocardium pixels brighter than a relative threshold.
 
-    ``reference`` normalises intensities: 'signal' (the written pixels minus the same slice
-    drawn noise-free without lesions, over each pixel's coil gain: the lesions' own
-    signal, LGE, where blood, fat and scar are all bright), 'blood' (LV blood median) or
-    'myo' (each pixel over its coil gain, then over the median of all core myocardium of
-    the stack, T2: the surface coil brightens the apex near the chest wall, a known mimic
-    of edema that a reader corrects for, as against skeletal muscle).
+    ``reference`` normalises intensities: 'blood' (LV blood median) or 'myo' (each pixel
+    over its coil gain, then over the median of all core myocardium of the stack, T2: the
+    surface coil brightens the apex near the chest wall, a known mimic of edema that a
+    reader corrects for, as against skeletal muscle). LGE reads the lesions' own signal
+    instead (:func:`_lge_sites`).
     """
     frames = _frames(cohort, study_id, series)
     renderer = Renderer(cohort_params(SEED, _index(study_id), STUDIES))
     geoms = [SliceGeometry(renderer, k) for k in range(frames.shape[0])]
-    if reference == "signal":     # what the lesions add to the lesion-free drawing
-        frames = np.stack([(frames[k] - renderer.lesion_free(series, k)) / geoms[k].gain
-                           for k in range(frames.shape[0])])
-        ref = 1.0
-    elif reference == "blood":
+    if reference == "blood":
         ref = np.median(np.concatenate([g.crop(frames[k, 0])[g.blood]
                                         for k, g in enumerate(geoms) if g.blood.any()]))
     else:
         frames = np.stack([frames[k] / geoms[k].gain for k in range(frames.shape[0])])
         ref = np.median(np.concatenate([g.crop(frames[k, 0])[g.core_myo]
                                         for k, g in enumerate(geoms)]))
-    levels = slice_levels(frames.shape[0])
-    out: dict[tuple[str, str], list[float]] = defaultdict(list)
+    maps = [g.crop(frames[k, 0]) / ref for k, g in enumerate(geoms)]
+    return {site: share for site, (share, _) in
+            _site_shares(maps, geoms, rel_threshold, min_myo).items()}
+
+
+def _site_shares(maps: list[np.ndarray], geoms: list[SliceGeometry], threshold: float,
+                 min_myo: float, tails: list[np.ndarray] | None = None
+                 ) -> dict[tuple[str, str], tuple[float, float]]:
+    """Per (level, wall), the highest over its slices of the share of myocardium pixels
+    above ``threshold`` (one stray pixel discounted) and of the share that noise alone
+    lights there (the mean of ``tails``, each pixel's chance to pass the threshold without
+    a lesion; 0 without ``tails``)."""
+    levels = slice_levels(len(maps))
+    out: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for k, g in enumerate(geoms):
-        pixels = g.crop(frames[k, 0]) / ref
         walls = WALLS6 if levels[k] != "Apex" else ("",)
         for wall in walls:
             mask = (g.myo_fraction > min_myo) & (g.wall_core(wall) if wall else True)
             if mask.sum() >= 5:
-                count = int(np.sum(pixels[mask] > rel_threshold))
+                count = int(np.sum(maps[k][mask] > threshold))
                 # one stray noisy pixel is not a finding
-                out[(levels[k], wall)].append(max(count - 1, 0) / int(mask.sum()))
-    return {site: max(v) for site, v in out.items()}
+                share = max(count - 1, 0) / int(mask.sum())
+                noise = float(tails[k][mask].mean()) if tails is not None else 0.0
+                out[(levels[k], wall)].append((share, noise))
+    return {site: (max(s for s, _ in v), max(n for _, n in v)) for site, v in out.items()}
+
+
+def _lge_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None
+               ) -> dict[tuple[str, str], tuple[float, float]]:
+    """Per (level, wall) of an LGE stack: the share of myocardium pixels (slab fraction >
+    0.5) whose lesion signal passes :func:`_lge_threshold`, and the share that the image's
+    own noise lights there (:func:`_site_shares`).
+
+    The lesion signal is the written pixels minus the same slice drawn noise-free without
+    lesions, over each pixel's coil gain (in LGE blood, fat and scar are all bright, so a
+    threshold on the blood would not separate them). The noise is measured, not assumed:
+    sigma is the robust SD (1.4826 MAD) of the written minus the noise-free pixels in the
+    LV blood pool, in stored units (a magnitude image; the pool is far above the noise, so
+    there it is Gaussian, and before coil shading it is the same in every pixel of the
+    heart). A pixel's chance to pass the threshold by noise is then the Rice tail of its
+    noise-free lesion-free value (scipy.stats.rice). ``frames``: the written stack, read
+    from ``cohort`` when None (a test passes an edited copy).
+    """
+    if frames is None:
+        frames = _frames(cohort, study_id, "lge_sax")
+    renderer = Renderer(cohort_params(SEED, _index(study_id), STUDIES))
+    geoms = [SliceGeometry(renderer, k) for k in range(frames.shape[0])]
+    free = [g.crop(renderer.lesion_free("lge_sax", k)) for k, g in enumerate(geoms)]
+    excess = [g.crop(frames[k, 0]) - free[k] for k, g in enumerate(geoms)]
+    pool = np.concatenate([e[g.blood] for e, g in zip(excess, geoms, strict=True)])
+    sigma = 1.4826 * float(np.median(np.abs(pool - np.median(pool))))
+    threshold = _lge_threshold(study_id)
+    gains = [g.crop(g.gain) for g in geoms]
+    tails = [stats.rice.sf((f + threshold * gain) / sigma, f / sigma)
+             for f, gain in zip(free, gains, strict=True)]
+    maps = [e / gain for e, gain in zip(excess, gains, strict=True)]
+    return _site_shares(maps, geoms, threshold, 0.5, tails)
 
 
 def _check_regional(fractions: dict[tuple[str, str], float], levels: list[str],
-                    walls: list[str], level_names: dict[str, str], study_id: str) -> None:
+                    walls: list[str], level_names: dict[str, str], study_id: str,
+                    noise: dict[tuple[str, str], float] | None = None) -> None:
     """Signal only at labelled levels x walls; every labelled level and wall shows signal.
 
     A site is lit at >= 5% of its core pixels (>= 2% for the small apex cap) and clean at
-    <= 2%; labelled level x wall pairs may be either (a label names levels and walls, not
-    pairs).
+    <= 2% plus the share that noise alone lights there (``noise``, per site; none when
+    not given); labelled level x wall pairs may be either (a label names levels and walls,
+    not pairs).
     """
     def labelled(level: str, wall: str) -> bool:
         return level_names[level] in levels and (wall in walls or level == "Apex")
@@ -159,7 +213,9 @@ def _check_regional(fractions: dict[tuple[str, str], float], levels: list[str],
             assert wall in walls, f"{study_id}: signal in unlabelled wall {wall}"
     for (level, wall), frac in fractions.items():
         if not labelled(level, wall):
-            assert frac <= 0.02, f"{study_id}: faint signal at {level} {wall}"
+            limit = 0.02 + (noise or {}).get((level, wall), 0.0)
+            assert frac <= limit, (f"{study_id}: faint signal at {level} {wall} "
+                                   f"({frac:.3f} > {limit:.3f})")
     shown_levels = {level_names[lv] for lv, _ in lit}
     shown_walls = {w for _, w in lit if w}
     assert set(levels) - {"Papillary muscle"} <= shown_levels, f"{study_id}: level not shown"
@@ -183,18 +239,60 @@ def _lge_threshold(study_id: str) -> float:
     return 0.35 * (values["lesion"] - values["lv_myo"])
 
 
+def _check_lge(sites: dict[tuple[str, str], tuple[float, float]], answer: dict,
+               study_id: str) -> None:
+    """:func:`_check_regional` of an LGE study's sites (:func:`_lge_sites`), each clean
+    limit raised by the share the study's own noise lights there."""
+    _check_regional({site: share for site, (share, _) in sites.items()},
+                    list(answer["lge_levels"]), list(answer["lge_walls"]), LGE_LEVELS,
+                    study_id, {site: noise for site, (_, noise) in sites.items()})
+
+
 def test_lge_enhancement_sits_in_labelled_levels_and_walls(cohort: Path, answers: dict) -> None:
+    """LGE lights the labelled levels and walls and leaves the others clean. A clean site
+    may hold the share of pixels that the study's own noise lights (:func:`_lge_sites`):
+    the threshold (0.35 of the scar contrast) is 2.3 noise SDs above zero in the noisiest
+    studies (seed 11 P0001 lit 2.7% of its basal inferolateral core on main's images, all
+    of it noise: 0.000 drawn noise-free), so a fixed 2% failed on noise, not bleed."""
     with_lge = _study_ids(answers, "lge_presence", "Yes")
     without = _study_ids(answers, "lge_presence", "No")
     assert len(with_lge) >= 10 and len(without) >= 5
     for sid in with_lge:
-        fractions = _site_fractions(cohort, sid, "lge_sax", _lge_threshold(sid), "signal", 0.5)
-        a = answers[sid]
-        _check_regional(fractions, list(a["lge_levels"]), list(a["lge_walls"]),
-                        LGE_LEVELS, sid)
+        _check_lge(_lge_sites(cohort, sid), answers[sid], sid)
     for sid in without[:5]:
-        fractions = _site_fractions(cohort, sid, "lge_sax", _lge_threshold(sid), "signal", 0.5)
-        assert max(fractions.values()) <= 0.02, f"{sid}: enhancement without an LGE label"
+        for site, (share, noise) in _lge_sites(cohort, sid).items():
+            assert share <= 0.02 + noise, f"{sid}: enhancement without an LGE label at {site}"
+
+
+def test_lge_noise_allowance_still_catches_faint_bleed(cohort: Path, answers: dict) -> None:
+    """The noise allowance hides no lesion: scar signal added to one point more of an
+    unlabelled wall's core than its clean limit (2% plus what noise lights there; under
+    the 5% of a lit wall where the wall is large) fails the check of a study that passes
+    as written."""
+    ring_levels = {LGE_LEVELS[lv] for lv in ("Basal", "Mid", "Apical")}
+    # a study with an unlabelled wall at a labelled level (seed 17's first LGE study has none)
+    sid = next(sid for sid in _study_ids(answers, "lge_presence", "Yes")
+               if set(WALLS6) - set(answers[sid]["lge_walls"])
+               and ring_levels & set(answers[sid]["lge_levels"]))
+    a = answers[sid]
+    sites = _lge_sites(cohort, sid)
+    _check_lge(sites, a, sid)
+    level, wall = next(site for site in sorted(sites) if site[1]
+                       and LGE_LEVELS[site[0]] in a["lge_levels"] and site[1] not in a["lge_walls"])
+    frames = _frames(cohort, sid, "lge_sax").copy()
+    renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
+    k = slice_levels(frames.shape[0]).index(level)
+    g = SliceGeometry(renderer, k)
+    core = (g.myo_fraction > 0.5) & g.wall_core(wall)
+    count = int(np.ceil((0.03 + sites[(level, wall)][1]) * core.sum())) + 1
+    inner = np.argsort(np.where(core, g.depth, np.inf), axis=None)[:count]   # subendocardial
+    values = renderer.values["lge"]
+    r0, _, c0, _ = g.window
+    rows, cols = np.unravel_index(inner, core.shape)
+    frames[k, 0, rows + r0, cols + c0] += (values["lesion"] - values["lv_myo"]) * \
+        g.gain[rows + r0, cols + c0]
+    with pytest.raises(AssertionError, match=f"{sid}: (faint )?signal"):
+        _check_lge(_lge_sites(cohort, sid, frames), a, sid)
 
 
 MIN_BAND_PIXELS = 5
@@ -260,41 +358,95 @@ def test_lge_layer_profile_matches_labelled_layer(cohort: Path, answers: dict) -
     assert checked["Subendocardial"] >= 2 and checked["Mid-wall"] + checked["Subepicardial"] >= 2
 
 
+EDEMA_READING = READING_SHARE["t2_sax"]
+"""Share of what edema adds over remote myocardium at which a T2 pixel reads as edema
+(0.5: the half-maximum edge a reader traces; the level the phantom's visibility rule
+keeps, docs/phantom.md, "Every named site shows its lesion")."""
+
+
 def _edema_threshold(study_id: str) -> float:
-    """Remote myocardium plus 0.6 of what edema adds over it on this sequence (the STIR
-    signal equation of the drawn T2, T1 and proton density: 1.51x at T2 72 against 52 ms).
+    """Remote myocardium plus half of what edema adds over it on this sequence (the STIR
+    signal equation of the drawn T2, T1 and proton density: 1.51x at T2 72 against 52 ms,
+    so 1.255).
 
     The threshold follows the physics instead of a constant (it was 1.6 when edema was
-    drawn at 2.5x myocardium, with T2 85 against 40 ms: 0.4 of the excess). It sits above
-    the midpoint (1.25), where the slab and the point-spread function carry an edema
-    border over a wall's edge (seed 7 P0025, basal inferolateral: 2.9% of its core lit at
-    1.25, 1.9% at 1.30), and far above the clinical regional criterion of 2 SD over remote
-    myocardium (remote pixels' SD 0.062-0.093 on eight seed-7 studies without edema, so
-    1.30 is 3.3-4.9 SD): no remote pixel reads as edema. docs/phantom_images.md, "Contrast
-    from tissue properties"."""
+    drawn at 2.5x myocardium, with T2 85 against 40 ms). It was 0.6 of the excess (1.30)
+    while single noisy pixels were read as edema: seed 7 P0025's basal inferolateral
+    core, far from its anterior edema, lit 2.9% at the midpoint, taken then for an edema
+    border. It is noise (none lit noise-free), which clusters now remove
+    (:data:`MIN_EDEMA_CLUSTER`); at 0.6 a thin apical subepicardial band, plain to the eye
+    at 1.2-1.46 over 1.0, lit no cluster (seed 3 P0004: the slab and the point-spread
+    function keep 0.7-0.8 of its contrast in its brightest pixels). Both ends fail by 0.1:
+    at 0.4 noise clusters light 8.7% of a basal wall of seed 7 P0025 (edema only mid and
+    apical), at 0.6 seed 3 P0004's apical level shows nothing; 0.5 passes both on seeds
+    3, 5, 7 and 11."""
     values = Renderer(cohort_params(SEED, _index(study_id), STUDIES)).values["t2"]
-    return 1.0 + 0.6 * (values["lesion"] / values["lv_myo"] - 1.0)
+    return 1.0 + EDEMA_READING * (values["lesion"] / values["lv_myo"] - 1.0)
+
+
+MIN_EDEMA_CLUSTER = MIN_CLUSTER
+"""Connected bright core-myocardium pixels (8-neighbours, 3) that make a T2 finding."""
+
+
+def _edema_fractions(cohort: Path, study_id: str) -> dict[tuple[str, str], float]:
+    """Per (level, wall): share of core myocardium pixels that read as edema, as
+    :func:`_site_fractions` with ``reference="myo"`` reads them (over each pixel's coil
+    gain, over the stack's median core myocardium, above :func:`_edema_threshold`), but
+    a bright pixel counts only in a cluster of at least ``MIN_EDEMA_CLUSTER`` connected
+    ones, not after one stray pixel per site.
+
+    The noise is correlated over the point-spread function (k-space share 0.62-0.8), so
+    one noise excursion lights neighbouring pixels together: with clusters of two, noise
+    lit 3.2-4.0% of a wall in studies without edema (seeds 3 and 5) and 3.8% of seed 7
+    P0025's basal inferolateral core (remote myocardium's noise SD 0.08-0.10, more where
+    the coil gain is low); with three, none on seeds 3, 5, 7 and 11. Edema is a region:
+    the smallest drawn, a patchy lesion's confluent focus in an apical subepicardial band
+    (seed 3 P0004), lights a connected run along the wall."""
+    frames = _frames(cohort, study_id, "t2_sax")
+    renderer = Renderer(cohort_params(SEED, _index(study_id), STUDIES))
+    geoms = [SliceGeometry(renderer, k) for k in range(frames.shape[0])]
+    frames = np.stack([frames[k, 0] / geoms[k].gain for k in range(frames.shape[0])])
+    ref = np.median(np.concatenate([g.crop(frames[k])[g.core_myo]
+                                    for k, g in enumerate(geoms)]))
+    threshold = _edema_threshold(study_id)
+    levels = slice_levels(frames.shape[0])
+    out: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for k, g in enumerate(geoms):
+        core = g.myo_fraction > 0.95
+        lit = in_clusters((g.crop(frames[k]) / ref > threshold) & core, MIN_EDEMA_CLUSTER)
+        for wall in (WALLS6 if levels[k] != "Apex" else ("",)):
+            mask = core & (g.wall_core(wall) if wall else True)
+            if mask.sum() >= 5:
+                out[(levels[k], wall)].append(float(lit[mask].mean()))
+    return {site: max(v) for site, v in out.items()}
 
 
 def test_edema_sectors_are_brighter_on_t2(cohort: Path, answers: dict) -> None:
     with_edema = _study_ids(answers, "t2_edema_presence", "Yes")
     assert len(with_edema) >= 3
     for sid in with_edema:
-        fractions = _site_fractions(cohort, sid, "t2_sax", _edema_threshold(sid), "myo")
+        fractions = _edema_fractions(cohort, sid)
         a = answers[sid]
         _check_regional(fractions, list(a["t2_edema_levels"]), list(a["t2_edema_walls"]),
                         PLAIN_LEVELS, sid)
     for sid in _study_ids(answers, "t2_edema_presence", "No")[:5]:
-        fractions = _site_fractions(cohort, sid, "t2_sax", _edema_threshold(sid), "myo")
+        fractions = _edema_fractions(cohort, sid)
         assert max(fractions.values()) <= 0.02, f"{sid}: bright T2 signal without edema label"
 
 
-def _lv_blood_area(frame: np.ndarray, g: SliceGeometry, blood: float) -> int:
-    """Pixels of the bright region connected to the LV centre (flood fill, 4-neighbours)."""
-    bright = g.crop(frame) / blood > 0.64
-    seed = np.zeros_like(bright)
+def _lv_blood_area(frame: np.ndarray, g: SliceGeometry, blood: float, myo: float) -> float:
+    """LV blood-pool area in pixels: the bright region connected to the LV centre (flood
+    fill, 4-neighbours) with its holes filled (trabeculae and papillary muscles belong to
+    the labelled blood volume, as in clinical contouring), plus the blood share of the ring
+    of pixels around it by partial volume, (pixel - myocardium) / (blood - myocardium) in
+    [0, 1] (``blood`` and ``myo``: their levels in this slice)."""
+    rel = g.crop(frame) / blood
+    seed = np.zeros_like(rel, dtype=bool)
     seed[np.unravel_index(np.argmin(g.rho), g.rho.shape)] = True
-    return int(connected(bright, seed).sum())
+    pool = fill_holes(connected(rel > 0.64, seed))
+    ring = dilate4(pool) & ~pool
+    share = np.clip((rel[ring] - myo) / (1.0 - myo), 0.0, 1.0)
+    return float(pool.sum() + share.sum())
 
 
 def _es_descent(renderer: Renderer) -> float:
@@ -303,32 +455,52 @@ def _es_descent(renderer: Renderer) -> float:
     return float(renderer.model.descent(renderer.phases[renderer.p.acq.es_phase]))
 
 
-def test_ejection_fraction_band_matches_blood_pool_areas(cohort: Path, answers: dict) -> None:
-    """Slice summation as a reader does it with the long-axis cross-reference: at ES only
+def _pixel_ef(cohort: Path, study_id: str, renderer: Renderer) -> float:
+    """Ejection fraction (%) from the cine's blood-pool areas (:func:`_lv_blood_area`) by
+    slice summation as a reader does it with the long-axis cross-reference: at ES only
     slices below the descended base count (a slice that is atrium at ES is left out), and
     the most basal counted slice's slab is trimmed or extended to the base plane."""
-    data = read_dataset(cohort)
+    info = read_dataset(cohort).studies[study_id].series["cine_sax"]
+    frames = _frames(cohort, study_id, "cine_sax")
+    ed_frames = frames[:, info.ed_frame or 0]
+    slice_u = renderer.model.slice_u
+    step = slice_u[1] - slice_u[0]
+    base = _es_descent(renderer)
+    geoms = [SliceGeometry(renderer, k) for k in range(info.slices - 1)]
+    bloods = [float(np.median(g.crop(ed_frames[k])[g.blood])) for k, g in enumerate(geoms)]
+    myo = float(np.median(np.concatenate([g.crop(ed_frames[k])[g.core_myo] / bloods[k]
+                                          for k, g in enumerate(geoms)])))
+    ed = es = 0.0
+    first = True
+    for k, g in enumerate(geoms):
+        ed += _lv_blood_area(ed_frames[k], g, bloods[k], myo)
+        if slice_u[k] < base + max(renderer.sax_offsets) + 0.5 * renderer.p.acq.pixel_mm:
+            continue     # atrium, or a slab that straddles the annulus, at ES
+        area = _lv_blood_area(frames[k, info.es_frame or 0], g, bloods[k], myo)
+        es += area * ((slice_u[k] + 0.5 * step - base) / step if first else 1.0)
+        first = False
+    return 100.0 * (1.0 - es / ed)
+
+
+EF_TOLERANCE = 3.5
+"""Largest |pixel EF - drawn EF| (points) a study may show: over the 400 studies of seeds 3,
+5, 7, 11 and 13 (main's and the round-7 images) the pixel EF read -0.07 to +2.91 points
+from the drawn one (mean +1.0: slice summation alone reads about +0.8), and 3.5 is that
+largest error and about one SD more. The flood fill without holes filled or partial
+volume read +2.1 on average (+0.8 to +4.4 over 120 studies of seeds 5, 11 and 13), which
+took two drawn mild EFs 2.6 points under the 50% cut into the normal band."""
+
+
+def test_ejection_fraction_band_matches_blood_pool_areas(cohort: Path, answers: dict) -> None:
+    """The EF read from the pixels (:func:`_pixel_ef`) is the drawn EF within
+    ``EF_TOLERANCE``, and its band is the label's wherever the drawn EF is further than
+    that from a band cut (nearer, the pixels cannot tell the band apart)."""
     for sid, a in answers.items():
-        info = data.studies[sid].series["cine_sax"]
-        frames = _frames(cohort, sid, "cine_sax")
         renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
-        slice_u = renderer.model.slice_u
-        step = slice_u[1] - slice_u[0]
-        base = _es_descent(renderer)
-        ed = es = 0.0
-        first = True
-        for k in range(info.slices - 1):
-            g = SliceGeometry(renderer, k)
-            ed_frame = frames[k, info.ed_frame or 0]
-            blood = float(np.median(g.crop(ed_frame)[g.blood]))
-            ed += _lv_blood_area(ed_frame, g, blood)
-            if slice_u[k] < base + max(renderer.sax_offsets) + 0.5 * renderer.p.acq.pixel_mm:
-                continue     # atrium, or a slab that straddles the annulus, at ES
-            area = _lv_blood_area(frames[k, info.es_frame or 0], g, blood)
-            es += area * ((slice_u[k] + 0.5 * step - base) / step if first else 1.0)
-            first = False
-        measured = 100.0 * (1.0 - es / ed)
-        assert ef_band(measured) == a["cine_lv_function"], (sid, round(measured, 1))
+        measured, drawn = _pixel_ef(cohort, sid, renderer), renderer.p.ef_percent
+        assert abs(measured - drawn) <= EF_TOLERANCE, (sid, round(measured, 1), round(drawn, 1))
+        if min(abs(drawn - cut) for cut in EF_CUTOFFS) > EF_TOLERANCE:
+            assert ef_band(measured) == a["cine_lv_function"], (sid, round(measured, 1))
 
 
 def _ring_coverage(frame: np.ndarray, g: SliceGeometry, blood: float, pixel_mm: float,
@@ -391,23 +563,40 @@ def test_basal_slices_above_the_descended_base_show_no_ring_at_end_systole(
     assert above >= 20 and below >= 40, (above, below)
 
 
-def _wall_base_mm(rel: np.ndarray, x: np.ndarray, u: np.ndarray, side: int, inner: float,
-                  outer: float, bin_mm: float) -> float:
-    """Axial position (mm from the ED base) where the LV wall on one side of a long-axis
-    view ends: walking from mid-ventricle towards the base, the first of two row bands whose
-    share of myocardium-level pixels falls below 60% of the mid-ventricular share."""
+MIN_WALL_SHARE = 0.3
+"""Mid-ventricular share of myocardium-level pixels below which a wall band is unreadable."""
+
+
+def _wall_base_mm(rel: np.ndarray, band: np.ndarray, u: np.ndarray, px: float) -> float:
+    """Axial position (mm from the ED base) where the LV wall in one side's ``band`` of a
+    long-axis view ends: walking from mid-ventricle towards the base in bins of two pixel
+    rows moved by one, the first of two bins whose share of myocardium-level pixels falls
+    below 60% of the mid-ventricular share. NaN when the band shows too little wall at
+    mid-ventricle (under ``MIN_WALL_SHARE``) to tell where it ends."""
     dark = (rel < 0.42) & (rel > 0.12)
-    side_band = (side * x > inner) & (side * x < outer)
 
     def share(lo: float) -> float:
-        band = side_band & (u >= lo) & (u < lo + bin_mm)
-        return float(dark[band].mean()) if band.sum() >= 3 else float("nan")
+        sel = band & (u >= lo) & (u < lo + 2.0 * px)
+        return float(dark[sel].mean()) if sel.sum() >= 3 else float("nan")
 
-    reference = np.nanmedian([share(lo) for lo in np.arange(20.0, 40.0, bin_mm)])
-    for lo in np.arange(20.0, -20.0, -bin_mm):
-        if share(lo) < 0.6 * reference and share(lo - bin_mm) < 0.6 * reference:
-            return float(lo + bin_mm)
+    reference = np.nanmedian([share(lo) for lo in np.arange(20.0, 40.0, px)])
+    if not reference >= MIN_WALL_SHARE:
+        return float("nan")
+    for lo in np.arange(20.0, -20.0, -px):
+        if share(lo) < 0.6 * reference and share(lo - px) < 0.6 * reference:
+            return float(lo + 2.0 * px)
     return float("nan")
+
+
+def _wall_bands(renderer: Renderer, view: str, phase: float) -> dict[int, np.ndarray]:
+    """Per side of a long-axis view (+1, -1), the pixels from 2 mm inside the drawn
+    endocardium to 1 mm beyond the drawn epicardium at a systolic phase factor: the wall
+    itself, whatever its thickness, and little of the pool or of what lies beyond it
+    (above the base the band goes on at the base's radii, over the atria)."""
+    plane, x, _ = renderer.lax_plane(view)
+    t = tissue(renderer.model, plane, np.array([phase], np.float32))
+    wall = (plane.rho > t.endo[0] - 2.0) & (plane.rho < t.epi[0] + 1.0)
+    return {side: wall & (side * x > 0) for side in (1, -1)}
 
 
 def _apex_mm(rel: np.ndarray, x: np.ndarray, u: np.ndarray, bin_mm: float) -> float:
@@ -421,38 +610,47 @@ def _apex_mm(rel: np.ndarray, x: np.ndarray, u: np.ndarray, bin_mm: float) -> fl
     return float("nan")
 
 
+def _annulus_moves(cohort: Path, study_id: str, renderer: Renderer
+                   ) -> tuple[list[float], list[float]]:
+    """From ED to ES, the moves (mm) of the four LV wall ends in the 4CH and 2CH cines
+    (:func:`_wall_base_mm`, NaN where unreadable) and of the apex in each view."""
+    p = renderer.p
+    px, es = p.acq.pixel_mm, p.acq.es_phase
+    r0, r1, c0, c1 = renderer.lax_window
+    moves, apex_moves = [], []
+    for view in ("4ch", "2ch"):
+        frames = _frames(cohort, study_id, f"cine_{view}")[0]
+        _, x, u = renderer.lax_plane(view)
+        rel = []
+        for f in (0, es):
+            frame = frames[f, r0:r1, c0:c1]
+            blood = np.median(frame[(np.abs(x) < 0.5 * p.heart.r_endo) & (u > 10) & (u < 40)])
+            rel.append(frame / blood)
+        bands = [_wall_bands(renderer, view, phase)
+                 for phase in (0.0, float(renderer.phases[es]))]
+        for side in (1, -1):
+            ends = [_wall_base_mm(r, b[side], u, px) for r, b in zip(rel, bands, strict=True)]
+            moves.append(ends[1] - ends[0])
+        apex_moves.append(_apex_mm(rel[1], x, u, px) - _apex_mm(rel[0], x, u, px))
+    return moves, apex_moves
+
+
 def test_long_axis_annulus_descends_by_the_drawn_amount(cohort: Path, answers: dict) -> None:
     """In the 4CH and 2CH cines the basal end of both LV walls moves towards the apex from
-    ED to ES by the drawn descent (one-pixel resolution at each end: a median error within
-    one pixel, 80% of studies within two and at most one in 40 beyond five; the atria,
-    groove fat, a thick HCM wall or a ghost can shift one view's reading), the apex
-    barely moves, and long-axis function is lower in amyloidosis than in normal hearts."""
+    ED to ES by the drawn descent (bins of two pixel rows moved by one at each end: a median
+    error within one pixel, 80% of studies within two and at most one in 40 beyond five or
+    unreadable; a ghost or the fat's chemical-shift line can shift one view's reading), the
+    apex barely moves, and long-axis function is lower in amyloidosis than in normal
+    hearts."""
     by_diagnosis: dict[str, list[float]] = defaultdict(list)
     apex: list[float] = []
     close: list[bool] = []         # within two pixels of the drawn descent
     errors: list[float] = []       # in pixels
     far: list[tuple] = []          # studies read more than five pixels off
     for sid in answers:
-        p = cohort_params(SEED, _index(sid), STUDIES)
-        renderer = Renderer(p)
-        px, es = p.acq.pixel_mm, p.acq.es_phase
-        r0, r1, c0, c1 = renderer.lax_window
-        moves, apex_moves = [], []
-        for view in ("4ch", "2ch"):
-            frames = _frames(cohort, sid, f"cine_{view}")[0]
-            _, x, u = renderer.lax_plane(view)
-            rel = []
-            for f in (0, es):
-                frame = frames[f, r0:r1, c0:c1]
-                blood = np.median(frame[(np.abs(x) < 0.5 * p.heart.r_endo) & (u > 10) & (u < 40)])
-                rel.append(frame / blood)
-            for side, angle in ((1, LAX_ANGLE[view]), (-1, LAX_ANGLE[view] + 180.0)):
-                wall = float(renderer.model.thickness[:2, int(angle) % 360].max())
-                outer = p.heart.r_endo + wall + 3.0     # this side's wall, not the thorax
-                ends = [_wall_base_mm(r, x, u, side, 0.5 * p.heart.r_endo, outer, px)
-                        for r in rel]
-                moves.append(ends[1] - ends[0])
-            apex_moves.append(_apex_mm(rel[1], x, u, px) - _apex_mm(rel[0], x, u, px))
+        renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
+        p, px = renderer.p, renderer.p.acq.pixel_mm
+        moves, apex_moves = _annulus_moves(cohort, sid, renderer)
         if np.sum(np.isfinite(moves)) < 2:              # of four wall ends: unreadable
             far.append((sid, moves, _es_descent(renderer)))
             continue
@@ -465,15 +663,17 @@ def test_long_axis_annulus_descends_by_the_drawn_amount(cohort: Path, answers: d
         assert max(abs(m) for m in apex_moves) <= 3.0 * px, (sid, apex_moves)
         apex.extend(abs(m) for m in apex_moves)
         by_diagnosis[p.diagnosis].append(measured)
-    # bSSFP's dark chemical-shift line along the epicardial and groove fat moves some
-    # one-pixel readings (seed 7: 0.875 of studies within two pixels before it, 0.825 after)
+    # read in the band fitted to the drawn wall, 0.95-1.0 of the studies of seeds 3, 5, 7,
+    # 11 and 13 are within two pixels (median 0.35-0.48 px, main's and round 7's images).
+    # The band before (0.5 r_endo to the thickest wall + 3 mm, 25 mm wide) was mostly blood
+    # for a 5 mm wall and held atrial and groove tissue above the base: seed 7 0.825, and
+    # seed 5's P0029 and P0039 and seed 13's P0005 and P0037 unreadable or 7-16 mm off
     assert np.median(errors) <= 1.0 and np.mean(close) >= 0.8, (np.median(errors),
                                                                 np.mean(close))
     # at most one study in 40 read more than five pixels off or unreadable (fewer than two
-    # of its four wall ends found): with the scanner's faint phase-encode ghosts (0.7%)
-    # seed 7's P0035 (DCM) reads its four wall ends at 13.7, -8.5, 1.7 and -6.8 mm against
-    # a drawn 9.2 mm (within 5 px without ghosts); with a square phase FOV seed 3's P0019
-    # finds one wall end of four
+    # of its four wall ends found): a phase-encode ghost or the bSSFP chemical-shift line
+    # at the groove fat can hide or move a wall end (before the fitted band, seed 7's P0035
+    # read 13.7, -8.5, 1.7 and -6.8 mm against a drawn 9.2 mm; now 10.3, 13.7, 1.7, 6.8)
     assert len(far) <= max(1, (len(errors) + len(far)) // 40), far
     bases = [m for v in by_diagnosis.values() for m in v]
     assert np.mean(apex) < 0.3 * np.mean(bases), (np.mean(apex), np.mean(bases))

@@ -1,4 +1,5 @@
-"""Binary-mask morphology on 2-D boolean arrays, 4-connected, numpy only."""
+"""Binary-mask morphology on 2-D boolean arrays, numpy only (4-connected unless named
+otherwise)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,25 @@ def fill_holes(region: np.ndarray) -> np.ndarray:
     border[[0, -1]] = True
     border[:, [0, -1]] = True
     return ~connected(~region, border)
+
+
+def in_clusters(mask: np.ndarray, min_size: int) -> np.ndarray:
+    """Pixels of ``mask`` whose 8-connected component holds at least ``min_size`` pixels.
+
+    Each pixel takes the largest label among its 8 neighbours in ``mask`` until no label
+    changes, so a component ends with one label (its largest pixel index)."""
+    rows, cols = mask.shape
+    labels = np.where(mask, np.arange(1, mask.size + 1).reshape(mask.shape), 0)
+    while True:
+        padded = np.pad(labels, 1)
+        grown = labels
+        for dr in (0, 1, 2):
+            for dc in (0, 1, 2):
+                grown = np.maximum(grown, padded[dr:dr + rows, dc:dc + cols])
+        grown = np.where(mask, grown, 0)
+        if np.array_equal(grown, labels):
+            break
+        labels = grown
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    return np.asarray(sizes[labels] >= min_size)

@@ -458,16 +458,26 @@ def blood_flow(model: HeartModel, plane: Plane, t: Tissue, phase: np.ndarray,
     return ((1.0 + (inflow - 1.0) * g) / inflow).astype(np.float32)
 
 
-def site_table(lesion: Lesion) -> np.ndarray:
-    """(4, 360) angular coverage of a lesion per level index, soft at sector borders."""
+PATCHY_FOCUS_DEG = 10.0
+"""Half-width of the confluent focus a patchy lesion keeps at the centre of every wall it
+names (docs/phantom.md, "Every named site shows its lesion")."""
+
+
+def site_table(lesion: Lesion, focus: bool = False) -> np.ndarray:
+    """(4, 360) angular coverage of a lesion per level index, soft at sector borders.
+
+    ``focus``: only the central ``PATCHY_FOCUS_DEG`` either side of each named wall's
+    centre (the apex cap has none), where a patchy lesion is confluent.
+    """
     table = np.zeros((4, 360))
     for level, wall in lesion.sites:
         row = LEVEL_INDEX[level]
         if level == LEVEL.apex:
-            table[row] = 1.0
+            table[row] = 0.0 if focus else 1.0
             continue
         centre = int(WALL_CENTRE_DEG[wall])
-        arcs = lesion.arcs or ((centre - 30.0, centre + 30.0),)
+        arcs = (((centre - PATCHY_FOCUS_DEG, centre + PATCHY_FOCUS_DEG),) if focus
+                else lesion.arcs or ((centre - 30.0, centre + 30.0),))
         for lo, hi in arcs:
             if lo >= centre + 30 or hi <= centre - 30:
                 continue
@@ -493,6 +503,9 @@ def lesion_fraction(lesions: tuple[Lesion, ...], plane: Plane, t: Tissue,
             radial = radial * _edge(hi * wall - depth, px)
         part = angular * radial
         if lesion.patchy and texture is not None:
-            part = part * texture[None]
+            # blotchy, but confluent at the centre of each named wall, so that a thin layer
+            # shows in every site its label names whatever the blotches' draw
+            focus = site_table(lesion, focus=True)[t.level, plane.deg]
+            part = part * np.maximum(texture[None], focus)
         out = np.maximum(out, part)
     return out.astype(np.float32)

@@ -117,6 +117,8 @@ FAT_SHIFT_HZ = 224.0
 TR_SSFP = 3.6                  # ms; bSSFP reads out at TE = TR/2
 TE_LGE, TE_PERF = 3.2, 1.0     # ms; segmented IR fast gradient echo, shortest-TE SR-GRE
 FAT_CLASSES = ("fat", "epi_fat")
+LGE_TEXTURE_KEY, T2_TEXTURE_KEY = 100, 300
+"""Keys of the patchy-lesion blotches of short-axis LGE and T2 (plus the slice index)."""
 # through-plane partial volume: a slice is the signal-weighted mean of SUBPLANES parallel
 # planes over its slice-select profile (slab_offsets); the profile's transitions have an SD
 # of SLICE_TRANSITION of its nominal thickness (a windowed-sinc pulse of time-bandwidth
@@ -752,8 +754,7 @@ class Renderer:
                 background += blurred[name][None] * v(name)
         texture = None
         if lesions and texture_key is not None and any(les.patchy for les in lesions):
-            texture = patch_texture(self._rng(texture_key),
-                                    (self.scan.rows, self.scan.cols))[r0:r1, c0:c1]
+            texture = self.lesion_texture(texture_key, window)
         weight = np.float32(1.0 / len(offsets))
         heart_sum: np.ndarray | None = None
         for depth, sub in zip(offsets, subs, strict=True):
@@ -778,6 +779,14 @@ class Renderer:
                                                   *background.shape[1:])).copy()
         background[:, sr0:sr1, sc0:sc1] += diff[:, sr0 - rr0:sr1 - rr0, sc0 - cc0:sc1 - cc0]
         return background * self._coil(plane_map, key)[None]
+
+    def lesion_texture(self, texture_key: int, window: Window) -> np.ndarray:
+        """The blotches of patchy lesions in one slice (:func:`patch_texture`), cropped to
+        ``window``; ``texture_key`` is the series' key plus the slice index
+        (``LGE_TEXTURE_KEY``, ``T2_TEXTURE_KEY``)."""
+        r0, r1, c0, c1 = window
+        return patch_texture(self._rng(texture_key),
+                             (self.scan.rows, self.scan.cols))[r0:r1, c0:c1]
 
     def _heart(self, plane: Plane, key: int, phases: np.ndarray, values: dict,
                lesions: tuple[Lesion, ...], texture: np.ndarray | None,
@@ -876,7 +885,7 @@ class Renderer:
     def lge_sax(self) -> np.ndarray:
         ed = np.zeros(1)
         values = self.values["lge"]
-        frames = [self._sax_frames(k, ed, values, self.p.scar, 100 + k, k,
+        frames = [self._sax_frames(k, ed, values, self.p.scar, LGE_TEXTURE_KEY + k, k,
                                    papillary=self.p.papillary_scar)
                   for k in range(self.p.acq.n_slices)]
         return self._stack(frames, 10, 1.0, list(range(self.p.acq.n_slices)))
@@ -891,7 +900,8 @@ class Renderer:
 
     def t2_sax(self) -> np.ndarray:
         values = self.values["t2"]
-        frames = [self._sax_frames(k, np.zeros(1), values, self.p.edema, 300 + k, k, rim=True)
+        frames = [self._sax_frames(k, np.zeros(1), values, self.p.edema, T2_TEXTURE_KEY + k, k,
+                                   rim=True)
                   for k in range(self.p.acq.n_slices)]
         return self._stack(frames, 20, values["lv_myo"] * 2.0, list(range(self.p.acq.n_slices)))
 

@@ -1,0 +1,117 @@
+"""How much of every site a lesion label names the drawn lesion shows (geometry, no noise).
+
+A label names (level, wall) sites; a lesion is drawn as a radial band of the wall, maybe
+in arcs or blotches, then seen through a thick slice (the slab's sub-planes) and the
+point-spread function. :func:`site_visibility` measures, per named site, the share of
+the site's core myocardium whose lesion share after both reaches the sequence's reading
+level, on the best slice of the site's level. docs/phantom.md, "Every named site shows
+its lesion", gives the rule the generator keeps (:data:`VISIBLE_SHARE`) and why.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cardiolens.data.anatomy import WALL_CENTRE_DEG, Site, slice_levels
+from cardiolens.data.vocabulary import LEVELS as LEVEL
+from cardiolens.phantom.geometry import lesion_fraction, tissue
+from cardiolens.phantom.params import Lesion
+from cardiolens.phantom.sequences import (
+    LGE_TEXTURE_KEY,
+    T2_TEXTURE_KEY,
+    Renderer,
+    blur,
+    psf_kernel,
+)
+
+READING_SHARE = {"lge_sax": 0.35, "t2_sax": 0.5, "perf_sax": 0.6}
+"""Share of a lesion's contrast a pixel must carry to read as lesion: the label-truth
+tests' levels (LGE 0.35 of what scar adds; T2 remote + 0.5 of what edema adds, the
+half-maximum edge; perfusion a defect peak under 0.6 of normal)."""
+READING_MYO = {"lge_sax": 0.5, "t2_sax": 0.95, "perf_sax": 0.95}
+"""Least slab-mean myocardium fraction of a pixel the tests read: LGE reads what the
+lesion adds, so partial-volume pixels count; T2 and perfusion read intensities, so only
+core myocardium (blood and fat would pull a partial-volume pixel down)."""
+MIN_CLUSTER = 3
+"""Connected bright pixels (8-neighbours) that make a T2 finding in the label-truth test:
+the noise is correlated over the point-spread function, so one noise excursion lights two
+neighbouring pixels. The noise-free shares here need no clusters."""
+VISIBLE_SHARE = 0.10
+"""Least share of a named site's read myocardium at the reading level: twice the 5% at
+which the label-truth tests call a site lit (docs/phantom.md)."""
+CORE_HALF_DEG = 27.0
+"""A wall's core: its 60-degree sector less 3 degrees each side (as the tests read)."""
+
+
+def _lesions(renderer: Renderer, series: str) -> tuple[Lesion, ...]:
+    p = renderer.p
+    if series == "lge_sax":
+        return p.scar
+    if series == "t2_sax":
+        return p.edema
+    if series == "perf_sax":
+        return (p.defect,) if p.defect is not None else ()
+    raise ValueError(f"no lesions drawn on {series}")
+
+
+def _slices(renderer: Renderer, series: str) -> list[tuple[int, str]]:
+    """(slice index, level) of every short-axis slice of ``series``."""
+    if series == "perf_sax":
+        return list(zip(renderer.perf_slices(), LEVEL[:3], strict=True))
+    return list(enumerate(slice_levels(renderer.p.acq.n_slices)))
+
+
+def _texture_key(series: str) -> int | None:
+    return {"lge_sax": LGE_TEXTURE_KEY, "t2_sax": T2_TEXTURE_KEY}.get(series)
+
+
+def site_visibility(renderer: Renderer, series: str) -> dict[Site, float]:
+    """Per site the series' lesions name: the largest share, over the slices of its
+    level, of the site's myocardium (pixels above ``READING_MYO``, in the wall's core
+    sector) whose lesion share reaches the reading level.
+
+    Args:
+        renderer: the study's renderer (its geometry, slab, textures and PSF).
+        series: ``lge_sax`` (scar), ``t2_sax`` (edema) or ``perf_sax`` (defect).
+
+    Returns:
+        ``{(level, wall): share}`` for every named site (apex: ``(Apex, "")``); 0 where no
+        slice of the level holds core myocardium.
+    """
+    lesions = _lesions(renderer, series)
+    named = {site for lesion in lesions for site in lesion.sites}
+    out: dict[Site, float] = dict.fromkeys(named, 0.0)
+    if not lesions:
+        return out
+    sharp = series == "perf_sax"
+    share = renderer.scan.perf_kspace if sharp else renderer.scan.kspace
+    k_rows, k_cols = psf_kernel(share, sharp), psf_kernel(min(1.0, share + 0.15), sharp)
+    key = _texture_key(series)
+    reading = READING_SHARE[series]
+    patchy = any(lesion.patchy for lesion in lesions)
+    for k, level in _slices(renderer, series):
+        sites = [s for s in named if s[0] == level]
+        if not sites:
+            continue
+        plane = renderer.sax_plane(k)
+        texture = (renderer.lesion_texture(key + k, renderer.sax_window)
+                   if patchy and key is not None else None)
+        myo = np.zeros(plane.rho.shape, np.float32)
+        drawn = np.zeros(plane.rho.shape, np.float32)
+        for depth in renderer.sax_offsets:
+            sub = renderer.sub_plane(plane, None, depth)
+            t = tissue(renderer.model, sub, np.zeros(1), renderer.scan.epi_fat_mm,
+                       renderer.epi_lobes, renderer.trabeculae, renderer.epi_patches)
+            myo += t.lv_myo[0]
+            drawn += t.lv_myo[0] * lesion_fraction(lesions, sub, t, texture)[0]
+        n = len(renderer.sax_offsets)
+        core = myo / n > READING_MYO[series]
+        seen = blur((drawn / n)[None], k_rows, k_cols)[0] >= reading
+        for site in sites:
+            mask = core
+            if site[1]:
+                delta = (plane.phi - WALL_CENTRE_DEG[site[1]] + 180.0) % 360.0 - 180.0
+                mask = core & (np.abs(delta) <= CORE_HALF_DEG)
+            if mask.any():
+                out[site] = max(out[site], float(seen[mask].mean()))
+    return out

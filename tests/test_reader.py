@@ -156,6 +156,47 @@ def test_black_blood_lv_is_found_beside_dark_lung_at_any_crop() -> None:
             assert abs(ring.radius - 30 * scale) < 3.0
 
 
+def synthetic_t2(edema_deg: float | None, seed: int = 0, size: int = 256,
+                 edema: float = 1.4, shading: float = 0.0) -> np.ndarray:
+    """A black-blood T2 short-axis frame: grey body, dark suppressed blood, a grey wall
+    with pixel noise, a dark RV crescent on the image left and, optionally, edema
+    ``edema`` times the myocardium in a 40-degree mid-wall band centred at ``edema_deg``
+    (image angle, 0 up, CCW). ``shading`` brightens the image towards its top (the
+    surface coil over the anterior chest) by that share across the heart's diameter."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    cy, cx = size / 2 + 3, size / 2 - 4
+    rho = np.hypot(yy - cy, xx - cx)
+    phi = np.degrees(np.arctan2(-(xx - cx), -(yy - cy))) % 360
+    image = np.full((size, size), 0.45)
+    image[rho < 42] = 0.30
+    image[rho < 30] = 0.06
+    image[(rho >= 44) & (rho < 58) & (np.abs(phi - 90) < 55)] = 0.06     # RV blood
+    if edema_deg is not None:
+        diff = np.abs((phi - edema_deg + 180) % 360 - 180)
+        image[(rho >= 32) & (rho < 40) & (diff < 20)] = 0.30 * edema
+    image = image * (1.0 + shading * np.clip((cy - yy) / 84.0, -0.5, 0.5))
+    return np.clip(image + rng.normal(0, 0.025, image.shape), 0, 1)
+
+
+def test_edema_below_the_old_fixed_ratio_is_read_and_coil_shading_is_not() -> None:
+    # edema 1.4x the myocardium (realistic T2: about 1.5x drawn, less after the blur) lies
+    # over 2.5 SD of the wall's own spread and 1.2x above it; a fixed 1.5x cut-off missed
+    # it. A plain noisy wall (its spread is the noise alone: without the 1.2x floor its
+    # noise peaks lit 11 sites) and a coil that brightens the anterior wall by 1.3x
+    # against the inferior one are no edema.
+    def read(edema_deg: float | None, shading: float) -> tuple[str, ...]:
+        frames = [_frame(synthetic_t2(edema_deg, seed=k, shading=shading), "t2", k, 3, level)
+                  for k, level in enumerate(("basal", "mid", "apical"))]
+        lesion = read_lesions(frames, "t2")
+        assert lesion is not None
+        return tuple(sorted({w for _, w in lesion.sites}))
+
+    assert read(0.0, 0.0) == ("Anterior",)
+    assert read(None, 0.0) == ()
+    assert read(None, 0.3) == ()
+
+
 def test_a_lesion_edge_sector_joins_its_lesion_but_not_alone() -> None:
     # hysteresis: a sector just under the cut-off belongs to the lesion it touches (its
     # neighbouring wall or the same wall on the next slice), an isolated one does not
@@ -168,11 +209,11 @@ def test_a_lesion_edge_sector_joins_its_lesion_but_not_alone() -> None:
 
 
 def synthetic_lax(half_width: float, seed: int = 0, size: int = 256,
-                  wall_px: float = 10.0) -> np.ndarray:
-    """A long-axis cine frame, apex up: grey body, a dark U-shaped wall around a bright
-    cavity of ``half_width`` px at the base that narrows to the apex, a dark papillary bar
-    inside the cavity on the image left of its centre line, and a bright atrium 5 px below the
-    wall's open base."""
+                  wall_px: float = 10.0, myo: float = 0.25, blur_px: int = 0) -> np.ndarray:
+    """A long-axis cine frame, apex up: grey body, a wall at ``myo`` (U-shaped) around a
+    bright cavity of ``half_width`` px at the base that narrows to the apex, a dark papillary
+    bar inside the cavity on the image left of its centre line, and a bright atrium 5 px below
+    the wall's open base; edges blurred by a (2 ``blur_px`` + 1)-px box, then noise."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size].astype(float)
     cx, base, length = size / 2, 170.0, 110.0
@@ -183,10 +224,14 @@ def synthetic_lax(half_width: float, seed: int = 0, size: int = 256,
     dx = np.abs(xx - cx)
     image = np.full((size, size), 0.55)
     above = yy <= base
-    image[above & (dx < wall)] = 0.25
+    image[above & (dx < wall)] = myo
     image[above & (dx < cavity)] = 0.92
-    image[(yy > base - 70) & (yy < base - 35) & (np.abs(xx - (cx - 12)) < 3)] = 0.25
+    image[(yy > base - 70) & (yy < base - 35) & (np.abs(xx - (cx - 12)) < 3)] = myo
     image[np.hypot(yy - (base + 26), xx - cx) < 21] = 0.92    # 5 px below the base
+    if blur_px:
+        kernel = np.ones(2 * blur_px + 1) / (2 * blur_px + 1)
+        for axis in (0, 1):
+            image = np.apply_along_axis(np.convolve, axis, image, kernel, mode="same")
     return np.clip(image + rng.normal(0, 0.03, image.shape), 0, 1)
 
 
@@ -201,6 +246,23 @@ def test_long_axis_cavity_spans_the_papillary_bar_and_stops_at_the_base() -> Non
     at = rows == 120
     expected = 2 * 30 * np.sqrt(1 - ((170 - 120) / 110) ** 2)
     assert abs(float(widths[at][0]) - expected) <= 3
+
+
+def test_long_axis_cavity_width_does_not_follow_the_myocardium_brightness() -> None:
+    # the border is placed between the pool and the myocardium measured in the frame, so a
+    # brighter myocardium (pool/wall 2.3 instead of 4.6: the real range is about 2.5-3.5)
+    # leaves a blurred cavity's width where it was; the border halfway to the field's darker
+    # quartile read it 3.3 px narrow, moving 2 px with the myocardium
+    def width(myo: float) -> float:
+        image = decode_image(_png(synthetic_lax(30.0, myo=myo, blur_px=4)))
+        cavity = find_cavity(image)  # type: ignore[arg-type]
+        assert cavity is not None
+        return float(cavity.widths[120 - cavity.top])
+
+    expected = 2 * 30 * np.sqrt(1 - ((170 - 120) / 110) ** 2)
+    dark, bright = width(0.2), width(0.4)
+    assert abs(dark - expected) <= 2.0 and abs(bright - expected) <= 2.0
+    assert abs(bright - dark) <= 1.5
 
 
 def test_long_axis_cavity_stops_at_a_valve_plane_joined_to_the_atrium() -> None:

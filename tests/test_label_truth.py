@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,10 @@ def _frames(cohort: Path, study_id: str, series: str) -> np.ndarray:
     return data.transpose(2, 3, 0, 1)
 
 
+CORE_MYO = 0.95
+"""Least slab-mean myocardium fraction of a core-myocardium pixel (no partial volume)."""
+
+
 class SliceGeometry:
     """Where to look in one short-axis slice at end-diastole (from the drawing geometry).
 
@@ -93,7 +98,7 @@ class SliceGeometry:
         self.centre = renderer.slice_centre(k)
         self.gain = renderer.sax_gain(k)
         self.myo_fraction = np.mean([t.lv_myo[0] for t in slab], axis=0)
-        self.core_myo = self.myo_fraction > 0.95
+        self.core_myo = self.myo_fraction > CORE_MYO
         endo = np.mean([t.endo[0] for t in slab], axis=0)
         epi = np.mean([t.epi[0] for t in slab], axis=0)
         self.depth = np.clip((plane.rho - endo) / np.maximum(epi - endo, 1e-3), 0, 1)
@@ -115,50 +120,22 @@ def _study_ids(answers: dict, subtask: str, value: object) -> list[str]:
     return [sid for sid, a in answers.items() if a.get(subtask) == value]
 
 
-def _site_fractions(cohort: Path, study_id: str, series: str, rel_threshold: float,
-                    reference: str, min_myo: float = 0.95) -> dict[tuple[str, str], float]:
-    """Per (level, wall): share of myocardium pixels brighter than a relative threshold.
-
-    ``reference`` normalises intensities: 'blood' (LV blood median) or 'myo' (each pixel
-    over its coil gain, then over the median of all core myocardium of the stack, T2: the
-    surface coil brightens the apex near the chest wall, a known mimic of edema that a
-    reader corrects for, as against skeletal muscle). LGE reads the lesions' own signal
-    instead (:func:`_lge_sites`).
-    """
-    frames = _frames(cohort, study_id, series)
-    renderer = Renderer(cohort_params(SEED, _index(study_id), STUDIES))
-    geoms = [SliceGeometry(renderer, k) for k in range(frames.shape[0])]
-    if reference == "blood":
-        ref = np.median(np.concatenate([g.crop(frames[k, 0])[g.blood]
-                                        for k, g in enumerate(geoms) if g.blood.any()]))
-    else:
-        frames = np.stack([frames[k] / geoms[k].gain for k in range(frames.shape[0])])
-        ref = np.median(np.concatenate([g.crop(frames[k, 0])[g.core_myo]
-                                        for k, g in enumerate(geoms)]))
-    maps = [g.crop(frames[k, 0]) / ref for k, g in enumerate(geoms)]
-    return {site: share for site, (share, _) in
-            _site_shares(maps, geoms, rel_threshold, min_myo).items()}
-
-
-def _site_shares(maps: list[np.ndarray], geoms: list[SliceGeometry], threshold: float,
-                 min_myo: float, tails: list[np.ndarray] | None = None
+def _site_shares(lit: list[np.ndarray], geoms: list[SliceGeometry], min_myo: float,
+                 tails: list[np.ndarray], stray: int
                  ) -> dict[tuple[str, str], tuple[float, float]]:
     """Per (level, wall), the highest over its slices of the share of myocardium pixels
-    above ``threshold`` (one stray pixel discounted) and of the share that noise alone
-    lights there (the mean of ``tails``, each pixel's chance to pass the threshold without
-    a lesion; 0 without ``tails``)."""
-    levels = slice_levels(len(maps))
+    (slab fraction above ``min_myo``, in the wall's core) that are ``lit``, less ``stray``
+    pixels per site (a stray noisy pixel is not a finding), and of the share that noise
+    alone lights there (the mean of ``tails``, each pixel's chance to be lit without a
+    lesion)."""
+    levels = slice_levels(len(lit))
     out: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for k, g in enumerate(geoms):
-        walls = WALLS6 if levels[k] != "Apex" else ("",)
-        for wall in walls:
+        for wall in (WALLS6 if levels[k] != "Apex" else ("",)):
             mask = (g.myo_fraction > min_myo) & (g.wall_core(wall) if wall else True)
             if mask.sum() >= 5:
-                count = int(np.sum(maps[k][mask] > threshold))
-                # one stray noisy pixel is not a finding
-                share = max(count - 1, 0) / int(mask.sum())
-                noise = float(tails[k][mask].mean()) if tails is not None else 0.0
-                out[(levels[k], wall)].append((share, noise))
+                share = max(int(lit[k][mask].sum()) - stray, 0) / int(mask.sum())
+                out[(levels[k], wall)].append((share, float(tails[k][mask].mean())))
     return {site: (max(s for s, _ in v), max(n for _, n in v)) for site, v in out.items()}
 
 
@@ -190,8 +167,8 @@ def _lge_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None
     gains = [g.crop(g.gain) for g in geoms]
     tails = [stats.rice.sf((f + threshold * gain) / sigma, f / sigma)
              for f, gain in zip(free, gains, strict=True)]
-    maps = [e / gain for e, gain in zip(excess, gains, strict=True)]
-    return _site_shares(maps, geoms, threshold, 0.5, tails)
+    lit = [e / gain > threshold for e, gain in zip(excess, gains, strict=True)]
+    return _site_shares(lit, geoms, 0.5, tails, stray=1)
 
 
 def _check_regional(fractions: dict[tuple[str, str], float], levels: list[str],
@@ -266,21 +243,36 @@ def test_lge_enhancement_sits_in_labelled_levels_and_walls(cohort: Path, answers
             assert share <= 0.02 + noise, f"{sid}: enhancement without an LGE label at {site}"
 
 
+def _unlabelled_wall_at_labelled_level(
+        answers: dict, finding: str, level_names: dict[str, str],
+        sites_of: Callable[[str], dict[tuple[str, str], tuple[float, float]]],
+) -> tuple[str, dict[tuple[str, str], tuple[float, float]], tuple[str, str]]:
+    """The first study with ``finding`` (``lge``, ``t2_edema``) that has an unlabelled wall
+    at a labelled ring level, its ``sites_of`` (the check's site shares), and the first
+    such (level, wall) among them: where a noise-allowance test puts its added signal
+    (seed 17's first LGE study has no such wall)."""
+    ring = {level_names[lv] for lv in ("Basal", "Mid", "Apical")}
+    for sid in _study_ids(answers, f"{finding}_presence", "Yes"):
+        levels, walls = answers[sid][f"{finding}_levels"], answers[sid][f"{finding}_walls"]
+        if not (set(WALLS6) - set(walls) and ring & set(levels)):
+            continue
+        sites = sites_of(sid)
+        site = next((site for site in sorted(sites) if site[1]
+                     and level_names[site[0]] in levels and site[1] not in walls), None)
+        if site is not None:
+            return sid, sites, site
+    raise AssertionError(f"no {finding} study with an unlabelled wall at a labelled level")
+
+
 def test_lge_noise_allowance_still_catches_faint_bleed(cohort: Path, answers: dict) -> None:
     """The noise allowance hides no lesion: scar signal added to one point more of an
     unlabelled wall's core than its clean limit (2% plus what noise lights there; under
     the 5% of a lit wall where the wall is large) fails the check of a study that passes
     as written."""
-    ring_levels = {LGE_LEVELS[lv] for lv in ("Basal", "Mid", "Apical")}
-    # a study with an unlabelled wall at a labelled level (seed 17's first LGE study has none)
-    sid = next(sid for sid in _study_ids(answers, "lge_presence", "Yes")
-               if set(WALLS6) - set(answers[sid]["lge_walls"])
-               and ring_levels & set(answers[sid]["lge_levels"]))
+    sid, sites, (level, wall) = _unlabelled_wall_at_labelled_level(
+        answers, "lge", LGE_LEVELS, lambda sid: _lge_sites(cohort, sid))
     a = answers[sid]
-    sites = _lge_sites(cohort, sid)
     _check_lge(sites, a, sid)
-    level, wall = next(site for site in sorted(sites) if site[1]
-                       and LGE_LEVELS[site[0]] in a["lge_levels"] and site[1] not in a["lge_walls"])
     frames = _frames(cohort, sid, "lge_sax").copy()
     renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
     k = slice_levels(frames.shape[0]).index(level)
@@ -396,14 +388,14 @@ def _edema_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None
     share that the study's own noise lights there (its clean allowance, as
     :func:`_lge_sites`), the highest over the level's slices.
 
-    A pixel reads as edema as :func:`_site_fractions` with ``reference="myo"`` reads it
-    (over its coil gain, over the stack's median core myocardium, above
-    :func:`_edema_threshold`), but only in a cluster of at least ``MIN_EDEMA_CLUSTER``
-    connected bright pixels, not after one stray pixel per site: the noise is correlated
-    over the point-spread function (k-space share 0.62-0.8), so one excursion lights
-    neighbours together (with clusters of two, noise lit 3.2-4.0% of a wall in studies
-    without edema, seeds 3 and 5). Edema is a region: the smallest drawn, a patchy
-    lesion's confluent focus in an apical subepicardial band (seed 3 P0004), lights a
+    A pixel reads as edema over its coil gain, over the stack's median core myocardium,
+    above :func:`_edema_threshold` (the surface coil brightens the apex near the chest wall,
+    a known mimic of edema that a reader corrects for), but only in a cluster of at least
+    ``MIN_EDEMA_CLUSTER`` connected bright pixels, not after one stray pixel per site: the
+    noise is correlated over the point-spread function (k-space share 0.62-0.8), so one
+    excursion lights neighbours together (with clusters of two, noise lit 3.2-4.0% of a wall
+    in studies without edema, seeds 3 and 5). Edema is a region: the smallest drawn, a
+    patchy lesion's confluent focus in an apical subepicardial band (seed 3 P0004), lights a
     connected run along the wall.
 
     The noise share is measured, not assumed: sigma (stored units, the same in every
@@ -427,18 +419,11 @@ def _edema_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None
                             in zip(written, free, geoms, strict=True)])
     sigma = float(np.median(-below[below < 0])) / 0.6745
     threshold = _edema_threshold(study_id)
-    levels = slice_levels(frames.shape[0])
-    out: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
-    for k, g in enumerate(geoms):
-        lit = in_clusters((written[k] / gains[k] / ref > threshold) & g.core_myo,
-                          MIN_EDEMA_CLUSTER)
-        tail = stats.rice.sf(threshold * ref * gains[k] / sigma, free[k] / sigma)
-        for wall in (WALLS6 if levels[k] != "Apex" else ("",)):
-            mask = g.core_myo & (g.wall_core(wall) if wall else True)
-            if mask.sum() >= 5:
-                out[(levels[k], wall)].append((float(lit[mask].mean()),
-                                               float(tail[mask].mean())))
-    return {site: (max(s for s, _ in v), max(n for _, n in v)) for site, v in out.items()}
+    lit = [in_clusters((w / gain / ref > threshold) & g.core_myo, MIN_EDEMA_CLUSTER)
+           for w, gain, g in zip(written, gains, geoms, strict=True)]
+    tails = [stats.rice.sf(threshold * ref * gain / sigma, f / sigma)
+             for f, gain in zip(free, gains, strict=True)]
+    return _site_shares(lit, geoms, CORE_MYO, tails, stray=0)
 
 
 def _check_edema(sites: dict[tuple[str, str], tuple[float, float]], answer: dict,
@@ -474,15 +459,10 @@ def test_edema_noise_allowance_still_catches_faint_signal(cohort: Path, answers:
     endocardial focus of an unlabelled wall's core, one pixel more than its clean limit
     (2% plus what noise lights there) and at least one cluster (``MIN_EDEMA_CLUSTER``),
     fails the check of a study that passes as written."""
-    ring_levels = {"Basal", "Mid", "Apical"}
-    sid = next(sid for sid in _study_ids(answers, "t2_edema_presence", "Yes")
-               if set(WALLS6) - set(answers[sid]["t2_edema_walls"])
-               and ring_levels & set(answers[sid]["t2_edema_levels"]))
+    sid, sites, (level, wall) = _unlabelled_wall_at_labelled_level(
+        answers, "t2_edema", PLAIN_LEVELS, lambda sid: _edema_sites(cohort, sid))
     a = answers[sid]
-    sites = _edema_sites(cohort, sid)
     _check_edema(sites, a, sid)
-    level, wall = next(site for site in sorted(sites) if site[1]
-                       and site[0] in a["t2_edema_levels"] and site[1] not in a["t2_edema_walls"])
     frames = _frames(cohort, sid, "t2_sax").copy()
     renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
     levels = slice_levels(frames.shape[0])

@@ -49,16 +49,22 @@ def _png(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _polar_grid(size: int, dy: float, dx: float) -> tuple[np.ndarray, np.ndarray]:
+    """Radius (px) and image angle (degrees, 0 up, CCW) about a centre offset by (dy, dx)
+    from the middle of a ``size`` square frame."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    cy, cx = size / 2 + dy, size / 2 + dx
+    return (np.hypot(yy - cy, xx - cx),
+            np.degrees(np.arctan2(-(xx - cx), -(yy - cy))) % 360)
+
+
 def synthetic_lge(lesion_deg: float | None, seed: int = 0, size: int = 256,
                   subendocardial: bool = False, blood: float = 0.42) -> np.ndarray:
     """An LGE short-axis frame: grey body, blood disk, dark wall, RV on the image left and,
     optionally, a scar centred at ``lesion_deg`` (image angle, 0 up, CCW): a 50-degree
     mid-wall stripe, or a 140-degree subendocardial band 8 px deep."""
     rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size].astype(float)
-    cy, cx = size / 2 + 3, size / 2 - 4
-    rho = np.hypot(yy - cy, xx - cx)
-    phi = np.degrees(np.arctan2(-(xx - cx), -(yy - cy))) % 360
+    rho, phi = _polar_grid(size, 3, -4)
     image = np.full((size, size), 0.22)
     image[rho < 40] = 0.05                                   # myocardium (nulled)
     image[rho < 30] = blood                                  # blood pool
@@ -164,10 +170,7 @@ def synthetic_t2(edema_deg: float | None, seed: int = 0, size: int = 256,
     (image angle, 0 up, CCW). ``shading`` brightens the image towards its top (the
     surface coil over the anterior chest) by that share across the heart's diameter."""
     rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size].astype(float)
-    cy, cx = size / 2 + 3, size / 2 - 4
-    rho = np.hypot(yy - cy, xx - cx)
-    phi = np.degrees(np.arctan2(-(xx - cx), -(yy - cy))) % 360
+    rho, phi = _polar_grid(size, 3, -4)
     image = np.full((size, size), 0.45)
     image[rho < 42] = 0.30
     image[rho < 30] = 0.06
@@ -175,7 +178,8 @@ def synthetic_t2(edema_deg: float | None, seed: int = 0, size: int = 256,
     if edema_deg is not None:
         diff = np.abs((phi - edema_deg + 180) % 360 - 180)
         image[(rho >= 32) & (rho < 40) & (diff < 20)] = 0.30 * edema
-    image = image * (1.0 + shading * np.clip((cy - yy) / 84.0, -0.5, 0.5))
+    height = rho * np.cos(np.radians(phi))                   # px above the heart's centre
+    image = image * (1.0 + shading * np.clip(height / 84.0, -0.5, 0.5))
     return np.clip(image + rng.normal(0, 0.025, image.shape), 0, 1)
 
 
@@ -338,10 +342,7 @@ def synthetic_cine_sax(akinetic_deg: float, systole: bool, seed: int = 0,
     the endocardium moves 30% inward except within 50 degrees of ``akinetic_deg`` (image
     angle, 0 up, CCW), and the wall thickens to keep its area."""
     rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size].astype(float)
-    cy, cx = size / 2 + 2, size / 2 + 3
-    rho = np.hypot(yy - cy, xx - cx)
-    phi = np.degrees(np.arctan2(-(xx - cx), -(yy - cy))) % 360
+    rho, phi = _polar_grid(size, 2, 3)
     endo_ed, epi_ed = 30.0, 41.0
     still = np.abs((phi - akinetic_deg + 180) % 360 - 180) < 50
     endo = np.where(still, endo_ed, 0.7 * endo_ed) if systole else np.full_like(rho, endo_ed)

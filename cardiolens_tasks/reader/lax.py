@@ -326,14 +326,15 @@ def find_cavity(image: np.ndarray) -> Cavity | None:
     for sy, sx in _seeds(sm, SEED_TRIES):
         found = _region(sm, sy, sx, body, lift)
         cavity = None if found is None else _trace(found[0], sm, *found[1:], sy, sx)
-        if cavity is None or found is None:
+        if cavity is None:
             continue
         myo = wall_level(sm, cavity)
         pool = pool_level(sm, cavity)
         if np.isfinite(myo) and myo < pool:
             again = _region(sm, sy, sx, body, lift, myo + BORDER_CUT * (pool - myo))
             traced = None if again is None else _trace(again[0], sm, *again[1:], sy, sx)
-            cavity = traced or cavity
+            if traced is not None:
+                return traced
         return cavity
     return None
 

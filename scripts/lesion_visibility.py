@@ -17,15 +17,9 @@ from collections import defaultdict
 from cardiolens.phantom.cohort import cohort_params
 from cardiolens.phantom.params import Lesion, StudyParams
 from cardiolens.phantom.sequences import Renderer
-from cardiolens.phantom.visibility import VISIBLE_SHARE, site_visibility
+from cardiolens.phantom.visibility import VISIBLE_SHARE, drawn_lesions, site_visibility
 
 SERIES = {"lge_sax": "scar", "t2_sax": "edema", "perf_sax": "defect"}
-
-
-def _lesions(p: StudyParams, series: str) -> tuple[Lesion, ...]:
-    if series == "perf_sax":
-        return (p.defect,) if p.defect is not None else ()
-    return p.scar if series == "lge_sax" else p.edema
 
 
 def _rule(p: StudyParams, lesion: Lesion, kind: str) -> str:
@@ -43,7 +37,7 @@ def table(seeds: list[int], studies: int) -> dict[str, list[tuple[str, float]]]:
             p = cohort_params(seed, i, studies)
             renderer = Renderer(p)
             for series, kind in SERIES.items():
-                lesions = _lesions(p, series)
+                lesions = drawn_lesions(p, series)
                 if not lesions:
                     continue
                 shown = site_visibility(renderer, series)
@@ -56,9 +50,13 @@ def table(seeds: list[int], studies: int) -> dict[str, list[tuple[str, float]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, action="append", required=True)
-    parser.add_argument("--studies", type=int, default=40)
+    parser.add_argument("--seed", type=int, action="append", required=True,
+                        help="cohort seed; repeat for several")
+    parser.add_argument("--studies", type=int, default=40,
+                        help="studies per seed, as generate_cohort numbers them (default 40)")
     args = parser.parse_args()
+    if args.studies < 1:
+        parser.error("--studies must be at least 1")
     rows = table(args.seed, args.studies)
     print(f"{'rule':52s} {'sites':>5s} {'lowest':>7s} {'under':>5s}  lowest site")
     for rule, sites in sorted(rows.items()):

@@ -15,7 +15,7 @@ import numpy as np
 from cardiolens.data.anatomy import WALL_CENTRE_DEG, Site, slice_levels
 from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.phantom.geometry import lesion_fraction, tissue
-from cardiolens.phantom.params import Lesion
+from cardiolens.phantom.params import Lesion, StudyParams
 from cardiolens.phantom.sequences import (
     LGE_TEXTURE_KEY,
     T2_TEXTURE_KEY,
@@ -43,8 +43,9 @@ CORE_HALF_DEG = 27.0
 """A wall's core: its 60-degree sector less 3 degrees each side (as the tests read)."""
 
 
-def _lesions(renderer: Renderer, series: str) -> tuple[Lesion, ...]:
-    p = renderer.p
+def drawn_lesions(p: StudyParams, series: str) -> tuple[Lesion, ...]:
+    """The lesions a short-axis series draws: scar on ``lge_sax``, edema on ``t2_sax``, the
+    defect on ``perf_sax``."""
     if series == "lge_sax":
         return p.scar
     if series == "t2_sax":
@@ -78,7 +79,7 @@ def site_visibility(renderer: Renderer, series: str) -> dict[Site, float]:
         ``{(level, wall): share}`` for every named site (apex: ``(Apex, "")``); 0 where no
         slice of the level holds core myocardium.
     """
-    lesions = _lesions(renderer, series)
+    lesions = drawn_lesions(renderer.p, series)
     named = {site for lesion in lesions for site in lesion.sites}
     out: dict[Site, float] = dict.fromkeys(named, 0.0)
     if not lesions:

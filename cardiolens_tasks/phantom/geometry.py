@@ -459,31 +459,85 @@ def blood_flow(model: HeartModel, plane: Plane, t: Tissue, phase: np.ndarray,
 
 
 PATCHY_FOCUS_DEG = 10.0
-"""Half-width of the confluent focus a patchy lesion keeps at the centre of every wall it
-names (docs/phantom.md, "Every named site shows its lesion")."""
+"""Least half-width (degrees) of the confluent focus a patchy lesion keeps at the centre
+of every wall it names (docs/phantom.md, "Every named site shows its lesion")."""
+PATCHY_FOCUS_MM = 7.0
+"""Half-length (mm, along the wall at each pixel's radius) of that focus: a patch of the
+same size at every level, so a small apical ring gets the pixels a basal one gets (10
+degrees are 3.5 mm at a 20 mm radius: two or three pixels of a thin apical wall after
+the slab and the point-spread function)."""
+PATCHY_FOCUS_DEPTH_MM = 5.0
+"""Least radial thickness (mm) of the focus of a layer at the wall's surface: the outer
+(or inner) pixel of a thin wall is partial volume with fat (or blood) across the slab, so
+a 3 mm subepicardial band of an 8 mm apical wall leaves no core pixel fully lit."""
+PATCHY_FOCUS_REACH = 0.65
+"""Furthest the focus of a surface layer reaches into the wall (share of the wall from
+its own surface): it never reaches the opposite third, where the layer profile of the
+label-truth tests reads the other layer."""
+PATCHY_FOCUS_MAX_DEG = 22.0
+"""Widest half-width of the focus (degrees): 8 inside the wall's 30, so the focus's soft
+edge and the point-spread function stay out of the neighbouring walls' cores."""
 
 
-def site_table(lesion: Lesion, focus: bool = False) -> np.ndarray:
-    """(4, 360) angular coverage of a lesion per level index, soft at sector borders.
-
-    ``focus``: only the central ``PATCHY_FOCUS_DEG`` either side of each named wall's
-    centre (the apex cap has none), where a patchy lesion is confluent.
-    """
+def site_table(lesion: Lesion) -> np.ndarray:
+    """(4, 360) angular coverage of a lesion per level index, soft at sector borders."""
     table = np.zeros((4, 360))
     for level, wall in lesion.sites:
         row = LEVEL_INDEX[level]
         if level == LEVEL.apex:
-            table[row] = 0.0 if focus else 1.0
+            table[row] = 1.0
             continue
         centre = int(WALL_CENTRE_DEG[wall])
-        arcs = (((centre - PATCHY_FOCUS_DEG, centre + PATCHY_FOCUS_DEG),) if focus
-                else lesion.arcs or ((centre - 30.0, centre + 30.0),))
+        arcs = lesion.arcs or ((centre - 30.0, centre + 30.0),)
         for lo, hi in arcs:
             if lo >= centre + 30 or hi <= centre - 30:
                 continue
             lo_i, hi_i = max(int(lo), centre - 30), min(int(hi), centre + 30)
             table[row, np.arange(lo_i, hi_i) % 360] = 1.0
     return _smooth_circular(table, 5)
+
+
+def patchy_focus(lesion: Lesion, plane: Plane, t: Tissue) -> np.ndarray:
+    """(T, H, W) confluent focus of a patchy lesion: in every named wall (the apex cap has
+    none), ``PATCHY_FOCUS_MM`` either side of the wall's centre along the wall at each
+    pixel's radius, at least ``PATCHY_FOCUS_DEG`` and at most ``PATCHY_FOCUS_MAX_DEG``,
+    soft over a pixel at its ends."""
+    out = np.zeros(t.level.shape, np.float32)
+    rho = np.maximum(plane.rho, 1.0)
+    half = np.clip(np.degrees(PATCHY_FOCUS_MM / rho), PATCHY_FOCUS_DEG, PATCHY_FOCUS_MAX_DEG)
+    px_deg = np.degrees(plane.pixel_mm / rho)
+    for level, wall in lesion.sites:
+        if level == LEVEL.apex:
+            continue
+        delta = np.abs((plane.phi - WALL_CENTRE_DEG[wall] + 180.0) % 360.0 - 180.0)
+        inside = np.clip((half - delta) / px_deg + 0.5, 0.0, 1.0)
+        out = np.maximum(out, np.where(t.level == LEVEL_INDEX[level], inside, 0.0))
+    return out
+
+
+def _radial(depth: np.ndarray, wall: np.ndarray, band: tuple[float, float],
+            px: float) -> np.ndarray:
+    """Inside-fraction of a radial band of the wall (fractions from endocardium to
+    epicardium), soft over a pixel."""
+    lo, hi = band
+    radial = np.ones_like(depth)
+    if lo > 0.0:
+        radial = radial * _edge(depth - lo * wall, px)
+    if hi < 1.0:
+        radial = radial * _edge(hi * wall - depth, px)
+    return radial
+
+
+def _focus_band(band: tuple[float, float], wall: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The radial band of a patchy lesion's focus: a layer at the wall's surface
+    (subepicardial or subendocardial) thickened away from it to ``PATCHY_FOCUS_DEPTH_MM``
+    where the wall is thin, never beyond ``PATCHY_FOCUS_REACH`` of the wall; a mid-wall
+    band is kept."""
+    lo, hi = band
+    reach = np.minimum(PATCHY_FOCUS_DEPTH_MM / wall, PATCHY_FOCUS_REACH)
+    lo_f = np.minimum(lo, 1.0 - reach) if hi >= 1.0 and lo > 0.0 else np.full_like(wall, lo)
+    hi_f = np.maximum(hi, reach) if lo <= 0.0 and hi < 1.0 else np.full_like(wall, hi)
+    return lo_f, hi_f
 
 
 def lesion_fraction(lesions: tuple[Lesion, ...], plane: Plane, t: Tissue,
@@ -495,17 +549,20 @@ def lesion_fraction(lesions: tuple[Lesion, ...], plane: Plane, t: Tissue,
     wall = np.maximum(t.epi - t.endo, 1e-3)
     for lesion in lesions:
         angular = site_table(lesion)[t.level, plane.deg]
-        lo, hi = lesion.band
-        radial = np.ones_like(depth)
-        if lo > 0.0:
-            radial = radial * _edge(depth - lo * wall, px)
-        if hi < 1.0:
-            radial = radial * _edge(hi * wall - depth, px)
-        part = angular * radial
+        radial = _radial(depth, wall, lesion.band, px)
         if lesion.patchy and texture is not None:
-            # blotchy, but confluent at the centre of each named wall, so that a thin layer
-            # shows in every site its label names whatever the blotches' draw
-            focus = site_table(lesion, focus=True)[t.level, plane.deg]
-            part = part * np.maximum(texture[None], focus)
+            # blotchy, but confluent in a compact focus at the centre of each named wall,
+            # so that a thin layer shows in every site its label names whatever the
+            # blotches' draw (docs/phantom.md, "Every named site shows its lesion")
+            lo_f, hi_f = _focus_band(lesion.band, wall)
+            focus = np.ones_like(depth)
+            if lesion.band[0] > 0.0:
+                focus = focus * _edge(depth - lo_f * wall, px)
+            if lesion.band[1] < 1.0:
+                focus = focus * _edge(hi_f * wall - depth, px)
+            focus = focus * patchy_focus(lesion, plane, t)
+            part = angular * np.maximum(radial * texture[None], focus)
+        else:
+            part = angular * radial
         out = np.maximum(out, part)
     return out.astype(np.float32)

@@ -61,6 +61,7 @@ from cardiolens.phantom.scanner import (
     draw_profile,
     fast_length,
     fov_mask,
+    ghosts,
     suppression_mask,
     uniform_unit,
 )
@@ -622,10 +623,15 @@ class Renderer:
 
     def lesion_free(self, series: str, k: int) -> np.ndarray:
         """Noise-free (H, W) short-axis slice ``k`` of ``lge_sax`` or ``t2_sax`` drawn without
-        its lesions, in stored units (label-truth tests measure what lesions add to it)."""
+        its lesions, with the phase-encode ghosts of its segmented acquisition (they are
+        there whether or not the slice holds a lesion), in stored units (label-truth tests
+        measure what lesions add to it)."""
         sequence = series.split("_")[0]
         frame = self._sax_frames(k, np.zeros(1), self.values[sequence], (), None, k,
                                  rim=sequence == "t2")
+        if self.scanner.ghost > 0.0:
+            real, imag = ghosts(self.scanner, frame[None], self.moving([k])[:, None])
+            return np.hypot(real[0, 0], imag[0, 0]) * np.float32(self.stored_gain)
         return np.abs(frame[0]) * np.float32(self.stored_gain)
 
     def _coil(self, plane_map: PlaneMap, key: int | None = None) -> np.ndarray:

@@ -1,11 +1,15 @@
-"""How much of every site a lesion label names the drawn lesion shows (geometry, no noise).
+"""How much of every site a lesion label names the drawn lesion shows, as the label-truth
+tests read it.
 
 A label names (level, wall) sites; a lesion is drawn as a radial band of the wall, maybe
 in arcs or blotches, then seen through a thick slice (the slab's sub-planes) and the
 point-spread function. :func:`site_visibility` measures, per named site, the share of
-the site's core myocardium whose lesion share after both reaches the sequence's reading
-level, on the best slice of the site's level. docs/phantom.md, "Every named site shows
-its lesion", gives the rule the generator keeps (:data:`VISIBLE_SHARE`) and why.
+the site's core myocardium that reads as lesion in the written image for certain: the
+noise-free lesion share reaches the sequence's reading level plus a margin for the
+study's own noise (:data:`NOISE_MARGIN` SDs at each pixel's coil gain), in connected
+clusters as the tests count them (:data:`READING_CLUSTER`), on the best slice of the
+site's level. docs/phantom.md, "Every named site shows its lesion", gives the rule the
+generator keeps (:data:`VISIBLE_SHARE`) and why.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from cardiolens.data.anatomy import WALL_CENTRE_DEG, Site, slice_levels
+from cardiolens.data.masks import in_clusters
 from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.phantom.geometry import lesion_fraction, tissue
 from cardiolens.phantom.params import Lesion, StudyParams
@@ -23,6 +28,7 @@ from cardiolens.phantom.sequences import (
     blur,
     psf_kernel,
 )
+from cardiolens.phantom.scanner import g_factor
 
 READING_SHARE = {"lge_sax": 0.35, "t2_sax": 0.5, "perf_sax": 0.6}
 """Share of a lesion's contrast a pixel must carry to read as lesion: the label-truth
@@ -35,10 +41,22 @@ core myocardium (blood and fat would pull a partial-volume pixel down)."""
 MIN_CLUSTER = 3
 """Connected bright pixels (8-neighbours) that make a T2 finding in the label-truth test:
 the noise is correlated over the point-spread function, so one noise excursion lights two
-neighbouring pixels. The noise-free shares here need no clusters."""
+neighbouring pixels."""
+READING_CLUSTER = {"lge_sax": 1, "t2_sax": MIN_CLUSTER, "perf_sax": 1}
+"""Least connected pixels a bright pixel needs to count, as each label-truth test reads:
+T2 in clusters of :data:`MIN_CLUSTER`, LGE and perfusion pixel by pixel."""
+NOISE_MARGIN = 1.0
+"""Noise SDs above the reading level a pixel's noise-free lesion share must reach: a
+cluster of such pixels stays above the reading level in the written image (each pixel
+with probability 0.84, correlated with its neighbours)."""
+NOISE_REFERENCE = {"lge_sax": ("lge", None), "t2_sax": ("t2", "lv_myo")}
+"""The signal whose 1/SNR is a series' noise SD (``Renderer.lge_sax``: 1.0;
+``Renderer.t2_sax``: twice the myocardium) as (values key, tissue or None for 1.0).
+Perfusion reads the defect's peak over dynamics, against no single-frame noise: no
+margin."""
 VISIBLE_SHARE = 0.10
-"""Least share of a named site's read myocardium at the reading level: twice the 5% at
-which the label-truth tests call a site lit (docs/phantom.md)."""
+"""Least share of a named site's read myocardium that reads as lesion for certain: twice
+the 5% at which the label-truth tests call a site lit (docs/phantom.md)."""
 CORE_HALF_DEG = 27.0
 """A wall's core: its 60-degree sector less 3 degrees each side (as the tests read)."""
 
@@ -66,10 +84,30 @@ def _texture_key(series: str) -> int | None:
     return {"lge_sax": LGE_TEXTURE_KEY, "t2_sax": T2_TEXTURE_KEY}.get(series)
 
 
+def noise_share(renderer: Renderer, series: str, k: int) -> np.ndarray | float:
+    """The written image's noise SD over the lesion's contrast in each pixel of short-axis
+    slice ``k`` (its heart window), as the label-truth tests see it after dividing by the
+    coil gain: ``reference / snr * g-factor / (coil * |lesion - myocardium|)``; 0 for
+    perfusion (:data:`NOISE_REFERENCE`)."""
+    if series not in NOISE_REFERENCE:
+        return 0.0
+    key, tissue_name = NOISE_REFERENCE[series]
+    values = renderer.values[key]
+    reference = 1.0 if tissue_name is None else 2.0 * abs(complex(values[tissue_name]))
+    contrast = abs(complex(values["lesion"])) - abs(complex(values["lv_myo"]))
+    r0, r1, c0, c1 = renderer.sax_window
+    coil = renderer.sax_gain(k)[r0:r1, c0:c1] / np.float32(renderer.stored_gain)
+    g = g_factor(renderer.scanner, renderer.scan.rows)[r0:r1]
+    sigma = reference / renderer.scan.snr * g / np.maximum(coil, 1e-3)
+    return np.asarray(sigma / max(contrast, 1e-6), np.float32)
+
+
 def site_visibility(renderer: Renderer, series: str) -> dict[Site, float]:
     """Per site the series' lesions name: the largest share, over the slices of its
     level, of the site's myocardium (pixels above ``READING_MYO``, in the wall's core
-    sector) whose lesion share reaches the reading level.
+    sector) whose noise-free lesion share reaches the reading level plus
+    ``NOISE_MARGIN`` noise SDs (:func:`noise_share`), counted in connected clusters of
+    ``READING_CLUSTER`` pixels of the slice's read myocardium.
 
     Args:
         renderer: the study's renderer (its geometry, slab, textures and PSF).
@@ -107,7 +145,9 @@ def site_visibility(renderer: Renderer, series: str) -> dict[Site, float]:
             drawn += t.lv_myo[0] * lesion_fraction(lesions, sub, t, texture)[0]
         n = len(renderer.sax_offsets)
         core = myo / n > READING_MYO[series]
-        seen = blur((drawn / n)[None], k_rows, k_cols)[0] >= reading
+        level_needed = reading + NOISE_MARGIN * noise_share(renderer, series, k)
+        seen = blur((drawn / n)[None], k_rows, k_cols)[0] >= level_needed
+        seen = in_clusters(seen & core, READING_CLUSTER[series])
         for site in sites:
             mask = core
             if site[1]:

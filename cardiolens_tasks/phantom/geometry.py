@@ -515,29 +515,32 @@ def patchy_focus(lesion: Lesion, plane: Plane, t: Tissue) -> np.ndarray:
     return out
 
 
-def _radial(depth: np.ndarray, wall: np.ndarray, band: tuple[float, float],
-            px: float) -> np.ndarray:
-    """Inside-fraction of a radial band of the wall (fractions from endocardium to
-    epicardium), soft over a pixel."""
-    lo, hi = band
+def _radial(depth: np.ndarray, wall: np.ndarray, lo: float | np.ndarray,
+            hi: float | np.ndarray, px: float) -> np.ndarray:
+    """Inside-fraction of the radial band ``lo``-``hi`` of the wall (fractions from
+    endocardium to epicardium), soft over a pixel; a bound at the wall's surface (0 or 1)
+    is no edge."""
     radial = np.ones_like(depth)
-    if lo > 0.0:
+    if np.any(np.asarray(lo) > 0.0):
         radial = radial * _edge(depth - lo * wall, px)
-    if hi < 1.0:
+    if np.any(np.asarray(hi) < 1.0):
         radial = radial * _edge(hi * wall - depth, px)
     return radial
 
 
-def _focus_band(band: tuple[float, float], wall: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _focus_band(band: tuple[float, float], wall: np.ndarray
+                ) -> tuple[float | np.ndarray, float | np.ndarray]:
     """The radial band of a patchy lesion's focus: a layer at the wall's surface
     (subepicardial or subendocardial) thickened away from it to ``PATCHY_FOCUS_DEPTH_MM``
     where the wall is thin, never beyond ``PATCHY_FOCUS_REACH`` of the wall; a mid-wall
     band is kept."""
     lo, hi = band
     reach = np.minimum(PATCHY_FOCUS_DEPTH_MM / wall, PATCHY_FOCUS_REACH)
-    lo_f = np.minimum(lo, 1.0 - reach) if hi >= 1.0 and lo > 0.0 else np.full_like(wall, lo)
-    hi_f = np.maximum(hi, reach) if lo <= 0.0 and hi < 1.0 else np.full_like(wall, hi)
-    return lo_f, hi_f
+    if lo > 0.0 and hi >= 1.0:
+        return np.minimum(lo, 1.0 - reach), hi
+    if lo <= 0.0 and hi < 1.0:
+        return lo, np.maximum(hi, reach)
+    return lo, hi
 
 
 def lesion_fraction(lesions: tuple[Lesion, ...], plane: Plane, t: Tissue,
@@ -549,18 +552,13 @@ def lesion_fraction(lesions: tuple[Lesion, ...], plane: Plane, t: Tissue,
     wall = np.maximum(t.epi - t.endo, 1e-3)
     for lesion in lesions:
         angular = site_table(lesion)[t.level, plane.deg]
-        radial = _radial(depth, wall, lesion.band, px)
+        radial = _radial(depth, wall, *lesion.band, px)
         if lesion.patchy and texture is not None:
             # blotchy, but confluent in a compact focus at the centre of each named wall,
             # so that a thin layer shows in every site its label names whatever the
             # blotches' draw (docs/phantom.md, "Every named site shows its lesion")
-            lo_f, hi_f = _focus_band(lesion.band, wall)
-            focus = np.ones_like(depth)
-            if lesion.band[0] > 0.0:
-                focus = focus * _edge(depth - lo_f * wall, px)
-            if lesion.band[1] < 1.0:
-                focus = focus * _edge(hi_f * wall - depth, px)
-            focus = focus * patchy_focus(lesion, plane, t)
+            focus = (_radial(depth, wall, *_focus_band(lesion.band, wall), px)
+                     * patchy_focus(lesion, plane, t))
             part = angular * np.maximum(radial * texture[None], focus)
         else:
             part = angular * radial

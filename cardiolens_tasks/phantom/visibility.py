@@ -21,6 +21,7 @@ from cardiolens.data.masks import in_clusters
 from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.phantom.geometry import lesion_fraction, tissue
 from cardiolens.phantom.params import Lesion, StudyParams
+from cardiolens.phantom.scanner import g_factor
 from cardiolens.phantom.sequences import (
     LGE_TEXTURE_KEY,
     T2_TEXTURE_KEY,
@@ -28,7 +29,6 @@ from cardiolens.phantom.sequences import (
     blur,
     psf_kernel,
 )
-from cardiolens.phantom.scanner import g_factor
 
 READING_SHARE = {"lge_sax": 0.35, "t2_sax": 0.5, "perf_sax": 0.6}
 """Share of a lesion's contrast a pixel must carry to read as lesion: the label-truth

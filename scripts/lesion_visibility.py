@@ -4,9 +4,10 @@
 
 For each study of each seed (parameters only, nothing is written) and each lesion series
 (LGE scar, T2 edema, perfusion defect), :func:`cardiolens.phantom.visibility.site_visibility`
-gives every named site's visible share; the table groups sites by the rule that drew
-them (diagnosis, layer, patchy, arcs) with their count, lowest share and how many fall
-under the minimum (docs/phantom.md, "Every named site shows its lesion").
+gives every named site's visible share as the label-truth tests read it (a noise SD
+above the reading level, T2 in 3-pixel clusters); the table groups sites by the rule that
+drew them (diagnosis, layer, patchy, arcs) with their count, lowest share and how many
+fall under the minimum (docs/phantom.md, "Every named site shows its lesion").
 """
 
 from __future__ import annotations

@@ -150,7 +150,9 @@ def _lge_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None
     over each pixel's coil gain (in LGE blood, fat and scar are all bright, so a
     threshold on the blood would not separate them). Without the ghosts in the reference,
     seed 23 P0029 (amyloid, whose inversion time leaves the chest wall at full signal) lit
-    4 of the 150 pixels of its unlabelled apex cap with or without its scar drawn. The noise is measured, not assumed:
+    4 of the 150 pixels of its unlabelled apex cap with or without its scar drawn.
+
+    The noise is measured, not assumed:
     sigma is the robust SD (1.4826 MAD) of the written minus the noise-free pixels in the
     LV blood pool, in stored units (a magnitude image; the pool is far above the noise, so
     there it is Gaussian, and before coil shading it is the same in every pixel of the

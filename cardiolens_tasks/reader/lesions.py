@@ -33,9 +33,11 @@ they did at one cut-off (hysteresis, as in edge tracing)."""
 MIN_SAMPLES = 3           # lesion samples per ray (1.5 px)
 DIFFUSE_SITES = 12
 ENDO_BASED = {LAYER.subendocardial, LAYER.transmural}
-"""LGE layers that start at the endocardium. Short of diffuse involvement, such scar is
-read as focal (infarct scar spreads from the endocardium within one territory); its thin
-edges break into fragments on single frames, which would otherwise look patchy."""
+"""Layers that start at the endocardium. Short of diffuse involvement, such a lesion is
+read as focal: infarct scar, and the edema of the area at risk around it, spread from the
+endocardium as one wavefront within one territory; their thin edges break into fragments
+on single frames (and edema at 1.5x myocardium lights only part of its sector's rays),
+which would otherwise look patchy."""
 LGE_Z = LESION_Z
 LGE_REACH = (0.2, 0.85)
 """LGE scar touches the endocardium when read from below 0.2 of the wall, the epicardium
@@ -330,8 +332,8 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
     layers = tuple(k for k in LAYER if layer_votes.get(k, 0) >= max(1, 0.25 * total))
     if len(ordered) >= DIFFUSE_SITES:
         distribution = DISTRIBUTION.diffuse
-    elif sequence == "lge" and layers and set(layers) <= ENDO_BASED:
-        # the ischemic wavefront: one subendocardial-based scar
+    elif layers and set(layers) <= ENDO_BASED:
+        # the ischemic wavefront: one subendocardial-based scar or area at risk
         distribution = DISTRIBUTION.focal
     elif len(layers) > 1 or (patchy_votes and float(np.median(patchy_votes)) < 0.8):
         distribution = DISTRIBUTION.patchy

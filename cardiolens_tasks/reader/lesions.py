@@ -21,7 +21,16 @@ from cardiolens.data.anatomy import LEVELS, WALLS6, Site
 from cardiolens.data.vocabulary import DISTRIBUTION, LAYER
 from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.reader.request import Frame
-from cardiolens.reader.sax import LESION_Z, R_STEP, Ring, first_true, polar, smooth, sustained
+from cardiolens.reader.sax import (
+    LESION_Z,
+    R_STEP,
+    T2_FLUID,
+    Ring,
+    first_true,
+    polar,
+    smooth,
+    sustained,
+)
 from cardiolens.reader.series import SaxSeries, sax_series
 
 SITE_SHARE = 0.3          # share of a sector's rays that must be enhanced
@@ -62,8 +71,6 @@ T2_FLOOR = 1.2
 pixel noise (no texture, no shading) would otherwise light its noise peaks. Edema is
 about 1.4x remote myocardium at 1.5 T (T2 72 against 52 ms); 1.2 binds on no seed-7 ring
 read (1.0, 1.2 and 1.3 read seed 7's T2 alike)."""
-T2_FLUID = 2.2
-"""Samples brighter than this ratio to remote myocardium are pericardial fluid."""
 T2_Z = -0.95
 """The apical cap's edema margin on the myocardium-0, blood-1 scale."""
 DARK_Z = 0.25

@@ -165,11 +165,12 @@ def test_black_blood_lv_is_found_beside_dark_lung_at_any_crop() -> None:
 def synthetic_t2(edema_deg: float | None, seed: int = 0, size: int = 256,
                  edema: float = 1.4, shading: float = 0.0, myo: float = 0.30,
                  rv_deg: float | None = 90.0, lung_deg: float | None = None,
-                 effusion_px: int = 0) -> np.ndarray:
+                 effusion_px: int = 0, outer: float = 42.0) -> np.ndarray:
     """A black-blood T2 short-axis frame: grey body, dark suppressed blood, a grey wall
-    (``myo``) with pixel noise, a dark RV crescent centred at image angle ``rv_deg`` (the
-    image left; None: no crescent) and, optionally, edema ``edema`` times the myocardium
-    in a 40-degree mid-wall band centred at ``edema_deg`` (image angle, 0 up, CCW).
+    (``myo``, out to ``outer`` px) with pixel noise, a dark RV crescent centred at image
+    angle ``rv_deg`` (the image left; None: no crescent) and, optionally, edema ``edema``
+    times the myocardium in a 40-degree mid-wall band centred at ``edema_deg`` (image
+    angle, 0 up, CCW).
     ``shading`` brightens the image towards its top (the surface coil over the anterior
     chest) by that share across the heart's diameter; ``lung_deg`` puts dark lung against
     the wall in an 80-degree sector there; ``effusion_px`` wraps the wall in that much
@@ -177,17 +178,18 @@ def synthetic_t2(edema_deg: float | None, seed: int = 0, size: int = 256,
     rng = np.random.default_rng(seed)
     rho, phi = _polar_grid(size, 3, -4)
     image = np.full((size, size), 0.45)
-    image[rho < 42] = myo
+    image[rho < outer] = myo
     image[rho < 30] = 0.06
     if effusion_px:
         image[(rho >= 42) & (rho < 42 + effusion_px)] = 1.0
         image[(rho >= 42 + effusion_px) & (rho < 60)] = 0.04
     if rv_deg is not None:                      # RV blood (the pericardium wraps it too)
         diff = np.abs((phi - rv_deg + 180) % 360 - 180)
-        image[(rho >= (42 if effusion_px else 44)) & (rho < 58) & (diff < 55)] = 0.06
+        image[(rho >= outer + (0 if effusion_px else 2)) & (rho < outer + 16)
+              & (diff < 55)] = 0.06
     if lung_deg is not None:
         diff = np.abs((phi - lung_deg + 180) % 360 - 180)
-        image[(rho >= 43) & (rho < 80) & (diff < 40)] = 0.04
+        image[(rho >= outer + 1) & (rho < 80) & (diff < 40)] = 0.04
     if edema_deg is not None:
         diff = np.abs((phi - edema_deg + 180) % 360 - 180)
         image[(rho >= 32) & (rho < 40) & (diff < 20)] = myo * edema
@@ -243,6 +245,23 @@ def test_a_crescent_score_still_rising_at_the_search_limit_is_no_rotation() -> N
     assert no_rv is not None and no_rv.rotation == 0.0
     turned = sax_series(_t2_series(edema_deg=None, rv_deg=105.0), "t2")
     assert turned is not None and abs(turned.rotation - 15.0) <= 5.0
+
+
+def test_edema_is_not_graded_on_an_obliquely_cut_last_ring() -> None:
+    # the last ring before the apical cap whose wall reads 1.25x the series' typical wall
+    # is cut obliquely (partial volume of cap, fat and fluid): a bright band there is not
+    # graded; the same band in a last ring of ordinary thickness is
+    def apical_sites(outer: float) -> set[str]:
+        frames = [_frame(synthetic_t2(None, seed=0), "t2", 0, 4, "basal"),
+                  _frame(synthetic_t2(None, seed=1), "t2", 1, 4, "mid"),
+                  _frame(synthetic_t2(0.0, seed=2, outer=outer), "t2", 2, 4, "apical"),
+                  _frame(synthetic_t2(None, seed=3, outer=29.0), "t2", 3, 4, "apex")]
+        read = read_lesions(frames, "t2")
+        assert read is not None
+        return {level for level, _ in read.sites}
+
+    assert apical_sites(42.0) == {"Apical"}
+    assert apical_sites(50.0) == set()
 
 
 def test_a_lesion_edge_sector_joins_its_lesion_but_not_alone() -> None:

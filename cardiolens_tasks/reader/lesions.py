@@ -71,6 +71,13 @@ T2_FLOOR = 1.2
 pixel noise (no texture, no shading) would otherwise light its noise peaks. Edema is
 about 1.4x remote myocardium at 1.5 T (T2 72 against 52 ms); 1.2 binds on no seed-7 ring
 read (1.0, 1.2 and 1.3 read seed 7's T2 alike)."""
+OBLIQUE = 1.25
+"""The last short-axis T2 ring before the apical cap is cut obliquely (the curved wall
+runs through the slab) when its median wall is thicker than this share of the series'
+typical wall: partial volume there mixes the cap, epicardial fat and fluid into the wall
+at edema-like levels, and edema is not graded on it. Seed 7: those rings read 1.17-1.49
+times the series' wall (1.6-1.8 in apical hypertrophy, where only this last one is left
+out); any cut-off from 1.15 to 1.3 reads seed 7's T2 alike."""
 T2_Z = -0.95
 """The apical cap's edema margin on the myocardium-0, blood-1 scale."""
 DARK_Z = 0.25
@@ -293,10 +300,17 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
     contrast = [abs(r.blood - r.myo) for r in series.rings if r.valid]
     least = MIN_CONTRAST * float(np.median(contrast)) if contrast else np.inf
     rays: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    walls = [float(np.median(r.thickness)) for r in series.rings if r.valid]
+    typical = float(np.median(walls)) if walls else np.inf
+    last = max((i for i in range(len(series.frames)) if series.level(i) != LEVEL.apex),
+               key=lambda i: series.frames[i].slice, default=-1)
     for i, (frame, ring) in enumerate(zip(series.frames, series.rings, strict=True)):
         if series.level(i) == LEVEL.apex:
             if _apex_lesion(frame, series, sequence):
                 sites.add((LEVEL.apex, ""))
+        elif (sequence == "t2" and i == last
+              and float(np.median(ring.thickness)) > OBLIQUE * typical):
+            continue                                 # cut obliquely: partial volume
         elif abs(ring.blood - ring.myo) >= least:  # else the ring found no blood here
             rays[i] = _ray_lesions(ring, sequence)
     shares = {(i, w): float(rays[i][0][series.walls == w].mean()) for i in rays

@@ -261,8 +261,9 @@ def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | Non
 
 T2_FLUID = 2.2
 """On black-blood T2 (STIR) samples brighter than this ratio to the myocardium are fluid
-(pericardial effusion: T2 well above 150 ms against 52 ms, 2.5x or more at the echo
-times used, against edema's 1.3-1.6x), or clipped to white by the window."""
+(pericardial effusion, whose T2 of well over 150 ms against the myocardium's 52 ms gives
+it several times the myocardium's signal, against edema's 1.3-1.6x), as are samples the
+window clips to white."""
 FLUID_RUN = 4
 """Samples (2 px) of fluid that end the T2 wall: a thin effusion's bright rim, blurred by
 the point-spread function, is a few pixels wide."""
@@ -456,8 +457,8 @@ def rv_angle(ring: Ring) -> float | None:
     epicardium; None when no clear arc stands out, or when the best arc lies at either end
     of :data:`RV_SEARCH`: a score still rising past the plausible rotations has no peak
     among them (lung, liver or chest wall beside the LV, not the crescent), and reading it
-    as the limit turned the series by 25-45 degrees (seed 7: 11 of 40 T2 series, 9 of 40
-    LGE series, off by more than 20 degrees; 2 and 4 with the ends refused)."""
+    as the limit turned the series by 25-45 degrees (seed 7: 11 of 40 T2 series and 9 of
+    40 LGE series off by more than 20 degrees; see :data:`series.MIN_CRESCENTS`)."""
     z = ring.z()
     idx = np.arange(z.shape[1])[None]
     lo = np.round(ring.epi / R_STEP)[:, None] + 4

@@ -302,13 +302,13 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
     rays: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     walls = [float(np.median(r.thickness)) for r in series.rings if r.valid]
     typical = float(np.median(walls)) if walls else np.inf
-    last = max((i for i in range(len(series.frames)) if series.level(i) != LEVEL.apex),
-               key=lambda i: series.frames[i].slice, default=-1)
+    last_ring = max((i for i in range(len(series.frames)) if series.level(i) != LEVEL.apex),
+                    key=lambda i: series.frames[i].slice, default=-1)
     for i, (frame, ring) in enumerate(zip(series.frames, series.rings, strict=True)):
         if series.level(i) == LEVEL.apex:
             if _apex_lesion(frame, series, sequence):
                 sites.add((LEVEL.apex, ""))
-        elif (sequence == "t2" and i == last
+        elif (sequence == "t2" and i == last_ring
               and float(np.median(ring.thickness)) > OBLIQUE * typical):
             continue                                 # cut obliquely: partial volume
         elif abs(ring.blood - ring.myo) >= least:  # else the ring found no blood here

@@ -163,21 +163,36 @@ def test_black_blood_lv_is_found_beside_dark_lung_at_any_crop() -> None:
 
 
 def synthetic_t2(edema_deg: float | None, seed: int = 0, size: int = 256,
-                 edema: float = 1.4, shading: float = 0.0) -> np.ndarray:
+                 edema: float = 1.4, shading: float = 0.0, myo: float = 0.30,
+                 rv_deg: float | None = 90.0, lung_deg: float | None = None,
+                 effusion_px: int = 0, outer: float = 42.0) -> np.ndarray:
     """A black-blood T2 short-axis frame: grey body, dark suppressed blood, a grey wall
-    with pixel noise, a dark RV crescent on the image left and, optionally, edema
-    ``edema`` times the myocardium in a 40-degree mid-wall band centred at ``edema_deg``
-    (image angle, 0 up, CCW). ``shading`` brightens the image towards its top (the
-    surface coil over the anterior chest) by that share across the heart's diameter."""
+    (``myo``, out to ``outer`` px) with pixel noise, a dark RV crescent centred at image
+    angle ``rv_deg`` (the image left; None: no crescent) and, optionally, edema ``edema``
+    times the myocardium in a 40-degree mid-wall band centred at ``edema_deg`` (image
+    angle, 0 up, CCW).
+    ``shading`` brightens the image towards its top (the surface coil over the anterior
+    chest) by that share across the heart's diameter; ``lung_deg`` puts dark lung against
+    the wall in an 80-degree sector there; ``effusion_px`` wraps the wall in that much
+    pericardial fluid (clipped white on STIR), dark lung beyond it."""
     rng = np.random.default_rng(seed)
     rho, phi = _polar_grid(size, 3, -4)
     image = np.full((size, size), 0.45)
-    image[rho < 42] = 0.30
+    image[rho < outer] = myo
     image[rho < 30] = 0.06
-    image[(rho >= 44) & (rho < 58) & (np.abs(phi - 90) < 55)] = 0.06     # RV blood
+    if effusion_px:
+        image[(rho >= 42) & (rho < 42 + effusion_px)] = 1.0
+        image[(rho >= 42 + effusion_px) & (rho < 60)] = 0.04
+    if rv_deg is not None:                      # RV blood (the pericardium wraps it too)
+        diff = np.abs((phi - rv_deg + 180) % 360 - 180)
+        image[(rho >= outer + (0 if effusion_px else 2)) & (rho < outer + 16)
+              & (diff < 55)] = 0.06
+    if lung_deg is not None:
+        diff = np.abs((phi - lung_deg + 180) % 360 - 180)
+        image[(rho >= outer + 1) & (rho < 80) & (diff < 40)] = 0.04
     if edema_deg is not None:
         diff = np.abs((phi - edema_deg + 180) % 360 - 180)
-        image[(rho >= 32) & (rho < 40) & (diff < 20)] = 0.30 * edema
+        image[(rho >= 32) & (rho < 40) & (diff < 20)] = myo * edema
     height = rho * np.cos(np.radians(phi))                   # px above the heart's centre
     image = image * (1.0 + shading * np.clip(height / 84.0, -0.5, 0.5))
     return np.clip(image + rng.normal(0, 0.025, image.shape), 0, 1)
@@ -199,6 +214,54 @@ def test_edema_below_the_old_fixed_ratio_is_read_and_coil_shading_is_not() -> No
     assert read(0.0, 0.0) == ("Anterior",)
     assert read(None, 0.0) == ()
     assert read(None, 0.3) == ()
+
+
+def _t2_series(**kwargs: object) -> list[Frame]:
+    return [_frame(synthetic_t2(seed=k, **kwargs), "t2", k, 3, level)  # type: ignore[arg-type]
+            for k, level in enumerate(("basal", "mid", "apical"))]
+
+
+def test_t2_wall_ends_at_pericardial_fluid_and_the_fluid_is_not_edema() -> None:
+    # myocardium high in the STIR window (0.5 against suppressed blood at 0.06): fluid,
+    # clipped white, lies less than 1.7 blood-myocardium contrasts above it, so the old
+    # outside rule ran the wall on through a 5 px effusion to the lung and read the fluid
+    # as edema in every wall; the wall now ends where the fluid starts (42 px)
+    frames = _t2_series(edema_deg=None, myo=0.5, effusion_px=5)
+    series = sax_series(frames, "t2")
+    assert series is not None
+    for ring in series.rings:
+        assert abs(float(np.median(ring.epi)) - 42.0) <= 2.0
+    plain = read_lesions(frames, "t2")
+    assert plain is not None and plain.sites == ()
+    edema = read_lesions(_t2_series(edema_deg=0.0, myo=0.5, effusion_px=5), "t2")
+    assert edema is not None and {w for _, w in edema.sites} == {"Anterior"}
+
+
+def test_a_crescent_score_still_rising_at_the_search_limit_is_no_rotation() -> None:
+    # no RV crescent, dark lung against the inferior wall: the crescent score peaks
+    # outside the plausible rotations and its best arc inside lies at the limit, which
+    # read the series as turned by 30 degrees; a real crescent still sets the rotation
+    no_rv = sax_series(_t2_series(edema_deg=None, rv_deg=None, lung_deg=170.0), "t2")
+    assert no_rv is not None and no_rv.rotation == 0.0
+    turned = sax_series(_t2_series(edema_deg=None, rv_deg=105.0), "t2")
+    assert turned is not None and abs(turned.rotation - 15.0) <= 5.0
+
+
+def test_edema_is_not_graded_on_an_obliquely_cut_last_ring() -> None:
+    # the last ring before the apical cap whose wall reads 1.25x the series' typical wall
+    # is cut obliquely (partial volume of cap, fat and fluid): a bright band there is not
+    # graded; the same band in a last ring of ordinary thickness is
+    def apical_sites(outer: float) -> set[str]:
+        frames = [_frame(synthetic_t2(None, seed=0), "t2", 0, 4, "basal"),
+                  _frame(synthetic_t2(None, seed=1), "t2", 1, 4, "mid"),
+                  _frame(synthetic_t2(0.0, seed=2, outer=outer), "t2", 2, 4, "apical"),
+                  _frame(synthetic_t2(None, seed=3, outer=29.0), "t2", 3, 4, "apex")]
+        read = read_lesions(frames, "t2")
+        assert read is not None
+        return {level for level, _ in read.sites}
+
+    assert apical_sites(42.0) == {"Apical"}
+    assert apical_sites(50.0) == set()
 
 
 def test_a_lesion_edge_sector_joins_its_lesion_but_not_alone() -> None:

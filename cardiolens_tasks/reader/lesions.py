@@ -21,7 +21,16 @@ from cardiolens.data.anatomy import LEVELS, WALLS6, Site
 from cardiolens.data.vocabulary import DISTRIBUTION, LAYER
 from cardiolens.data.vocabulary import LEVELS as LEVEL
 from cardiolens.reader.request import Frame
-from cardiolens.reader.sax import LESION_Z, R_STEP, Ring, first_true, polar, smooth, sustained
+from cardiolens.reader.sax import (
+    LESION_Z,
+    R_STEP,
+    T2_FLUID,
+    Ring,
+    first_true,
+    polar,
+    smooth,
+    sustained,
+)
 from cardiolens.reader.series import SaxSeries, sax_series
 
 SITE_SHARE = 0.3          # share of a sector's rays that must be enhanced
@@ -33,9 +42,11 @@ they did at one cut-off (hysteresis, as in edge tracing)."""
 MIN_SAMPLES = 3           # lesion samples per ray (1.5 px)
 DIFFUSE_SITES = 12
 ENDO_BASED = {LAYER.subendocardial, LAYER.transmural}
-"""LGE layers that start at the endocardium. Short of diffuse involvement, such scar is
-read as focal (infarct scar spreads from the endocardium within one territory); its thin
-edges break into fragments on single frames, which would otherwise look patchy."""
+"""Layers that start at the endocardium. Short of diffuse involvement, such a lesion is
+read as focal: infarct scar, and the edema of the area at risk around it, spread from the
+endocardium as one wavefront within one territory; their thin edges break into fragments
+on single frames (and edema at 1.5x myocardium lights only part of its sector's rays),
+which would otherwise look patchy."""
 LGE_Z = LESION_Z
 LGE_REACH = (0.2, 0.85)
 """LGE scar touches the endocardium when read from below 0.2 of the wall, the epicardium
@@ -60,8 +71,13 @@ T2_FLOOR = 1.2
 pixel noise (no texture, no shading) would otherwise light its noise peaks. Edema is
 about 1.4x remote myocardium at 1.5 T (T2 72 against 52 ms); 1.2 binds on no seed-7 ring
 read (1.0, 1.2 and 1.3 read seed 7's T2 alike)."""
-T2_FLUID = 2.2
-"""Samples brighter than this ratio to remote myocardium are pericardial fluid."""
+OBLIQUE = 1.25
+"""The last short-axis T2 ring before the apical cap is cut obliquely (the curved wall
+runs through the slab) when its median wall is thicker than this share of the series'
+typical wall: partial volume there mixes the cap, epicardial fat and fluid into the wall
+at edema-like levels, and edema is not graded on it. Seed 7: those rings read 1.17-1.49
+times the series' wall (1.6-1.8 in apical hypertrophy, where only this last one is left
+out); any cut-off from 1.15 to 1.3 reads seed 7's T2 alike."""
 T2_Z = -0.95
 """The apical cap's edema margin on the myocardium-0, blood-1 scale."""
 DARK_Z = 0.25
@@ -284,10 +300,17 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
     contrast = [abs(r.blood - r.myo) for r in series.rings if r.valid]
     least = MIN_CONTRAST * float(np.median(contrast)) if contrast else np.inf
     rays: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    walls = [float(np.median(r.thickness)) for r in series.rings if r.valid]
+    typical = float(np.median(walls)) if walls else np.inf
+    last_ring = max((i for i in range(len(series.frames)) if series.level(i) != LEVEL.apex),
+                    key=lambda i: series.frames[i].slice, default=-1)
     for i, (frame, ring) in enumerate(zip(series.frames, series.rings, strict=True)):
         if series.level(i) == LEVEL.apex:
             if _apex_lesion(frame, series, sequence):
                 sites.add((LEVEL.apex, ""))
+        elif (sequence == "t2" and i == last_ring
+              and float(np.median(ring.thickness)) > OBLIQUE * typical):
+            continue                                 # cut obliquely: partial volume
         elif abs(ring.blood - ring.myo) >= least:  # else the ring found no blood here
             rays[i] = _ray_lesions(ring, sequence)
     shares = {(i, w): float(rays[i][0][series.walls == w].mean()) for i in rays
@@ -330,8 +353,8 @@ def read_lesions(frames: list[Frame], sequence: str) -> LesionRead | None:
     layers = tuple(k for k in LAYER if layer_votes.get(k, 0) >= max(1, 0.25 * total))
     if len(ordered) >= DIFFUSE_SITES:
         distribution = DISTRIBUTION.diffuse
-    elif sequence == "lge" and layers and set(layers) <= ENDO_BASED:
-        # the ischemic wavefront: one subendocardial-based scar
+    elif layers and set(layers) <= ENDO_BASED:
+        # the ischemic wavefront: one subendocardial-based scar or area at risk
         distribution = DISTRIBUTION.focal
     elif len(layers) > 1 or (patchy_votes and float(np.median(patchy_votes)) < 0.8):
         distribution = DISTRIBUTION.patchy

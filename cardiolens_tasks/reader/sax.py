@@ -259,6 +259,16 @@ def fit_ring(image: np.ndarray, sequence: str, centre: tuple[float, float] | Non
     return ring if first is None or sequence in ROUND_ENDO else replace(ring, first=first)
 
 
+T2_FLUID = 2.2
+"""On black-blood T2 (STIR) samples brighter than this ratio to the myocardium are fluid
+(pericardial effusion, whose T2 of well over 150 ms against the myocardium's 52 ms gives
+it several times the myocardium's signal, against edema's 1.3-1.6x), as are samples the
+window clips to white."""
+FLUID_RUN = 4
+"""Samples (2 px) of fluid that end the T2 wall: a thin effusion's bright rim, blurred by
+the point-spread function, is a few pixels wide."""
+
+
 def with_epi(ring: Ring, rule: str) -> Ring:
     """Add the epicardial radius per ray by the sequence's outside-tissue rule."""
     z = ring.z()
@@ -268,10 +278,13 @@ def with_epi(ring: Ring, rule: str) -> Ring:
         return _lge_epi(ring)
     elif rule == "t2":
         outside = (z > 0.5) | (z < -1.7)
+        fluid = ring.profile >= min(T2_FLUID * ring.myo, SATURATED)
     else:                                  # perfusion: the wall ends where it darkens
         outside = z < -0.5
     start = np.round(ring.endo / R_STEP).astype(int) + 3
     hit = first_true(sustained(outside), start)
+    if rule == "t2":
+        hit = np.fmin(hit, first_true(sustained(fluid, FLUID_RUN), start))
     if rule == "cine":
         hit = np.fmin(hit, _rise_edge(z, start))
     hit = hit * R_STEP
@@ -434,9 +447,18 @@ def _lge_epi(ring: Ring) -> Ring:
                 ring.radius, ring.blood, ring.myo, ring.profile, ring.valid, scar, ring.raw)
 
 
+RV_SEARCH = (60.0, 120.0)
+"""Image angles searched for the RV crescent's centre: the septum at anatomical 90 degrees,
+give or take the in-plane rotation of a planned short-axis stack (30 degrees)."""
+
+
 def rv_angle(ring: Ring) -> float | None:
     """Image angle (degrees) of the RV crescent's centre, from the tissue just outside the
-    epicardium; None when no clear arc stands out."""
+    epicardium; None when no clear arc stands out, or when the best arc lies at either end
+    of :data:`RV_SEARCH`: a score still rising past the plausible rotations has no peak
+    among them (lung, liver or chest wall beside the LV, not the crescent), and reading it
+    as the limit turned the series by 25-45 degrees (seed 7: 11 of 40 T2 series and 9 of
+    40 LGE series off by more than 20 degrees; see :data:`series.MIN_CRESCENTS`)."""
     z = ring.z()
     idx = np.arange(z.shape[1])[None]
     lo = np.round(ring.epi / R_STEP)[:, None] + 4
@@ -445,10 +467,12 @@ def rv_angle(ring: Ring) -> float | None:
     outside = np.where(band, z, 0.0).sum(axis=1) / counts
     dev = outside - np.median(outside)
     best, best_score = None, 0.0
-    for centre in np.arange(60.0, 121.0, 2.0):     # anatomical 90 degrees +- 30
+    for centre in np.arange(RV_SEARCH[0], RV_SEARCH[1] + 1.0, 2.0):
         diff = (ANGLES - centre + 180) % 360 - 180
         arc = np.abs(diff) < 50
         score = abs(float(dev[arc].mean() - dev[~arc].mean()))
         if score > best_score:
             best, best_score = centre, score
-    return best if best_score > 0.15 else None
+    if best is None or best_score <= 0.15 or best in RV_SEARCH:
+        return None
+    return best

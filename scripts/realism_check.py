@@ -20,7 +20,9 @@ both the train and the test side; the classes are balanced by subsampling frames
 single real study grouping is impossible: its frames are split by slice location into two
 halves that act as the groups, and the output says so. Accuracy and ROC AUC come with 95%
 intervals from a bootstrap over studies (frames of one study are not independent). The
-features that separate most are listed by their own AUC.
+features that separate most are listed by their own AUC, then against each real group
+alone: a feature on which one real group lies above the phantom and another below it
+(the real groups on both sides) cannot be matched by moving the phantom one way.
 
 Real folders may hold DICOM (any series; one study per StudyInstanceUID) or NIfTI files
 (one study per parent folder); unreadable files are skipped with a one-line warning.
@@ -493,14 +495,42 @@ def run(real: list[Series], phantom: list[Series], real_per_study: int,
             "auc": round(auc_score(score, y), 3)}
     univariate = [(FEATURES[j], auc_score(x[:, j], y)) for j in range(x.shape[1])]
     ranked = sorted(univariate, key=lambda t: -abs(t[1] - 0.5))
+    by_group = auc_by_real_group(x, y, groups)
     results["features"] = [
         {"feature": f, "auc": round(a, 3),
          "real_median": round(float(np.median(x[y == 0, FEATURES.index(f)])), 4),
          "phantom_median": round(float(np.median(x[y == 1, FEATURES.index(f)])), 4),
          "forest_importance": (round(float(forest_importance[FEATURES.index(f)]), 4)
-                               if forest_importance is not None else None)}
+                               if forest_importance is not None else None),
+         "auc_by_real_group": {g: round(v[FEATURES.index(f)], 3) for g, v in by_group.items()}}
         for f, a in ranked]
     return results
+
+
+def auc_by_real_group(x: np.ndarray, y: np.ndarray, groups: np.ndarray
+                      ) -> dict[str, list[float]]:
+    """Single-feature AUC of every feature, phantom frames against each real group's
+    frames alone (real group -> one AUC per column of ``x``)."""
+    phantom = x[y == 1]
+    out: dict[str, list[float]] = {}
+    for g in sorted(set(groups[y == 0])):
+        real = x[(y == 0) & (groups == g)]
+        labels = np.r_[np.zeros(len(real)), np.ones(len(phantom))]
+        out[str(g)] = [auc_score(np.r_[real[:, j], phantom[:, j]], labels)
+                       for j in range(x.shape[1])]
+    return out
+
+
+def split_features(features: list[dict[str, Any]], margin: float = 0.25) -> list[str]:
+    """Features on which the real groups lie on both sides of the phantom: one group's
+    single-feature AUC is below ``0.5 - margin`` and another's above ``0.5 + margin``. No
+    shift of the phantom in such a feature can bring it closer to every real group."""
+    out = []
+    for f in features:
+        aucs = list(f.get("auc_by_real_group", {}).values())
+        if len(aucs) >= 2 and min(aucs) < 0.5 - margin and max(aucs) > 0.5 + margin:
+            out.append(f["feature"])
+    return out
 
 
 def report(results: dict[str, Any], top: int) -> str:
@@ -527,9 +557,23 @@ def report(results: dict[str, Any], top: int) -> str:
     lines += ["", f"features that separate most (single-feature AUC, 0.5 = none; top {top}):",
               "", "| feature | AUC | real median | phantom median | forest importance |",
               "|---|---|---|---|---|"]
-    for f in [f for f in results["features"] if f["feature"] not in results["excluded"]][:top]:
+    shown = [f for f in results["features"] if f["feature"] not in results["excluded"]][:top]
+    for f in shown:
         lines.append(f"| {f['feature']} | {f['auc']:.3f} | {f['real_median']:.4g} | "
                      f"{f['phantom_median']:.4g} | {f['forest_importance']:.4f} |")
+    real_groups = list(shown[0]["auc_by_real_group"]) if shown else []
+    if len(real_groups) >= 2:
+        lines += ["", "the same features against each real group alone (single-feature AUC; "
+                  "below 0.5: that group's values are higher than the phantom's):", "",
+                  "| feature | " + " | ".join(real_groups) + " |",
+                  "|---|" + "---|" * len(real_groups)]
+        for f in shown:
+            lines.append(f"| {f['feature']} | " + " | ".join(
+                f"{f['auc_by_real_group'][g]:.2f}" for g in real_groups) + " |")
+        split = [f for f in split_features(results["features"])
+                 if f not in results["excluded"]]
+        lines += ["", "real groups on both sides of the phantom (one AUC < 0.25, another "
+                  f"> 0.75): {', '.join(split) if split else 'none'}"]
     return "\n".join(lines)
 
 

@@ -49,3 +49,21 @@ def test_single_real_study_is_split_by_slice_location(check) -> None:
 def test_feature_groups_cover_every_feature_once(check) -> None:
     columns = [j for group in check.FEATURE_GROUPS for j in check.group_columns(group)]
     assert sorted(columns) == list(range(len(check.FEATURES)))
+
+
+def test_per_group_auc_shows_real_groups_on_both_sides(check) -> None:
+    # one real group brighter than the phantom, one darker, one the same: the pooled AUC
+    # of the feature is near 0.5, the per-group AUCs say where each group lies
+    rng = np.random.default_rng(0)
+    real = np.r_[rng.normal(2.0, 0.3, 40), rng.normal(-2.0, 0.3, 40), rng.normal(0.0, 0.3, 40)]
+    phantom = rng.normal(0.0, 0.3, 120)
+    x = np.c_[np.r_[real, phantom], rng.normal(0.0, 1.0, 240)]
+    y = np.r_[np.zeros(120), np.ones(120)]
+    groups = np.array(["bright"] * 40 + ["dark"] * 40 + ["alike"] * 40 + ["p"] * 120)
+    by_group = check.auc_by_real_group(x, y, groups)
+    assert sorted(by_group) == ["alike", "bright", "dark"]
+    assert by_group["bright"][0] < 0.05 and by_group["dark"][0] > 0.95
+    assert 0.35 < by_group["alike"][0] < 0.65
+    features = [{"feature": name, "auc_by_real_group": {g: v[j] for g, v in by_group.items()}}
+                for j, name in enumerate(("split", "noise"))]
+    assert check.split_features(features) == ["split"]

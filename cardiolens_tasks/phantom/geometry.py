@@ -179,7 +179,22 @@ def lax_plane(model: HeartModel, view: str, window: Window, pixel_mm: float,
 
 def _edge(distance_mm: np.ndarray, pixel_mm: float) -> np.ndarray:
     """Soft inside-fraction of a boundary at signed distance (positive = inside)."""
-    return np.clip(distance_mm / pixel_mm + 0.5, 0.0, 1.0)
+    out = distance_mm / pixel_mm
+    if not (isinstance(out, np.ndarray) and out.dtype.kind == "f"):
+        return np.clip(out + 0.5, 0.0, 1.0)
+    out += 0.5                      # in place: the same values, one array fewer
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _edge_times(distance_mm: np.ndarray, pixel_mm: float, factor: np.ndarray) -> np.ndarray:
+    """``_edge(distance_mm, pixel_mm) * factor``, multiplied in place where the product
+    has the edge's shape and type (the same values without another array)."""
+    edge = _edge(distance_mm, pixel_mm)
+    if (isinstance(edge, np.ndarray) and np.result_type(edge, factor) == edge.dtype
+            and np.broadcast_shapes(edge.shape, np.shape(factor)) == edge.shape):
+        edge *= factor
+        return edge
+    return edge * factor
 
 
 def cos_sum(weights: np.ndarray, spatial: list[np.ndarray], temporal: np.ndarray
@@ -368,16 +383,17 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
     b6 = b5 + (1.0 if epi_fat_mm > 0 else 0.0)
 
     on_lv = on_lv * (epi_ed > 0)             # nothing beyond the epicardial apex
-    e0, e1, e2, e3, e4, e5, e6 = (_edge(b - rho, px) * on_lv
+    e0, e1, e2, e3, e4, e5, e6 = (_edge_times(b - rho, px, on_lv)
                                   for b in (endo, epi, b2, b3, b4, b5, b6))
     pap = np.zeros_like(e0)
     mid = lvl == LEVEL_INDEX[LEVEL.mid]
     if mid.any():
         r_pap = 0.13 * heart.r_endo
+        rc = 0.55 * endo
+        squares, product = rho**2 + rc**2, 2.0 * rho * rc     # the same for both muscles
         for angle in PAPILLARY_DEG:
-            rc = 0.55 * endo
-            d2 = rho**2 + rc**2 - 2.0 * rho * rc * np.cos(np.radians(plane.phi - angle))
-            pap = np.maximum(pap, _edge(r_pap - np.sqrt(np.maximum(d2, 0.0)), px) * mid)
+            d2 = squares - product * np.cos(np.radians(plane.phi - angle))
+            pap = np.maximum(pap, _edge_times(r_pap - np.sqrt(np.maximum(d2, 0.0)), px, mid))
     trab = np.zeros_like(e0)
     if trabeculae is not None:
         trab = e0 * (1.0 - pap) * _trabecular_share(model, plane, uu, endo, s, trabeculae)

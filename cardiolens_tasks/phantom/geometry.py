@@ -457,15 +457,28 @@ def blood_flow(model: HeartModel, plane: Plane, t: Tissue, phase: np.ndarray,
     apical = np.clip((u / model.apex_u - 0.4) / 0.6, 0.0, 1.0)
     basal = np.clip(1.0 - u / (0.5 * model.heart.long_axis), 0.0, 1.0)
 
-    def jet(angle: float, offset: float, width: float) -> np.ndarray:
+    def jet(angle: float, offset: float, width: float, endo: np.ndarray) -> np.ndarray:
         c = np.radians(angle)
         d2 = (x - offset * endo * np.cos(c)) ** 2 + (y - offset * endo * np.sin(c)) ** 2
         return np.exp(-d2 / (2.0 * (width * endo) ** 2))
 
+    def pulse(scale: float, weight: np.ndarray, angle: float, offset: float, width: float,
+              factor: np.ndarray) -> np.ndarray:
+        """``scale * weight * jet * factor`` per frame, drawn only on the frames whose
+        weight is not zero (on the others it is exactly zero: systole has no filling,
+        diastole no ejection)."""
+        frames = np.flatnonzero(weight) if endo.shape[0] == n else np.arange(n)
+        part = (scale * weight[frames, None, None]
+                * jet(angle, offset, width, endo[frames] if endo.shape[0] == n else endo)
+                * factor)
+        out = np.zeros((n, *part.shape[1:]), part.dtype)
+        out[frames] = part
+        return out
+
     g = (1.0 + 0.2 * vortex - 0.8 * wall - 0.5 * apical
-         + 0.9 * filling[:, None, None] * jet(MITRAL_DEG, 0.3, 0.35)
-         * np.exp(-np.clip(u, 0.0, None) / (0.6 * model.heart.long_axis))
-         + 0.6 * ejection[:, None, None] * jet(LVOT_DEG, 0.45, 0.3) * basal)
+         + pulse(0.9, filling, MITRAL_DEG, 0.3, 0.35,
+                 np.exp(-np.clip(u, 0.0, None) / (0.6 * model.heart.long_axis)))
+         + pulse(0.6, ejection, LVOT_DEG, 0.45, 0.3, basal))
     g = np.clip(np.where(t.rv_blood > 0, 1.0 + 0.2 * vortex - 0.5 * apical, g), 0.0, 2.0)
     # ``inflow`` is the pool's mean enhancement: the cine's nominal blood signal keeps its
     # mean over the plane's blood and cycle (a weighted mean of geometry, no pixel value)

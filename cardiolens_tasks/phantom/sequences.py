@@ -437,6 +437,7 @@ class Renderer:
         self._coil_memo: dict[int, np.ndarray] = {}
         self._moving: dict[int, np.ndarray] = {}
         self._kept: dict[tuple[int, bool], np.ndarray] = {}
+        self._still: dict[tuple[int, int], Tissue] = {}
         self.waves = body_waves(self._rng(11))
         self.fine = body_waves(self._rng(12), fields=2, waves=10, wavelength=(12.0, 40.0))
         lobe_rng = self._rng(13)        # the epicardial fat's uneven thickness
@@ -819,8 +820,7 @@ class Renderer:
         band = slice(int(rows[0]), int(rows[-1]) + 1)
         plane = Plane(plane.u[band], plane.rho[band], plane.phi[band], plane.level[band],
                       plane.pixel_mm)
-        t = tissue(self.model, plane, phases, self.scan.epi_fat_mm, self.epi_lobes,
-                   self.trabeculae, self.epi_patches)
+        t = self._tissue(plane, phases, (key, round(depth * 1000.0)))
         lesion = None
         if lesions:
             lesion = lesion_fraction(lesions, plane, t,
@@ -841,6 +841,19 @@ class Renderer:
                 np.asarray(values["rim"], dtype).reshape(-1, 1, 1)
                 - np.asarray(values["lv_blood"], dtype).reshape(-1, 1, 1))
         return heart
+
+    def _tissue(self, plane: Plane, phases: np.ndarray, memo: tuple[int, int]) -> Tissue:
+        """:func:`tissue` of a heart-window sub-plane (``memo``: its render key and depth
+        in micrometres). At end-diastole alone (LGE, T2, perfusion) it is memoised: every
+        sequence of a slice shows the same fractions (callers only read them)."""
+        still = phases.shape == (1,) and float(phases[0]) == 0.0
+        t = self._still.get(memo) if still else None
+        if t is None:
+            t = tissue(self.model, plane, phases, self.scan.epi_fat_mm, self.epi_lobes,
+                       self.trabeculae, self.epi_patches)
+            if still:
+                self._still[memo] = t
+        return t
 
     def _normal(self, plane_map: PlaneMap) -> np.ndarray:
         """Unit normal of a plane (short axis: the long axis, towards the apex)."""

@@ -211,7 +211,7 @@ def cos_sum(weights: np.ndarray, spatial: list[np.ndarray], temporal: np.ndarray
     every term and factor.
     """
     per_pixel = np.stack([f(np.reshape(a, np.shape(a)[-2:])) for a in spatial
-                          for f in (np.cos, np.sin)]).astype(np.float32)
+                          for f in (np.cos, np.sin)]).astype(np.float32, copy=False)
     w = np.asarray(weights, np.float64)[:, None]
     b = np.asarray(temporal, np.float64)
     per_frame = np.stack([w * np.cos(b), -w * np.sin(b)], axis=1).reshape(-1, b.shape[1])

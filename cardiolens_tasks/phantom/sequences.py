@@ -555,9 +555,13 @@ class Renderer:
         bias = 1.0 + 0.1 * self._field(key, 8, sigma=12.0)[window]
         fields = [self._fractal(key, 7, i, depth=depth)[window] for i in range(2)]
         out = {}
+        grain: dict[tuple[float, int], np.ndarray] = {}     # classes of the same texture
         for name, part in parts.items():
-            amp, which = TEXTURE.get(name, (0.05, 0))
-            out[name] = part * bias * np.clip(1.0 + amp * fields[which], 0.1, None)
+            texture = TEXTURE.get(name, (0.05, 0))
+            if texture not in grain:
+                amp, which = texture
+                grain[texture] = np.clip(1.0 + amp * fields[which], 0.1, None)
+            out[name] = part * bias * grain[texture]
         return out
 
     def _thorax(self, plane_map: PlaneMap, key: int, depth: float = 0.0

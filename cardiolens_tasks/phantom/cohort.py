@@ -134,12 +134,15 @@ def _make_study_task(args: tuple[Path, int, int, str]) -> tuple[Study, list[Item
     return make_study(*args)
 
 
-MALLOC_KEEP_BYTES = 32 << 20
+MALLOC_KEEP_BYTES = 512 << 20
 """Freed blocks up to this size stay in a worker's heap instead of going back to the system.
-Rendering allocates and frees many 1-30 MB arrays per study; with glibc's defaults each one
-is a fresh ``mmap`` whose pages fault in again on first touch. Measured on 8 studies with
-2 workers (README, "First run: time and disk"): minor page faults 0.58 M -> 0.20 M,
-worker CPU 19 s -> 18 s, peak resident memory unchanged."""
+Rendering allocates and frees many 1-130 MB arrays per study (a cine series' k-space noise
+is the largest); with glibc's defaults each one is a fresh ``mmap`` whose pages fault in
+again on first touch. Measured on 8 studies with 2 workers (README, "First run: time and
+disk"): minor page faults 0.58 M -> 0.20 M, worker CPU 19 s -> 18 s, peak resident memory
+unchanged, with 32 MB; 512 MB also keeps the noise arrays (docs/phantom_images.md, "Speed
+round": 4 studies in one process, page faults 136 k -> 56 k, system CPU 0.8-1.0 s ->
+0.3-0.4 s, peak resident memory 548 MB -> 518 MB)."""
 
 
 def keep_freed_memory() -> bool:

@@ -179,7 +179,22 @@ def lax_plane(model: HeartModel, view: str, window: Window, pixel_mm: float,
 
 def _edge(distance_mm: np.ndarray, pixel_mm: float) -> np.ndarray:
     """Soft inside-fraction of a boundary at signed distance (positive = inside)."""
-    return np.clip(distance_mm / pixel_mm + 0.5, 0.0, 1.0)
+    out = distance_mm / pixel_mm
+    if not (isinstance(out, np.ndarray) and out.dtype.kind == "f"):
+        return np.clip(out + 0.5, 0.0, 1.0)
+    out += 0.5                      # in place: the same values, one array fewer
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _edge_times(distance_mm: np.ndarray, pixel_mm: float, factor: np.ndarray) -> np.ndarray:
+    """``_edge(distance_mm, pixel_mm) * factor``, multiplied in place where the product
+    has the edge's shape and type (the same values without another array)."""
+    edge = _edge(distance_mm, pixel_mm)
+    if (isinstance(edge, np.ndarray) and np.result_type(edge, factor) == edge.dtype
+            and np.broadcast_shapes(edge.shape, np.shape(factor)) == edge.shape):
+        edge *= factor
+        return edge
+    return edge * factor
 
 
 def cos_sum(weights: np.ndarray, spatial: list[np.ndarray], temporal: np.ndarray
@@ -196,7 +211,7 @@ def cos_sum(weights: np.ndarray, spatial: list[np.ndarray], temporal: np.ndarray
     every term and factor.
     """
     per_pixel = np.stack([f(np.reshape(a, np.shape(a)[-2:])) for a in spatial
-                          for f in (np.cos, np.sin)]).astype(np.float32)
+                          for f in (np.cos, np.sin)]).astype(np.float32, copy=False)
     w = np.asarray(weights, np.float64)[:, None]
     b = np.asarray(temporal, np.float64)
     per_frame = np.stack([w * np.cos(b), -w * np.sin(b)], axis=1).reshape(-1, b.shape[1])
@@ -368,16 +383,17 @@ def tissue(model: HeartModel, plane: Plane, phase: np.ndarray, epi_fat_mm: float
     b6 = b5 + (1.0 if epi_fat_mm > 0 else 0.0)
 
     on_lv = on_lv * (epi_ed > 0)             # nothing beyond the epicardial apex
-    e0, e1, e2, e3, e4, e5, e6 = (_edge(b - rho, px) * on_lv
+    e0, e1, e2, e3, e4, e5, e6 = (_edge_times(b - rho, px, on_lv)
                                   for b in (endo, epi, b2, b3, b4, b5, b6))
     pap = np.zeros_like(e0)
     mid = lvl == LEVEL_INDEX[LEVEL.mid]
     if mid.any():
         r_pap = 0.13 * heart.r_endo
+        rc = 0.55 * endo
+        squares, product = rho**2 + rc**2, 2.0 * rho * rc     # the same for both muscles
         for angle in PAPILLARY_DEG:
-            rc = 0.55 * endo
-            d2 = rho**2 + rc**2 - 2.0 * rho * rc * np.cos(np.radians(plane.phi - angle))
-            pap = np.maximum(pap, _edge(r_pap - np.sqrt(np.maximum(d2, 0.0)), px) * mid)
+            d2 = squares - product * np.cos(np.radians(plane.phi - angle))
+            pap = np.maximum(pap, _edge_times(r_pap - np.sqrt(np.maximum(d2, 0.0)), px, mid))
     trab = np.zeros_like(e0)
     if trabeculae is not None:
         trab = e0 * (1.0 - pap) * _trabecular_share(model, plane, uu, endo, s, trabeculae)
@@ -441,15 +457,28 @@ def blood_flow(model: HeartModel, plane: Plane, t: Tissue, phase: np.ndarray,
     apical = np.clip((u / model.apex_u - 0.4) / 0.6, 0.0, 1.0)
     basal = np.clip(1.0 - u / (0.5 * model.heart.long_axis), 0.0, 1.0)
 
-    def jet(angle: float, offset: float, width: float) -> np.ndarray:
+    def jet(angle: float, offset: float, width: float, endo: np.ndarray) -> np.ndarray:
         c = np.radians(angle)
         d2 = (x - offset * endo * np.cos(c)) ** 2 + (y - offset * endo * np.sin(c)) ** 2
         return np.exp(-d2 / (2.0 * (width * endo) ** 2))
 
+    def pulse(scale: float, weight: np.ndarray, angle: float, offset: float, width: float,
+              factor: np.ndarray) -> np.ndarray:
+        """``scale * weight * jet * factor`` per frame, drawn only on the frames whose
+        weight is not zero (on the others it is exactly zero: systole has no filling,
+        diastole no ejection)."""
+        frames = np.flatnonzero(weight) if endo.shape[0] == n else np.arange(n)
+        part = (scale * weight[frames, None, None]
+                * jet(angle, offset, width, endo[frames] if endo.shape[0] == n else endo)
+                * factor)
+        out = np.zeros((n, *part.shape[1:]), part.dtype)
+        out[frames] = part
+        return out
+
     g = (1.0 + 0.2 * vortex - 0.8 * wall - 0.5 * apical
-         + 0.9 * filling[:, None, None] * jet(MITRAL_DEG, 0.3, 0.35)
-         * np.exp(-np.clip(u, 0.0, None) / (0.6 * model.heart.long_axis))
-         + 0.6 * ejection[:, None, None] * jet(LVOT_DEG, 0.45, 0.3) * basal)
+         + pulse(0.9, filling, MITRAL_DEG, 0.3, 0.35,
+                 np.exp(-np.clip(u, 0.0, None) / (0.6 * model.heart.long_axis)))
+         + pulse(0.6, ejection, LVOT_DEG, 0.45, 0.3, basal))
     g = np.clip(np.where(t.rv_blood > 0, 1.0 + 0.2 * vortex - 0.5 * apical, g), 0.0, 2.0)
     # ``inflow`` is the pool's mean enhancement: the cine's nominal blood signal keeps its
     # mean over the plane's blood and cycle (a weighted mean of geometry, no pixel value)

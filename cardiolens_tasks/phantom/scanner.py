@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 Rng = np.random.Generator
+FFT_OUT = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+"""numpy's FFTs take ``out`` and keep single precision (complex64 in, complex64 out)."""
 BLOCK = 4                   # pixels per side of a background-suppression block
 AIR_MARGIN = 3              # suppression keeps this many pixels of air next to the body
 
@@ -181,6 +183,7 @@ def ghosts(profile: ScannerProfile, clean: np.ndarray,
             else np.zeros(clean.shape, np.float32))
     src_re = np.real(source).astype(np.float32, copy=False)
     src_im = np.imag(source).astype(np.float32, copy=False) if complex_in else None
+    buffer = np.empty(real.shape, np.float32)     # each term's product, in turn
     for order, amp in ((1, profile.ghost), (2, profile.ghost / 3.0)):
         for sign in (1, -1):
             weight = amp * cmath.exp(1j * profile.ghost_phase * order * sign)
@@ -190,13 +193,14 @@ def ghosts(profile: ScannerProfile, clean: np.ndarray,
                 if hi <= lo:
                     continue
                 sre = src_re[..., s_lo:s_hi, :]
+                term = buffer[..., :hi - lo, :]
                 # (w_re + i w_im)(s_re + i s_im)
-                real[..., lo:hi, :] += np.float32(weight.real) * sre
-                imag[..., lo:hi, :] += np.float32(weight.imag) * sre
+                real[..., lo:hi, :] += np.multiply(np.float32(weight.real), sre, out=term)
+                imag[..., lo:hi, :] += np.multiply(np.float32(weight.imag), sre, out=term)
                 if src_im is not None:
                     sim = src_im[..., s_lo:s_hi, :]
-                    real[..., lo:hi, :] -= np.float32(weight.imag) * sim
-                    imag[..., lo:hi, :] += np.float32(weight.real) * sim
+                    real[..., lo:hi, :] -= np.multiply(np.float32(weight.imag), sim, out=term)
+                    imag[..., lo:hi, :] += np.multiply(np.float32(weight.real), sim, out=term)
     return real, imag
 
 
@@ -227,13 +231,15 @@ def acquire(profile: ScannerProfile, clean: np.ndarray, rng: Rng, sigma: float,
     gain = g_factor(profile, clean.shape[-2]) * np.float32(sigma)
     if segmented and profile.ghost > 0.0:
         real, imag = ghosts(profile, clean, None if moving is None else moving[:, None])
-        imag += noise.imag * gain
+        term = np.multiply(noise.imag, gain)
+        imag += term
     else:
         real = np.array(clean.real, np.float32)
         imag = noise.imag * gain
         if np.iscomplexobj(clean):
             imag += clean.imag
-    real += noise.real * gain
+        term = np.empty_like(real)
+    real += np.multiply(noise.real, gain, out=term)     # the same sum, one array fewer
     np.hypot(real, imag, out=real)
     if keep is not None:
         real *= keep[:, None]
@@ -266,8 +272,13 @@ def correlated_noise(rng: Rng, shape: tuple[int, ...],
     window = np.outer(_transfer(psf[0], grid[0]), _transfer(psf[1], grid[1]))
     window *= math.sqrt(grid[0] * grid[1] / float(np.sum(psf[0] ** 2) * np.sum(psf[1] ** 2)))
     noise *= window.astype(np.float32)
-    image = np.fft.ifft2(noise).astype(np.complex64, copy=False)
-    return image[..., :rows, :cols]
+    if not FFT_OUT:
+        return np.fft.ifft2(noise).astype(np.complex64, copy=False)[..., :rows, :cols]
+    # ifft2 transforms the rows, then the columns: the same two passes, the first in
+    # place and the second over the kept columns only (each column is its own transform,
+    # so the kept ones are bit for bit what ifft2 gives)
+    np.fft.ifft(noise, axis=-1, out=noise)
+    return np.fft.ifft(noise[..., :cols], axis=-2)[..., :rows, :]
 
 
 def uniform_unit(shape: tuple[int, ...], rng: Rng) -> np.ndarray:

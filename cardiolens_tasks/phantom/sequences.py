@@ -393,11 +393,13 @@ def blur(frames: np.ndarray, k_rows: np.ndarray, k_cols: np.ndarray) -> np.ndarr
         pad[axis] = (half, half)
         padded = np.pad(out, pad, mode="edge")
         acc = np.zeros_like(out)
+        term = np.empty_like(out)       # one buffer for every tap's product
         size = out.shape[axis]
         for i, w in enumerate(kernel):
             index = [slice(None)] * out.ndim
             index[axis] = slice(i, i + size)
-            acc += w * padded[tuple(index)]
+            np.multiply(w, padded[tuple(index)], out=term)
+            acc += term
         out = acc
     return out
 
@@ -433,6 +435,9 @@ class Renderer:
         self._memo: dict[tuple[int, bool], tuple[dict[str, np.ndarray],
                                                  dict[str, np.ndarray]]] = {}
         self._coil_memo: dict[int, np.ndarray] = {}
+        self._moving: dict[int, np.ndarray] = {}
+        self._kept: dict[tuple[int, bool], np.ndarray] = {}
+        self._still: dict[tuple[int, int], Tissue] = {}
         self.waves = body_waves(self._rng(11))
         self.fine = body_waves(self._rng(12), fields=2, waves=10, wavelength=(12.0, 40.0))
         lobe_rng = self._rng(13)        # the epicardial fat's uneven thickness
@@ -550,9 +555,13 @@ class Renderer:
         bias = 1.0 + 0.1 * self._field(key, 8, sigma=12.0)[window]
         fields = [self._fractal(key, 7, i, depth=depth)[window] for i in range(2)]
         out = {}
+        grain: dict[tuple[float, int], np.ndarray] = {}     # classes of the same texture
         for name, part in parts.items():
-            amp, which = TEXTURE.get(name, (0.05, 0))
-            out[name] = part * bias * np.clip(1.0 + amp * fields[which], 0.1, None)
+            texture = TEXTURE.get(name, (0.05, 0))
+            if texture not in grain:
+                amp, which = texture
+                grain[texture] = np.clip(1.0 + amp * fields[which], 0.1, None)
+            out[name] = part * bias * grain[texture]
         return out
 
     def _thorax(self, plane_map: PlaneMap, key: int, depth: float = 0.0
@@ -784,7 +793,8 @@ class Renderer:
         background = np.broadcast_to(background, (heart_sum.shape[0],
                                                   *background.shape[1:])).copy()
         background[:, sr0:sr1, sc0:sc1] += diff[:, sr0 - rr0:sr1 - rr0, sc0 - cc0:sc1 - cc0]
-        return background * self._coil(plane_map, key)[None]
+        background *= self._coil(plane_map, key)[None]
+        return background
 
     def lesion_texture(self, texture_key: int, window: Window) -> np.ndarray:
         """The blotches of patchy lesions in one slice (:func:`patch_texture`), cropped to
@@ -814,8 +824,7 @@ class Renderer:
         band = slice(int(rows[0]), int(rows[-1]) + 1)
         plane = Plane(plane.u[band], plane.rho[band], plane.phi[band], plane.level[band],
                       plane.pixel_mm)
-        t = tissue(self.model, plane, phases, self.scan.epi_fat_mm, self.epi_lobes,
-                   self.trabeculae, self.epi_patches)
+        t = self._tissue(plane, phases, (key, round(depth * 1000.0)))
         lesion = None
         if lesions:
             lesion = lesion_fraction(lesions, plane, t,
@@ -836,6 +845,19 @@ class Renderer:
                 np.asarray(values["rim"], dtype).reshape(-1, 1, 1)
                 - np.asarray(values["lv_blood"], dtype).reshape(-1, 1, 1))
         return heart
+
+    def _tissue(self, plane: Plane, phases: np.ndarray, memo: tuple[int, int]) -> Tissue:
+        """:func:`tissue` of a heart-window sub-plane (``memo``: its render key and depth
+        in micrometres). At end-diastole alone (LGE, T2, perfusion) it is memoised: every
+        sequence of a slice shows the same fractions (callers only read them)."""
+        still = phases.shape == (1,) and float(phases[0]) == 0.0
+        t = self._still.get(memo) if still else None
+        if t is None:
+            t = tissue(self.model, plane, phases, self.scan.epi_fat_mm, self.epi_lobes,
+                       self.trabeculae, self.epi_patches)
+            if still:
+                self._still[memo] = t
+        return t
 
     def _normal(self, plane_map: PlaneMap) -> np.ndarray:
         """Unit normal of a plane (short axis: the long axis, towards the apex)."""
@@ -952,26 +974,37 @@ class Renderer:
         the heart and what follows it (:meth:`_carried`), the thorax's blood (aorta, venae
         cavae, atria, lung and liver vessels: pulsatile flow) and, for residual breathing,
         the anterior chest wall (half of its signal at the skin, falling over 25 mm)."""
-        out = np.empty((len(planes), self.scan.rows, self.scan.cols), np.float32)
+        return np.stack([self._moving_plane(key) for key in planes])
+
+    def _moving_plane(self, key: int) -> np.ndarray:
+        """(H, W) :meth:`moving` share of one plane (memoised: cine, LGE and T2 of a slice
+        ghost from the same source)."""
+        out = self._moving.get(key)
+        if out is None:
+            out = self._moving[key] = self._draw_moving(key)
+        return out
+
+    def _draw_moving(self, key: int) -> np.ndarray:
+        """(H, W) :meth:`moving` share of the plane of render ``key``."""
+        out = np.empty((self.scan.rows, self.scan.cols), np.float32)
         bx, by = self.scan.body_centre
         hx, hy = self.scan.body_half
-        for i, key in enumerate(planes):
-            if key >= 50:
-                view = LAX_VIEWS[key - 50]
-                plane_map = self._lax(view)[1]
-                _, x, _ = self.lax_plane(view)
-                heart, (r0, r1, c0, c1) = self._carried(np.abs(x)), self.lax_window
-            else:
-                plane_map = self._sax_map(key)
-                heart, (r0, r1, c0, c1) = self._carried(self.sax_plane(key).rho), self.sax_window
-            pts = plane_map.points(self.scan.rows, self.scan.cols)
-            dx, dy = pts[..., 0] - bx, pts[..., 1] - by
-            front = hy * np.sqrt(np.clip(1.0 - (dx / hx) ** 2, 0.0, None)) - dy
-            wall = 0.5 * np.exp(-np.clip(front, 0.0, None) / 25.0)
-            parts = self._slab[key][0]
-            blood = np.clip(parts.get("blood", 0.0), 0.0, 1.0)
-            out[i] = np.maximum(wall * (1.0 - parts.get("air", 0.0)), blood)
-            out[i, r0:r1, c0:c1] = np.maximum(out[i, r0:r1, c0:c1], heart)
+        if key >= 50:
+            view = LAX_VIEWS[key - 50]
+            plane_map = self._lax(view)[1]
+            _, x, _ = self.lax_plane(view)
+            heart, (r0, r1, c0, c1) = self._carried(np.abs(x)), self.lax_window
+        else:
+            plane_map = self._sax_map(key)
+            heart, (r0, r1, c0, c1) = self._carried(self.sax_plane(key).rho), self.sax_window
+        pts = plane_map.points(self.scan.rows, self.scan.cols)
+        dx, dy = pts[..., 0] - bx, pts[..., 1] - by
+        front = hy * np.sqrt(np.clip(1.0 - (dx / hx) ** 2, 0.0, None)) - dy
+        wall = 0.5 * np.exp(-np.clip(front, 0.0, None) / 25.0)
+        parts = self._slab[key][0]
+        blood = np.clip(parts.get("blood", 0.0), 0.0, 1.0)
+        out[:] = np.maximum(wall * (1.0 - parts.get("air", 0.0)), blood)
+        out[r0:r1, c0:c1] = np.maximum(out[r0:r1, c0:c1], heart)
         return out
 
     def kept(self, planes: list[int], sharp: bool = False) -> np.ndarray | None:
@@ -983,8 +1016,12 @@ class Renderer:
         fov = fov_mask(self.scanner, self.scan.rows, self.scan.cols)
         out = np.empty((len(planes), *fov.shape), bool)
         for i, plane in enumerate(planes):
-            air = self._memo[(plane, sharp)][0].get("air", np.zeros(fov.shape, np.float32))
-            out[i] = fov & ~suppression_mask(self.scanner, air, self._rng(2001, plane))
+            kept = self._kept.get((plane, sharp))
+            if kept is None:        # memoised: cine, LGE and T2 of a slice share it
+                air = self._memo[(plane, sharp)][0].get("air", np.zeros(fov.shape, np.float32))
+                kept = self._kept[(plane, sharp)] = fov & ~suppression_mask(
+                    self.scanner, air, self._rng(2001, plane))
+            out[i] = kept
         return out
 
     def series(self) -> dict[str, np.ndarray]:

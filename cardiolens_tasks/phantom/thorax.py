@@ -196,8 +196,10 @@ def _ellipse_depth(dx: np.ndarray, dy: np.ndarray, rx: float, ry: float) -> np.n
     return (1.0 - np.sqrt((dx / rx) ** 2 + (dy / ry) ** 2)) * min(rx, ry)
 
 
-def _ellipsoid_depth(q: np.ndarray, radii: tuple[float, float, float]) -> np.ndarray:
-    d = np.sqrt(sum((q[..., i] / radii[i]) ** 2 for i in range(3)))
+def _ellipsoid_depth(q: list[np.ndarray], radii: tuple[float, float, float]) -> np.ndarray:
+    """Approximate signed distance (mm) inside an axis-aligned ellipsoid of the three
+    coordinate arrays ``q`` (offsets from its centre along its axes)."""
+    d = np.sqrt(sum((q[i] / radii[i]) ** 2 for i in range(3)))
     return (1.0 - d) * min(radii)
 
 
@@ -449,14 +451,22 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
             * _soft(y - spine_y + 10.0, pixel))
     axes = np.stack([frame.a, frame.ant, frame.sep], axis=1).astype(np.float32)
     heart_pts = pts @ axes           # (a, ant, sep) coordinates, once for every solid below
-    local = heart_pts - (((0.45 * 85.0) * frame.a) @ axes).astype(np.float32)
-    sac = _ellipsoid_depth(local, (62.0, 1.25 * r_endo + 8.0, 1.5 * r_endo + 8.0))
+    along = [heart_pts[..., i] for i in range(3)]       # each solid takes its own offsets
+
+    def local(centre: np.ndarray) -> list[np.ndarray]:
+        offset = (centre @ axes).astype(np.float32)
+        return [along[i] - offset[i] for i in range(3)]
+
+    sac = _ellipsoid_depth(local((0.45 * 85.0) * frame.a),
+                           (62.0, 1.25 * r_endo + 8.0, 1.5 * r_endo + 8.0))
     p.paint("fat", _soft(sac + 3.0 * f_fat, pixel) * above)
     # below the diaphragm: liver (right and centre) and stomach (left)
     below = (1.0 - above) * _soft(_ellipse_depth(dx, dy, hx - inner, hy - inner)
                                   + 6.0 * f_lung, pixel)
     p.paint("liver", below)
-    stomach = _ellipsoid_depth(np.stack([dx + 85.0, dy - 10.0, z - diaphragm + 60.0], -1),
+    offsets = [dx + 85.0, dy - 10.0, z - diaphragm + 60.0]
+    common = np.result_type(*offsets)       # float64 (the diaphragm), as one stack had them
+    stomach = _ellipsoid_depth([q.astype(common, copy=False) for q in offsets],
                                (40.0, 32.0, 35.0))
     if structures is not None:
         _abdomen(p, structures, plane, scan.rows, scan.cols, below, dx, dy, z, diaphragm,
@@ -483,8 +493,7 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
     p.paint("blood", np.maximum(small * (1.0 - p.parts["air"]), ivc))
     # above the base: atria, aortic root and pulmonary trunk (walls first, then blood)
     for centre, radii, name in _base_vessels(frame, r_endo):
-        local = heart_pts - (centre @ axes).astype(np.float32)
-        depth = _ellipsoid_depth(local, radii)
+        depth = _ellipsoid_depth(local(centre), radii)
         p.paint("atrial_wall", _soft(depth + 2.5, pixel))
         p.paint(name, _soft(depth, pixel))
     # lung vessels: a few bright dots (vessels cut across) and short branches along the

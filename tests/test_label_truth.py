@@ -337,10 +337,10 @@ def _unlabelled_wall_at_labelled_level(
         sites_of: Callable[[str], dict[tuple[str, str], tuple[float, float]]],
 ) -> tuple[str, dict[tuple[str, str], tuple[float, float]], tuple[str, str]]:
     """The first study with ``finding`` (``lge``, ``t2_edema``) that has an unlabelled wall
-    at a labelled ring level, its ``sites_of`` (the check's site shares), and the such
-    (level, wall) with the widest noise allowance, the first in order where they are
-    equal: where a noise-allowance test puts its added signal (seed 17's first LGE study
-    has no such wall)."""
+    at a labelled ring level, its ``sites_of`` (the check's site shares), and its
+    unlabelled (level, wall) at a labelled level with the widest noise allowance (the first
+    in order where they are equal): where a noise-allowance test puts its added signal
+    (seed 17's first LGE study has no such wall)."""
     ring = {level_names[lv] for lv in ("Basal", "Mid", "Apical")}
     for sid in _study_ids(answers, f"{finding}_presence", "Yes"):
         levels, walls = answers[sid][f"{finding}_levels"], answers[sid][f"{finding}_walls"]

@@ -13,7 +13,10 @@ against the drawn EF, the long-axis wall ends are read in a band fitted to the d
 the layer profile reads the lesion's own sites, the end-systolic ring's minimum run
 follows the thinnest basal wall, the cine's myocardium-level band comes from the study's
 own core myocardium (:func:`_myo_band`) and the edema clean-wall limit adds the share the
-study's own noise lights, as the LGE one (README, "The phantom cohort").
+study's own noise lights, as the LGE one. Both noise allowances are a one-sided bound on
+the lit share at ``NOISE_FALSE_ALARM`` per site, from the pixels' Rice tails and the noise
+correlation of the point-spread function (:func:`_noise_pixels`; README, "The phantom
+cohort").
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import signal, special, stats
 
 from cardiolens.data.anatomy import WALL6_TO_4, WALL_CENTRE_DEG, WALLS6, slice_levels
 from cardiolens.data.cutoffs import EF_CUTOFFS
@@ -37,7 +40,8 @@ from cardiolens.data.volumes import SeriesVolume
 from cardiolens.phantom.cohort import cohort_params, generate_cohort
 from cardiolens.phantom.geometry import tissue
 from cardiolens.phantom.labels import findings_from_params
-from cardiolens.phantom.sequences import Renderer
+from cardiolens.phantom.scanner import correlated_noise
+from cardiolens.phantom.sequences import Renderer, psf_kernel
 from cardiolens.phantom.visibility import MIN_CLUSTER, READING_SHARE
 
 from conftest import COHORT_SEED, COHORT_STUDIES
@@ -120,14 +124,82 @@ def _study_ids(answers: dict, subtask: str, value: object) -> list[str]:
     return [sid for sid, a in answers.items() if a.get(subtask) == value]
 
 
+NOISE_FALSE_ALARM = 1e-4
+"""Chance that noise alone takes one clean (slice, level, wall) site over its limit. A test
+run checks 450-1,350 such sites per cohort (each slice of a level counts), but in quiet
+studies noise lights no pixel, and an integer bound's own tail lies far under this: summed
+over a cohort's clean sites (the expected number of noise failures per run, from the model,
+itself conservative) 0.004 for LGE and 0.009 for T2 even if every site held 2% of bleed on
+top (tuning seeds 3, 7, 11, 17, 23, 29, 43), so noise fails a run of both tests about 1%
+of the time at most."""
+
+
+def _noise_correlation(share: float) -> np.ndarray:
+    """(21, 21) correlation of the written noise between pixels (rows, cols) apart, centre
+    (10, 10): the noise passes the reconstruction's k-space window
+    (``scanner.correlated_noise``), so it is the autocorrelation of the point-spread
+    function along rows (phase encode, keeping ``share`` of k-space: ``scan.kspace``,
+    0.62-0.8) times that along columns (the readout keeps 0.15 more); one row apart
+    0.31-0.54."""
+    axes = []
+    for kept in (share, min(1.0, share + 0.15)):
+        kernel = psf_kernel(kept, False).astype(np.float64)
+        axes.append(np.correlate(kernel, kernel, "full") / float(np.sum(kernel**2)))
+    return np.outer(axes[0], axes[1])
+
+
+def _noise_count(tails: np.ndarray, mask: np.ndarray, rho: np.ndarray) -> tuple[float, float]:
+    """Mean and variance of the number of ``mask`` pixels that noise alone lights.
+
+    Each pixel is lit by noise with chance ``tails``. Neighbours light together: two
+    pixels apart by an offset of correlation ``rho`` exceed a threshold at the site's mean
+    tail p jointly with the bivariate-normal chance p - 2 T(z, sqrt((1 - rho) / (1 + rho)))
+    (Owen's T, z the normal quantile of p). That bounds a magnitude pair's (both of its
+    noise components are correlated alike, and near zero signal the magnitude keeps less
+    of the correlation); negative covariances are left out. The variance is the pixels'
+    binomial variances plus these covariances over every pair of pixels in the mask."""
+    p = tails[mask].astype(np.float64)
+    p_mean = min(float(p.mean()), 0.5)
+    a = np.sqrt(np.clip(1.0 - rho, 0.0, None) / (1.0 + rho))
+    joint = p_mean - 2.0 * special.owens_t(stats.norm.isf(p_mean), a)
+    cov = np.maximum(joint - p_mean**2, 0.0)
+    half_r, half_c = rho.shape[0] // 2, rho.shape[1] // 2
+    cov[half_r, half_c] = 0.0
+    m = mask.astype(np.float64)
+    pairs = signal.fftconvolve(m, m[::-1, ::-1])
+    cr, cc = m.shape[0] - 1, m.shape[1] - 1
+    pairs = np.round(pairs[cr - half_r:cr + half_r + 1, cc - half_c:cc + half_c + 1])
+    return float(p.sum()), float(np.sum(p * (1.0 - p))) + float(np.sum(cov * pairs))
+
+
+def _noise_pixels(tails: np.ndarray, mask: np.ndarray, rho: np.ndarray, cluster: int = 1
+                  ) -> float:
+    """Lit pixels of ``mask`` that noise alone exceeds with chance ``NOISE_FALSE_ALARM``:
+    the tail of a negative binomial of the count's mean and variance
+    (:func:`_noise_count`), a Poisson number of noise excursions each lighting a clump of
+    pixels (a Poisson count where no pixels light together). Where only clusters of
+    ``cluster`` pixels count, noise lights none unless that many pixels light (0 when
+    fewer than ``cluster`` is the bound)."""
+    mu, variance = _noise_count(tails, mask, rho)
+    if mu <= 0.0:
+        return 0.0
+    if variance <= mu * (1.0 + 1e-6):
+        bound = float(stats.poisson.ppf(1.0 - NOISE_FALSE_ALARM, mu))
+    else:
+        clump = variance / mu
+        bound = float(stats.nbinom.ppf(1.0 - NOISE_FALSE_ALARM, mu / (clump - 1.0),
+                                       1.0 / clump))
+    return bound if bound >= cluster else 0.0
+
+
 def _site_shares(lit: list[np.ndarray], geoms: list[SliceGeometry], min_myo: float,
-                 tails: list[np.ndarray], stray: int
+                 tails: list[np.ndarray], stray: int, rho: np.ndarray, cluster: int = 1
                  ) -> dict[tuple[str, str], tuple[float, float]]:
     """Per (level, wall), the highest over its slices of the share of myocardium pixels
     (slab fraction above ``min_myo``, in the wall's core) that are ``lit``, less ``stray``
     pixels per site (a stray noisy pixel is not a finding), and of the share that noise
-    alone lights there (the mean of ``tails``, each pixel's chance to be lit without a
-    lesion)."""
+    alone may light there (:func:`_noise_pixels` of ``tails``, each pixel's chance to be
+    lit without a lesion, and ``rho``, the noise's correlation, less the same ``stray``)."""
     levels = slice_levels(len(lit))
     out: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for k, g in enumerate(geoms):
@@ -135,7 +207,9 @@ def _site_shares(lit: list[np.ndarray], geoms: list[SliceGeometry], min_myo: flo
             mask = (g.myo_fraction > min_myo) & (g.wall_core(wall) if wall else True)
             if mask.sum() >= 5:
                 share = max(int(lit[k][mask].sum()) - stray, 0) / int(mask.sum())
-                out[(levels[k], wall)].append((share, float(tails[k][mask].mean())))
+                bound = _noise_pixels(tails[k], mask, rho, cluster)
+                noise = max(bound - stray, 0.0) / int(mask.sum())
+                out[(levels[k], wall)].append((share, noise))
     return {site: (max(s for s, _ in v), max(n for _, n in v)) for site, v in out.items()}
 
 
@@ -143,7 +217,7 @@ def _lge_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None
                ) -> dict[tuple[str, str], tuple[float, float]]:
     """Per (level, wall) of an LGE stack: the share of myocardium pixels (slab fraction >
     0.5) whose lesion signal passes :func:`_lge_threshold`, and the share that the image's
-    own noise lights there (:func:`_site_shares`).
+    own noise may light there (:func:`_site_shares`, :func:`_noise_pixels`).
 
     The lesion signal is the written pixels minus the same slice drawn noise-free without
     lesions, with the acquisition's own phase-encode ghosts (``Renderer.lesion_free``),
@@ -173,7 +247,8 @@ def _lge_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None
     tails = [stats.rice.sf((f + threshold * gain) / sigma, f / sigma)
              for f, gain in zip(free, gains, strict=True)]
     lit = [e / gain > threshold for e, gain in zip(excess, gains, strict=True)]
-    return _site_shares(lit, geoms, 0.5, tails, stray=1)
+    rho = _noise_correlation(renderer.scan.kspace)
+    return _site_shares(lit, geoms, 0.5, tails, stray=1, rho=rho)
 
 
 def _check_regional(fractions: dict[tuple[str, str], float], levels: list[str],
@@ -182,24 +257,27 @@ def _check_regional(fractions: dict[tuple[str, str], float], levels: list[str],
     """Signal only at labelled levels x walls; every labelled level and wall shows signal.
 
     A site is lit at >= 5% of its core pixels (>= 2% for the small apex cap) and clean at
-    <= 2% plus the share that noise alone lights there (``noise``, per site; none when
-    not given); labelled level x wall pairs may be either (a label names levels and walls,
-    not pairs).
+    <= 2% plus the share that noise alone may light there (``noise``, per site, the bound
+    of :func:`_noise_pixels`; none when not given); labelled level x wall pairs may be
+    either (a label names levels and walls, not pairs). An unlabelled site fails over its
+    clean limit, as signal where it is also lit: where noise may light more than 5% (the
+    noisiest studies), a lit share under the limit is noise, not a finding, and only
+    labelled sites count as showing their level and wall.
     """
     def labelled(level: str, wall: str) -> bool:
         return level_names[level] in levels and (wall in walls or level == "Apex")
 
-    lit = {site for site, frac in fractions.items()
-           if frac >= (0.02 if site[0] == "Apex" else 0.05)}
-    for level, wall in lit:
-        assert level_names[level] in levels, f"{study_id}: signal at unlabelled level {level}"
-        if wall:
-            assert wall in walls, f"{study_id}: signal in unlabelled wall {wall}"
     for (level, wall), frac in fractions.items():
-        if not labelled(level, wall):
-            limit = 0.02 + (noise or {}).get((level, wall), 0.0)
-            assert frac <= limit, (f"{study_id}: faint signal at {level} {wall} "
-                                   f"({frac:.3f} > {limit:.3f})")
+        limit = 0.02 + (noise or {}).get((level, wall), 0.0)
+        if labelled(level, wall) or frac <= limit:
+            continue
+        if frac >= (0.02 if level == "Apex" else 0.05):
+            assert level_names[level] in levels, f"{study_id}: signal at unlabelled level {level}"
+            raise AssertionError(f"{study_id}: signal in unlabelled wall {wall}")
+        raise AssertionError(f"{study_id}: faint signal at {level} {wall} "
+                             f"({frac:.3f} > {limit:.3f})")
+    lit = {site for site, frac in fractions.items() if labelled(*site)
+           and frac >= (0.02 if site[0] == "Apex" else 0.05)}
     shown_levels = {level_names[lv] for lv, _ in lit}
     shown_walls = {w for _, w in lit if w}
     assert set(levels) - {"Papillary muscle"} <= shown_levels, f"{study_id}: level not shown"
@@ -226,7 +304,7 @@ def _lge_threshold(study_id: str) -> float:
 def _check_lge(sites: dict[tuple[str, str], tuple[float, float]], answer: dict,
                study_id: str) -> None:
     """:func:`_check_regional` of an LGE study's sites (:func:`_lge_sites`), each clean
-    limit raised by the share the study's own noise lights there."""
+    limit raised by the share the study's own noise may light there."""
     _check_regional({site: share for site, (share, _) in sites.items()},
                     list(answer["lge_levels"]), list(answer["lge_walls"]), LGE_LEVELS,
                     study_id, {site: noise for site, (_, noise) in sites.items()})
@@ -234,10 +312,15 @@ def _check_lge(sites: dict[tuple[str, str], tuple[float, float]], answer: dict,
 
 def test_lge_enhancement_sits_in_labelled_levels_and_walls(cohort: Path, answers: dict) -> None:
     """LGE lights the labelled levels and walls and leaves the others clean. A clean site
-    may hold the share of pixels that the study's own noise lights (:func:`_lge_sites`):
-    the threshold (0.35 of the scar contrast) is 2.3 noise SDs above zero in the noisiest
-    studies (seed 11 P0001 lit 2.7% of its basal inferolateral core on main's images, all
-    of it noise: 0.000 drawn noise-free), so a fixed 2% failed on noise, not bleed."""
+    may hold 2% plus the share of pixels that the study's own noise may light
+    (:func:`_lge_sites`): the threshold (0.35 of the scar contrast) is 2.3 noise SDs above
+    zero in the noisiest studies (seed 11 P0001 lit 2.7% of its basal inferolateral core
+    on main's images, all of it noise: 0.000 drawn noise-free), so a fixed 2% failed on
+    noise, not bleed. The allowance is a bound at ``NOISE_FALSE_ALARM``, not the noise's
+    mean share: with the mean, seed 43 P0006 (amyloid, no LGE) failed at 2.53% against
+    2.47%, 5 of 158 basal anterior pixels lit where noise lights 0.61 on average and, with
+    its correlation along the phase-encode direction, 5 or more with chance 2.3e-3
+    (20,000 simulated noise draws)."""
     with_lge = _study_ids(answers, "lge_presence", "Yes")
     without = _study_ids(answers, "lge_presence", "No")
     assert len(with_lge) >= 10 and len(without) >= 5
@@ -245,7 +328,8 @@ def test_lge_enhancement_sits_in_labelled_levels_and_walls(cohort: Path, answers
         _check_lge(_lge_sites(cohort, sid), answers[sid], sid)
     for sid in without[:5]:
         for site, (share, noise) in _lge_sites(cohort, sid).items():
-            assert share <= 0.02 + noise, f"{sid}: enhancement without an LGE label at {site}"
+            assert share <= 0.02 + noise, (f"{sid}: enhancement without an LGE label at "
+                                           f"{site} ({share:.3f} > {0.02 + noise:.3f})")
 
 
 def _unlabelled_wall_at_labelled_level(
@@ -253,8 +337,9 @@ def _unlabelled_wall_at_labelled_level(
         sites_of: Callable[[str], dict[tuple[str, str], tuple[float, float]]],
 ) -> tuple[str, dict[tuple[str, str], tuple[float, float]], tuple[str, str]]:
     """The first study with ``finding`` (``lge``, ``t2_edema``) that has an unlabelled wall
-    at a labelled ring level, its ``sites_of`` (the check's site shares), and the first
-    such (level, wall) among them: where a noise-allowance test puts its added signal
+    at a labelled ring level, its ``sites_of`` (the check's site shares), and its
+    unlabelled (level, wall) at a labelled level with the widest noise allowance (the first
+    in order where they are equal): where a noise-allowance test puts its added signal
     (seed 17's first LGE study has no such wall)."""
     ring = {level_names[lv] for lv in ("Basal", "Mid", "Apical")}
     for sid in _study_ids(answers, f"{finding}_presence", "Yes"):
@@ -262,18 +347,19 @@ def _unlabelled_wall_at_labelled_level(
         if not (set(WALLS6) - set(walls) and ring & set(levels)):
             continue
         sites = sites_of(sid)
-        site = next((site for site in sorted(sites) if site[1]
-                     and level_names[site[0]] in levels and site[1] not in walls), None)
-        if site is not None:
-            return sid, sites, site
+        candidates = [site for site in sorted(sites) if site[1]
+                      and level_names[site[0]] in levels and site[1] not in walls]
+        if candidates:
+            return sid, sites, max(candidates, key=lambda site: sites[site][1])
     raise AssertionError(f"no {finding} study with an unlabelled wall at a labelled level")
 
 
 def test_lge_noise_allowance_still_catches_faint_bleed(cohort: Path, answers: dict) -> None:
     """The noise allowance hides no lesion: scar signal added to one point more of an
-    unlabelled wall's core than its clean limit (2% plus what noise lights there; under
-    the 5% of a lit wall where the wall is large) fails the check of a study that passes
-    as written."""
+    unlabelled wall's core than its clean limit (2% plus what noise may light there, the
+    site with the widest allowance of the study; under the 5% of a lit wall where the
+    wall is large and the study quiet) fails the check of a study that passes as
+    written."""
     sid, sites, (level, wall) = _unlabelled_wall_at_labelled_level(
         answers, "lge", LGE_LEVELS, lambda sid: _lge_sites(cohort, sid))
     a = answers[sid]
@@ -292,6 +378,48 @@ def test_lge_noise_allowance_still_catches_faint_bleed(cohort: Path, answers: di
         g.gain[rows + r0, cols + c0]
     with pytest.raises(AssertionError, match=f"{sid}: (faint )?signal"):
         _check_lge(_lge_sites(cohort, sid, frames), a, sid)
+
+
+def test_noise_count_model_bounds_simulated_correlated_noise() -> None:
+    """The clean limit's noise model (:func:`_noise_count`, :func:`_noise_pixels`) against
+    noise drawn as the scanner draws it (``scanner.correlated_noise``, the most correlated
+    reconstruction, 0.62 of k-space): on a wall-like band of 155 pixels with Rice tails of
+    1.7-3.0% (as noisy as seed 43 P0006's nulled amyloid myocardium), the model's mean is
+    the simulated one, its variance covers the simulated variance (which correlation
+    raises well above a binomial's: the limit needs it) without doubling it, and its tail
+    covers the simulated tail wherever 20,000 draws resolve it; a Poisson tail (no
+    covariance) falls under it."""
+    share = 0.62
+    yy, xx = np.indices((40, 40))
+    radius = np.hypot(yy - 20.0, xx - 5.0)
+    mask = (radius > 24.0) & (radius < 30.0) & (np.abs(yy - 20.0) < 13.0)
+    assert 130 <= mask.sum() <= 170, int(mask.sum())
+    signal_level = 0.3 + 0.1 * (xx % 7)                      # noise-free level over sigma
+    threshold = 2.4
+    tails = stats.rice.sf(signal_level + threshold, signal_level)
+    rho = _noise_correlation(share)
+    mu, variance = _noise_count(tails, mask, rho)
+    psf = (psf_kernel(share, False), psf_kernel(min(1.0, share + 0.15), False))
+    rng = np.random.default_rng(5)
+    counts = []
+    for _ in range(20):
+        noise = correlated_noise(rng, (1000, 40, 40), psf)
+        lit = np.hypot(signal_level + noise.real, noise.imag) - signal_level > threshold
+        counts.append(lit[:, mask].sum(axis=1))
+    drawn = np.concatenate(counts)
+    assert abs(drawn.mean() - mu) <= 0.05 * mu, (drawn.mean(), mu)
+    binomial = float(np.sum(tails[mask] * (1.0 - tails[mask])))
+    assert drawn.var() >= 1.15 * binomial, (drawn.var(), binomial)
+    assert drawn.var() <= variance <= 2.0 * drawn.var(), (variance, drawn.var())
+    clump = variance / mu
+    model = stats.nbinom(mu / (clump - 1.0), 1.0 / clump)
+    resolved = [k for k in range(1, int(drawn.max()) + 1) if np.mean(drawn >= k) >= 2e-3]
+    assert len(resolved) >= 4, resolved
+    for k in resolved:
+        assert model.sf(k - 1) >= 0.9 * np.mean(drawn >= k), (k, model.sf(k - 1))
+    assert stats.poisson.sf(resolved[-1] - 1, mu) < np.mean(drawn >= resolved[-1])
+    bound = _noise_pixels(tails, mask, rho)
+    assert np.mean(drawn > bound) <= 1e-3 and bound <= mu + 8.0 * np.sqrt(variance), bound
 
 
 MIN_BAND_PIXELS = 5
@@ -390,7 +518,7 @@ MIN_EDEMA_CLUSTER = MIN_CLUSTER
 def _edema_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None
                  ) -> dict[tuple[str, str], tuple[float, float]]:
     """Per (level, wall): the share of core myocardium pixels that read as edema and the
-    share that the study's own noise lights there (its clean allowance, as
+    share that the study's own noise may light there (its clean allowance, as
     :func:`_lge_sites`), the highest over the level's slices.
 
     A pixel reads as edema over its coil gain, over the stack's median core myocardium,
@@ -409,8 +537,9 @@ def _edema_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None
     so it cannot inflate it; remote myocardium's noise SD is 0.08-0.10 of its level, so
     there the noise is Gaussian), and a pixel's chance to pass the threshold by noise is
     the Rice tail of its lesion-free value. Clustered noise pixels are some of the
-    noise-lit ones, so their mean tail bounds what noise can add. ``frames``: the written
-    stack, read from ``cohort`` when None (a test passes an edited copy)."""
+    noise-lit ones, so the bound on those (:func:`_noise_pixels`) bounds what noise can
+    add, and is 0 where noise lights fewer than a cluster. ``frames``: the written stack,
+    read from ``cohort`` when None (a test passes an edited copy)."""
     if frames is None:
         frames = _frames(cohort, study_id, "t2_sax")
     renderer = Renderer(cohort_params(SEED, _index(study_id), STUDIES))
@@ -428,13 +557,14 @@ def _edema_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None
            for w, gain, g in zip(written, gains, geoms, strict=True)]
     tails = [stats.rice.sf(threshold * ref * gain / sigma, f / sigma)
              for f, gain in zip(free, gains, strict=True)]
-    return _site_shares(lit, geoms, CORE_MYO, tails, stray=0)
+    rho = _noise_correlation(renderer.scan.kspace)
+    return _site_shares(lit, geoms, CORE_MYO, tails, stray=0, rho=rho, cluster=MIN_EDEMA_CLUSTER)
 
 
 def _check_edema(sites: dict[tuple[str, str], tuple[float, float]], answer: dict,
                  study_id: str) -> None:
     """:func:`_check_regional` of an edema study's sites (:func:`_edema_sites`), each
-    clean limit raised by the share the study's own noise lights there."""
+    clean limit raised by the share the study's own noise may light there."""
     _check_regional({site: share for site, (share, _) in sites.items()},
                     list(answer["t2_edema_levels"]), list(answer["t2_edema_walls"]),
                     PLAIN_LEVELS, study_id, {site: noise for site, (_, noise) in sites.items()})
@@ -442,12 +572,13 @@ def _check_edema(sites: dict[tuple[str, str], tuple[float, float]], answer: dict
 
 def test_edema_sectors_are_brighter_on_t2(cohort: Path, answers: dict) -> None:
     """T2 lights the labelled levels and walls and leaves the others clean. A clean site
-    may hold 2% plus the share the study's own noise lights there (:func:`_edema_sites`):
+    may hold 2% plus the share the study's own noise may light there (:func:`_edema_sites`):
     the threshold (remote + half the edema excess) is a few noise SDs above remote
     myocardium, fewer where the coil gain is low, and held-out seed 17's P0000
     (amyloidosis, no edema) lit 2.9% of its basal inferior core with one cluster of three
-    noise pixels (1.28-1.31, noise-free 0.98-1.00), where its noise lights 1.1% (limit
-    3.1%)."""
+    noise pixels (1.28-1.31, noise-free 0.98-1.00), where its noise lights 1.1% on
+    average (limit 3.1% with that mean; one cluster of three is 2.9-4.8% of a wall, so the
+    allowance is now the bound of :func:`_noise_pixels`)."""
     with_edema = _study_ids(answers, "t2_edema_presence", "Yes")
     assert len(with_edema) >= 3
     for sid in with_edema:
@@ -462,7 +593,8 @@ def test_edema_noise_allowance_still_catches_faint_signal(cohort: Path, answers:
                                                           ) -> None:
     """The noise allowance hides no edema: the full edema contrast added to a compact
     endocardial focus of an unlabelled wall's core, one pixel more than its clean limit
-    (2% plus what noise lights there) and at least one cluster (``MIN_EDEMA_CLUSTER``),
+    (2% plus what noise may light there, at the site of the study with the widest
+    allowance) and at least one cluster (``MIN_EDEMA_CLUSTER``),
     fails the check of a study that passes as written."""
     sid, sites, (level, wall) = _unlabelled_wall_at_labelled_level(
         answers, "t2_edema", PLAIN_LEVELS, lambda sid: _edema_sites(cohort, sid))

@@ -301,7 +301,8 @@ def _nifti_series(root: Path, pattern: str) -> dict[str, Series]:
         if data.ndim == 3:
             data = data[..., None]
         zooms = image.header.get_zooms()
-        series = Series(f"{root.name}:{path.parent.relative_to(root)}",
+        folder = path.parent.relative_to(root)      # files directly in root: its name only
+        series = Series(root.name if folder == Path(".") else f"{root.name}:{folder}",
                         spacing=(float(zooms[0]), float(zooms[1])))
         for z in range(data.shape[2]):
             for t in range(data.shape[3]):

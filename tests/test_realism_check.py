@@ -67,3 +67,16 @@ def test_per_group_auc_shows_real_groups_on_both_sides(check) -> None:
     features = [{"feature": name, "auc_by_real_group": {g: v[j] for g, v in by_group.items()}}
                 for j, name in enumerate(("split", "noise"))]
     assert check.split_features(features) == ["split"]
+
+
+def test_nifti_studies_are_grouped_by_their_folder(check, tmp_path) -> None:
+    """A study's NIfTI files (e.g. ED and ES volumes) form one group named after the folder
+    given on the command line; a subfolder's files form their own group."""
+    import nibabel as nib
+    volume = np.stack([_frame(4.0, seed) for seed in range(3)], axis=-1).astype(np.float32)
+    (tmp_path / "study" / "more").mkdir(parents=True)
+    for name in ("study/ed.nii.gz", "study/es.nii.gz", "study/more/ed.nii.gz"):
+        nib.save(nib.Nifti1Image(volume, np.eye(4)), tmp_path / name)
+    series = check.real_series([tmp_path / "study"])
+    assert sorted(s.study for s in series) == ["study", "study", "study:more"]
+    assert all(len(s.frames) == 3 for s in series)

@@ -223,8 +223,8 @@ def _upper_orthant(h: np.ndarray, k: np.ndarray, r: float) -> np.ndarray:
 def _triple_lit(z: np.ndarray, r12: float, r13: float, r23: float) -> np.ndarray:
     """P(X1 > z[0], X2 > z[1], X3 > z[2]) for standard normals of these correlations
     (``z``: (3, n), z[0] the highest threshold): the bivariate orthant of X2, X3 given X1,
-    integrated over X1 from z[0] to z[0] + 5 (20 Gauss-Legendre nodes; within 1e-4
-    relative of scipy's trivariate normal)."""
+    integrated over X1 from z[0] to z[0] + 5 (20 Gauss-Legendre nodes; scipy's trivariate
+    normal to 3 digits)."""
     nodes, weights = GAUSS_LEGENDRE
     s2, s3 = np.sqrt(1.0 - r12**2), np.sqrt(1.0 - r13**2)
     x = z[0][:, None] + 2.5 * (nodes + 1.0)
@@ -605,10 +605,11 @@ def test_cluster_bound_covers_simulated_clustered_noise() -> None:
     (``scanner.correlated_noise``, 0.62 of k-space): on a ring of core myocardium (1,016
     pixels, as a slice's) with a 54-degree wall of 153 pixels, T2-like (noise-free level
     10 SDs, a pixel lit 2.3-2.7 SDs above it: Rice tails 0.4-1.2%, as seed 17 P0000's
-    noisiest walls), the rate of lit connected triples bounds the chance that a cluster
-    reaches the wall without doubling it, the model's tail covers the simulated tail
-    wherever 10,000 draws resolve it, and the bound, which the simulation exceeds no more
-    than it resolves, is tighter than the lit-count bound (:func:`_noise_pixels`)."""
+    noisiest walls; cluster sizes from rounds of 2,000 draws, a few slices' worth), the
+    rate of lit connected triples bounds the chance that a cluster reaches the wall
+    without doubling it, the model's tail covers the simulated tail wherever 10,000 draws
+    resolve it, and the bound, which the simulation exceeds no more than it resolves, is
+    tighter than the lit-count bound (:func:`_noise_pixels`)."""
     share = 0.62
     yy, xx = np.indices((72, 72))
     core = np.abs(np.hypot(yy - 36.0, xx - 36.0) - 27.0) < 3.0
@@ -733,8 +734,6 @@ def _edema_threshold(study_id: str) -> float:
 
 MIN_EDEMA_CLUSTER = MIN_CLUSTER
 """Connected bright core-myocardium pixels (8-neighbours, 3) that make a T2 finding."""
-
-
 
 
 def _edema_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None

@@ -1027,7 +1027,16 @@ def _ring_coverage(frame: np.ndarray, g: SliceGeometry, blood: float, pixel_mm: 
 def test_basal_slices_above_the_descended_base_show_no_ring_at_end_systole(
         cohort: Path, answers: dict) -> None:
     """Through-plane motion: a basal slice that the base has left by ES shows atrium and
-    LVOT instead of a myocardial ring; slices still below the base keep their ring."""
+    LVOT instead of a myocardial ring; slices still below the base keep their ring.
+
+    Above the base a ring counts only with runs of 0.6 of the study's thinnest basal wall
+    (the wall the slice would cut if the LV were still there; no 3.5 mm cap): the atrial
+    wall is drawn at the myocardium's level (0.30 of the pool, as atrial myocardium is),
+    and with the liver and skeletal muscle beside it filled 0.56-0.63 of the rays with
+    3.5 mm runs where the slab held no LV myocardium at all (seed 19 P0033, held-out seed
+    67 P0019). Over seeds 3, 7, 11, 17, 19, 23, 29, 43 and 67, 230 such slices read at
+    most 0.43 at ES with this rule; at ED the same rule finds their ring (0.875 or more),
+    as the test asserts, so a base that did not descend would fail."""
     data = read_dataset(cohort)
     above = below = 0
     for sid in answers:
@@ -1036,10 +1045,11 @@ def test_basal_slices_above_the_descended_base_show_no_ring_at_end_systole(
         renderer = Renderer(cohort_params(SEED, _index(sid), STUDIES))
         heart, px = renderer.p.heart, renderer.p.acq.pixel_mm
         reach = heart.r_endo + max(max(row) for row in heart.thickness) + 6.0
-        # a run of 3.5 mm, or 0.6 of the thinnest basal wall where that is less: 4.4-4.8 mm
-        # dilated or scarred walls at 1.8 mm pixels leave 1.5-3 mm runs of myocardium-level
-        # pixels around a complete ring (seed 5 P0019, seed 11 P0011)
-        min_run = min(3.5, 0.6 * min(heart.thickness[0]))
+        # below the base, a run of 3.5 mm, or 0.6 of the thinnest basal wall where that is
+        # less: 4.4-4.8 mm dilated or scarred walls at 1.8 mm pixels leave 1.5-3 mm runs of
+        # myocardium-level pixels around a complete ring (seed 5 P0019, seed 11 P0011)
+        wall_run = 0.6 * min(heart.thickness[0])
+        min_run = min(3.5, wall_run)
         base = _es_descent(renderer)
         ed_frames = frames[:, info.ed_frame or 0]
         band = _myo_band(_cine_myo_level(ed_frames, [SliceGeometry(renderer, k)
@@ -1051,12 +1061,12 @@ def test_basal_slices_above_the_descended_base_show_no_ring_at_end_systole(
             g = SliceGeometry(renderer, k)
             ed_flat = _flat(ed_frames[k], g)
             blood = float(np.median(g.crop(ed_flat)[g.blood]))
-            ed = _ring_coverage(ed_flat, g, blood, px, reach, band, min_run)
+            run = wall_run if gap < 0 else min_run
+            ed = _ring_coverage(ed_flat, g, blood, px, reach, band, run)
             es = _ring_coverage(_flat(frames[k, info.es_frame or 0], g), g, blood, px, reach,
-                                band, min_run)
-            if gap < 0:   # thin (DCM) walls can miss the ED ring too; the atrial and
-                # aortic-root walls leave some myocardium-level runs
-                assert es <= 0.6, (sid, k, round(ed, 2), round(es, 2))
+                                band, run)
+            if gap < 0:   # the atrial and aortic-root walls leave some short runs
+                assert ed >= 0.8 and es <= 0.6, (sid, k, round(ed, 2), round(es, 2))
                 above += 1
             else:   # the thinnest basal walls lose a ray or two to bSSFP's dark
                 # chemical-shift line at the epicardial fat (lowest below the base / highest

@@ -42,7 +42,7 @@ from cardiolens.phantom.cohort import cohort_params, generate_cohort
 from cardiolens.phantom.geometry import tissue
 from cardiolens.phantom.labels import findings_from_params
 from cardiolens.phantom.scanner import correlated_noise
-from cardiolens.phantom.sequences import Renderer, psf_kernel
+from cardiolens.phantom.sequences import Renderer, psf_kernels
 from cardiolens.phantom.visibility import MIN_CLUSTER, READING_SHARE
 
 from conftest import COHORT_SEED, COHORT_STUDIES
@@ -141,11 +141,10 @@ def _noise_correlation(share: float) -> np.ndarray:
     (10, 10): the noise passes the reconstruction's k-space window
     (``scanner.correlated_noise``), so it is the autocorrelation of the point-spread
     function along rows (phase encode, keeping ``share`` of k-space: ``scan.kspace``,
-    0.62-0.8) times that along columns (the readout keeps 0.15 more); one row apart
+    0.62-0.8) times that along columns (the readout keeps more: ``psf_kernels``); one row apart
     0.31-0.54."""
     axes = []
-    for kept in (share, min(1.0, share + 0.15)):
-        kernel = psf_kernel(kept, False).astype(np.float64)
+    for kernel in (k.astype(np.float64) for k in psf_kernels(share, False)):
         axes.append(np.correlate(kernel, kernel, "full") / float(np.sum(kernel**2)))
     return np.outer(axes[0], axes[1])
 
@@ -328,7 +327,7 @@ def _noise_cluster_sizes(free: np.ndarray, level: np.ndarray, core: np.ndarray, 
     rows, cols = np.nonzero(core)
     r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     box = (slice(r0, r1), slice(c0, c1))
-    psf = (psf_kernel(share, False), psf_kernel(min(1.0, share + 0.15), False))
+    psf = psf_kernels(share, False)
     structure = np.zeros((3, 3, 3), bool)
     structure[1] = True
     sizes = []
@@ -575,7 +574,7 @@ def test_noise_count_model_bounds_simulated_correlated_noise() -> None:
     tails = stats.rice.sf(signal_level + threshold, signal_level)
     rho = _noise_correlation(share)
     mu, variance = _noise_count(tails, mask, rho)
-    psf = (psf_kernel(share, False), psf_kernel(min(1.0, share + 0.15), False))
+    psf = psf_kernels(share, False)
     rng = np.random.default_rng(5)
     counts = []
     for _ in range(20):
@@ -625,7 +624,7 @@ def test_cluster_bound_covers_simulated_clustered_noise() -> None:
                                                     4 * CLUSTER_DRAWS))
     ceiling = _noise_pixels(tails, wall, rho, MIN_EDEMA_CLUSTER)
     tail = _clustered_tail(rate, pool.for_rate(rate), int(ceiling))
-    psf = (psf_kernel(share, False), psf_kernel(min(1.0, share + 0.15), False))
+    psf = psf_kernels(share, False)
     rng = np.random.default_rng(5)
     counts = []
     for _ in range(10):

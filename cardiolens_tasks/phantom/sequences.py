@@ -384,6 +384,17 @@ def psf_kernel(share: float, sharp: bool) -> np.ndarray:
     return (kernel / kernel.sum()).astype(np.float32)
 
 
+READOUT_EXTRA_SHARE = 0.15
+"""The readout keeps this much more of k-space than the phase-encode direction."""
+
+
+def psf_kernels(share: float, sharp: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) point-spread functions of an acquisition keeping ``share`` of k-space
+    along phase encode (:func:`psf_kernel`); the readout keeps ``READOUT_EXTRA_SHARE``
+    more, at most all of it."""
+    return psf_kernel(share, sharp), psf_kernel(min(1.0, share + READOUT_EXTRA_SHARE), sharp)
+
+
 def blur(frames: np.ndarray, k_rows: np.ndarray, k_cols: np.ndarray) -> np.ndarray:
     """Separable convolution of (..., H, W) with edge padding."""
     out = frames
@@ -751,8 +762,7 @@ class Renderer:
             return np.asarray(values[name], dtype).reshape(-1, 1, 1)
 
         share = self.scan.perf_kspace if sharp else self.scan.kspace
-        k_rows = psf_kernel(share, sharp)
-        k_cols = psf_kernel(min(1.0, share + 0.15), sharp)
+        k_rows, k_cols = psf_kernels(share, sharp)
         offsets = self.lax_offsets if view else self.sax_offsets
         normal = self._normal(plane_map)
         mean, blurred, subs = self._parts(plane_map, key, sharp, k_rows, k_cols, window,
@@ -961,7 +971,7 @@ class Renderer:
         the zero-filled reconstruction correlates it as its point-spread function does.
         """
         share = self.scan.perf_kspace if sharp else self.scan.kspace
-        psf = (psf_kernel(share, sharp), psf_kernel(min(1.0, share + 0.15), sharp))
+        psf = psf_kernels(share, sharp)
         out = acquire(self.scanner, np.stack(per_slice), self._rng(1000 + key),
                       reference / self.scan.snr, psf, self.kept(planes, sharp),
                       segmented=not sharp, moving=None if sharp else self.moving(planes))

@@ -27,7 +27,7 @@ from cardiolens.phantom.sequences import (
     T2_TEXTURE_KEY,
     Renderer,
     blur,
-    psf_kernel,
+    psf_kernels,
 )
 
 READING_SHARE = {"lge_sax": 0.35, "t2_sax": 0.5, "perf_sax": 0.6}
@@ -124,7 +124,7 @@ def site_visibility(renderer: Renderer, series: str) -> dict[Site, float]:
         return out
     sharp = series == "perf_sax"
     share = renderer.scan.perf_kspace if sharp else renderer.scan.kspace
-    k_rows, k_cols = psf_kernel(share, sharp), psf_kernel(min(1.0, share + 0.15), sharp)
+    k_rows, k_cols = psf_kernels(share, sharp)
     key = _texture_key(series)
     reading = READING_SHARE[series]
     patchy = any(lesion.patchy for lesion in lesions)

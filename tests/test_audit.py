@@ -25,7 +25,13 @@ from cardiolens.cli import main
 from cardiolens.data.dataset import Item
 from cardiolens.data.findings import build_items
 from cardiolens.data.taxonomy import load_taxonomy
-from cardiolens.phantom.cohort import DEFAULT_SEED, DEFAULT_STUDIES, plan_diagnoses, sample_params
+from cardiolens.phantom.cohort import (
+    DEFAULT_SEED,
+    DEFAULT_STUDIES,
+    plan_diagnoses,
+    sample_params,
+    smallest_cohort,
+)
 from cardiolens.phantom.labels import findings_from_params
 from cardiolens.prompting.prompts import displayed_options
 
@@ -83,9 +89,11 @@ def test_priors_give_majority_and_option_a_rates() -> None:
 
 def test_shuffled_options_take_position_a_off_the_majority_on_the_default_cohort() -> None:
     # taxonomy order puts "Normal"/"None" first, so answering "A" scores the majority rate
-    # in many subtasks; the prompts' default shuffle brings it to about one in k
-    plan = plan_diagnoses(40, 0)
-    params = [sample_params(0, study, diagnosis) for study, diagnosis in enumerate(plan)]
+    # in many subtasks; the prompts' default shuffle brings it to about one in k (on the
+    # default cohort: 40 studies had 9 perf_defect_depth items of 2 options, 0.67 by chance)
+    plan = plan_diagnoses(DEFAULT_STUDIES, DEFAULT_SEED)
+    params = [sample_params(DEFAULT_SEED, study, diagnosis)
+              for study, diagnosis in enumerate(plan)]
     items = [item for p in params for item in build_items(
         p.study_id, findings_from_params(p), ["cine_sax", "cine_4ch", "lge_sax", "t2_sax",
                                               "perf_sax"], {})]
@@ -96,21 +104,34 @@ def test_shuffled_options_take_position_a_off_the_majority_on_the_default_cohort
         assert priors[sid]["option_a_shuffled"] < 0.6, sid
 
 
-def test_default_cohort_makes_every_option_a_right_answer() -> None:
-    counts = Counter(plan_diagnoses(DEFAULT_STUDIES, DEFAULT_SEED))
-    assert len(counts) == 8 and min(counts.values()) >= 10
-    label_sets = phantom_label_sets(DEFAULT_STUDIES, DEFAULT_SEED)
+def _options_never_right(studies: int, seed: int) -> dict[str, set[str]]:
+    """The options of each subtask that no study of the phantom cohort has as its answer."""
     seen: dict[str, set[str]] = {}
-    for ls in label_sets:
+    for ls in phantom_label_sets(studies, seed):
         seen.setdefault("diagnosis_etiology", set()).add(ls.etiology)
         if ls.subtype:
             seen.setdefault("diagnosis_nicm_subtype", set()).add(ls.subtype)
         for sid, answer in ls.answers.items():
             seen.setdefault(sid, set()).update([answer] if isinstance(answer, str) else answer)
-    for subtask in load_taxonomy().subtasks.values():
-        if subtask.answer_type != "report":
-            missing = set(subtask.options) - seen.get(subtask.id, set())
-            assert not missing, (subtask.id, missing)
+    missing = {subtask.id: set(subtask.options) - seen.get(subtask.id, set())
+               for subtask in load_taxonomy().subtasks.values()
+               if subtask.answer_type != "report"}
+    return {sid: options for sid, options in missing.items() if options}
+
+
+def test_default_cohort_makes_every_option_a_right_answer() -> None:
+    # issue 14: at least 10 studies of every diagnosis, every option a right answer
+    counts = Counter(plan_diagnoses(DEFAULT_STUDIES, DEFAULT_SEED))
+    assert len(counts) == 8 and min(counts.values()) >= 10
+    assert _options_never_right(DEFAULT_STUDIES, DEFAULT_SEED) == {}
+
+
+def test_the_default_cohort_is_the_smallest_that_meets_issue_14() -> None:
+    # below smallest_cohort(10) some diagnosis has fewer than 10 studies; each cohort from
+    # there up to the default leaves some option never the answer (seed 0)
+    assert smallest_cohort(10) < DEFAULT_STUDIES
+    for studies in range(smallest_cohort(10), DEFAULT_STUDIES):
+        assert _options_never_right(studies, DEFAULT_SEED), studies
 
 
 def test_no_single_finding_but_the_pattern_gives_away_the_etiology() -> None:

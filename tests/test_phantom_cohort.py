@@ -13,7 +13,13 @@ import pytest
 from cardiolens.cli import main
 from cardiolens.data.dataset import read_dataset
 from cardiolens.data.taxonomy import load_taxonomy
-from cardiolens.phantom.cohort import default_cohort, generate_cohort, keep_freed_memory
+from cardiolens.phantom.cohort import (
+    default_cohort,
+    diagnosis_counts,
+    generate_cohort,
+    keep_freed_memory,
+    smallest_cohort,
+)
 
 SEQUENCES = ("cine", "lge", "t2", "perf")
 
@@ -59,10 +65,25 @@ def test_cohort_covers_every_subtask_and_sequence(cohort40: Path) -> None:
 def test_cohort_follows_the_default_prevalence(cohort40: Path) -> None:
     ds = read_dataset(cohort40)
     etiology = Counter(i.answer for i in ds.items if i.subtask == "diagnosis_etiology")
-    assert etiology == {"Normal": 8, "Ischemic cardiomyopathy": 10,
-                        "Non-ischemic cardiomyopathy": 22}
+    assert etiology == {"Normal": 7, "Ischemic cardiomyopathy": 8,
+                        "Non-ischemic cardiomyopathy": 25}
     subtypes = Counter(i.answer for i in ds.items if i.subtask == "diagnosis_nicm_subtype")
-    assert len(subtypes) == 6 and sum(subtypes.values()) == 22
+    assert len(subtypes) == 6 and sum(subtypes.values()) == 25
+
+
+def test_diagnosis_counts_are_largest_remainder_and_the_smallest_cohort_follows() -> None:
+    # 97 studies: every 10% class has a quota of 9.7 and the largest remainders go to them
+    assert diagnosis_counts(97) == {"normal": 16, "ischemic": 20, "hcm": 11, "dcm": 10,
+                                    "myocarditis": 10, "amyloidosis": 10, "sarcoidosis": 10,
+                                    "other": 10}
+    assert min(diagnosis_counts(96).values()) == 9        # four remainders of 0.6 for five
+    assert smallest_cohort(10) == 97
+    assert all(sum(diagnosis_counts(n).values()) == n for n in range(1, 200))
+    old = {"normal": 0.20, "ischemic": 0.25, "hcm": 0.13, "dcm": 0.10, "myocarditis": 0.09,
+           "amyloidosis": 0.07, "sarcoidosis": 0.07, "other": 0.09}
+    assert smallest_cohort(10, old) == 137                # the default before 10% per class
+    with pytest.raises(ValueError):
+        smallest_cohort(10, {**old, "other": 0.0})
 
 
 def test_reports_vary_in_wording(cohort40: Path) -> None:

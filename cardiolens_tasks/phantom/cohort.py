@@ -47,18 +47,21 @@ from cardiolens.phantom.thorax import with_scan
 
 PHANTOM_VERSION = "2"
 CANARY = "cardiolens-canary-5f0c8a2e-3d1b-4c7a-9e62-b84f1d0a7c33"
-DEFAULT_STUDIES = 137
-"""The smallest cohort whose exact prevalence counts give every diagnosis at least 10
-studies (seed 0: 10 amyloidosis, 10 sarcoidosis); every option of every subtask is still a
-right answer in it (tests/test_audit.py). More studies would lengthen the first run, which
-generates the cohort (README, "First run: time and disk")."""
+DEFAULT_STUDIES = 109
+"""The smallest cohort of seed 0 with at least 10 studies of every diagnosis in which every
+option of every subtask is a right answer (issue 14; tests/test_audit.py asserts both and
+that no smaller cohort meets them). ``smallest_cohort(10)`` is 97 studies, but each cohort
+of 97-108 leaves one to five options never the answer (e.g. ``lge_transmurality`` "<= 25%",
+``t2_edema_levels`` "Apex"). 109 studies: 18 normal, 23 ischemic, 13 HCM and 11 of each
+other diagnosis. More studies would lengthen the first run, which generates the cohort
+(README, "First run: time and disk")."""
 DEFAULT_SEED = 0
 LAX_SLICE_MM = 8.0
 
 
-def plan_diagnoses(studies: int, seed: int,
-                   prevalence: dict[str, float] | None = None) -> list[str]:
-    """Diagnosis of each study: exact prevalence counts in a seeded order."""
+def diagnosis_counts(studies: int,
+                     prevalence: dict[str, float] | None = None) -> dict[str, int]:
+    """Studies of each diagnosis in a cohort: the prevalence's largest-remainder counts."""
     prevalence = prevalence or DEFAULT_PREVALENCE
     total = sum(prevalence.values())
     quotas = {d: studies * p / total for d, p in prevalence.items()}
@@ -66,6 +69,26 @@ def plan_diagnoses(studies: int, seed: int,
     by_remainder = sorted(quotas, key=lambda d: (-(quotas[d] - counts[d]), d))
     for d in by_remainder[: studies - sum(counts.values())]:
         counts[d] += 1
+    return counts
+
+
+def smallest_cohort(minimum: int, prevalence: dict[str, float] | None = None) -> int:
+    """The fewest studies whose :func:`diagnosis_counts` give every diagnosis at least
+    ``minimum`` (the counts do not depend on the seed)."""
+    prevalence = prevalence or DEFAULT_PREVALENCE
+    if min(prevalence.values()) <= 0:
+        raise ValueError("every diagnosis needs a positive prevalence")
+    studies = minimum
+    while min(diagnosis_counts(studies, prevalence).values()) < minimum:
+        studies += 1
+    return studies
+
+
+def plan_diagnoses(studies: int, seed: int,
+                   prevalence: dict[str, float] | None = None) -> list[str]:
+    """Diagnosis of each study: exact prevalence counts in a seeded order."""
+    prevalence = prevalence or DEFAULT_PREVALENCE
+    counts = diagnosis_counts(studies, prevalence)
     plan = [d for d in prevalence for _ in range(counts[d])]
     order = np.random.default_rng([seed, 2**20]).permutation(len(plan))
     return [plan[i] for i in order]

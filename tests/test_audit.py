@@ -139,7 +139,9 @@ def test_no_single_finding_but_the_pattern_gives_away_the_etiology() -> None:
     single = {sid: acc["etiology"] for sid, acc in result["single"].items()
               if sid not in PATTERN_FINDINGS}
     worst = max(single, key=lambda sid: single[sid])
-    assert single[worst] <= 0.78, (worst, single[worst])   # 2,000 sets: <= 0.75 (README)
+    # here 0.7725 (perf_defect_territories); the goal on 2,000 sets is <= 0.75, not met since
+    # the 10% prevalence (0.761, README "Shortcut audit")
+    assert single[worst] <= 0.78, (worst, single[worst])
     assert result["clinician_rules"]["etiology"] >= 0.9
     assert result["majority"]["etiology"] < result["tree"]["etiology"]
 

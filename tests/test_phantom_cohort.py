@@ -65,23 +65,23 @@ def test_cohort_covers_every_subtask_and_sequence(cohort40: Path) -> None:
 def test_cohort_follows_the_default_prevalence(cohort40: Path) -> None:
     ds = read_dataset(cohort40)
     etiology = Counter(i.answer for i in ds.items if i.subtask == "diagnosis_etiology")
-    assert etiology == {"Normal": 7, "Ischemic cardiomyopathy": 8,
-                        "Non-ischemic cardiomyopathy": 25}
+    assert etiology == {"Normal": 8, "Ischemic cardiomyopathy": 10,
+                        "Non-ischemic cardiomyopathy": 22}
     subtypes = Counter(i.answer for i in ds.items if i.subtask == "diagnosis_nicm_subtype")
-    assert len(subtypes) == 6 and sum(subtypes.values()) == 25
+    assert len(subtypes) == 6 and sum(subtypes.values()) == 22
 
 
 def test_diagnosis_counts_are_largest_remainder_and_the_smallest_cohort_follows() -> None:
-    # 97 studies: every 10% class has a quota of 9.7 and the largest remainders go to them
-    assert diagnosis_counts(97) == {"normal": 16, "ischemic": 20, "hcm": 11, "dcm": 10,
-                                    "myocarditis": 10, "amyloidosis": 10, "sarcoidosis": 10,
-                                    "other": 10}
-    assert min(diagnosis_counts(96).values()) == 9        # four remainders of 0.6 for five
-    assert smallest_cohort(10) == 97
+    # 109 studies: the 9% classes have quotas of 9.81 and take the largest remainders
+    assert diagnosis_counts(109) == {"normal": 21, "ischemic": 27, "hcm": 11, "dcm": 10,
+                                     "myocarditis": 10, "amyloidosis": 10, "sarcoidosis": 10,
+                                     "other": 10}
+    assert min(diagnosis_counts(108).values()) == 9
+    assert smallest_cohort(10) == 109
     assert all(sum(diagnosis_counts(n).values()) == n for n in range(1, 200))
     old = {"normal": 0.20, "ischemic": 0.25, "hcm": 0.13, "dcm": 0.10, "myocarditis": 0.09,
            "amyloidosis": 0.07, "sarcoidosis": 0.07, "other": 0.09}
-    assert smallest_cohort(10, old) == 137                # the default before 10% per class
+    assert smallest_cohort(10, old) == 137      # the default before the near-even subtypes
     with pytest.raises(ValueError):
         smallest_cohort(10, {**old, "other": 0.0})
 

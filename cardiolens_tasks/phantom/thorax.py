@@ -188,7 +188,10 @@ def affine(plane: PlaneMap, slice_step: np.ndarray) -> np.ndarray:
 
 def _soft(distance: np.ndarray, pixel: float) -> np.ndarray:
     """Inside fraction from a signed distance in mm (positive inside)."""
-    return np.clip(distance / pixel + 0.5, 0.0, 1.0).astype(np.float32)
+    out = distance / pixel
+    out += 0.5                      # in place: the same values, no further array
+    np.clip(out, 0.0, 1.0, out=out)
+    return out.astype(np.float32, copy=False)
 
 
 def _ellipse_depth(dx: np.ndarray, dy: np.ndarray, rx: float, ry: float) -> np.ndarray:

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import io
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from cardiolens.data.dataset import Item, SeriesInfo
+from cardiolens.data.dataset import Item, SeriesInfo, read_dataset
 from cardiolens.data.taxonomy import load_taxonomy
+from cardiolens.data.volumes import SeriesVolume
+from cardiolens.prompting.prompt_builder import PromptBuilder, PromptSettings
 from cardiolens.prompting.prompts import build_prompt, caption, displayed_options
-from cardiolens.prompting.rendering import RenderOptions, render_png, series_window, target_size
+from cardiolens.prompting.rendering import (
+    RenderCache,
+    RenderOptions,
+    render_png,
+    series_window,
+    target_size,
+)
 from cardiolens.prompting.selection import FrameChoice
 from cardiolens.prompting.study_images import RenderedFrame
 
-from helpers import option_letters
+from helpers import make_tiny_dataset, option_letters
 
 
 def test_series_window_and_aspect_true_resize() -> None:
@@ -90,3 +103,27 @@ def test_blind_prompts_do_not_speak_of_images_and_keep_the_question() -> None:
                         images=False).question
     assert "This study concerns a patient with a non-ischemic cardiomyopathy. What is the " \
            "most likely type?" in text
+
+
+def test_items_of_one_study_are_built_one_at_a_time(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two threads building items of one study decode each volume once: the second waits
+    and reads the first's statistics and PNGs from the render cache."""
+    root = make_tiny_dataset(tmp_path / "ds", studies=1)
+    ds = read_dataset(root)
+    decodes: Counter[str] = Counter()
+    original = SeriesVolume.read_all_stored
+
+    def counting(self: SeriesVolume) -> tuple[np.ndarray, float, float]:
+        decodes[self.info.path] += 1
+        time.sleep(0.2)                 # a decode still running when the other thread starts
+        return original(self)
+
+    monkeypatch.setattr(SeriesVolume, "read_all_stored", counting)
+    builder = PromptBuilder(root, ds.studies, PromptSettings(), RenderCache(tmp_path / "cache"))
+    first, second = (next(i for i in ds.items if i.subtask == name)
+                     for name in ("lge_presence", "diagnosis_etiology"))
+    with ThreadPoolExecutor(2) as pool:
+        prompts = list(pool.map(builder.build, [first, first, second, second]))
+    assert decodes and max(decodes.values()) == 1
+    assert prompts[0].parts() == prompts[1].parts() and prompts[2].parts() == prompts[3].parts()

@@ -19,6 +19,7 @@ Above the descended base the atria and great-vessel roots stretch down to meet i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,8 +170,8 @@ def lax_plane(model: HeartModel, view: str, window: Window, pixel_mm: float,
     base_row = lax_base_row(model, pixel_mm, centre)
     y = (base_row - rows) * pixel_mm
     x = (cols - centre[1]) * pixel_mm
-    t = np.radians(tilt)
-    x, y = x * np.cos(t) - y * np.sin(t), x * np.sin(t) + y * np.cos(t)
+    t = math.radians(tilt)      # a Python float: x and y stay float32
+    x, y = x * math.cos(t) - y * math.sin(t), x * math.sin(t) + y * math.cos(t)
     psi = LAX_ANGLE[view]
     phi = np.where(x >= 0, psi, (psi + 180.0) % 360.0).astype(np.float32)
     plane = Plane(y, np.abs(x), phi, model.level_of(y), pixel_mm)
@@ -272,7 +273,7 @@ def _trabecular_share(model: HeartModel, plane: Plane, u: np.ndarray, endo: np.n
     pattern = pattern / float(np.sum(trabeculae[:, 3]))
     strands = np.clip((pattern + 0.1 + 0.3 * s) * 2.5, 0.0, 1.0)   # systole: squeezed
     # the septal surface is smooth; the free wall and the apex are trabeculated
-    free_wall = np.maximum(0.5 * (1.0 - np.cos(phi - np.radians(90.0))), axial**2)
+    free_wall = np.maximum(0.5 * (1.0 - np.cos(phi - math.radians(90.0))), axial**2)
     depth = np.clip((plane.rho - inner) / np.maximum(layer, 1e-3), 0.0, 1.0)
     band = _edge(plane.rho - inner, plane.pixel_mm)
     return (band * strands * free_wall * (0.3 + 0.6 * depth)).astype(np.float32)
@@ -458,8 +459,8 @@ def blood_flow(model: HeartModel, plane: Plane, t: Tissue, phase: np.ndarray,
     basal = np.clip(1.0 - u / (0.5 * model.heart.long_axis), 0.0, 1.0)
 
     def jet(angle: float, offset: float, width: float, endo: np.ndarray) -> np.ndarray:
-        c = np.radians(angle)
-        d2 = (x - offset * endo * np.cos(c)) ** 2 + (y - offset * endo * np.sin(c)) ** 2
+        c = math.radians(angle)     # Python floats: the jet stays float32
+        d2 = (x - offset * endo * math.cos(c)) ** 2 + (y - offset * endo * math.sin(c)) ** 2
         return np.exp(-d2 / (2.0 * (width * endo) ** 2))
 
     def pulse(scale: float, weight: np.ndarray, angle: float, offset: float, width: float,

@@ -188,7 +188,10 @@ def affine(plane: PlaneMap, slice_step: np.ndarray) -> np.ndarray:
 
 def _soft(distance: np.ndarray, pixel: float) -> np.ndarray:
     """Inside fraction from a signed distance in mm (positive inside)."""
-    return np.clip(distance / pixel + 0.5, 0.0, 1.0).astype(np.float32)
+    out = distance / pixel
+    out += 0.5                      # in place: the same values, no further array
+    np.clip(out, 0.0, 1.0, out=out)
+    return out.astype(np.float32, copy=False)
 
 
 def _ellipse_depth(dx: np.ndarray, dy: np.ndarray, rx: float, ry: float) -> np.ndarray:
@@ -440,8 +443,8 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
     cavity = _soft(_ellipse_depth(dx, dy - 0.1 * hy, hx - inner, hy - inner - 0.1 * hy)
                    + 6.0 * f_lung, pixel)
     spine_y = scan.body_centre[1] - hy + inner + 52.0
-    diaphragm = (scan.diaphragm_z - np.where(dx > -20.0, 0.0, 12.0) - (dx**2 + dy**2) / 520.0
-                 + 6.0 * f_dia)
+    drop = np.where(dx > -20.0, np.float32(0.0), np.float32(12.0))   # float32, as dx is
+    diaphragm = scan.diaphragm_z - drop - (dx**2 + dy**2) / 520.0 + 6.0 * f_dia
     above = _soft(z - diaphragm, pixel)
     p.paint("lung", cavity * above)
     if structures is not None:
@@ -465,7 +468,7 @@ def thorax(scan: Scan, frame: HeartFrame, plane: PlaneMap, pixel: float, r_endo:
                                   + 6.0 * f_lung, pixel)
     p.paint("liver", below)
     offsets = [dx + 85.0, dy - 10.0, z - diaphragm + 60.0]
-    common = np.result_type(*offsets)       # float64 (the diaphragm), as one stack had them
+    common = np.result_type(*offsets)       # float32 (the diaphragm's drop was float64)
     stomach = _ellipsoid_depth([q.astype(common, copy=False) for q in offsets],
                                (40.0, 32.0, 35.0))
     if structures is not None:

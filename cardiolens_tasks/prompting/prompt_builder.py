@@ -6,6 +6,7 @@ sample runs (from a worker thread), so nothing image-sized is held per sample.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -82,9 +83,28 @@ class PromptBuilder:
         self.settings = settings
         self.cache = cache
         self.taxonomy = taxonomy or load_taxonomy()
+        self._guard = threading.Lock()
+        self._study_locks: dict[str, threading.Lock] = {}
+
+    def _study_lock(self, study_id: str) -> threading.Lock:
+        with self._guard:
+            return self._study_locks.setdefault(study_id, threading.Lock())
 
     def build(self, item: Item) -> Prompt:
-        """The prompt of ``item``; raises CardiolensError for unreadable volumes."""
+        """The prompt of ``item``; raises CardiolensError for unreadable volumes.
+
+        Thread-safe. Items of one study are built one at a time (those of other studies
+        in parallel), so the second finds the first's statistics and PNGs in the render
+        cache instead of decoding the same volumes again at the same moment (a study's
+        diagnosis items are neighbours in the dataset, and Inspect builds neighbours
+        together)."""
+        s = self.settings
+        if not s.images:
+            return self._build(item)
+        with self._study_lock(item.study_id):
+            return self._build(item)
+
+    def _build(self, item: Item) -> Prompt:
         s = self.settings
         subtask = self.taxonomy.get(item.subtask)
         study = self.studies[item.study_id]

@@ -643,12 +643,18 @@ class Renderer:
 
     def lesion_free(self, series: str, k: int) -> np.ndarray:
         """Noise-free (H, W) short-axis slice ``k`` of ``lge_sax`` or ``t2_sax`` drawn without
-        its lesions, with the phase-encode ghosts of its segmented acquisition (they are
-        there whether or not the slice holds a lesion), in stored units (label-truth tests
-        measure what lesions add to it)."""
+        its lesions (:meth:`noise_free`); label-truth tests measure what lesions add to it."""
+        return self.noise_free(series, k, lesions=False)
+
+    def noise_free(self, series: str, k: int, lesions: bool = True) -> np.ndarray:
+        """Noise-free (H, W) short-axis slice ``k`` of ``lge_sax`` or ``t2_sax`` in stored
+        units: the written slice before noise (same drawing, point-spread function and
+        phase-encode ghosts of its segmented acquisition), with its lesions or without
+        them (the ghosts are there whether or not the slice holds a lesion)."""
         sequence = series.split("_")[0]
-        frame = self._sax_frames(k, np.zeros(1), self.values[sequence], (), None, k,
-                                 rim=sequence == "t2")
+        frame = (self._sax_series_frame(sequence, k) if lesions else
+                 self._sax_frames(k, np.zeros(1), self.values[sequence], (), None, k,
+                                  rim=sequence == "t2"))
         if self.scanner.ghost > 0.0:
             real, imag = ghosts(self.scanner, frame[None], self.moving([k])[:, None])
             return np.hypot(real[0, 0], imag[0, 0]) * np.float32(self.stored_gain)
@@ -921,11 +927,7 @@ class Renderer:
                            [50 + LAX_VIEWS.index(view)])
 
     def lge_sax(self) -> np.ndarray:
-        ed = np.zeros(1)
-        values = self.values["lge"]
-        frames = [self._sax_frames(k, ed, values, self.p.scar, LGE_TEXTURE_KEY + k, k,
-                                   papillary=self.p.papillary_scar)
-                  for k in range(self.p.acq.n_slices)]
+        frames = [self._sax_series_frame("lge", k) for k in range(self.p.acq.n_slices)]
         return self._stack(frames, 10, 1.0, list(range(self.p.acq.n_slices)))
 
     def lge_lax(self, view: str) -> np.ndarray:
@@ -937,11 +939,18 @@ class Renderer:
         return self._stack([frame], 11 + LAX_VIEWS.index(view), 1.0, [50 + LAX_VIEWS.index(view)])
 
     def t2_sax(self) -> np.ndarray:
-        values = self.values["t2"]
-        frames = [self._sax_frames(k, np.zeros(1), values, self.p.edema, T2_TEXTURE_KEY + k, k,
-                                   rim=True)
-                  for k in range(self.p.acq.n_slices)]
-        return self._stack(frames, 20, values["lv_myo"] * 2.0, list(range(self.p.acq.n_slices)))
+        frames = [self._sax_series_frame("t2", k) for k in range(self.p.acq.n_slices)]
+        return self._stack(frames, 20, self.values["t2"]["lv_myo"] * 2.0,
+                           list(range(self.p.acq.n_slices)))
+
+    def _sax_series_frame(self, sequence: str, k: int) -> np.ndarray:
+        """Noise-free (1, H, W) end-diastolic slice ``k`` of ``lge`` or ``t2`` with its lesions,
+        as its series draws it (:meth:`lge_sax`, :meth:`t2_sax`, :meth:`noise_free`)."""
+        if sequence == "lge":
+            return self._sax_frames(k, np.zeros(1), self.values["lge"], self.p.scar,
+                                    LGE_TEXTURE_KEY + k, k, papillary=self.p.papillary_scar)
+        return self._sax_frames(k, np.zeros(1), self.values["t2"], self.p.edema,
+                                T2_TEXTURE_KEY + k, k, rim=True)
 
     def perf_slices(self) -> list[int]:
         """SAX slice indices imaged by perfusion: the middle of the basal, mid, apical thirds."""

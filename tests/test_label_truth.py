@@ -26,6 +26,7 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -426,6 +427,14 @@ def _lge_sites(cohort: Path, study_id: str, frames: np.ndarray | None = None
                         stray=1)
 
 
+def _labelled_site(site: tuple[str, str], levels: list[str], walls: list[str],
+                   level_names: dict[str, str]) -> bool:
+    """Whether a (level, wall) site lies in a labelled level and a labelled wall (the apex
+    cap: its level alone)."""
+    level, wall = site
+    return level_names[level] in levels and (wall in walls or level == "Apex")
+
+
 def _check_regional(fractions: dict[tuple[str, str], float], levels: list[str],
                     walls: list[str], level_names: dict[str, str], study_id: str,
                     noise: dict[tuple[str, str], float] | None = None) -> None:
@@ -440,7 +449,7 @@ def _check_regional(fractions: dict[tuple[str, str], float], levels: list[str],
     labelled sites count as showing their level and wall.
     """
     def labelled(level: str, wall: str) -> bool:
-        return level_names[level] in levels and (wall in walls or level == "Apex")
+        return _labelled_site((level, wall), levels, walls, level_names)
 
     for (level, wall), frac in fractions.items():
         limit = 0.02 + (noise or {}).get((level, wall), 0.0)
@@ -553,6 +562,117 @@ def test_lge_noise_allowance_still_catches_faint_bleed(cohort: Path, answers: di
         g.gain[rows + r0, cols + c0]
     with pytest.raises(AssertionError, match=f"{sid}: (faint )?signal"):
         _check_lge(_lge_sites(cohort, sid, frames), a, sid)
+
+
+def _lge_drawn_sites(study_id: str, renderer: Renderer | None = None
+                     ) -> dict[tuple[str, str], float]:
+    """Per (level, wall) of an LGE stack drawn without noise: the share of myocardium
+    pixels (slab fraction > 0.5) whose lesion signal passes :func:`_lge_threshold`
+    (:func:`_site_shares`, no noise term and no stray pixel: there is no noise).
+
+    The lesion signal is the slice drawn noise-free with its lesions minus the same slice
+    without them (``Renderer.noise_free``, ``Renderer.lesion_free``: the same drawing,
+    point-spread function and phase-encode ghosts as the written series), over each
+    pixel's coil gain, as :func:`_lge_sites` reads the written pixels. ``renderer``: the
+    study's own when None (a test passes one of edited parameters)."""
+    if renderer is None:
+        renderer = Renderer(cohort_params(SEED, _index(study_id), STUDIES))
+    geoms = [SliceGeometry(renderer, k) for k in range(renderer.p.acq.n_slices)]
+    threshold = _lge_threshold(study_id)
+    lit = [g.crop(renderer.noise_free("lge_sax", k) - renderer.lesion_free("lge_sax", k))
+           / g.crop(g.gain) > threshold for k, g in enumerate(geoms)]
+    sites = _site_shares(lit, geoms, 0.5, lambda k, mask: 0.0, stray=0)
+    return {site: share for site, (share, _) in sites.items()}
+
+
+def _check_lge_drawn(sites: dict[tuple[str, str], float], answer: dict, study_id: str
+                     ) -> None:
+    """:func:`_check_regional` of an LGE study's noise-free sites (:func:`_lge_drawn_sites`):
+    a clean site at most 2% (no noise term), every labelled level and wall lit."""
+    _check_regional(sites, list(answer.get("lge_levels") or []),
+                    list(answer.get("lge_walls") or []), LGE_LEVELS, study_id)
+
+
+def _lge_sax_studies(cohort: Path) -> list[str]:
+    """The cohort's studies with an LGE short-axis stack."""
+    return sorted(sid for sid, study in read_dataset(cohort).studies.items()
+                  if "lge_sax" in study.series)
+
+
+def test_lge_drawing_without_noise_sits_in_labelled_levels_and_walls(
+        cohort: Path, answers: dict) -> None:
+    """The LGE drawing, without noise, lights the labelled levels and walls and leaves every
+    other site clean at 2% (no noise term): every LGE short-axis study, with or without an
+    LGE label (:func:`_lge_drawn_sites`, the same sites, threshold and "lesion shows" rule
+    as the written-pixel test).
+
+    Both tests exist because they check different things. The written-pixel test
+    (:func:`test_lge_enhancement_sits_in_labelled_levels_and_walls`) checks what a model
+    sees, noise included, so its clean limit adds what the study's own noise may light: up
+    to 13.6 points at the noisiest amyloid sites (seed 11 P0001), where lesion signal
+    bleeding into a clean wall could hide under the noise. This one checks the drawing
+    itself, where no noise can hide a bleed and none excuses it."""
+    sids = _lge_sax_studies(cohort)
+    assert len(sids) >= 10 and len(_study_ids(answers, "lge_presence", "Yes")) >= 10
+    clean: list[tuple[float, str, tuple[str, str]]] = []
+    shown: list[tuple[float, str, str]] = []
+    for sid in sids:
+        a = answers[sid]
+        levels, walls = list(a.get("lge_levels") or []), list(a.get("lge_walls") or [])
+        sites = _lge_drawn_sites(sid)
+        clean += [(share, sid, site) for site, share in sites.items()
+                  if not _labelled_site(site, levels, walls, LGE_LEVELS)]
+        inside = {site: share for site, share in sites.items()
+                  if _labelled_site(site, levels, walls, LGE_LEVELS)}
+        shown += [(max((s for (lv, _), s in inside.items() if LGE_LEVELS[lv] == level),
+                       default=0.0), sid, level) for level in levels
+                  if level != "Papillary muscle"]
+        shown += [(max((s for (_, w), s in inside.items() if w == wall), default=0.0), sid,
+                   wall) for wall in walls]
+        _check_lge_drawn(sites, a, sid)
+    top = max(clean, key=lambda c: c[0])
+    print(f"\nnoise-free LGE, seed {SEED}: {len(sids)} studies, {len(clean)} clean sites "
+          f"({sum(c[0] > 0.0 for c in clean)} above 0), largest clean share {top[0]:.4f} "
+          f"({top[1]} {top[2]}), smallest labelled level/wall share "
+          + (f"{min(shown)[0]:.4f} ({min(shown)[1]} {min(shown)[2]})" if shown else "none"))
+
+
+SPILL_DEG = 15.0
+"""How far past a lesion's wall border the counter-test draws it into the neighbouring
+wall (that wall's core starts ``CORE_MARGIN_DEG`` past the border)."""
+
+
+def test_lge_drawing_check_catches_a_lesion_spilling_into_a_clean_wall(
+        cohort: Path, answers: dict) -> None:
+    """The noise-free check (:func:`_check_lge_drawn`) is not blind: the first LGE study
+    with a lesion wall next to an unlabelled wall at a labelled ring level passes as drawn,
+    and fails once the lesion (its layer and band) is drawn ``SPILL_DEG`` past the border
+    into that clean wall, its labels unchanged."""
+    ring = ("Basal", "Mid", "Apical")
+    for sid in _study_ids(answers, "lge_presence", "Yes"):
+        params = cohort_params(SEED, _index(sid), STUDIES)
+        walls = list(answers[sid].get("lge_walls") or [])
+        spill = [(lesion, level, wall, side) for lesion in params.scar
+                 for level, wall in lesion.sites if level in ring for side in (-1, 1)
+                 if WALLS6[(WALLS6.index(wall) + side) % 6] not in walls]
+        if spill:
+            break
+    else:
+        raise AssertionError("no LGE study with a lesion wall next to an unlabelled wall")
+    lesion, level, wall, side = spill[0]
+    neighbour = WALLS6[(WALLS6.index(wall) + side) % 6]
+    edge = WALL_CENTRE_DEG[neighbour] - 30.0 * side       # the shared border
+    arc = (edge, edge + SPILL_DEG) if side == 1 else (edge - SPILL_DEG, edge)
+    bled = replace(lesion, sites=((level, neighbour),), patchy=False, arcs=(arc,))
+    a = answers[sid]
+    _check_lge_drawn(_lge_drawn_sites(sid), a, sid)
+    renderer = Renderer(replace(params, scar=(*params.scar, bled)))
+    sites = _lge_drawn_sites(sid, renderer)
+    assert sites[(level, neighbour)] > 0.02, (sid, level, neighbour, sites[(level, neighbour)])
+    print(f"\nspilled {SPILL_DEG:.0f} deg: {sid} {level} {neighbour} "
+          f"{sites[(level, neighbour)]:.4f} lit")
+    with pytest.raises(AssertionError, match=f"{sid}: (faint )?signal"):
+        _check_lge_drawn(sites, a, sid)
 
 
 def test_noise_count_model_bounds_simulated_correlated_noise() -> None:

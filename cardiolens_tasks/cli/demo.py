@@ -24,7 +24,8 @@ def add_parser(sub: Any) -> None:
     demo = sub.add_parser("demo", help="generate a phantom CMR cohort in the dataset format",
                           description="Generate a procedural CMR phantom cohort (cine, LGE, "
                                       "T2, perfusion; all three task levels). The same seed "
-                                      "gives the same bytes.")
+                                      "gives the same voxels, labels and reports (the same "
+                                      "file bytes with the same deflate library).")
     demo.add_argument("--out", required=True, help="output dataset folder (created)")
     demo.add_argument("--studies", type=positive_int, default=40,
                       help="number of studies (default: 40)")

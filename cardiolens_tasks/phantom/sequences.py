@@ -641,6 +641,11 @@ class Renderer:
         """Stored units per unit signal of every pixel of short-axis slice ``k`` (H, W)."""
         return self._coil(self._sax_map(k)) * np.float32(self.stored_gain)
 
+    def psf(self, sharp: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cols) point-spread functions of this study's acquisitions: the perfusion
+        readout with ``sharp``, else the segmented cine/LGE/T2 one (:func:`psf_kernels`)."""
+        return psf_kernels(self.scan.perf_kspace if sharp else self.scan.kspace, sharp)
+
     def lesion_free(self, series: str, k: int) -> np.ndarray:
         """Noise-free (H, W) short-axis slice ``k`` of ``lge_sax`` or ``t2_sax`` drawn without
         its lesions (:meth:`noise_free`); label-truth tests measure what lesions add to it."""
@@ -767,8 +772,7 @@ class Renderer:
         def v(name: str) -> np.ndarray:
             return np.asarray(values[name], dtype).reshape(-1, 1, 1)
 
-        share = self.scan.perf_kspace if sharp else self.scan.kspace
-        k_rows, k_cols = psf_kernels(share, sharp)
+        k_rows, k_cols = self.psf(sharp)
         offsets = self.lax_offsets if view else self.sax_offsets
         normal = self._normal(plane_map)
         mean, blurred, subs = self._parts(plane_map, key, sharp, k_rows, k_cols, window,
@@ -979,8 +983,7 @@ class Renderer:
         Noise sigma is ``reference / snr`` (a fixed tissue's signal, never the image's);
         the zero-filled reconstruction correlates it as its point-spread function does.
         """
-        share = self.scan.perf_kspace if sharp else self.scan.kspace
-        psf = psf_kernels(share, sharp)
+        psf = self.psf(sharp)
         out = acquire(self.scanner, np.stack(per_slice), self._rng(1000 + key),
                       reference / self.scan.snr, psf, self.kept(planes, sharp),
                       segmented=not sharp, moving=None if sharp else self.moving(planes))

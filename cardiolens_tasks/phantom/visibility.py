@@ -27,7 +27,6 @@ from cardiolens.phantom.sequences import (
     T2_TEXTURE_KEY,
     Renderer,
     blur,
-    psf_kernels,
 )
 
 READING_SHARE = {"lge_sax": 0.35, "t2_sax": 0.5, "perf_sax": 0.6}
@@ -123,8 +122,7 @@ def site_visibility(renderer: Renderer, series: str) -> dict[Site, float]:
     if not lesions:
         return out
     sharp = series == "perf_sax"
-    share = renderer.scan.perf_kspace if sharp else renderer.scan.kspace
-    k_rows, k_cols = psf_kernels(share, sharp)
+    k_rows, k_cols = renderer.psf(sharp)
     key = _texture_key(series)
     reading = READING_SHARE[series]
     patchy = any(lesion.patchy for lesion in lesions)

@@ -48,10 +48,7 @@ def series_window(data: np.ndarray, slope: float = 1.0,
     Integer data (as stored in most NIfTI files) takes an exact order-statistic path that
     gives numpy's linear-interpolated percentiles without sorting.
     """
-    if np.issubdtype(data.dtype, np.integer) and data.size and slope > 0 and (
-            data.dtype.itemsize <= 2 or int(data.max()) - int(data.min()) < 1 << 20):
-        # (wider integers only within a 2^20 range, the bound of the counting path this
-        # one replaced, so the path each series takes is unchanged)
+    if np.issubdtype(data.dtype, np.integer) and data.size and slope > 0:
         lo, hi = (v * slope + inter for v in integer_percentiles(data, WINDOW_PERCENTILES))
     else:
         values = data * slope + inter if (slope != 1.0 or inter != 0.0) else data

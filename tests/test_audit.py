@@ -21,6 +21,7 @@ from cardiolens.audit.labels import (
     predict_tree,
 )
 from cardiolens.audit.priors import prior_baselines, wording_baselines
+from cardiolens.audit.report import format_priors
 from cardiolens.cli import main
 from cardiolens.data.dataset import Item
 from cardiolens.data.findings import build_items
@@ -83,8 +84,22 @@ def test_priors_give_majority_and_option_a_rates() -> None:
     shuffled_a = sum(a == f for a, f in zip(answers, shown_first, strict=True)) / 4
     assert priors["cine_lv_size"] == {"items": 4, "majority_answer": "Normal", "majority": 0.5,
                                       "option_a": 0.5, "option_a_shuffled": shuffled_a,
-                                      "options_seen": 3}
+                                      "options_seen": 3, "never_right": []}
     assert priors["cine_rwma_walls"]["option_a"] == 0.0      # the whole set must match
+    # a multi-label answer makes each of its options a right answer
+    assert priors["cine_rwma_walls"]["never_right"] == ["Inferior", "Lateral"]
+
+
+def test_audit_names_the_options_that_are_no_right_answer() -> None:
+    # a model that never picks such an option loses nothing on the dataset, so the audit
+    # lists them; the default cohort has none
+    items = [Item(f"S{i}/cine_lv_size", f"S{i}", "image_understanding", "cine_lv_size",
+                  answer=a) for i, a in enumerate(["Normal", "Dilated", "Normal"])]
+    lines = format_priors(prior_baselines(items))
+    assert "  cine_lv_size" + " " * 14 + " Small" in lines
+    full = [Item(f"S{i}/cine_lv_size", f"S{i}", "image_understanding", "cine_lv_size",
+                 answer=a) for i, a in enumerate(["Normal", "Dilated", "Small"])]
+    assert format_priors(prior_baselines(full))[-1].startswith("Every option of every")
 
 
 def test_shuffled_options_take_position_a_off_the_majority_on_the_default_cohort() -> None:
@@ -166,6 +181,12 @@ def test_audit_command_prints_a_table_and_writes_json(cohort40: Path, tmp_path: 
         s.id for s in load_taxonomy().by_level("image_understanding")}
     assert figures["priors"]["diagnosis_etiology"]["items"] == 40
     assert "Wording (single-answer subtasks" in table
+    unused = {sid: row["never_right"] for sid, row in figures["priors"].items()
+              if row["never_right"]}
+    assert unused       # 40 studies leave rare options unused; the table lists each of them
+    section = table.split("no item's right answer")[1].split("Wording")[0]
+    for sid, options in unused.items():
+        assert f"  {sid:26} {'; '.join(options)}\n" in section, sid
     assert set(figures["wording"]["cine_lv_size"]) == {"shortest", "longest", "question_words"}
 
 

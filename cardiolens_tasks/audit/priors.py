@@ -20,18 +20,23 @@ def prior_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None, see
     """Per choice subtask: item count, the majority answer and its exact-match rate, and
     the rate of always answering the first displayed option (option A): ``option_a`` with
     the options in taxonomy order (``shuffle_options=false``), ``option_a_shuffled`` with
-    the prompts' default seeded per-item shuffle under ``seed``.
+    the prompts' default seeded per-item shuffle under ``seed``; ``never_right``: the
+    options that are in no item's answer (a model that never chooses them loses nothing
+    on this dataset, so its score cannot show whether it would recognise them).
 
     For multi-label subtasks an answer counts as right only if it is the whole set.
     """
     taxonomy = taxonomy or load_taxonomy()
     answers: dict[str, list[str]] = {}
+    used: dict[str, set[str]] = {}
     first: dict[str, list[tuple[str, str]]] = {}
     for item in items:
         subtask = taxonomy.subtasks.get(item.subtask)
         if item.answer is None or subtask is None:
             continue
         answers.setdefault(item.subtask, []).append(_key(item.answer))
+        used.setdefault(item.subtask, set()).update(
+            [item.answer] if isinstance(item.answer, str) else item.answer)
         if subtask.answer_type != "report":
             fixed = displayed_options(item, subtask, shuffle=False, seed=seed)
             shuffled = displayed_options(item, subtask, shuffle=True, seed=seed)
@@ -50,7 +55,8 @@ def prior_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None, see
                     / len(values),
                     "option_a_shuffled": sum(v == a for v, (_, a) in
                                              zip(values, firsts, strict=True)) / len(values),
-                    "options_seen": len(set(values))}
+                    "options_seen": len(set(values)),
+                    "never_right": [o for o in subtask.options if o not in used[sid]]}
     return out
 
 

@@ -91,6 +91,13 @@ def format_priors(priors: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(f"  {sid:26} {row['items']:>6} {_pct(row['majority']):>8} "
                      f"{_pct(row['option_a']):>8} {_pct(row['option_a_shuffled']):>10}  "
                      f"{row['majority_answer']}")
+    unused = {sid: row["never_right"] for sid, row in priors.items() if row.get("never_right")}
+    if unused:
+        lines += ["Options that are no item's right answer (a model that never picks them "
+                  "loses nothing here):",
+                  *(f"  {sid:26} {'; '.join(options)}" for sid, options in unused.items())]
+    else:
+        lines.append("Every option of every subtask is the right answer of at least one item.")
     return lines
 
 

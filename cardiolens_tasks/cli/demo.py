@@ -28,8 +28,11 @@ def add_parser(sub: Any) -> None:
                                       "file bytes with the same deflate library).")
     demo.add_argument("--out", required=True, help="output dataset folder (created)")
     demo.add_argument("--studies", type=positive_int, default=40,
-                      help="number of studies (default: 40)")
-    demo.add_argument("--seed", type=seed_int, default=0, help="random seed (default: 0)")
+                      help="number of studies (default: 40, a quick cohort; the tasks' "
+                           "default cohort is larger: README, 'Cohort size')")
+    demo.add_argument("--seed", type=seed_int, default=0,
+                      help="random seed (default: 0); `cardiolens audit DIR` lists the "
+                           "options that are no item's right answer in the cohort")
     demo.add_argument("--workers", type=positive_int, default=None,
                       help="worker processes (default: number of CPUs)")
     demo.add_argument("--force", action="store_true",

@@ -2,7 +2,7 @@
 
     python scripts/realism_check.py --real /work/shared/realdata/sunnybrook \
         [--real MORE_DIRS ...] (--phantom-studies 24 --seed 11 | --phantom COHORT) \
-        [--phantom-series cine_sax] [--frames-per-study 40] [--json out.json]
+        [--phantom-series cine_sax] [--frames-per-study 40] [--yardstick] [--json out.json]
 
 This is the yardstick that the phantom is *not* tuned on (``scripts/realism_table.py`` is the
 one it is tuned on). Every frame is rendered as a prompt renders it (window at the series'
@@ -23,6 +23,12 @@ intervals from a bootstrap over studies (frames of one study are not independent
 features that separate most are listed by their own AUC, then against each real group
 alone: a feature on which one real group lies above the phantom and another below it
 (the real groups on both sides) cannot be matched by moving the phantom one way.
+
+``--yardstick`` adds the scale to read this on: each real study's per-study distance (mean
+over the features of |single-feature AUC - 0.5|) to single phantom studies and to the
+other real studies. Real sites differ from each other too; a phantom study at about the
+median real distance reads as one more site, one nearer than the nearest real study as
+that study's site.
 
 Real folders may hold DICOM (any series; one study per StudyInstanceUID) or NIfTI files
 (one study per parent folder); unreadable files are skipped with a one-line warning.
@@ -508,6 +514,66 @@ def run(real: list[Series], phantom: list[Series], real_per_study: int,
     return results
 
 
+YARDSTICK_FRAMES = 20
+"""Frames of each phantom study in the yardstick (about one real M&Ms study's worth)."""
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over the feature columns of |single-feature AUC - 0.5| between the frames ``a``
+    and ``b`` (0: no feature separates them; 0.5: every feature separates them fully)."""
+    labels = np.r_[np.zeros(len(a)), np.ones(len(b))]
+    return float(np.mean([abs(auc_score(np.r_[a[:, j], b[:, j]], labels) - 0.5)
+                          for j in range(a.shape[1])]))
+
+
+def yardstick_rows(real: dict[str, np.ndarray], phantom: dict[str, np.ndarray]
+                   ) -> list[dict[str, Any]]:
+    """For each real study (name -> its frames' features): its distance to the phantom
+    frames pooled, to each phantom study alone (median, minimum) and to each other real
+    study (nearest, median). Two real studies of different sites are the yardstick: a
+    phantom study as far from a real study as the median other real study reads as one
+    more site; only one nearer than the nearest other real study reads as that site."""
+    pooled = np.vstack(list(phantom.values()))
+    rows = []
+    for name, x in real.items():
+        single = sorted(distance(x, p) for p in phantom.values())
+        others = sorted(distance(x, r) for other, r in real.items() if other != name)
+        rows.append({"study": name, "phantom_pooled": round(distance(x, pooled), 3),
+                     "phantom_study_median": round(float(np.median(single)), 3),
+                     "phantom_study_min": round(single[0], 3),
+                     "real_nearest": round(others[0], 3) if others else None,
+                     "real_median": round(float(np.median(others)), 3) if others else None})
+    return rows
+
+
+def yardstick(real: list[Series], phantom: list[Series], seed: int) -> list[dict[str, Any]]:
+    """:func:`yardstick_rows` on every frame of each real study and
+    :data:`YARDSTICK_FRAMES` frames of each phantom study."""
+    rng = np.random.default_rng(seed)
+
+    def by_study(series: list[Series], per_study: int) -> dict[str, np.ndarray]:
+        refs = pick_frames(series, per_study, rng)
+        x = featurise(refs)
+        studies = np.array([s.study for s, _ in refs])
+        return {str(g): x[studies == g] for g in sorted(set(studies))}
+
+    return yardstick_rows(by_study(real, 0), by_study(phantom, YARDSTICK_FRAMES))
+
+
+def yardstick_report(rows: list[dict[str, Any]]) -> str:
+    lines = ["per-study distance (mean over the features of |single-feature AUC - 0.5|; "
+             "docs/realism_gap.md, 'Calibration'):", "",
+             "| real study | phantom pooled | one phantom study: median (min) | "
+             "other real studies: nearest / median |", "|---|---|---|---|"]
+    for r in rows:
+        other = ("-" if r["real_nearest"] is None
+                 else f"{r['real_nearest']:.3f} / {r['real_median']:.3f}")
+        lines.append(f"| {r['study']} | {r['phantom_pooled']:.3f} | "
+                     f"{r['phantom_study_median']:.3f} ({r['phantom_study_min']:.3f}) | "
+                     f"{other} |")
+    return "\n".join(lines)
+
+
 def auc_by_real_group(x: np.ndarray, y: np.ndarray, groups: np.ndarray
                       ) -> dict[str, list[float]]:
     """Single-feature AUC of every feature, phantom frames against each real group's
@@ -578,6 +644,15 @@ def report(results: dict[str, Any], top: int) -> str:
     return "\n".join(lines)
 
 
+def _check(real: list[Series], phantom: list[Series], args: argparse.Namespace,
+           exclude: tuple[str, ...]) -> dict[str, Any]:
+    results = run(real, phantom, args.real_frames_per_study, args.frames_per_study,
+                  args.folds, args.seed, args.bootstrap, exclude)
+    if args.yardstick:
+        results["yardstick"] = yardstick(real, phantom, args.seed)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", type=Path, nargs="+", action="extend", required=True,
@@ -602,6 +677,10 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=12, help="features listed")
     parser.add_argument("--exclude", default="",
                         help="comma-separated feature names or name prefixes not to use")
+    parser.add_argument("--yardstick", action="store_true",
+                        help="also give each real study's distance to single phantom "
+                             "studies and to the other real studies (one real site against "
+                             "another is the yardstick)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     names = [n.strip() for n in args.phantom_series.split(",") if n.strip()]
@@ -612,9 +691,7 @@ def main() -> None:
     real = real_series(args.real, args.real_files)
     if args.phantom is not None:
         phantom = phantom_series(args.phantom, names, None)
-        results = run(real, phantom, args.real_frames_per_study,
-                      args.frames_per_study, args.folds, args.seed,
-                      args.bootstrap, exclude)
+        results = _check(real, phantom, args, exclude)
     else:
         from cardiolens.phantom.cohort import generate_cohort
 
@@ -622,10 +699,10 @@ def main() -> None:
             root = generate_cohort(Path(tmp) / "cohort", studies=args.phantom_studies,
                                    seed=args.seed, progress=False)
             phantom = phantom_series(root, names, None)
-            results = run(real, phantom, args.real_frames_per_study,
-                          args.frames_per_study, args.folds, args.seed,
-                          args.bootstrap, exclude)
+            results = _check(real, phantom, args, exclude)
     print(report(results, args.top))
+    if "yardstick" in results:
+        print("\n" + yardstick_report(results["yardstick"]))
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
 

@@ -80,3 +80,25 @@ def test_nifti_studies_are_grouped_by_their_folder(check, tmp_path) -> None:
     series = check.real_series([tmp_path / "study"])
     assert sorted(s.study for s in series) == ["study", "study", "study:more"]
     assert all(len(s.frames) == 3 for s in series)
+
+
+def test_yardstick_puts_phantom_studies_on_the_scale_of_real_sites(check) -> None:
+    # three real "sites" at -1, 0 and +1 on every feature; phantom studies at 0.1 (a
+    # near-twin of site "mid") and at 3 and 3.5 (beyond every site): the near-twin is
+    # nearer "mid" than any other real site, the typical phantom study farther than the
+    # typical real site from every site
+    rng = np.random.default_rng(0)
+
+    def site(centre: float, n: int = 60) -> np.ndarray:
+        return rng.normal(centre, 0.5, (n, 4))
+
+    real = {"low": site(-1.0), "mid": site(0.0), "high": site(1.0)}
+    assert check.distance(real["mid"], real["mid"]) == 0.0
+    assert check.distance(real["low"], real["high"]) > check.distance(real["low"], real["mid"])
+    rows = {r["study"]: r for r in check.yardstick_rows(
+        real, {"twin": site(0.1, 20), "far": site(3.0, 20), "farther": site(3.5, 20)})}
+    mid = rows["mid"]
+    assert mid["phantom_study_min"] < mid["real_nearest"] < mid["phantom_study_median"]
+    assert mid["real_nearest"] == pytest.approx(check.distance(real["mid"], real["low"]), abs=0.05)
+    assert all(r["phantom_study_median"] > r["real_median"] for r in rows.values())
+    assert check.yardstick_report(list(rows.values())).count("\n| ") == 4   # header + 3

@@ -102,3 +102,10 @@ def test_yardstick_puts_phantom_studies_on_the_scale_of_real_sites(check) -> Non
     assert mid["real_nearest"] == pytest.approx(check.distance(real["mid"], real["low"]), abs=0.05)
     assert all(r["phantom_study_median"] > r["real_median"] for r in rows.values())
     assert check.yardstick_report(list(rows.values())).count("\n| ") == 4   # header + 3
+    # pooled phantom frames span the twin and the far studies: farther than the twin alone
+    assert mid["phantom_pooled"] > mid["phantom_study_min"]
+    # one real study: no other real study to compare with, shown as "-"
+    alone = check.yardstick_rows({"mid": real["mid"]}, {"twin": site(0.1, 20)})
+    assert alone[0]["real_nearest"] is None and "| - |" in check.yardstick_report(alone)
+    with pytest.raises(ValueError, match="at least one real and one phantom"):
+        check.yardstick_rows(real, {})

@@ -21,14 +21,16 @@ def prior_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None, see
     the rate of always answering the first displayed option (option A): ``option_a`` with
     the options in taxonomy order (``shuffle_options=false``), ``option_a_shuffled`` with
     the prompts' default seeded per-item shuffle under ``seed``; ``never_right``: the
-    options that are in no item's answer (a model that never chooses them loses nothing
-    on this dataset, so its score cannot show whether it would recognise them).
+    options shown with some item (its own ``options``, else the subtask's) that are in no
+    item's answer (a model that never chooses them loses nothing on this dataset, so its
+    score cannot show whether it would recognise them).
 
     For multi-label subtasks an answer counts as right only if it is the whole set.
     """
     taxonomy = taxonomy or load_taxonomy()
     answers: dict[str, list[str]] = {}
     used: dict[str, set[str]] = {}
+    shown: dict[str, list[str]] = {}
     first: dict[str, list[tuple[str, str]]] = {}
     for item in items:
         subtask = taxonomy.subtasks.get(item.subtask)
@@ -37,6 +39,8 @@ def prior_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None, see
         answers.setdefault(item.subtask, []).append(_key(item.answer))
         used.setdefault(item.subtask, set()).update(
             [item.answer] if isinstance(item.answer, str) else item.answer)
+        listed = shown.setdefault(item.subtask, [])
+        listed += [o for o in (item.options or subtask.options) if o not in listed]
         if subtask.answer_type != "report":
             fixed = displayed_options(item, subtask, shuffle=False, seed=seed)
             shuffled = displayed_options(item, subtask, shuffle=True, seed=seed)
@@ -56,7 +60,7 @@ def prior_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None, see
                     "option_a_shuffled": sum(v == a for v, (_, a) in
                                              zip(values, firsts, strict=True)) / len(values),
                     "options_seen": len(set(values)),
-                    "never_right": [o for o in subtask.options if o not in used[sid]]}
+                    "never_right": [o for o in shown[sid] if o not in used[sid]]}
     return out
 
 

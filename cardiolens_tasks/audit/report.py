@@ -97,7 +97,8 @@ def format_priors(priors: dict[str, dict[str, Any]]) -> list[str]:
                   "loses nothing here):",
                   *(f"  {sid:26} {'; '.join(options)}" for sid, options in unused.items())]
     else:
-        lines.append("Every option of every subtask is the right answer of at least one item.")
+        lines.append("Every option of every subtask with items is the right answer of at "
+                     "least one item.")
     return lines
 
 

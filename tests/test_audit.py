@@ -155,6 +155,17 @@ def test_default_cohort_makes_every_option_a_right_answer() -> None:
     assert _options_never_right(DEFAULT_STUDIES, DEFAULT_SEED) == {}
 
 
+def test_audit_finds_the_same_unused_options_as_the_label_sets() -> None:
+    # the audit's never_right (from the items) agrees with the label sets' answers
+    from cardiolens.audit.labels import phantom_items
+    from cardiolens.audit.priors import never_right
+
+    for seed in range(DEFAULT_SEED + 1):
+        found = {sid: set(options)
+                 for sid, options in never_right(phantom_items(DEFAULT_STUDIES, seed)).items()}
+        assert found == _options_never_right(DEFAULT_STUDIES, seed), seed
+
+
 def test_default_cohort_is_the_smallest_with_ten_of_each_at_the_first_covering_seed() -> None:
     # issue 14: 10 studies of every diagnosis in as few studies as the prevalence allows
     # (the first run generates them); the default seed is the first whose cohort of that
@@ -227,6 +238,13 @@ def test_audit_of_phantom_label_sets_needs_no_dataset(tmp_path: Path,
     out = tmp_path / "labels.json"
     assert main(["audit", "--phantom", "60", "--phantom-seed", "2", "--json", str(out)]) == 0
     assert "Label shortcuts (60 studies" in capsys.readouterr().out
+    # a seed's unused options, before generating its pixels: seed 0 of the default size
+    # leaves "Edema without LGE" unused, the default seed nothing
+    assert main(["audit", "--phantom", str(DEFAULT_STUDIES), "--phantom-seed", "0"]) == 0
+    assert "Edema without LGE" in capsys.readouterr().out.split("no item's right answer")[1]
+    assert main(["audit", "--phantom", str(DEFAULT_STUDIES), "--phantom-seed",
+                 str(DEFAULT_SEED)]) == 0
+    assert "Every option of every subtask with items" in capsys.readouterr().out
     assert json.loads(out.read_text())["label_shortcuts"]["studies"] == 60
     assert main(["audit", str(tmp_path), "--phantom", "60"]) == 1
     assert "one of the two" in capsys.readouterr().err

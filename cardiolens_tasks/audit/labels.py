@@ -72,10 +72,11 @@ def label_sets_from_dataset(dataset: Dataset) -> list[LabelSet]:
     return label_sets_from_items(dataset.items)
 
 
-def phantom_label_sets(studies: int, seed: int = 0,
-                       prevalence: dict[str, float] | None = None) -> list[LabelSet]:
-    """Label sets of a phantom cohort as ``cardiolens demo`` would label it, without
-    drawing a pixel (the same parameters, findings and item rules)."""
+def phantom_items(studies: int, seed: int = 0,
+                  prevalence: dict[str, float] | None = None) -> list[Item]:
+    """The image-understanding and diagnosis items of a phantom cohort as ``cardiolens
+    demo`` would write them, without drawing a pixel (the same parameters, findings and
+    item rules; no report items)."""
     from cardiolens.phantom.cohort import plan_diagnoses, sample_params
     from cardiolens.phantom.labels import findings_from_params
 
@@ -84,7 +85,13 @@ def phantom_label_sets(studies: int, seed: int = 0,
     for index, diagnosis in enumerate(plan_diagnoses(studies, seed, prevalence)):
         p = sample_params(seed, index, diagnosis)
         items += build_items(p.study_id, findings_from_params(p), series)
-    return label_sets_from_items(items)
+    return items
+
+
+def phantom_label_sets(studies: int, seed: int = 0,
+                       prevalence: dict[str, float] | None = None) -> list[LabelSet]:
+    """Label sets of a phantom cohort (:func:`phantom_items`), without drawing a pixel."""
+    return label_sets_from_items(phantom_items(studies, seed, prevalence))
 
 
 def finding_value(label_set: LabelSet, subtask: str) -> str:

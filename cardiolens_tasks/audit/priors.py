@@ -29,23 +29,18 @@ def prior_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None, see
     """
     taxonomy = taxonomy or load_taxonomy()
     answers: dict[str, list[str]] = {}
-    used: dict[str, set[str]] = {}
-    shown: dict[str, list[str]] = {}
     first: dict[str, list[tuple[str, str]]] = {}
     for item in items:
         subtask = taxonomy.subtasks.get(item.subtask)
         if item.answer is None or subtask is None:
             continue
         answers.setdefault(item.subtask, []).append(_key(item.answer))
-        used.setdefault(item.subtask, set()).update(
-            [item.answer] if isinstance(item.answer, str) else item.answer)
-        listed = shown.setdefault(item.subtask, [])
-        listed += [o for o in (item.options or subtask.options) if o not in listed]
         if subtask.answer_type != "report":
             fixed = displayed_options(item, subtask, shuffle=False, seed=seed)
             shuffled = displayed_options(item, subtask, shuffle=True, seed=seed)
             first.setdefault(item.subtask, []).append((fixed[0] if fixed else "",
                                                        shuffled[0] if shuffled else ""))
+    unused = never_right(items, taxonomy)
     out: dict[str, dict[str, Any]] = {}
     for sid, subtask in taxonomy.subtasks.items():
         values = answers.get(sid)
@@ -60,8 +55,28 @@ def prior_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None, see
                     "option_a_shuffled": sum(v == a for v, (_, a) in
                                              zip(values, firsts, strict=True)) / len(values),
                     "options_seen": len(set(values)),
-                    "never_right": [o for o in shown[sid] if o not in used[sid]]}
+                    "never_right": unused.get(sid, [])}
     return out
+
+
+def never_right(items: Iterable[Item], taxonomy: Taxonomy | None = None
+                ) -> dict[str, list[str]]:
+    """Per choice subtask with items: the options shown with some item (its own
+    ``options``, else the subtask's) that are in no item's answer, in display order;
+    subtasks whose every option is some item's answer are left out."""
+    taxonomy = taxonomy or load_taxonomy()
+    used: dict[str, set[str]] = {}
+    shown: dict[str, list[str]] = {}
+    for item in items:
+        subtask = taxonomy.subtasks.get(item.subtask)
+        if item.answer is None or subtask is None or subtask.answer_type == "report":
+            continue
+        used.setdefault(item.subtask, set()).update(
+            [item.answer] if isinstance(item.answer, str) else item.answer)
+        listed = shown.setdefault(item.subtask, [])
+        listed += [o for o in (item.options or subtask.options) if o not in listed]
+    unused = {sid: [o for o in options if o not in used[sid]] for sid, options in shown.items()}
+    return {sid: options for sid, options in unused.items() if options}
 
 
 WORDING_RULES = ("shortest", "longest", "question_words")

@@ -12,9 +12,10 @@ from cardiolens.audit.labels import (
     PATTERN_FINDINGS,
     label_audit,
     label_sets_from_dataset,
-    phantom_label_sets,
+    label_sets_from_items,
+    phantom_items,
 )
-from cardiolens.audit.priors import prior_baselines, wording_baselines
+from cardiolens.audit.priors import never_right, prior_baselines, wording_baselines
 from cardiolens.data.dataset import read_dataset
 from cardiolens.errors import CardiolensError
 
@@ -49,12 +50,14 @@ def audit_dataset(root: str | Path, depth: int = 3, folds: int = 5, seed: int = 
 
 def audit_phantom_labels(studies: int, cohort_seed: int = 0, depth: int = 3, folds: int = 5,
                          seed: int = 0) -> dict[str, Any]:
-    """Label shortcuts of ``studies`` phantom label sets (default prevalence), no pixels."""
+    """Label shortcuts of ``studies`` phantom label sets (default prevalence) and the
+    options they make no item's right answer, without drawing a pixel."""
     if studies < folds:
         raise CardiolensError(f"--phantom {studies}: the audit needs at least {folds} studies")
-    label_sets = phantom_label_sets(studies, cohort_seed)
+    items = phantom_items(studies, cohort_seed)
     return {"dataset": f"phantom label sets (n={studies}, seed {cohort_seed})",
-            "label_shortcuts": label_audit(label_sets, depth, folds, seed)}
+            "label_shortcuts": label_audit(label_sets_from_items(items), depth, folds, seed),
+            "never_right": never_right(items)}
 
 
 def _pct(value: float) -> str:
@@ -91,15 +94,18 @@ def format_priors(priors: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(f"  {sid:26} {row['items']:>6} {_pct(row['majority']):>8} "
                      f"{_pct(row['option_a']):>8} {_pct(row['option_a_shuffled']):>10}  "
                      f"{row['majority_answer']}")
-    unused = {sid: row["never_right"] for sid, row in priors.items() if row.get("never_right")}
-    if unused:
-        lines += ["Options that are no item's right answer (a model that never picks them "
-                  "loses nothing here):",
-                  *(f"  {sid:26} {'; '.join(options)}" for sid, options in unused.items())]
-    else:
-        lines.append("Every option of every subtask with items is the right answer of at "
-                     "least one item.")
-    return lines
+    return lines + format_never_right({sid: row["never_right"] for sid, row in priors.items()
+                                       if row.get("never_right")})
+
+
+def format_never_right(unused: dict[str, list[str]]) -> list[str]:
+    """The options that are no item's right answer, one subtask a line."""
+    if not unused:
+        return ["Every option of every subtask with items is the right answer of at least "
+                "one item."]
+    return ["Options that are no item's right answer (a model that never picks them loses "
+            "nothing here):",
+            *(f"  {sid:26} {'; '.join(options)}" for sid, options in unused.items())]
 
 
 def format_wording(wording: dict[str, dict[str, float]],
@@ -126,6 +132,8 @@ def format_audit(result: dict[str, Any]) -> str:
         lines += [*format_labels(result["label_shortcuts"]), ""]
     if "priors" in result:
         lines += format_priors(result["priors"])
+    elif "never_right" in result:
+        lines += format_never_right(result["never_right"])
     if "wording" in result:
         lines += ["", *format_wording(result["wording"], result.get("priors", {}))]
     return "\n".join(lines)

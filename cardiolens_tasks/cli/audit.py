@@ -62,7 +62,8 @@ def add_parser(sub: Any) -> None:
     audit.add_argument("dataset", nargs="?", help="dataset folder")
     audit.add_argument("--phantom", type=positive_int, metavar="N",
                        help="instead of a dataset: the label shortcuts of N phantom label "
-                            "sets, drawn without pixels (seconds for thousands)")
+                            "sets and the options they make no item's right answer, drawn "
+                            "without pixels (seconds for thousands)")
     audit.add_argument("--phantom-seed", type=seed_int, default=0,
                        help="cohort seed of --phantom (default: 0)")
     audit.add_argument("--json", help="also write the figures to this JSON file")

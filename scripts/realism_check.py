@@ -26,9 +26,9 @@ alone: a feature on which one real group lies above the phantom and another belo
 
 ``--yardstick`` adds the scale to read this on: each real study's per-study distance (mean
 over the features of |single-feature AUC - 0.5|) to single phantom studies and to the
-other real studies. Real sites differ from each other too; a phantom study at about the
-median real distance reads as one more site, one nearer than the nearest real study as
-that study's site.
+other real studies. Real sites differ from each other too: a phantom study at about the
+median real distance reads as one more site; one nearer than the nearest other real study
+is nearer than any real study given (studies of one site count as other studies).
 
 Real folders may hold DICOM (any series; one study per StudyInstanceUID) or NIfTI files
 (one study per parent folder); unreadable files are skipped with a one-line warning.
@@ -518,12 +518,17 @@ YARDSTICK_FRAMES = 20
 """Frames of each phantom study in the yardstick (about one real M&Ms study's worth)."""
 
 
+def column_aucs(a: np.ndarray, b: np.ndarray) -> list[float]:
+    """Single-feature AUC of every column, the frames ``b`` against the frames ``a`` (above
+    0.5: that feature is higher in ``b``)."""
+    labels = np.r_[np.zeros(len(a)), np.ones(len(b))]
+    return [auc_score(np.r_[a[:, j], b[:, j]], labels) for j in range(a.shape[1])]
+
+
 def distance(a: np.ndarray, b: np.ndarray) -> float:
     """Mean over the feature columns of |single-feature AUC - 0.5| between the frames ``a``
     and ``b`` (0: no feature separates them; 0.5: every feature separates them fully)."""
-    labels = np.r_[np.zeros(len(a)), np.ones(len(b))]
-    return float(np.mean([abs(auc_score(np.r_[a[:, j], b[:, j]], labels) - 0.5)
-                          for j in range(a.shape[1])]))
+    return float(np.mean(np.abs(np.array(column_aucs(a, b)) - 0.5)))
 
 
 def yardstick_rows(real: dict[str, np.ndarray], phantom: dict[str, np.ndarray]
@@ -590,13 +595,8 @@ def auc_by_real_group(x: np.ndarray, y: np.ndarray, groups: np.ndarray
     """Single-feature AUC of every feature, phantom frames against each real group's
     frames alone (real group -> one AUC per column of ``x``)."""
     phantom = x[y == 1]
-    out: dict[str, list[float]] = {}
-    for g in sorted(set(groups[y == 0])):
-        real = x[(y == 0) & (groups == g)]
-        labels = np.r_[np.zeros(len(real)), np.ones(len(phantom))]
-        out[str(g)] = [auc_score(np.r_[real[:, j], phantom[:, j]], labels)
-                       for j in range(x.shape[1])]
-    return out
+    return {str(g): column_aucs(x[(y == 0) & (groups == g)], phantom)
+            for g in sorted(set(groups[y == 0]))}
 
 
 def split_features(features: list[dict[str, Any]], margin: float = 0.25) -> list[str]:

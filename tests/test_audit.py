@@ -104,6 +104,8 @@ def test_audit_names_the_options_that_are_no_right_answer() -> None:
     own = [Item(f"S{i}/cine_lv_size", f"S{i}", "image_understanding", "cine_lv_size",
                 answer="Normal", options=["Normal", "Dilated"]) for i in range(2)]
     assert prior_baselines(own)["cine_lv_size"]["never_right"] == ["Dilated"]
+    # any iterable of items, a generator too
+    assert prior_baselines(iter(items))["cine_lv_size"]["never_right"] == ["Small"]
 
 
 def test_shuffled_options_take_position_a_off_the_majority_on_the_default_cohort() -> None:

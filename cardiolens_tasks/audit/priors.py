@@ -28,6 +28,7 @@ def prior_baselines(items: Iterable[Item], taxonomy: Taxonomy | None = None, see
     For multi-label subtasks an answer counts as right only if it is the whole set.
     """
     taxonomy = taxonomy or load_taxonomy()
+    items = list(items)           # read twice: here and by never_right
     answers: dict[str, list[str]] = {}
     first: dict[str, list[tuple[str, str]]] = {}
     for item in items:

@@ -131,3 +131,20 @@ def test_cohort_at_generates_reuses_and_refuses_another_cohort(tmp_path: Path) -
     for studies, seed in ((2, 5), (3, 4)):
         with pytest.raises(CardiolensError, match="another dataset"):
             cohort_at(root, studies=studies, seed=seed)
+
+
+def test_demo_ends_with_a_note_when_some_option_is_never_right(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cardiolens.audit.priors import never_right
+    from cardiolens.cli.demo import never_right_note
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--studies", "1", "--seed", "3", "--quiet",
+                 "--workers", "1"]) == 0
+    unused = never_right(read_dataset(out).items)
+    assert unused                     # one study cannot make every option right
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("note: ")
+    assert f"{sum(map(len, unused.values()))} option(s) of {len(unused)} subtask(s)" in err[0]
+    assert next(iter(unused)) in err[0] and f"cardiolens audit {out}" in err[0]
+    assert never_right_note({}, str(out)) is None

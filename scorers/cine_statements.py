@@ -29,7 +29,7 @@ _SIZE_OF_TOPIC = re.compile(r"^[\s,]*(?:(?!(?:lv|rv|with|without|and|but|no)\b)\
                             r"defect|infarct\w*|aneurysm|thrombus|mass)\b")
 _DILATED = re.compile(r"\b(?:dilated|dilation|enlarged|enlargement)\b")
 _NORMAL_SIZE = re.compile(
-    r"\bnondilated\b|\b(?:normal|regular)\s+(?:in\s+)?(?:\w+\s+){0,2}?(?:size|sized|"
+    r"\bnondilated\b|\b(?:normal|regular)\s+(?:in\s+)?(?:\w+\s+){0,3}?(?:size|sized|"
     r"volumes?|dimensions?)\b|\b(?:size|volumes?|dimensions?)\b[\s:]*(?:is\s+|are\s+)?"
     r"(?:normal|within normal limits)\b|\b(?:size|volumes?|dimensions?)\s+and\s+(?:\w+\s+)?"
     r"function\s+(?:is|are|was|were)\s+(?:normal|within normal limits)\b")
@@ -78,7 +78,8 @@ CINE_WORDS = re.compile(
     r"depressed|decreased|poor|good|hyperdynamic|concentric|asymmetric\w*)\b")
 """Words any cine statement needs: a sentence without them skips the cine reading."""
 _SIZE_WORD = re.compile(r"\b(?:size|sized|volumes?|dimensions?|cavity)\b")
-_WHOLE_NORMAL = re.compile(r"\b(?:is|are|appears?)\s+normal\b|^\s*normal\s+\w+\s*$|"
+_WHOLE_NORMAL = re.compile(r"\b(?:is|are|appears?)\s+normal\b|"
+                           r"^\s*(?:(?:and|with)\s+)?(?:(?:the|an?)\s+)?normal\s+\w+\s*$|"
                            r"^\s*\w+\s*:\s*normal\s*$")
 
 
@@ -113,6 +114,31 @@ def _size_value(clause: str, subjects: tuple[str, ...]) -> str | None:
     return None
 
 
+_BOTH = re.compile(r"\blv\s+and\s+rv\b|\brv\s+and\s+lv\b")
+_NEXT_VENTRICLE = re.compile(r"\b(and|with)\s+(?:the\s+|an?\s+)?(?:(?!(?:lv|rv)\b)\w+\s+)?"
+                             r"(?=(?:lv|rv)\b)")
+_PREDICATE = re.compile(_DILATED.pattern + "|" + _NORMAL_SIZE.pattern + "|" + _SMALL.pattern
+                        + "|" + _REDUCED.pattern + "|" + _NORMAL_FN.pattern)
+
+
+def _ventricle_parts(s: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Clauses, each split again where "and" / "with" turns to the other ventricle after a
+    statement about the first ("the LV is dilated and the RV is impaired"); "LV and RV are
+    dilated" stays whole."""
+    parts = []
+    for start, end in bounds:
+        for m in _NEXT_VENTRICLE.finditer(s, start, end):
+            head = s[start:m.start()]
+            first = _SUBJECT.search(head)
+            joint = m.group(1) == "and" and _SUBJECT.search(head.rstrip()[-3:])   # "LV and RV"
+            if first and _PREDICATE.search(head) and s[m.end():m.end() + 2] != first.group(1) \
+                    and not joint:
+                parts.append((start, m.start()))
+                start = m.start()
+        parts.append((start, end))
+    return parts
+
+
 def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
                   ) -> set[Finding]:
     """LV / RV size and function, per clause and ventricle; stated numbers (EF, indexed
@@ -124,10 +150,10 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
     subjects: list[tuple[str, ...]] = []
     first = _SUBJECT.search(s)          # "dilated, thin-walled LV": the first one named
     carried: tuple[str, ...] = _subjects(first.group(1)) if first else ("lv",)
-    for start, end in clauses.bounds:
+    for start, end in _ventricle_parts(s, clauses.bounds):
         named = [m.group(1) for m in _SUBJECT.finditer(s, start, end)]
         if named:
-            carried = _subjects(named[-1])
+            carried = ("lv", "rv") if _BOTH.search(s, start, end) else _subjects(named[-1])
         starts.append(start)
         subjects.append(carried)
         clause = s[start:end]

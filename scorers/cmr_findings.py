@@ -70,15 +70,15 @@ _NEG_AFTER = re.compile(
     r"^[\s:=-]*" + _FILLER + r"{0,4}?"
     r"(?:not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|noted|shown|"
     r"typical)|absent|excluded|ruled out|unremarkable|normal|within normal limits|none|nil|"
-    r"unlikely|negative|preserved|(?:now\s+|since\s+|completely\s+|fully\s+)?(?:resolved|"
+    r"unlikely|less likely|negative|preserved|(?:now\s+|since\s+|completely\s+|fully\s+)?(?:resolved|"
     r"disappeared)|no longer\s+(?:\w+\s+)?(?:seen|present|identified|demonstrated|"
     r"detected|evident|visible|apparent)|(?:no|nil)\s+(?:[a-z]+\s+){0,2}?(?:signal|"
     r"abnormalit(?:y|ies)|defects?|hyperintensit(?:y|ies)|changes?)\b)\b")
 # A finding earlier seen and now gone, named some words before ("the effusion described in
 # 2022 has resolved", "the inferior LGE is no longer seen"); not "has partially resolved".
 _GONE_AFTER = re.compile(
-    r"^[\s:=-]*(?:[a-z0-9/]+\s+){0,6}?(?:(?:has|have|had)\s+(?:now\s+|since\s+|"
-    r"completely\s+|fully\s+|entirely\s+)?(?:resolved|disappeared)|(?:is|are|was|were)\s+"
+    r"^[\s:=-]*(?:[a-z0-9/]+\s+){0,6}?(?:(?:has|have|had)\s+(?:(?:now|since|completely|"
+    r"fully|entirely)\s+){0,2}(?:resolved|disappeared)|(?:is|are|was|were)\s+"
     r"(?:now\s+)?no longer\s+(?:\w+\s+)?(?:seen|present|identified|demonstrated|detected|"
     r"evident|visible|apparent))\b")
 # A finding the report goes on to dismiss ("focal LGE ..., felt to be artefactual").
@@ -91,7 +91,7 @@ _HEDGE_BEFORE = re.compile(
     r"\b(?:possible|possibly|may|might|could|cannot (?:be )?(?:\w+ly )?excluded?|"
     r"can't (?:be )?(?:\w+ly )?excluded?|(?:does|do|did) not (?:\w+ly )?exclude|"
     r"not (?:\w+ly )?excluded|questionable|equivocal|indeterminate|suspicious for|"
-    r"suspected|suspect|suggestive|suggests?|suggesting|possibility of|query|queried|"
+    r"suspected|suspect|suspicious\b|suggestive|suggests?|suggesting|possibility of|query|queried|"
     r"differential|borderline|concerning for|concern for|worrying for|worrisome for|"
     r"consider\b|not (?:inconsistent|incompatible) with|\?)")
 _HEDGE_AFTER = re.compile(
@@ -150,6 +150,8 @@ def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
     after_start = end
     bracket = _BRACKET.match(sentence, end, min(len(sentence), end + 44))
     if bracket is not None and not sentence[end:min(c_end, len(sentence))].strip():
+        if _NEG_AFTER.search(sentence[bracket.start():bracket.end()].strip(" ()")):
+            return ABSENT                   # "LGE (none)"
         after_start = bracket.end()
         c_end = clauses.at(after_start)[1]
     after = sentence[after_start:min(c_end, after_start + 80)]
@@ -242,6 +244,8 @@ _NORMAL_BEFORE = re.compile(r"\b(?:normal|unremarkable)\s+(?:\w+\s+){0,2}$")
 
 _GROUP = {"infarct": "lge"}
 _HEADING = re.compile(r"\s*:")
+_TOPIC_HEADING = re.compile(r"\b(?:wall motion|rwma|perfusion|lge|t[12]\w*|stir|edema|"
+                            r"pericardi\w+|mapping|imaging|function|lv|rv)\s*:\s*$")
 
 
 @dataclass
@@ -431,8 +435,9 @@ def _read_sentence(s: str, acc: _Collector) -> None:
     ischemic_diagnosis = hedged = False
     for pattern, etiology, subtype in _DIAGNOSES if _ANY_DIAGNOSIS.search(s) else ():
         for m in pattern.finditer(s):
-            if covered[m.start()]:
-                continue
+            if covered[m.start()] or (etiology == V.ETIOLOGY_NORMAL and _TOPIC_HEADING.search(
+                    s, max(0, m.start() - 40), m.start())):
+                continue        # "Wall motion: no abnormality" is about wall motion
             covered[m.start():m.end()] = b"\x01" * (m.end() - m.start())
             pol = _polarity(s, clauses, m.start(), m.end())
             found = [("etiology", etiology)] + ([("diagnosis", subtype)] if subtype else [])

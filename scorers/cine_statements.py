@@ -23,6 +23,12 @@ _EDVI = re.compile(r"\b(?:(lv|rv)\s+)?(?:indexed\s+)?(?:(lv|rv)\s+)?edvi?\b[^0-9
                    r"(?:(\d{2,3}(?:\.\d+)?)\s*(?:ml\s*/\s*m2?\s*)?(?:to|->)\s*)?"  # "from 130 to
                    r"(\d{2,3}(?:\.\d+)?)\s*ml\s*/\s*m")
 _EF_THEN = re.compile(r"\s*(?:to|->)\s*(\d{1,3}(?:\.\d+)?)\s*%")
+_EF_PRIOR = re.compile(r"\s*(?:previously|prior|before|at baseline|on the (?:prior|previous)"
+                       r"(?: \w+)?)\s*(?:,|;|and\b|now\b|$)")
+"""The number before is the prior one ("LVEF 40% previously, now 55%"); not "41% (previously
+55%)", where the bracket holds the prior one."""
+_EF_NOW = re.compile(r"\b(?:now|currently|at present|today)\s+(?:\w+\s+){0,2}?"
+                     r"(\d{1,3}(?:\.\d+)?)\s*%")
 _MM = re.compile(r"(\d{1,2}(?:\.\d+)?)\s*mm\b")
 _SIZE_OF_TOPIC = re.compile(r"^[\s,]*(?:(?!(?:lv|rv|with|without|and|but|no)\b)\w+\s+){0,2}?"
                             r"(?:effusion|lge|scar|area|focus|foci|"
@@ -181,6 +187,11 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
         then = _EF_THEN.match(s, m.end())
         if then:                        # "improved from 28% to 47%": the current value
             values = [float(then.group(1))]
+        elif _EF_PRIOR.match(s, m.end()):       # "LVEF 40% previously, now 55%"
+            now = _EF_NOW.search(s, m.end())
+            if now is None:
+                continue
+            values = [float(now.group(1))]
         elif m.group(3) and re.search(r"\bfrom\s*$", s[m.start():m.start(2)]):
             values = [float(m.group(3))]        # "from 30 to 55%"
         ef = sum(values) / len(values)

@@ -57,7 +57,8 @@ PRESENT, ABSENT, UNCERTAIN, DENIED = "present", "absent", "uncertain", "denied"
 # ------------------------------------------------------------------------ polarity cues
 
 _NEG_BEFORE = re.compile(
-    r"\b(?:no|not|without|absent|absence of|negative for|free of|free from|nor|none|neither|"
+    r"\b(?:no|not|without|absent|absence of|negative(?: for)?|free of|free from|nor|none|"
+    r"neither|"
     r"excluding|excludes?|unlikely|lack of|nil|rule out|rules out|ruling out|rather than|"
     r"(?<!partial )(?<!incomplete )(?<!partly )resolution of|resolved)\b")
 # Words that may stand between a finding and a negation after it: auxiliaries, "felt to be",
@@ -84,16 +85,22 @@ _GONE_AFTER = re.compile(
 # A finding the report goes on to dismiss ("focal LGE ..., felt to be artefactual").
 _DISMISSED = re.compile(
     r"\b(?:(?:felt|thought|considered|deemed|believed|presumed|likely|probably|most likely)"
-    r"\s+(?:to\s+be\s+|to\s+represent\s+|to\s+reflect\s+)?(?:an?\s+)?|(?:is|are|was|were)\s+"
-    r"(?:an?\s+)?|(?:represents?|reflects?|due to|in keeping with|consistent with)\s+"
-    r"(?:an?\s+)?)(?:artifact(?:ual)?s?|spurious|partial volume(?: effect)?)\b")
+    r"\s+(?:to\s+(?:be|represent|reflect)\s+|represent(?:s|ing)?\s+|reflect(?:s|ing)?\s+)?"
+    r"(?:an?\s+)?|(?:is|are|was|were)\s+(?:an?\s+)?|(?:represent(?:s|ing)?|reflect(?:s|ing)?|"
+    r"due to|in keeping with|consistent with)\s+(?:an?\s+)?)(?:artifact(?:ual)?s?|spurious|"
+    r"partial volume(?: effect)?)\b")
+# "pericardial effusion or thickening is not seen": a short list after the mention, then the
+# negation (no ventricle, size or function word in the list)
+_LIST_THEN = re.compile(r"^(?:\s*(?:,|or|and|nor)\s+(?:(?!(?:lv|rv|the|size|function|is|are|"
+                        r"was|were)\b)[a-z0-9]+\s*){1,2})+")
 _HEDGE_BEFORE = re.compile(
-    r"\b(?:possible|possibly|may|might|could|cannot (?:be )?(?:\w+ly )?excluded?|"
+    r"\?|\b(?:possible|possibly|may|might|could|cannot (?:be )?(?:\w+ly )?excluded?|"
     r"can't (?:be )?(?:\w+ly )?excluded?|(?:does|do|did) not (?:\w+ly )?exclude|"
     r"not (?:\w+ly )?excluded|questionable|equivocal|indeterminate|suspicious for|"
     r"suspected|suspect|suspicious\b|suggestive|suggests?|suggesting|possibility of|query|queried|"
     r"differential|borderline|concerning for|concern for|worrying for|worrisome for|"
-    r"consider\b|not (?:inconsistent|incompatible) with|\?)")
+    r"consider\b|not (?:inconsistent|incompatible) with|(?:difficult|hard|impossible|not "
+    r"possible) to (?:\w+ly )?(?:exclude|rule out))")
 _HEDGE_AFTER = re.compile(
     r"^[\s:]*(?:[a-z0-9]+\s+){0,4}?(?:(?:cannot|can't|could not|is not|are not)(?: be)?"
     r"(?: \w+ly)? (?:excluded|ruled out)|(?:is|are|was|were) (?:possible|suspected|"
@@ -103,7 +110,9 @@ _HEDGE_AFTER = re.compile(
     r"could) (?:also )?be (?:considered|excluded|ruled out))")
 _NEGATED_HEDGE = re.compile(r"\b(?:cannot|can't|could not|not) (?:be )?(?:\w+ly )?"
                             r"(?:exclude[ds]?|ruled? out)\b|\bnot be excluded\b|"
-                            r"\bnot (?:inconsistent|incompatible) with\b")
+                            r"\bnot (?:inconsistent|incompatible) with\b|"
+                            r"\b(?:difficult|hard|impossible|possible) to (?:\w+ly )?"
+                            r"(?:exclude|rule out)\b")
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -162,6 +171,9 @@ def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
         negation = negations[-1]
         tail = before[negation.end():]
         return DENIED if _NOT_ASSERTED.search(tail) else ABSENT
+    listed = _LIST_THEN.match(after)
+    if listed:
+        after = after[listed.end():]
     if not hedges and (_NEG_AFTER.search(after) or _GONE_AFTER.search(after)
                        or _negated_list(sentence, start, end)):
         return ABSENT
@@ -222,7 +234,7 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
     ("defect", r"\bperfusion\s+(?:defects?|deficits?|abnormalit(?:y|ies))\b|"
                r"\bhypoperfus\w+|\bdefects?\b|\bischemia\b"),
     ("perfusion_weak", r"\bperfusion\b"),
-    ("rwma", r"\brwma\b|\b(?:hypo|a|dys)kine(?:sis|tic)\b"),
+    ("rwma", r"\brwmas?\b|\b(?:hypo|a|dys)kine(?:sis|tic)\b"),
     ("rwma_weak", r"\bwall motion\b"),
     ("effusion", r"\b(?<!pleural )effusions?\b"),
 )))

@@ -17,6 +17,8 @@ Want = dict[tuple[str, str], str]
 POLARITY: list[tuple[str, Want, set[tuple[str, str]]]] = [
     # "absence" as a negation
     ("Absence of LGE.", {("lge", "absent"): A}, {("lge", "present")}),
+    ("Negative LGE.", {("lge", "absent"): A}, {("lge", "present")}),
+    ("There are no RWMAs.", {("rwma", "absent"): A}, set()),
     ("There is an absence of myocardial oedema.", {("edema", "absent"): A},
      {("edema", "present")}),
     # resolved / no longer seen / resolution
@@ -55,6 +57,12 @@ POLARITY: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("effusion", "none"): P, ("lge", "absent"): A}, {("pericardial_enhancement", "present")}),
     ("No pericardial effusion or late enhancement.",
      {("effusion", "none"): P, ("lge", "absent"): A}, {("pericardial_enhancement", "present")}),
+    # a short list of findings, then the negation
+    ("Pericardial effusion or thickening is not seen.", {("effusion", "none"): P},
+     {("effusion", "small")}),
+    ("Myocardial oedema and LGE are absent.", {("edema", "absent"): A, ("lge", "absent"): A},
+     {("edema", "present")}),
+    ("Subendocardial LGE and the RV is normal.", {("lge", "present"): P}, {("lge", "absent")}),
     # exceptions
     ("No LGE apart from a focus at the RV insertion point.",
      {("lge", "present"): P, ("lge_rv_insertion", "yes"): P}, {("lge", "absent")}),
@@ -71,6 +79,10 @@ POLARITY: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("lv_function", "moderately reduced")}),
     ("The ejection fraction has fallen from 60 to 38%.",
      {("lv_function", "moderately reduced"): P}, {("lv_function", "normal")}),
+    ("LVEF 40% previously, now 55%.", {("lv_function", "normal"): P},
+     {("lv_function", "mildly reduced")}),
+    ("EF 44% (previously 60%).", {("lv_function", "mildly reduced"): P},
+     {("lv_function", "normal")}),
     ("LVEDVi decreased from 130 to 96 ml/m2.", {("lv_size", "normal"): P},
      {("lv_size", "dilated")}),
     # a size word inside a negated phrase
@@ -81,6 +93,8 @@ POLARITY: list[tuple[str, Want, set[tuple[str, str]]]] = [
     ("Large pericardial effusion.", {("effusion", "moderate or large"): P}, set()),
     # dismissed findings
     ("Focal LGE, felt to be artefactual.", {}, {("lge", "present"), ("lge", "absent")}),
+    ("Apparent enhancement of the septum, likely representing artefact.", {},
+     {("lge", "present")}),
     ("A small area of enhancement in the septum is likely artefact.", {},
      {("lge", "present"), ("lge_wall", "anteroseptal")}),
 ]
@@ -105,6 +119,10 @@ HEDGES: list[tuple[str, Want, set[tuple[str, str]]]] = [
     ("Not inconsistent with amyloidosis.", {("diagnosis", "cardiac amyloidosis"): U}, set()),
     ("The findings are not incompatible with sarcoidosis.",
      {("diagnosis", "cardiac sarcoidosis"): U}, set()),
+    ("It is difficult to exclude subtle LGE.", {("lge", "present"): U}, {("lge", "absent")}),
+    ("It is not possible to confidently rule out myocarditis.",
+     {("diagnosis", "myocarditis"): U}, set()),
+    ("?myocarditis", {("diagnosis", "myocarditis"): U}, set()),
     ("The absence of LGE does not exclude myocarditis.",
      {("lge", "absent"): A, ("diagnosis", "myocarditis"): U}, {("lge", "present")}),
     # a hedge word does not make a measured number uncertain

@@ -248,9 +248,15 @@ def _thickness(s: str, clauses: Clauses, measured: set[str] | None = None) -> se
     if value != V.THICK_THICKENED:
         return found
     found |= {("hypertrophy_pattern", p) for pattern, p in _PATTERNS if pattern.search(s)}
-    walls = {f[1] for clause in thick_clauses for f in locations(clause, "x", four_walls=True)
-             if f[0] == "x_wall"}
+    walls: set[str] = set()
+    for clause in thick_clauses:    # the walls after "thickened", else those of the clause
+        after = clause.split("thickened", 1)[1] if "thickened" in clause else ""
+        walls |= _walls(after) or _walls(clause)
     if not walls:           # "Max LV wall thickness (anterior wall, basal) = 22 mm"
         walls_text = s.split("thickened", 1)[1] if "thickened" in s else s
-        walls = {f[1] for f in locations(walls_text, "x", four_walls=True) if f[0] == "x_wall"}
+        walls = _walls(walls_text)
     return found | {("thickened_wall", w) for w in walls}
+
+
+def _walls(text: str) -> set[str]:
+    return {f[1] for f in locations(text, "x", four_walls=True) if f[0] == "x_wall"}

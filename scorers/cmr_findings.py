@@ -71,8 +71,8 @@ _NEG_AFTER = re.compile(
     r"^[\s:=-]*" + _FILLER + r"{0,4}?"
     r"(?:not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|noted|shown|"
     r"typical)|absent|excluded|ruled out|unremarkable|normal|within normal limits|none|nil|"
-    r"unlikely|less likely|negative|preserved|(?:now\s+|since\s+|completely\s+|fully\s+)?(?:resolved|"
-    r"disappeared)|no longer\s+(?:\w+\s+)?(?:seen|present|identified|demonstrated|"
+    r"unlikely|less likely|negative|preserved|(?:now\s+|since\s+|completely\s+|fully\s+)?"
+    r"(?:resolved|disappeared)|no longer\s+(?:\w+\s+)?(?:seen|present|identified|demonstrated|"
     r"detected|evident|visible|apparent)|(?:no|nil)\s+(?:[a-z]+\s+){0,2}?(?:signal|"
     r"abnormalit(?:y|ies)|defects?|hyperintensit(?:y|ies)|changes?)\b)\b")
 # A finding earlier seen and now gone, named some words before ("the effusion described in
@@ -92,7 +92,7 @@ _DISMISSED = re.compile(
 # "pericardial effusion or thickening is not seen": a short list after the mention, then the
 # negation (no ventricle, size or function word in the list)
 _LIST_THEN = re.compile(r"^(?:\s*(?:,|or|and|nor)\s+(?:(?!(?:lv|rv|the|size|function|is|are|"
-                        r"was|were)\b)[a-z0-9]+\s*){1,2})+")
+                        r"was|were)\b)[a-z0-9]+\b\s*){1,2})+")
 _HEDGE_BEFORE = re.compile(
     r"\?|\b(?:possible|possibly|may|might|could|cannot (?:be )?(?:\w+ly )?excluded?|"
     r"can't (?:be )?(?:\w+ly )?excluded?|(?:does|do|did) not (?:\w+ly )?exclude|"

@@ -5,8 +5,8 @@
 "sub-endocardial", "non-ischaemic", "mid-wall"), and common phrases to short tokens
 ("left ventricular" -> "lv", "late gadolinium enhancement" -> "lge", "ejection fraction" ->
 "ef"), abbreviations ("PDE" / "DE" -> "lge", "MI" / "STEMI" -> "infarction"), lengths in cm to
-mm, "anteroapical" to "apical anterior" and the "apical cap" to the apex. Every rule is a regular expression without nested repetition, so normalising is
-linear in the text length.
+mm, "anteroapical" to "apical anterior" and the "apical cap" to the apex. Every rule is a
+regular expression without nested repetition, so normalising is linear in the text length.
 """
 
 from __future__ import annotations

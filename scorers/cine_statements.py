@@ -55,6 +55,8 @@ _FUNCTION_WORD = re.compile(r"\b(?:function|systolic|ef|contractility|contractio
 # "the RV is (mildly) impaired": a function predicate of a named ventricle, no size word
 _FUNCTION_PREDICATE = re.compile(r"\b(?:is|are|was|were|remains?|appears?)\s+(?:\w+ly\s+)?"
                                  r"(?:impaired|depressed|hypokinetic|preserved)\b")
+_GOES_ON = re.compile(r"\s*(?:(?:and|but)\s+)?(?:is|are|was|were|appears?|remains?)\b")
+"""A clause that goes on with the ventricle named before ("not dilated but is impaired")."""
 _REDUCED = re.compile(r"\b(?:impaired|reduced|depressed|decreased|dysfunction|impairment|"
                       r"poor|poorly|hypokine\w*)\b")
 _NORMAL_FN = re.compile(r"\b(?:normal|normally|preserved|good|hyperdynamic|regular|"
@@ -167,8 +169,8 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
         size = _size_value(clause, carried) if sizey and (
             named or not _SIZE_TOPICS.search(clause)) else None
         function = _function_value(clause) if _FUNCTION_WORD.search(clause) or (
-            named and not _SIZE_WORD.search(clause) and _FUNCTION_PREDICATE.search(clause)) \
-            else None
+            (named or _GOES_ON.match(clause)) and not _SIZE_WORD.search(clause)
+            and _FUNCTION_PREDICATE.search(clause)) else None
         if named and size is None and function is None and _WHOLE_NORMAL.search(clause):
             size, function = V.SIZE_NORMAL, V.EF_NORMAL        # "the RV is normal"
         for v in carried:
@@ -185,13 +187,13 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
     for m in _EF.finditer(s):
         values = [float(x) for x in (m.group(2), m.group(3)) if x]
         then = _EF_THEN.match(s, m.end())
+        now = _EF_NOW.search(s, m.end())
         if then:                        # "improved from 28% to 47%": the current value
             values = [float(then.group(1))]
-        elif _EF_PRIOR.match(s, m.end()):       # "LVEF 40% previously, now 55%"
-            now = _EF_NOW.search(s, m.end())
-            if now is None:
-                continue
+        elif now:                       # "EF was 35% in 2019 and is now 55%"
             values = [float(now.group(1))]
+        elif _EF_PRIOR.match(s, m.end()):       # "LVEF 40% previously": no current value
+            continue
         elif m.group(3) and re.search(r"\bfrom\s*$", s[m.start():m.start(2)]):
             values = [float(m.group(3))]        # "from 30 to 55%"
         ef = sum(values) / len(values)

@@ -70,7 +70,7 @@ _FILLER = (r"(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|wer
 _NEG_AFTER = re.compile(
     r"^[\s:=-]*" + _FILLER + r"{0,4}?"
     r"(?:not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|noted|shown|"
-    r"typical)|absent|excluded|ruled out|unremarkable|normal|within normal limits|none|nil|"
+    r"typical|(?:a\s+)?(?:\w+\s+)?feature)|absent|excluded|ruled out|unremarkable|normal|within normal limits|none|nil|"
     r"unlikely|less likely|negative|preserved|(?:now\s+|since\s+|completely\s+|fully\s+)?"
     r"(?:resolved|disappeared)|no longer\s+(?:\w+\s+)?(?:seen|present|identified|demonstrated|"
     r"detected|evident|visible|apparent)|(?:no|nil)\s+(?:[a-z]+\s+){0,2}?(?:signal|"
@@ -84,7 +84,7 @@ _GONE_AFTER = re.compile(
     r"evident|visible|apparent))\b")
 # A finding the report goes on to dismiss ("focal LGE ..., felt to be artefactual").
 _DISMISSED = re.compile(
-    r"\b(?:(?:felt|thought|considered|deemed|believed|presumed|likely|probably|most likely)"
+    r"(?<!not )(?<!n't )\b(?:(?:felt|thought|considered|deemed|believed|presumed|likely|probably|most likely)"
     r"\s+(?:to\s+(?:be|represent|reflect)\s+|represent(?:s|ing)?\s+|reflect(?:s|ing)?\s+)?"
     r"(?:an?\s+)?|(?:is|are|was|were)\s+(?:an?\s+)?|(?:represent(?:s|ing)?|reflect(?:s|ing)?|"
     r"due to|in keeping with|consistent with)\s+(?:an?\s+)?)(?:artifact(?:ual)?s?|spurious|"

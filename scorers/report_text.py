@@ -45,7 +45,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"\b(?:late|delayed) (?:gadolinium )?enhancement\b", "lge"),
     (r"\blate gadolinium\b", "lge"),
     # abbreviations: (post-contrast) delayed enhancement, myocardial infarction
-    (r"\blge \((?:p?de|lge)\)", "lge"), (r"\bp?de\b(?! novo)", "lge"),
+    (r"\blge \((?:p?de|lge)\)", "lge"), (r"\bp?de\b(?![- ]novo)", "lge"),
     (r"\b(?:myocardial infarction|n?stemi|mi)\b", "infarction"),
     (r"\bcardiac (?:magnetic resonance(?: imaging)?|mri?)\b", "cmr"),
     (r"\bleft anterior descending(?: artery| coronary artery)?\b", "lad"),

@@ -6,9 +6,12 @@ split into sentences and clauses, and read as:
 
 - **topic mentions** (late enhancement / scar / infarct, edema, perfusion defect, wall
   motion, pericardial effusion, pericardial enhancement), each with its own polarity from its
-  clause: ``absent`` for a negation before it ("no", "without", "negative for", "excluding")
-  or after it ("is not seen", "is unremarkable", ": none"), ``uncertain`` for a hedge
-  ("possible", "suspicious for", "cannot be excluded"). A mention owns the words up to the
+  clause: ``absent`` for a negation before it ("no", "without", "negative for", "excluding",
+  "absence of", "resolution of") or after it ("is not seen", "is unremarkable", ": none",
+  "- absent", "(PSIR): none", "has resolved", "is no longer seen"), ``uncertain`` for a hedge
+  ("possible", "suspicious for", "concerning for", "cannot be excluded", "is a possibility",
+  "should be considered"); a finding "felt to be artefactual" asserts nothing, and "no LGE
+  apart from a focus at ..." asserts the focus. A mention owns the words up to the
   next mention of another topic (split at a comma, "with" or "and"), and reads its levels,
   walls, AHA segments (lists and ranges), layer, distribution, territory and depth there
   (:mod:`.finding_locations`);
@@ -70,7 +73,8 @@ _FILLER = (r"(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|wer
 _NEG_AFTER = re.compile(
     r"^[\s:=-]*" + _FILLER + r"{0,4}?"
     r"(?:not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|noted|shown|"
-    r"typical|(?:a\s+)?(?:\w+\s+)?feature)|absent|excluded|ruled out|unremarkable|normal|within normal limits|none|nil|"
+    r"typical|(?:a\s+)?(?:\w+\s+)?feature)|absent|excluded|ruled out|unremarkable|normal|"
+    r"within normal limits|none|nil|"
     r"unlikely|less likely|negative|preserved|(?:now\s+|since\s+|completely\s+|fully\s+)?"
     r"(?:resolved|disappeared)|no longer\s+(?:\w+\s+)?(?:seen|present|identified|demonstrated|"
     r"detected|evident|visible|apparent)|(?:no|nil)\s+(?:[a-z]+\s+){0,2}?(?:signal|"
@@ -84,7 +88,8 @@ _GONE_AFTER = re.compile(
     r"evident|visible|apparent))\b")
 # A finding the report goes on to dismiss ("focal LGE ..., felt to be artefactual").
 _DISMISSED = re.compile(
-    r"(?<!not )(?<!n't )\b(?:(?:felt|thought|considered|deemed|believed|presumed|likely|probably|most likely)"
+    r"(?<!not )(?<!n't )\b(?:(?:felt|thought|considered|deemed|believed|presumed|likely|"
+    r"probably|most likely)"
     r"\s+(?:to\s+(?:be|represent|reflect)\s+|represent(?:s|ing)?\s+|reflect(?:s|ing)?\s+)?"
     r"(?:an?\s+)?|(?:is|are|was|were)\s+(?:an?\s+)?|(?:represent(?:s|ing)?|reflect(?:s|ing)?|"
     r"due to|in keeping with|consistent with)\s+(?:an?\s+)?)(?:artifact(?:ual)?s?|spurious|"

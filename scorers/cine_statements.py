@@ -136,7 +136,7 @@ def _ventricle_parts(s: str, bounds: list[tuple[int, int]]) -> list[tuple[int, i
     parts = []
     for start, end in bounds:
         for m in _NEXT_VENTRICLE.finditer(s, start, end):
-            head = s[start:m.start()]
+            head = s[max(start, m.start() - 120):m.start()]
             first = _SUBJECT.search(head)
             joint = m.group(1) == "and" and _SUBJECT.search(head.rstrip()[-3:])   # "LV and RV"
             if first and _PREDICATE.search(head) and s[m.end():m.end() + 2] != first.group(1) \
@@ -187,7 +187,7 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
     for m in _EF.finditer(s):
         values = [float(x) for x in (m.group(2), m.group(3)) if x]
         then = _EF_THEN.match(s, m.end())
-        now = _EF_NOW.search(s, m.end())
+        now = _EF_NOW.search(s, m.end(), m.end() + 80)
         if then:                        # "improved from 28% to 47%": the current value
             values = [float(then.group(1))]
         elif now:                       # "EF was 35% in 2019 and is now 55%"

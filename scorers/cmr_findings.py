@@ -164,7 +164,7 @@ def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
     before = sentence[max(c_start, start - 160):start]      # bounded: linear time
     after_start = end
     bracket = _BRACKET.match(sentence, end, min(len(sentence), end + 44))
-    if bracket is not None and not sentence[end:min(c_end, len(sentence))].strip():
+    if bracket is not None:         # right after the mention (only spaces between)
         if _NEG_AFTER.search(sentence[bracket.start():bracket.end()].strip(" ()")):
             return ABSENT                   # "LGE (none)"
         after_start = bracket.end()
@@ -368,16 +368,18 @@ def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[
     topic = _GROUP.get(run[0].topic, run[0].topic)
     chars = list(s[span_bounds[0]:span_bounds[1]])
     polarities = list(polarities)
-    for i, mention in enumerate(run):
-        if _DISMISSED.search(s[mention.end:span_bounds[1]][:120]):
+    cut = 0
+    for i, mention in enumerate(run):       # windows bounded: linear time
+        near = min(span_bounds[1], mention.end + 120)
+        if _DISMISSED.search(s, mention.end, near):
             polarities[i] = DENIED          # "focal LGE ..., felt to be artefactual"
-        exception = _EXCEPTION.search(s, mention.end, span_bounds[1])
+        exception = _EXCEPTION.search(s, mention.end, near)
         if polarities[i] == ABSENT and exception is not None and not mention.weak:
             # "no LGE apart from a small focus at the RV insertion": the exception is a
             # finding of the same topic, read from the words after "apart from"
             polarities[i] = PRESENT
-            cut = exception.end() - span_bounds[0]
-            chars[:cut] = " " * cut
+            cut = max(cut, exception.end() - span_bounds[0])
+    chars[:cut] = " " * cut
     strong = [(m, p) for m, p in zip(run, polarities, strict=True) if not m.weak]
     for mention, pol in zip(run, polarities, strict=True):
         if not mention.weak:
@@ -411,7 +413,8 @@ def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[
         if re.search(r"\binsertion|\bhinge point", span):
             found.add(("lge_rv_insertion", V.YES))
         if re.search(r"\b(?:matching|corresponding)\s+(?:\w+\s+)?infarct", span):
-            found |= territories(s, "lge_territory")   # "... LAD territory with a matching infarct"
+            found |= territories(s[max(0, span_bounds[0] - 160):span_bounds[1]],
+                                 "lge_territory")   # "LAD territory oedema, a matching infarct"
         if any(m.topic == "infarct" for m, _ in stated):
             found |= {("infarct", V.PRESENT), ("lge_pattern", V.PATTERN_ISCHEMIC)}
         if implied and all(m.topic == "infarct" for m, _ in stated):

@@ -73,8 +73,9 @@ _FILLER = (r"(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|wer
 _NEG_AFTER = re.compile(
     r"^[\s:=-]*" + _FILLER + r"{0,4}?"
     r"(?:not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|noted|shown|"
-    r"typical(?!\s+(?:of|for)\b)|(?:a\s+)?(?:\w+\s+)?feature|favored|supported|(?:thought\s+|felt\s+|"
-    r"considered\s+)?(?:to\s+be\s+)?likely)|absent|excluded|ruled out|unremarkable|normal|"
+    r"typical(?!\s+(?:of|for)\b)|(?:a\s+)?(?:\w+\s+)?feature|favored|supported|"
+    r"(?:thought\s+|felt\s+|considered\s+)?(?:to\s+be\s+)?likely)|absent|excluded|"
+    r"ruled out|unremarkable|normal|"
     r"within normal limits|none|nil|"
     r"unlikely|less likely|negative|preserved|(?:now\s+|since\s+|completely\s+|fully\s+)?"
     r"(?:resolved|disappeared)|no longer\s+(?:\w+\s+)?(?:seen|present|identified|demonstrated|"

@@ -9,7 +9,7 @@ import re
 from bisect import bisect_right
 
 from cardiolens.scorers import cmr_vocabulary as V
-from cardiolens.scorers.finding_locations import locations
+from cardiolens.scorers.finding_locations import WALL6, locations
 from cardiolens.scorers.report_text import Clauses
 
 Finding = tuple[str, str]
@@ -19,13 +19,26 @@ _SUBJECT = re.compile(r"\b(lv|rv|biventricular|ventricles)\b(?!\s+insertion)")
 _EF = re.compile(r"\b(?:(lv|rv)\s+)?ef\b(?:\s*\(ef\))?[^0-9%;]{0,30}?(\d{1,3}(?:\.\d+)?)"
                  r"(?:\s*(?:-|to)\s*(\d{1,3}(?:\.\d+)?))?\s*%")
 _EDVI = re.compile(r"\b(?:(lv|rv)\s+)?(?:indexed\s+)?(?:(lv|rv)\s+)?edvi?\b[^0-9;]{0,25}?"
+                   r"(?:\d{2,3}(?:\.\d+)?\s*ml\b(?!\s*/)[^0-9;]{0,20}?)?"   # "205 ml (indexed
+                   r"(?:(\d{2,3}(?:\.\d+)?)\s*(?:ml\s*/\s*m2?\s*)?(?:to|->)\s*)?"  # "from 130 to
                    r"(\d{2,3}(?:\.\d+)?)\s*ml\s*/\s*m")
+_EF_THEN = re.compile(r"\s*(?:to|->)\s*(\d{1,3}(?:\.\d+)?)\s*%")
+_EF_PRIOR = re.compile(r"\s*(?:previously|prior|before|at baseline|on the (?:prior|previous)"
+                       r"(?: \w+)?)\s*(?:,|;|and\b|now\b|$)")
+"""The number before is the prior one ("LVEF 40% previously, now 55%"); not "41% (previously
+55%)", where the bracket holds the prior one."""
+_EF_NOW = re.compile(r"\b(?:now|currently|at present|today)\s+(?:\w+\s+){0,2}?"
+                     r"(\d{1,3}(?:\.\d+)?)\s*%")
 _MM = re.compile(r"(\d{1,2}(?:\.\d+)?)\s*mm\b")
+_SIZE_OF_TOPIC = re.compile(r"^[\s,]*(?:(?!(?:lv|rv|with|without|and|but|no)\b)\w+\s+){0,2}?"
+                            r"(?:effusion|lge|scar|area|focus|foci|"
+                            r"defect|infarct\w*|aneurysm|thrombus|mass)\b")
 _DILATED = re.compile(r"\b(?:dilated|dilation|enlarged|enlargement)\b")
 _NORMAL_SIZE = re.compile(
-    r"\bnondilated\b|\bnormal\s+(?:in\s+)?(?:\w+\s+){0,2}?(?:size|sized|volumes?|"
-    r"dimensions?)\b|\b(?:size|volumes?|dimensions?)\b[\s:]*(?:is\s+|are\s+)?(?:normal|"
-    r"within normal limits)\b")
+    r"\bnondilated\b|\b(?:normal|regular)\s+(?:in\s+)?(?:\w+\s+){0,3}?(?:size|sized|"
+    r"volumes?|dimensions?)\b|\b(?:size|volumes?|dimensions?)\b[\s:]*(?:is\s+|are\s+)?"
+    r"(?:normal|within normal limits)\b|\b(?:size|volumes?|dimensions?)\s+and\s+(?:\w+\s+)?"
+    r"function\s+(?:is|are|was|were)\s+(?:normal|within normal limits)\b")
 _SMALL = re.compile(r"\bsmall\b")
 _NEG_NEAR = re.compile(r"\b(?:no|not|without)\s+(?:\w+\s+){0,2}$")
 
@@ -36,11 +49,18 @@ def _negated_near(before: str) -> bool:
 
 
 _FUNCTION_WORD = re.compile(r"\b(?:function|systolic|ef|contractility|contraction|"
-                            r"dysfunction|impairment)\b|\b(?:global(?:ly)?|diffuse(?:ly)?|"
-                            r"generalized)\s+(?:lv\s+)?hypokine")
+                            r"contracts|contracting|dysfunction|impairment|hyperdynamic)\b|"
+                            r"\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+(?:lv\s+)?"
+                            r"hypokine")
+# "the RV is (mildly) impaired": a function predicate of a named ventricle, no size word
+_FUNCTION_PREDICATE = re.compile(r"\b(?:is|are|was|were|remains?|appears?)\s+(?:\w+ly\s+)?"
+                                 r"(?:impaired|depressed|hypokinetic|preserved)\b")
+_GOES_ON = re.compile(r"\s*(?:(?:and|but)\s+)?(?:is|are|was|were|appears?|remains?)\b")
+"""A clause that goes on with the ventricle named before ("not dilated but is impaired")."""
 _REDUCED = re.compile(r"\b(?:impaired|reduced|depressed|decreased|dysfunction|impairment|"
-                      r"poor|hypokine\w*)\b")
-_NORMAL_FN = re.compile(r"\b(?:normal|preserved|good|hyperdynamic|within normal limits)\b")
+                      r"poor|poorly|hypokine\w*)\b")
+_NORMAL_FN = re.compile(r"\b(?:normal|normally|preserved|good|hyperdynamic|regular|"
+                        r"within normal limits)\b")
 _SEVERITY = ((re.compile(r"\bsevere(?:ly)?\b"), V.EF_SEVERE),
              (re.compile(r"\bmoderate(?:ly)?\b"), V.EF_MODERATE),
              (re.compile(r"\bmild(?:ly)?\b"), V.EF_MILD))
@@ -50,8 +70,12 @@ _THICK_NORMAL = re.compile(r"\bnormal\s+(?:\w+\s+){0,2}?thickness\b|\bthickness\
 _THINNED = re.compile(r"\b(?:thinned|thinning|thin)\b")
 _PATTERNS = ((re.compile(r"\bconcentric\b"), V.PATTERN_CONCENTRIC),
              (re.compile(r"\basymmetric(?:al)?\b|\bseptal hypertroph"), V.PATTERN_SEPTAL),
-             (re.compile(r"\bapical (?:hypertroph|variant)"), V.PATTERN_APICAL),
+             (re.compile(r"\bapical (?:hypertroph|variant|hcm\b)"), V.PATTERN_APICAL),
              (re.compile(r"\bfocal hypertroph"), V.PATTERN_FOCAL))
+_LIST_GOES_ON = re.compile(r"^\s*(?:(?:and|or|the|walls?|segments?|basal|mid|apical|apex|"
+                           + "|".join(WALL6) + r")\b\s*)+$")
+"""A clause that only continues a list of sites ("thickened anterior, septal, inferior and
+lateral walls" is split at its commas)."""
 _SIZE_TOPICS = re.compile(r"\b(?:effusion|lge|scar|area|focus|foci|defect|infarct\w*)\b")
 
 
@@ -62,7 +86,9 @@ CINE_WORDS = re.compile(
     r"depressed|decreased|poor|good|hyperdynamic|concentric|asymmetric\w*)\b")
 """Words any cine statement needs: a sentence without them skips the cine reading."""
 _SIZE_WORD = re.compile(r"\b(?:size|sized|volumes?|dimensions?|cavity)\b")
-_WHOLE_NORMAL = re.compile(r"\b(?:is|are|appears?)\s+normal\b|^\s*normal\s+\w+\s*$")
+_WHOLE_NORMAL = re.compile(r"\b(?:is|are|appears?)\s+normal\b|"
+                           r"^\s*(?:(?:and|with)\s+)?(?:(?:the|an?)\s+)?normal\s+\w+\s*$|"
+                           r"^\s*\w+\s*:\s*normal\s*$")
 
 
 def _subjects(word: str) -> tuple[str, ...]:
@@ -81,35 +107,70 @@ def _function_value(clause: str) -> str | None:
 
 
 def _size_value(clause: str, subjects: tuple[str, ...]) -> str | None:
+    """The ventricle's size a clause states; a size word of a lesion ("small focus of LGE",
+    "enlarged scar") does not count."""
+    def own(m: re.Match[str] | None) -> bool:
+        return m is not None and not _SIZE_OF_TOPIC.match(clause[m.end():m.end() + 40])
     dilated = _DILATED.search(clause)
-    if dilated:
+    if own(dilated):
+        assert dilated is not None
         return V.SIZE_NORMAL if _negated_near(clause[:dilated.start()]) else V.SIZE_DILATED
-    if _NORMAL_SIZE.search(clause):
+    if own(_NORMAL_SIZE.search(clause)):
         return V.SIZE_NORMAL
-    if _SMALL.search(clause) and subjects == ("lv",):
+    if own(_SMALL.search(clause)) and subjects == ("lv",):
         return V.SIZE_SMALL
     return None
 
 
-def cine_findings(s: str, clauses: Clauses) -> set[Finding]:
+_BOTH = re.compile(r"\blv\s+and\s+rv\b|\brv\s+and\s+lv\b")
+_NEXT_VENTRICLE = re.compile(r"\b(and|with)\s+(?:the\s+|an?\s+)?(?:(?!(?:lv|rv)\b)\w+\s+)?"
+                             r"(?=(?:lv|rv)\b)")
+_PREDICATE = re.compile(_DILATED.pattern + "|" + _NORMAL_SIZE.pattern + "|" + _SMALL.pattern
+                        + "|" + _REDUCED.pattern + "|" + _NORMAL_FN.pattern)
+
+
+def _ventricle_parts(s: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Clauses, each split again where "and" / "with" turns to the other ventricle after a
+    statement about the first ("the LV is dilated and the RV is impaired"); "LV and RV are
+    dilated" stays whole."""
+    parts = []
+    for start, end in bounds:
+        for m in _NEXT_VENTRICLE.finditer(s, start, end):
+            head = s[max(start, m.start() - 120):m.start()]
+            first = _SUBJECT.search(head)
+            joint = m.group(1) == "and" and _SUBJECT.search(head.rstrip()[-3:])   # "LV and RV"
+            if first and _PREDICATE.search(head) and s[m.end():m.end() + 2] != first.group(1) \
+                    and not joint:
+                parts.append((start, m.start()))
+                start = m.start()
+        parts.append((start, end))
+    return parts
+
+
+def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
+                  ) -> set[Finding]:
     """LV / RV size and function, per clause and ventricle; stated numbers (EF, indexed
-    EDV) outrank words in the same sentence."""
+    EDV, a thickness in mm) outrank words in the same sentence. The slots read from a
+    number are added to ``measured`` when given (a hedge word does not make them
+    uncertain)."""
     words: dict[str, str] = {}
     starts: list[int] = []
     subjects: list[tuple[str, ...]] = []
     first = _SUBJECT.search(s)          # "dilated, thin-walled LV": the first one named
     carried: tuple[str, ...] = _subjects(first.group(1)) if first else ("lv",)
-    for start, end in clauses.bounds:
+    for start, end in _ventricle_parts(s, clauses.bounds):
         named = [m.group(1) for m in _SUBJECT.finditer(s, start, end)]
         if named:
-            carried = _subjects(named[-1])
+            carried = ("lv", "rv") if _BOTH.search(s, start, end) else _subjects(named[-1])
         starts.append(start)
         subjects.append(carried)
         clause = s[start:end]
         sizey = bool(first) or bool(_SIZE_WORD.search(clause))
-        size = _size_value(clause, carried) if sizey and not _SIZE_TOPICS.search(clause) \
-            else None
-        function = _function_value(clause) if _FUNCTION_WORD.search(clause) else None
+        size = _size_value(clause, carried) if sizey and (
+            named or not _SIZE_TOPICS.search(clause)) else None
+        function = _function_value(clause) if _FUNCTION_WORD.search(clause) or (
+            (named or _GOES_ON.match(clause)) and not _SIZE_WORD.search(clause)
+            and _FUNCTION_PREDICATE.search(clause)) else None
         if named and size is None and function is None and _WHOLE_NORMAL.search(clause):
             size, function = V.SIZE_NORMAL, V.EF_NORMAL        # "the RV is normal"
         for v in carried:
@@ -125,6 +186,16 @@ def cine_findings(s: str, clauses: Clauses) -> set[Finding]:
     numbers: dict[str, str] = {}
     for m in _EF.finditer(s):
         values = [float(x) for x in (m.group(2), m.group(3)) if x]
+        then = _EF_THEN.match(s, m.end())
+        now = _EF_NOW.search(s, m.end(), m.end() + 80)
+        if then:                        # "improved from 28% to 47%": the current value
+            values = [float(then.group(1))]
+        elif now:                       # "EF was 35% in 2019 and is now 55%"
+            values = [float(now.group(1))]
+        elif _EF_PRIOR.match(s, m.end()):       # "LVEF 40% previously": no current value
+            continue
+        elif m.group(3) and re.search(r"\bfrom\s*$", s[m.start():m.start(2)]):
+            values = [float(m.group(3))]        # "from 30 to 55%"
         ef = sum(values) / len(values)
         if 0 < ef <= 100:
             for v in (m.group(1),) if m.group(1) else subject_at(m.start()):
@@ -132,23 +203,37 @@ def cine_findings(s: str, clauses: Clauses) -> set[Finding]:
                     else V.rv_function_of_ef(ef)
     for m in _EDVI.finditer(s):
         v = m.group(2) or m.group(1) or subject_at(m.start())[0]
-        index = float(m.group(3))
+        index = float(m.group(4))      # the later of "from 130 to 96 ml/m2"
         numbers[f"{v}_size"] = V.lv_size_of_index(index) if v == "lv" \
             else V.rv_size_of_index(index)
     found = {(slot, value) for slot, value in (words | numbers).items()}
-    return found | _thickness(s, clauses)
+    if measured is not None:
+        measured.update(numbers)
+    return found | _thickness(s, clauses, measured)
 
 
-def _thickness(s: str, clauses: Clauses) -> set[Finding]:
+def _thickness(s: str, clauses: Clauses, measured: set[str] | None = None) -> set[Finding]:
     found: set[Finding] = set()
     value = None
     pericardial = "pericardi" in s and not re.search(r"\b(?:lv|wall|septum|myocardi\w*)\b", s)
+    thick_clauses = []          # clauses that state a thickening (and their site lists)
+    listing = False
     for start, end in clauses.bounds:
         clause = s[start:end]
         thick = _THICKENED.search(clause)
+        if listing and _LIST_GOES_ON.match(clause):
+            thick_clauses.append(clause)
+            continue
+        listing = False
         if thick and not pericardial:
             value = V.THICK_NORMAL if _negated_near(clause[:thick.start()]) \
                 else V.THICK_THICKENED
+            if value == V.THICK_THICKENED:
+                thick_clauses.append(clause)
+                listing = True
+        elif any(float(m.group(1)) >= V.THICKENED_MM for m in _MM.finditer(clause)):
+            thick_clauses.append(clause)
+            listing = True
         elif _THICK_NORMAL.search(clause):
             value = value or V.THICK_NORMAL
         elif _THINNED.search(clause):
@@ -157,13 +242,23 @@ def _thickness(s: str, clauses: Clauses) -> set[Finding]:
     if numbers and re.search(r"thick|hypertroph|measur|septum|\bwall\b", s) and \
             not re.search(r"effusion|pericardi", s):
         value = V.thickness_of_mm(max(numbers))
+        if measured is not None:
+            measured.add("wall_thickness")
     if value is None:
         return found
     found.add(("wall_thickness", value))
     if value != V.THICK_THICKENED:
         return found
     found |= {("hypertrophy_pattern", p) for pattern, p in _PATTERNS if pattern.search(s)}
-    walls_text = s.split("thickened", 1)[1] if "thickened" in s else s
-    found |= {("thickened_wall", f[1]) for f in locations(walls_text, "x", four_walls=True)
-              if f[0] == "x_wall"}
-    return found
+    walls: set[str] = set()
+    for clause in thick_clauses:    # the walls after "thickened", else those of the clause
+        after = clause.split("thickened", 1)[1] if "thickened" in clause else ""
+        walls |= _walls(after) or _walls(clause)
+    if not walls:           # "Max LV wall thickness (anterior wall, basal) = 22 mm"
+        walls_text = s.split("thickened", 1)[1] if "thickened" in s else s
+        walls = _walls(walls_text)
+    return found | {("thickened_wall", w) for w in walls}
+
+
+def _walls(text: str) -> set[str]:
+    return {f[1] for f in locations(text, "x", four_walls=True) if f[0] == "x_wall"}

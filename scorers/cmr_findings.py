@@ -6,9 +6,12 @@ split into sentences and clauses, and read as:
 
 - **topic mentions** (late enhancement / scar / infarct, edema, perfusion defect, wall
   motion, pericardial effusion, pericardial enhancement), each with its own polarity from its
-  clause: ``absent`` for a negation before it ("no", "without", "negative for", "excluding")
-  or after it ("is not seen", "is unremarkable", ": none"), ``uncertain`` for a hedge
-  ("possible", "suspicious for", "cannot be excluded"). A mention owns the words up to the
+  clause: ``absent`` for a negation before it ("no", "without", "negative for", "excluding",
+  "absence of", "resolution of") or after it ("is not seen", "is unremarkable", ": none",
+  "- absent", "(PSIR): none", "has resolved", "is no longer seen"), ``uncertain`` for a hedge
+  ("possible", "suspicious for", "concerning for", "cannot be excluded", "is a possibility",
+  "should be considered"); a finding "felt to be artefactual" asserts nothing, and "no LGE
+  apart from a focus at ..." asserts the focus. A mention owns the words up to the
   next mention of another topic (split at a comma, "with" or "and"), and reads its levels,
   walls, AHA segments (lists and ranges), layer, distribution, territory and depth there
   (:mod:`.finding_locations`);
@@ -57,24 +60,66 @@ PRESENT, ABSENT, UNCERTAIN, DENIED = "present", "absent", "uncertain", "denied"
 # ------------------------------------------------------------------------ polarity cues
 
 _NEG_BEFORE = re.compile(
-    r"\b(?:no|not|without|absent|negative for|free of|nor|none|neither|excluding|excludes?|"
-    r"unlikely|lack of|nil|rule out|rules out|ruling out|rather than)\b")
+    r"\b(?:no|not|without|absent|absence of|negative(?: for)?|free of|free from|nor|none|"
+    r"neither|"
+    r"excluding|excludes?|unlikely|lack of|nil|rule out|rules out|ruling out|rather than|"
+    r"(?<!partial )(?<!incomplete )(?<!partly )resolution of|resolved)\b")
+# Words that may stand between a finding and a negation after it: auxiliaries, "felt to be",
+# and the head noun of a named disease ("iron overload cardiomyopathy excluded").
+_FILLER = (r"(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|were|has|have|"
+           r"had|been|also|now|therefore|overall|myocardial|very|cardiomyopathy|disease|"
+           r"process|syndrome|involvement|infiltration|heart)\s+|"
+           r"(?:considered|felt|thought|deemed|judged|believed)\s+(?:to\s+be\s+)?)")
 _NEG_AFTER = re.compile(
-    r"^[\s:]*(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|were|also|"
-    r"myocardial|considered|felt|thought|deemed|very)\s+){0,3}?"
+    r"^[\s:=-]*" + _FILLER + r"{0,4}?"
     r"(?:not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|noted|shown|"
-    r"typical)|absent|excluded|ruled out|unremarkable|normal|within normal limits|none|nil|"
-    r"unlikely|negative)\b")
+    r"typical(?!\s+(?:of|for)\b)|(?:a\s+)?(?:\w+\s+)?feature|favored|supported|"
+    r"(?:thought\s+|felt\s+|considered\s+)?(?:to\s+be\s+)?likely)|absent|excluded|"
+    r"ruled out|unremarkable|normal|"
+    r"within normal limits|none|nil|"
+    r"unlikely|less likely|negative|preserved|(?:now\s+|since\s+|completely\s+|fully\s+)?"
+    r"(?:resolved|disappeared)|no longer\s+(?:\w+\s+)?(?:seen|present|identified|demonstrated|"
+    r"detected|evident|visible|apparent)|(?:no|nil)\s+(?:[a-z]+\s+){0,2}?(?:signal|"
+    r"abnormalit(?:y|ies)|defects?|hyperintensit(?:y|ies)|changes?)\b)\b")
+# A finding earlier seen and now gone, named some words before ("the effusion described in
+# 2022 has resolved", "the inferior LGE is no longer seen"); not "has partially resolved".
+_GONE_AFTER = re.compile(
+    r"^[\s:=-]*(?:[a-z0-9/]+\s+){0,6}?(?:(?:has|have|had)\s+(?:(?:now|since|completely|"
+    r"fully|entirely)\s+){0,2}(?:resolved|disappeared)|(?:is|are|was|were)\s+"
+    r"(?:now\s+)?no longer\s+(?:\w+\s+)?(?:seen|present|identified|demonstrated|detected|"
+    r"evident|visible|apparent))\b")
+# A finding the report goes on to dismiss ("focal LGE ..., felt to be artefactual").
+_DISMISSED = re.compile(
+    r"(?<!not )(?<!n't )\b(?:(?:felt|thought|considered|deemed|believed|presumed|likely|"
+    r"probably|most likely)"
+    r"\s+(?:to\s+(?:be|represent|reflect)\s+|represent(?:s|ing)?\s+|reflect(?:s|ing)?\s+)?"
+    r"(?:an?\s+)?|(?:is|are|was|were)\s+(?:an?\s+)?|(?:represent(?:s|ing)?|reflect(?:s|ing)?|"
+    r"due to|in keeping with|consistent with)\s+(?:an?\s+)?)(?:artifact(?:ual)?s?|spurious|"
+    r"partial volume(?: effect)?)\b")
+# "pericardial effusion or thickening is not seen": a short list after the mention, then the
+# negation (no ventricle, size or function word in the list)
+_LIST_THEN = re.compile(r"^(?:\s*(?:,|or|and|nor)\s+(?:(?!(?:lv|rv|the|size|function|is|are|"
+                        r"was|were)\b)[a-z0-9]+\b\s*){1,2})+")
 _HEDGE_BEFORE = re.compile(
-    r"\b(?:possible|possibly|may|might|could|cannot (?:be )?excluded?|can't (?:be )?excluded?|"
-    r"not excluded|questionable|equivocal|indeterminate|suspicious for|suspected|suspect|"
-    r"suggestive of|suggests?|suggesting|possibility of|query|differential|borderline|\?)")
+    r"\?|\b(?:possible|possibly|may|might|could|cannot (?:be )?(?:\w+ly )?excluded?|"
+    r"can't (?:be )?(?:\w+ly )?excluded?|(?:does|do|did) not (?:\w+ly )?exclude|"
+    r"not (?:\w+ly )?excluded|questionable|equivocal|indeterminate|suspicious for|"
+    r"suspected|suspect|suspicious\b|suggestive|suggests?|suggesting|possibility of|query|queried|"
+    r"differential|borderline|concerning for|concern for|worrying for|worrisome for|"
+    r"consider\b|not (?:inconsistent|incompatible) with|(?:difficult|hard|impossible|not "
+    r"possible) to (?:\w+ly )?(?:exclude|rule out))")
 _HEDGE_AFTER = re.compile(
-    r"^[\s:]*(?:[a-z0-9]+\s+){0,4}?(?:cannot (?:be )?(?:excluded|ruled out)|can't be "
-    r"excluded|is not excluded|(?:is|are|was|were) (?:possible|suspected|questionable|"
-    r"equivocal|queried)|(?:may|might|could) be (?:present|seen|noted|identified))")
-_NEGATED_HEDGE = re.compile(r"\b(?:cannot|can't|could not|not) (?:be )?(?:exclude[ds]?|"
-                            r"ruled? out)\b|\bnot be excluded\b")
+    r"^[\s:]*(?:[a-z0-9]+\s+){0,4}?(?:(?:cannot|can't|could not|is not|are not)(?: be)?"
+    r"(?: \w+ly)? (?:excluded|ruled out)|(?:is|are|was|were) (?:possible|suspected|"
+    r"questionable|equivocal|queried)|(?:may|might|could) be (?:present|seen|noted|"
+    r"identified)|(?:is|are|remains?|was|were) (?:also |still )?(?:a|an|the) (?:\w+ )?"
+    r"(?:possibility|consideration|differential|concern)|(?:should|must|needs? to|would|"
+    r"could) (?:also )?be (?:considered|excluded|ruled out))")
+_NEGATED_HEDGE = re.compile(r"\b(?:cannot|can't|could not|not) (?:be )?(?:\w+ly )?"
+                            r"(?:exclude[ds]?|ruled? out)\b|\bnot be excluded\b|"
+                            r"\bnot (?:inconsistent|incompatible) with\b|"
+                            r"\b(?:difficult|hard|impossible|possible) to (?:\w+ly )?"
+                            r"(?:exclude|rule out)\b")
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -103,19 +148,46 @@ def _negated_list(sentence: str, start: int, end: int) -> bool:
     return m is not None and not _LIST_STOP.search(m.group(1))
 
 
+_BRACKET = re.compile(r"\s*\([^()]{0,40}\)")
+_DANGLING = re.compile(r"^\s*(?:of|for)\b")
+
+
 def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
-    """Polarity of the mention at ``start:end`` from the cues of its clause."""
+    """Polarity of the mention at ``start:end`` from the cues of its clause.
+
+    A bracket right after the mention ("LGE (PSIR): none") is skipped, so the negation
+    after it still counts; a negated hedge nearer the mention than a negation wins ("the
+    absence of LGE does not exclude myocarditis"); a clause that starts with a dangling
+    "of" / "for" ("suggestive, though not diagnostic, of sarcoidosis") also takes the
+    hedges of the clauses before it in the sentence.
+    """
     c_start, c_end = clauses.at(start)
     before = sentence[max(c_start, start - 160):start]      # bounded: linear time
-    after = sentence[end:min(c_end, end + 80)]
-    negations = list(_NEG_BEFORE.finditer(_NEGATED_HEDGE.sub(_blank, before)))
-    if negations:
+    after_start = end
+    bracket = _BRACKET.match(sentence, end, min(len(sentence), end + 44))
+    if bracket is not None:         # right after the mention (only spaces between)
+        if _NEG_AFTER.search(sentence[bracket.start():bracket.end()].strip(" ()")):
+            return ABSENT                   # "LGE (none)"
+        after_start = bracket.end()
+        c_end = clauses.at(after_start)[1]
+    after = sentence[after_start:min(c_end, after_start + 80)]
+    blanked = _NEGATED_HEDGE.sub(_blank, before)
+    negations = list(_NEG_BEFORE.finditer(blanked))
+    hedges = list(_NEGATED_HEDGE.finditer(before))
+    if negations and not (hedges and hedges[-1].start() > negations[-1].start()):
         negation = negations[-1]
         tail = before[negation.end():]
         return DENIED if _NOT_ASSERTED.search(tail) else ABSENT
-    if _NEG_AFTER.search(after) or _negated_list(sentence, start, end):
+    listed = _LIST_THEN.match(after)
+    if listed:
+        after = after[listed.end():]
+    if not hedges and (_NEG_AFTER.search(after) or _GONE_AFTER.search(after)
+                       or _negated_list(sentence, start, end)):
         return ABSENT
-    if _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.search(after):
+    if hedges or _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.search(after):
+        return UNCERTAIN
+    if _DANGLING.match(before) and _HEDGE_BEFORE.search(
+            sentence[max(0, c_start - 120):c_start]):
         return UNCERTAIN
     return PRESENT
 
@@ -134,14 +206,16 @@ _DIAGNOSES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
          r"\barrhythmogenic (?:rv )?cardiomyopathy\b|\bhypertensive heart disease\b|"
          r"\biron overload\b|\bsiderosis\b|\bother nonischemic\b",
          V.ETIOLOGY_NONISCHEMIC, V.OTHER_NICM),
-        (r"\bnonischemic (?:\w+ )?(?:cardiomyopathy|heart disease)\b|\bnicm\b",
-         V.ETIOLOGY_NONISCHEMIC, None),
-        (r"\bischemic (?:\w+ )?(?:cardiomyopathy|heart disease)\b|\bicm\b|\bihd\b",
-         V.ETIOLOGY_ISCHEMIC, None),
-        (r"\bnormal (?:\w+ ){0,2}?(?:cmr|mri|mr|study|examination|exam|scan)\b|"
+        (r"\bnonischemic (?:\w+ )?(?:cardiomyopathy|heart disease|etiology|origin|"
+         r"cause)\b|\bnicm\b", V.ETIOLOGY_NONISCHEMIC, None),
+        (r"\bischemic (?:\w+ )?(?:cardiomyopathy|heart disease|etiology|origin|cause)\b|"
+         r"\bicm\b|\bihd\b", V.ETIOLOGY_ISCHEMIC, None),
+        (r"\b(?:normal|unremarkable) (?:\w+ ){0,2}?(?:cmr|mri|mr|study|examination|exam|"
+         r"scan)\b|"
          r"\bno (?:(?:significant|other|cardiac|structural|myocardial|valvular|major|or|and)"
-         r" ){0,4}abnormalit(?:y|ies)\b"
-         r"(?! (?:of|in) )|\bstructurally normal\b|\b(?:study|examination|heart|cmr|scan) "
+         r" ){0,4}(?:abnormalit(?:y|ies)|pathology)\b"
+         r"(?! (?:of|in) )|\bstructurally (?:and functionally )?normal\b|"
+         r"\bfunctionally and structurally normal\b|\b(?:study|examination|heart|cmr|scan) "
          r"(?:is|was) (?:\w+ ){0,3}?(?:normal|unremarkable|within normal limits)\b",
          V.ETIOLOGY_NORMAL, None)))
 
@@ -151,8 +225,9 @@ _ANY_DIAGNOSIS = re.compile("|".join(p.pattern for p, _, _ in _DIAGNOSES))
 # ------------------------------------------------------------------------ topic mentions
 
 _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
-    ("pericardial", r"\bpericardi(?:al|um)\s+(?:\w+\s+){0,2}?(?:lge|enhancement|enhances|"
-                    r"enhancing)\b|\b(?:lge|enhancement) of the pericardium\b"),
+    ("pericardial", r"\bpericardi(?:al|um)\s+(?:(?!(?:effusions?|fluid|no|with|without)\b)"
+                    r"\w+\s+){0,2}?(?:lge|enhancement|enhances|enhancing)\b|"
+                    r"\b(?:lge|enhancement) of the pericardium\b"),
     ("global_hypo", r"\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+(?:lv\s+)?"
                     r"hypokine\w*"),
     ("lge_weak", r"\blge\s+(?:imaging|images|sequences?)\b"),
@@ -166,7 +241,7 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
     ("defect", r"\bperfusion\s+(?:defects?|deficits?|abnormalit(?:y|ies))\b|"
                r"\bhypoperfus\w+|\bdefects?\b|\bischemia\b"),
     ("perfusion_weak", r"\bperfusion\b"),
-    ("rwma", r"\brwma\b|\b(?:hypo|a|dys)kine(?:sis|tic)\b"),
+    ("rwma", r"\brwmas?\b|\b(?:hypo|a|dys)kine(?:sis|tic)\b"),
     ("rwma_weak", r"\bwall motion\b"),
     ("effusion", r"\b(?<!pleural )effusions?\b"),
 )))
@@ -176,12 +251,20 @@ _TOPIC_OF = {"pericardial": "pericardial_enhancement", "lge_weak": "lge", "edema
 _SPAN_BREAK = re.compile(r"[,;()]|\b(?:with|and|but|while|whereas|although|plus|in keeping|"
                          r"consistent|compatible|typical)\b")
 _ABNORMAL_BEFORE = re.compile(r"\b(?:abnormal|increased|elevated|raised|high|reduced|"
-                              r"impaired)\s+(?:\w+\s+){0,2}$")
+                              r"impaired|prolonged)\s+(?:\w+\s+){0,3}$")
+_ABNORMAL_AFTER = re.compile(
+    r"^[\s:=-]*(?:(?:is|are|was|were|shows?|showed|demonstrates?|with)\s+)?(?:(?:\w+ly|"
+    r"regionally|focally)\s+)?(?:abnormal|increased|elevated|raised|high|prolonged)\b")
+_EXCEPTION = re.compile(r"\b(?:apart from|other than|except(?: for)?|save for|with the "
+                        r"exception of)\b")
+_PERICARDIUM_HEADING = re.compile(r"^\s*pericardi(?:um|al)\b[^:]{0,20}:")
 _NORMAL_BEFORE = re.compile(r"\b(?:normal|unremarkable)\s+(?:\w+\s+){0,2}$")
 
 
 _GROUP = {"infarct": "lge"}
 _HEADING = re.compile(r"\s*:")
+_TOPIC_HEADING = re.compile(r"\b(?:wall motion|rwma|perfusion|lge|t[12]\w*|stir|edema|"
+                            r"pericardi\w+|mapping|imaging|function|lv|rv)\s*:\s*$")
 
 
 @dataclass
@@ -200,8 +283,11 @@ def _runs(sentence: str) -> list[tuple[list[_Mention], tuple[int, int]]]:
     topic ("infarct scar", "LGE ... fibrosis") shares one span.
     """
     mentions = []
+    pericardium = _PERICARDIUM_HEADING.match(sentence) is not None
     for m in _MENTION.finditer(sentence):
         name = m.lastgroup or ""
+        if pericardium and name == "lge":       # "Pericardium: no effusion or enhancement"
+            name = "pericardial"
         mentions.append(_Mention(_TOPIC_OF.get(name, name), m.start(), m.end(),
                                  name.endswith("_weak")))
     runs: list[tuple[list[_Mention], tuple[int, int]]] = []
@@ -275,10 +361,26 @@ def _lesion(prefix: str, span: str, four_walls: bool = False) -> set[Finding]:
 
 
 def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[int, int],
-              polarities: list[str], acc: _Collector, implied: bool) -> None:
+              polarities: list[str], acc: _Collector, implied: bool) -> list[str]:
     """Findings of a run of mentions of one topic: a negative per negated mention, and the
-    qualifiers of the span once, with the strongest polarity of its stated mentions."""
+    qualifiers of the span once, with the strongest polarity of its stated mentions.
+    Returns the polarities after dismissals ("felt to be artefactual": nothing asserted) and
+    exceptions ("no LGE apart from a focus at ...": the exception is present)."""
     topic = _GROUP.get(run[0].topic, run[0].topic)
+    chars = list(s[span_bounds[0]:span_bounds[1]])
+    polarities = list(polarities)
+    cut = 0
+    for i, mention in enumerate(run):       # windows bounded: linear time
+        near = min(span_bounds[1], mention.end + 120)
+        if _DISMISSED.search(s, mention.end, near):
+            polarities[i] = DENIED          # "focal LGE ..., felt to be artefactual"
+        exception = _EXCEPTION.search(s, mention.end, near)
+        if polarities[i] == ABSENT and exception is not None and not mention.weak:
+            # "no LGE apart from a small focus at the RV insertion": the exception is a
+            # finding of the same topic, read from the words after "apart from"
+            polarities[i] = PRESENT
+            cut = max(cut, exception.end() - span_bounds[0])
+    chars[:cut] = " " * cut
     strong = [(m, p) for m, p in zip(run, polarities, strict=True) if not m.weak]
     for mention, pol in zip(run, polarities, strict=True):
         if not mention.weak:
@@ -286,11 +388,10 @@ def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[
         before = s[max(0, mention.start - 40):mention.start]
         if pol == ABSENT or _NORMAL_BEFORE.search(before):
             acc.add([(topic, V.ABSENT)], ABSENT)
-        elif _ABNORMAL_BEFORE.search(before) or re.match(
-                r"\s+(?:is|are)\s+abnormal", s[mention.end:mention.end + 20]):
-            acc.add([(topic, V.PRESENT)], pol)
+        elif pol != DENIED and (_ABNORMAL_BEFORE.search(before) or _ABNORMAL_AFTER.match(
+                s[mention.end:mention.end + 60])):
+            strong.append((mention, pol))   # "T2 mapping: elevated values in the ...
     stated = [(m, p) for m, p in strong if p in (PRESENT, UNCERTAIN)]
-    chars = list(s[span_bounds[0]:span_bounds[1]])
     for mention, pol in strong:
         if pol in (ABSENT, DENIED) and stated:      # "LGE ... but no transmural scar"
             a = clauses.at(mention.start)[0] - span_bounds[0]
@@ -302,7 +403,7 @@ def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[
             else:
                 acc.add([(mention.topic, V.ABSENT)], ABSENT)
     if not stated:
-        return
+        return polarities
     span = "".join(chars)
     pol = PRESENT if any(p == PRESENT for _, p in stated) else UNCERTAIN
     if topic == "lge":
@@ -312,6 +413,9 @@ def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[
             found.add(("lge_papillary", V.YES))
         if re.search(r"\binsertion|\bhinge point", span):
             found.add(("lge_rv_insertion", V.YES))
+        if re.search(r"\b(?:matching|corresponding)\s+(?:\w+\s+)?infarct", span):
+            found |= territories(s[max(0, span_bounds[0] - 160):span_bounds[1]],
+                                 "lge_territory")   # "LAD territory oedema, a matching infarct"
         if any(m.topic == "infarct" for m, _ in stated):
             found |= {("infarct", V.PRESENT), ("lge_pattern", V.PATTERN_ISCHEMIC)}
         if implied and all(m.topic == "infarct" for m, _ in stated):
@@ -336,8 +440,12 @@ def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[
                                          "dys": V.DYSKINETIC}[m.group(1)]))
         acc.add(found, pol)
     elif topic == "effusion":
-        large = re.search(r"\b(?:moderate|large|significant|sizeable)\b", span)
+        large = any(not re.search(r"\b(?:no|not|non|without)\s+(?:\w+\s+){0,2}$",
+                                  span[max(0, m.start() - 40):m.start()])
+                    for m in re.finditer(r"\b(?:moderate|large|significant|sizeable|big|"
+                                         r"massive)\b", span))
         acc.add([("effusion", V.EFFUSION_LARGE if large else V.EFFUSION_SMALL)], pol)
+    return polarities
 
 
 # ---------------------------------------------------------------------------- sentences
@@ -349,8 +457,9 @@ def _read_sentence(s: str, acc: _Collector) -> None:
     ischemic_diagnosis = hedged = False
     for pattern, etiology, subtype in _DIAGNOSES if _ANY_DIAGNOSIS.search(s) else ():
         for m in pattern.finditer(s):
-            if covered[m.start()]:
-                continue
+            if covered[m.start()] or (etiology == V.ETIOLOGY_NORMAL and _TOPIC_HEADING.search(
+                    s, max(0, m.start() - 40), m.start())):
+                continue        # "Wall motion: no abnormality" is about wall motion
             covered[m.start():m.end()] = b"\x01" * (m.end() - m.start())
             pol = _polarity(s, clauses, m.start(), m.end())
             found = [("etiology", etiology)] + ([("diagnosis", subtype)] if subtype else [])
@@ -359,6 +468,9 @@ def _read_sentence(s: str, acc: _Collector) -> None:
                     acc.negated.update(found if subtype is None else found[1:])
                 continue
             acc.add(found, pol)
+            if subtype == V.HCM and re.search(r"\bapical\s+$", s[max(0, m.start() - 10):
+                                                                 m.start()]):
+                acc.add([("hypertrophy_pattern", V.PATTERN_APICAL)], pol)   # "apical HCM"
             hedged = hedged or pol == UNCERTAIN
             if etiology == V.ETIOLOGY_ISCHEMIC and pol == PRESENT:
                 ischemic_diagnosis = True
@@ -369,14 +481,16 @@ def _read_sentence(s: str, acc: _Collector) -> None:
         if any(covered) else s
     scar_polarities = []
     for run, span in _runs(masked):
-        labelled = [m for m in run if not _HEADING.match(masked, m.end)]
+        labelled = [m for m in run
+                    if m.topic == "infarct" or not _HEADING.match(masked, m.end)]
         run = labelled or run       # "LGE: no myocardial LGE": the heading is a label
         polarities = [_polarity(masked, clauses, m.start, m.end) for m in run]
         if run[0].topic == "global_hypo":
             continue
+        polarities = _read_run(masked, clauses, run, span, polarities, acc,
+                               implied=ischemic_diagnosis)
         if run[0].topic in ("lge", "infarct"):
             scar_polarities += [p for m, p in zip(run, polarities, strict=True) if not m.weak]
-        _read_run(masked, clauses, run, span, polarities, acc, implied=ischemic_diagnosis)
     if not scar_polarities or any(p in (PRESENT, UNCERTAIN) for p in scar_polarities):
         lge_pol = UNCERTAIN if scar_polarities and PRESENT not in scar_polarities \
             else PRESENT
@@ -388,13 +502,21 @@ def _read_sentence(s: str, acc: _Collector) -> None:
             acc.add(lge_facts, lge_pol)
     if CINE_WORDS.search(masked):
         hedge = _HEDGE_BEFORE.search(masked)
-        acc.add(cine_findings(masked, clauses),
-                UNCERTAIN if hedge and not scar_polarities and not hedged else PRESENT)
+        measured: set[str] = set()
+        cine = cine_findings(masked, clauses, measured)
+        if hedge and not scar_polarities and not hedged:    # a number is not hedged
+            acc.add({f for f in cine if f[0] in measured}, PRESENT)
+            acc.add({f for f in cine if f[0] not in measured}, UNCERTAIN)
+        else:
+            acc.add(cine, PRESENT)
 
 
 def _pattern(s: str) -> set[Finding]:
     """The LGE pattern a sentence names ("a non-ischemic pattern", "ischemic, in the LAD
     territory"), with the territories of an ischemic one."""
+    if re.search(r"\b(?:nonischemic|noncoronary)\s+(?:type\s+)?(?:\w+\s+)?(?:lge|scar|"
+                 r"fibrosis|enhancement)\b", s):
+        return {("lge_pattern", V.PATTERN_NONISCHEMIC)}     # "non-ischaemic LGE in ..."
     if not re.search(r"\bpattern\b|\bdistribution\b|\bterritor", s):
         return set()
     if re.search(r"\bnonischemic\b|\bnoncoronary\b", s):

@@ -1,10 +1,11 @@
 """Evaluate the CMR finding extractor and the clinical score on hand-labelled report text.
 
-``python -m cardiolens.scorers.extractor_eval [DIR] [--split dev|test|fresh|all]`` reads
+``python -m cardiolens.scorers.extractor_eval [DIR] [--split NAME|all]`` reads
 ``sentences_<split>.jsonl`` (``text``, ``findings``: asserted ``slot=value`` labels,
 ``hedged``: labels stated with uncertainty) and ``pairs_<split>.jsonl`` (``a``, ``b``,
 ``label``: ``same`` or ``different``) from DIR (default: the repository's
-``tests/data/report_sentences``) and prints:
+``tests/data/report_sentences``; any split whose sentence file is there, ``all`` for every
+one; a split without a pairs file has no pairs) and prints:
 
 - finding precision / recall / F1 over the asserted findings of every sentence (micro);
 - hedge recall: labelled hedged findings read as uncertain;
@@ -31,9 +32,11 @@ from cardiolens.scorers.cmr_vocabulary import EXCLUSIVE_SLOTS, compatible
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "report_sentences"
 SAME_F1 = 0.7
-SPLITS = ("dev", "test", "fresh")
-"""dev: tuned on; test: held out (written with dev, before the extractor); fresh: written
-after the extractor, never tuned on."""
+SPLITS = ("dev", "test", "fresh", "probe")
+"""The repository's splits, in this order for ``all`` (others found in a folder follow by
+name). dev: tuned on; test: held out (written with dev, before the extractor); fresh: written
+after the extractor, tuned on after its first run; probe: written by a reviewer after the
+extractor in styles the others lack, tuned on after its first run."""
 
 
 def _finding(label: str) -> Finding:
@@ -138,17 +141,36 @@ def pair_figures(rows: Sequence[dict[str, Any]],
                        contradicted / len(different) if different else 1.0, errors)
 
 
+def available_splits(folder: Path) -> tuple[str, ...]:
+    """The splits with a ``sentences_<split>.jsonl`` in ``folder`` (the repository's first,
+    in :data:`SPLITS` order, then any others by name)."""
+    found = {p.name[len("sentences_"):-len(".jsonl")]
+             for p in folder.glob("sentences_*.jsonl")} if folder.is_dir() else set()
+    return tuple(s for s in SPLITS if s in found) + tuple(sorted(found - set(SPLITS)))
+
+
 def load_split(folder: Path, kind: str, split: str) -> list[dict[str, Any]]:
-    """Rows of ``<kind>_<split>.jsonl`` (both splits for ``all``)."""
-    splits = SPLITS if split == "all" else (split,)
-    return [row for name in splits for row in read_jsonl(folder / f"{kind}_{name}.jsonl")]
+    """Rows of ``<kind>_<split>.jsonl`` (every split in ``folder`` for ``all``); a split
+    missing from ``folder`` raises ValueError naming the ones there, a missing pairs file
+    of a split that has sentences gives no rows."""
+    available = available_splits(folder)
+    if not available:
+        raise ValueError(f"{folder}: no sentences_<split>.jsonl files")
+    if split != "all" and split not in available:
+        raise ValueError(f"no split {split!r} in {folder}; available: "
+                         f"{', '.join(available)} (or all)")
+    splits = available if split == "all" else (split,)
+    paths = [folder / f"{kind}_{name}.jsonl" for name in splits]
+    return [row for path in paths if kind == "sentences" or path.exists()
+            for row in read_jsonl(path)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cardiolens.scorers.extractor_eval",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--split", choices=(*SPLITS, "all"), default="test")
+    parser.add_argument("--split", default="test",
+                        help="a split in DIR (sentences_<split>.jsonl), or all")
     parser.add_argument("--errors", action="store_true", help="list every miss")
     args = parser.parse_args(argv)
     try:

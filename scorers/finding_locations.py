@@ -31,7 +31,7 @@ BASAL, MID, APICAL, APEX = V.LEVEL_NAMES
 _LEVEL = re.compile(r"\b(basal|base|mid|apical|apically|apex)\b")
 _LEVELS = {"basal": BASAL, "base": BASAL, "mid": MID, "apical": APICAL, "apically": APICAL,
            "apex": APEX}
-_ALL = re.compile(r"\ball (?:\w+ )?(?:segments|walls)\b|\bcircumferential(?:ly)?\b")
+_ALL = re.compile(r"\ball (?:(\w+) )?(?:segments|walls)\b|\bcircumferential(?:ly)?\b")
 _SEG_LIST = re.compile(r"\bsegments?\s+(\d{1,2}(?:\s*(?:-|to)\s*\d{1,2})?"
                        r"(?:\s*(?:,|and|&|\+|or)\s*\d{1,2}(?:\s*(?:-|to)\s*\d{1,2})?)*)")
 _SEG_ITEM = re.compile(r"(\d{1,2})(?:\s*(?:-|to)\s*(\d{1,2}))?")
@@ -48,13 +48,15 @@ def segment_sites(segment: int) -> list[tuple[str, str]]:
     return [(APEX, "")] if segment == 17 else []
 
 
-LAYER_WORDS = {"subendocardial": V.LAYER_SUBENDO, "midwall": V.LAYER_MIDWALL,
-               "subepicardial": V.LAYER_SUBEPI, "epicardial": V.LAYER_SUBEPI,
+LAYER_WORDS = {"subendocardial": V.LAYER_SUBENDO, "subendocardium": V.LAYER_SUBENDO,
+               "midwall": V.LAYER_MIDWALL, "subepicardial": V.LAYER_SUBEPI,
+               "subepicardium": V.LAYER_SUBEPI, "epicardial": V.LAYER_SUBEPI,
                "transmural": V.LAYER_TRANSMURAL}
-_LAYER = re.compile(r"\b(subendocardial|midwall|subepicardial|epicardial|transmural)\b")
+_LAYER = re.compile(r"\b(" + "|".join(LAYER_WORDS) + r")\b")
 DISTRIBUTION_WORDS = {"focal": V.DIST_FOCAL, "patchy": V.DIST_PATCHY,
                       "multifocal": V.DIST_PATCHY, "scattered": V.DIST_PATCHY,
-                      "multiple": V.DIST_PATCHY, "diffuse": V.DIST_DIFFUSE,
+                      "multiple": V.DIST_PATCHY, "foci": V.DIST_PATCHY,
+                      "several": V.DIST_PATCHY, "diffuse": V.DIST_DIFFUSE,
                       "diffusely": V.DIST_DIFFUSE, "global": V.DIST_DIFFUSE,
                       "widespread": V.DIST_DIFFUSE}
 _DISTRIBUTION = re.compile(r"\b(" + "|".join(DISTRIBUTION_WORDS) + r")\b")
@@ -66,8 +68,10 @@ _TERRITORIES = dict(zip(("lad", "lcx", "rca"), V.TERRITORY_NAMES, strict=True)) 
 def locations(text: str, prefix: str, four_walls: bool) -> set[Finding]:
     """Levels and walls named in ``text``: words, "all segments", AHA segment lists."""
     out: set[Finding] = set()
-    if _ALL.search(text):
-        out |= {(f"{prefix}_level", lv) for lv in (BASAL, MID, APICAL)}
+    every = _ALL.search(text)
+    if every:
+        level = _LEVELS.get(every.group(1) or "")     # "all basal segments": that level only
+        out |= {(f"{prefix}_level", lv) for lv in ((level,) if level else (BASAL, MID, APICAL))}
         out |= {(f"{prefix}_wall", WALL4[w] if four_walls else w) for w in V.WALL6_NAMES}
     out |= {(f"{prefix}_level", _LEVELS[m.group(1)]) for m in _LEVEL.finditer(text)}
     for m in _WALL.finditer(text):

@@ -4,8 +4,9 @@
 (oedema, ischaemic, dilatation, hypokinesia), hyphenation ("infero-lateral",
 "sub-endocardial", "non-ischaemic", "mid-wall"), and common phrases to short tokens
 ("left ventricular" -> "lv", "late gadolinium enhancement" -> "lge", "ejection fraction" ->
-"ef"). Every rule is a regular expression without nested repetition, so normalising is
-linear in the text length.
+"ef"), abbreviations ("PDE" / "DE" -> "lge", "MI" / "STEMI" -> "infarction"), lengths in cm to
+mm, "anteroapical" to "apical anterior" and the "apical cap" to the apex. Every rule is a
+regular expression without nested repetition, so normalising is linear in the text length.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"oedema", "edema"), (r"ischaem", "ischem"), (r"haem", "hem"), (r"aemia", "emia"),
     (r"dilatation", "dilation"), (r"(hypo|a|dys)kinesia\b", r"\1kinesis"),
     (r"favour", "favor"), (r"artefact", "artifact"), (r"isation", "ization"),
+    (r"\baetiolog", "etiolog"),
     (r"\bcentre", "center"), (r"\bper ?cent\b", "%"),
     # hyphenation and spacing of compound words
     (r"\b(infero|antero)[- ](lateral|septal|septum|apical)", r"\1\2"),
+    (r"\banteroapical\b", "apical anterior"), (r"\binferoapical\b", "apical inferior"),
+    (r"\bapical cap\b", "apex"),
     (r"\bsub[- ](endocardial|epicardial|endocardium|epicardium)", r"sub\1"),
     (r"\bmid[- ]?(?:wall|myocardial|myocardium)\b", "midwall"),
     (r"\bintra[- ]?myocardial\b", "midwall"), (r"\bfull[- ]thickness\b", "transmural"),
@@ -40,6 +44,9 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"\bedv ?i\b", "edvi"),
     (r"\b(?:late|delayed) (?:gadolinium )?enhancement\b", "lge"),
     (r"\blate gadolinium\b", "lge"),
+    # abbreviations: (post-contrast) delayed enhancement, myocardial infarction
+    (r"\blge \((?:p?de|lge)\)", "lge"), (r"\bp?de\b(?![- ]novo)", "lge"),
+    (r"\b(?:myocardial infarction|n?stemi|mi)\b", "infarction"),
     (r"\bcardiac (?:magnetic resonance(?: imaging)?|mri?)\b", "cmr"),
     (r"\bleft anterior descending(?: artery| coronary artery)?\b", "lad"),
     (r"\b(?:left )?circumflex(?: artery| coronary artery)?\b", "lcx"),
@@ -50,14 +57,21 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"[ \t]+", " "),
 )
 _COMPILED = tuple((re.compile(p), r) for p, r in _RULES)
+_CM = re.compile(r"\b(\d{1,2}(?:\.\d+)?)\s*cm\b(?!\s*(?:/|2|3|\^))")
+
+
+def _cm_to_mm(match: re.Match[str]) -> str:
+    """"1.8 cm" -> "18 mm" (lengths only: not cm2, cm/s)."""
+    return f"{float(match.group(1)) * 10:g} mm"
+
 _SENTENCE = re.compile(r"(?<=[.;!?])\s+|\n+")
 _CLAUSE = re.compile(r"[,;()]|\b(?:but|however|although|though|whereas|while|except|"
-                     r"apart from|which)\b")
+                     r"apart from|other than|save for|which)\b")
 
 
 def normalise(text: str) -> str:
     """Lower-case text with spelling, hyphenation and common phrases folded (see module)."""
-    out = text.translate(_CHARS).lower()
+    out = _CM.sub(_cm_to_mm, text.translate(_CHARS).lower())
     for pattern, replacement in _COMPILED:
         out = pattern.sub(replacement, out)
     return out
@@ -70,7 +84,8 @@ def sentences(text: str) -> list[str]:
 
 class Clauses:
     """The clauses of a sentence (split at , ; ( ) and at conjunctions such as "but",
-    "although", "whereas", "rather than"), looked up by character position."""
+    "although", "whereas", and exceptions: "except", "apart from", "other than"), looked up
+    by character position."""
 
     def __init__(self, sentence: str) -> None:
         self.bounds: list[tuple[int, int]] = []

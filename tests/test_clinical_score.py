@@ -13,6 +13,7 @@ from cardiolens.scorers.cmr_findings import extract, read
 from cardiolens.scorers.cmr_vocabulary import SLOT_VALUES
 from cardiolens.scorers.extractor_eval import (
     SAME_F1,
+    available_splits,
     main,
     pair_figures,
     read_jsonl,
@@ -130,6 +131,22 @@ def test_the_evaluation_set_is_large_enough_and_split() -> None:
     assert not dev & test
 
 
+def test_the_splits_do_not_share_sentences() -> None:
+    texts = {s: {r["text"] for r in read_jsonl(DATA / f"sentences_{s}.jsonl")}
+             for s in available_splits(DATA)}
+    assert set(texts) >= {"dev", "test", "fresh", "probe"}
+    for a in texts:
+        for b in texts:
+            assert a == b or not texts[a] & texts[b], (a, b)
+
+
+@pytest.mark.parametrize("split", ["dev", "fresh", "probe"])
+def test_no_polarity_flips_on_the_tuned_splits(split: str) -> None:
+    """The splits tuned on stay free of flipped negations (a regression guard)."""
+    s = sentence_figures(read_jsonl(DATA / f"sentences_{split}.jsonl"))
+    assert s.flips == 0, s.errors
+
+
 def test_goals_on_the_held_out_split() -> None:
     s = sentence_figures(read_jsonl(DATA / "sentences_test.jsonl"))
     p = pair_figures(read_jsonl(DATA / "pairs_test.jsonl"))
@@ -147,3 +164,23 @@ def test_the_script_reports_and_names_a_bad_file(tmp_path: Path,
     (tmp_path / "pairs_test.jsonl").write_text("")
     assert main([str(tmp_path)]) == 2
     assert "sentences_test.jsonl:1: not valid JSON" in capsys.readouterr().err
+
+
+def test_the_script_takes_any_split_in_the_folder(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--split", "probe"]) == 0
+    assert capsys.readouterr().out.startswith("split probe: 213 sentences, 48 pairs")
+    row = '{"text": "No LGE.", "findings": ["lge=absent"], "hedged": []}\n'
+    (tmp_path / "sentences_mine.jsonl").write_text(row)      # no pairs file: no pairs
+    (tmp_path / "sentences_other.jsonl").write_text(row * 2)
+    (tmp_path / "pairs_other.jsonl").write_text(
+        '{"a": "No LGE.", "b": "LGE absent.", "label": "same"}\n')
+    assert available_splits(tmp_path) == ("mine", "other")
+    assert main([str(tmp_path), "--split", "mine"]) == 0
+    assert "split mine: 1 sentences, 0 pairs" in capsys.readouterr().out
+    assert main([str(tmp_path), "--split", "all"]) == 0
+    assert "split all: 3 sentences, 1 pairs" in capsys.readouterr().out
+    assert main([str(tmp_path), "--split", "test"]) == 2
+    assert "no split 'test'" in (err := capsys.readouterr().err) and "mine, other" in err
+    assert main([str(tmp_path / "empty"), "--split", "all"]) == 2
+    assert "no sentences_<split>.jsonl" in capsys.readouterr().err

@@ -91,7 +91,8 @@ def test_parser_never_raises_and_picks_only_offered_options(text: str, options: 
 
 
 @pytest.mark.parametrize("chunk", ["normal", "Normal (EF >= 50%)", "A,", "a b", "I'm sorry.",
-                                   "i cannot", "not dilated", "Answer: B", "LGE basal scar."])
+                                   "i cannot", "not dilated", "Answer: B", "LGE basal scar.",
+                                   "no LGE apart from", "LV and RV and", "EF 30% now 40%"])
 def test_huge_replies_are_read_in_linear_time(chunk: str) -> None:
     """A runaway reply (a model repeating itself to its token limit) scores in seconds."""
     text = (chunk + " ") * (200_000 // (len(chunk) + 1))

@@ -38,7 +38,6 @@ from cardiolens.scorers.clinical_score import asserted, compare, compare_reading
 from cardiolens.scorers.cmr_findings import Reading, read
 from cardiolens.scorers.extractor_eval import (
     DEFAULT_DIR,
-    SPLITS,
     PairFigures,
     SentenceFigures,
     load_split,
@@ -109,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description="Score the evaluation set with a model as "
                                                  "the finding extractor.")
     parser.add_argument("--model", required=True, help="an Inspect model, e.g. openai/gpt-4o")
-    parser.add_argument("--split", choices=(*SPLITS, "all"), default="test")
+    parser.add_argument("--split", default="test",
+                        help="a split in the folder (sentences_<split>.jsonl), or all")
     parser.add_argument("folder", nargs="?", default=str(DEFAULT_DIR))
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,284 @@
+"""The CMR finding extractor on real-report wording the probe split exposed (review rev13):
+each class of wording as a minimal sentence plus a variant in other words, so a rule that
+only matches the probe's sentence fails here. Polarity first (a flipped negation is worse
+than no metric), then hedges, locations and misses."""
+
+from __future__ import annotations
+
+import pytest
+
+from cardiolens.scorers.clinical_score import clinical_scores
+from cardiolens.scorers.cmr_findings import extract, read
+
+P, A, U = "present", "absent", "uncertain"
+Want = dict[tuple[str, str], str]
+
+# (sentence, findings with the polarity they must have, findings that must not be read)
+POLARITY: list[tuple[str, Want, set[tuple[str, str]]]] = [
+    # "absence" as a negation
+    ("Absence of LGE.", {("lge", "absent"): A}, {("lge", "present")}),
+    ("Negative LGE.", {("lge", "absent"): A}, {("lge", "present")}),
+    ("Myocardial oedema is not a feature.", {("edema", "absent"): A}, {("edema", "present")}),
+    ("LGE in the septum, not felt to be artefactual.", {("lge", "present"): P}, set()),
+    ("There are no RWMAs.", {("rwma", "absent"): A}, set()),
+    ("There is an absence of myocardial oedema.", {("edema", "absent"): A},
+     {("edema", "present")}),
+    # resolved / no longer seen / resolution
+    ("Oedema has resolved.", {("edema", "absent"): A}, {("edema", "present")}),
+    ("The pericardial effusion seen in March has now completely resolved.",
+     {("effusion", "none"): P}, {("effusion", "small")}),
+    ("The inferior LGE is no longer seen.", {("lge", "absent"): A}, {("lge", "present")}),
+    ("Previously reported septal hypokinesis is no longer evident.", {("rwma", "absent"): A},
+     {("rwma", "present")}),
+    ("Resolution of the apical hypokinesis.", {("rwma", "absent"): A}, {("rwma", "present")}),
+    ("Interval resolution of the myocardial oedema.", {("edema", "absent"): A},
+     {("edema", "present")}),
+    # ... but not a partial resolution
+    ("The effusion has partially resolved.", {("effusion", "small"): P},
+     {("effusion", "none")}),
+    ("Partial resolution of the oedema in the lateral wall.", {("edema", "present"): P},
+     {("edema", "absent")}),
+    # negation after a bracket or a dash
+    ("LGE (PSIR): none.", {("lge", "absent"): A}, {("lge", "present")}),
+    ("Late enhancement (magnitude and phase-sensitive) - not seen.", {("lge", "absent"): A},
+     {("lge", "present")}),
+    ("LGE - absent.", {("lge", "absent"): A}, {("lge", "present")}),
+    ("Myocardial oedema (none).", {("edema", "absent"): A}, {("edema", "present")}),
+    ("Myocardial oedema \u2013 none.", {("edema", "absent"): A}, {("edema", "present")}),
+    ("Delayed enhancement (DE) was absent in all segments.", {("lge", "absent"): A},
+     {("lge", "present"), ("lge_level", "basal")}),
+    # negated diagnoses with filler words between
+    ("Amyloid is felt to be unlikely.", {}, {("diagnosis", "cardiac amyloidosis")}),
+    ("Sarcoidosis is thought to be unlikely.", {}, {("diagnosis", "cardiac sarcoidosis")}),
+    ("Sarcoid is less likely.", {}, {("diagnosis", "cardiac sarcoidosis")}),
+    ("Cardiac amyloidosis is not thought likely.", {}, {("diagnosis", "cardiac amyloidosis")}),
+    ("Myocarditis is not favoured.", {}, {("diagnosis", "myocarditis")}),
+    ("The LGE is not typical of amyloid.", {("lge", "present"): P}, {("lge", "absent")}),
+    ("Iron overload cardiomyopathy excluded.", {}, {("diagnosis", "other non-ischemic")}),
+    ("Hypertrophic cardiomyopathy has been excluded.", {},
+     {("diagnosis", "hypertrophic cardiomyopathy")}),
+    # a negated list that runs over a compound noun
+    ("No thrombus, pericardial effusion or LGE.",
+     {("effusion", "none"): P, ("lge", "absent"): A}, {("pericardial_enhancement", "present")}),
+    ("No pericardial effusion or late enhancement.",
+     {("effusion", "none"): P, ("lge", "absent"): A}, {("pericardial_enhancement", "present")}),
+    # a short list of findings, then the negation
+    ("Pericardial effusion or thickening is not seen.", {("effusion", "none"): P},
+     {("effusion", "small")}),
+    ("Myocardial oedema and LGE are absent.", {("edema", "absent"): A, ("lge", "absent"): A},
+     {("edema", "present")}),
+    ("Subendocardial LGE and the RV is normal.", {("lge", "present"): P}, {("lge", "absent")}),
+    # exceptions
+    ("No LGE apart from a focus at the RV insertion point.",
+     {("lge", "present"): P, ("lge_rv_insertion", "yes"): P}, {("lge", "absent")}),
+    ("No late enhancement except for a small area in the basal inferolateral wall.",
+     {("lge", "present"): P, ("lge_level", "basal"): P, ("lge_wall", "inferolateral"): P},
+     {("lge", "absent")}),
+    ("Normal LV function other than apical hypokinesis.",
+     {("lv_function", "normal"): P, ("rwma", "present"): P}, {("lv_function", "reduced")}),
+    ("Preserved left ventricular systolic function save for mild inferior hypokinesis.",
+     {("lv_function", "normal"): P, ("rwma", "present"): P, ("rwma_wall", "inferior"): P},
+     {("lv_function", "mildly reduced")}),
+    # the current value of a change, not the prior one
+    ("LVEF improved from 30% to 55%.", {("lv_function", "normal"): P},
+     {("lv_function", "moderately reduced")}),
+    ("The ejection fraction has fallen from 60 to 38%.",
+     {("lv_function", "moderately reduced"): P}, {("lv_function", "normal")}),
+    ("LVEF 40% previously, now 55%.", {("lv_function", "normal"): P},
+     {("lv_function", "mildly reduced")}),
+    ("EF was 35% in 2019 and is now 55%.", {("lv_function", "normal"): P},
+     {("lv_function", "moderately reduced")}),
+    ("EF 44% (previously 60%).", {("lv_function", "mildly reduced"): P},
+     {("lv_function", "normal")}),
+    ("LVEDVi decreased from 130 to 96 ml/m2.", {("lv_size", "normal"): P},
+     {("lv_size", "dilated")}),
+    # a size word inside a negated phrase
+    ("Small effusion, not haemodynamically significant.", {("effusion", "small"): P},
+     {("effusion", "moderate or large")}),
+    ("Trace pericardial effusion, not significant.", {("effusion", "small"): P},
+     {("effusion", "moderate or large")}),
+    ("Large pericardial effusion.", {("effusion", "moderate or large"): P}, set()),
+    # dismissed findings
+    ("Focal LGE, felt to be artefactual.", {}, {("lge", "present"), ("lge", "absent")}),
+    ("Apparent enhancement of the septum, likely representing artefact.", {},
+     {("lge", "present")}),
+    ("A small area of enhancement in the septum is likely artefact.", {},
+     {("lge", "present"), ("lge_wall", "anteroseptal")}),
+]
+
+HEDGES: list[tuple[str, Want, set[tuple[str, str]]]] = [
+    ("Concerning for myocarditis.", {("diagnosis", "myocarditis"): U}, set()),
+    ("Appearances worrying for cardiac sarcoidosis.", {("diagnosis", "cardiac sarcoidosis"): U},
+     set()),
+    ("Myocarditis is a possibility.", {("diagnosis", "myocarditis"): U}, set()),
+    ("Cardiac amyloidosis remains a possibility.", {("diagnosis", "cardiac amyloidosis"): U},
+     set()),
+    ("Amyloid cannot be entirely excluded.", {("diagnosis", "cardiac amyloidosis"): U}, set()),
+    ("Sarcoidosis cannot be completely ruled out.", {("diagnosis", "cardiac sarcoidosis"): U},
+     set()),
+    ("Fabry disease should be considered.", {("diagnosis", "other non-ischemic"): U}, set()),
+    ("Cardiac amyloidosis should also be considered.",
+     {("diagnosis", "cardiac amyloidosis"): U}, set()),
+    ("Appearances are suggestive, though not diagnostic, of cardiac sarcoidosis.",
+     {("diagnosis", "cardiac sarcoidosis"): U}, set()),
+    ("The findings are suspicious, in this clinical context, for myocarditis.",
+     {("diagnosis", "myocarditis"): U}, set()),
+    ("Not inconsistent with amyloidosis.", {("diagnosis", "cardiac amyloidosis"): U}, set()),
+    ("The findings are not incompatible with sarcoidosis.",
+     {("diagnosis", "cardiac sarcoidosis"): U}, set()),
+    ("It is difficult to exclude subtle LGE.", {("lge", "present"): U}, {("lge", "absent")}),
+    ("It is not possible to confidently rule out myocarditis.",
+     {("diagnosis", "myocarditis"): U}, set()),
+    ("?myocarditis", {("diagnosis", "myocarditis"): U}, set()),
+    ("The absence of LGE does not exclude myocarditis.",
+     {("lge", "absent"): A, ("diagnosis", "myocarditis"): U}, {("lge", "present")}),
+    # a hedge word does not make a measured number uncertain
+    ("Borderline LV function, EF 52%.", {("lv_function", "normal"): P}, set()),
+    ("Possibly mildly impaired LV function, LVEF 47%.", {("lv_function", "mildly reduced"): P},
+     set()),
+    ("Borderline LV systolic function.", {},
+     {("lv_function", "normal"), ("lv_function", "reduced")}),
+]
+
+LOCATIONS: list[tuple[str, Want, set[tuple[str, str]]]] = [
+    ("LGE in all basal segments.", {("lge_level", "basal"): P, ("lge_wall", "inferior"): P},
+     {("lge_level", "mid"), ("lge_level", "apical")}),
+    ("Oedema involving all mid segments.", {("edema_level", "mid"): P},
+     {("edema_level", "basal"), ("edema_level", "apical")}),
+    ("The septum is thickened, the lateral wall is not.",
+     {("wall_thickness", "thickened"): P, ("thickened_wall", "septal"): P},
+     {("thickened_wall", "lateral")}),
+    ("The inferior wall is hypertrophied but the septum is not.",
+     {("thickened_wall", "inferior"): P}, {("thickened_wall", "septal")}),
+    ("Pericardium: no effusion or enhancement.",
+     {("pericardial_enhancement", "absent"): A, ("effusion", "none"): P}, {("lge", "absent")}),
+    ("Pericardium: normal thickness, no enhancement.",
+     {("pericardial_enhancement", "absent"): A}, {("lge", "absent")}),
+    ("Anteroapical dyskinesis.", {("rwma_level", "apical"): P, ("rwma_wall", "anterior"): P},
+     set()),
+    ("Inferoapical akinesis.", {("rwma_level", "apical"): P, ("rwma_wall", "inferior"): P,
+                                ("rwma_severity", "akinetic"): P}, set()),
+    ("LGE confined to the subepicardium of the lateral wall.",
+     {("lge_layer", "subepicardial"): P}, set()),
+    ("Patchy enhancement of the subendocardium.", {("lge_layer", "subendocardial"): P}, set()),
+    ("LGE at the apical cap.", {("lge_level", "apex"): P}, {("lge_level", "apical")}),
+]
+
+MISSES: list[tuple[str, Want, set[tuple[str, str]]]] = [
+    # statements about both ventricles in one clause
+    ("The LV is mildly dilated and the RV is impaired.",
+     {("lv_size", "dilated"): P, ("rv_function", "reduced"): P}, {("rv_size", "dilated")}),
+    ("Severely dilated LV with an LVEF of 25% and a normal RV.",
+     {("lv_size", "dilated"): P, ("rv_size", "normal"): P, ("rv_function", "normal"): P},
+     {("rv_size", "dilated")}),
+    ("The LV is not dilated but is severely impaired.",
+     {("lv_size", "normal"): P, ("lv_function", "severely reduced"): P}, set()),
+    ("LV and RV are dilated.", {("lv_size", "dilated"): P, ("rv_size", "dilated"): P}, set()),
+    ("Normal LV and RV size and function.",
+     {("lv_size", "normal"): P, ("rv_size", "normal"): P, ("rv_function", "normal"): P}, set()),
+    ("Dilated LV without LGE.", {("lv_size", "dilated"): P, ("lge", "absent"): A}, set()),
+    ("Enlarged left ventricle with no scar.", {("lv_size", "dilated"): P, ("lge", "absent"): A},
+     set()),
+    ("Small focus of LGE in the septum.", {("lge", "present"): P}, {("lv_size", "small")}),
+    ("Old inferior MI.", {("infarct", "present"): P, ("lge_wall", "inferior"): P}, set()),
+    ("Previous NSTEMI with subendocardial LGE in the lateral wall.",
+     {("infarct", "present"): P, ("lge_layer", "subendocardial"): P}, set()),
+    ("No PDE.", {("lge", "absent"): A}, set()),
+    ("DE: none.", {("lge", "absent"): A}, set()),
+    ("Maximal wall thickness 1.8 cm.", {("wall_thickness", "thickened"): P}, set()),
+    ("The septum measures 1.1 cm.", {("wall_thickness", "normal"): P}, set()),
+    ("LV EDV 205 ml (indexed 104 ml/m2).", {("lv_size", "dilated"): P}, set()),
+    ("Unremarkable cardiac MRI.", {("etiology", "normal"): P}, set()),
+    ("Unremarkable CMR study.", {("etiology", "normal"): P}, set()),
+    ("No cardiac pathology identified.", {("etiology", "normal"): P}, set()),
+    ("No significant cardiac pathology.", {("etiology", "normal"): P}, set()),
+    ("Structurally and functionally normal heart.", {("etiology", "normal"): P}, set()),
+    ("Functionally and structurally normal heart.", {("etiology", "normal"): P}, set()),
+    ("RV: normal.", {("rv_size", "normal"): P, ("rv_function", "normal"): P}, set()),
+    ("Right ventricle: normal.", {("rv_size", "normal"): P, ("rv_function", "normal"): P},
+     set()),
+    ("The RV is impaired.", {("rv_function", "reduced"): P}, set()),
+    ("The right ventricle appears moderately impaired.", {("rv_function", "reduced"): P},
+     set()),
+    ("Regional wall motion was preserved.", {("rwma", "absent"): A}, set()),
+    ("Wall motion is preserved throughout.", {("rwma", "absent"): A}, set()),
+    ("Wall motion: no regional abnormality.", {("rwma", "absent"): A}, set()),
+    ("Regional wall motion: no abnormality.", {("rwma", "absent"): A}, set()),
+    ("STIR: no high signal.", {("edema", "absent"): A}, set()),
+    ("T2-weighted imaging: no increased signal.", {("edema", "absent"): A}, set()),
+    ("T2 mapping: elevated values in the septum.",
+     {("edema", "present"): P, ("edema_wall", "inferoseptal"): P}, set()),
+    ("T2 values are elevated in the basal inferior wall.",
+     {("edema", "present"): P, ("edema_level", "basal"): P, ("edema_wall", "inferior"): P},
+     set()),
+    ("Increased signal intensity on T2-weighted images in the apical segments.",
+     {("edema", "present"): P, ("edema_level", "apical"): P}, set()),
+    ("High signal on STIR images in the lateral wall.",
+     {("edema", "present"): P, ("edema_wall", "anterolateral"): P}, set()),
+    ("Non-ischaemic LGE in the septum.", {("lge_pattern", "non-ischemic"): P}, set()),
+    ("Non-coronary mid-wall fibrosis.", {("lge_pattern", "non-ischemic"): P}, set()),
+    ("Apical HCM.", {("hypertrophy_pattern", "apical"): P}, set()),
+    ("Apical hypertrophic cardiomyopathy.", {("hypertrophy_pattern", "apical"): P}, set()),
+    ("The LV contracts normally.", {("lv_function", "normal"): P}, set()),
+    ("The left ventricle is contracting normally.", {("lv_function", "normal"): P}, set()),
+    ("Regular LV dimensions and function.",
+     {("lv_size", "normal"): P, ("lv_function", "normal"): P}, set()),
+    ("Regular left ventricular size and systolic function.",
+     {("lv_size", "normal"): P, ("lv_function", "normal"): P}, set()),
+    ("Two foci of LGE in the septum.", {("lge_distribution", "patchy or multifocal"): P},
+     set()),
+    ("Several foci of mid-wall enhancement.", {("lge_distribution", "patchy or multifocal"): P},
+     set()),
+    ("The left ventricle is hyperdynamic.", {("lv_function", "normal"): P}, set()),
+    ("Findings are most in keeping with an ischaemic aetiology.",
+     {("etiology", "ischemic cardiomyopathy"): P}, set()),
+    ("A non-ischaemic aetiology is favoured.",
+     {("etiology", "non-ischemic cardiomyopathy"): P}, set()),
+    ("Transmural oedema in the RCA territory with a corresponding infarct.",
+     {("infarct", "present"): P, ("lge_territory", "RCA"): P}, set()),
+]
+
+
+def _check(text: str, want: Want, unwanted: set[tuple[str, str]]) -> None:
+    got = extract(text)
+    assert {f: got.get(f) for f in want} == want, got
+    assert not {f for f in unwanted if got.get(f) in (P, A)}, got
+
+
+@pytest.mark.parametrize("text, want, unwanted", POLARITY)
+def test_negations_in_report_wording(text: str, want: Want,
+                                     unwanted: set[tuple[str, str]]) -> None:
+    _check(text, want, unwanted)
+
+
+@pytest.mark.parametrize("text, want, unwanted", HEDGES)
+def test_hedges_in_report_wording(text: str, want: Want,
+                                  unwanted: set[tuple[str, str]]) -> None:
+    _check(text, want, unwanted)
+
+
+@pytest.mark.parametrize("text, want, unwanted", LOCATIONS)
+def test_locations_in_report_wording(text: str, want: Want,
+                                     unwanted: set[tuple[str, str]]) -> None:
+    _check(text, want, unwanted)
+
+
+@pytest.mark.parametrize("text, want, unwanted", MISSES)
+def test_findings_in_report_wording(text: str, want: Want,
+                                    unwanted: set[tuple[str, str]]) -> None:
+    _check(text, want, unwanted)
+
+
+def test_negated_diagnoses_are_kept_for_contradictions() -> None:
+    assert ("diagnosis", "cardiac amyloidosis") in read("Amyloid is felt to be unlikely.").negated
+    assert clinical_scores("Sarcoidosis is thought to be unlikely.",
+                           "Cardiac sarcoidosis.").contradictions == 1
+
+
+@pytest.mark.parametrize("a, b", [
+    ("The effusion described in 2022 has resolved.", "Small pericardial effusion."),
+    ("LVEF improved from 30% to 55%.", "LVEF 30%."),
+    ("Absence of myocardial oedema.", "Oedema in the inferolateral wall."),
+])
+def test_resolved_and_prior_values_contradict_the_opposite(a: str, b: str) -> None:
+    assert clinical_scores(a, b).contradictions >= 1

@@ -19,9 +19,9 @@ def run(args: argparse.Namespace) -> int:
     from cardiolens.importers.mnms2 import import_mnms2
     from cardiolens.importers.myops import import_myops
 
-    if Path(args.src).is_file():
-        raise CardiolensError(f"{args.src}: is a file; give the folder that holds the "
-                              + ("DICOM files" if args.name == "dicom" else "dataset"))
+    if args.name == "dicom" and Path(args.src).is_file():
+        raise CardiolensError(f"{args.src}: is a file; give the folder that holds the DICOM "
+                              "files")
     if not Path(args.src).is_dir():
         raise CardiolensError(f"{args.src}: no such folder"
                               + ("" if args.name == "dicom" else " (the downloaded dataset)"))
@@ -86,8 +86,9 @@ def add_parser(sub: Any) -> None:
                     "geometry is listed.")
     importer.add_argument("name", choices=["acdc", "mnms", "mnms2", "emidec", "myops", "dicom"],
                           help="dataset layout")
-    importer.add_argument("src", help="folder of the downloaded dataset (dicom: the folder "
-                                      "holding the DICOM files)")
+    importer.add_argument("src", help="the dataset's folder (a public dataset: as "
+                                      "downloaded; dicom: the folder holding the DICOM "
+                                      "files, any layout)")
     importer.add_argument("out", help="output dataset folder (created)")
     importer.add_argument("--force", action="store_true",
                           help="replace the output folder if it already holds a dataset")

@@ -7,6 +7,7 @@ or header text unless asked (--show-paths)."""
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,13 @@ SAX = (AXES[:, 0], AXES[:, 1])
 
 
 def edit(path: Path, **fields: Any) -> None:
+    """Set header fields, bad ones included (pydicom's warning on writing them silenced)."""
     ds = pydicom.dcmread(path)
-    for key, value in fields.items():
-        setattr(ds, key, value)
-    ds.save_as(str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for key, value in fields.items():
+            setattr(ds, key, value)
+        ds.save_as(str(path))
 
 
 def cine(folder: Path, study: str, uid: str, number: int, slices: int = 3, phases: int = 5,

@@ -292,7 +292,7 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
     first, _ = _pixels(kept[0][2], series.label)
     shape = first.shape
     if len(shape) != 2:
-        raise CardiolensError(f"{series.label}: colour images "
+        raise CardiolensError(f"{series.label}: {file_name(kept[0][2])}: colour images "
                               f"(pixel array {shape}) are not supported")
     data = np.zeros((*shape, len(positions), frames), np.float32)
     for s, position in enumerate(positions):

@@ -36,9 +36,10 @@ stack with an odd slice: refused, never split into a stack without it.
 View: with a short-axis stack in the study (a cine, else any series, with >= 3 locations
 whose normal is within 49 degrees of the nominal LV axis), the angle between a series' slice
 normal and the stack's normal: < ``SAX_MAX_DEG`` short axis, > ``LAX_MIN_DEG`` long axis
-(which one: keywords, else the normal's direction in the stack's continuous short-axis
-display, :func:`lax_view_from_stack`; a view keyword that disagrees is overruled with a
-note; keywords only near a boundary, else undecided). Without a stack: keywords,
+(which one: the normal's direction in the stack's continuous short-axis display,
+:func:`lax_view_from_stack`; a view keyword that names another view is overruled with a
+note, and names the view only near a boundary, where the geometry does not decide; else
+undecided). Without a stack: keywords,
 else the number of locations (>= 3, or a perfusion series: short axis), else a normal within
 ``SAX_MAX_DEG`` of the nominal LV axis (short axis); a long-axis plane without a stack or a
 view keyword stays unclassified (which view it is needs the stack).

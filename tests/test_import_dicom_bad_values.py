@@ -14,7 +14,7 @@ from pydicom.datadict import tag_for_keyword  # noqa: E402
 from pydicom.dataelem import RawDataElement  # noqa: E402
 from pydicom.tag import Tag  # noqa: E402
 from pydicom.uid import generate_uid  # noqa: E402
-from test_import_dicom import AXES, make_study, write_image  # noqa: E402
+from test_import_dicom import AXES, file_no, make_study, write_image  # noqa: E402
 
 from cardiolens.cli import main  # noqa: E402
 from cardiolens.data.dataset import read_dataset  # noqa: E402
@@ -58,7 +58,8 @@ def test_a_bad_instance_number_skips_its_series_not_the_study(
     store_raw(bad, "InstanceNumber", "IS", b"1A")
     lines, out = run(src, tmp_path, capsys)
     (line,) = [x for x in lines if "InstanceNumber" in x]
-    assert f"{bad.name}: InstanceNumber (0020,0013) value '1A' is not an integer (IS)" in line
+    assert (f"{file_no(src, bad)}: InstanceNumber (0020,0013) value '1A' is not an integer "
+            "(IS)") in line
     assert "series 7 skipped" in line
     (record,) = read_dataset(out).studies.values()
     assert {"cine_sax", "lge_sax", "perf_sax"} <= set(record.series)
@@ -79,11 +80,11 @@ def test_a_bad_pixel_spacing_skips_its_series_and_names_the_value(
     store_raw(cine[0], "ImagePositionPatient", "DS", b"1\\2")
     lines, out = run(src, tmp_path, capsys)
     (spacing,) = [x for x in lines if "PixelSpacing" in x]
-    assert (f"{lge.name}: PixelSpacing (0028,0030) value 'abc\\1.5' is not a decimal "
+    assert (f"{file_no(src, lge)}: PixelSpacing (0028,0030) value 'abc\\1.5' is not a decimal "
             "number (DS)") in spacing and "series 9 skipped" in spacing
     (position,) = [x for x in lines if "ImagePositionPatient" in x]
-    assert f"{cine[0].name}: ImagePositionPatient (0020,0032) value '1\\2' has 2 values, " \
-           "not 3" in position
+    assert (f"{file_no(src, cine[0])}: ImagePositionPatient (0020,0032) value '1\\2' has 2 "
+            "values, not 3") in position
     (record,) = read_dataset(out).studies.values()
     assert {"t2_sax", "perf_sax"} <= set(record.series)
     assert "lge_sax" not in record.series and "cine_sax" not in record.series
@@ -99,7 +100,7 @@ def test_a_bad_slice_of_a_stack_stored_one_series_per_slice_is_not_left_out(
     middle = by_inversion(src, 300.0)[1]
     store_raw(middle, "InstanceNumber", "IS", b"x")
     lines, out = run(src, tmp_path, capsys)
-    assert any(f"{middle.name}: InstanceNumber (0020,0013) value 'x'" in x for x in lines)
+    assert any(f"{file_no(src, middle)}: InstanceNumber (0020,0013) value 'x'" in x for x in lines)
     assert any("not joined" in x for x in lines)
     (record,) = read_dataset(out).studies.values()
     assert "lge_sax" not in record.series
@@ -120,7 +121,8 @@ def test_a_bad_label_value_keeps_its_file(
     store_raw(src / "T1", "SeriesNumber", "IS", b"1A")
     lines, out = run(src, tmp_path, capsys)
     (line,) = [x for x in lines if "SeriesNumber" in x]
-    assert "T1: SeriesNumber (0020,0011) value '1A' is not an integer (IS)" in line
+    assert (f"{file_no(src, src / 'T1')}: SeriesNumber (0020,0011) value '1A' is not an "
+            "integer (IS)") in line
     assert "treated as absent" in line
     (record,) = read_dataset(out).studies.values()
     assert record.series["t2_sax"].slices == 3
@@ -137,7 +139,7 @@ def test_a_truncated_image_skips_its_series_with_the_reason_not_a_decoder_hint(
     cut = by_inversion(src, 300.0)[1]
     cut.write_bytes(cut.read_bytes()[:-200])
     lines, out = run(src, tmp_path, capsys)
-    (line,) = [x for x in lines if cut.name in x]
+    (line,) = [x for x in lines if f"{file_no(src, cut)}: " in x]
     assert "series 9: " in line and "pixel data unreadable (" in line
     assert line.endswith("the file is truncated or damaged") and "install" not in line
     (record,) = read_dataset(out).studies.values()
@@ -158,6 +160,7 @@ def test_a_bad_time_is_a_bad_value_only_where_it_is_read(
     lines, out = run(src, tmp_path, capsys)
     assert not any("ContentTime" in x for x in lines)
     (line,) = [x for x in lines if "AcquisitionTime" in x]
-    assert f"{perf[3].name}: AcquisitionTime (0008,0032) value '12x0' is not a time" in line
+    assert (f"{file_no(src, perf[3])}: AcquisitionTime (0008,0032) value '12x0' is not a "
+            "time") in line
     (record,) = read_dataset(out).studies.values()
     assert "perf_sax" not in record.series and "cine_sax" in record.series

@@ -171,3 +171,48 @@ def test_two_readers_kappa_disagreements_and_adjudication(
     items = {i.item_id: i for i in read_dataset(ds).items}
     assert items["S0/lge_walls"].answer == ["Inferior"]
     assert items["S0/lge_walls"].extra["provenance"]["reviewers"] == "adjudicated"
+
+
+@pytest.mark.parametrize(("text", "found", "secret"), [
+    ("Seen on 12/03/2024. Normal LV.", "a date", "12/03/2024"),
+    ("Exam 2024-02-29: no LGE.", "a date", "2024-02-29"),
+    ("Scanned 3 March 2024, no LGE.", "a date", "March"),
+    ("Ref 99817263. No LGE.", "a run of 6 or more digits", "99817263"),
+    ("DOB unknown. No LGE.", "'DOB'", "unknown"),
+    ("mrn on file. No LGE.", "'MRN'", "mrn on"),
+    ("Reported by Dr Wobblegaster. No LGE.", "a title before a capitalised name",
+     "Wobblegaster"),
+    ("Patient Zyxwvut has a normal LV.", "a title before a capitalised name", "Zyxwvut"),
+])
+def test_identifying_report_text_is_refused_unless_allowed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, found: str,
+        secret: str) -> None:
+    """Report text is copied verbatim into items.jsonl and review.csv: a report showing an
+    obvious identifier is one line naming the file and line (never the text), nothing is
+    written, and --allow-identifiers copies it."""
+    ds = make_tiny_dataset(tmp_path / "ds", studies=2)
+    before = (ds / "items.jsonl").read_bytes()
+    reports = tmp_path / "reports.jsonl"
+    reports.write_text(json.dumps({"study_id": "S1", "report": "No late enhancement. EF 61%, "
+                                   "LVEDV 150 ml, 2.5-3.0 mm"}) + "\n"
+                       + json.dumps({"study_id": "S0", "report": text}) + "\n")
+    sheet = tmp_path / "review.csv"
+    args = ["build-qa", str(reports), "--dataset", str(ds), "--review-sheet", str(sheet)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    (line,) = [x for x in err.splitlines() if "reports.jsonl:" in x and "shows" in x]
+    assert "reports.jsonl:2: report text shows" in line and found in line
+    assert "de-identify" in err and "nothing written" in err
+    assert secret not in err                                  # the text is not shown
+    assert not sheet.exists() and (ds / "items.jsonl").read_bytes() == before
+    assert main([*args, "--allow-identifiers"]) == 0
+    assert "copied as it is (--allow-identifiers)" in capsys.readouterr().err
+    assert sheet.exists()
+
+
+def test_build_qa_help_says_report_text_is_copied(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["build-qa", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "copied verbatim" in text and "de-identify the reports first" in text
+    assert "--allow-identifiers" in text

@@ -21,9 +21,11 @@ def run(args: argparse.Namespace) -> int:
 
         summary = build_qa(Path(args.reports), Path(args.dataset), sheet, on_problem=report_line,
                            extractor=model_extractor(args.model),
-                           method=f"inspect model {args.model}")
+                           method=f"inspect model {args.model}",
+                           allow_identifiers=args.allow_identifiers)
     else:
-        summary = build_qa(Path(args.reports), Path(args.dataset), sheet, on_problem=report_line)
+        summary = build_qa(Path(args.reports), Path(args.dataset), sheet, on_problem=report_line,
+                           allow_identifiers=args.allow_identifiers)
     print(f"{summary.items} proposed item(s) from {summary.reports} report(s); review sheet "
           f"{sheet}", file=sys.stderr)
     return 0
@@ -37,13 +39,23 @@ def add_parser(sub: Any) -> None:
                     "perfusion, impression}} or {\"study_id\", \"report\"}), extract the "
                     "findings with the rule-based extractor, add the items (and report "
                     "references) to the dataset with provenance, and write a CSV review "
-                    "sheet for radiologists. A report line that cannot be read is one line "
-                    "and skipped; if no report of a study in the dataset is left, nothing "
-                    "is written (exit 1).")
+                    "sheet for radiologists. Report text is copied verbatim into the "
+                    "dataset's items.jsonl (report references) and the review sheet: "
+                    "de-identify the reports first. A report whose text shows an obvious "
+                    "identifier (a date, 6 or more digits in a row, DOB, MRN, Dr / Patient "
+                    "before a capitalised name) is one line naming the file and line, and "
+                    "nothing is written (exit 1) unless --allow-identifiers; the check is a "
+                    "floor, not a de-identification. A report line that cannot be read is "
+                    "one line and skipped; if no report of a study in the dataset is left, "
+                    "nothing is written (exit 1).")
     build.add_argument("reports", help="reports JSONL file")
     build.add_argument("--dataset", required=True, help="dataset folder (its studies)")
     build.add_argument("--review-sheet", help="CSV to write (default: DATASET/review.csv)")
     build.add_argument("--model", help="an Inspect model (e.g. openai/gpt-4o) that reads the "
                                        "reports into JSON instead of the rule-based extractor, "
                                        "for messy reports")
+    build.add_argument("--allow-identifiers", action="store_true",
+                       help="copy reports whose text looks identifying (dates, long digit "
+                            "runs, DOB, MRN, titles before names) instead of refusing them; "
+                            "for text checked to be no identifier")
     build.set_defaults(func=run)

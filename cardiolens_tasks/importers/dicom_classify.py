@@ -2,7 +2,9 @@
 
 First, what is no CardioLens series (:func:`excluded`, listed with the reason): an ImageType
 naming a MAP; mapping keywords (``map``, ``molli``, ``sasha``, ``ecv``, ``t2*``/``star``;
-``t1`` without an LGE or perfusion keyword); several echo times at one location (multi-echo
+``t1`` without an LGE or perfusion keyword) in the SeriesDescription (the exam-level
+ProtocolName only when it is empty), unless the timing decides a cine or a perfusion;
+several echo times at one location (multi-echo
 T2* or T2 mapping); an inversion time varying at one location by more than
 ``TI_SCOUT_SPAN_MS`` (TI scout, Look-Locker).
 
@@ -27,13 +29,17 @@ A series whose images differ in ImageOrientationPatient by more than ``MAX_IOP_D
 into one part per orientation (``series 6.1``, ``6.2``). Single-location series that are
 slices of one stack (same orientation, matrix, image count, echo and inversion time,
 description up to digits) are joined: many scanners store each short-axis cine or LGE slice
-as its own series; a position acquired twice keeps its latest acquisition.
+as its own series; a position acquired twice keeps its latest acquisition. Parts of a series
+(or single-slice series) with parallel slice normals but disagreeing orientations are one
+stack with an odd slice: refused, never split into a stack without it.
 
 View: with a short-axis stack in the study (a cine, else any series, with >= 3 locations
 whose normal is within 49 degrees of the nominal LV axis), the angle between a series' slice
 normal and the stack's normal: < ``SAX_MAX_DEG`` short axis, > ``LAX_MIN_DEG`` long axis
-(which one: keywords, else the normal's direction in the stack's continuous short-axis
-display, :func:`lax_view_from_stack`; undecided near a boundary). Without a stack: keywords,
+(which one: the normal's direction in the stack's continuous short-axis display,
+:func:`lax_view_from_stack`; a view keyword that names another view is overruled with a
+note, and names the view only near a boundary, where the geometry does not decide; else
+undecided). Without a stack: keywords,
 else the number of locations (>= 3, or a perfusion series: short axis), else a normal within
 ``SAX_MAX_DEG`` of the nominal LV axis (short axis); a long-axis plane without a stack or a
 view keyword stays unclassified (which view it is needs the stack).
@@ -43,7 +49,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,17 +77,84 @@ LAX_VIEW_MAX_DEG = 20.0       # farther from every view's normal (10 from a boun
 MAX_IOP_DEG = 1.0             # images of one stack share ImageOrientationPatient within this
 
 SEQUENCE_KEYWORDS = (("perf", ("perf", "first pass", "firstpass")),
-                     ("lge", ("lge", "psir", "delayed", "late", "de_", "mde", "viability")),
+                     ("lge", ("lge", "psir", "delayed", "late ", "late_", "de_", "mde",
+                              "viability")),
                      ("t2", ("t2", "stir", "edema", "oedema", "tirm")),
                      ("cine", ("cine", "ssfp", "fiesta", "trufi", "bffe", "balanced")))
-VIEW_KEYWORDS = (("4ch", ("4ch", "4 ch", "4-ch", "4cv", "hla", "four")),
-                 ("3ch", ("3ch", "3 ch", "3-ch", "3cv", "lvot", "three")),
-                 ("2ch", ("2ch", "2 ch", "2-ch", "2cv", "vla", "two")),
-                 ("sax", ("sax", "short", " sa ", " sa_", "sa_", "stack")),
-                 ("lax", (" lax", "_lax", "-lax", "long axis", "long-axis", "longaxis")))
+"""Sequence keywords, matched at the start of a word ("perf" in "perfusion")."""
+VIEW_KEYWORDS = (("4ch", ("4ch", "4 ch", "4-ch", "4cv", "hla", "four chamber", "4 chamber")),
+                 ("3ch", ("3ch", "3 ch", "3-ch", "3cv", "lvot", "three chamber",
+                          "3 chamber")),
+                 ("2ch", ("2ch", "2 ch", "2-ch", "2cv", "vla", "two chamber", "2 chamber")),
+                 ("sax", ("sax", "short", "sa", "short axis", "stack")),
+                 ("lax", ("lax", "long axis", "long-axis", "longaxis")))
+"""View keywords, matched as whole words (letters and digits around them end the match:
+"lax" is no keyword in "relaxation", "sa" none in "sagittal")."""
 MAPPING_KEYWORDS = (r"map", r"molli", r"sasha", r"(?<![a-z])ecv(?![a-z])", r"t2\s*\*",
                     r"t2[\s_-]?star", r"(?<![a-z])star(?![a-z])")
+
+
+def has_word(text: str, word: str) -> bool:
+    """``word`` in ``text`` with no letter or digit on either side."""
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text) is not None
+
+
+def has_word_start(text: str, word: str) -> bool:
+    """``word`` in ``text`` at the start of a word ("perf" in "perfusion", not "superf")."""
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}", text) is not None
+
+
 DARK_BLOOD = ("dark blood", "black blood", "darkblood", "blackblood", "db_", "stir", "tirm")
+
+
+@dataclass(frozen=True)
+class FileNames:
+    """How the console names a file (docs/data-format.md, "DICOM on the console"): by its
+    number in SRC, the files listed in sorted path order from 1 (``index``), and its path
+    relative to SRC only with ``show_paths`` (folder and file names can carry a name or an
+    MRN)."""
+
+    index: dict[Path, int]
+    src: Path
+    show_paths: bool = False
+
+    def one(self, path: Path) -> str:
+        number = self.index.get(path)
+        if number is None:
+            return "a file"
+        return (f"file {number} ({path.relative_to(self.src).as_posix()})" if self.show_paths
+                else f"file {number}")
+
+    def many(self, paths: Iterable[Path], most: int = 4) -> str:
+        """"file 7", "files 41-60", "files 3, 9 and 12", "files 3, 9, 12, 15 and 8 more"."""
+        found = sorted(set(paths), key=lambda p: self.index.get(p, 0))
+        if len(found) == 1:
+            return self.one(found[0])
+        numbers = [self.index.get(p, 0) for p in found]
+        if not self.show_paths and numbers == list(range(numbers[0], numbers[-1] + 1)):
+            return f"files {numbers[0]}-{numbers[-1]}"
+        names = [self.one(p).removeprefix("file ") for p in found]
+        if len(names) <= most:
+            return f"files {', '.join(names[:-1])} and {names[-1]}"
+        return f"files {', '.join(names[:most])} and {len(names) - most} more"
+
+
+FILE_NAMES: ContextVar[FileNames | None] = ContextVar("FILE_NAMES", default=None)
+"""Set by the importer for one run; unset (tests of one function), a file is its base name."""
+
+
+def file_name(path: Path) -> str:
+    names = FILE_NAMES.get()
+    return names.one(path) if names is not None else path.name
+
+
+def file_names(paths: Iterable[Path]) -> str:
+    names = FILE_NAMES.get()
+    if names is not None:
+        return names.many(paths)
+    found = sorted({p.name for p in paths})
+    return (found[0] if len(found) == 1 else
+            ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else ""))
 
 
 @dataclass
@@ -121,6 +195,9 @@ class Facts:
     cardiac_images: int
     normal: np.ndarray
     text: str
+    """Lower-case keyword text: the SeriesDescription and the sequence tags (SequenceName,
+    ScanningSequence, SequenceVariant, ScanOptions); the exam-level ProtocolName only when
+    the SeriesDescription is empty. Never printed (free text may name the patient)."""
     echo_times: int = 1
     """Most distinct echo times at one location (several: multi-echo)."""
     image_type: tuple[str, ...] = ()
@@ -146,8 +223,7 @@ class Facts:
                 f"{self.trigger_span_ms:.0f} ms, one location acquired over "
                 f"{self.time_span_s:.1f} s, "
                 f"CardiacNumberOfImages {self.cardiac_images or 'none'}, "
-                f"ImageType {'/'.join(self.image_type) or 'none'}, "
-                f"text {self.text.strip()[:40]!r}")
+                f"ImageType {'/'.join(self.image_type) or 'none'}")
 
 
 def _float(header: Any, name: str) -> float | None:
@@ -185,6 +261,16 @@ def seconds(header: Any) -> float:
     return float(getattr(header, "InstanceNumber", 0) or 0)
 
 
+def keyword_text(description: str, header: Any) -> str:
+    """The text keywords are matched in (:attr:`Facts.text`): the SeriesDescription, else
+    the ProtocolName (one protocol names every series of an exam: "CMR function + T1
+    mapping"), with the sequence tags."""
+    tags = " ".join(str(getattr(header, name, "") or "") for name in (
+        "SequenceName", "ScanningSequence", "SequenceVariant", "ScanOptions"))
+    named = description.strip() or str(getattr(header, "ProtocolName", "") or "")
+    return " " + re.sub(r"[\s\\]+", " ", f"{named} {tags}".lower()) + " "
+
+
 def facts(series: SeriesFiles) -> Facts:
     headers = [h for _, h in series.files]
     first = headers[0]
@@ -198,8 +284,7 @@ def facts(series: SeriesFiles) -> Facts:
                 for h in headers)
     time_span = max(float(np.ptp([seconds(h) for h in group])) if timed else 0.0
                     for group in by_location.values())
-    text = " ".join(str(getattr(first, name, "") or "") for name in (
-        "ProtocolName", "SequenceName", "ScanningSequence", "SequenceVariant", "ScanOptions"))
+    text = keyword_text(series.description, first)
     ti_spans = [np.ptp([_float(h, "InversionTime") or 0.0 for h in group])
                 for group in by_location.values()]
     echoes = max(len({round(te, 1) for h in group if (te := _float(h, "EchoTime")) is not None})
@@ -210,23 +295,27 @@ def facts(series: SeriesFiles) -> Facts:
                  _float(first, "InversionTime"), float(max(ti_spans)), float(max(spans)),
                  time_span,
                  int(_float(first, "CardiacNumberOfImages") or 0), _normal(first),
-                 " " + re.sub(r"[\s\\]+", " ", f"{series.description} {text}".lower()) + " ",
+                 text,
                  max(echoes, 1), image_type, bool(timed),
                  any(_float(h, "TriggerTime") is not None for h in headers))
 
 
-def excluded(f: Facts) -> str | None:
+def excluded(f: Facts, physics: str | None = None) -> str | None:
     """Why a series is no CardioLens series (parameter maps, T1 / T2* mapping, TI scouts,
-    multi-echo), or None."""
+    multi-echo), or None. ``physics``: the sequence its headers decide without keywords
+    (:func:`sequence_of`); a cine or perfusion decided by its timing (several phases or
+    dynamics per location) is not excluded by a keyword (the exclusions from the physics,
+an ImageType MAP, several echo times or inversion times at one location, still apply)."""
     maps = [v for v in f.image_type if "MAP" in v]
     if maps:
         return f"ImageType {maps[0]}: a parameter map"
-    word = next((m.group(0) for pattern in MAPPING_KEYWORDS
-                 if (m := re.search(pattern, f.text))), None)
+    word = None if physics in TIMED else next(
+        (m.group(0) for pattern in MAPPING_KEYWORDS if (m := re.search(pattern, f.text))), None)
     if word:
         return f"keyword {word.strip()!r}: a mapping (T1, T2, T2*, ECV) series"
-    if (re.search(r"(?<![a-z0-9])t1(?![a-z0-9])", f.text)
-            and not any(w in f.text for name, words in SEQUENCE_KEYWORDS[:2] for w in words)):
+    if (physics not in TIMED and has_word(f.text, "t1")
+            and not any(has_word_start(f.text, w)
+                        for name, words in SEQUENCE_KEYWORDS[:2] for w in words)):
         return "keyword 't1' without an LGE or perfusion keyword: T1 mapping or T1-weighted"
     if f.echo_times > 1:
         return f"{f.echo_times} echo times at one location: multi-echo (T2* or T2 mapping)"
@@ -235,12 +324,17 @@ def excluded(f: Facts) -> str | None:
     return None
 
 
-def sequence_of(f: Facts) -> tuple[str, str] | None:
-    """(sequence, evidence) from the physics, then the keywords; None when undecided. Call
-    :func:`excluded` first."""
+TIMED = ("cine", "perf")
+"""Sequences decided by timing (several phases or dynamics at a location): a mapping
+keyword does not outrank them."""
+
+
+def sequence_of(f: Facts, keywords: bool = True) -> tuple[str, str] | None:
+    """(sequence, evidence) from the physics, then (``keywords``) the keywords; None when
+    undecided. Call :func:`excluded` first."""
     if f.te_ms is not None and f.te_ms >= T2_MIN_TE_MS:
         return "t2", f"echo time {f.te_ms:g} ms"
-    dark = next((w for w in DARK_BLOOD if f" {w}" in f.text or f"_{w}" in f.text), None)
+    dark = next((w for w in DARK_BLOOD if has_word_start(f.text, w)), None)
     if dark and f.per_location <= 2:
         return "t2", f"dark-blood / STIR preparation ({dark.strip()})"
     perf_like = (f.per_location >= PERF_MIN_DYNAMICS and f.locations <= PERF_MAX_LOCATIONS
@@ -265,16 +359,18 @@ def sequence_of(f: Facts) -> tuple[str, str] | None:
                         f"saturation delay {f.ti_ms:g} ms")
     if f.ti_ms is not None and LGE_TI_MS[0] <= f.ti_ms <= LGE_TI_MS[1] and f.per_location <= 2:
         return "lge", f"inversion time {f.ti_ms:g} ms, one phase"
-    word = next((name for name, words in SEQUENCE_KEYWORDS if any(w in f.text for w in words)),
-                None)
+    if not keywords:
+        return None
+    word = next((name for name, words in SEQUENCE_KEYWORDS
+                 if any(has_word_start(f.text, w) for w in words)), None)
     if word:
         return word, "keywords"
     return None
 
 
 def _keyword_view(f: Facts) -> str | None:
-    return next((name for name, words in VIEW_KEYWORDS if any(w in f.text for w in words)),
-                None)
+    return next((name for name, words in VIEW_KEYWORDS
+                 if any(has_word(f.text, w) for w in words)), None)
 
 
 def _ras(normal_lps: np.ndarray) -> np.ndarray:
@@ -340,9 +436,21 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
 
 
+def _parallel(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two orientations whose slice normals are within SAX_MAX_DEG (either sign): slices of
+    one stack, not two planes."""
+    na, nb = np.cross(a[:3], a[3:]), np.cross(b[:3], b[3:])
+    return _angle_deg(na, nb) < SAX_MAX_DEG or _angle_deg(na, -nb) < SAX_MAX_DEG
+
+
 def split_orientations(series_list: list[SeriesFiles]) -> tuple[list[SeriesFiles], list[str]]:
     """Split each series whose images differ in ImageOrientationPatient by more than
-    MAX_IOP_DEG (row or column direction) into one part per orientation, with a note."""
+    MAX_IOP_DEG (row or column direction) into one part per orientation, with a note.
+
+    Parts whose slice normals are parallel (within SAX_MAX_DEG, either sign) are slices of
+    one stack whose orientation disagrees (a row direction flipped, a typo): such a stack
+    is not assembled, neither whole nor without the odd slices (a hidden gap would change
+    the volume), and the note names the odd files."""
     out: list[SeriesFiles] = []
     notes: list[str] = []
     for series in series_list:
@@ -358,6 +466,36 @@ def split_orientations(series_list: list[SeriesFiles]) -> tuple[list[SeriesFiles
                 groups.append((iop, [(path, h)]))
         if len(groups) == 1:
             out.append(series)
+            continue
+        families: list[list[tuple[np.ndarray, list[tuple[Path, Any]]]]] = []
+        for group in groups:
+            family = next((f for f in families if _parallel(f[0][0], group[0])), None)
+            if family is None:
+                families.append([group])
+            else:
+                family.append(group)
+        kept_groups = []
+        for family in families:
+            if len(family) == 1:
+                kept_groups += family
+                continue
+            family.sort(key=lambda g: -len(g[1]))
+            main, odd = family[0], family[1:]
+            odd_files = [p for _, members in odd for p, _ in members]
+            first_odd = odd[0][0]
+            notes.append(
+                f"{series.label}: {file_names(odd_files)} ({len(odd_files)} of "
+                f"{len(main[1]) + len(odd_files)}) have an ImageOrientationPatient "
+                f"{_angle_deg(first_odd[:3], main[0][:3]):.0f} degrees (rows) and "
+                f"{_angle_deg(first_odd[3:], main[0][3:]):.0f} degrees (columns) from the "
+                f"other images' of the stack; not assembled (a stack is not stored without "
+                "one of its slices, nor with a slice whose orientation is in doubt)")
+        if not kept_groups:
+            continue
+        groups = kept_groups
+        if len(groups) == 1:
+            out.append(SeriesFiles(series.number, series.description, groups[0][1],
+                                   series.joined))
             continue
         parts = [SeriesFiles(series.number, series.description, members, series.joined, k)
                  for k, (_, members) in enumerate(groups, 1)]
@@ -376,6 +514,32 @@ def _acquired(series: SeriesFiles) -> tuple[float, int]:
 def _matrix_count_text(rows: Any, columns: Any, images: int, description: str
                        ) -> tuple[int, int, int, str]:
     return int(rows or 0), int(columns or 0), images, re.sub(r"\d+", "#", description)
+
+
+def _disagreeing_slices(groups: dict[tuple[Any, ...], list[SeriesFiles]],
+                        notes: list[str]) -> list[tuple[Any, ...]]:
+    """Keys of single-location series that would be slices of one stack (all but the
+    orientation alike, slice normals parallel) whose ImageOrientationPatient disagrees: the
+    stack is not joined, neither whole nor without them (noted)."""
+    refused: list[tuple[Any, ...]] = []
+    keys = list(groups)
+    for n, key in enumerate(keys):
+        if key in refused or key[0] is None:
+            continue
+        alike = [k for k in keys[n + 1:] if k[1:] == key[1:] and k[0] is not None
+                 and k not in refused
+                 and _parallel(np.asarray(k[0]), np.asarray(key[0]))]
+        if not alike:
+            continue
+        family = sorted([key, *alike], key=lambda k: -len(groups[k]))
+        odd = [s for k in family[1:] for s in groups[k]]
+        notes.append(f"{', '.join(s.label for s in groups[family[0]])} not joined into a "
+                     f"stack: {', '.join(s.label for s in odd)} "
+                     f"({file_names(p for s in odd for p, _ in s.files)}), slices alike but "
+                     "for an ImageOrientationPatient that disagrees, may be slices of it; "
+                     "skipped (a stack is not stored without one of its slices)")
+        refused += family
+    return refused
 
 
 def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles] = ()
@@ -401,6 +565,8 @@ def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles]
             out.append(series)
         else:
             groups.setdefault(key, []).append(series)
+    for key in _disagreeing_slices(groups, notes):
+        del groups[key]
     for key, members in groups.items():
         signature = _matrix_count_text(key[1], key[2], key[3], members[0].description)
         gap = next((label for other, iop, label in missing
@@ -440,11 +606,13 @@ def classify_study(series_list: list[SeriesFiles], left_out: Sequence[SeriesFile
     (:func:`merge_slices`)."""
     split, notes = split_orientations(series_list)
     merged, merge_notes = merge_slices(split, left_out)
+    notes += merge_notes
     items = []
     for series in merged:
         f = facts(series)
-        reason = excluded(f)
-        found = None if reason else sequence_of(f)
+        physics = sequence_of(f, keywords=False)
+        reason = excluded(f, physics[0] if physics else None)
+        found = None if reason else (physics or sequence_of(f))
         items.append((series, f, found, reason))
     reference = _stack_reference([(s, f, q[0] if q else None) for s, f, q, _ in items])
     out: list[tuple[SeriesFiles, Kind | None, str]] = []
@@ -453,36 +621,56 @@ def classify_study(series_list: list[SeriesFiles], left_out: Sequence[SeriesFile
             out.append((series, None, f"{f}; {reason or 'no sequence rule or keyword applies'}"))
             continue
         sequence, why = found
-        view, view_why = _view(series, f, sequence, reference)
+        view, view_why, disagreement = _view(series, f, sequence, reference)
+        if disagreement:
+            notes.append(disagreement)
         if view is None:
             out.append((series, None, f"{f}; {sequence}, but view: {view_why}"))
         else:
             out.append((series, Kind(sequence, view, f"{why}; {view_why}"), str(f)))
-    return out, notes + merge_notes
+    return out, notes
+
+
+def _disagrees(series: SeriesFiles, keyword: str | None, view: str) -> str | None:
+    """A note when the description's view keyword names another view than the geometry."""
+    if keyword is None or keyword == view or (keyword == "lax" and view != "sax"):
+        return None
+    return (f"{series.label}: the description's view keyword says {keyword}, the geometry "
+            f"{view}; kept {view} (the geometry decides)")
 
 
 def _view(series: SeriesFiles, f: Facts, sequence: str,
-          reference: tuple[SeriesFiles, Facts] | None) -> tuple[str | None, str]:
+          reference: tuple[SeriesFiles, Facts] | None
+          ) -> tuple[str | None, str, str | None]:
+    """(view or None, why, a note when a view keyword disagrees with the geometry)."""
     keyword = _keyword_view(f)
     if reference is not None:
         ref_series, ref = reference
         if ref_series is series:
-            return "sax", "the short-axis stack"
+            return "sax", "the short-axis stack", _disagrees(series, keyword, "sax")
         angle = math.degrees(math.acos(min(1.0, abs(float(f.normal @ ref.normal)))))
         if angle < SAX_MAX_DEG:
-            return "sax", f"normal {angle:.0f} degrees from the short-axis stack's"
+            return ("sax", f"normal {angle:.0f} degrees from the short-axis stack's",
+                    _disagrees(series, keyword, "sax"))
         if angle > LAX_MIN_DEG:
-            if keyword in ("4ch", "3ch", "2ch"):
-                return keyword, f"normal {angle:.0f} degrees off the short axis; keywords"
             view, direction = lax_view_from_stack(_ras(f.normal), _ras(ref.normal))
             where = (f"normal {angle:.0f} degrees off the short axis, at "
                      f"{round(direction) % 180} "
                      "degrees in the short-axis display")
             if view is None:
+                if keyword in ("4ch", "3ch", "2ch"):
+                    return keyword, f"{where}, between views; keywords", None
                 return None, (f"{where}: more than {LAX_VIEW_MAX_DEG:g} degrees from the 4CH "
-                              "(30), 2CH (90) and 3CH (150) normals, view undecided")
-            return view, f"{where} (direction in the short-axis frame)"
-        return None, f"normal {angle:.0f} degrees from the short-axis stack's (neither view)"
+                              "(30), 2CH (90) and 3CH (150) normals, view undecided"), None
+            return (view, f"{where} (direction in the short-axis frame)",
+                    _disagrees(series, keyword, view))
+        return (None, f"normal {angle:.0f} degrees from the short-axis stack's (neither view)",
+                None)
+    return (*_view_without_stack(f, sequence, keyword), None)
+
+
+def _view_without_stack(f: Facts, sequence: str, keyword: str | None
+                        ) -> tuple[str | None, str]:
     if keyword == "lax":
         return None, "long axis by keywords; which view needs a short-axis stack"
     if keyword:

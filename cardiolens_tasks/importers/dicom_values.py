@@ -3,13 +3,17 @@
 pydicom reads a malformed value (an IS "1A", a DS "abc", a position with two numbers) as it
 is and fails only when it is converted, far from the file. :func:`bad_values` converts every
 value the importer uses and names each one that does not convert, with its tag and its
-bytes as stored. What a bad value costs is decided by :data:`LABELS`: a label is reported
+bytes as stored; it also names values that convert but make no geometry or intensity
+(:func:`_meaning`): a PixelSpacing that is not positive, an ImageOrientationPatient that is
+not two orthogonal unit vectors, a position or rescale value that is not finite, a
+RescaleSlope of 0. What a bad value costs is decided by :data:`LABELS`: a label is reported
 and treated as absent; any other value makes its image unusable (and the importer skips the
 series that needs the image rather than assemble it with a gap).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +90,33 @@ def _problem(keyword: str, vr: str, count: int | None, value: Any) -> str | None
             return f"is not {_KIND[vr]}"
         if vr == "DS" and number != number:     # NaN
             return f"is not {_KIND[vr]}"
+    return _meaning(keyword, [float(v) for v in values] if vr == "DS" else [])
+
+
+ORTHONORMAL_TOLERANCE = 0.01
+"""ImageOrientationPatient: row and column lengths within 1 +- this, their dot product
+within +- this (about 0.6 degree from perpendicular)."""
+
+
+def _meaning(keyword: str, numbers: list[float]) -> str | None:
+    """Why decimal values that convert make no geometry or intensity, or None: the image
+    would otherwise be stored mirrored, flat or at a wrong scale without a word."""
+    if not numbers:
+        return None
+    if not all(math.isfinite(v) for v in numbers):
+        return "is not finite"
+    if keyword == "PixelSpacing" and min(numbers) <= 0:
+        return "is not positive (a pixel spacing is a distance)"
+    if keyword == "RescaleSlope" and numbers[0] == 0:
+        return "is 0 (every pixel would be the intercept)"
+    if keyword == "ImageOrientationPatient":
+        row, col = numbers[:3], numbers[3:]
+        lengths = [math.sqrt(sum(v * v for v in axis)) for axis in (row, col)]
+        dot = sum(a * b for a, b in zip(row, col, strict=True))
+        if (max(abs(n - 1.0) for n in lengths) > ORTHONORMAL_TOLERANCE
+                or abs(dot) > ORTHONORMAL_TOLERANCE):
+            return (f"is not two orthogonal unit vectors (lengths {lengths[0]:.3g} and "
+                    f"{lengths[1]:.3g}, dot product {dot:.3g})")
     return None
 
 

@@ -9,12 +9,20 @@ its provenance. ``write_review_sheet`` exports the proposed items as CSV; radiol
 ``apply_review`` imports the verdicts. With two readers, ``apply_two_reviews`` measures their
 agreement (Cohen's kappa per subtask and overall), lists the disagreements for adjudication
 and, given the adjudicated sheet, records the audited-sample accuracy of the extraction.
+
+Report text is copied verbatim: section texts become report references in items.jsonl and
+proposed answers in the review sheet. The reports must be de-identified first; ``build_qa``
+refuses a report whose text shows an obvious identifier (:func:`identifiers`: a date, a
+run of 6 or more digits, "DOB", "MRN", a title such as "Dr" or "Patient" before a
+capitalised name) with one line per report naming the file and line, unless
+``allow_identifiers``. The check is a floor, not a de-identification.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -193,9 +201,31 @@ def items_for_report(study_id: str, sections: dict[str, str], series_keys: Itera
     return items
 
 
-def _read_reports(path: Path, on_problem: Callable[[str], None]) -> list[tuple[str, dict[str,
-                                                                                      str]]]:
-    """``(study_id, sections)`` per report line; a bad line is one ``on_problem`` line."""
+IDENTIFIER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a date", re.compile(r"(?<!\d)(?<!\d\.)\d{1,4}([/.-])\d{1,2}\1\d{2,4}(?!\d|\.\d)")),
+    ("a date", re.compile(r"(?i)\b\d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|"
+                          r"oct|nov|dec)[a-z]*\.?,?\s+\d{4}\b")),
+    ("a run of 6 or more digits (an MRN, accession or phone number?)",
+     re.compile(r"\d{6,}")),
+    ("'DOB'", re.compile(r"(?i)\bD\.?O\.?B\b|\bdate of birth\b")),
+    ("'MRN'", re.compile(r"(?i)\bMRN\b|\bmedical record\b")),
+    ("a title before a capitalised name", re.compile(
+        r"\b(Dr|Doctor|Patient|Pt|Mr|Mrs|Ms|Miss|Prof)\b\.?:?\s+[A-Z][a-z]+")),
+)
+"""What :func:`identifiers` looks for; each one's description names it on the console (the
+matched text never is)."""
+
+
+def identifiers(text: str) -> list[str]:
+    """Descriptions of the obvious identifiers in a report's text (none: [])."""
+    return list(dict.fromkeys(what for what, pattern in IDENTIFIER_PATTERNS
+                              if pattern.search(text)))
+
+
+def _read_reports(path: Path, on_problem: Callable[[str], None]
+                  ) -> list[tuple[int, str, dict[str, str]]]:
+    """``(line, study_id, sections)`` per report line; a bad line is one ``on_problem``
+    line."""
     try:
         lines = list(iter_jsonl(path))
     except UnicodeError as exc:
@@ -207,7 +237,7 @@ def _read_reports(path: Path, on_problem: Callable[[str], None]) -> list[tuple[s
         try:
             if isinstance(raw, ValueError):     # not UTF-8 or not JSON: this report only
                 raise raw
-            out.append(_report_of(raw))
+            out.append((number, *_report_of(raw)))
         except ValueError as exc:
             on_problem(f"{path}:{number}: {exc}")
     return out
@@ -244,13 +274,32 @@ class BuildSummary:
 def build_qa(reports: Path, dataset_root: Path, review_sheet: Path,
              on_problem: Callable[[str], None] = print,
              extractor: Extractor = rule_based_answers,
-             method: str = "rule-based extractor") -> BuildSummary:
-    """Add report-derived items to the dataset (replacing same ids) and write the sheet."""
+             method: str = "rule-based extractor",
+             allow_identifiers: bool = False) -> BuildSummary:
+    """Add report-derived items to the dataset (replacing same ids) and write the sheet.
+    Report text is copied verbatim into both: a report showing an obvious identifier
+    (:func:`identifiers`) is one line naming the file and line, and nothing is written
+    unless ``allow_identifiers``."""
     taxonomy = load_taxonomy()
     dataset = read_dataset(dataset_root)
+    read = _read_reports(reports, on_problem)
+    flagged = 0
+    for number, _, sections in read:
+        found = identifiers("\n".join(sections.values()))
+        if found:
+            flagged += 1
+            on_problem(f"{reports}:{number}: report text shows {', '.join(found)}"
+                       + ("; copied as it is (--allow-identifiers)" if allow_identifiers
+                          else "; de-identify it first"))
+    if flagged and not allow_identifiers:
+        raise CardiolensError(
+            f"{reports}: {flagged} report(s) show obvious identifiers and report text is "
+            f"copied verbatim into the dataset and {review_sheet}; nothing written "
+            "(de-identify the reports, or pass --allow-identifiers if they are not "
+            "identifiers)")
     proposed: list[Item] = []
     used = 0
-    for study_id, sections in _read_reports(reports, on_problem):
+    for _, study_id, sections in read:
         study = dataset.studies.get(study_id)
         if study is None:
             on_problem(f"{reports}: study {study_id!r} is not in {dataset_root}")

@@ -103,9 +103,12 @@ _DISMISSED = re.compile(
 _LIST_THEN = re.compile(r"^(?:\s*(?:,|or|and|nor)\s+(?:(?!(?:lv|rv|the|size|function|is|are|"
                         r"was|were)\b)[a-z0-9]+\b\s*){1,2})+")
 # A list of subjects the mention heads, across commas, up to its verb ("X, Y and Z are ...")
-_SUBJECT_LIST = re.compile(r"(?:\s*,\s*(?:[a-z0-9]+\s+){0,2}?[a-z0-9]+\b)*\s*,?\s+"
-                           r"(?:and|or|nor)\s+(?:[a-z0-9]+\s+){0,2}?[a-z0-9]+"
-                           r"(?=\s+(?:are|is|were|was)\b)")
+# ("and" with a plural verb, "or" / "nor" with either; no ventricle or "the" among the items:
+# "LGE and the RV is normal" is two statements)
+_ITEM = r"(?:(?!(?:lv|rv|the|size|function|is|are|was|were)\b)[a-z0-9]+\b\s*){1,3}?"
+_SUBJECT_LIST = re.compile(r"(?:\s*,\s*" + _ITEM + r")*\s*,?\s*(?:and\s+" + _ITEM +
+                           r"(?=(?:are|were)\b)|(?:or|nor)\s+" + _ITEM +
+                           r"(?=(?:are|is|were|was)\b))")
 _HEDGE_BEFORE = re.compile(
     r"\?|\b(?:possible|possibly|may|might|could|cannot (?:be )?(?:\w+ly )?excluded?|"
     r"can't (?:be )?(?:\w+ly )?excluded?|(?:does|do|did) not (?:\w+ly )?exclude|"
@@ -115,7 +118,7 @@ _HEDGE_BEFORE = re.compile(
     r"consider\b|not (?:inconsistent|incompatible) with|(?:difficult|hard|impossible|not "
     r"possible) to (?:\w+ly )?(?:exclude|rule out))")
 _HEDGE_AFTER = re.compile(
-    r"^[\s:]*(?:[a-z0-9]+\s+){0,6}?(?:(?:cannot|can't|could not|is not|are not)(?: be)?"
+    r"^[\s:]*(?:[a-z0-9]+\s+){0,8}?(?:(?:cannot|can't|could not|is not|are not)(?: be)?"
     r"(?: \w+ly)? (?:excluded|ruled out)|(?:is|are|was|were) (?:possible|suspected|"
     r"questionable|equivocal|queried)|(?:may|might|could) be (?:present|seen|noted|"
     r"identified)|(?:is|are|remains?|was|were) (?:also |still )?(?:a|an|the) (?:\w+ )?"

@@ -38,8 +38,8 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"\binterventricular septum\b", "septum"), (r"\bseptal wall\b", "septum"),
     # short tokens
     (r"\bleft ventric(?:le|ular)\b", "lv"), (r"\bright ventric(?:le|ular)\b", "rv"),
-    (r"\bleft( (?:and|or|nor) (?:the )?)rv\b", r"lv\1rv"),
-    (r"\bsubendocardium\b", "subendocardial"), (r"\bsubepicardium\b", "subepicardial"),     # "left and right ventricular"
+    (r"\bleft( (?:and|or|nor) (?:the )?)rv\b", r"lv\1rv"),     # "left and right ventricular"
+    (r"\bsubendocardium\b", "subendocardial"), (r"\bsubepicardium\b", "subepicardial"),
     (r"\blv(ef|edvi?|esvi?)\b", r"lv \1"), (r"\brv(ef|edvi?|esvi?)\b", r"rv \1"),
     (r"\bejection fraction\b", "ef"),
     (r"\bend diastolic volume(?: index(?:ed)?| indexed)?\b", "edv"),
@@ -106,14 +106,14 @@ def normalise(text: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """Normalised sentences (split at . ; ! ? and line breaks)."""
-    out: list[str] = []
+    out: list[list[str]] = []       # a sentence and the fields joined to it
     for s in _SENTENCE.split(normalise(text)):
         s = s.strip(" .")
-        if out and _FIELD.match(s) and _HEADED.match(out[-1]) and out[-1].endswith(";"):
-            out[-1] = f"{out[-1]} {s}"
+        if out and _FIELD.match(s) and _HEADED.match(out[-1][0]) and out[-1][-1].endswith(";"):
+            out[-1].append(s)
         elif s:
-            out.append(s)
-    return out
+            out.append([s])
+    return [" ".join(parts) for parts in out]
 
 
 class Clauses:

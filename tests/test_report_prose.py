@@ -104,6 +104,30 @@ POLARITY: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("lge", "present")}),
     ("A small area of enhancement in the septum is likely artefact.", {},
      {("lge", "present"), ("lge_wall", "anteroseptal")}),
+    # round 2 (fresh2): a negated list split at its comma, "neither ... nor", more negation
+    # words after the finding, a list of diagnoses before its negated verb
+    ("There is no LV dilatation, hypertrophy or systolic dysfunction.",
+     {("lv_function", "normal"): P, ("wall_thickness", "normal"): P},
+     {("lv_function", "reduced"), ("wall_thickness", "thickened")}),
+    ("No RV enlargement, thinning or impairment.", {("rv_function", "normal"): P},
+     {("rv_function", "reduced"), ("wall_thickness", "thinned")}),
+    ("Neither the LV nor the RV is dilated.",
+     {("lv_size", "normal"): P, ("rv_size", "normal"): P}, {("rv_size", "dilated")}),
+    ("Neither the left nor the right ventricle is enlarged.",
+     {("lv_size", "normal"): P, ("rv_size", "normal"): P},
+     {("rv_size", "dilated"), ("lv_size", "dilated")}),
+    ("Pericardial effusion not detectable.", {("effusion", "none"): P},
+     {("effusion", "small")}),
+    ("Myocardial oedema is not appreciable on STIR.", {("edema", "absent"): A},
+     {("edema", "present")}),
+    ("Myocarditis, sarcoidosis and amyloid are not supported by the tissue characterisation.",
+     {}, {("diagnosis", "myocarditis"), ("diagnosis", "cardiac sarcoidosis")}),
+    ("Amyloidosis or Fabry disease is not suggested.", {},
+     {("diagnosis", "cardiac amyloidosis"), ("diagnosis", "other non-ischemic")}),
+    ("The pericardium is of normal thickness and shows no enhancement.",
+     {("pericardial_enhancement", "absent"): A}, {("lge", "absent"), ("wall_thickness", "normal")}),
+    ("The pericardium does not enhance.", {("pericardial_enhancement", "absent"): A},
+     {("lge", "absent"), ("pericardial_enhancement", "present")}),
 ]
 
 HEDGES: list[tuple[str, Want, set[tuple[str, str]]]] = [
@@ -138,6 +162,22 @@ HEDGES: list[tuple[str, Want, set[tuple[str, str]]]] = [
      set()),
     ("Borderline LV systolic function.", {},
      {("lv_function", "normal"), ("lv_function", "reduced")}),
+    # round 2 (fresh2): a hedge after a long subject, a finding left open against an
+    # artefact, a trailing clause that opens with a hedge (its sites only are uncertain)
+    ("Subtle enhancement of the anterolateral papillary muscle is suspected.",
+     {("lge", "present"): U, ("lge_papillary", "yes"): U}, set()),
+    ("Faint oedema in the mid inferior wall of the left ventricle is questionable.",
+     {("edema", "present"): U}, set()),
+    ("Subendocardial perfusion defect in the apical septum, concerning for ischaemia versus "
+     "artefact.", {("perfusion_defect", "present"): U}, set()),
+    ("Inferior perfusion deficit, likely true ischaemia or dark-rim artefact.",
+     {("perfusion_defect", "present"): U}, set()),
+    ("Mid-wall LGE in the septum, possibly also involving the inferior RV insertion point.",
+     {("lge", "present"): P, ("lge_wall", "inferoseptal"): P, ("lge_rv_insertion", "yes"): U},
+     set()),
+    ("Patchy fibrosis of the basal lateral wall, perhaps extending to the inferior wall.",
+     {("lge", "present"): P, ("lge_wall", "anterolateral"): P, ("lge_wall", "inferior"): U},
+     set()),
 ]
 
 LOCATIONS: list[tuple[str, Want, set[tuple[str, str]]]] = [
@@ -162,6 +202,31 @@ LOCATIONS: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("lge_layer", "subepicardial"): P}, set()),
     ("Patchy enhancement of the subendocardium.", {("lge_layer", "subendocardial"): P}, set()),
     ("LGE at the apical cap.", {("lge_level", "apex"): P}, {("lge_level", "apical")}),
+    # round 2 (fresh2): AHA segments after a colon, "all segments ... except", RV wall motion
+    ("Hypokinetic segments: 4, 5, 10, 11.",
+     {("rwma_level", "basal"): P, ("rwma_level", "mid"): P, ("rwma_wall", "inferior"): P,
+      ("rwma_wall", "lateral"): P}, set()),
+    ("Akinetic segments: 7-8.", {("rwma_level", "mid"): P, ("rwma_wall", "anterior"): P,
+                                 ("rwma_wall", "septal"): P}, set()),
+    ("All segments contract normally except the apical inferior segment, which is akinetic.",
+     {("rwma", "present"): P, ("rwma_wall", "inferior"): P, ("rwma_level", "apical"): P},
+     {("rwma_wall", "anterior"), ("rwma_level", "basal")}),
+    ("All walls move normally apart from the basal anterior wall, which is hypokinetic.",
+     {("rwma_wall", "anterior"): P, ("rwma_level", "basal"): P},
+     {("rwma_wall", "inferior"), ("rwma_level", "mid")}),
+    ("The right ventricular free wall is hypokinetic.", {("rv_function", "reduced"): P},
+     {("rwma", "present")}),
+    ("Akinesis of the RV free wall.", {("rv_function", "reduced"): P}, {("rwma", "present")}),
+    ("LGE: present; layer: subendocardial; segments 5, 6, 11.",
+     {("lge_layer", "subendocardial"): P, ("lge_wall", "inferolateral"): P,
+      ("lge_level", "mid"): P}, set()),
+    ("Oedema: present; location: basal inferior wall.",
+     {("edema", "present"): P, ("edema_level", "basal"): P, ("edema_wall", "inferior"): P},
+     set()),
+    ("Perfusion defect was noted at subendocardium of mid anterolateral wall.",
+     {("defect_depth", "subendocardial"): P}, set()),
+    ("Scar burden approx. 18% of LV mass, mostly subendocardial, in the LCx territory.",
+     {("lge_layer", "subendocardial"): P, ("lge_territory", "LCx"): P}, set()),
 ]
 
 MISSES: list[tuple[str, Want, set[tuple[str, str]]]] = [
@@ -236,6 +301,39 @@ MISSES: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("etiology", "non-ischemic cardiomyopathy"): P}, set()),
     ("Transmural oedema in the RCA territory with a corresponding infarct.",
      {("infarct", "present"): P, ("lge_territory", "RCA"): P}, set()),
+    # round 2 (fresh2): number words, absolute volumes, verbless "within normal limits",
+    # "not increased", single transmurality percentages, "normal global and regional"
+    ("Ejection fraction is forty-four percent.", {("lv_function", "mildly reduced"): P}, set()),
+    ("The LVEF is twenty per cent.", {("lv_function", "severely reduced"): P}, set()),
+    ("LVEDV 301 mL, LVEF 31%.", {("lv_size", "dilated"): P}, set()),
+    ("RV end-diastolic volume 180 ml.", {("rv_size", "normal"): P}, set()),
+    ("LV size and function within normal limits.",
+     {("lv_size", "normal"): P, ("lv_function", "normal"): P}, set()),
+    ("RV size and function normal.", {("rv_size", "normal"): P, ("rv_function", "normal"): P},
+     set()),
+    ("RV volumes are not increased.", {("rv_size", "normal"): P}, {("rv_size", "dilated")}),
+    ("LV wall thickness is not increased.", {("wall_thickness", "normal"): P},
+     {("wall_thickness", "thickened")}),
+    ("Subendocardial LGE involving approximately 40% of wall thickness.",
+     {("lge_transmurality", "26-50%"): P}, set()),
+    ("Infarct transmurality about 90%.", {("lge_transmurality", "> 75%"): P}, set()),
+    ("Scar involving less than 50% of the wall thickness.", {},
+     {("lge_transmurality", "26-50%")}),
+    ("Normal global and regional LV function.",
+     {("lv_function", "normal"): P, ("rwma", "absent"): A}, set()),
+    ("Regional LV function is normal.", {("rwma", "absent"): A}, {("rwma", "present")}),
+    ("No abnormality of cardiac structure or function.", {("etiology", "normal"): P}, set()),
+    ("No structural or functional cardiac abnormality.", {("etiology", "normal"): P}, set()),
+    ("LV wall thickness is normal throughout except for the basal septum, which measures "
+     "16 mm.", {("wall_thickness", "thickened"): P}, {("lv_size", "normal")}),
+    ("The LV myocardium is normal in thickness.", {("wall_thickness", "normal"): P},
+     {("lv_function", "normal")}),
+    ("Focal hypertrophy of the basal anterolateral wall measuring 17 mm; the remaining "
+     "segments are normal in thickness.", {("wall_thickness", "thickened"): P},
+     {("wall_thickness", "normal")}),
+    ("HCM, septal phenotype, max 21 mm.",
+     {("hypertrophy_pattern", "asymmetric septal"): P, ("thickened_wall", "septal"): P}, set()),
+    ("No pericardial fluid.", {("effusion", "none"): P}, {("effusion", "small")}),
 ]
 
 

@@ -46,7 +46,8 @@ _NORMAL_SIZE = re.compile(
     r"\b(?:size|volumes?|dimensions?)\s+(?:is|are|was|were)\s+not\s+(?:increased|enlarged|"
     r"raised|elevated)\b")
 _SMALL = re.compile(r"\bsmall\b")
-_NEG_NEAR = re.compile(r"\b(?:no|not|without)\s+(?:\w+\s+){0,2}$|"
+_NEG_NEAR = re.compile(r"\b(?:no|not|without)\s+(?:(?:evidence|signs?|features?)\s+of\s+)?"
+                       r"(?:\w+\s+){0,2}$|"
                        r"\b(?:no|without)\s+(?:\w+\s+){1,3}(?:or|nor)\s+(?:\w+\s+){0,2}$|"
                        r"\bneither\s+(?:\w+\s+){1,4}nor\s+(?:\w+\s+){1,4}$")
 # A clause that goes on with a list negated in the clause before ("no LV dilatation,
@@ -65,9 +66,15 @@ def _negated_near(before: str) -> bool:
     return bool(_NEG_NEAR.search(before[-60:]))
 
 
+_LIST_ENDS = re.compile(r"(?:[^,;]{0,60},){0,4}?[^,;]{0,60}?\b(?:or|nor)\b")
+"""The list goes on to its "or" / "nor" item: "no LV dilatation, moderately impaired systolic
+function" is two statements, "no LV dilatation, hypertrophy or dysfunction" one list."""
+
+
 def _continues_negated_list(s: str, start: int, end: int) -> bool:
     """The clause ``s[start:end]`` is an item of a list negated in the clause before."""
     return bool(_LIST_CLAUSE.match(s, start, end)) and bool(
+        _LIST_ENDS.match(s, start, min(len(s), start + 200))) and bool(
         _NEG_LIST_BEFORE.search(s, max(0, start - 100), start))
 
 
@@ -81,7 +88,11 @@ _FUNCTION_PREDICATE = re.compile(r"\b(?:is|are|was|were|remains?|appears?)\s+(?:
 _GOES_ON = re.compile(r"\s*(?:(?:and|but)\s+)?(?:is|are|was|were|appears?|remains?)\b")
 """A clause that goes on with the ventricle named before ("not dilated but is impaired")."""
 _REDUCED = re.compile(r"\b(?:impaired|reduced|depressed|decreased|dysfunction|impairment|"
-                      r"poor|poorly|hypokine\w*)\b")
+                      r"poor|poorly)\b|(?:\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+"
+                      r"(?:lv\s+|rv\s+)?|\b(?:is|are|was|were|appears?|remains?)\s+(?:\w+ly\s+)?)"
+                      r"hypokine\w*")
+"""Reduced function; "hypokinesis" only when global or said of the ventricle ("the RV is
+hypokinetic"): "inferior wall hypokinesis with normal RV function" is a regional one."""
 _NORMAL_FN = re.compile(r"\b(?:normal|normally|preserved|good|hyperdynamic|regular|"
                         r"within normal limits)\b")
 _SEVERITY = ((re.compile(r"\bsevere(?:ly)?\b"), V.EF_SEVERE),

@@ -116,6 +116,15 @@ POLARITY: list[tuple[str, Want, set[tuple[str, str]]]] = [
     ("Neither the left nor the right ventricle is enlarged.",
      {("lv_size", "normal"): P, ("rv_size", "normal"): P},
      {("rv_size", "dilated"), ("lv_size", "dilated")}),
+    ("No evidence of LV dilatation, LV hypertrophy or impaired systolic function.",
+     {("lv_size", "normal"): P, ("lv_function", "normal"): P}, {("lv_size", "dilated")}),
+    # ... but a comma without an "or" item is two statements, not a list
+    ("No LV dilatation, moderately impaired systolic function.",
+     {("lv_size", "normal"): P, ("lv_function", "moderately reduced"): P},
+     {("lv_function", "normal")}),
+    # a regional hypokinesis is not the function of the ventricle named after it
+    ("Inferior wall hypokinesis with normal RV function.",
+     {("rv_function", "normal"): P, ("rwma", "present"): P}, {("rv_function", "reduced")}),
     ("Pericardial effusion not detectable.", {("effusion", "none"): P},
      {("effusion", "small")}),
     ("Myocardial oedema is not appreciable on STIR.", {("edema", "absent"): A},

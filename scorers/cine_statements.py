@@ -43,13 +43,14 @@ _NORMAL_SIZE = re.compile(
     r"volumes?|dimensions?)\b|\b(?:size|volumes?|dimensions?)\b[\s:]*(?:is\s+|are\s+)?"
     r"(?:normal|within normal limits)\b|\b(?:size|volumes?|dimensions?)\s+and\s+(?:\w+\s+)?"
     r"function\s+(?:(?:is|are|was|were)\s+)?(?:normal|within normal limits)\b|"
-    r"\b(?:size|volumes?|dimensions?)\s+(?:is|are|was|were)\s+not\s+(?:increased|enlarged|"
+    r"\b(?:size|volumes?|dimensions?)\s+(?:(?:is|are|was|were)\s+)?not\s+(?:increased|enlarged|"
     r"raised|elevated)\b")
 _SMALL = re.compile(r"\bsmall\b")
 _NEG_NEAR = re.compile(r"\b(?:no|not|without)\s+(?:(?:evidence|signs?|features?)\s+of\s+)?"
                        r"(?:\w+\s+){0,2}$|"
                        r"\b(?:no|without)\s+(?:\w+\s+){1,3}(?:or|nor)\s+(?:\w+\s+){0,2}$|"
-                       r"\bneither\s+(?:\w+\s+){1,4}nor\s+(?:\w+\s+){1,4}$")
+                       r"\bneither\s+(?:\w+\s+){1,4}nor\s+(?:\w+\s+){1,4}$|"
+                       r"\bneither\s+(?:\w+\s+){1,3}$")     # "neither ventricle is dilated"
 # A clause that goes on with a list negated in the clause before ("no LV dilatation,
 # hypertrophy or systolic dysfunction" is split at its comma): the head of the list and its
 # items, each a word or two, up to the comma that starts this clause.

@@ -229,7 +229,8 @@ _DIAGNOSES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
          r"\bno (?:\w+ )?abnormalit(?:y|ies) of (?:the )?(?:cardiac|heart|heart's|myocardial) "
          r"(?:structure|function)(?: (?:or|and) (?:structure|function))?\b|"
          r"\b(?:structurally )?normal heart\b(?! (?:size|rate|rhythm|valves?|sounds?|function))|"
-         r"\bno (?:(?:significant|other|cardiac|structural|functional|myocardial|valvular|"
+         r"\bno (?:evidence of )?(?:(?:significant|other|cardiac|structural|functional|"
+         r"myocardial|valvular|"
          r"major|or|and)"
          r" ){0,4}(?:abnormalit(?:y|ies)|pathology)\b"
          r"(?! (?:of|in) )|\bstructurally (?:and functionally )?normal\b|"
@@ -284,7 +285,9 @@ _PERICARDIUM_SUBJECT = re.compile(r"^\s*(?:the\s+)?pericardium\b")
 _MYOCARDIAL = re.compile(r"\b(?:myocardi\w*|lv|rv|septum|septal|walls?|segments?|"
                          r"ventricles?|biventricular)\b")
 # A finding left open between itself and an artefact ("defect ..., ischaemia versus artefact")
-_OR_ARTIFACT = re.compile(r"\b(?:versus|vs\.?|or)\s+(?:\w+\s+){0,2}?artifacts?\b")
+_OR_ARTIFACT = re.compile(r"\b(?:versus|vs\.?|or)\s+(?:\w+\s+){0,2}?artifacts?\b|"
+                          r"\b(?:possibly|perhaps|may be|might be|could be)\s+(?:an?\s+)?"
+                          r"(?:\w+\s+)?artifact(?:ual|s)?\b")
 # A clause of the span that opens with a hedge ("LGE in the septum, possibly also involving
 # the RV insertion point"): its sites are uncertain, the rest of the span stands
 _HEDGED_CLAUSE = re.compile(r"\s*(?:(?:and|or|with)\s+)?(?:possibly|perhaps|maybe|"

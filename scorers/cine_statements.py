@@ -88,6 +88,9 @@ _FUNCTION_PREDICATE = re.compile(r"\b(?:is|are|was|were|remains?|appears?)\s+(?:
                                  r"(?:impaired|depressed|hypokinetic|preserved)\b")
 _GOES_ON = re.compile(r"\s*(?:(?:and|but)\s+)?(?:is|are|was|were|appears?|remains?)\b")
 """A clause that goes on with the ventricle named before ("not dilated but is impaired")."""
+_RELATIVE = re.compile(r"\b(?:which|that)\s*$")
+"""A clause that goes on from "which": about the site before it ("the mid inferoseptum, which is
+hypokinetic"), not about a ventricle."""
 _REDUCED = re.compile(r"\b(?:impaired|reduced|depressed|decreased|dysfunction|impairment|"
                       r"poor|poorly)\b|(?:\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+"
                       r"(?:lv\s+|rv\s+)?|\b(?:is|are|was|were|appears?|remains?)\s+(?:\w+ly\s+)?)"
@@ -216,7 +219,9 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
         size = _size_value(clause, carried) if sizey and (
             named or not _SIZE_TOPICS.search(clause)) else None
         function = _function_value(clause) if _FUNCTION_WORD.search(clause) or (
-            (named or _GOES_ON.match(clause)) and not _SIZE_WORD.search(clause)
+            (named or (_GOES_ON.match(clause) and not _RELATIVE.search(s, max(0, start - 8),
+                                                                        start)))
+            and not _SIZE_WORD.search(clause)
             and _FUNCTION_PREDICATE.search(clause)) else None
         if named and size is None and function is None and _WHOLE_NORMAL.search(clause) \
                 and not _NOT_WHOLE.search(clause):

@@ -74,7 +74,7 @@ _NEG_AFTER = re.compile(
     r"^[\s:=-]*" + _FILLER + r"{0,4}?"
     r"(?:undetectable|not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|"
     r"noted|shown|detectable|appreciable|apparent|discernible|demonstrable|observed|found|"
-    r"visuali[sz]ed|depicted|suggested|indicated|"
+    r"visuali[sz]ed|depicted|suggested|indicated|suspected|"
     r"typical(?!\s+(?:of|for)\b)|(?:a\s+)?(?:\w+\s+)?feature|favored|supported|"
     r"(?:thought\s+|felt\s+|considered\s+)?(?:to\s+be\s+)?likely)|absent|excluded|"
     r"ruled out|unremarkable|normal|"
@@ -286,7 +286,8 @@ _MYOCARDIAL = re.compile(r"\b(?:myocardi\w*|lv|rv|septum|septal|walls?|segments?
                          r"ventricles?|biventricular)\b")
 # A finding left open between itself and an artefact ("defect ..., ischaemia versus artefact")
 _OR_ARTIFACT = re.compile(r"\b(?:versus|vs\.?|or)\s+(?:\w+\s+){0,2}?artifacts?\b|"
-                          r"\b(?:possibly|perhaps|may be|might be|could be)\s+(?:an?\s+)?"
+                          r"\b(?:possibly|perhaps|(?:may|might|could)\s+(?:be|represent|"
+                          r"reflect))\s+(?:an?\s+)?"
                           r"(?:\w+\s+)?artifact(?:ual|s)?\b")
 # A clause of the span that opens with a hedge ("LGE in the septum, possibly also involving
 # the RV insertion point"): its sites are uncertain, the rest of the span stands
@@ -412,10 +413,11 @@ def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[
     cut = 0
     for i, mention in enumerate(run):       # windows bounded: linear time
         near = min(span_bounds[1], mention.end + 120)
-        if _DISMISSED.search(s, mention.end, near):
+        if _OR_ARTIFACT.search(s, mention.end, near):
+            if polarities[i] == PRESENT:    # "concerning for ischaemia versus artefact"
+                polarities[i] = UNCERTAIN
+        elif _DISMISSED.search(s, mention.end, near):
             polarities[i] = DENIED          # "focal LGE ..., felt to be artefactual"
-        if polarities[i] == PRESENT and _OR_ARTIFACT.search(s, mention.end, near):
-            polarities[i] = UNCERTAIN       # "concerning for ischaemia versus artefact"
         exception = _EXCEPTION.search(s, mention.end, near)
         if polarities[i] == ABSENT and exception is not None and not mention.weak:
             # "no LGE apart from a small focus at the RV insertion": the exception is a

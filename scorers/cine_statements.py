@@ -48,17 +48,19 @@ _NORMAL_SIZE = re.compile(
 _SMALL = re.compile(r"\bsmall\b")
 _NEG_NEAR = re.compile(r"\b(?:no|not|without)\s+(?:(?:evidence|signs?|features?)\s+of\s+)?"
                        r"(?:\w+\s+){0,2}$|"
-                       r"\b(?:no|without)\s+(?:\w+\s+){1,3}(?:or|nor)\s+(?:\w+\s+){0,2}$|"
+                       r"\b(?:no|without)\s+(?:(?:evidence|signs?|features?)\s+of\s+)?"
+                       r"(?:\w+\s+){1,3}(?:or|nor)\s+(?:\w+\s+){0,2}$|"
                        r"\bneither\s+(?:\w+\s+){1,4}nor\s+(?:\w+\s+){1,4}$|"
                        r"\bneither\s+(?:\w+\s+){1,3}$")     # "neither ventricle is dilated"
 # A clause that goes on with a list negated in the clause before ("no LV dilatation,
 # hypertrophy or systolic dysfunction" is split at its comma): the head of the list and its
 # items, each a word or two, up to the comma that starts this clause.
-_NEG_LIST_BEFORE = re.compile(r"\b(?:no|without|negative for|free of)\s+"
+_NEG_LIST_BEFORE = re.compile(r"\b(?:no|not|without|negative for|free of)\s+"
                               r"(?:[a-z0-9]+\s+){0,3}?[a-z0-9]+\s*,\s*"
                               r"(?:(?:[a-z0-9]+\s+){0,2}?[a-z0-9]+\s*,\s*){0,4}$")
 _LIST_CLAUSE = re.compile(r"\s*(?:(?!(?:is|are|was|were|but|with|has|have|shows?|there)\b)"
-                          r"[a-z0-9]+\b\s*){1,6}$")
+                          r"[a-z0-9]+\b\s*){1,6}(?:(?:is|are|was|were)\s+(?:seen|present|noted|"
+                          r"identified|demonstrated|evident)\s*)?$")
 
 
 def _negated_near(before: str) -> bool:

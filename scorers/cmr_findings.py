@@ -74,7 +74,7 @@ _NEG_AFTER = re.compile(
     r"^[\s:=-]*" + _FILLER + r"{0,4}?"
     r"(?:undetectable|not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|"
     r"noted|shown|detectable|appreciable|apparent|discernible|demonstrable|observed|found|"
-    r"visuali[sz]ed|depicted|suggested|indicated|suspected|"
+    r"visuali[sz]ed|depicted|suggested|indicated|suspected|appreciated|"
     r"typical(?!\s+(?:of|for)\b)|(?:a\s+)?(?:\w+\s+)?feature|favored|supported|"
     r"(?:thought\s+|felt\s+|considered\s+)?(?:to\s+be\s+)?likely)|absent|excluded|"
     r"ruled out|unremarkable|normal|"

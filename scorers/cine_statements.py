@@ -15,13 +15,17 @@ from cardiolens.scorers.report_text import Clauses
 Finding = tuple[str, str]
 
 
-_SUBJECT = re.compile(r"\b(lv|rv|biventricular|ventricles)\b(?!\s+insertion)")
+_SUBJECT = re.compile(r"\b(lv|rv|biventricular|ventricles|(?:both|either|neither) ventricle)\b"
+                      r"(?!\s+insertion)")
 _EF = re.compile(r"\b(?:(lv|rv)\s+)?ef\b(?:\s*\(ef\))?[^0-9%;]{0,30}?(\d{1,3}(?:\.\d+)?)"
                  r"(?:\s*(?:-|to)\s*(\d{1,3}(?:\.\d+)?))?\s*%")
 _EDVI = re.compile(r"\b(?:(lv|rv)\s+)?(?:indexed\s+)?(?:(lv|rv)\s+)?edvi?\b[^0-9;]{0,25}?"
                    r"(?:\d{2,3}(?:\.\d+)?\s*ml\b(?!\s*/)[^0-9;]{0,20}?)?"   # "205 ml (indexed
                    r"(?:(\d{2,3}(?:\.\d+)?)\s*(?:ml\s*/\s*m2?\s*)?(?:to|->)\s*)?"  # "from 130 to
                    r"(\d{2,3}(?:\.\d+)?)\s*ml\s*/\s*m")
+_EDV_ML = re.compile(r"\b(lv|rv)\s+edv\b(?!\s*i\b)[^0-9;/]{0,20}?(\d{2,3}(?:\.\d+)?)\s*ml\b"
+                     r"(?!\s*/)")
+"""An absolute EDV ("LVEDV 301 mL"), read only when the sentence gives no indexed one."""
 _EF_THEN = re.compile(r"\s*(?:to|->)\s*(\d{1,3}(?:\.\d+)?)\s*%")
 _EF_PRIOR = re.compile(r"\s*(?:previously|prior|before|at baseline|on the (?:prior|previous)"
                        r"(?: \w+)?)\s*(?:,|;|and\b|now\b|$)")
@@ -38,14 +42,43 @@ _NORMAL_SIZE = re.compile(
     r"\bnondilated\b|\b(?:normal|regular)\s+(?:in\s+)?(?:\w+\s+){0,3}?(?:size|sized|"
     r"volumes?|dimensions?)\b|\b(?:size|volumes?|dimensions?)\b[\s:]*(?:is\s+|are\s+)?"
     r"(?:normal|within normal limits)\b|\b(?:size|volumes?|dimensions?)\s+and\s+(?:\w+\s+)?"
-    r"function\s+(?:is|are|was|were)\s+(?:normal|within normal limits)\b")
+    r"function\s+(?:(?:is|are|was|were)\s+)?(?:normal|within normal limits)\b|"
+    r"\b(?:size|volumes?|dimensions?)\s+(?:(?:is|are|was|were)\s+)?not\s+(?:increased|enlarged|"
+    r"raised|elevated)\b")
 _SMALL = re.compile(r"\bsmall\b")
-_NEG_NEAR = re.compile(r"\b(?:no|not|without)\s+(?:\w+\s+){0,2}$")
+_NEG_NEAR = re.compile(r"\b(?:no|not|without)\s+(?:(?:evidence|signs?|features?)\s+of\s+)?"
+                       r"(?:\w+\s+){0,2}$|"
+                       r"\b(?:no|without)\s+(?:(?:evidence|signs?|features?)\s+of\s+)?"
+                       r"(?:\w+\s+){1,3}(?:or|nor)\s+(?:\w+\s+){0,2}$|"
+                       r"\bneither\s+(?:\w+\s+){1,4}nor\s+(?:\w+\s+){1,4}$|"
+                       r"\bneither\s+(?:\w+\s+){1,3}$")     # "neither ventricle is dilated"
+# A clause that goes on with a list negated in the clause before ("no LV dilatation,
+# hypertrophy or systolic dysfunction" is split at its comma): the head of the list and its
+# items, each a word or two, up to the comma that starts this clause.
+_NEG_LIST_BEFORE = re.compile(r"\b(?:no|not|without|negative for|free of)\s+"
+                              r"(?:[a-z0-9]+\s+){0,3}?[a-z0-9]+\s*,\s*"
+                              r"(?:(?:[a-z0-9]+\s+){0,2}?[a-z0-9]+\s*,\s*){0,4}$")
+_LIST_CLAUSE = re.compile(r"\s*(?:(?!(?:is|are|was|were|but|with|has|have|shows?|there)\b)"
+                          r"[a-z0-9]+\b\s*){1,6}(?:(?:is|are|was|were)\s+(?:seen|present|noted|"
+                          r"identified|demonstrated|evident)\s*)?$")
 
 
 def _negated_near(before: str) -> bool:
-    """A "no" / "not" / "without" at most two words before (bounded window)."""
+    """A "no" / "not" / "without" at most two words before, or heading a short "or" list
+    ("no hypertrophy or systolic dysfunction"), or "neither ... nor ..." (bounded window)."""
     return bool(_NEG_NEAR.search(before[-60:]))
+
+
+_LIST_ENDS = re.compile(r"(?:[^,;]{0,60},){0,4}?[^,;]{0,60}?\b(?:or|nor)\b")
+"""The list goes on to its "or" / "nor" item: "no LV dilatation, moderately impaired systolic
+function" is two statements, "no LV dilatation, hypertrophy or dysfunction" one list."""
+
+
+def _continues_negated_list(s: str, start: int, end: int) -> bool:
+    """The clause ``s[start:end]`` is an item of a list negated in the clause before."""
+    return bool(_LIST_CLAUSE.match(s, start, end)) and bool(
+        _LIST_ENDS.match(s, start, min(len(s), start + 200))) and bool(
+        _NEG_LIST_BEFORE.search(s, max(0, start - 100), start))
 
 
 _FUNCTION_WORD = re.compile(r"\b(?:function|systolic|ef|contractility|contraction|"
@@ -57,8 +90,15 @@ _FUNCTION_PREDICATE = re.compile(r"\b(?:is|are|was|were|remains?|appears?)\s+(?:
                                  r"(?:impaired|depressed|hypokinetic|preserved)\b")
 _GOES_ON = re.compile(r"\s*(?:(?:and|but)\s+)?(?:is|are|was|were|appears?|remains?)\b")
 """A clause that goes on with the ventricle named before ("not dilated but is impaired")."""
+_RELATIVE = re.compile(r"\b(?:which|that)\s*$")
+"""A clause that goes on from "which": about the site before it ("the mid inferoseptum, which is
+hypokinetic"), not about a ventricle."""
 _REDUCED = re.compile(r"\b(?:impaired|reduced|depressed|decreased|dysfunction|impairment|"
-                      r"poor|poorly|hypokine\w*)\b")
+                      r"poor|poorly)\b|(?:\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+"
+                      r"(?:lv\s+|rv\s+)?|\b(?:is|are|was|were|appears?|remains?)\s+(?:\w+ly\s+)?)"
+                      r"hypokine\w*")
+"""Reduced function; "hypokinesis" only when global or said of the ventricle ("the RV is
+hypokinetic"): "inferior wall hypokinesis with normal RV function" is a regional one."""
 _NORMAL_FN = re.compile(r"\b(?:normal|normally|preserved|good|hyperdynamic|regular|"
                         r"within normal limits)\b")
 _SEVERITY = ((re.compile(r"\bsevere(?:ly)?\b"), V.EF_SEVERE),
@@ -66,10 +106,15 @@ _SEVERITY = ((re.compile(r"\bsevere(?:ly)?\b"), V.EF_SEVERE),
              (re.compile(r"\bmild(?:ly)?\b"), V.EF_MILD))
 _THICKENED = re.compile(r"\b(?:hypertroph\w*|thickened|thickening|lvh)\b")
 _THICK_NORMAL = re.compile(r"\bnormal\s+(?:\w+\s+){0,2}?thickness\b|\bthickness\b[\s:]*"
-                           r"(?:is\s+)?(?:\w+\s+)?normal\b")
+                           r"(?:is\s+)?(?:\w+\s+)?normal\b|\bthickness\s+(?:is|was)\s+not\s+"
+                           r"(?:increased|raised)\b")
+_REST = re.compile(r"\b(?:remaining|other|rest of the|elsewhere)\b")
+"""A statement about the rest of the walls ("the remaining segments are normal in
+thickness"), which does not state the maximal thickness."""
 _THINNED = re.compile(r"\b(?:thinned|thinning|thin)\b")
 _PATTERNS = ((re.compile(r"\bconcentric\b"), V.PATTERN_CONCENTRIC),
-             (re.compile(r"\basymmetric(?:al)?\b|\bseptal hypertroph"), V.PATTERN_SEPTAL),
+             (re.compile(r"\basymmetric(?:al)?\b|\bseptal (?:hypertroph|phenotype|variant|"
+                         r"morphology|predominant)"), V.PATTERN_SEPTAL),
              (re.compile(r"\bapical (?:hypertroph|variant|hcm\b)"), V.PATTERN_APICAL),
              (re.compile(r"\bfocal hypertroph"), V.PATTERN_FOCAL))
 _LIST_GOES_ON = re.compile(r"^\s*(?:(?:and|or|the|walls?|segments?|basal|mid|apical|apex|"
@@ -89,6 +134,11 @@ _SIZE_WORD = re.compile(r"\b(?:size|sized|volumes?|dimensions?|cavity)\b")
 _WHOLE_NORMAL = re.compile(r"\b(?:is|are|appears?)\s+normal\b|"
                            r"^\s*(?:(?:and|with)\s+)?(?:(?:the|an?)\s+)?normal\s+\w+\s*$|"
                            r"^\s*\w+\s*:\s*normal\s*$")
+
+
+_NOT_WHOLE = re.compile(r"\b(?:thick\w*|walls?|myocardium|mass|signal|t1|t2|ecv|motion|"
+                        r"trabecula\w*)\b")
+"""An attribute named: "the LV wall thickness is normal" is not "the LV is normal"."""
 
 
 def _subjects(word: str) -> tuple[str, ...]:
@@ -122,7 +172,7 @@ def _size_value(clause: str, subjects: tuple[str, ...]) -> str | None:
     return None
 
 
-_BOTH = re.compile(r"\blv\s+and\s+rv\b|\brv\s+and\s+lv\b")
+_BOTH = re.compile(r"\b(?:lv|rv)\s+(?:and|or|nor)\s+(?:the\s+)?(?:lv|rv)\b")
 _NEXT_VENTRICLE = re.compile(r"\b(and|with)\s+(?:the\s+|an?\s+)?(?:(?!(?:lv|rv)\b)\w+\s+)?"
                              r"(?=(?:lv|rv)\b)")
 _PREDICATE = re.compile(_DILATED.pattern + "|" + _NORMAL_SIZE.pattern + "|" + _SMALL.pattern
@@ -165,13 +215,18 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
         starts.append(start)
         subjects.append(carried)
         clause = s[start:end]
+        if _continues_negated_list(s, start, end):
+            clause = "no " + clause         # "no LV dilatation, hypertrophy or dysfunction"
         sizey = bool(first) or bool(_SIZE_WORD.search(clause))
         size = _size_value(clause, carried) if sizey and (
             named or not _SIZE_TOPICS.search(clause)) else None
         function = _function_value(clause) if _FUNCTION_WORD.search(clause) or (
-            (named or _GOES_ON.match(clause)) and not _SIZE_WORD.search(clause)
+            (named or (_GOES_ON.match(clause) and not _RELATIVE.search(s, max(0, start - 8),
+                                                                        start)))
+            and not _SIZE_WORD.search(clause)
             and _FUNCTION_PREDICATE.search(clause)) else None
-        if named and size is None and function is None and _WHOLE_NORMAL.search(clause):
+        if named and size is None and function is None and _WHOLE_NORMAL.search(clause) \
+                and not _NOT_WHOLE.search(clause):
             size, function = V.SIZE_NORMAL, V.EF_NORMAL        # "the RV is normal"
         for v in carried:
             if size:
@@ -206,6 +261,12 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
         index = float(m.group(4))      # the later of "from 130 to 96 ml/m2"
         numbers[f"{v}_size"] = V.lv_size_of_index(index) if v == "lv" \
             else V.rv_size_of_index(index)
+    for m in _EDV_ML.finditer(s):
+        slot = f"{m.group(1)}_size"
+        if slot not in numbers:
+            volume = float(m.group(2))
+            numbers[slot] = V.lv_size_of_volume(volume) if m.group(1) == "lv" \
+                else V.rv_size_of_volume(volume)
     found = {(slot, value) for slot, value in (words | numbers).items()}
     if measured is not None:
         measured.update(numbers)
@@ -220,6 +281,8 @@ def _thickness(s: str, clauses: Clauses, measured: set[str] | None = None) -> se
     listing = False
     for start, end in clauses.bounds:
         clause = s[start:end]
+        if _continues_negated_list(s, start, end):
+            clause = "no " + clause
         thick = _THICKENED.search(clause)
         if listing and _LIST_GOES_ON.match(clause):
             thick_clauses.append(clause)
@@ -234,12 +297,13 @@ def _thickness(s: str, clauses: Clauses, measured: set[str] | None = None) -> se
         elif any(float(m.group(1)) >= V.THICKENED_MM for m in _MM.finditer(clause)):
             thick_clauses.append(clause)
             listing = True
-        elif _THICK_NORMAL.search(clause):
+        elif _THICK_NORMAL.search(clause) and not pericardial and not _REST.search(clause):
             value = value or V.THICK_NORMAL
-        elif _THINNED.search(clause):
-            value = value or V.THICK_THINNED
+        elif (thin := _THINNED.search(clause)) and not _negated_near(clause[:thin.start()]):
+            value = value or V.THICK_THINNED        # ("no thinning" states no thickness)
     numbers = [float(m.group(1)) for m in _MM.finditer(s)]
-    if numbers and re.search(r"thick|hypertroph|measur|septum|\bwall\b", s) and \
+    if numbers and re.search(r"thick|hypertroph|measur|septum|\bwall\b|\bh?cm\b|\bmax(?:imal|"
+                             r"imum)?\b", s) and \
             not re.search(r"effusion|pericardi", s):
         value = V.thickness_of_mm(max(numbers))
         if measured is not None:

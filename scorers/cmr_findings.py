@@ -72,7 +72,9 @@ _FILLER = (r"(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|wer
            r"(?:considered|felt|thought|deemed|judged|believed)\s+(?:to\s+be\s+)?)")
 _NEG_AFTER = re.compile(
     r"^[\s:=-]*" + _FILLER + r"{0,4}?"
-    r"(?:not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|noted|shown|"
+    r"(?:undetectable|not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|"
+    r"noted|shown|detectable|appreciable|apparent|discernible|demonstrable|observed|found|"
+    r"visuali[sz]ed|depicted|suggested|indicated|suspected|appreciated|"
     r"typical(?!\s+(?:of|for)\b)|(?:a\s+)?(?:\w+\s+)?feature|favored|supported|"
     r"(?:thought\s+|felt\s+|considered\s+)?(?:to\s+be\s+)?likely)|absent|excluded|"
     r"ruled out|unremarkable|normal|"
@@ -100,6 +102,13 @@ _DISMISSED = re.compile(
 # negation (no ventricle, size or function word in the list)
 _LIST_THEN = re.compile(r"^(?:\s*(?:,|or|and|nor)\s+(?:(?!(?:lv|rv|the|size|function|is|are|"
                         r"was|were)\b)[a-z0-9]+\b\s*){1,2})+")
+# A list of subjects the mention heads, across commas, up to its verb ("X, Y and Z are ...")
+# ("and" with a plural verb, "or" / "nor" with either; no ventricle or "the" among the items:
+# "LGE and the RV is normal" is two statements)
+_ITEM = r"(?:(?!(?:lv|rv|the|size|function|is|are|was|were)\b)[a-z0-9]+\b\s*){1,3}?"
+_SUBJECT_LIST = re.compile(r"(?:\s*,\s*" + _ITEM + r")*\s*,?\s*(?:and\s+" + _ITEM +
+                           r"(?=(?:are|were)\b)|(?:or|nor)\s+" + _ITEM +
+                           r"(?=(?:are|is|were|was)\b))")
 _HEDGE_BEFORE = re.compile(
     r"\?|\b(?:possible|possibly|may|might|could|cannot (?:be )?(?:\w+ly )?excluded?|"
     r"can't (?:be )?(?:\w+ly )?excluded?|(?:does|do|did) not (?:\w+ly )?exclude|"
@@ -109,7 +118,7 @@ _HEDGE_BEFORE = re.compile(
     r"consider\b|not (?:inconsistent|incompatible) with|(?:difficult|hard|impossible|not "
     r"possible) to (?:\w+ly )?(?:exclude|rule out))")
 _HEDGE_AFTER = re.compile(
-    r"^[\s:]*(?:[a-z0-9]+\s+){0,4}?(?:(?:cannot|can't|could not|is not|are not)(?: be)?"
+    r"^[\s:]*(?:[a-z0-9]+\s+){0,8}?(?:(?:cannot|can't|could not|is not|are not)(?: be)?"
     r"(?: \w+ly)? (?:excluded|ruled out)|(?:is|are|was|were) (?:possible|suspected|"
     r"questionable|equivocal|queried)|(?:may|might|could) be (?:present|seen|noted|"
     r"identified)|(?:is|are|remains?|was|were) (?:also |still )?(?:a|an|the) (?:\w+ )?"
@@ -181,6 +190,11 @@ def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
     listed = _LIST_THEN.match(after)
     if listed:
         after = after[listed.end():]
+    else:       # "myocarditis, sarcoidosis and amyloid are not supported": the subject list
+        subject = _SUBJECT_LIST.match(sentence, after_start, min(len(sentence),
+                                                                 after_start + 120))
+        if subject is not None:
+            after = sentence[subject.end():min(len(sentence), subject.end() + 80)]
     if not hedges and (_NEG_AFTER.search(after) or _GONE_AFTER.search(after)
                        or _negated_list(sentence, start, end)):
         return ABSENT
@@ -212,7 +226,12 @@ _DIAGNOSES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
          r"\bicm\b|\bihd\b", V.ETIOLOGY_ISCHEMIC, None),
         (r"\b(?:normal|unremarkable) (?:\w+ ){0,2}?(?:cmr|mri|mr|study|examination|exam|"
          r"scan)\b|"
-         r"\bno (?:(?:significant|other|cardiac|structural|myocardial|valvular|major|or|and)"
+         r"\bno (?:\w+ )?abnormalit(?:y|ies) of (?:the )?(?:cardiac|heart|heart's|myocardial) "
+         r"(?:structure|function)(?: (?:or|and) (?:structure|function))?\b|"
+         r"\b(?:structurally )?normal heart\b(?! (?:size|rate|rhythm|valves?|sounds?|function))|"
+         r"\bno (?:evidence of )?(?:(?:significant|other|cardiac|structural|functional|"
+         r"myocardial|valvular|"
+         r"major|or|and)"
          r" ){0,4}(?:abnormalit(?:y|ies)|pathology)\b"
          r"(?! (?:of|in) )|\bstructurally (?:and functionally )?normal\b|"
          r"\bfunctionally and structurally normal\b|\b(?:study|examination|heart|cmr|scan) "
@@ -225,14 +244,15 @@ _ANY_DIAGNOSIS = re.compile("|".join(p.pattern for p, _, _ in _DIAGNOSES))
 # ------------------------------------------------------------------------ topic mentions
 
 _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
-    ("pericardial", r"\bpericardi(?:al|um)\s+(?:(?!(?:effusions?|fluid|no|with|without)\b)"
+    ("pericardial", r"\bpericardi(?:al|um)\s+(?:(?!(?:effusions?|fluid|no|not|with|without|"
+                    r"does|do|did)\b)"
                     r"\w+\s+){0,2}?(?:lge|enhancement|enhances|enhancing)\b|"
                     r"\b(?:lge|enhancement) of the pericardium\b"),
     ("global_hypo", r"\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+(?:lv\s+)?"
                     r"hypokine\w*"),
     ("lge_weak", r"\blge\s+(?:imaging|images|sequences?)\b"),
     ("lge", r"\blge\b|\bscar(?:s|ring|red)?\b|\bfibrosis\b|\b(?:hyper)?enhancement\b|"
-            r"\benhances\b|\benhancing\b"),
+            r"\benhances?\b|\benhancing\b"),
     ("infarct", r"\binfarct(?:s|ion|ed)?\b"),
     ("edema", r"\bedema(?:tous)?\b|\bt2\s+hyperintens\w*|\b(?:increased|elevated|high|raised)"
               r"\s+(?:native\s+)?(?:t1\s+and\s+)?t2\b"),
@@ -242,8 +262,9 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
                r"\bhypoperfus\w+|\bdefects?\b|\bischemia\b"),
     ("perfusion_weak", r"\bperfusion\b"),
     ("rwma", r"\brwmas?\b|\b(?:hypo|a|dys)kine(?:sis|tic)\b"),
-    ("rwma_weak", r"\bwall motion\b"),
-    ("effusion", r"\b(?<!pleural )effusions?\b"),
+    ("rwma_weak", r"\bwall motion\b|\bregional\s+(?:(?:lv|systolic|wall|myocardial)\s+){0,2}"
+                  r"(?:function|contractility|contraction)\b"),
+    ("effusion", r"\b(?<!pleural )effusions?\b|\bpericardial fluid\b"),
 )))
 _TOPIC_OF = {"pericardial": "pericardial_enhancement", "lge_weak": "lge", "edema_weak": "edema",
              "defect": "perfusion_defect", "perfusion_weak": "perfusion_defect",
@@ -258,6 +279,24 @@ _ABNORMAL_AFTER = re.compile(
 _EXCEPTION = re.compile(r"\b(?:apart from|other than|except(?: for)?|save for|with the "
                         r"exception of)\b")
 _PERICARDIUM_HEADING = re.compile(r"^\s*pericardi(?:um|al)\b[^:]{0,20}:")
+# "The pericardium is of normal thickness and shows no enhancement": the pericardium is the
+# subject and no myocardial word follows, so its enhancement is the pericardium's
+_PERICARDIUM_SUBJECT = re.compile(r"^\s*(?:the\s+)?pericardium\b")
+_MYOCARDIAL = re.compile(r"\b(?:myocardi\w*|lv|rv|septum|septal|walls?|segments?|"
+                         r"ventricles?|biventricular)\b")
+# A finding left open between itself and an artefact ("defect ..., ischaemia versus artefact")
+_OR_ARTIFACT = re.compile(r"\b(?:versus|vs\.?|or)\s+(?:\w+\s+){0,2}?artifacts?\b|"
+                          r"\b(?:possibly|perhaps|(?:may|might|could)\s+(?:be|represent|"
+                          r"reflect))\s+(?:an?\s+)?"
+                          r"(?:\w+\s+)?artifact(?:ual|s)?\b")
+# A clause of the span that opens with a hedge ("LGE in the septum, possibly also involving
+# the RV insertion point"): its sites are uncertain, the rest of the span stands
+_HEDGED_CLAUSE = re.compile(r"\s*(?:(?:and|or|with)\s+)?(?:possibly|perhaps|maybe|"
+                            r"questionably|equivocally|potentially|may|might|could)\b")
+# A regional wall-motion word about the RV ("the RV free wall is hypokinetic"): RV function
+_RV_WALL = re.compile(r"\brv\b(?!\s+insertion)")
+_LV_WORD = re.compile(r"\blv\b|\bseptum\b|\bseptal\b|\bsegments?\b|\binfer\w+|\bantero\w+|"
+                      r"\bapical\b")
 _NORMAL_BEFORE = re.compile(r"\b(?:normal|unremarkable)\s+(?:\w+\s+){0,2}$")
 
 
@@ -283,7 +322,9 @@ def _runs(sentence: str) -> list[tuple[list[_Mention], tuple[int, int]]]:
     topic ("infarct scar", "LGE ... fibrosis") shares one span.
     """
     mentions = []
-    pericardium = _PERICARDIUM_HEADING.match(sentence) is not None
+    pericardium = _PERICARDIUM_HEADING.match(sentence) is not None or (
+        _PERICARDIUM_SUBJECT.match(sentence) is not None
+        and not _MYOCARDIAL.search(sentence))
     for m in _MENTION.finditer(sentence):
         name = m.lastgroup or ""
         if pericardium and name == "lge":       # "Pericardium: no effusion or enhancement"
@@ -372,7 +413,10 @@ def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[
     cut = 0
     for i, mention in enumerate(run):       # windows bounded: linear time
         near = min(span_bounds[1], mention.end + 120)
-        if _DISMISSED.search(s, mention.end, near):
+        if _OR_ARTIFACT.search(s, mention.end, near):
+            if polarities[i] == PRESENT:    # "concerning for ischaemia versus artefact"
+                polarities[i] = UNCERTAIN
+        elif _DISMISSED.search(s, mention.end, near):
             polarities[i] = DENIED          # "focal LGE ..., felt to be artefactual"
         exception = _EXCEPTION.search(s, mention.end, near)
         if polarities[i] == ABSENT and exception is not None and not mention.weak:
@@ -404,8 +448,40 @@ def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[
                 acc.add([(mention.topic, V.ABSENT)], ABSENT)
     if not stated:
         return polarities
-    span = "".join(chars)
     pol = PRESENT if any(p == PRESENT for _, p in stated) else UNCERTAIN
+    if topic == "rwma" and _RV_WALL.search(s, *clauses.at(stated[0][0].start)) and not \
+            _LV_WORD.search(s, *clauses.at(stated[0][0].start)):
+        acc.add([("rv_function", V.FUNCTION_REDUCED)], pol)    # "the RV free wall is akinetic"
+        return polarities
+    hedged_chars = [" "] * len(chars)
+    if pol == PRESENT:
+        own = {clauses.at(m.start) for m, _ in stated}
+        for a, b in clauses.bounds:
+            if (a, b) not in own and span_bounds[0] <= a < span_bounds[1] and \
+                    _HEDGED_CLAUSE.match(s, a, b):
+                lo, hi = a - span_bounds[0], min(b, span_bounds[1]) - span_bounds[0]
+                hedged_chars[lo:hi] = chars[lo:hi]
+                chars[lo:hi] = " " * (hi - lo)
+    span = "".join(chars)
+    if pol == PRESENT and "".join(hedged_chars).strip():
+        main = _Collector()
+        _qualify(s, topic, stated, span, span_bounds, main, pol, implied)
+        _qualify(s, topic, stated, "".join(hedged_chars), span_bounds, acc, UNCERTAIN,
+                 implied, main.found)
+    _qualify(s, topic, stated, span, span_bounds, acc, pol, implied)
+    return polarities
+
+
+def _qualify(s: str, topic: str, stated: list[tuple[_Mention, str]], span: str,
+             span_bounds: tuple[int, int], acc: _Collector, pol: str, implied: bool,
+             known: Extraction | None = None) -> None:
+    """The findings of a run's span: the topic and its sites and qualifiers; with ``known``,
+    only those not already in it (the sites of a hedged clause)."""
+    if known is not None:
+        inner = _Collector()
+        _qualify(s, topic, stated, span, span_bounds, inner, pol, implied)
+        acc.add({f for f in inner.found if f not in known}, pol)
+        return
     if topic == "lge":
         found = {("lge", V.PRESENT)} | _lesion("lge", span)
         found |= territories(span, "lge_territory")
@@ -445,7 +521,6 @@ def _read_run(s: str, clauses: Clauses, run: list[_Mention], span_bounds: tuple[
                     for m in re.finditer(r"\b(?:moderate|large|significant|sizeable|big|"
                                          r"massive)\b", span))
         acc.add([("effusion", V.EFFUSION_LARGE if large else V.EFFUSION_SMALL)], pol)
-    return polarities
 
 
 # ---------------------------------------------------------------------------- sentences

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from cardiolens.data import vocabulary as opt
 from cardiolens.data.cutoffs import (
+    LV_EDV_DILATED,
     LV_EDV_INDEX_DILATED,
     LV_EDV_INDEX_SMALL,
+    LV_EDV_SMALL,
+    RV_EDV_DILATED,
     RV_EDV_INDEX_DILATED,
     RV_EF_REDUCED,
     THICKENED_MM,
@@ -89,6 +92,16 @@ def lv_size_of_index(ml_per_m2: float) -> str:
 
 def rv_size_of_index(ml_per_m2: float) -> str:
     return SIZE_DILATED if ml_per_m2 > RV_EDV_INDEX_DILATED else SIZE_NORMAL
+
+
+def lv_size_of_volume(ml: float) -> str:
+    """LV size from an absolute EDV (ml), the cut-offs used when the body size is unknown."""
+    return SIZE_DILATED if ml > LV_EDV_DILATED else SIZE_SMALL if ml < LV_EDV_SMALL \
+        else SIZE_NORMAL
+
+
+def rv_size_of_volume(ml: float) -> str:
+    return SIZE_DILATED if ml > RV_EDV_DILATED else SIZE_NORMAL
 
 
 def rv_function_of_ef(ef_percent: float) -> str:

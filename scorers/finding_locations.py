@@ -31,8 +31,11 @@ BASAL, MID, APICAL, APEX = V.LEVEL_NAMES
 _LEVEL = re.compile(r"\b(basal|base|mid|apical|apically|apex)\b")
 _LEVELS = {"basal": BASAL, "base": BASAL, "mid": MID, "apical": APICAL, "apically": APICAL,
            "apex": APEX}
-_ALL = re.compile(r"\ball (?:(\w+) )?(?:segments|walls)\b|\bcircumferential(?:ly)?\b")
-_SEG_LIST = re.compile(r"\bsegments?\s+(\d{1,2}(?:\s*(?:-|to)\s*\d{1,2})?"
+_ALL = re.compile(r"\ball (?:(\w+) )?(?:segments|walls)\b(?![^.;]{0,60}?\b(?:except|apart from|"
+                  r"other than|save for|with the exception)\b)|\bcircumferential(?:ly)?\b")
+"""Every wall, not when followed by an exception ("all segments contract normally except
+the apical inferior segment": only the exception is a site)."""
+_SEG_LIST = re.compile(r"\bsegments?\s*:?\s*(\d{1,2}(?:\s*(?:-|to)\s*\d{1,2})?"
                        r"(?:\s*(?:,|and|&|\+|or)\s*\d{1,2}(?:\s*(?:-|to)\s*\d{1,2})?)*)")
 _SEG_ITEM = re.compile(r"(\d{1,2})(?:\s*(?:-|to)\s*(\d{1,2}))?")
 
@@ -124,7 +127,26 @@ _TRANSMURALITY = (
 )
 
 
+# One percentage of the wall ("transmurality about 20%", "40% of wall thickness")
+_TRANSMURAL_PERCENT = re.compile(
+    r"\b(?:transmurality|transmural extent|extent)\b[^0-9%;]{0,25}?(\d{1,3})\s*%|"
+    r"\b(\d{1,3})\s*%\s*(?:of\s+(?:the\s+)?(?:lv\s+)?(?:wall|myocardial)\s+thickness|"
+    r"transmural(?:ity)?\b|wall thickness)")
+
+
 def transmurality(sentence: str) -> str | None:
-    if not re.search(r"transmural|\bextent\b", sentence):
+    if not re.search(r"transmural|\bextent\b|\bthickness\b", sentence):
         return None
-    return next((band for pattern, band in _TRANSMURALITY if pattern.search(sentence)), None)
+    band = next((band for pattern, band in _TRANSMURALITY if pattern.search(sentence)), None)
+    if band is not None:
+        return band
+    m = _TRANSMURAL_PERCENT.search(sentence)
+    if m is None:
+        return None
+    at = m.start(1) if m.group(1) else m.start(2)
+    if re.search(r"(?:<|>|less than|more than|greater than|under|over|up to|below|above)\s*=?\s*$",
+                 sentence[max(0, at - 15):at]):
+        return None             # "less than 50% of the wall": not a band
+    percent = int(m.group(1) or m.group(2))
+    return None if percent > 100 else V.TRANS_25 if percent <= 25 else V.TRANS_50 \
+        if percent <= 50 else V.TRANS_75 if percent <= 75 else V.TRANS_100

@@ -38,6 +38,8 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"\binterventricular septum\b", "septum"), (r"\bseptal wall\b", "septum"),
     # short tokens
     (r"\bleft ventric(?:le|ular)\b", "lv"), (r"\bright ventric(?:le|ular)\b", "rv"),
+    (r"\bleft( (?:and|or|nor) (?:the )?)rv\b", r"lv\1rv"),     # "left and right ventricular"
+    (r"\bsubendocardium\b", "subendocardial"), (r"\bsubepicardium\b", "subepicardial"),
     (r"\blv(ef|edvi?|esvi?)\b", r"lv \1"), (r"\brv(ef|edvi?|esvi?)\b", r"rv \1"),
     (r"\bejection fraction\b", "ef"),
     (r"\bend diastolic volume(?: index(?:ed)?| indexed)?\b", "edv"),
@@ -64,14 +66,39 @@ def _cm_to_mm(match: re.Match[str]) -> str:
     """"1.8 cm" -> "18 mm" (lengths only: not cm2, cm/s)."""
     return f"{float(match.group(1)) * 10:g} mm"
 
-_SENTENCE = re.compile(r"(?<=[.;!?])\s+|\n+")
+_SENTENCE = re.compile(r"(?<=[.;!?])(?<!\bapprox\.)(?<!\bca\.)(?<!\bvs\.)(?<!\bincl\.)"
+                       r"(?<!\bmax\.)(?<!\be\.g\.)(?<!\bi\.e\.)\s+|\n+")
+"""Sentence ends; not after an abbreviation ("approx. 18%", "vs. artefact")."""
+# A field of a structured line ("LGE: present; layer: subendocardial; segments 5, 6") stays
+# in the sentence of its heading.
+_HEADED = re.compile(r"(?:lge|scar|edema|t2|stir|perfusion|wall motion|rwma)\b[^:;]{0,30}:")
+_FIELD = re.compile(r"(?:pattern|layer|location|segments?|transmurality|transmural extent|"
+                    r"extent|distribution|territory|walls?|levels?|depth|severity)\b")
+_UNITS = {w: i for i, w in enumerate(("one", "two", "three", "four", "five", "six", "seven",
+                                      "eight", "nine"), 1)}
+_TENS = {w: 10 * i for i, w in enumerate(("twenty", "thirty", "forty", "fifty", "sixty",
+                                          "seventy", "eighty", "ninety"), 2)}
+_TEENS = {w: i for i, w in enumerate(("ten", "eleven", "twelve", "thirteen", "fourteen",
+                                      "fifteen", "sixteen", "seventeen", "eighteen",
+                                      "nineteen"), 10)}
+_NUMBER_WORDS = re.compile(r"\b(?:(" + "|".join(_TENS) + r")(?:[- ](" + "|".join(_UNITS)
+                           + r"))?|(" + "|".join(_TEENS) + r"))\b")
+
+
+def _number(match: re.Match[str]) -> str:
+    """"forty-four" -> "44" (tens with their units, and ten to nineteen)."""
+    if match.group(3):
+        return str(_TEENS[match.group(3)])
+    return str(_TENS[match.group(1)] + _UNITS.get(match.group(2) or "", 0))
+
 _CLAUSE = re.compile(r"[,;()]|\b(?:but|however|although|though|whereas|while|except|"
                      r"apart from|other than|save for|which)\b")
 
 
 def normalise(text: str) -> str:
     """Lower-case text with spelling, hyphenation and common phrases folded (see module)."""
-    out = _CM.sub(_cm_to_mm, text.translate(_CHARS).lower())
+    out = _NUMBER_WORDS.sub(_number, text.translate(_CHARS).lower())
+    out = _CM.sub(_cm_to_mm, out)
     for pattern, replacement in _COMPILED:
         out = pattern.sub(replacement, out)
     return out
@@ -79,7 +106,14 @@ def normalise(text: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """Normalised sentences (split at . ; ! ? and line breaks)."""
-    return [s.strip(" .") for s in _SENTENCE.split(normalise(text)) if s.strip(" .")]
+    out: list[list[str]] = []       # a sentence and the fields joined to it
+    for s in _SENTENCE.split(normalise(text)):
+        s = s.strip(" .")
+        if out and _FIELD.match(s) and _HEADED.match(out[-1][0]) and out[-1][-1].endswith(";"):
+            out[-1].append(s)
+        elif s:
+            out.append([s])
+    return [" ".join(parts) for parts in out]
 
 
 class Clauses:

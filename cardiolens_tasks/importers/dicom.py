@@ -18,7 +18,8 @@ orientation disagrees is refused); images exported twice are dropped; a slice ac
 twice keeps one whole acquisition, the latest; of several series of one kind the one with
 the most slice locations (then images, then matrix) that stacks and passes the geometry
 check is kept. A stack is refused, with one line naming the files, when its images differ
-in PixelSpacing, SliceThickness or matrix, a slice has another number of frames, or a gap
+in PixelSpacing or matrix (a single slice: SliceThickness) by more than float noise, a slice
+has another number of frames, or a gap
 shows a missing slice. A header value that does not convert, or converts to no geometry
 (PixelSpacing <= 0, an ImageOrientationPatient that is not orthonormal), skips the series
 of its image (never assembled with a gap), named with the file, tag and value.
@@ -237,34 +238,57 @@ def _drop_identical(series: SeriesFiles, by_position: dict[float, list[Image]],
 
 
 def _one_value(series: SeriesFiles, images: list[Image], what: str,
-               value: Callable[[Any], Any], unit: str) -> None:
-    """Raise, naming the odd files, when the images of a stack differ in ``what``: one
-    value is stored for the whole stack (the first file's would be wrong for the rest)."""
-    groups: dict[Any, list[Path]] = {}
+               value: Callable[[Any], tuple[float, ...] | None], unit: str,
+               exact: bool = False) -> None:
+    """Raise, naming the odd files, when the images of a stack differ in ``what`` (by more
+    than float noise, :func:`_same`, unless ``exact``): one value is stored for the whole stack (the first
+    file's would be wrong for the rest)."""
+    groups: list[tuple[tuple[float, ...] | None, list[Path]]] = []
     for _, _, path, h in images:
-        groups.setdefault(value(h), []).append(path)
+        v = value(h)
+        for reference, paths in groups:
+            if reference == v if exact else _same(reference, v):
+                paths.append(path)
+                break
+        else:
+            groups.append((v, [path]))
     if len(groups) < 2:
         return
-    ordered = sorted(groups.items(), key=lambda g: -len(g[1]))
+    ordered = sorted(groups, key=lambda g: -len(g[1]))
     usual, odd = ordered[0], ordered[1:]
     raise CardiolensError(
-        f"{series.label}: {what} differs within the stack: {usual[0]}{unit} in "
+        f"{series.label}: {what} differs within the stack: {_text(usual[0])}{unit} in "
         f"{len(usual[1])} file(s), "
-        + ", ".join(f"{v}{unit} in {file_names(paths)}" for v, paths in odd)
+        + ", ".join(f"{_text(v)}{unit} in {file_names(paths)}" for v, paths in odd)
         + f"; not assembled (one {what} is stored per stack)")
 
 
-def _spacing_text(h: Any) -> str:
-    return " x ".join(f"{float(v):g}" for v in h.PixelSpacing)
+SAME_REL = 1e-3      # header values within this share (or SAME_ABS) are one value (float noise:
+SAME_ABS = 1e-3      # "1.367198" / "1.367188", "9.99999" / "10", "0.78125" / "0.7813")
 
 
-def _thickness_text(h: Any) -> str:
+def _same(a: tuple[float, ...] | None, b: tuple[float, ...] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(
+        abs(x - y) <= max(SAME_ABS, SAME_REL * max(abs(x), abs(y))) for x, y in zip(a, b))
+
+
+def _text(value: tuple[float, ...] | None) -> str:
+    return "none" if value is None else " x ".join(f"{v:g}" for v in value)
+
+
+def _spacing(h: Any) -> tuple[float, ...]:
+    return tuple(float(v) for v in h.PixelSpacing)
+
+
+def _thickness(h: Any) -> tuple[float, ...] | None:
     value = getattr(h, "SliceThickness", None)
-    return "none" if value in (None, "") else f"{float(value):g}"
+    return None if value in (None, "") else (float(value),)
 
 
-def _matrix_text(h: Any) -> str:
-    return f"{int(getattr(h, 'Rows', 0) or 0)} x {int(getattr(h, 'Columns', 0) or 0)}"
+def _matrix(h: Any) -> tuple[float, ...]:
+    return (int(getattr(h, "Rows", 0) or 0), int(getattr(h, "Columns", 0) or 0))
 
 
 def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, float, float],
@@ -284,10 +308,11 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
     _drop_identical(series, by_position, notes)
     _latest_per_position(series, by_position, notes)
     kept = [e for images in by_position.values() for e in images]
-    _one_value(series, kept, "PixelSpacing", _spacing_text, " mm")
-    _one_value(series, kept, "SliceThickness", _thickness_text, " mm")
-    _one_value(series, kept, "matrix (Rows x Columns)", _matrix_text, "")
+    _one_value(series, kept, "PixelSpacing", _spacing, " mm")
+    _one_value(series, kept, "matrix (Rows x Columns)", _matrix, "", exact=True)
     positions = sorted(by_position)
+    if len(positions) == 1:      # a stack's slice spacing comes from the positions
+        _one_value(series, kept, "SliceThickness", _thickness, " mm")
     frames = len(by_position[positions[0]])
     first, _ = _pixels(kept[0][2], series.label)
     shape = first.shape

@@ -241,8 +241,8 @@ def _one_value(series: SeriesFiles, images: list[Image], what: str,
                value: Callable[[Any], tuple[float, ...] | None], unit: str,
                exact: bool = False) -> None:
     """Raise, naming the odd files, when the images of a stack differ in ``what`` (by more
-    than float noise, :func:`_same`, unless ``exact``): one value is stored for the whole stack (the first
-    file's would be wrong for the rest)."""
+    than float noise, :func:`_same`, unless ``exact``): one value is stored for the whole
+    stack (the first file's would be wrong for the rest)."""
     groups: list[tuple[tuple[float, ...] | None, list[Path]]] = []
     for _, _, path, h in images:
         v = value(h)
@@ -270,8 +270,8 @@ SAME_ABS = 1e-3      # "1.367198" / "1.367188", "9.99999" / "10", "0.78125" / "0
 def _same(a: tuple[float, ...] | None, b: tuple[float, ...] | None) -> bool:
     if a is None or b is None:
         return a is b
-    return len(a) == len(b) and all(
-        abs(x - y) <= max(SAME_ABS, SAME_REL * max(abs(x), abs(y))) for x, y in zip(a, b))
+    return len(a) == len(b) and all(abs(x - y) <= max(SAME_ABS, SAME_REL * max(abs(x), abs(y)))
+                                    for x, y in zip(a, b, strict=True))
 
 
 def _text(value: tuple[float, ...] | None) -> str:

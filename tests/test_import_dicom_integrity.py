@@ -16,7 +16,7 @@ import pytest
 
 pydicom = pytest.importorskip("pydicom")
 from pydicom.uid import generate_uid  # noqa: E402
-from test_import_dicom import AXES, CANONICAL, LAX_I, LAX_J, file_no, write_image  # noqa: E402
+from test_import_dicom import AXES, CANONICAL, LAX_I, LAX_J, LPS, file_no, write_image  # noqa: E402
 
 from cardiolens.cli import main  # noqa: E402
 from cardiolens.data.dataset import read_dataset  # noqa: E402
@@ -220,6 +220,23 @@ def test_slice_thickness_is_checked_only_for_a_single_slice(
     line = only(lines, "differs within the stack")
     assert "SliceThickness differs within the stack: 8 mm in 3 file(s), 6 mm in files" in line
     assert line.endswith("not assembled (one SliceThickness is stored per stack)")
+
+
+def test_positions_jittered_across_a_rounding_boundary_are_one_slice(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The middle slice at 8.05 mm, its frames alternately 1e-4 mm above and below (float
+    noise in the export): one slice of five frames, not two slices of two and three."""
+    src = tmp_path / "dicom"
+    files = cine(src, generate_uid(), generate_uid(), 3, slices=3, depths=[0.05, 8.05, 16.05])
+    for f, path in enumerate(files[1]):
+        depth = 8.05 + (1e-4 if f % 2 else -1e-4)
+        edit(path, ImagePositionPatient=[f"{v:.6f}" for v in depth * AXES[:, 2] * LPS])
+    lines, out = run(src, tmp_path, capsys)
+    assert not [x for x in lines if "unequal frames" in x], lines
+    frames = stored(out)
+    assert frames.shape[2:] == (3, 5)
+    for f in range(5):
+        np.testing.assert_array_equal(frames[:, :, 1, f], CANONICAL + 1000 + 10 * f)
 
 
 def file_names_of(src: Path, paths: list[Path]) -> str:

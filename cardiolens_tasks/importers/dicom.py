@@ -57,8 +57,8 @@ from cardiolens.importers.dicom_classify import (
     classify_study,
     file_name,
     file_names,
-    position_along,
     seconds,
+    slice_positions,
 )
 from cardiolens.importers.dicom_values import bad_values, drop_labels
 
@@ -300,10 +300,11 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
     notes: list[str] = []
     headers = [h for _, h in series.files]
     by_position: dict[float, list[Image]] = {}
-    for path, h in series.files:
+    for (path, h), position in zip(series.files, slice_positions(headers, headers[0]),
+                                   strict=True):
         key = (float(getattr(h, "TriggerTime", 0) or 0) if kind.sequence == "cine"
                else seconds(h))
-        by_position.setdefault(position_along(h, headers[0]), []).append(
+        by_position.setdefault(position, []).append(
             (key, int(getattr(h, "InstanceNumber", 0) or 0), path, h))
     _drop_identical(series, by_position, notes)
     _latest_per_position(series, by_position, notes)
@@ -373,7 +374,7 @@ def _size(series: SeriesFiles) -> tuple[int, int, int]:
 
 def _locations(series: SeriesFiles) -> int:
     first = series.files[0][1]
-    return len({position_along(h, first) for _, h in series.files})
+    return len(set(slice_positions([h for _, h in series.files], first)))
 
 
 def _size_text(series: SeriesFiles) -> str:

@@ -245,9 +245,37 @@ def _normal(header: Any) -> np.ndarray:
 
 
 def position_along(header: Any, reference: Any) -> float:
-    """Position (mm) of an image along the reference image's slice normal."""
-    return round(float(np.dot(_normal(reference),
-                              [float(v) for v in header.ImagePositionPatient])), 1)
+    """Position (mm) of an image along the reference image's slice normal (unrounded: see
+    :func:`slice_positions` for the slice each image belongs to)."""
+    return float(np.dot(_normal(reference), [float(v) for v in header.ImagePositionPatient]))
+
+
+POSITION_SHARE = 0.1     # images within this share of the median slice gap are one slice,
+POSITION_MAX_MM = 0.5    # at most this far apart (export float noise, never a real gap)
+POSITION_MIN_MM = 0.01   # and always when this close
+
+
+def slice_positions(headers: Sequence[Any], reference: Any) -> list[float]:
+    """Each image's slice position (mm along the reference's normal): positions are
+    clustered, not rounded (positions jittered by 1e-4 mm across a rounding boundary are
+    one slice). A slice starts where a position lies more than the tolerance (POSITION_SHARE
+    of the median gap between distinct positions, within POSITION_MIN_MM..POSITION_MAX_MM)
+    beyond the first position of the slice below; each image gets its slice's mean
+    position, to 0.01 mm."""
+    raw = [position_along(h, reference) for h in headers]
+    values = sorted(raw)
+    gaps = np.diff(values)
+    gaps = gaps[gaps > POSITION_MIN_MM]
+    share = POSITION_SHARE * float(np.median(gaps)) if gaps.size else POSITION_MAX_MM
+    tolerance = min(POSITION_MAX_MM, max(POSITION_MIN_MM, share))
+    slices: list[list[float]] = []
+    for v in values:
+        if slices and v - slices[-1][0] <= tolerance:
+            slices[-1].append(v)
+        else:
+            slices.append([v])
+    where = {v: round(float(np.mean(members)), 2) for members in slices for v in members}
+    return [where[v] for v in raw]
 
 
 def seconds(header: Any) -> float:
@@ -275,8 +303,8 @@ def facts(series: SeriesFiles) -> Facts:
     headers = [h for _, h in series.files]
     first = headers[0]
     by_location: dict[float, list[Any]] = {}
-    for h in headers:
-        by_location.setdefault(position_along(h, first), []).append(h)
+    for h, position in zip(headers, slice_positions(headers, first), strict=True):
+        by_location.setdefault(position, []).append(h)
     per_location = max(len(v) for v in by_location.values())
     spans = [np.ptp([_float(h, "TriggerTime") or 0.0 for h in group])
              for group in by_location.values()]
@@ -423,7 +451,7 @@ def _slice_key(series: SeriesFiles) -> tuple[Any, ...] | None:
     """What single-location series must share to be slices of one stack."""
     headers = [h for _, h in series.files]
     first = headers[0]
-    if len({position_along(h, first) for h in headers}) != 1:
+    if len(set(slice_positions(headers, first))) != 1:
         return None
     return (_rounded_iop(first), int(getattr(first, "Rows", 0) or 0),
             int(getattr(first, "Columns", 0) or 0), len(headers),
@@ -578,8 +606,9 @@ def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles]
             continue
         first = members[0].files[0][1]
         by_position: dict[float, list[SeriesFiles]] = {}
-        for m in members:
-            by_position.setdefault(position_along(m.files[0][1], first), []).append(m)
+        where = slice_positions([m.files[0][1] for m in members], first)
+        for m, position in zip(members, where, strict=True):
+            by_position.setdefault(position, []).append(m)
         if len(by_position) < 2:
             out += members
             continue

@@ -272,6 +272,30 @@ def test_a_slice_with_a_disagreeing_orientation_refuses_the_stack(
         assert not (out / "studies.jsonl").exists()
 
 
+def test_slices_one_series_each_with_orientation_noise_are_joined(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One series per slice, the last slice's orientation turned 2e-4 rad in its plane (float
+    noise: one ImageOrientationPatient value crosses a 0.01 rounding boundary, 0.43507 to
+    0.43494): the slices are joined into one stack, not refused as disagreeing."""
+    src = tmp_path / "dicom"
+    study = generate_uid()
+    files: dict[int, list[Path]] = {}
+    for s in range(3):
+        files |= {s: cine(src, study, generate_uid(), 3 + s, slices=1, depths=[8.0 * s],
+                          prefix=f"S{s}_")[0]}
+    turn = 2e-4
+    for path in files[2]:
+        iop = np.asarray([float(v) for v in pydicom.dcmread(path).ImageOrientationPatient])
+        row = iop[:3] * np.cos(turn) + iop[3:] * np.sin(turn)
+        column = iop[3:] * np.cos(turn) - iop[:3] * np.sin(turn)
+        assert round(column[1], 2) != round(iop[4], 2)        # the case the test is about
+        edit(path, ImageOrientationPatient=[f"{v:.7f}" for v in (*row, *column)])
+    lines, out = run(src, tmp_path, capsys)
+    assert not [x for x in lines if "not joined" in x or "disagree" in x], lines
+    frames = stored(out)
+    assert frames.shape[2:] == (3, 5)
+
+
 def test_a_missing_slice_refuses_the_stack(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """Slices at 0, 8, 24, 32 mm: the one at 16 mm is missing. Stored with the median gap the

@@ -439,21 +439,37 @@ def lax_view_from_stack(plane_normal_ras: np.ndarray, stack_normal_ras: np.ndarr
     return (view if distance[view] <= LAX_VIEW_MAX_DEG else None), angle
 
 
-def _rounded_iop(header: Any) -> tuple[float, ...] | None:
-    """ImageOrientationPatient to 0.01; None when it does not convert."""
+def _orientation(header: Any, seen: list[tuple[float, ...]]) -> tuple[float, ...] | None:
+    """The ImageOrientationPatient of ``seen`` within MAX_IOP_DEG (row and column direction)
+    of the header's, else the header's own (added to ``seen``): orientations that differ by
+    float noise are one; None when it does not convert."""
     try:
-        return tuple(round(float(v), 2) for v in header.ImageOrientationPatient)
+        iop = tuple(float(v) for v in header.ImageOrientationPatient)
     except (AttributeError, TypeError, ValueError):
         return None
+    if len(iop) != 6:
+        return None
+    match = next((ref for ref in seen if _same_orientation(iop, ref)), None)
+    if match is None:
+        seen.append(iop)
+        match = iop
+    return match
 
 
-def _slice_key(series: SeriesFiles) -> tuple[Any, ...] | None:
-    """What single-location series must share to be slices of one stack."""
+def _same_orientation(a: Sequence[float], b: Sequence[float]) -> bool:
+    x, y = np.asarray(a, float), np.asarray(b, float)
+    return (_angle_deg(x[:3], y[:3]) <= MAX_IOP_DEG
+            and _angle_deg(x[3:], y[3:]) <= MAX_IOP_DEG)
+
+
+def _slice_key(series: SeriesFiles, seen: list[tuple[float, ...]]) -> tuple[Any, ...] | None:
+    """What single-location series must share to be slices of one stack (the orientation
+    within MAX_IOP_DEG: ``seen`` holds the orientations met so far)."""
     headers = [h for _, h in series.files]
     first = headers[0]
     if len(set(slice_positions(headers, first))) != 1:
         return None
-    return (_rounded_iop(first), int(getattr(first, "Rows", 0) or 0),
+    return (_orientation(first, seen), int(getattr(first, "Rows", 0) or 0),
             int(getattr(first, "Columns", 0) or 0), len(headers),
             round(_float(first, "EchoTime") or 0.0, 1),
             round(_float(first, "InversionTime") or 0.0), re.sub(r"\d+", "#", series.description))
@@ -582,13 +598,14 @@ def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles]
     neither joined nor kept slice by slice (a stack with a hidden gap), and noted."""
     missing = [(_matrix_count_text(getattr(s.files[0][1], "Rows", 0),
                                    getattr(s.files[0][1], "Columns", 0), len(s.files),
-                                   s.description), _rounded_iop(s.files[0][1]), s.label)
+                                   s.description), _orientation(s.files[0][1], []), s.label)
                for s in left_out if s.files]
+    seen: list[tuple[float, ...]] = []
     groups: dict[tuple[Any, ...], list[SeriesFiles]] = {}
     out: list[SeriesFiles] = []
     notes: list[str] = []
     for series in series_list:
-        key = _slice_key(series)
+        key = _slice_key(series, seen)
         if key is None:
             out.append(series)
         else:
@@ -598,7 +615,8 @@ def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles]
     for key, members in groups.items():
         signature = _matrix_count_text(key[1], key[2], key[3], members[0].description)
         gap = next((label for other, iop, label in missing
-                    if other == signature and iop in (None, key[0])), None)
+                    if other == signature and (iop is None or (
+                        key[0] is not None and _same_orientation(iop, key[0])))), None)
         if gap is not None and len(members) > 1:
             notes.append(f"{', '.join(m.label for m in members)} not joined into a stack: "
                          f"{gap}, left out for a bad header value, may be one of its slices; "

@@ -296,6 +296,26 @@ def test_slices_one_series_each_with_orientation_noise_are_joined(
     assert frames.shape[2:] == (3, 5)
 
 
+@pytest.mark.parametrize(("last", "refused"), [(28.8, False), (31.2, True)])
+def test_a_gap_short_of_a_missing_slice_is_stored_as_uneven(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], last: float, refused: bool) -> None:
+    """Gaps 8, 8 and 12.8 mm (1.6 times the median: the last slice planned further out) are
+    stored with the median and the uneven-gaps line; 15.2 mm (1.9 times, at or above 1.8) is
+    refused as a missing slice."""
+    src = tmp_path / "dicom"
+    cine(src, generate_uid(), generate_uid(), 3, slices=4, depths=[0.0, 8.0, 16.0, last])
+    lines, out = run(src, tmp_path, capsys)
+    if refused:
+        line = only(lines, "a slice is missing")
+        assert "15.2 mm between" in line and "1.9 times the usual 8 mm; not assembled" in line
+        assert not (out / "studies.jsonl").exists()
+    else:
+        assert not [x for x in lines if "a slice is missing" in x], lines
+        assert "series 3: uneven slice gaps 8-12.8 mm; stored with the median 8 mm" in only(
+            lines, "uneven slice gaps")
+        assert stored(out).shape[2:] == (4, 5)
+
+
 def test_a_missing_slice_refuses_the_stack(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """Slices at 0, 8, 24, 32 mm: the one at 16 mm is missing. Stored with the median gap the

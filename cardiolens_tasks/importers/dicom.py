@@ -20,7 +20,7 @@ the most slice locations (then images, then matrix) that stacks and passes the g
 check is kept. A stack is refused, with one line naming the files, when its images differ
 in PixelSpacing or matrix (a single slice: SliceThickness) by more than float noise, a slice
 has another number of frames, or a gap
-shows a missing slice. A header value that does not convert, or converts to no geometry
+shows a missing slice (1.8 times the median gap or more). A header value that does not convert, or converts to no geometry
 (PixelSpacing <= 0, an ImageOrientationPatient that is not orthonormal), skips the series
 of its image (never assembled with a gap), named with the file, tag and value.
 
@@ -133,7 +133,8 @@ def _pixels(path: Path, series: str) -> tuple[np.ndarray, Any]:
 
 
 UNEVEN_GAP = 0.1     # slice gaps varying by more than this share of the gap are reported
-MISSING_GAP = 1.5    # a gap this many times the median one: a slice is missing
+MISSING_GAP = 1.8    # a gap this many times the median one or more: a slice is missing (one
+#                      missing slice makes about 2x; 1.6x is a re-planned slice, stored)
 
 Image = tuple[float, int, Path, Any]
 """(trigger or acquisition time, InstanceNumber, file, header) of one image of a stack."""
@@ -335,7 +336,7 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
         gaps = np.diff(positions)
         gap = float(np.median(gaps))
         wide = int(np.argmax(gaps))
-        if float(gaps[wide]) > MISSING_GAP * abs(gap):
+        if float(gaps[wide]) >= MISSING_GAP * abs(gap):
             below, above = by_position[positions[wide]], by_position[positions[wide + 1]]
             raise CardiolensError(
                 f"{series.label}: a slice is missing: {float(gaps[wide]):g} mm between the "

@@ -20,8 +20,9 @@ the most slice locations (then images, then matrix) that stacks and passes the g
 check is kept. A stack is refused, with one line naming the files, when its images differ
 in PixelSpacing or matrix (a single slice: SliceThickness) by more than float noise, a slice
 has another number of frames, or a gap shows a missing slice (1.8 times the median gap or
-more). A header value that does not convert, or converts to no geometry (PixelSpacing <= 0, an ImageOrientationPatient that is not orthonormal), skips the series
-of its image (never assembled with a gap), named with the file, tag and value.
+more). A header value that does not convert, or converts to no geometry (PixelSpacing <= 0,
+an ImageOrientationPatient that is not orthonormal), skips the series of its image (never
+assembled with a gap), named with the file, tag and value.
 
 **No PHI on the console either.** Files are "file N" (their number under SRC in
 :func:`source_files` order; paths relative to SRC only with ``show_paths``), series their

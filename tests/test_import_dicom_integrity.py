@@ -95,6 +95,24 @@ def test_a_single_slice_real_time_cine_does_not_replace_the_stack(
     assert frames.shape[2:] == (3, 5)
 
 
+def test_series_sharing_a_series_number_are_told_apart(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A stack and a one-slice real-time cine both numbered 3: the line names them "series
+    3 (1st)" and "series 3 (2nd)" (in the order of their first file), not "series 3" twice."""
+    src = tmp_path / "dicom"
+    study = generate_uid()
+    cine(src, study, generate_uid(), 3)
+    realtime = generate_uid()
+    for k in range(40):
+        write_image(src / f"R{k:03d}", study, realtime, 3, "", SAX, 8.0 * AXES[:, 2], 7,
+                    instance=k + 1, trigger=40.0 + 50.0 * (k % 16), acquired=10.0 + 0.05 * k)
+    lines, out = run(src, tmp_path, capsys)
+    line = only(lines, "is a second cine_sax")
+    assert ("series 3 (2nd) (1 location(s) x 40 image(s)) is a second cine_sax; kept series "
+            "3 (1st) (3 location(s) x 15 image(s))") in line
+    assert stored(out).shape[2:] == (3, 5)
+
+
 def test_exact_duplicates_are_dropped_with_one_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Two files copied (same SOPInstanceUID) and one image written again with a new UID

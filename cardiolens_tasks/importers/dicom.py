@@ -22,11 +22,12 @@ in PixelSpacing or matrix (a single slice: SliceThickness) by more than float no
 has another number of frames, or a gap shows a missing slice (1.8 times the median gap or
 more). A header value that does not convert, or converts to no geometry (PixelSpacing <= 0,
 an ImageOrientationPatient that is not orthonormal), skips the series of its image (never
-assembled with a gap), named with the file, tag and value.
+assembled with a gap), named with the file and tag (the value only with ``show_paths``).
 
 **No PHI on the console either.** Files are "file N" (their number under SRC in
 :func:`source_files` order; paths relative to SRC only with ``show_paths``), series their
-SeriesNumber, studies their salted id; no free-text header value is printed.
+SeriesNumber ("series 300 (2nd)" when series of a study share it), studies their salted
+id; no free-text header value is printed.
 """
 
 from __future__ import annotations
@@ -392,7 +393,7 @@ def _magnitude_only(series: SeriesFiles) -> SeriesFiles:
     kept = [(p, h) for p, h in series.files if not phase(h)]
     if not kept or len(kept) == len(series.files):
         return series
-    return SeriesFiles(series.number, series.description, kept, series.joined)
+    return SeriesFiles(series.number, series.description, kept, series.joined, nth=series.nth)
 
 
 def _normal(header: Any) -> np.ndarray:
@@ -527,7 +528,24 @@ def _scan(src: Path, files: list[Path], progress: bool) -> Scan:
                 earlier = found.get(study, {}).pop(uid, None)
                 if earlier is not None:
                     broken.series.files[:0] = earlier.files
+    _number_twins(scan, {p: n for n, p in enumerate(files)})
     return scan
+
+
+def _number_twins(scan: Scan, index: dict[Path, int]) -> None:
+    """Series of one study that share a SeriesNumber are named "series 300 (1st)",
+    "series 300 (2nd)", ... in the order of their first file under SRC."""
+    for study in {*scan.studies, *scan.no_geometry, *scan.broken}:
+        found = [*scan.studies.get(study, {}).values(), *scan.no_geometry.get(study, {}).values(),
+                 *(b.series for b in scan.broken.get(study, {}).values())]
+        by_number: dict[int, list[SeriesFiles]] = {}
+        for series in found:
+            by_number.setdefault(series.number, []).append(series)
+        for twins in by_number.values():
+            if len(twins) > 1:
+                twins.sort(key=lambda s: min((index.get(p, 0) for p, _ in s.files), default=0))
+                for n, series in enumerate(twins, 1):
+                    series.nth = n
 
 
 def _partial_geometry(scan: Scan) -> None:

@@ -162,16 +162,29 @@ class SeriesFiles:
     number: int
     description: str
     files: list[tuple[Path, Any]] = field(default_factory=list)
-    joined: tuple[int, ...] = ()
-    """Series numbers joined into this stack (empty for one DICOM series)."""
+    joined: tuple[str, ...] = ()
+    """Names (:attr:`name`) of the series joined into this stack (empty for one DICOM
+    series)."""
     part: int = 0
     """1, 2, ... for the orientation groups of a series that mixes orientations (0: whole)."""
+    nth: int = 0
+    """1, 2, ... among the study's series that share this SeriesNumber (0: the only one)."""
+
+    @property
+    def name(self) -> str:
+        """The SeriesNumber, with "(2nd)" when other series of the study share it."""
+        return f"{self.number} ({ordinal(self.nth)})" if self.nth else str(self.number)
 
     @property
     def label(self) -> str:
-        name = (f"series {'+'.join(map(str, self.joined))}" if self.joined
-                else f"series {self.number}")
+        name = (f"series {'+'.join(self.joined)}" if self.joined else f"series {self.name}")
         return f"{name}.{self.part}" if self.part else name
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ..."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -539,9 +552,10 @@ def split_orientations(series_list: list[SeriesFiles]) -> tuple[list[SeriesFiles
         groups = kept_groups
         if len(groups) == 1:
             out.append(SeriesFiles(series.number, series.description, groups[0][1],
-                                   series.joined))
+                                   series.joined, nth=series.nth))
             continue
-        parts = [SeriesFiles(series.number, series.description, members, series.joined, k)
+        parts = [SeriesFiles(series.number, series.description, members, series.joined, k,
+                             series.nth)
                  for k, (_, members) in enumerate(groups, 1)]
         out += parts
         notes.append(f"{series.label} mixes {len(groups)} orientations (ImageOrientationPatient "
@@ -638,11 +652,12 @@ def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles]
                 dropped = ", ".join(r.label for r in repeats if r is not latest)
                 notes.append(f"slice at {position:g} mm acquired {len(repeats)} times: kept "
                              f"the latest, {latest.label}; dropped {dropped}")
-        numbers = sorted(m.number for m in kept)
-        merged = SeriesFiles(numbers[0], kept[0].description,
-                             [f for m in kept for f in m.files], tuple(numbers))
+        named = sorted(kept, key=lambda m: (m.number, m.nth))
+        merged = SeriesFiles(named[0].number, kept[0].description,
+                             [f for m in kept for f in m.files], tuple(m.name for m in named),
+                             nth=named[0].nth)
         out.append(merged)
-    return sorted(out, key=lambda s: (s.number, s.part)), notes
+    return sorted(out, key=lambda s: (s.number, s.nth, s.part)), notes
 
 
 def classify_study(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles] = ()

@@ -171,6 +171,6 @@ def test_a_repeated_slice_series_keeps_the_latest() -> None:
     found, notes = classify_study([*per_slice, repeat])
     ((stack, kind, _),) = found
     assert kind is not None and (kind.sequence, kind.view) == ("cine", "sax")
-    assert stack.joined == (10, 12, 20)
+    assert stack.joined == ("10", "12", "20")
     assert any("acquired 2 times: kept the latest, series 20; dropped series 11" in n
                for n in notes)

@@ -58,7 +58,8 @@ def test_a_bad_instance_number_skips_its_series_not_the_study(
     store_raw(bad, "InstanceNumber", "IS", b"1A")
     lines, out = run(src, tmp_path, capsys)
     (line,) = [x for x in lines if "InstanceNumber" in x]
-    assert (f"{file_no(src, bad)}: InstanceNumber (0020,0013) value '1A' is not an integer "
+    assert (f"{file_no(src, bad)}: InstanceNumber (0020,0013) "
+            "value (2 characters: letters, digits) is not an integer "
             "(IS)") in line
     assert "series 7 skipped" in line
     (record,) = read_dataset(out).studies.values()
@@ -80,10 +81,13 @@ def test_a_bad_pixel_spacing_skips_its_series_and_names_the_value(
     store_raw(cine[0], "ImagePositionPatient", "DS", b"1\\2")
     lines, out = run(src, tmp_path, capsys)
     (spacing,) = [x for x in lines if "PixelSpacing" in x]
-    assert (f"{file_no(src, lge)}: PixelSpacing (0028,0030) value 'abc\\1.5' is not a decimal "
+    assert (f"{file_no(src, lge)}: PixelSpacing (0028,0030) "
+            "value (7 characters: letters, digits, backslashes, signs or points) is not a "
+            "decimal "
             "number (DS)") in spacing and "series 9 skipped" in spacing
     (position,) = [x for x in lines if "ImagePositionPatient" in x]
-    assert (f"{file_no(src, cine[0])}: ImagePositionPatient (0020,0032) value '1\\2' has 2 "
+    assert (f"{file_no(src, cine[0])}: ImagePositionPatient (0020,0032) "
+            "value (3 characters: digits, backslashes) has 2 "
             "values, not 3") in position
     (record,) = read_dataset(out).studies.values()
     assert {"t2_sax", "perf_sax"} <= set(record.series)
@@ -100,7 +104,8 @@ def test_a_bad_slice_of_a_stack_stored_one_series_per_slice_is_not_left_out(
     middle = by_inversion(src, 300.0)[1]
     store_raw(middle, "InstanceNumber", "IS", b"x")
     lines, out = run(src, tmp_path, capsys)
-    assert any(f"{file_no(src, middle)}: InstanceNumber (0020,0013) value 'x'" in x for x in lines)
+    assert any(f"{file_no(src, middle)}: InstanceNumber (0020,0013) "
+               "value (1 character: letters)" in x for x in lines)
     assert any("not joined" in x for x in lines)
     (record,) = read_dataset(out).studies.values()
     assert "lge_sax" not in record.series
@@ -121,7 +126,8 @@ def test_a_bad_label_value_keeps_its_file(
     store_raw(src / "T1", "SeriesNumber", "IS", b"1A")
     lines, out = run(src, tmp_path, capsys)
     (line,) = [x for x in lines if "SeriesNumber" in x]
-    assert (f"{file_no(src, src / 'T1')}: SeriesNumber (0020,0011) value '1A' is not an "
+    assert (f"{file_no(src, src / 'T1')}: SeriesNumber (0020,0011) "
+            "value (2 characters: letters, digits) is not an "
             "integer (IS)") in line
     assert "treated as absent" in line
     (record,) = read_dataset(out).studies.values()
@@ -160,7 +166,32 @@ def test_a_bad_time_is_a_bad_value_only_where_it_is_read(
     lines, out = run(src, tmp_path, capsys)
     assert not any("ContentTime" in x for x in lines)
     (line,) = [x for x in lines if "AcquisitionTime" in x]
-    assert (f"{file_no(src, perf[3])}: AcquisitionTime (0008,0032) value '12x0' is not a "
+    assert (f"{file_no(src, perf[3])}: AcquisitionTime (0008,0032) "
+            "value (4 characters: letters, digits) is not a "
             "time") in line
     (record,) = read_dataset(out).studies.values()
     assert "perf_sax" not in record.series and "cine_sax" in record.series
+
+
+def test_a_bad_value_is_printed_only_with_show_paths(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A name typed into InstanceNumber: by default the line gives the value's length and
+    kinds of characters, not its text (stderr may be pasted into a ticket); with
+    --show-paths the value itself."""
+    src = tmp_path / "dicom"
+    src.mkdir()
+    make_study(src, IDENTITY, True)
+    bad = by_echo(src, 60, 70)[1]
+    store_raw(bad, "InstanceNumber", "IS", b"Zyxwvut 9981")
+    for show in (False, True):
+        out = tmp_path / f"out{show}"
+        assert main(["import", "dicom", str(src), str(out), "--salt-file",
+                     str(tmp_path / "salt"), "--quiet", *(["--show-paths"] if show else [])]) == 0
+        err = capsys.readouterr().err
+        (line,) = [x for x in err.splitlines() if "InstanceNumber" in x]
+        if show:
+            assert "InstanceNumber (0020,0013) value 'Zyxwvut 9981' is not an integer" in line
+        else:
+            assert "Zyxwvut" not in err and "9981" not in err
+            assert ("InstanceNumber (0020,0013) value (12 characters: letters, digits, spaces) "
+                    "is not an integer (IS)") in line

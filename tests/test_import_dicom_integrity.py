@@ -16,7 +16,7 @@ import pytest
 
 pydicom = pytest.importorskip("pydicom")
 from pydicom.uid import generate_uid  # noqa: E402
-from test_import_dicom import AXES, CANONICAL, LAX_I, LAX_J, file_no, write_image  # noqa: E402
+from test_import_dicom import AXES, CANONICAL, LAX_I, LAX_J, LPS, file_no, write_image  # noqa: E402
 
 from cardiolens.cli import main  # noqa: E402
 from cardiolens.data.dataset import read_dataset  # noqa: E402
@@ -95,6 +95,24 @@ def test_a_single_slice_real_time_cine_does_not_replace_the_stack(
     assert frames.shape[2:] == (3, 5)
 
 
+def test_series_sharing_a_series_number_are_told_apart(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A stack and a one-slice real-time cine both numbered 3: the line names them "series
+    3 (1st)" and "series 3 (2nd)" (in the order of their first file), not "series 3" twice."""
+    src = tmp_path / "dicom"
+    study = generate_uid()
+    cine(src, study, generate_uid(), 3)
+    realtime = generate_uid()
+    for k in range(40):
+        write_image(src / f"R{k:03d}", study, realtime, 3, "", SAX, 8.0 * AXES[:, 2], 7,
+                    instance=k + 1, trigger=40.0 + 50.0 * (k % 16), acquired=10.0 + 0.05 * k)
+    lines, out = run(src, tmp_path, capsys)
+    line = only(lines, "is a second cine_sax")
+    assert ("series 3 (2nd) (1 location(s) x 40 image(s)) is a second cine_sax; kept series "
+            "3 (1st) (3 location(s) x 15 image(s))") in line
+    assert stored(out).shape[2:] == (3, 5)
+
+
 def test_exact_duplicates_are_dropped_with_one_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Two files copied (same SOPInstanceUID) and one image written again with a new UID
@@ -155,8 +173,6 @@ def test_a_slice_acquired_twice_keeps_one_whole_acquisition(
 @pytest.mark.parametrize(("field", "value", "what"), [
     ("PixelSpacing", [1.8, 1.8], "PixelSpacing differs within the stack: 1.5 x 1.5 mm in "
                                  "10 file(s), 1.8 x 1.8 mm in files"),
-    ("SliceThickness", 6.0, "SliceThickness differs within the stack: 8 mm in 10 file(s), "
-                            "6 mm in files"),
 ])
 def test_a_stack_with_mixed_spacing_is_refused_naming_the_files(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: Any,
@@ -179,6 +195,66 @@ def test_a_stack_with_mixed_spacing_is_refused_naming_the_files(
         assert what in line and file_names_of(src, files[2]) in line
         assert line.endswith(f"not assembled (one {field} is stored per stack)")
         assert not (out / "studies.jsonl").exists()
+
+
+@pytest.mark.parametrize(("field", "values"), [
+    ("PixelSpacing", (["1.367188", "1.367188"], ["1.3671875", "1.3671875"],
+                      ["1.367198", "1.367198"])),
+    ("PixelSpacing", (["0.78125", "0.78125"], ["0.7813", "0.7813"], ["0.78125", "0.78125"])),
+    ("SliceThickness", ("10", "9.99999", "10.0001")),
+])
+def test_float_noise_in_spacing_is_one_value(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str,
+        values: tuple[Any, ...]) -> None:
+    """Values that differ by float noise (rounding in the export) are one value: the stack
+    is stored, at the first file's value."""
+    src = tmp_path / "dicom"
+    files = cine(src, generate_uid(), generate_uid(), 3, slices=3)
+    for s, paths in files.items():
+        for path in paths:
+            edit(path, **{field: values[s]})
+    lines, out = run(src, tmp_path, capsys)
+    assert not [x for x in lines if "differs within" in x], lines
+    assert stored(out).shape[2:] == (3, 5)
+
+
+def test_slice_thickness_is_checked_only_for_a_single_slice(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A stack's slice spacing comes from the positions, so a slice with another
+    SliceThickness is stored; a one-slice cine whose frames differ in SliceThickness (the
+    value stored as its spacing) is refused, naming the files."""
+    src = tmp_path / "stack"
+    files = cine(src, generate_uid(), generate_uid(), 3, slices=3)
+    for path in files[2]:
+        edit(path, SliceThickness=6.0)
+    lines, out = run(src, tmp_path, capsys)
+    assert not [x for x in lines if "differs within" in x], lines
+    assert stored(out).shape[2:] == (3, 5)
+    src = tmp_path / "single"
+    (paths,) = cine(src, generate_uid(), generate_uid(), 3, slices=1, phases=6).values()
+    for path in paths[3:]:
+        edit(path, SliceThickness=6.0)
+    lines, out = run(src, tmp_path, capsys)
+    line = only(lines, "differs within the stack")
+    assert "SliceThickness differs within the stack: 8 mm in 3 file(s), 6 mm in files" in line
+    assert line.endswith("not assembled (one SliceThickness is stored per stack)")
+
+
+def test_positions_jittered_across_a_rounding_boundary_are_one_slice(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The middle slice at 8.05 mm, its frames alternately 1e-4 mm above and below (float
+    noise in the export): one slice of five frames, not two slices of two and three."""
+    src = tmp_path / "dicom"
+    files = cine(src, generate_uid(), generate_uid(), 3, slices=3, depths=[0.05, 8.05, 16.05])
+    for f, path in enumerate(files[1]):
+        depth = 8.05 + (1e-4 if f % 2 else -1e-4)
+        edit(path, ImagePositionPatient=[f"{v:.6f}" for v in depth * AXES[:, 2] * LPS])
+    lines, out = run(src, tmp_path, capsys)
+    assert not [x for x in lines if "unequal frames" in x], lines
+    frames = stored(out)
+    assert frames.shape[2:] == (3, 5)
+    for f in range(5):
+        np.testing.assert_array_equal(frames[:, :, 1, f], CANONICAL + 1000 + 10 * f)
 
 
 def file_names_of(src: Path, paths: list[Path]) -> str:
@@ -212,6 +288,50 @@ def test_a_slice_with_a_disagreeing_orientation_refuses_the_stack(
             assert "180 degrees (rows)" in line and "not assembled" in line
         assert not any("mixes 2 orientations" in x for x in lines)
         assert not (out / "studies.jsonl").exists()
+
+
+def test_slices_one_series_each_with_orientation_noise_are_joined(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One series per slice, the last slice's orientation turned 2e-4 rad in its plane (float
+    noise: one ImageOrientationPatient value crosses a 0.01 rounding boundary, 0.43507 to
+    0.43494): the slices are joined into one stack, not refused as disagreeing."""
+    src = tmp_path / "dicom"
+    study = generate_uid()
+    files: dict[int, list[Path]] = {}
+    for s in range(3):
+        files |= {s: cine(src, study, generate_uid(), 3 + s, slices=1, depths=[8.0 * s],
+                          prefix=f"S{s}_")[0]}
+    turn = 2e-4
+    for path in files[2]:
+        iop = np.asarray([float(v) for v in pydicom.dcmread(path).ImageOrientationPatient])
+        row = iop[:3] * np.cos(turn) + iop[3:] * np.sin(turn)
+        column = iop[3:] * np.cos(turn) - iop[:3] * np.sin(turn)
+        assert round(column[1], 2) != round(iop[4], 2)        # the case the test is about
+        edit(path, ImageOrientationPatient=[f"{v:.7f}" for v in (*row, *column)])
+    lines, out = run(src, tmp_path, capsys)
+    assert not [x for x in lines if "not joined" in x or "disagree" in x], lines
+    frames = stored(out)
+    assert frames.shape[2:] == (3, 5)
+
+
+@pytest.mark.parametrize(("last", "refused"), [(28.8, False), (31.2, True)])
+def test_a_gap_short_of_a_missing_slice_is_stored_as_uneven(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], last: float, refused: bool) -> None:
+    """Gaps 8, 8 and 12.8 mm (1.6 times the median: the last slice planned further out) are
+    stored with the median and the uneven-gaps line; 15.2 mm (1.9 times, at or above 1.8) is
+    refused as a missing slice."""
+    src = tmp_path / "dicom"
+    cine(src, generate_uid(), generate_uid(), 3, slices=4, depths=[0.0, 8.0, 16.0, last])
+    lines, out = run(src, tmp_path, capsys)
+    if refused:
+        line = only(lines, "a slice is missing")
+        assert "15.2 mm between" in line and "1.9 times the usual 8 mm; not assembled" in line
+        assert not (out / "studies.jsonl").exists()
+    else:
+        assert not [x for x in lines if "a slice is missing" in x], lines
+        assert "series 3: uneven slice gaps 8-12.8 mm; stored with the median 8 mm" in only(
+            lines, "uneven slice gaps")
+        assert stored(out).shape[2:] == (4, 5)
 
 
 def test_a_missing_slice_refuses_the_stack(tmp_path: Path,

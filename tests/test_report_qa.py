@@ -11,6 +11,7 @@ import pytest
 from cardiolens.cli import main
 from cardiolens.data.dataset import read_dataset
 from cardiolens.data.validate import validate_dataset
+from cardiolens.importers.report_qa import identifiers
 
 from helpers import make_tiny_dataset
 
@@ -180,9 +181,9 @@ def test_two_readers_kappa_disagreements_and_adjudication(
     ("Ref 99817263. No LGE.", "a run of 6 or more digits", "99817263"),
     ("DOB unknown. No LGE.", "'DOB'", "unknown"),
     ("mrn on file. No LGE.", "'MRN'", "mrn on"),
-    ("Reported by Dr Wobblegaster. No LGE.", "a title before a capitalised name",
+    ("Reported by Dr Wobblegaster. No LGE.", "a title before a name",
      "Wobblegaster"),
-    ("Patient Zyxwvut has a normal LV.", "a title before a capitalised name", "Zyxwvut"),
+    ("Patient Zyxwvut has a normal LV.", "a title before a name", "Zyxwvut"),
 ])
 def test_identifying_report_text_is_refused_unless_allowed(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, found: str,
@@ -216,3 +217,50 @@ def test_build_qa_help_says_report_text_is_copied(capsys: pytest.CaptureFixture[
     text = " ".join(capsys.readouterr().out.split())
     assert "copied verbatim" in text and "de-identify the reports first" in text
     assert "--allow-identifiers" in text
+
+
+# rev13c's probe reports (r_fn.jsonl / r_fp.jsonl) and the forms they stand for
+IDENTIFYING = [
+    "LVEF 35% with akinesia of segments 1-6 (AHA 17-segment). Seen by Dr. O'Brien on March "
+    "3, 2021; call (555) 123-4567.",
+    "March 3, 2021", "Mar 3 2021", "3rd of March 2021", "Seen 12 Mar. 2024.",
+    "Seen on 12/03/2024.", "Exam 2024-02-29: no LGE.", "Dr Smith, 3/4/21.",
+    "Name: Jane Doe", "DR SMITH", "dr smith", "Dr. O'Brien", "Patient: SMITH, John",
+    "Patient Zyxwvut has a normal LV.", "Mr Jones was scanned.",
+    "(555) 123-4567", "call 555-123-4567", "NHS 943 476 5919", "Acc: AB12345",
+    "Ref 99817263.", "DOB unknown.",
+]
+ORDINARY = [
+    "Patient Position: Supine. LV normal size, LVEF 55%. LVEDVi/LVESVi/SVi 95/40/55 ml/m2.",
+    "Normal study; unchanged from prior study (2019).",
+    "95/40/55 ml/m2", "150/80/47", "Patient Position: Supine", "Patient History:",
+    "Patient Information:", "Pt Weight 80 kg", "Dr. Drain placed.",
+    "LVEF 55% (normal 55-70%), LVEDV 150 ml, LVESV 68 ml.",
+    "BP 120/80 mmHg and HR 62 bpm during the scan.",
+    "LV dimensions 52/38/10 mm (LVIDd/LVIDs/septum).",
+    "Mitral valve: mild MR and trace TR; MS excluded. MR Mild, TR Trace.",
+    "No late gadolinium enhancement in segments 1-6 or 13-16.",
+    "The patient tolerated the study well; Patient Was positioned supine.",
+    "Patient History: chest pain with troponin rise. Patient Details withheld.",
+    "Pt Weight 80 kg, Height 175 cm, heart rate 64 bpm.",
+    "Follow-up CMR in 6-12 months is advised.",
+    "Native T1 1020 ms (normal 950-1050 ms), ECV 27%, T2 48 ms.",
+    "Stress perfusion at 140 mcg/kg/min adenosine: no inducible ischaemia.",
+    "Aortic root 34 mm at the sinuses; ascending aorta 31 mm; 3/4 chambers normal.",
+    "Dr review requested for the LGE pattern. Doctor Comments: none.",
+    "TE/TR 1.2/3.4 ms, flip angle 50, 25 phases per R-R interval, slice 8 mm, gap 2 mm.",
+    "March of the septum towards the LV (septal bounce) is seen in May scans too.",
+    "Severity grade 2/3/4 across the three readers.",
+]
+
+
+@pytest.mark.parametrize("text", IDENTIFYING)
+def test_identifiers_are_caught(text: str) -> None:
+    assert identifiers(text), text
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_report_text_is_not_an_identifier(text: str) -> None:
+    """Measurement triples, impossible dates, headings after "Patient" / "Pt" and common
+    words after "Dr" are report text, not identifiers."""
+    assert identifiers(text) == [], text

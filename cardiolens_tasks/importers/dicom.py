@@ -18,14 +18,16 @@ orientation disagrees is refused); images exported twice are dropped; a slice ac
 twice keeps one whole acquisition, the latest; of several series of one kind the one with
 the most slice locations (then images, then matrix) that stacks and passes the geometry
 check is kept. A stack is refused, with one line naming the files, when its images differ
-in PixelSpacing, SliceThickness or matrix, a slice has another number of frames, or a gap
-shows a missing slice. A header value that does not convert, or converts to no geometry
-(PixelSpacing <= 0, an ImageOrientationPatient that is not orthonormal), skips the series
-of its image (never assembled with a gap), named with the file, tag and value.
+in PixelSpacing or matrix (a single slice: SliceThickness) by more than float noise, a slice
+has another number of frames, or a gap shows a missing slice (1.8 times the median gap or
+more). A header value that does not convert, or converts to no geometry (PixelSpacing <= 0,
+an ImageOrientationPatient that is not orthonormal), skips the series of its image (never
+assembled with a gap), named with the file and tag (the value only with ``show_paths``).
 
 **No PHI on the console either.** Files are "file N" (their number under SRC in
 :func:`source_files` order; paths relative to SRC only with ``show_paths``), series their
-SeriesNumber, studies their salted id; no free-text header value is printed.
+SeriesNumber ("series 300 (2nd)" when series of a study share it), studies their salted
+id; no free-text header value is printed.
 """
 
 from __future__ import annotations
@@ -56,8 +58,8 @@ from cardiolens.importers.dicom_classify import (
     classify_study,
     file_name,
     file_names,
-    position_along,
     seconds,
+    slice_positions,
 )
 from cardiolens.importers.dicom_values import bad_values, drop_labels
 
@@ -132,7 +134,8 @@ def _pixels(path: Path, series: str) -> tuple[np.ndarray, Any]:
 
 
 UNEVEN_GAP = 0.1     # slice gaps varying by more than this share of the gap are reported
-MISSING_GAP = 1.5    # a gap this many times the median one: a slice is missing
+MISSING_GAP = 1.8    # a gap this many times the median one or more: a slice is missing (one
+#                      missing slice makes about 2x; 1.6x is a re-planned slice, stored)
 
 Image = tuple[float, int, Path, Any]
 """(trigger or acquisition time, InstanceNumber, file, header) of one image of a stack."""
@@ -237,34 +240,57 @@ def _drop_identical(series: SeriesFiles, by_position: dict[float, list[Image]],
 
 
 def _one_value(series: SeriesFiles, images: list[Image], what: str,
-               value: Callable[[Any], Any], unit: str) -> None:
-    """Raise, naming the odd files, when the images of a stack differ in ``what``: one
-    value is stored for the whole stack (the first file's would be wrong for the rest)."""
-    groups: dict[Any, list[Path]] = {}
+               value: Callable[[Any], tuple[float, ...] | None], unit: str,
+               exact: bool = False) -> None:
+    """Raise, naming the odd files, when the images of a stack differ in ``what`` (by more
+    than float noise, :func:`_same`, unless ``exact``): one value is stored for the whole
+    stack (the first file's would be wrong for the rest)."""
+    groups: list[tuple[tuple[float, ...] | None, list[Path]]] = []
     for _, _, path, h in images:
-        groups.setdefault(value(h), []).append(path)
+        v = value(h)
+        for reference, paths in groups:
+            if reference == v if exact else _same(reference, v):
+                paths.append(path)
+                break
+        else:
+            groups.append((v, [path]))
     if len(groups) < 2:
         return
-    ordered = sorted(groups.items(), key=lambda g: -len(g[1]))
+    ordered = sorted(groups, key=lambda g: -len(g[1]))
     usual, odd = ordered[0], ordered[1:]
     raise CardiolensError(
-        f"{series.label}: {what} differs within the stack: {usual[0]}{unit} in "
+        f"{series.label}: {what} differs within the stack: {_text(usual[0])}{unit} in "
         f"{len(usual[1])} file(s), "
-        + ", ".join(f"{v}{unit} in {file_names(paths)}" for v, paths in odd)
+        + ", ".join(f"{_text(v)}{unit} in {file_names(paths)}" for v, paths in odd)
         + f"; not assembled (one {what} is stored per stack)")
 
 
-def _spacing_text(h: Any) -> str:
-    return " x ".join(f"{float(v):g}" for v in h.PixelSpacing)
+SAME_REL = 1e-3      # header values within this share (or SAME_ABS) are one value (float noise:
+SAME_ABS = 1e-3      # "1.367198" / "1.367188", "9.99999" / "10", "0.78125" / "0.7813")
 
 
-def _thickness_text(h: Any) -> str:
+def _same(a: tuple[float, ...] | None, b: tuple[float, ...] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(abs(x - y) <= max(SAME_ABS, SAME_REL * max(abs(x), abs(y)))
+                                    for x, y in zip(a, b, strict=True))
+
+
+def _text(value: tuple[float, ...] | None) -> str:
+    return "none" if value is None else " x ".join(f"{v:g}" for v in value)
+
+
+def _spacing(h: Any) -> tuple[float, ...]:
+    return tuple(float(v) for v in h.PixelSpacing)
+
+
+def _thickness(h: Any) -> tuple[float, ...] | None:
     value = getattr(h, "SliceThickness", None)
-    return "none" if value in (None, "") else f"{float(value):g}"
+    return None if value in (None, "") else (float(value),)
 
 
-def _matrix_text(h: Any) -> str:
-    return f"{int(getattr(h, 'Rows', 0) or 0)} x {int(getattr(h, 'Columns', 0) or 0)}"
+def _matrix(h: Any) -> tuple[float, ...]:
+    return (int(getattr(h, "Rows", 0) or 0), int(getattr(h, "Columns", 0) or 0))
 
 
 def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, float, float],
@@ -276,18 +302,20 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
     notes: list[str] = []
     headers = [h for _, h in series.files]
     by_position: dict[float, list[Image]] = {}
-    for path, h in series.files:
+    for (path, h), position in zip(series.files, slice_positions(headers, headers[0]),
+                                   strict=True):
         key = (float(getattr(h, "TriggerTime", 0) or 0) if kind.sequence == "cine"
                else seconds(h))
-        by_position.setdefault(position_along(h, headers[0]), []).append(
+        by_position.setdefault(position, []).append(
             (key, int(getattr(h, "InstanceNumber", 0) or 0), path, h))
     _drop_identical(series, by_position, notes)
     _latest_per_position(series, by_position, notes)
     kept = [e for images in by_position.values() for e in images]
-    _one_value(series, kept, "PixelSpacing", _spacing_text, " mm")
-    _one_value(series, kept, "SliceThickness", _thickness_text, " mm")
-    _one_value(series, kept, "matrix (Rows x Columns)", _matrix_text, "")
+    _one_value(series, kept, "PixelSpacing", _spacing, " mm")
+    _one_value(series, kept, "matrix (Rows x Columns)", _matrix, "", exact=True)
     positions = sorted(by_position)
+    if len(positions) == 1:      # a stack's slice spacing comes from the positions
+        _one_value(series, kept, "SliceThickness", _thickness, " mm")
     frames = len(by_position[positions[0]])
     first, _ = _pixels(kept[0][2], series.label)
     shape = first.shape
@@ -309,7 +337,7 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
         gaps = np.diff(positions)
         gap = float(np.median(gaps))
         wide = int(np.argmax(gaps))
-        if float(gaps[wide]) > MISSING_GAP * abs(gap):
+        if float(gaps[wide]) >= MISSING_GAP * abs(gap):
             below, above = by_position[positions[wide]], by_position[positions[wide + 1]]
             raise CardiolensError(
                 f"{series.label}: a slice is missing: {float(gaps[wide]):g} mm between the "
@@ -348,7 +376,7 @@ def _size(series: SeriesFiles) -> tuple[int, int, int]:
 
 def _locations(series: SeriesFiles) -> int:
     first = series.files[0][1]
-    return len({position_along(h, first) for _, h in series.files})
+    return len(set(slice_positions([h for _, h in series.files], first)))
 
 
 def _size_text(series: SeriesFiles) -> str:
@@ -365,7 +393,7 @@ def _magnitude_only(series: SeriesFiles) -> SeriesFiles:
     kept = [(p, h) for p, h in series.files if not phase(h)]
     if not kept or len(kept) == len(series.files):
         return series
-    return SeriesFiles(series.number, series.description, kept, series.joined)
+    return SeriesFiles(series.number, series.description, kept, series.joined, nth=series.nth)
 
 
 def _normal(header: Any) -> np.ndarray:
@@ -500,7 +528,24 @@ def _scan(src: Path, files: list[Path], progress: bool) -> Scan:
                 earlier = found.get(study, {}).pop(uid, None)
                 if earlier is not None:
                     broken.series.files[:0] = earlier.files
+    _number_twins(scan, {p: n for n, p in enumerate(files)})
     return scan
+
+
+def _number_twins(scan: Scan, index: dict[Path, int]) -> None:
+    """Series of one study that share a SeriesNumber are named "series 300 (1st)",
+    "series 300 (2nd)", ... in the order of their first file under SRC."""
+    for study in {*scan.studies, *scan.no_geometry, *scan.broken}:
+        found = [*scan.studies.get(study, {}).values(), *scan.no_geometry.get(study, {}).values(),
+                 *(b.series for b in scan.broken.get(study, {}).values())]
+        by_number: dict[int, list[SeriesFiles]] = {}
+        for series in found:
+            by_number.setdefault(series.number, []).append(series)
+        for twins in by_number.values():
+            if len(twins) > 1:
+                twins.sort(key=lambda s: min((index.get(p, 0) for p, _ in s.files), default=0))
+                for n, series in enumerate(twins, 1):
+                    series.nth = n
 
 
 def _partial_geometry(scan: Scan) -> None:

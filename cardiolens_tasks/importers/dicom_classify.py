@@ -162,16 +162,29 @@ class SeriesFiles:
     number: int
     description: str
     files: list[tuple[Path, Any]] = field(default_factory=list)
-    joined: tuple[int, ...] = ()
-    """Series numbers joined into this stack (empty for one DICOM series)."""
+    joined: tuple[str, ...] = ()
+    """Names (:attr:`name`) of the series joined into this stack (empty for one DICOM
+    series)."""
     part: int = 0
     """1, 2, ... for the orientation groups of a series that mixes orientations (0: whole)."""
+    nth: int = 0
+    """1, 2, ... among the study's series that share this SeriesNumber (0: the only one)."""
+
+    @property
+    def name(self) -> str:
+        """The SeriesNumber, with "(2nd)" when other series of the study share it."""
+        return f"{self.number} ({ordinal(self.nth)})" if self.nth else str(self.number)
 
     @property
     def label(self) -> str:
-        name = (f"series {'+'.join(map(str, self.joined))}" if self.joined
-                else f"series {self.number}")
+        name = (f"series {'+'.join(self.joined)}" if self.joined else f"series {self.name}")
         return f"{name}.{self.part}" if self.part else name
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ..."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -245,9 +258,37 @@ def _normal(header: Any) -> np.ndarray:
 
 
 def position_along(header: Any, reference: Any) -> float:
-    """Position (mm) of an image along the reference image's slice normal."""
-    return round(float(np.dot(_normal(reference),
-                              [float(v) for v in header.ImagePositionPatient])), 1)
+    """Position (mm) of an image along the reference image's slice normal (unrounded: see
+    :func:`slice_positions` for the slice each image belongs to)."""
+    return float(np.dot(_normal(reference), [float(v) for v in header.ImagePositionPatient]))
+
+
+POSITION_SHARE = 0.1     # images within this share of the median slice gap are one slice,
+POSITION_MAX_MM = 0.5    # at most this far apart (export float noise, never a real gap)
+POSITION_MIN_MM = 0.01   # and always when this close
+
+
+def slice_positions(headers: Sequence[Any], reference: Any) -> list[float]:
+    """Each image's slice position (mm along the reference's normal): positions are
+    clustered, not rounded (positions jittered by 1e-4 mm across a rounding boundary are
+    one slice). A slice starts where a position lies more than the tolerance (POSITION_SHARE
+    of the median gap between distinct positions, within POSITION_MIN_MM..POSITION_MAX_MM)
+    beyond the first position of the slice below; each image gets its slice's mean
+    position, to 0.01 mm."""
+    raw = [position_along(h, reference) for h in headers]
+    values = sorted(raw)
+    gaps = np.diff(values)
+    gaps = gaps[gaps > POSITION_MIN_MM]
+    share = POSITION_SHARE * float(np.median(gaps)) if gaps.size else POSITION_MAX_MM
+    tolerance = min(POSITION_MAX_MM, max(POSITION_MIN_MM, share))
+    slices: list[list[float]] = []
+    for v in values:
+        if slices and v - slices[-1][0] <= tolerance:
+            slices[-1].append(v)
+        else:
+            slices.append([v])
+    where = {v: round(float(np.mean(members)), 2) for members in slices for v in members}
+    return [where[v] for v in raw]
 
 
 def seconds(header: Any) -> float:
@@ -275,8 +316,8 @@ def facts(series: SeriesFiles) -> Facts:
     headers = [h for _, h in series.files]
     first = headers[0]
     by_location: dict[float, list[Any]] = {}
-    for h in headers:
-        by_location.setdefault(position_along(h, first), []).append(h)
+    for h, position in zip(headers, slice_positions(headers, first), strict=True):
+        by_location.setdefault(position, []).append(h)
     per_location = max(len(v) for v in by_location.values())
     spans = [np.ptp([_float(h, "TriggerTime") or 0.0 for h in group])
              for group in by_location.values()]
@@ -411,21 +452,37 @@ def lax_view_from_stack(plane_normal_ras: np.ndarray, stack_normal_ras: np.ndarr
     return (view if distance[view] <= LAX_VIEW_MAX_DEG else None), angle
 
 
-def _rounded_iop(header: Any) -> tuple[float, ...] | None:
-    """ImageOrientationPatient to 0.01; None when it does not convert."""
+def _orientation(header: Any, seen: list[tuple[float, ...]]) -> tuple[float, ...] | None:
+    """The ImageOrientationPatient of ``seen`` within MAX_IOP_DEG (row and column direction)
+    of the header's, else the header's own (added to ``seen``): orientations that differ by
+    float noise are one; None when it does not convert."""
     try:
-        return tuple(round(float(v), 2) for v in header.ImageOrientationPatient)
+        iop = tuple(float(v) for v in header.ImageOrientationPatient)
     except (AttributeError, TypeError, ValueError):
         return None
+    if len(iop) != 6:
+        return None
+    match = next((ref for ref in seen if _same_orientation(iop, ref)), None)
+    if match is None:
+        seen.append(iop)
+        match = iop
+    return match
 
 
-def _slice_key(series: SeriesFiles) -> tuple[Any, ...] | None:
-    """What single-location series must share to be slices of one stack."""
+def _same_orientation(a: Sequence[float], b: Sequence[float]) -> bool:
+    x, y = np.asarray(a, float), np.asarray(b, float)
+    return (_angle_deg(x[:3], y[:3]) <= MAX_IOP_DEG
+            and _angle_deg(x[3:], y[3:]) <= MAX_IOP_DEG)
+
+
+def _slice_key(series: SeriesFiles, seen: list[tuple[float, ...]]) -> tuple[Any, ...] | None:
+    """What single-location series must share to be slices of one stack (the orientation
+    within MAX_IOP_DEG: ``seen`` holds the orientations met so far)."""
     headers = [h for _, h in series.files]
     first = headers[0]
-    if len({position_along(h, first) for h in headers}) != 1:
+    if len(set(slice_positions(headers, first))) != 1:
         return None
-    return (_rounded_iop(first), int(getattr(first, "Rows", 0) or 0),
+    return (_orientation(first, seen), int(getattr(first, "Rows", 0) or 0),
             int(getattr(first, "Columns", 0) or 0), len(headers),
             round(_float(first, "EchoTime") or 0.0, 1),
             round(_float(first, "InversionTime") or 0.0), re.sub(r"\d+", "#", series.description))
@@ -495,9 +552,10 @@ def split_orientations(series_list: list[SeriesFiles]) -> tuple[list[SeriesFiles
         groups = kept_groups
         if len(groups) == 1:
             out.append(SeriesFiles(series.number, series.description, groups[0][1],
-                                   series.joined))
+                                   series.joined, nth=series.nth))
             continue
-        parts = [SeriesFiles(series.number, series.description, members, series.joined, k)
+        parts = [SeriesFiles(series.number, series.description, members, series.joined, k,
+                             series.nth)
                  for k, (_, members) in enumerate(groups, 1)]
         out += parts
         notes.append(f"{series.label} mixes {len(groups)} orientations (ImageOrientationPatient "
@@ -554,13 +612,14 @@ def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles]
     neither joined nor kept slice by slice (a stack with a hidden gap), and noted."""
     missing = [(_matrix_count_text(getattr(s.files[0][1], "Rows", 0),
                                    getattr(s.files[0][1], "Columns", 0), len(s.files),
-                                   s.description), _rounded_iop(s.files[0][1]), s.label)
+                                   s.description), _orientation(s.files[0][1], []), s.label)
                for s in left_out if s.files]
+    seen: list[tuple[float, ...]] = []
     groups: dict[tuple[Any, ...], list[SeriesFiles]] = {}
     out: list[SeriesFiles] = []
     notes: list[str] = []
     for series in series_list:
-        key = _slice_key(series)
+        key = _slice_key(series, seen)
         if key is None:
             out.append(series)
         else:
@@ -570,7 +629,8 @@ def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles]
     for key, members in groups.items():
         signature = _matrix_count_text(key[1], key[2], key[3], members[0].description)
         gap = next((label for other, iop, label in missing
-                    if other == signature and iop in (None, key[0])), None)
+                    if other == signature and (iop is None or (
+                        key[0] is not None and _same_orientation(iop, key[0])))), None)
         if gap is not None and len(members) > 1:
             notes.append(f"{', '.join(m.label for m in members)} not joined into a stack: "
                          f"{gap}, left out for a bad header value, may be one of its slices; "
@@ -578,8 +638,9 @@ def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles]
             continue
         first = members[0].files[0][1]
         by_position: dict[float, list[SeriesFiles]] = {}
-        for m in members:
-            by_position.setdefault(position_along(m.files[0][1], first), []).append(m)
+        where = slice_positions([m.files[0][1] for m in members], first)
+        for m, position in zip(members, where, strict=True):
+            by_position.setdefault(position, []).append(m)
         if len(by_position) < 2:
             out += members
             continue
@@ -591,11 +652,12 @@ def merge_slices(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles]
                 dropped = ", ".join(r.label for r in repeats if r is not latest)
                 notes.append(f"slice at {position:g} mm acquired {len(repeats)} times: kept "
                              f"the latest, {latest.label}; dropped {dropped}")
-        numbers = sorted(m.number for m in kept)
-        merged = SeriesFiles(numbers[0], kept[0].description,
-                             [f for m in kept for f in m.files], tuple(numbers))
+        named = sorted(kept, key=lambda m: (m.number, m.nth))
+        merged = SeriesFiles(named[0].number, kept[0].description,
+                             [f for m in kept for f in m.files], tuple(m.name for m in named),
+                             nth=named[0].nth)
         out.append(merged)
-    return sorted(out, key=lambda s: (s.number, s.part)), notes
+    return sorted(out, key=lambda s: (s.number, s.nth, s.part)), notes
 
 
 def classify_study(series_list: list[SeriesFiles], left_out: Sequence[SeriesFiles] = ()

@@ -57,8 +57,30 @@ class BadValue:
     def label_only(self) -> bool:
         return self.keyword in LABELS
 
+    def text(self, show_value: bool) -> str:
+        """The line's words for this value: the value itself only with ``show_value`` (the
+        importer's --show-paths; a bad value may be free text, a name typed into the wrong
+        field), else its length and the kinds of its characters."""
+        shown = f"'{self.raw}'" if show_value else f"({describe(self.raw)})"
+        return f"{self.keyword} {self.tag} value {shown} {self.reason}"
+
     def __str__(self) -> str:
-        return f"{self.keyword} {self.tag} value '{self.raw}' {self.reason}"
+        from cardiolens.importers.dicom_classify import FILE_NAMES
+
+        names = FILE_NAMES.get()
+        return self.text(names is not None and names.show_paths)
+
+
+def describe(raw: str) -> str:
+    """What a value is made of without its text: "12 characters: letters, digits, space"."""
+    kinds = [name for name, test in (
+        ("letters", str.isalpha), ("digits", str.isdigit), ("spaces", str.isspace),
+        ("backslashes", lambda c: c == "\\"), ("signs or points", lambda c: c in "+-.eE"))
+        if any(test(c) for c in raw)]
+    other = any(not (c.isalnum() or c.isspace() or c in "\\+-.") for c in raw)
+    kinds += ["other characters"] if other else []
+    return f"{len(raw)} character{'s' if len(raw) != 1 else ''}" + (
+        f": {', '.join(kinds)}" if kinds else "")
 
 
 def _is_multi(value: Any) -> bool:

@@ -12,9 +12,10 @@ and, given the adjudicated sheet, records the audited-sample accuracy of the ext
 
 Report text is copied verbatim: section texts become report references in items.jsonl and
 proposed answers in the review sheet. The reports must be de-identified first; ``build_qa``
-refuses a report whose text shows an obvious identifier (:func:`identifiers`: a date, a
-run of 6 or more digits, "DOB", "MRN", a title such as "Dr" or "Patient" before a
-capitalised name) with one line per report naming the file and line, unless
+refuses a report whose text shows an obvious identifier (:func:`identifiers`: a plausible
+date, a run of 6 or more digits, a phone, NHS or accession number, "DOB", "MRN", "Name:", a
+title such as "Dr" or "Patient" before a name that is not a common report word) with one
+line per report naming the file and line, unless
 ``allow_identifiers``. The check is a floor, not a de-identification.
 """
 
@@ -201,16 +202,108 @@ def items_for_report(study_id: str, sections: dict[str, str], series_keys: Itera
     return items
 
 
-IDENTIFIER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a date", re.compile(r"(?<!\d)(?<!\d\.)\d{1,4}([/.-])\d{1,2}\1\d{2,4}(?!\d|\.\d)")),
-    ("a date", re.compile(r"(?i)\b\d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|"
-                          r"oct|nov|dec)[a-z]*\.?,?\s+\d{4}\b")),
+_UNIT = re.compile(r"\s*(?:%|/|(?:ml|l|mm|cm|m|m2|g|kg|mg|mcg|ms|s|sec|min|bpm|mmhg|hz|"
+                   r"mm2|cm2|units?|x)\b)", re.IGNORECASE)
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,4})([/.-])(\d{1,2})\2(\d{4}|\d{1,2})(?![\d]|\.\d)")
+
+
+def _numeric_date(text: str) -> bool:
+    """A day, month and year written with one separator: year first (4 digits) then month
+    <= 12 and day <= 31, or day and month (either order, one of them <= 12, both <= 31)
+    then a 2- or 4-digit year; not followed by a unit ("95/40/55 ml/m2", "150/80/47" and
+    "10/12/14 mm" are measurements)."""
+    for match in _NUMERIC_DATE.finditer(text):
+        first, _, second, last = match.groups()
+        a, b = int(first), int(second)
+        if _UNIT.match(text, match.end()):
+            continue
+        if len(first) == 4:                      # 2024-02-29
+            if 1 <= b <= 12 and len(last) <= 2 and 1 <= int(last) <= 31:
+                return True
+            continue
+        if (len(first) <= 2 and len(last) in (2, 4) and 1 <= a <= 31 and 1 <= b <= 31
+                and min(a, b) <= 12):            # 12/03/2024, 3.12.24, 12/31/24
+            return True
+    return False
+
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?")
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_WORD_DATE = re.compile(
+    rf"(?i)\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+(?:\d{{4}}|'\d{{2}})\b"     # 3rd of March 2021
+    rf"|\b{_MONTH}\s+{_DAY},?\s+\d{{4}}\b")                              # March 3, 2021
+
+_COMMON = """
+a an and the of in on at to for with by from as or no not is was are were be been has had
+have this that these those it its his her their there here all any some
+age sex gender weight height bmi position positioning history information info details
+demographics preparation prep status consent comfort monitoring cooperation tolerance
+tolerated motion movement orientation type category class location name id number
+identifier record records group data summary notes note comments comment referral referred
+reason indication indications presentation presented presents reports reported denies
+underwent positioned prone supine left right feet head first breath breathing hold held
+instructions instructed was were is has had with without heart rate rhythm ecg bp
+drain drains drained placed placement review reviewed requested request report reports
+signed signature verified approved findings finding impression conclusion conclusions
+summary technique protocol sequence sequences study studies exam examination scan scanned
+comparison prior previous follow followup normal abnormal mild moderate severe trace small
+large no none yes lv rv la ra mr tr ar pr ms as ps ts ef
+"""
+COMMON_WORDS = frozenset(_COMMON.split())
+"""Words that follow "Dr", "Patient" or "Pt" in ordinary report text and headings ("Patient
+Position: Supine", "Pt Weight 80 kg", "Dr. Drain placed"): not a name."""
+
+_TITLED = re.compile(
+    r"\b(?P<title>Dr|DR|dr|Doctor|DOCTOR|doctor|Prof|PROF|prof|Mr|MR|Mrs|MRS|Ms|Miss|Patient|"
+    r"PATIENT|Pt|PT)\b\.?:?[ \t]+(?P<name>[A-Za-z][A-Za-z'\u2019-]*)")
+
+
+def _titled_name(text: str) -> bool:
+    """A title before a name: "Dr Smith", "DR SMITH", "dr smith", "Dr. O'Brien", "Patient
+    Zyxwvut", "Patient: SMITH, John", "Mr Jones". The name must not be a common report word
+    (:data:`COMMON_WORDS`: headings such as "Patient History:"); after "Patient", "Pt",
+    "Mr", "Mrs", "Ms" or "Miss" it must be capitalised ("the patient tolerated" is prose,
+    "MR moderate" a valve); "MR" and "MRS" count only before a capitalised word in
+    mixed case ("MR Smith" is rare, "MR Mild" a regurgitation)."""
+    for match in _TITLED.finditer(text):
+        title, name = match.group("title"), match.group("name")
+        if name.lower().strip("'\u2019-") in COMMON_WORDS:
+            continue
+        if title.lower() in ("dr", "doctor", "prof"):
+            return True
+        if title in ("MR", "MRS", "PT"):
+            if name[:1].isupper() and name[1:].islower():
+                return True
+            continue
+        if name[:1].isupper() and (name[1:].islower() or name.isupper() or "'" in name):
+            return True
+    return False
+
+
+def _pattern(regex: str) -> Callable[[str], bool]:
+    compiled = re.compile(regex)
+    return lambda text: compiled.search(text) is not None
+
+
+IDENTIFIER_PATTERNS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("a date", _numeric_date),
+    ("a date", lambda text: _WORD_DATE.search(text) is not None),
     ("a run of 6 or more digits (an MRN, accession or phone number?)",
-     re.compile(r"\d{6,}")),
-    ("'DOB'", re.compile(r"(?i)\bD\.?O\.?B\b|\bdate of birth\b")),
-    ("'MRN'", re.compile(r"(?i)\bMRN\b|\bmedical record\b")),
-    ("a title before a capitalised name", re.compile(
-        r"\b(Dr|Doctor|Patient|Pt|Mr|Mrs|Ms|Miss|Prof)\b\.?:?\s+[A-Z][a-z]+")),
+     _pattern(r"\d{6,}")),
+    ("a phone number", _pattern(
+        r"\(\d{3}\)\s*\d{3}[-.\s]\d{4}\b|(?<![\d.])\d{3}[-.]\d{3}[-.]\d{4}\b"
+        r"|(?<![\d.])\+\d{1,3}[\s-]\d")),
+    ("an NHS or ID number in digit groups", _pattern(
+        r"(?i)\bNHS\b|(?<![\d.])\d{3}[ -]\d{3}[ -]\d{4}(?![\d.])")),
+    ("an accession or ID code", _pattern(
+        r"(?i)\b(?:acc(?:ession)?|accn|ref|id|mrn|hosp(?:ital)?\s+no)\b\.?\s*(?:no\.?|number|#)?"
+        r"\s*[:#]?\s*[A-Z]{0,4}\d{4,}|\b[A-Z]{1,3}\d{5,}\b")),
+    ("'DOB'", _pattern(r"(?i)\bD\.?O\.?B\b|\bdate of birth\b")),
+    ("'MRN'", _pattern(r"(?i)\bMRN\b|\bmedical record\b")),
+    ("'Name:'", _pattern(r"(?i)\b(?:patient\s+)?(?:full\s+|sur|first\s+|last\s+)?name\s*[:=]"
+                         r"\s*\S")),
+    ("a title before a name", _titled_name),
 )
 """What :func:`identifiers` looks for; each one's description names it on the console (the
 matched text never is)."""
@@ -218,8 +311,7 @@ matched text never is)."""
 
 def identifiers(text: str) -> list[str]:
     """Descriptions of the obvious identifiers in a report's text (none: [])."""
-    return list(dict.fromkeys(what for what, pattern in IDENTIFIER_PATTERNS
-                              if pattern.search(text)))
+    return list(dict.fromkeys(what for what, found in IDENTIFIER_PATTERNS if found(text)))
 
 
 def _read_reports(path: Path, on_problem: Callable[[str], None]

@@ -27,6 +27,10 @@ _EDV_ML = re.compile(r"\b(lv|rv)\s+edv\b(?!\s*i\b)[^0-9;/]{0,20}?(\d{2,3}(?:\.\d
                      r"(?!\s*/)")
 """An absolute EDV ("LVEDV 301 mL"), read only when the sentence gives no indexed one."""
 _EF_THEN = re.compile(r"\s*(?:to|->)\s*(\d{1,3}(?:\.\d+)?)\s*%")
+_EF_FROM_TO = re.compile(r"\s*(?:(?!(?:and|but|with|to)\b)[a-z0-9/]+[\s,]+){0,6}?(?:to|->)\s*"
+                         r"(\d{1,3}(?:\.\d+)?)\s*%")
+"""After "from X%", words before the current value ("from 31% on the previous scan to 52%
+today"); bounded to six words."""
 _EF_PRIOR = re.compile(r"\s*(?:previously|prior|before|at baseline|on the (?:prior|previous)"
                        r"(?: \w+)?)\s*(?:,|;|and\b|now\b|$)")
 """The number before is the prior one ("LVEF 40% previously, now 55%"); not "41% (previously
@@ -51,7 +55,8 @@ _NEG_NEAR = re.compile(r"\b(?:no|not|without)\s+(?:(?:evidence|signs?|features?)
                        r"\b(?:no|without)\s+(?:(?:evidence|signs?|features?)\s+of\s+)?"
                        r"(?:\w+\s+){1,3}(?:or|nor)\s+(?:\w+\s+){0,2}$|"
                        r"\bneither\s+(?:\w+\s+){1,4}nor\s+(?:\w+\s+){1,4}$|"
-                       r"\bneither\s+(?:\w+\s+){1,3}$")     # "neither ventricle is dilated"
+                       r"\bneither\s+(?:\w+\s+){1,3}$|"     # "neither ventricle is dilated"
+                       r"^\s*nor\s+(?:\w+\s+){0,5}$")    # "not dilated, nor is it hypertrophied"
 # A clause that goes on with a list negated in the clause before ("no LV dilatation,
 # hypertrophy or systolic dysfunction" is split at its comma): the head of the list and its
 # items, each a word or two, up to the comma that starts this clause.
@@ -243,6 +248,8 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
         values = [float(x) for x in (m.group(2), m.group(3)) if x]
         then = _EF_THEN.match(s, m.end())
         now = _EF_NOW.search(s, m.end(), m.end() + 80)
+        if then is None and re.search(r"\bfrom\s*$", s[m.start():m.start(2)]):
+            then = _EF_FROM_TO.match(s, m.end(), min(len(s), m.end() + 80))
         if then:                        # "improved from 28% to 47%": the current value
             values = [float(then.group(1))]
         elif now:                       # "EF was 35% in 2019 and is now 55%"
@@ -273,17 +280,37 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
     return found | _thickness(s, clauses, measured)
 
 
+def _turns(s: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Clauses, each split again where "and" / "with" turns to the other ventricle ("RV
+    hypertrophy with normal LV wall thickness"); "LV and RV" stays whole."""
+    parts = []
+    for start, end in bounds:
+        for m in _NEXT_VENTRICLE.finditer(s, start, end):
+            first = _SUBJECT.search(s, max(start, m.start() - 120), m.start())
+            if first and first.group(1) in ("lv", "rv") \
+                    and s[m.end():m.end() + 2] != first.group(1) \
+                    and not (m.group(1) == "and" and _SUBJECT.search(s[max(start, m.start() - 4):
+                                                                       m.start()])):
+                parts.append((start, m.start()))
+                start = m.start()
+        parts.append((start, end))
+    return parts
+
+
 def _thickness(s: str, clauses: Clauses, measured: set[str] | None = None) -> set[Finding]:
     found: set[Finding] = set()
     value = None
     pericardial = "pericardi" in s and not re.search(r"\b(?:lv|wall|septum|myocardi\w*)\b", s)
     thick_clauses = []          # clauses that state a thickening (and their site lists)
     listing = False
-    for start, end in clauses.bounds:
+    for start, end in _turns(s, clauses.bounds):
         clause = s[start:end]
         if _continues_negated_list(s, start, end):
             clause = "no " + clause
         thick = _THICKENED.search(clause)
+        if {m.group(1) for m in _SUBJECT.finditer(clause)} == {"rv"}:
+            listing = False         # "though the RV free wall is hypertrophied": not the LV's
+            continue
         if listing and _LIST_GOES_ON.match(clause):
             thick_clauses.append(clause)
             continue

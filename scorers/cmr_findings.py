@@ -67,7 +67,8 @@ _NEG_BEFORE = re.compile(
 # Words that may stand between a finding and a negation after it: auxiliaries, "felt to be",
 # and the head noun of a named disease ("iron overload cardiomyopathy excluded").
 _FILLER = (r"(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|were|has|have|"
-           r"had|been|also|now|therefore|overall|myocardial|very|cardiomyopathy|disease|"
+           r"had|been|also|now|therefore|overall|all|both|each|confidently|definitely|"
+           r"myocardial|very|cardiomyopathy|disease|"
            r"process|syndrome|involvement|infiltration|heart)\s+|"
            r"(?:considered|felt|thought|deemed|judged|believed)\s+(?:to\s+be\s+)?)")
 _NEG_AFTER = re.compile(
@@ -104,11 +105,12 @@ _LIST_THEN = re.compile(r"^(?:\s*(?:,|or|and|nor)\s+(?:(?!(?:lv|rv|the|size|func
                         r"was|were)\b)[a-z0-9]+\b\s*){1,2})+")
 # A list of subjects the mention heads, across commas, up to its verb ("X, Y and Z are ...")
 # ("and" with a plural verb, "or" / "nor" with either; no ventricle or "the" among the items:
-# "LGE and the RV is normal" is two statements)
+# "LGE and the RV is normal" is two statements; an item may be blanked: a diagnosis read
+# before is masked out of the sentence)
 _ITEM = r"(?:(?!(?:lv|rv|the|size|function|is|are|was|were)\b)[a-z0-9]+\b\s*){1,3}?"
-_SUBJECT_LIST = re.compile(r"(?:\s*,\s*" + _ITEM + r")*\s*,?\s*(?:and\s+" + _ITEM +
-                           r"(?=(?:are|were)\b)|(?:or|nor)\s+" + _ITEM +
-                           r"(?=(?:are|is|were|was)\b))")
+_SUBJECT_LIST = re.compile(r"(?:\s*,\s*" + _ITEM + r")*\s*,?\s*(?:and\s+(?:" + _ITEM + r")?" +
+                           r"(?=(?:are|were|have|had)\b)|(?:or|nor)\s+" + _ITEM +
+                           r"(?=(?:are|is|were|was|has|have|had)\b))")
 _HEDGE_BEFORE = re.compile(
     r"\?|\b(?:possible|possibly|may|might|could|cannot (?:be )?(?:\w+ly )?excluded?|"
     r"can't (?:be )?(?:\w+ly )?excluded?|(?:does|do|did) not (?:\w+ly )?exclude|"
@@ -586,6 +588,12 @@ def _read_sentence(s: str, acc: _Collector) -> None:
             acc.add(cine, PRESENT)
 
 
+_NOT_CORONARY = re.compile(r"\b(?:not|nor)\s+(?:\w+\s+){0,3}?(?:coronary|ischemic|vascular)\s+"
+                           r"(?:artery\s+)?(?:territor\w*|distribution|pattern)\b")
+"""A negated coronary distribution ("not in a coronary distribution", "does not follow a
+coronary territory") names a non-ischemic pattern (bounded: at most three words between)."""
+
+
 def _pattern(s: str) -> set[Finding]:
     """The LGE pattern a sentence names ("a non-ischemic pattern", "ischemic, in the LAD
     territory"), with the territories of an ischemic one."""
@@ -594,8 +602,8 @@ def _pattern(s: str) -> set[Finding]:
         return {("lge_pattern", V.PATTERN_NONISCHEMIC)}     # "non-ischaemic LGE in ..."
     if not re.search(r"\bpattern\b|\bdistribution\b|\bterritor", s):
         return set()
-    if re.search(r"\bnonischemic\b|\bnoncoronary\b", s):
-        return {("lge_pattern", V.PATTERN_NONISCHEMIC)}
+    if re.search(r"\bnonischemic\b|\bnoncoronary\b", s) or _NOT_CORONARY.search(s):
+        return {("lge_pattern", V.PATTERN_NONISCHEMIC)}     # "not in a coronary distribution"
     if re.search(r"\bischemic\b|\bcoronary (?:territory|distribution)\b", s):
         return {("lge_pattern", V.PATTERN_ISCHEMIC)} | territories(s, "lge_territory")
     return set()

@@ -149,6 +149,36 @@ POLARITY: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("pericardial_enhancement", "absent"): A}, {("lge", "absent"), ("wall_thickness", "normal")}),
     ("The pericardium does not enhance.", {("pericardial_enhancement", "absent"): A},
      {("lge", "absent"), ("pericardial_enhancement", "present")}),
+    # fresh3 round: interval change with words between the two values
+    ("LVEF has improved from 31% on the previous scan to 52% today.",
+     {("lv_function", "normal"): P}, {("lv_function", "moderately reduced")}),
+    ("Ejection fraction fell from 58% at the 2021 study to 33% on this examination.",
+     {("lv_function", "moderately reduced"): P}, {("lv_function", "normal")}),
+    # "nor" carries the negation to the next predicate
+    ("The left ventricle is not dilated, nor is it hypertrophied.",
+     {("lv_size", "normal"): P, ("wall_thickness", "normal"): P},
+     {("wall_thickness", "thickened")}),
+    ("No LV enlargement, nor is LV systolic function impaired.",
+     {("lv_size", "normal"): P, ("lv_function", "normal"): P}, {("lv_function", "reduced")}),
+    # the RV's wall is not the LV's wall thickness
+    ("Normal LV wall thickness, though the RV free wall is hypertrophied.",
+     {("wall_thickness", "normal"): P}, {("wall_thickness", "thickened")}),
+    ("Right ventricular hypertrophy with left ventricular wall thickness within normal limits.",
+     {("wall_thickness", "normal"): P}, {("wall_thickness", "thickened")}),
+    # a negated coronary distribution is a non-ischaemic pattern
+    ("Patchy LGE, not in a coronary distribution.",
+     {("lge", "present"): P, ("lge_pattern", "non-ischemic"): P},
+     {("lge_pattern", "ischemic")}),
+    ("Mid-wall enhancement that does not follow a coronary artery territory.",
+     {("lge", "present"): P, ("lge_pattern", "non-ischemic"): P},
+     {("lge_pattern", "ischemic")}),
+    # a list of diagnoses closed by any negation verb
+    ("MI, infiltration and myocarditis are all excluded.", {("infarct", "absent"): A},
+     {("infarct", "present"), ("diagnosis", "myocarditis"), ("lge", "present")}),
+    ("Sarcoidosis, myocarditis and infarction have all been ruled out.",
+     {("infarct", "absent"): A},
+     {("infarct", "present"), ("diagnosis", "cardiac sarcoidosis"),
+      ("diagnosis", "myocarditis")}),
 ]
 
 HEDGES: list[tuple[str, Want, set[tuple[str, str]]]] = [

@@ -17,7 +17,8 @@ Finding = tuple[str, str]
 
 _SUBJECT = re.compile(r"\b(lv|rv|biventricular|ventricles|(?:both|either|neither) ventricle)\b"
                       r"(?!\s+insertion)")
-_EF = re.compile(r"\b(?:(lv|rv)\s+)?ef\b(?:\s*\(ef\))?[^0-9%;]{0,30}?(\d{1,3}(?:\.\d+)?)"
+_EF = re.compile(r"\b(?:(lv|rv)\s+)?ef\b(?:\s*\([^()0-9]{0,40}\))?[^0-9%;]{0,30}?"
+                 r"(\d{1,3}(?:\.\d+)?)"
                  r"(?:\s*(?:-|to)\s*(\d{1,3}(?:\.\d+)?))?\s*%")
 _EDVI = re.compile(r"\b(?:(lv|rv)\s+)?(?:indexed\s+)?(?:(lv|rv)\s+)?edvi?\b[^0-9;]{0,25}?"
                    r"(?:\d{2,3}(?:\.\d+)?\s*ml\b(?!\s*/)[^0-9;]{0,20}?)?"   # "205 ml (indexed
@@ -47,9 +48,19 @@ _NORMAL_SIZE = re.compile(
     r"volumes?|dimensions?)\b|\b(?:size|volumes?|dimensions?)\b[\s:]*(?:is\s+|are\s+)?"
     r"(?:normal|within normal limits)\b|\b(?:size|volumes?|dimensions?)\s+and\s+(?:\w+\s+)?"
     r"function\s+(?:(?:is|are|was|were)\s+)?(?:normal|within normal limits)\b|"
+    r"\b(?:size|volumes?|dimensions?)\b[\s:]*(?:(?:is|are|was|were)\s+)?within\s+(?:the\s+)?"
+    r"normal\s+(?:limits|range)\b|"                   # "volumes are within the normal range"
+    r"\b(?:size|volumes?|dimensions?)\s+and\s+(?:\w+\s+){0,2}?(?:function|performance|"
+    r"contractility)\s+(?:(?:is|are|was|were)\s+)?(?:normal|within (?:the )?normal "
+    r"(?:limits|range))\b|"
     r"\b(?:size|volumes?|dimensions?)\s+(?:(?:is|are|was|were)\s+)?not\s+(?:increased|enlarged|"
     r"raised|elevated)\b")
 _SMALL = re.compile(r"\bsmall\b")
+_BARE_SIZE = re.compile(r"\s*(?:(?:lv|rv|the)\s+){0,2}(?:size|volumes?|dimensions?)\s*$")
+_LIST_NORMAL = re.compile(r"\s*,\s*(?:[a-z ]{1,40}?,\s*){0,3}?[a-z ]{1,40}?\band\s+[a-z ]{1,40}?\s+"
+                          r"(?:are|were)\s+(?:all\s+)?(?:normal|within (?:the )?normal "
+                          r"(?:limits|range))\b")
+"""A size noun heading a list that ends "... and Z are normal" (bounded window)."""
 _NEG_NEAR = re.compile(r"\b(?:no|not|without)\s+(?:(?:evidence|signs?|features?)\s+of\s+)?"
                        r"(?:\w+\s+){0,2}$|"
                        r"\b(?:no|without)\s+(?:(?:evidence|signs?|features?)\s+of\s+)?"
@@ -95,6 +106,10 @@ _FUNCTION_PREDICATE = re.compile(r"\b(?:is|are|was|were|remains?|appears?)\s+(?:
                                  r"(?:impaired|depressed|hypokinetic|preserved)\b")
 _GOES_ON = re.compile(r"\s*(?:(?:and|but)\s+)?(?:is|are|was|were|appears?|remains?)\b")
 """A clause that goes on with the ventricle named before ("not dilated but is impaired")."""
+_BARE_PREDICATE = re.compile(r"\s*(?:(?:and|but|yet)\s+)?(?:\w+ly\s+)?(?:impaired|depressed|"
+                             r"hypokinetic)\s*$")
+"""A clause that is only a function word after a clause naming the ventricle ("the LV is not
+dilated, but impaired")."""
 _RELATIVE = re.compile(r"\b(?:which|that)\s*$")
 """A clause that goes on from "which": about the site before it ("the mid inferoseptum, which is
 hypokinetic"), not about a ventricle."""
@@ -110,7 +125,13 @@ _SEVERITY = ((re.compile(r"\bsevere(?:ly)?\b"), V.EF_SEVERE),
              (re.compile(r"\bmoderate(?:ly)?\b"), V.EF_MODERATE),
              (re.compile(r"\bmild(?:ly)?\b"), V.EF_MILD))
 _THICKENED = re.compile(r"\b(?:hypertroph\w*|thickened|thickening|lvh)\b")
-_THICK_NORMAL = re.compile(r"\bnormal\s+(?:\w+\s+){0,2}?thickness\b|\bthickness\b[\s:]*"
+# normal thickness: "normal in size and thickness", "size, wall thickness and function are normal"
+_THICK_NORMAL = re.compile(r"\bnormal\s+(?:(?!(?:increased|raised|reduced|decreased|abnormal|"
+                           r"but|with)\b)\w+\s+){0,5}?thickness\b|"
+                           r"\bthickness(?:\s*,\s*(?:\w+\s+){0,2}?\w+|\s+and\s+(?:\w+\s+){0,2}?\w+)"
+                           r"{1,3}\s+(?:is|are|was|were)\s+(?:normal|within (?:the )?normal "
+                           r"(?:limits|range))\b|"
+                           r"\bthickness\b[\s:]*"
                            r"(?:is\s+)?(?:\w+\s+)?normal\b|\bthickness\s+(?:is|was)\s+not\s+"
                            r"(?:increased|raised)\b")
 _REST = re.compile(r"\b(?:remaining|other|rest of the|elsewhere)\b")
@@ -225,11 +246,16 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
         sizey = bool(first) or bool(_SIZE_WORD.search(clause))
         size = _size_value(clause, carried) if sizey and (
             named or not _SIZE_TOPICS.search(clause)) else None
+        if size is None and _BARE_SIZE.match(clause) and _LIST_NORMAL.match(
+                s, end, min(len(s), end + 120)):
+            size = V.SIZE_NORMAL    # "LV size, wall thickness and function are normal"
         function = _function_value(clause) if _FUNCTION_WORD.search(clause) or (
             (named or (_GOES_ON.match(clause) and not _RELATIVE.search(s, max(0, start - 8),
                                                                         start)))
             and not _SIZE_WORD.search(clause)
-            and _FUNCTION_PREDICATE.search(clause)) else None
+            and _FUNCTION_PREDICATE.search(clause)) or (
+            _BARE_PREDICATE.match(clause) and _SUBJECT.search(s, max(0, start - 40), start)
+            and not _RELATIVE.search(s, max(0, start - 8), start)) else None
         if named and size is None and function is None and _WHOLE_NORMAL.search(clause) \
                 and not _NOT_WHOLE.search(clause):
             size, function = V.SIZE_NORMAL, V.EF_NORMAL        # "the RV is normal"

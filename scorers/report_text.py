@@ -23,7 +23,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"dilatation", "dilation"), (r"(hypo|a|dys)kinesia\b", r"\1kinesis"),
     (r"favour", "favor"), (r"artefact", "artifact"), (r"isation", "ization"),
     (r"\baetiolog", "etiolog"),
-    (r"\bcentre", "center"), (r"\bper ?cent\b", "%"),
+    (r"\bcentre", "center"), (r"\s*\b(?:per ?cent|pct)\b", "%"),
     # hyphenation and spacing of compound words
     (r"\b(infero|antero)[- ](lateral|septal|septum|apical)", r"\1\2"),
     (r"\banteroapical\b", "apical anterior"), (r"\binferoapical\b", "apical inferior"),

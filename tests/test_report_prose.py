@@ -394,6 +394,34 @@ MISSES: list[tuple[str, Want, set[tuple[str, str]]]] = [
     ("HCM, septal phenotype, max 21 mm.",
      {("hypertrophy_pattern", "asymmetric septal"): P, ("thickened_wall", "septal"): P}, set()),
     ("No pericardial fluid.", {("effusion", "none"): P}, {("effusion", "small")}),
+    # fresh3 round: an EF after a bracket, "pct" / "per cent"
+    ("Left ventricular ejection fraction (Simpson's, short-axis stack) measured 38 per cent.",
+     {("lv_function", "moderately reduced"): P}, set()),
+    ("LVEF (biplane, area-length method) is 44 pct.", {("lv_function", "mildly reduced"): P},
+     set()),
+    # normal size in other words
+    ("LV volumes are within the normal range for age and sex.", {("lv_size", "normal"): P},
+     {("lv_size", "dilated")}),
+    ("Right ventricular dimensions and systolic performance within normal limits.",
+     {("rv_size", "normal"): P, ("rv_function", "normal"): P}, set()),
+    ("RV size and contractility are normal.",
+     {("rv_size", "normal"): P, ("rv_function", "normal"): P}, set()),
+    # a list of attributes closed by "are normal"
+    ("LV size, wall thickness and systolic function are within normal limits.",
+     {("lv_size", "normal"): P, ("wall_thickness", "normal"): P, ("lv_function", "normal"): P},
+     set()),
+    ("Left ventricular volumes, mass and ejection fraction are all normal.",
+     {("lv_size", "normal"): P, ("lv_function", "normal"): P}, set()),
+    ("The left ventricle is normal in size and thickness.",
+     {("lv_size", "normal"): P, ("wall_thickness", "normal"): P},
+     {("wall_thickness", "thickened")}),
+    ("Left ventricle normal in cavity size and wall thickness.",
+     {("lv_size", "normal"): P, ("wall_thickness", "normal"): P}, set()),
+    # a bare function word after the ventricle's clause
+    ("The LV is not dilated, but impaired.",
+     {("lv_size", "normal"): P, ("lv_function", "reduced"): P}, {("lv_function", "normal")}),
+    ("The right ventricle is normal in size but severely impaired.",
+     {("rv_size", "normal"): P, ("rv_function", "reduced"): P}, {("rv_function", "normal")}),
 ]
 
 

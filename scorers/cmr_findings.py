@@ -122,7 +122,8 @@ _HEDGE_BEFORE = re.compile(
 _HEDGE_AFTER = re.compile(
     r"^[\s:]*(?:[a-z0-9]+\s+){0,8}?(?:(?:cannot|can't|could not|is not|are not)(?: be)?"
     r"(?: \w+ly)? (?:excluded|ruled out)|(?:is|are|was|were) (?:possible|suspected|"
-    r"questionable|equivocal|queried)|(?:may|might|could) be (?:present|seen|noted|"
+    r"questionable|equivocal|queried)|(?:is|are|was|were) (?:also )?(?:being )?considered"
+    r"(?=\s*(?:$|[,;(]|(?:in|as|given|because)\b))|(?:may|might|could) be (?:present|seen|noted|"
     r"identified)|(?:is|are|remains?|was|were) (?:also |still )?(?:a|an|the) (?:\w+ )?"
     r"(?:possibility|consideration|differential|concern)|(?:should|must|needs? to|would|"
     r"could) (?:also )?be (?:considered|excluded|ruled out))")
@@ -256,8 +257,9 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
     ("lge", r"\blge\b|\bscar(?:s|ring|red)?\b|\bfibrosis\b|\b(?:hyper)?enhancement\b|"
             r"\benhances?\b|\benhancing\b"),
     ("infarct", r"\binfarct(?:s|ion|ed)?\b"),
-    ("edema", r"\bedema(?:tous)?\b|\bt2\s+hyperintens\w*|\b(?:increased|elevated|high|raised)"
-              r"\s+(?:native\s+)?(?:t1\s+and\s+)?t2\b"),
+    ("edema", r"\bedema(?:tous)?\b|\bt2\s+hyperintens\w*|\b(?:increased|elevated|high|raised|"
+              r"prolonged)\s+(?:native\s+)?(?:t1\s+and\s+)?t2\b|"
+              r"\bt2\s+(?:signal\s+|values?\s+|times?\s+)?(?:elevation|prolongation)\b"),
     ("edema_weak", r"\b(?:t2w?|stir)(?:\s+(?:imaging|images|mapping|maps|signal|values?|"
                    r"sequences?))?\b"),
     ("defect", r"\bperfusion\s+(?:defects?|deficits?|abnormalit(?:y|ies))\b|"
@@ -266,7 +268,8 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
     ("rwma", r"\brwmas?\b|\b(?:hypo|a|dys)kine(?:sis|tic)\b"),
     ("rwma_weak", r"\bwall motion\b|\bregional\s+(?:(?:lv|systolic|wall|myocardial)\s+){0,2}"
                   r"(?:function|contractility|contraction)\b"),
-    ("effusion", r"\b(?<!pleural )effusions?\b|\bpericardial fluid\b"),
+    ("effusion", r"\b(?<!pleural )effusions?\b|\bpericardial fluid\b|\bfluid\s+(?:in|within|"
+                 r"around)\s+(?:the\s+)?(?:pericardial\s+(?:space|sac|cavity)|pericardium)\b"),
 )))
 _TOPIC_OF = {"pericardial": "pericardial_enhancement", "lge_weak": "lge", "edema_weak": "edema",
              "defect": "perfusion_defect", "perfusion_weak": "perfusion_defect",
@@ -395,11 +398,18 @@ class _Collector:
         return Reading(found, implied, self.negated - set(found))
 
 
+_WHOLE_HEART = re.compile(r"\b(?:across|in|involving|throughout)\s+(?:all|every)\s+(?:the\s+)?"
+                          r"(?:segments?|walls?)\b")
+"""A diffuse lesion "across all segments": the whole myocardium, which names no site."""
+
+
 def _lesion(prefix: str, span: str, four_walls: bool = False) -> set[Finding]:
     out = locations(span, prefix, four_walls)
     if not four_walls:
         out |= layers(span, prefix)
         out |= distributions(span, f"{prefix}_distribution")
+        if (f"{prefix}_distribution", V.DIST_DIFFUSE) in out and _WHOLE_HEART.search(span):
+            out = {f for f in out if f[0] not in (f"{prefix}_level", f"{prefix}_wall")}
     return out
 
 

@@ -74,7 +74,9 @@ def locations(text: str, prefix: str, four_walls: bool) -> set[Finding]:
     every = _ALL.search(text)
     if every:
         level = _LEVELS.get(every.group(1) or "")     # "all basal segments": that level only
-        out |= {(f"{prefix}_level", lv) for lv in ((level,) if level else (BASAL, MID, APICAL))}
+        named = _LEVEL.search(text)     # "of the basal and mid LV, involving all walls": those
+        levels = (level,) if level else () if named else (BASAL, MID, APICAL)
+        out |= {(f"{prefix}_level", lv) for lv in levels}
         out |= {(f"{prefix}_wall", WALL4[w] if four_walls else w) for w in V.WALL6_NAMES}
     out |= {(f"{prefix}_level", _LEVELS[m.group(1)]) for m in _LEVEL.finditer(text)}
     for m in _WALL.finditer(text):

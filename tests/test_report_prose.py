@@ -233,6 +233,12 @@ HEDGES: list[tuple[str, Want, set[tuple[str, str]]]] = [
     ("Patchy fibrosis of the basal lateral wall, perhaps extending to the inferior wall.",
      {("lge", "present"): P, ("lge_wall", "anterolateral"): P, ("lge_wall", "inferior"): U},
      set()),
+    # fresh3 round: "X and Y are considered" hedges (not "considered likely")
+    ("Sarcoidosis and myocarditis are considered.",
+     {("diagnosis", "cardiac sarcoidosis"): U, ("diagnosis", "myocarditis"): U},
+     {("diagnosis", "myocarditis")}),
+    ("Cardiac amyloidosis is also being considered given the diffuse enhancement.",
+     {("diagnosis", "cardiac amyloidosis"): U}, set()),
 ]
 
 LOCATIONS: list[tuple[str, Want, set[tuple[str, str]]]] = [
@@ -284,6 +290,20 @@ LOCATIONS: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("defect_depth", "subendocardial"): P}, set()),
     ("Scar burden approx. 18% of LV mass, mostly subendocardial, in the LCx territory.",
      {("lge_layer", "subendocardial"): P, ("lge_territory", "LCx"): P}, set()),
+    # fresh3 round: a diffuse lesion across every segment names no site
+    ("Diffuse T2 elevation across all segments (global T2 62 ms).",
+     {("edema", "present"): P, ("edema_distribution", "diffuse"): P},
+     {("edema_wall", "inferior"), ("edema_level", "basal")}),
+    ("Diffuse subendocardial LGE involving every segment.",
+     {("lge", "present"): P, ("lge_distribution", "diffuse"): P},
+     {("lge_wall", "anterior"), ("lge_level", "apical")}),
+    # "all walls" at the levels named: those levels only
+    ("Ring-like subepicardial LGE of the basal and mid LV, involving all walls at those levels.",
+     {("lge_level", "basal"): P, ("lge_level", "mid"): P, ("lge_wall", "anterior"): P},
+     {("lge_level", "apical")}),
+    ("Circumferential mid-wall enhancement at the basal level.",
+     {("lge_level", "basal"): P, ("lge_wall", "inferolateral"): P},
+     {("lge_level", "mid"), ("lge_level", "apical")}),
 ]
 
 MISSES: list[tuple[str, Want, set[tuple[str, str]]]] = [
@@ -394,6 +414,10 @@ MISSES: list[tuple[str, Want, set[tuple[str, str]]]] = [
     ("HCM, septal phenotype, max 21 mm.",
      {("hypertrophy_pattern", "asymmetric septal"): P, ("thickened_wall", "septal"): P}, set()),
     ("No pericardial fluid.", {("effusion", "none"): P}, {("effusion", "small")}),
+    ("No fluid in the pericardial space.", {("effusion", "none"): P}, {("effusion", "small")}),
+    ("A small amount of fluid within the pericardial sac.", {("effusion", "small"): P}, set()),
+    ("Prolonged T2 values in the basal inferolateral wall.",
+     {("edema", "present"): P, ("edema_wall", "inferolateral"): P}, set()),
     # fresh3 round: an EF after a bracket, "pct" / "per cent"
     ("Left ventricular ejection fraction (Simpson's, short-axis stack) measured 38 per cent.",
      {("lv_function", "moderately reduced"): P}, set()),

@@ -127,6 +127,9 @@ _HEDGE_AFTER = re.compile(
     r"identified)|(?:is|are|remains?|was|were) (?:also |still )?(?:a|an|the) (?:\w+ )?"
     r"(?:possibility|consideration|differential|concern)|(?:should|must|needs? to|would|"
     r"could) (?:also )?be (?:considered|excluded|ruled out))")
+_HEDGE_FIELD = re.compile(r"\s*[:=-]\s*(?:possible|possibly|equivocal|questionable|query|"
+                          r"suspected|indeterminate)\b")
+"""A headed field whose value is a hedge word ("Oedema: possible")."""
 _NEGATED_HEDGE = re.compile(r"\b(?:cannot|can't|could not|not) (?:be )?(?:\w+ly )?"
                             r"(?:exclude[ds]?|ruled? out)\b|\bnot be excluded\b|"
                             r"\bnot (?:inconsistent|incompatible) with\b|"
@@ -160,6 +163,8 @@ def _negated_list(sentence: str, start: int, end: int) -> bool:
     return m is not None and not _LIST_STOP.search(m.group(1))
 
 
+_EVIDENCE = re.compile(r"\b(?:given|in view of|because of|on the basis of|owing to|based on)\b")
+"""The evidence a hedged or negated diagnosis rests on follows these words, and is stated."""
 _BRACKET = re.compile(r"\s*\([^()]{0,40}\)")
 _DANGLING = re.compile(r"^\s*(?:of|for)\b")
 
@@ -183,6 +188,8 @@ def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
         after_start = bracket.end()
         c_end = clauses.at(after_start)[1]
     after = sentence[after_start:min(c_end, after_start + 80)]
+    cut = max((m.end() for m in _EVIDENCE.finditer(before)), default=0)
+    before = before[cut:]       # "myocarditis cannot be excluded given the diffuse LGE"
     blanked = _NEGATED_HEDGE.sub(_blank, before)
     negations = list(_NEG_BEFORE.finditer(blanked))
     hedges = list(_NEGATED_HEDGE.finditer(before))
@@ -201,7 +208,8 @@ def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
     if not hedges and (_NEG_AFTER.search(after) or _GONE_AFTER.search(after)
                        or _negated_list(sentence, start, end)):
         return ABSENT
-    if hedges or _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.search(after):
+    if hedges or _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.search(after) \
+            or _HEDGE_FIELD.match(after):
         return UNCERTAIN
     if _DANGLING.match(before) and _HEDGE_BEFORE.search(
             sentence[max(0, c_start - 120):c_start]):
@@ -259,7 +267,8 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
     ("infarct", r"\binfarct(?:s|ion|ed)?\b"),
     ("edema", r"\bedema(?:tous)?\b|\bt2\s+hyperintens\w*|\b(?:increased|elevated|high|raised|"
               r"prolonged)\s+(?:native\s+)?(?:t1\s+and\s+)?t2\b|"
-              r"\bt2\s+(?:signal\s+|values?\s+|times?\s+)?(?:elevation|prolongation)\b"),
+              r"\bt2\s+(?:signal\s+|values?\s+|times?\s+)?(?:elevation|prolongation)\b|"
+              r"\b(?:increase|elevation|rise)\s+(?:in|of)\s+(?:the\s+)?(?:native\s+)?t2\b"),
     ("edema_weak", r"\b(?:t2w?|stir)(?:\s+(?:imaging|images|mapping|maps|signal|values?|"
                    r"sequences?))?\b"),
     ("defect", r"\bperfusion\s+(?:defects?|deficits?|abnormalit(?:y|ies))\b|"
@@ -267,7 +276,8 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
     ("perfusion_weak", r"\bperfusion\b"),
     ("rwma", r"\brwmas?\b|\b(?:hypo|a|dys)kine(?:sis|tic)\b"),
     ("rwma_weak", r"\bwall motion\b|\bregional\s+(?:(?:lv|systolic|wall|myocardial)\s+){0,2}"
-                  r"(?:function|contractility|contraction)\b"),
+                  r"(?:function|contractility|contraction)\b|"
+                  r"\bregional\s+(?:variation|differences?|heterogeneity)\b"),
     ("effusion", r"\b(?<!pleural )effusions?\b|\bpericardial fluid\b|\bfluid\s+(?:in|within|"
                  r"around)\s+(?:the\s+)?(?:pericardial\s+(?:space|sac|cavity)|pericardium)\b"),
 )))
@@ -499,7 +509,8 @@ def _qualify(s: str, topic: str, stated: list[tuple[_Mention, str]], span: str,
         found |= territories(span, "lge_territory")
         if "papillary" in span:
             found.add(("lge_papillary", V.YES))
-        if re.search(r"\binsertion|\bhinge point", span):
+        if re.search(r"\binsertion|\bhinge point|\b(?:inferior|anterior|superior|posterior)\s+"
+                     r"(?:rv\s+)?junction", span):
             found.add(("lge_rv_insertion", V.YES))
         if re.search(r"\b(?:matching|corresponding)\s+(?:\w+\s+)?infarct", span):
             found |= territories(s[max(0, span_bounds[0] - 160):span_bounds[1]],

@@ -26,7 +26,8 @@ WALL4 = dict(zip(V.WALL6_NAMES, (V.WALL4_NAMES[0], V.WALL4_NAMES[1], V.WALL4_NAM
                                   V.WALL4_NAMES[2], V.WALL4_NAMES[3], V.WALL4_NAMES[3]),
                  strict=True))
 _WALL = re.compile(r"\b(" + "|".join(sorted(WALL6, key=len, reverse=True)) + r")\b"
-                   r"(?!\s+(?:rv\s+)?(?:insertion|papillary|descending|hinge))")
+                   r"(?!\s+(?:rv\s+)?(?:insertion|papillary|descending|hinge|junction|"
+                   r"(?:rv\s*/?\s*lv|lv\s*/?\s*rv)\s+junction))")
 BASAL, MID, APICAL, APEX = V.LEVEL_NAMES
 _LEVEL = re.compile(r"\b(basal|base|mid|apical|apically|apex)\b")
 _LEVELS = {"basal": BASAL, "base": BASAL, "mid": MID, "apical": APICAL, "apically": APICAL,
@@ -35,6 +36,9 @@ _ALL = re.compile(r"\ball (?:(\w+) )?(?:segments|walls)\b(?![^.;]{0,60}?\b(?:exc
                   r"other than|save for|with the exception)\b)|\bcircumferential(?:ly)?\b")
 """Every wall, not when followed by an exception ("all segments contract normally except
 the apical inferior segment": only the exception is a site)."""
+_BASE_TO_APEX = re.compile(r"\b(?:basal|base)\s+(?:\w+\s+){0,2}?(?:to|through|into|towards)\s+"
+                          r"(?:the\s+)?(?:apical|apex)\b")
+"""A lesion that runs from base to apex passes the mid level."""
 _SEG_LIST = re.compile(r"\bsegments?\s*:?\s*(\d{1,2}(?:\s*(?:-|to)\s*\d{1,2})?"
                        r"(?:\s*(?:,|and|&|\+|or)\s*\d{1,2}(?:\s*(?:-|to)\s*\d{1,2})?)*)")
 _SEG_ITEM = re.compile(r"(\d{1,2})(?:\s*(?:-|to)\s*(\d{1,2}))?")
@@ -79,6 +83,8 @@ def locations(text: str, prefix: str, four_walls: bool) -> set[Finding]:
         out |= {(f"{prefix}_level", lv) for lv in levels}
         out |= {(f"{prefix}_wall", WALL4[w] if four_walls else w) for w in V.WALL6_NAMES}
     out |= {(f"{prefix}_level", _LEVELS[m.group(1)]) for m in _LEVEL.finditer(text)}
+    if _BASE_TO_APEX.search(text):      # "from the basal to the apical septum": the mid too
+        out.add((f"{prefix}_level", MID))
     for m in _WALL.finditer(text):
         out |= {(f"{prefix}_wall", WALL4[w] if four_walls else w) for w in WALL6[m.group(1)]}
     for m in _SEG_LIST.finditer(text):

@@ -26,6 +26,9 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"\bcentre", "center"), (r"\s*\b(?:per ?cent|pct)\b", "%"),
     # hyphenation and spacing of compound words
     (r"\b(infero|antero)[- ](lateral|septal|septum|apical)", r"\1\2"),
+    (r"\b(infer|anter)ior (septal|septum)\b", r"\1o\2"),      # "inferior septum"
+    (r"\b(?:the\s+)?myocardium\s+(?:itself\s+)?(?:is|was|appears)\s+(?:otherwise\s+)?spared\b",
+     "no myocardial lge"),                      # "pericardial LGE; the myocardium is spared"
     (r"\banteroapical\b", "apical anterior"), (r"\binferoapical\b", "apical inferior"),
     (r"\bapical cap\b", "apex"),
     (r"\bsub[- ](endocardial|epicardial|endocardium|epicardium)", r"sub\1"),

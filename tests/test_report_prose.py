@@ -239,6 +239,10 @@ HEDGES: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("diagnosis", "myocarditis")}),
     ("Cardiac amyloidosis is also being considered given the diffuse enhancement.",
      {("diagnosis", "cardiac amyloidosis"): U}, set()),
+    # a headed field whose value is a hedge word
+    ("Oedema: possible subtle increase in T2 signal in the mid inferior segment.",
+     {("edema", "present"): U, ("edema_wall", "inferior"): U}, {("edema", "present")}),
+    ("LGE - equivocal.", {("lge", "present"): U}, {("lge", "present")}),
 ]
 
 LOCATIONS: list[tuple[str, Want, set[tuple[str, str]]]] = [
@@ -297,6 +301,20 @@ LOCATIONS: list[tuple[str, Want, set[tuple[str, str]]]] = [
     ("Diffuse subendocardial LGE involving every segment.",
      {("lge", "present"): P, ("lge_distribution", "diffuse"): P},
      {("lge_wall", "anterior"), ("lge_level", "apical")}),
+    # "inferior septum" is the inferoseptal wall; a junction is the RV insertion, not a wall
+    ("Late gadolinium enhancement is seen at the mid-wall of basal inferior septum.",
+     {("lge_wall", "inferoseptal"): P}, {("lge_wall", "inferior"), ("lge_wall", "anteroseptal")}),
+    ("Scar in the mid anterior septal segment.", {("lge_wall", "anteroseptal"): P},
+     {("lge_wall", "anterior"), ("lge_wall", "inferoseptal")}),
+    ("Insertion-point fibrosis at the inferior junction; otherwise no LGE.",
+     {("lge_rv_insertion", "yes"): P}, {("lge_wall", "inferior")}),
+    ("Small focus of enhancement at the anterior RV junction.",
+     {("lge_rv_insertion", "yes"): P}, {("lge_wall", "anterior")}),
+    # from base to apex passes the mid level
+    ("Mid-wall enhancement in the septum extending from the basal to the apical septum.",
+     {("lge_level", "basal"): P, ("lge_level", "mid"): P, ("lge_level", "apical"): P}, set()),
+    ("Subepicardial LGE of the lateral wall from base to apex.",
+     {("lge_level", "basal"): P, ("lge_level", "mid"): P}, set()),
     # "all walls" at the levels named: those levels only
     ("Ring-like subepicardial LGE of the basal and mid LV, involving all walls at those levels.",
      {("lge_level", "basal"): P, ("lge_level", "mid"): P, ("lge_wall", "anterior"): P},
@@ -418,6 +436,24 @@ MISSES: list[tuple[str, Want, set[tuple[str, str]]]] = [
     ("A small amount of fluid within the pericardial sac.", {("effusion", "small"): P}, set()),
     ("Prolonged T2 values in the basal inferolateral wall.",
      {("edema", "present"): P, ("edema_wall", "inferolateral"): P}, set()),
+    ("Focal increase in T2 signal in the apical anterior wall.",
+     {("edema", "present"): P, ("edema_wall", "anterior"): P}, set()),
+    # the evidence after "given" is stated, though the diagnosis is hedged
+    ("Eosinophilic myocarditis cannot be excluded given the diffuse subendocardial LGE.",
+     {("lge", "present"): P, ("lge_layer", "subendocardial"): P,
+      ("diagnosis", "myocarditis"): U}, set()),
+    ("Possible sarcoidosis in view of the patchy mid-wall fibrosis.",
+     {("lge", "present"): P, ("diagnosis", "cardiac sarcoidosis"): U}, set()),
+    # the myocardium spared: no myocardial LGE
+    ("Pericardial LGE with a thickened pericardium; the myocardium is spared.",
+     {("lge", "absent"): A, ("pericardial_enhancement", "present"): P}, {("lge", "present")}),
+    ("Enhancement of the pericardium, the myocardium itself appears spared.",
+     {("lge", "absent"): A, ("pericardial_enhancement", "present"): P}, {("lge", "present")}),
+    # no regional variation of a global impairment: no regional wall motion abnormality
+    ("Moderate global impairment of LV function, without any regional variation.",
+     {("rwma", "absent"): A}, {("rwma", "present")}),
+    ("Globally reduced LV function with no regional differences.",
+     {("rwma", "absent"): A, ("lv_function", "reduced"): P}, {("rwma", "present")}),
     # fresh3 round: an EF after a bracket, "pct" / "per cent"
     ("Left ventricular ejection fraction (Simpson's, short-axis stack) measured 38 per cent.",
      {("lv_function", "moderately reduced"): P}, set()),

@@ -102,19 +102,21 @@ _FUNCTION_WORD = re.compile(r"\b(?:function|systolic|ef|contractility|contractio
                             r"\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+(?:lv\s+)?"
                             r"hypokine")
 # "the RV is (mildly) impaired": a function predicate of a named ventricle, no size word
-_FUNCTION_PREDICATE = re.compile(r"\b(?:is|are|was|were|remains?|appears?)\s+(?:\w+ly\s+)?"
-                                 r"(?:impaired|depressed|hypokinetic|preserved)\b")
+_FUNCTION_PREDICATE = re.compile(r"\b(?:(?:is|are|was|were|remains?|appears?)\s+(?:\w+ly\s+)?|"
+                                 r"(?:is|are|was|were)\s+(?:\w+ly\s+)?(?:dilated|enlarged|"
+                                 r"hypertrophied)\s+(?:and|but)\s+(?:\w+ly\s+)?)"
+                                 r"(?:impaired|depressed|hypokinetic|hypocontractile|preserved)\b")
 _GOES_ON = re.compile(r"\s*(?:(?:and|but)\s+)?(?:is|are|was|were|appears?|remains?)\b")
 """A clause that goes on with the ventricle named before ("not dilated but is impaired")."""
 _BARE_PREDICATE = re.compile(r"\s*(?:(?:and|but|yet)\s+)?(?:\w+ly\s+)?(?:impaired|depressed|"
-                             r"hypokinetic)\s*$")
+                             r"hypokinetic|hypocontractile)\s*$")
 """A clause that is only a function word after a clause naming the ventricle ("the LV is not
 dilated, but impaired")."""
 _RELATIVE = re.compile(r"\b(?:which|that)\s*$")
 """A clause that goes on from "which": about the site before it ("the mid inferoseptum, which is
 hypokinetic"), not about a ventricle."""
 _REDUCED = re.compile(r"\b(?:impaired|reduced|depressed|decreased|dysfunction|impairment|"
-                      r"poor|poorly)\b|(?:\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+"
+                      r"poor|poorly|hypocontractile)\b|(?:\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+"
                       r"(?:lv\s+|rv\s+)?|\b(?:is|are|was|were|appears?|remains?)\s+(?:\w+ly\s+)?)"
                       r"hypokine\w*")
 """Reduced function; "hypokinesis" only when global or said of the ventricle ("the RV is

@@ -246,7 +246,10 @@ _DIAGNOSES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
          r" ){0,4}(?:abnormalit(?:y|ies)|pathology)\b"
          r"(?! (?:of|in) )|\bstructurally (?:and functionally )?normal\b|"
          r"\bfunctionally and structurally normal\b|\b(?:study|examination|heart|cmr|scan) "
-         r"(?:is|was) (?:\w+ ){0,3}?(?:normal|unremarkable|within normal limits)\b",
+         r"(?:is|was) (?:\w+ ){0,3}?(?:normal|unremarkable|within normal limits)\b|"
+         r"\b(?:study|examination|cmr|scan|mri)\s+(?:\w+\s+)?within normal limits in all "
+         r"respects\b|\b(?:normal|unremarkable) (?:cmr|mri|study|examination|scan)\b|"
+         r"\b(?:cmr|study|examination|scan) (?:\w+ )?(?:normal|unremarkable) in all respects\b",
          V.ETIOLOGY_NORMAL, None)))
 
 

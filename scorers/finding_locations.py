@@ -58,7 +58,8 @@ def segment_sites(segment: int) -> list[tuple[str, str]]:
 LAYER_WORDS = {"subendocardial": V.LAYER_SUBENDO, "subendocardium": V.LAYER_SUBENDO,
                "midwall": V.LAYER_MIDWALL, "subepicardial": V.LAYER_SUBEPI,
                "subepicardium": V.LAYER_SUBEPI, "epicardial": V.LAYER_SUBEPI,
-               "transmural": V.LAYER_TRANSMURAL}
+               "transmural": V.LAYER_TRANSMURAL,
+               "endocardial": V.LAYER_SUBENDO}     # "the endocardial third"
 _LAYER = re.compile(r"\b(" + "|".join(LAYER_WORDS) + r")\b")
 DISTRIBUTION_WORDS = {"focal": V.DIST_FOCAL, "patchy": V.DIST_PATCHY,
                       "multifocal": V.DIST_PATCHY, "scattered": V.DIST_PATCHY,
@@ -139,11 +140,13 @@ _TRANSMURALITY = (
 _TRANSMURAL_PERCENT = re.compile(
     r"\b(?:transmurality|transmural extent|extent)\b[^0-9%;]{0,25}?(\d{1,3})\s*%|"
     r"\b(\d{1,3})\s*%\s*(?:of\s+(?:the\s+)?(?:lv\s+)?(?:wall|myocardial)\s+thickness|"
+    r"of\s+(?:the\s+)?(?:lv\s+)?(?:wall|myocardium)\b|"
     r"transmural(?:ity)?\b|wall thickness)")
 
 
 def transmurality(sentence: str) -> str | None:
-    if not re.search(r"transmural|\bextent\b|\bthickness\b", sentence):
+    if not re.search(r"transmural|\bextent\b|\bthickness\b|%\s*of\s+(?:the\s+)?(?:lv\s+)?"
+                     r"(?:wall|myocardium)\b", sentence):
         return None
     band = next((band for pattern, band in _TRANSMURALITY if pattern.search(sentence)), None)
     if band is not None:

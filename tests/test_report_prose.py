@@ -482,6 +482,26 @@ MISSES: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("lv_size", "normal"): P, ("lv_function", "reduced"): P}, {("lv_function", "normal")}),
     ("The right ventricle is normal in size but severely impaired.",
      {("rv_size", "normal"): P, ("rv_function", "reduced"): P}, {("rv_function", "normal")}),
+    # "hypocontractile", "dilated and impaired"
+    ("The RV is enlarged and hypocontractile.",
+     {("rv_size", "dilated"): P, ("rv_function", "reduced"): P}, {("rv_function", "normal")}),
+    ("The LV is mildly dilated and moderately impaired.",
+     {("lv_size", "dilated"): P, ("lv_function", "moderately reduced"): P}, set()),
+    ("Left ventricle hypertrophied but hypocontractile.",
+     {("wall_thickness", "thickened"): P, ("lv_function", "reduced"): P}, set()),
+    # "ASH"; a normal study in other words
+    ("ASH measuring 22 mm.",
+     {("wall_thickness", "thickened"): P, ("hypertrophy_pattern", "asymmetric septal"): P},
+     set()),
+    ("Cardiac MR within normal limits in all respects.", {("etiology", "normal"): P}, set()),
+    ("The study is normal in all respects.", {("etiology", "normal"): P}, set()),
+    # the endocardial third; a fraction of the wall as a transmurality band
+    ("Basal inferolateral LGE confined to the endocardial third.",
+     {("lge_layer", "subendocardial"): P}, set()),
+    ("LGE involving one-third of the wall thickness.",
+     {("lge_transmurality", "26-50%"): P}, set()),
+    ("Scar extends through two thirds of the wall.", {("lge_transmurality", "51-75%"): P},
+     set()),
 ]
 
 

@@ -411,18 +411,11 @@ class _Collector:
         return Reading(found, implied, self.negated - set(found))
 
 
-_WHOLE_HEART = re.compile(r"\b(?:across|in|involving|throughout)\s+(?:all|every)\s+(?:the\s+)?"
-                          r"(?:segments?|walls?)\b")
-"""A diffuse lesion "across all segments": the whole myocardium, which names no site."""
-
-
 def _lesion(prefix: str, span: str, four_walls: bool = False) -> set[Finding]:
     out = locations(span, prefix, four_walls)
     if not four_walls:
         out |= layers(span, prefix)
         out |= distributions(span, f"{prefix}_distribution")
-        if (f"{prefix}_distribution", V.DIST_DIFFUSE) in out and _WHOLE_HEART.search(span):
-            out = {f for f in out if f[0] not in (f"{prefix}_level", f"{prefix}_wall")}
     return out
 
 

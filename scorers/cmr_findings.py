@@ -67,7 +67,8 @@ _NEG_BEFORE = re.compile(
 # Words that may stand between a finding and a negation after it: auxiliaries, "felt to be",
 # and the head noun of a named disease ("iron overload cardiomyopathy excluded").
 _FILLER = (r"(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|were|has|have|"
-           r"had|been|also|now|therefore|overall|myocardial|very|cardiomyopathy|disease|"
+           r"had|been|also|now|therefore|overall|all|both|each|confidently|definitely|"
+           r"myocardial|very|cardiomyopathy|disease|"
            r"process|syndrome|involvement|infiltration|heart)\s+|"
            r"(?:considered|felt|thought|deemed|judged|believed)\s+(?:to\s+be\s+)?)")
 _NEG_AFTER = re.compile(
@@ -104,11 +105,12 @@ _LIST_THEN = re.compile(r"^(?:\s*(?:,|or|and|nor)\s+(?:(?!(?:lv|rv|the|size|func
                         r"was|were)\b)[a-z0-9]+\b\s*){1,2})+")
 # A list of subjects the mention heads, across commas, up to its verb ("X, Y and Z are ...")
 # ("and" with a plural verb, "or" / "nor" with either; no ventricle or "the" among the items:
-# "LGE and the RV is normal" is two statements)
+# "LGE and the RV is normal" is two statements; an item may be blanked: a diagnosis read
+# before is masked out of the sentence)
 _ITEM = r"(?:(?!(?:lv|rv|the|size|function|is|are|was|were)\b)[a-z0-9]+\b\s*){1,3}?"
-_SUBJECT_LIST = re.compile(r"(?:\s*,\s*" + _ITEM + r")*\s*,?\s*(?:and\s+" + _ITEM +
-                           r"(?=(?:are|were)\b)|(?:or|nor)\s+" + _ITEM +
-                           r"(?=(?:are|is|were|was)\b))")
+_SUBJECT_LIST = re.compile(r"(?:\s*,\s*" + _ITEM + r")*\s*,?\s*(?:and\s+(?:" + _ITEM + r")?" +
+                           r"(?=(?:are|were|have|had)\b)|(?:or|nor)\s+" + _ITEM +
+                           r"(?=(?:are|is|were|was|has|have|had)\b))")
 _HEDGE_BEFORE = re.compile(
     r"\?|\b(?:possible|possibly|may|might|could|cannot (?:be )?(?:\w+ly )?excluded?|"
     r"can't (?:be )?(?:\w+ly )?excluded?|(?:does|do|did) not (?:\w+ly )?exclude|"
@@ -120,10 +122,14 @@ _HEDGE_BEFORE = re.compile(
 _HEDGE_AFTER = re.compile(
     r"^[\s:]*(?:[a-z0-9]+\s+){0,8}?(?:(?:cannot|can't|could not|is not|are not)(?: be)?"
     r"(?: \w+ly)? (?:excluded|ruled out)|(?:is|are|was|were) (?:possible|suspected|"
-    r"questionable|equivocal|queried)|(?:may|might|could) be (?:present|seen|noted|"
+    r"questionable|equivocal|queried)|(?:is|are|was|were) (?:also )?(?:being )?considered"
+    r"(?=\s*(?:$|[,;(]|(?:in|as|given|because)\b))|(?:may|might|could) be (?:present|seen|noted|"
     r"identified)|(?:is|are|remains?|was|were) (?:also |still )?(?:a|an|the) (?:\w+ )?"
     r"(?:possibility|consideration|differential|concern)|(?:should|must|needs? to|would|"
     r"could) (?:also )?be (?:considered|excluded|ruled out))")
+_HEDGE_FIELD = re.compile(r"\s*[:=-]\s*(?:possible|possibly|equivocal|questionable|query|"
+                          r"suspected|indeterminate)\b")
+"""A headed field whose value is a hedge word ("Oedema: possible")."""
 _NEGATED_HEDGE = re.compile(r"\b(?:cannot|can't|could not|not) (?:be )?(?:\w+ly )?"
                             r"(?:exclude[ds]?|ruled? out)\b|\bnot be excluded\b|"
                             r"\bnot (?:inconsistent|incompatible) with\b|"
@@ -157,6 +163,8 @@ def _negated_list(sentence: str, start: int, end: int) -> bool:
     return m is not None and not _LIST_STOP.search(m.group(1))
 
 
+_EVIDENCE = re.compile(r"\b(?:given|in view of|because of|on the basis of|owing to|based on)\b")
+"""The evidence a hedged or negated diagnosis rests on follows these words, and is stated."""
 _BRACKET = re.compile(r"\s*\([^()]{0,40}\)")
 _DANGLING = re.compile(r"^\s*(?:of|for)\b")
 
@@ -180,6 +188,8 @@ def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
         after_start = bracket.end()
         c_end = clauses.at(after_start)[1]
     after = sentence[after_start:min(c_end, after_start + 80)]
+    cut = max((m.end() for m in _EVIDENCE.finditer(before)), default=0)
+    before = before[cut:]       # "myocarditis cannot be excluded given the diffuse LGE"
     blanked = _NEGATED_HEDGE.sub(_blank, before)
     negations = list(_NEG_BEFORE.finditer(blanked))
     hedges = list(_NEGATED_HEDGE.finditer(before))
@@ -198,7 +208,8 @@ def _polarity(sentence: str, clauses: Clauses, start: int, end: int) -> str:
     if not hedges and (_NEG_AFTER.search(after) or _GONE_AFTER.search(after)
                        or _negated_list(sentence, start, end)):
         return ABSENT
-    if hedges or _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.search(after):
+    if hedges or _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.search(after) \
+            or _HEDGE_FIELD.match(after):
         return UNCERTAIN
     if _DANGLING.match(before) and _HEDGE_BEFORE.search(
             sentence[max(0, c_start - 120):c_start]):
@@ -235,7 +246,10 @@ _DIAGNOSES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
          r" ){0,4}(?:abnormalit(?:y|ies)|pathology)\b"
          r"(?! (?:of|in) )|\bstructurally (?:and functionally )?normal\b|"
          r"\bfunctionally and structurally normal\b|\b(?:study|examination|heart|cmr|scan) "
-         r"(?:is|was) (?:\w+ ){0,3}?(?:normal|unremarkable|within normal limits)\b",
+         r"(?:is|was) (?:\w+ ){0,3}?(?:normal|unremarkable|within normal limits)\b|"
+         r"\b(?:study|examination|cmr|scan|mri)\s+(?:\w+\s+)?within normal limits in all "
+         r"respects\b|\b(?:normal|unremarkable) (?:cmr|mri|study|examination|scan)\b|"
+         r"\b(?:cmr|study|examination|scan) (?:\w+ )?(?:normal|unremarkable) in all respects\b",
          V.ETIOLOGY_NORMAL, None)))
 
 
@@ -254,8 +268,10 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
     ("lge", r"\blge\b|\bscar(?:s|ring|red)?\b|\bfibrosis\b|\b(?:hyper)?enhancement\b|"
             r"\benhances?\b|\benhancing\b"),
     ("infarct", r"\binfarct(?:s|ion|ed)?\b"),
-    ("edema", r"\bedema(?:tous)?\b|\bt2\s+hyperintens\w*|\b(?:increased|elevated|high|raised)"
-              r"\s+(?:native\s+)?(?:t1\s+and\s+)?t2\b"),
+    ("edema", r"\bedema(?:tous)?\b|\bt2\s+hyperintens\w*|\b(?:increased|elevated|high|raised|"
+              r"prolonged)\s+(?:native\s+)?(?:t1\s+and\s+)?t2\b|"
+              r"\bt2\s+(?:signal\s+|values?\s+|times?\s+)?(?:elevation|prolongation)\b|"
+              r"\b(?:increase|elevation|rise)\s+(?:in|of)\s+(?:the\s+)?(?:native\s+)?t2\b"),
     ("edema_weak", r"\b(?:t2w?|stir)(?:\s+(?:imaging|images|mapping|maps|signal|values?|"
                    r"sequences?))?\b"),
     ("defect", r"\bperfusion\s+(?:defects?|deficits?|abnormalit(?:y|ies))\b|"
@@ -263,8 +279,10 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
     ("perfusion_weak", r"\bperfusion\b"),
     ("rwma", r"\brwmas?\b|\b(?:hypo|a|dys)kine(?:sis|tic)\b"),
     ("rwma_weak", r"\bwall motion\b|\bregional\s+(?:(?:lv|systolic|wall|myocardial)\s+){0,2}"
-                  r"(?:function|contractility|contraction)\b"),
-    ("effusion", r"\b(?<!pleural )effusions?\b|\bpericardial fluid\b"),
+                  r"(?:function|contractility|contraction)\b|"
+                  r"\bregional\s+(?:variation|differences?|heterogeneity)\b"),
+    ("effusion", r"\b(?<!pleural )effusions?\b|\bpericardial fluid\b|\bfluid\s+(?:in|within|"
+                 r"around)\s+(?:the\s+)?(?:pericardial\s+(?:space|sac|cavity)|pericardium)\b"),
 )))
 _TOPIC_OF = {"pericardial": "pericardial_enhancement", "lge_weak": "lge", "edema_weak": "edema",
              "defect": "perfusion_defect", "perfusion_weak": "perfusion_defect",
@@ -487,7 +505,8 @@ def _qualify(s: str, topic: str, stated: list[tuple[_Mention, str]], span: str,
         found |= territories(span, "lge_territory")
         if "papillary" in span:
             found.add(("lge_papillary", V.YES))
-        if re.search(r"\binsertion|\bhinge point", span):
+        if re.search(r"\binsertion|\bhinge point|\b(?:inferior|anterior|superior|posterior)\s+"
+                     r"(?:rv\s+)?junction", span):
             found.add(("lge_rv_insertion", V.YES))
         if re.search(r"\b(?:matching|corresponding)\s+(?:\w+\s+)?infarct", span):
             found |= territories(s[max(0, span_bounds[0] - 160):span_bounds[1]],
@@ -586,6 +605,12 @@ def _read_sentence(s: str, acc: _Collector) -> None:
             acc.add(cine, PRESENT)
 
 
+_NOT_CORONARY = re.compile(r"\b(?:not|nor)\s+(?:\w+\s+){0,3}?(?:coronary|ischemic|vascular)\s+"
+                           r"(?:artery\s+)?(?:territor\w*|distribution|pattern)\b")
+"""A negated coronary distribution ("not in a coronary distribution", "does not follow a
+coronary territory") names a non-ischemic pattern (bounded: at most three words between)."""
+
+
 def _pattern(s: str) -> set[Finding]:
     """The LGE pattern a sentence names ("a non-ischemic pattern", "ischemic, in the LAD
     territory"), with the territories of an ischemic one."""
@@ -594,8 +619,8 @@ def _pattern(s: str) -> set[Finding]:
         return {("lge_pattern", V.PATTERN_NONISCHEMIC)}     # "non-ischaemic LGE in ..."
     if not re.search(r"\bpattern\b|\bdistribution\b|\bterritor", s):
         return set()
-    if re.search(r"\bnonischemic\b|\bnoncoronary\b", s):
-        return {("lge_pattern", V.PATTERN_NONISCHEMIC)}
+    if re.search(r"\bnonischemic\b|\bnoncoronary\b", s) or _NOT_CORONARY.search(s):
+        return {("lge_pattern", V.PATTERN_NONISCHEMIC)}     # "not in a coronary distribution"
     if re.search(r"\bischemic\b|\bcoronary (?:territory|distribution)\b", s):
         return {("lge_pattern", V.PATTERN_ISCHEMIC)} | territories(s, "lge_territory")
     return set()

@@ -26,7 +26,8 @@ WALL4 = dict(zip(V.WALL6_NAMES, (V.WALL4_NAMES[0], V.WALL4_NAMES[1], V.WALL4_NAM
                                   V.WALL4_NAMES[2], V.WALL4_NAMES[3], V.WALL4_NAMES[3]),
                  strict=True))
 _WALL = re.compile(r"\b(" + "|".join(sorted(WALL6, key=len, reverse=True)) + r")\b"
-                   r"(?!\s+(?:rv\s+)?(?:insertion|papillary|descending|hinge))")
+                   r"(?!\s+(?:rv\s+)?(?:insertion|papillary|descending|hinge|junction|"
+                   r"(?:rv\s*/?\s*lv|lv\s*/?\s*rv)\s+junction))")
 BASAL, MID, APICAL, APEX = V.LEVEL_NAMES
 _LEVEL = re.compile(r"\b(basal|base|mid|apical|apically|apex)\b")
 _LEVELS = {"basal": BASAL, "base": BASAL, "mid": MID, "apical": APICAL, "apically": APICAL,
@@ -35,6 +36,9 @@ _ALL = re.compile(r"\ball (?:(\w+) )?(?:segments|walls)\b(?![^.;]{0,60}?\b(?:exc
                   r"other than|save for|with the exception)\b)|\bcircumferential(?:ly)?\b")
 """Every wall, not when followed by an exception ("all segments contract normally except
 the apical inferior segment": only the exception is a site)."""
+_BASE_TO_APEX = re.compile(r"\b(?:basal|base)\s+(?:\w+\s+){0,2}?(?:to|through|into|towards)\s+"
+                          r"(?:the\s+)?(?:apical|apex)\b")
+"""A lesion that runs from base to apex passes the mid level."""
 _SEG_LIST = re.compile(r"\bsegments?\s*:?\s*(\d{1,2}(?:\s*(?:-|to)\s*\d{1,2})?"
                        r"(?:\s*(?:,|and|&|\+|or)\s*\d{1,2}(?:\s*(?:-|to)\s*\d{1,2})?)*)")
 _SEG_ITEM = re.compile(r"(\d{1,2})(?:\s*(?:-|to)\s*(\d{1,2}))?")
@@ -54,7 +58,8 @@ def segment_sites(segment: int) -> list[tuple[str, str]]:
 LAYER_WORDS = {"subendocardial": V.LAYER_SUBENDO, "subendocardium": V.LAYER_SUBENDO,
                "midwall": V.LAYER_MIDWALL, "subepicardial": V.LAYER_SUBEPI,
                "subepicardium": V.LAYER_SUBEPI, "epicardial": V.LAYER_SUBEPI,
-               "transmural": V.LAYER_TRANSMURAL}
+               "transmural": V.LAYER_TRANSMURAL,
+               "endocardial": V.LAYER_SUBENDO}     # "the endocardial third"
 _LAYER = re.compile(r"\b(" + "|".join(LAYER_WORDS) + r")\b")
 DISTRIBUTION_WORDS = {"focal": V.DIST_FOCAL, "patchy": V.DIST_PATCHY,
                       "multifocal": V.DIST_PATCHY, "scattered": V.DIST_PATCHY,
@@ -74,9 +79,13 @@ def locations(text: str, prefix: str, four_walls: bool) -> set[Finding]:
     every = _ALL.search(text)
     if every:
         level = _LEVELS.get(every.group(1) or "")     # "all basal segments": that level only
-        out |= {(f"{prefix}_level", lv) for lv in ((level,) if level else (BASAL, MID, APICAL))}
+        named = _LEVEL.search(text)     # "of the basal and mid LV, involving all walls": those
+        levels = (level,) if level else () if named else (BASAL, MID, APICAL)
+        out |= {(f"{prefix}_level", lv) for lv in levels}
         out |= {(f"{prefix}_wall", WALL4[w] if four_walls else w) for w in V.WALL6_NAMES}
     out |= {(f"{prefix}_level", _LEVELS[m.group(1)]) for m in _LEVEL.finditer(text)}
+    if _BASE_TO_APEX.search(text):      # "from the basal to the apical septum": the mid too
+        out.add((f"{prefix}_level", MID))
     for m in _WALL.finditer(text):
         out |= {(f"{prefix}_wall", WALL4[w] if four_walls else w) for w in WALL6[m.group(1)]}
     for m in _SEG_LIST.finditer(text):
@@ -131,11 +140,13 @@ _TRANSMURALITY = (
 _TRANSMURAL_PERCENT = re.compile(
     r"\b(?:transmurality|transmural extent|extent)\b[^0-9%;]{0,25}?(\d{1,3})\s*%|"
     r"\b(\d{1,3})\s*%\s*(?:of\s+(?:the\s+)?(?:lv\s+)?(?:wall|myocardial)\s+thickness|"
+    r"of\s+(?:the\s+)?(?:lv\s+)?(?:wall|myocardium)\b|"
     r"transmural(?:ity)?\b|wall thickness)")
 
 
 def transmurality(sentence: str) -> str | None:
-    if not re.search(r"transmural|\bextent\b|\bthickness\b", sentence):
+    if not re.search(r"transmural|\bextent\b|\bthickness\b|%\s*of\s+(?:the\s+)?(?:lv\s+)?"
+                     r"(?:wall|myocardium)\b", sentence):
         return None
     band = next((band for pattern, band in _TRANSMURALITY if pattern.search(sentence)), None)
     if band is not None:

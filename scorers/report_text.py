@@ -23,9 +23,19 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"dilatation", "dilation"), (r"(hypo|a|dys)kinesia\b", r"\1kinesis"),
     (r"favour", "favor"), (r"artefact", "artifact"), (r"isation", "ization"),
     (r"\baetiolog", "etiolog"),
-    (r"\bcentre", "center"), (r"\bper ?cent\b", "%"),
+    (r"\bcentre", "center"), (r"\s*\b(?:per ?cent|pct)\b", "%"),
     # hyphenation and spacing of compound words
     (r"\b(infero|antero)[- ](lateral|septal|septum|apical)", r"\1\2"),
+    (r"\b(infer|anter)ior (septal|septum)\b", r"\1o\2"),      # "inferior septum"
+    (r"\bash\b", "asymmetric septal hypertrophy"),
+    # a fraction of the wall as a percentage ("one-third of the wall thickness")
+    (r"\b(?:one|a)[- ]quarter of (?=(?:the )?(?:lv )?(?:wall|myocard))", "25% of "),
+    (r"\b(?:one|a)[- ]third of (?=(?:the )?(?:lv )?(?:wall|myocard))", "33% of "),
+    (r"\b(?:one[- ]|a )?half (?:of )?(?=(?:the )?(?:lv )?(?:wall|myocard))", "50% of "),
+    (r"\btwo[- ]thirds of (?=(?:the )?(?:lv )?(?:wall|myocard))", "67% of "),
+    (r"\bthree[- ]quarters of (?=(?:the )?(?:lv )?(?:wall|myocard))", "75% of "),
+    (r"\b(?:the\s+)?myocardium\s+(?:itself\s+)?(?:is|was|appears)\s+(?:otherwise\s+)?spared\b",
+     "no myocardial lge"),                      # "pericardial LGE; the myocardium is spared"
     (r"\banteroapical\b", "apical anterior"), (r"\binferoapical\b", "apical inferior"),
     (r"\bapical cap\b", "apex"),
     (r"\bsub[- ](endocardial|epicardial|endocardium|epicardium)", r"sub\1"),

@@ -140,7 +140,7 @@ def test_the_splits_do_not_share_sentences() -> None:
             assert a == b or not texts[a] & texts[b], (a, b)
 
 
-@pytest.mark.parametrize("split", ["dev", "fresh", "probe", "fresh2"])
+@pytest.mark.parametrize("split", ["dev", "fresh", "probe", "fresh2", "fresh3"])
 def test_no_polarity_flips_on_the_tuned_splits(split: str) -> None:
     """The splits tuned on stay free of flipped negations (a regression guard)."""
     s = sentence_figures(read_jsonl(DATA / f"sentences_{split}.jsonl"))

@@ -149,6 +149,36 @@ POLARITY: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("pericardial_enhancement", "absent"): A}, {("lge", "absent"), ("wall_thickness", "normal")}),
     ("The pericardium does not enhance.", {("pericardial_enhancement", "absent"): A},
      {("lge", "absent"), ("pericardial_enhancement", "present")}),
+    # fresh3 round: interval change with words between the two values
+    ("LVEF has improved from 31% on the previous scan to 52% today.",
+     {("lv_function", "normal"): P}, {("lv_function", "moderately reduced")}),
+    ("Ejection fraction fell from 58% at the 2021 study to 33% on this examination.",
+     {("lv_function", "moderately reduced"): P}, {("lv_function", "normal")}),
+    # "nor" carries the negation to the next predicate
+    ("The left ventricle is not dilated, nor is it hypertrophied.",
+     {("lv_size", "normal"): P, ("wall_thickness", "normal"): P},
+     {("wall_thickness", "thickened")}),
+    ("No LV enlargement, nor is LV systolic function impaired.",
+     {("lv_size", "normal"): P, ("lv_function", "normal"): P}, {("lv_function", "reduced")}),
+    # the RV's wall is not the LV's wall thickness
+    ("Normal LV wall thickness, though the RV free wall is hypertrophied.",
+     {("wall_thickness", "normal"): P}, {("wall_thickness", "thickened")}),
+    ("Right ventricular hypertrophy with left ventricular wall thickness within normal limits.",
+     {("wall_thickness", "normal"): P}, {("wall_thickness", "thickened")}),
+    # a negated coronary distribution is a non-ischaemic pattern
+    ("Patchy LGE, not in a coronary distribution.",
+     {("lge", "present"): P, ("lge_pattern", "non-ischemic"): P},
+     {("lge_pattern", "ischemic")}),
+    ("Mid-wall enhancement that does not follow a coronary artery territory.",
+     {("lge", "present"): P, ("lge_pattern", "non-ischemic"): P},
+     {("lge_pattern", "ischemic")}),
+    # a list of diagnoses closed by any negation verb
+    ("MI, infiltration and myocarditis are all excluded.", {("infarct", "absent"): A},
+     {("infarct", "present"), ("diagnosis", "myocarditis"), ("lge", "present")}),
+    ("Sarcoidosis, myocarditis and infarction have all been ruled out.",
+     {("infarct", "absent"): A},
+     {("infarct", "present"), ("diagnosis", "cardiac sarcoidosis"),
+      ("diagnosis", "myocarditis")}),
 ]
 
 HEDGES: list[tuple[str, Want, set[tuple[str, str]]]] = [
@@ -203,6 +233,16 @@ HEDGES: list[tuple[str, Want, set[tuple[str, str]]]] = [
     ("Patchy fibrosis of the basal lateral wall, perhaps extending to the inferior wall.",
      {("lge", "present"): P, ("lge_wall", "anterolateral"): P, ("lge_wall", "inferior"): U},
      set()),
+    # fresh3 round: "X and Y are considered" hedges (not "considered likely")
+    ("Sarcoidosis and myocarditis are considered.",
+     {("diagnosis", "cardiac sarcoidosis"): U, ("diagnosis", "myocarditis"): U},
+     {("diagnosis", "myocarditis")}),
+    ("Cardiac amyloidosis is also being considered given the diffuse enhancement.",
+     {("diagnosis", "cardiac amyloidosis"): U}, set()),
+    # a headed field whose value is a hedge word
+    ("Oedema: possible subtle increase in T2 signal in the mid inferior segment.",
+     {("edema", "present"): U, ("edema_wall", "inferior"): U}, {("edema", "present")}),
+    ("LGE - equivocal.", {("lge", "present"): U}, {("lge", "present")}),
 ]
 
 LOCATIONS: list[tuple[str, Want, set[tuple[str, str]]]] = [
@@ -254,6 +294,30 @@ LOCATIONS: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("defect_depth", "subendocardial"): P}, set()),
     ("Scar burden approx. 18% of LV mass, mostly subendocardial, in the LCx territory.",
      {("lge_layer", "subendocardial"): P, ("lge_territory", "LCx"): P}, set()),
+    # fresh3 round: "T2 elevation" is oedema, diffuse where the text says so
+    ("Diffuse T2 elevation across all segments (global T2 62 ms).",
+     {("edema", "present"): P, ("edema_distribution", "diffuse"): P}, set()),
+    # "inferior septum" is the inferoseptal wall; a junction is the RV insertion, not a wall
+    ("Late gadolinium enhancement is seen at the mid-wall of basal inferior septum.",
+     {("lge_wall", "inferoseptal"): P}, {("lge_wall", "inferior"), ("lge_wall", "anteroseptal")}),
+    ("Scar in the mid anterior septal segment.", {("lge_wall", "anteroseptal"): P},
+     {("lge_wall", "anterior"), ("lge_wall", "inferoseptal")}),
+    ("Insertion-point fibrosis at the inferior junction; otherwise no LGE.",
+     {("lge_rv_insertion", "yes"): P}, {("lge_wall", "inferior")}),
+    ("Small focus of enhancement at the anterior RV junction.",
+     {("lge_rv_insertion", "yes"): P}, {("lge_wall", "anterior")}),
+    # from base to apex passes the mid level
+    ("Mid-wall enhancement in the septum extending from the basal to the apical septum.",
+     {("lge_level", "basal"): P, ("lge_level", "mid"): P, ("lge_level", "apical"): P}, set()),
+    ("Subepicardial LGE of the lateral wall from base to apex.",
+     {("lge_level", "basal"): P, ("lge_level", "mid"): P}, set()),
+    # "all walls" at the levels named: those levels only
+    ("Ring-like subepicardial LGE of the basal and mid LV, involving all walls at those levels.",
+     {("lge_level", "basal"): P, ("lge_level", "mid"): P, ("lge_wall", "anterior"): P},
+     {("lge_level", "apical")}),
+    ("Circumferential mid-wall enhancement at the basal level.",
+     {("lge_level", "basal"): P, ("lge_wall", "inferolateral"): P},
+     {("lge_level", "mid"), ("lge_level", "apical")}),
 ]
 
 MISSES: list[tuple[str, Want, set[tuple[str, str]]]] = [
@@ -364,6 +428,76 @@ MISSES: list[tuple[str, Want, set[tuple[str, str]]]] = [
     ("HCM, septal phenotype, max 21 mm.",
      {("hypertrophy_pattern", "asymmetric septal"): P, ("thickened_wall", "septal"): P}, set()),
     ("No pericardial fluid.", {("effusion", "none"): P}, {("effusion", "small")}),
+    ("No fluid in the pericardial space.", {("effusion", "none"): P}, {("effusion", "small")}),
+    ("A small amount of fluid within the pericardial sac.", {("effusion", "small"): P}, set()),
+    ("Prolonged T2 values in the basal inferolateral wall.",
+     {("edema", "present"): P, ("edema_wall", "inferolateral"): P}, set()),
+    ("Focal increase in T2 signal in the apical anterior wall.",
+     {("edema", "present"): P, ("edema_wall", "anterior"): P}, set()),
+    # the evidence after "given" is stated, though the diagnosis is hedged
+    ("Eosinophilic myocarditis cannot be excluded given the diffuse subendocardial LGE.",
+     {("lge", "present"): P, ("lge_layer", "subendocardial"): P,
+      ("diagnosis", "myocarditis"): U}, set()),
+    ("Possible sarcoidosis in view of the patchy mid-wall fibrosis.",
+     {("lge", "present"): P, ("diagnosis", "cardiac sarcoidosis"): U}, set()),
+    # the myocardium spared: no myocardial LGE
+    ("Pericardial LGE with a thickened pericardium; the myocardium is spared.",
+     {("lge", "absent"): A, ("pericardial_enhancement", "present"): P}, {("lge", "present")}),
+    ("Enhancement of the pericardium, the myocardium itself appears spared.",
+     {("lge", "absent"): A, ("pericardial_enhancement", "present"): P}, {("lge", "present")}),
+    # no regional variation of a global impairment: no regional wall motion abnormality
+    ("Moderate global impairment of LV function, without any regional variation.",
+     {("rwma", "absent"): A}, {("rwma", "present")}),
+    ("Globally reduced LV function with no regional differences.",
+     {("rwma", "absent"): A, ("lv_function", "reduced"): P}, {("rwma", "present")}),
+    # fresh3 round: an EF after a bracket, "pct" / "per cent"
+    ("Left ventricular ejection fraction (Simpson's, short-axis stack) measured 38 per cent.",
+     {("lv_function", "moderately reduced"): P}, set()),
+    ("LVEF (biplane, area-length method) is 44 pct.", {("lv_function", "mildly reduced"): P},
+     set()),
+    # normal size in other words
+    ("LV volumes are within the normal range for age and sex.", {("lv_size", "normal"): P},
+     {("lv_size", "dilated")}),
+    ("Right ventricular dimensions and systolic performance within normal limits.",
+     {("rv_size", "normal"): P, ("rv_function", "normal"): P}, set()),
+    ("RV size and contractility are normal.",
+     {("rv_size", "normal"): P, ("rv_function", "normal"): P}, set()),
+    # a list of attributes closed by "are normal"
+    ("LV size, wall thickness and systolic function are within normal limits.",
+     {("lv_size", "normal"): P, ("wall_thickness", "normal"): P, ("lv_function", "normal"): P},
+     set()),
+    ("Left ventricular volumes, mass and ejection fraction are all normal.",
+     {("lv_size", "normal"): P, ("lv_function", "normal"): P}, set()),
+    ("The left ventricle is normal in size and thickness.",
+     {("lv_size", "normal"): P, ("wall_thickness", "normal"): P},
+     {("wall_thickness", "thickened")}),
+    ("Left ventricle normal in cavity size and wall thickness.",
+     {("lv_size", "normal"): P, ("wall_thickness", "normal"): P}, set()),
+    # a bare function word after the ventricle's clause
+    ("The LV is not dilated, but impaired.",
+     {("lv_size", "normal"): P, ("lv_function", "reduced"): P}, {("lv_function", "normal")}),
+    ("The right ventricle is normal in size but severely impaired.",
+     {("rv_size", "normal"): P, ("rv_function", "reduced"): P}, {("rv_function", "normal")}),
+    # "hypocontractile", "dilated and impaired"
+    ("The RV is enlarged and hypocontractile.",
+     {("rv_size", "dilated"): P, ("rv_function", "reduced"): P}, {("rv_function", "normal")}),
+    ("The LV is mildly dilated and moderately impaired.",
+     {("lv_size", "dilated"): P, ("lv_function", "moderately reduced"): P}, set()),
+    ("Left ventricle hypertrophied but hypocontractile.",
+     {("wall_thickness", "thickened"): P, ("lv_function", "reduced"): P}, set()),
+    # "ASH"; a normal study in other words
+    ("ASH measuring 22 mm.",
+     {("wall_thickness", "thickened"): P, ("hypertrophy_pattern", "asymmetric septal"): P},
+     set()),
+    ("Cardiac MR within normal limits in all respects.", {("etiology", "normal"): P}, set()),
+    ("The study is normal in all respects.", {("etiology", "normal"): P}, set()),
+    # the endocardial third; a fraction of the wall as a transmurality band
+    ("Basal inferolateral LGE confined to the endocardial third.",
+     {("lge_layer", "subendocardial"): P}, set()),
+    ("LGE involving one-third of the wall thickness.",
+     {("lge_transmurality", "26-50%"): P}, set()),
+    ("Scar extends through two thirds of the wall.", {("lge_transmurality", "51-75%"): P},
+     set()),
 ]
 
 

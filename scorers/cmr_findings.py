@@ -71,6 +71,8 @@ _FILLER = (r"(?:(?:imaging|images|sequences?|signal|mapping|study|is|are|was|wer
            r"myocardial|very|cardiomyopathy|disease|"
            r"process|syndrome|involvement|infiltration|heart)\s+|"
            r"(?:considered|felt|thought|deemed|judged|believed)\s+(?:to\s+be\s+)?)")
+# what a finding "is no longer" ("seen", "evident", ...)
+_SEEN = r"(?:seen|present|identified|demonstrated|detected|evident|visible|apparent)"
 _NEG_AFTER = re.compile(
     r"^[\s:=-]*" + _FILLER + r"{0,4}?"
     r"(?:undetectable|not\s+(?:seen|present|identified|demonstrated|detected|evident|visible|"
@@ -81,16 +83,15 @@ _NEG_AFTER = re.compile(
     r"ruled out|unremarkable|normal|"
     r"within normal limits|none|nil|"
     r"unlikely|less likely|negative|preserved|(?:now\s+|since\s+|completely\s+|fully\s+)?"
-    r"(?:resolved|disappeared)|no longer\s+(?:\w+\s+)?(?:seen|present|identified|demonstrated|"
-    r"detected|evident|visible|apparent)|(?:no|nil)\s+(?:[a-z]+\s+){0,2}?(?:signal|"
+    r"(?:resolved|disappeared)|no longer\s+(?:\w+\s+)?" + _SEEN +
+    r"|(?:no|nil)\s+(?:[a-z]+\s+){0,2}?(?:signal|"
     r"abnormalit(?:y|ies)|defects?|hyperintensit(?:y|ies)|changes?)\b)\b")
 # A finding earlier seen and now gone, named some words before ("the effusion described in
 # 2022 has resolved", "the inferior LGE is no longer seen"); not "has partially resolved".
 _GONE_AFTER = re.compile(
     r"^[\s:=-]*(?:[a-z0-9/]+\s+){0,6}?(?:(?:has|have|had)\s+(?:(?:now|since|completely|"
     r"fully|entirely)\s+){0,2}(?:resolved|disappeared)|(?:is|are|was|were)\s+"
-    r"(?:now\s+)?no longer\s+(?:\w+\s+)?(?:seen|present|identified|demonstrated|detected|"
-    r"evident|visible|apparent))\b")
+    r"(?:now\s+)?no longer\s+(?:\w+\s+)?" + _SEEN + r")\b")
 # A finding the report goes on to dismiss ("focal LGE ..., felt to be artefactual").
 _DISMISSED = re.compile(
     r"(?<!not )(?<!n't )\b(?:(?:felt|thought|considered|deemed|believed|presumed|likely|"
@@ -99,15 +100,17 @@ _DISMISSED = re.compile(
     r"(?:an?\s+)?|(?:is|are|was|were)\s+(?:an?\s+)?|(?:represent(?:s|ing)?|reflect(?:s|ing)?|"
     r"due to|in keeping with|consistent with)\s+(?:an?\s+)?)(?:artifact(?:ual)?s?|spurious|"
     r"partial volume(?: effect)?)\b")
+# a word that ends a list of findings: a ventricle, size, function or a verb
+_NOT_AN_ITEM = r"(?!(?:lv|rv|the|size|function|is|are|was|were)\b)"
 # "pericardial effusion or thickening is not seen": a short list after the mention, then the
 # negation (no ventricle, size or function word in the list)
-_LIST_THEN = re.compile(r"^(?:\s*(?:,|or|and|nor)\s+(?:(?!(?:lv|rv|the|size|function|is|are|"
-                        r"was|were)\b)[a-z0-9]+\b\s*){1,2})+")
+_LIST_THEN = re.compile(r"^(?:\s*(?:,|or|and|nor)\s+(?:" + _NOT_AN_ITEM + r"[a-z0-9]+\b\s*)"
+                        r"{1,2})+")
 # A list of subjects the mention heads, across commas, up to its verb ("X, Y and Z are ...")
 # ("and" with a plural verb, "or" / "nor" with either; no ventricle or "the" among the items:
 # "LGE and the RV is normal" is two statements; an item may be blanked: a diagnosis read
 # before is masked out of the sentence)
-_ITEM = r"(?:(?!(?:lv|rv|the|size|function|is|are|was|were)\b)[a-z0-9]+\b\s*){1,3}?"
+_ITEM = r"(?:" + _NOT_AN_ITEM + r"[a-z0-9]+\b\s*){1,3}?"
 _SUBJECT_LIST = re.compile(r"(?:\s*,\s*" + _ITEM + r")*\s*,?\s*(?:and\s+(?:" + _ITEM + r")?" +
                            r"(?=(?:are|were|have|had)\b)|(?:or|nor)\s+" + _ITEM +
                            r"(?=(?:are|is|were|was|has|have|had)\b))")
@@ -263,7 +266,7 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
                     r"\w+\s+){0,2}?(?:lge|enhancement|enhances|enhancing)\b|"
                     r"\b(?:lge|enhancement) of the pericardium\b"),
     ("global_hypo", r"\b(?:global(?:ly)?|diffuse(?:ly)?|generalized)\s+(?:lv\s+)?"
-                    r"hypokine\w*"),
+                    r"(?:hypokine|hypocontractil)\w*"),
     ("lge_weak", r"\blge\s+(?:imaging|images|sequences?)\b"),
     ("lge", r"\blge\b|\bscar(?:s|ring|red)?\b|\bfibrosis\b|\b(?:hyper)?enhancement\b|"
             r"\benhances?\b|\benhancing\b"),
@@ -277,7 +280,7 @@ _MENTION = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in (
     ("defect", r"\bperfusion\s+(?:defects?|deficits?|abnormalit(?:y|ies))\b|"
                r"\bhypoperfus\w+|\bdefects?\b|\bischemia\b"),
     ("perfusion_weak", r"\bperfusion\b"),
-    ("rwma", r"\brwmas?\b|\b(?:hypo|a|dys)kine(?:sis|tic)\b"),
+    ("rwma", r"\brwmas?\b|\b(?:hypo|a|dys)kine(?:sis|tic)\b|\bhypocontractil(?:e|ity)\b"),
     ("rwma_weak", r"\bwall motion\b|\bregional\s+(?:(?:lv|systolic|wall|myocardial)\s+){0,2}"
                   r"(?:function|contractility|contraction)\b|"
                   r"\bregional\s+(?:variation|differences?|heterogeneity)\b"),
@@ -530,7 +533,7 @@ def _qualify(s: str, topic: str, stated: list[tuple[_Mention, str]], span: str,
         acc.add(found, pol)
     elif topic == "rwma":
         found = {("rwma", V.PRESENT)} | locations(span, "rwma", four_walls=True)
-        for m in re.finditer(r"\b(hypo|a|dys)kine", span):
+        for m in re.finditer(r"\b(hypo|a|dys)(?:kine|contractil)", span):
             found.add(("rwma_severity", {"hypo": V.HYPOKINETIC, "a": V.AKINETIC,
                                          "dys": V.DYSKINETIC}[m.group(1)]))
         acc.add(found, pol)

@@ -334,6 +334,18 @@ def test_a_gap_short_of_a_missing_slice_is_stored_as_uneven(
         assert stored(out).shape[2:] == (4, 5)
 
 
+def test_a_missing_slice_in_a_three_slice_stack_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Slices at 0, 8 and 24 mm (the one at 16 mm missing): the median of two gaps is their
+    mean, 12 mm, against which 16 mm looks uneven only; the narrower gap shows it missing."""
+    src = tmp_path / "dicom"
+    cine(src, generate_uid(), generate_uid(), 3, slices=3, depths=[0.0, 8.0, 24.0])
+    lines, out = run(src, tmp_path, capsys)
+    assert "16 mm between" in only(lines, "a slice is missing")
+    assert "2.0 times the usual 8 mm" in only(lines, "a slice is missing")
+    assert not (out / "studies.jsonl").exists()
+
+
 def test_a_missing_slice_refuses_the_stack(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """Slices at 0, 8, 24, 32 mm: the one at 16 mm is missing. Stored with the median gap the

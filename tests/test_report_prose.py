@@ -485,6 +485,12 @@ MISSES: list[tuple[str, Want, set[tuple[str, str]]]] = [
      {("lv_size", "dilated"): P, ("lv_function", "moderately reduced"): P}, set()),
     ("Left ventricle hypertrophied but hypocontractile.",
      {("wall_thickness", "thickened"): P, ("lv_function", "reduced"): P}, set()),
+    # "hypocontractile" said of a wall is a regional wall-motion abnormality
+    ("The septum is hypocontractile.",
+     {("rwma", "present"): P, ("rwma_wall", "septal"): P, ("rwma_severity", "hypokinetic"): P},
+     set()),
+    ("Hypocontractility of the inferior wall.",
+     {("rwma", "present"): P, ("rwma_wall", "inferior"): P}, set()),
     # "ASH"; a normal study in other words
     ("ASH measuring 22 mm.",
      {("wall_thickness", "thickened"): P, ("hypertrophy_pattern", "asymmetric septal"): P},

@@ -251,6 +251,7 @@ ORDINARY = [
     "TE/TR 1.2/3.4 ms, flip angle 50, 25 phases per R-R interval, slice 8 mm, gap 2 mm.",
     "March of the septum towards the LV (septal bounce) is seen in May scans too.",
     "Severity grade 2/3/4 across the three readers.",
+    "LGE in AHA segments 4/5/10.", "Akinesia of segments 1/7/13 and hypokinesia of 2/8.",
 ]
 
 

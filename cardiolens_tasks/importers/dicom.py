@@ -135,7 +135,8 @@ def _pixels(path: Path, series: str) -> tuple[np.ndarray, Any]:
 
 UNEVEN_GAP = 0.1     # slice gaps varying by more than this share of the gap are reported
 MISSING_GAP = 1.8    # a gap this many times the median one or more: a slice is missing (one
-#                      missing slice makes about 2x; 1.6x is a re-planned slice, stored)
+#                      missing slice makes about 2x; under 1.8x, e.g. a re-planned slice at
+#                      about 1.6x, is stored with a line)
 
 Image = tuple[float, int, Path, Any]
 """(trigger or acquisition time, InstanceNumber, file, header) of one image of a stack."""
@@ -336,14 +337,18 @@ def stack(series: SeriesFiles, kind: Kind) -> tuple[np.ndarray, tuple[float, flo
     if len(positions) > 1:
         gaps = np.diff(positions)
         gap = float(np.median(gaps))
+        # with two gaps the median is their mean (8 and 16 mm: 12), so a 3-slice stack
+        # missing its middle neighbour would pass; compare with the narrower gap there
+        reference = gap if len(gaps) > 2 else float(np.min(gaps))
         wide = int(np.argmax(gaps))
-        if float(gaps[wide]) >= MISSING_GAP * abs(gap):
+        if float(gaps[wide]) >= MISSING_GAP * abs(reference):
             below, above = by_position[positions[wide]], by_position[positions[wide + 1]]
             raise CardiolensError(
                 f"{series.label}: a slice is missing: {float(gaps[wide]):g} mm between the "
                 f"slices at {positions[wide]:g} mm ({file_names(_paths(below))}) and "
                 f"{positions[wide + 1]:g} mm ({file_names(_paths(above))}), "
-                f"{float(gaps[wide]) / gap:.1f} times the usual {gap:g} mm; not assembled "
+                f"{float(gaps[wide]) / reference:.1f} times the usual {reference:g} mm; "
+                "not assembled "
                 "(a stack with a gap would be stored as complete)")
         if float(np.ptp(gaps)) > UNEVEN_GAP * abs(gap):
             notes.append(f"{series.label}: uneven slice gaps {float(gaps.min()):g}-"

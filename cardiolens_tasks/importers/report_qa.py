@@ -207,16 +207,20 @@ _UNIT = re.compile(r"\s*(?:%|/|(?:ml|l|mm|cm|m|m2|g|kg|mg|mcg|ms|s|sec|min|bpm|m
 _NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,4})([/.-])(\d{1,2})\2(\d{4}|\d{1,2})(?![\d]|\.\d)")
 
 
+_SEGMENTS_BEFORE = re.compile(r"(?i)\bsegments?\b[^.;]*$")
+
+
 def _numeric_date(text: str) -> bool:
     """A day, month and year written with one separator: year first (4 digits) then month
     <= 12 and day <= 31, or day and month (either order, one of them <= 12, both <= 31)
     then a 2- or 4-digit year; not followed by a unit ("95/40/55 ml/m2", "150/80/47" and
-    "10/12/14 mm" are measurements)."""
+    "10/12/14 mm" are measurements), and not a list of AHA segments ("segments 4/5/10")."""
     for match in _NUMERIC_DATE.finditer(text):
         first, _, second, last = match.groups()
         a, b = int(first), int(second)
-        if _UNIT.match(text, match.end()):
-            continue
+        if _UNIT.match(text, match.end()) or _SEGMENTS_BEFORE.search(
+                text, max(0, match.start() - 24), match.start()):
+            continue                             # a measurement, or "segments 4/5/10"
         if len(first) == 4:                      # 2024-02-29
             if 1 <= b <= 12 and len(last) <= 2 and 1 <= int(last) <= 31:
                 return True

@@ -76,6 +76,15 @@ def stored(out: Path, key: str = "cine_sax") -> np.ndarray:
     return read_all(SeriesVolume.open(out, record.series[key]))
 
 
+def realtime_cine(folder: Path, study: str, number: int) -> None:
+    """A one-slice real-time cine of 40 images at 20 per second, at the stack's second
+    slice (8 mm), numbered ``number``."""
+    realtime = generate_uid()
+    for k in range(40):
+        write_image(folder / f"R{k:03d}", study, realtime, number, "", SAX, 8.0 * AXES[:, 2], 7,
+                    instance=k + 1, trigger=40.0 + 50.0 * (k % 16), acquired=10.0 + 0.05 * k)
+
+
 def test_a_single_slice_real_time_cine_does_not_replace_the_stack(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A 3-slice stack (15 images) and a one-slice real-time cine of 40 images at 20 per
@@ -83,10 +92,7 @@ def test_a_single_slice_real_time_cine_does_not_replace_the_stack(
     src = tmp_path / "dicom"
     study = generate_uid()
     cine(src, study, generate_uid(), 3)
-    realtime = generate_uid()
-    for k in range(40):
-        write_image(src / f"R{k:03d}", study, realtime, 9, "", SAX, 8.0 * AXES[:, 2], 7,
-                    instance=k + 1, trigger=40.0 + 50.0 * (k % 16), acquired=10.0 + 0.05 * k)
+    realtime_cine(src, study, 9)
     lines, out = run(src, tmp_path, capsys)
     line = only(lines, "is a second cine_sax")
     assert ("series 9 (1 location(s) x 40 image(s)) is a second cine_sax; kept series 3 "
@@ -102,10 +108,7 @@ def test_series_sharing_a_series_number_are_told_apart(
     src = tmp_path / "dicom"
     study = generate_uid()
     cine(src, study, generate_uid(), 3)
-    realtime = generate_uid()
-    for k in range(40):
-        write_image(src / f"R{k:03d}", study, realtime, 3, "", SAX, 8.0 * AXES[:, 2], 7,
-                    instance=k + 1, trigger=40.0 + 50.0 * (k % 16), acquired=10.0 + 0.05 * k)
+    realtime_cine(src, study, 3)
     lines, out = run(src, tmp_path, capsys)
     line = only(lines, "is a second cine_sax")
     assert ("series 3 (2nd) (1 location(s) x 40 image(s)) is a second cine_sax; kept series "

@@ -85,34 +85,33 @@ def realtime_cine(folder: Path, study: str, number: int) -> None:
                     instance=k + 1, trigger=40.0 + 50.0 * (k % 16), acquired=10.0 + 0.05 * k)
 
 
+def slice_by_slice(folder: Path, slices: int, per_slice: bool) -> dict[int, list[Path]]:
+    """A cine stack of ``slices`` slices 8 mm apart written slice by slice: one series, or
+    with ``per_slice`` one series per slice (numbers 3, 4, ...); each slice's files."""
+    study = generate_uid()
+    uids = [generate_uid() for _ in range(slices)] if per_slice else [generate_uid()] * slices
+    return {s: cine(folder, study, uids[s], 3 + (s if per_slice else 0), slices=1,
+                    depths=[8.0 * s], prefix=f"S{s}_")[0] for s in range(slices)}
+
+
+@pytest.mark.parametrize(("number", "expected"), [
+    (9, "series 9 (1 location(s) x 40 image(s)) is a second cine_sax; kept series 3 "
+        "(3 location(s) x 15 image(s)): most slice locations"),
+    (3, "series 3 (2nd) (1 location(s) x 40 image(s)) is a second cine_sax; kept series "
+        "3 (1st) (3 location(s) x 15 image(s))"),
+])
 def test_a_single_slice_real_time_cine_does_not_replace_the_stack(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], number: int, expected: str) -> None:
     """A 3-slice stack (15 images) and a one-slice real-time cine of 40 images at 20 per
-    second in the same plane family: the stack is kept, and the line says why."""
+    second in the same plane family: the stack is kept, and the line says why. Numbered
+    alike (both series 3), the line tells them apart as "series 3 (1st)" and "series 3
+    (2nd)" (in the order of their first file), not "series 3" twice."""
     src = tmp_path / "dicom"
     study = generate_uid()
     cine(src, study, generate_uid(), 3)
-    realtime_cine(src, study, 9)
+    realtime_cine(src, study, number)
     lines, out = run(src, tmp_path, capsys)
-    line = only(lines, "is a second cine_sax")
-    assert ("series 9 (1 location(s) x 40 image(s)) is a second cine_sax; kept series 3 "
-            "(3 location(s) x 15 image(s)): most slice locations") in line
-    frames = stored(out)
-    assert frames.shape[2:] == (3, 5)
-
-
-def test_series_sharing_a_series_number_are_told_apart(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A stack and a one-slice real-time cine both numbered 3: the line names them "series
-    3 (1st)" and "series 3 (2nd)" (in the order of their first file), not "series 3" twice."""
-    src = tmp_path / "dicom"
-    study = generate_uid()
-    cine(src, study, generate_uid(), 3)
-    realtime_cine(src, study, 3)
-    lines, out = run(src, tmp_path, capsys)
-    line = only(lines, "is a second cine_sax")
-    assert ("series 3 (2nd) (1 location(s) x 40 image(s)) is a second cine_sax; kept series "
-            "3 (1st) (3 location(s) x 15 image(s))") in line
+    assert expected in only(lines, "is a second cine_sax")
     assert stored(out).shape[2:] == (3, 5)
 
 
@@ -185,12 +184,7 @@ def test_a_stack_with_mixed_spacing_is_refused_naming_the_files(
     whether the slices are one series or one series each (joined)."""
     for per_slice in (False, True):
         src = tmp_path / f"dicom{per_slice}"
-        study = generate_uid()
-        uids = [generate_uid() for _ in range(3)] if per_slice else [generate_uid()] * 3
-        files: dict[int, list[Path]] = {}
-        for s in range(3):
-            files |= {s: cine(src, study, uids[s], 3 + (s if per_slice else 0), slices=1,
-                              depths=[8.0 * s], prefix=f"S{s}_")[0]}
+        files = slice_by_slice(src, 3, per_slice)
         for path in files[2]:
             edit(path, **{field: value})
         lines, out = run(src, tmp_path, capsys)
@@ -272,12 +266,7 @@ def test_a_slice_with_a_disagreeing_orientation_refuses_the_stack(
     with one series per slice: the slices are not joined."""
     for per_slice in (False, True):
         src = tmp_path / f"dicom{per_slice}"
-        study = generate_uid()
-        uids = [generate_uid() for _ in range(4)] if per_slice else [generate_uid()] * 4
-        files: dict[int, list[Path]] = {}
-        for s in range(4):
-            files |= {s: cine(src, study, uids[s], 3 + (s if per_slice else 0), slices=1,
-                              depths=[8.0 * s], prefix=f"S{s}_")[0]}
+        files = slice_by_slice(src, 4, per_slice)
         for path in files[3]:
             iop = [float(v) for v in pydicom.dcmread(path).ImageOrientationPatient]
             edit(path, ImageOrientationPatient=[-iop[0], -iop[1], -iop[2], *iop[3:]])
